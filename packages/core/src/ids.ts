@@ -1,0 +1,31 @@
+/**
+ * Identifiers: a type prefix and a ULID-style body (48-bit millisecond time, 80 random bits,
+ * Crockford base32), so ids sort by creation time and carry their type (SPEC 3 "IDs").
+ */
+const alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+export type IdPrefix =
+  | "ten" | "usr" | "agt" | "cb" | "key" | "acc" | "tr" | "pay" | "pol" | "bud" | "apr" | "pi"
+  | "txn" | "sr" | "conv" | "evt" | "whe" | "pat" | "req" | "bat";
+
+/** Returns a new id such as `acc_01JD3Z4Y8K2M4N6P8R0T2V4X6Z`. */
+export function newId(prefix: IdPrefix, nowMs: number = Date.now()): string {
+  let time = "";
+  let t = nowMs;
+  for (let i = 0; i < 10; i++) {
+    time = alphabet[t % 32] + time;
+    t = Math.floor(t / 32);
+  }
+  const random = new Uint8Array(16);
+  crypto.getRandomValues(random);
+  let body = "";
+  for (let i = 0; i < 16; i++) body += alphabet[random[i]! % 32];
+  return `${prefix}_${time}${body}`;
+}
+
+/** Random secret with a prefix, e.g. `bpat_…`; 256 bits of entropy, base64url. */
+export function newSecret(prefix: string): string {
+  const random = new Uint8Array(32);
+  crypto.getRandomValues(random);
+  return `${prefix}_${Buffer.from(random).toString("base64url")}`;
+}

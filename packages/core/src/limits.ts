@@ -1,0 +1,82 @@
+/**
+ * Every bound in Bursar, in one place (TigerBeetle's TIGER_STYLE: "put a limit on everything").
+ * Each constant says why it has the value it has. `checkLimits()` runs at start-up and fails
+ * fast when two bounds contradict each other.
+ */
+
+/** Largest amount of one transfer or deposit, in minor units (SPEC 1: "never above 10^15"). */
+export const amountMinorMax = 1_000_000_000_000_000;
+
+/**
+ * Largest value any balance field may reach. Balances are JS numbers, exact up to 2^53 - 1;
+ * a transfer that would push a field past this is refused with an `overflows_*` code instead
+ * of silently losing precision.
+ */
+export const balanceMinorMax = Number.MAX_SAFE_INTEGER;
+
+/** Request body size. Transfers are small; 256 KiB leaves room for batches without inviting abuse. */
+export const requestBodyBytesMax = 256 * 1024;
+
+/** JSON nesting depth. Our deepest schema nests 4 levels; deep nesting is a parser-DoS vector. */
+export const jsonDepthMax = 16;
+
+/** Page size of every list endpoint (SPEC 3 "Pagination": default 20, max 100). */
+export const pageLimitMax = 100;
+export const pageLimitDefault = 20;
+
+/** Transfers in one atomic batch: bounded so one request cannot hold the writer for long. */
+export const transferBatchCountMax = 100;
+
+/** Free-text fields (names, references, descriptions). */
+export const stringLengthMax = 512;
+
+/** Keys in a metadata object, and the length of each key and value. */
+export const metadataKeysMax = 20;
+export const metadataKeyLengthMax = 40;
+export const metadataValueLengthMax = 500;
+
+/** Client-supplied ids (transfer ids), prefix included. */
+export const clientIdLengthMax = 64;
+
+/** Idempotency-Key header length (SPEC 3 "Idempotency": 1-255 chars). */
+export const idempotencyKeyLengthMax = 255;
+
+/** How long an idempotency record is kept (SPEC: at least 24 h). */
+export const idempotencyRetentionMs = 24 * 60 * 60 * 1000;
+
+/**
+ * How long an in-flight idempotency claim blocks a duplicate. A claim older than this belongs to
+ * a request that crashed mid-flight; the key may then be used again.
+ */
+export const idempotencyClaimTimeoutMs = 60 * 1000;
+
+/** Hold (pending transfer) lifetime: at least one second, at most 30 days. */
+export const holdTimeoutSecondsMin = 1;
+export const holdTimeoutSecondsMax = 30 * 24 * 60 * 60;
+
+/** Operations grouped into one durable commit (SQLite group commit). */
+export const commitBatchOperationsMax = 256;
+
+/** Expired holds released per sweep, so one sweep never holds the writer for long. */
+export const holdExpirySweepCountMax = 100;
+
+/** Journal entries per page of `/v1/journal/entries`. */
+export const journalEntriesPageMax = 1000;
+
+/** Journal size per tenant: the Merkle tree uses 2^k indexes that must stay exact integers. */
+export const journalSizeMax = 2 ** 48;
+
+/** Fails fast when bounds contradict each other. Called once at start-up. */
+export function checkLimits(): void {
+  const assert = (condition: boolean, message: string) => {
+    if (!condition) throw new Error(`limits.ts is inconsistent: ${message}`);
+  };
+  assert(amountMinorMax <= balanceMinorMax, "amountMinorMax must fit in a balance");
+  assert(Number.isSafeInteger(amountMinorMax * 2), "two amounts must add exactly");
+  assert(pageLimitDefault <= pageLimitMax, "default page size above the maximum");
+  assert(holdTimeoutSecondsMin <= holdTimeoutSecondsMax, "hold timeout bounds inverted");
+  assert(idempotencyClaimTimeoutMs < idempotencyRetentionMs, "claim timeout above retention");
+  assert(transferBatchCountMax <= commitBatchOperationsMax, "a batch must fit one commit");
+  assert(jsonDepthMax >= 4, "schemas nest 4 levels");
+  assert(Number.isSafeInteger(journalSizeMax * 2), "tree indexes must stay exact");
+}

@@ -1,0 +1,60 @@
+/**
+ * Expected failures are values, not exceptions (STYLE habit 3). Every code is stable snake_case
+ * and mapped to an HTTP status in exactly one table: packages/server/src/http/problem.ts.
+ */
+
+/** Every result code the domain can return. Adding one means adding it to the status table. */
+export const resultCodes = [
+  // generic
+  "validation_failed",
+  "not_found",
+  "limit_exceeded",
+  // ledger
+  "currency_mismatch",
+  "unknown_currency",
+  "accounts_must_be_different",
+  "insufficient_funds",
+  "overflows_balance",
+  "transfer_exists_with_different_fields",
+  "transfer_not_pending",
+  "pending_transfer_expired",
+  "post_amount_exceeds_pending_amount",
+  "linked_transfer_failed",
+  // journal
+  "tree_size_out_of_range",
+  "seq_out_of_range",
+] as const;
+
+export type ResultCode = (typeof resultCodes)[number];
+
+/** A per-field problem, as in RFC 9457 `errors`. */
+export interface FieldError {
+  /** JSON pointer or dotted path of the field, e.g. `transfers.2.amount`. */
+  path: string;
+  code: ResultCode;
+  detail: string;
+}
+
+export interface Failure {
+  ok: false;
+  code: ResultCode;
+  detail: string;
+  errors?: FieldError[];
+}
+
+export interface Success<T> {
+  ok: true;
+  value: T;
+}
+
+export type Result<T> = Success<T> | Failure;
+
+export const ok = <T>(value: T): Success<T> => ({ ok: true, value });
+
+export const fail = (code: ResultCode, detail: string, errors?: FieldError[]): Failure =>
+  errors ? { ok: false, code, detail, errors } : { ok: false, code, detail };
+
+/** Asserts an invariant; a failed one is a bug, so it throws (and the write rolls back). */
+export function invariant(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new Error(`invariant violated: ${message}`);
+}
