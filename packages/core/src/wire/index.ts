@@ -1,0 +1,4 @@
+/** Wire schemas: `import { wire } from "@bursar/core"`, then `wire.transfer`, `wire.page(...)`. */
+export * from "./common.js";
+export * from "./ledger.js";
+export * from "./journal.js";
