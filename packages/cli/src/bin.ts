@@ -1,0 +1,4 @@
+/** The `bursar` command. */
+import { program } from "./program.js";
+
+await program.parseAsync(process.argv);

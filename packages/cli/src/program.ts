@@ -1,0 +1,82 @@
+/**
+ * `bursar` commands. `serve` and `init` talk to the store directly; the commands that call the
+ * API arrive with the SDK.
+ */
+import { createTenant, systemClock } from "@bursar/core";
+import { ensureDemoTenant, loadConfig, openStore, startServer } from "@bursar/server";
+import { Command, Option } from "commander";
+
+export const program = new Command()
+  .name("bursar")
+  .description("Bursar: let AI agents spend money safely")
+  .showHelpAfterError();
+
+program
+  .command("serve")
+  .description("Start the Bursar server (SQLite under ./.bursar unless BURSAR_DATABASE_URL is set)")
+  .addOption(new Option("--port <port>", "port to listen on").env("BURSAR_PORT").argParser(Number))
+  .addOption(new Option("--host <host>", "address to listen on").env("BURSAR_HOST"))
+  .addOption(new Option("--data-dir <dir>", "SQLite data directory").env("BURSAR_DATA_DIR"))
+  .addOption(new Option("--database-url <url>", "PostgreSQL URL").env("BURSAR_DATABASE_URL"))
+  .option("--no-demo", "do not create the demo tenant on first start")
+  .option("--quiet", "log warnings and errors only")
+  .action(async (options: { port?: number; host?: string; dataDir?: string; databaseUrl?: string; demo: boolean; quiet?: boolean }) => {
+    const config = loadConfig({
+      port: options.port,
+      host: options.host,
+      dataDir: options.dataDir,
+      databaseUrl: options.databaseUrl,
+      logLevel: options.quiet ? "warn" : undefined,
+    });
+    const server = await startServer(config);
+    const demo = options.demo && !config.databaseUrl ? await ensureDemoTenant(server.store, config.dataDir, systemClock) : null;
+    const lines = [`Bursar is listening on ${server.url} (store: ${server.store.kind}${config.databaseUrl ? "" : `, ${config.dataDir}`})`];
+    if (demo) {
+      lines.push(
+        "",
+        `Created the demo tenant ${demo.tenantId} with a funded GBP wallet ${demo.walletAccountId}.`,
+        `Owner token (also saved in ${demo.tokenFile}):`,
+        `  ${demo.ownerToken}`,
+        "",
+        "Try it:",
+        `  curl -s -H "Authorization: Bearer $(cat ${demo.tokenFile})" ${server.url}/v1/accounts`,
+        `  curl -s -H "Authorization: Bearer $(cat ${demo.tokenFile})" ${server.url}/v1/journal/checkpoint`,
+        `API reference: ${server.url}/docs`,
+      );
+    }
+    process.stdout.write(lines.join("\n") + "\n");
+    const stop = async () => {
+      await server.close();
+      process.exit(0);
+    };
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+
+program
+  .command("init")
+  .description("Create a tenant, its first owner and an owner token")
+  .addOption(new Option("--data-dir <dir>", "SQLite data directory").env("BURSAR_DATA_DIR"))
+  .addOption(new Option("--database-url <url>", "PostgreSQL URL").env("BURSAR_DATABASE_URL"))
+  .option("--name <name>", "tenant name", "My tenant")
+  .option("--owner-name <name>", "first owner's name", "Owner")
+  .option("--owner-email <email>", "first owner's email")
+  .option("--json", "print JSON")
+  .action(async (options: { dataDir?: string; databaseUrl?: string; name: string; ownerName: string; ownerEmail?: string; json?: boolean }) => {
+    const config = loadConfig({ dataDir: options.dataDir, databaseUrl: options.databaseUrl });
+    const store = await openStore(config);
+    try {
+      const created = await store.write(null, (tx) =>
+        createTenant(tx, { name: options.name, ownerName: options.ownerName, ownerEmail: options.ownerEmail, nowMs: Date.now() }),
+      );
+      const result = { tenant_id: created.tenant.id, owner_id: created.owner.id, owner_token: created.ownerToken, scopes: created.tokenRow.scopes };
+      if (options.json) process.stdout.write(JSON.stringify(result, null, 2) + "\n");
+      else {
+        process.stdout.write(
+          `Created tenant ${result.tenant_id} with owner ${result.owner_id}.\nOwner token (shown once, keep it secret):\n  ${result.owner_token}\n`,
+        );
+      }
+    } finally {
+      await store.close();
+    }
+  });

@@ -1,0 +1,39 @@
+/**
+ * Server configuration, from flags and environment (SPEC 4 CLI and 5 "Running it").
+ * Loosening security is explicit: nothing here turns a check off by default.
+ */
+import path from "node:path";
+
+export interface ServerConfig {
+  host: string;
+  port: number;
+  /** SQLite data directory (embedded default). Ignored when `databaseUrl` is set. */
+  dataDir: string;
+  /** `postgres://…`: use PostgreSQL instead of SQLite. */
+  databaseUrl: string | null;
+  /** PostgreSQL schema (tests give each run its own). */
+  databaseSchema: string | null;
+  /** The URL clients use to reach this server, when it sits behind a proxy. */
+  publicBaseUrl: string | null;
+  logLevel: string;
+  /** How often the hold-expiry and idempotency sweeps run. */
+  sweepIntervalMs: number;
+}
+
+export const defaultPort = 7420;
+
+/** Reads configuration from `overrides`, then environment variables, then defaults. */
+export function loadConfig(overrides: Partial<ServerConfig> = {}, env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const port = overrides.port ?? (env.BURSAR_PORT ? Number(env.BURSAR_PORT) : defaultPort);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid port ${env.BURSAR_PORT}`);
+  return {
+    host: overrides.host ?? env.BURSAR_HOST ?? "127.0.0.1",
+    port,
+    dataDir: path.resolve(overrides.dataDir ?? env.BURSAR_DATA_DIR ?? ".bursar"),
+    databaseUrl: overrides.databaseUrl ?? env.BURSAR_DATABASE_URL ?? null,
+    databaseSchema: overrides.databaseSchema ?? env.BURSAR_DATABASE_SCHEMA ?? null,
+    publicBaseUrl: overrides.publicBaseUrl ?? env.BURSAR_PUBLIC_BASE_URL ?? null,
+    logLevel: overrides.logLevel ?? env.BURSAR_LOG_LEVEL ?? "info",
+    sweepIntervalMs: overrides.sweepIntervalMs ?? 1000,
+  };
+}

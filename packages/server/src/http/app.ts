@@ -1,0 +1,122 @@
+/**
+ * The HTTP app: Fastify with zod schemas, problem errors, request ids, metrics, OpenAPI, and the
+ * auth and idempotency wiring that every route module gets by declaring `config`.
+ */
+import Fastify, { type FastifyInstance, type FastifyServerOptions, type RouteOptions } from "fastify";
+import { serializerCompiler, validatorCompiler, type FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { requestBodyBytesMax } from "../../../core/src/limits.js";
+import { systemClock, type Clock, type Store } from "../../../core/src/ports.js";
+import { requireScopes } from "./auth.js";
+import { healthRoutes } from "./health.js";
+import { idempotencyOnSend, idempotencyPreHandler, idempotentMethods } from "./idempotency.js";
+import { installJsonParser } from "./json.js";
+import { installMetrics } from "./metrics.js";
+import { bearerSecurityScheme, registerOpenApi } from "./openapi.js";
+import { ProblemError, problemErrorHandler, routeNotFoundHandler, sendProblem, toProblem } from "./problem.js";
+import { requestIdFor } from "./request-id.js";
+
+declare module "fastify" {
+  interface FastifyInstance {
+    /** The store every route reads and writes through. */
+    store: Store;
+    /** Time source; tests inject one to exercise expiry. */
+    clock: Clock;
+    /** The URL clients use to reach us (behind a proxy), or null to use the request's own. */
+    publicBaseUrl: string | null;
+  }
+}
+
+/**
+ * Time a client has to send a whole request (headers and body). Fastify's default is no limit,
+ * which lets slow senders hold sockets open forever (slowloris). Responses, SSE included, are
+ * not affected. (Candidate for limits.ts.)
+ */
+export const requestReceiveTimeoutMs = 30_000;
+
+/** A route module: a Fastify plugin that registers the routes of one resource, with zod schemas. */
+export type RouteModule = FastifyPluginAsyncZod;
+
+export interface AppOptions {
+  store: Store;
+  /** Fastify logger: `false` (default) for silence, `true` or pino options otherwise. */
+  logger?: boolean | Record<string, unknown>;
+  publicBaseUrl?: string;
+  clock?: Clock;
+  /** Route modules (`http/routes/*.ts`), registered in order inside the authenticated context. */
+  routes?: RouteModule[];
+}
+
+/** Appends a hook to whatever a route already declared (nothing, one hook, or a list). */
+function prependHook<T>(hook: T, existing: T | T[] | undefined): T[] {
+  if (existing === undefined) return [hook];
+  return [hook, ...(Array.isArray(existing) ? existing : [existing])];
+}
+
+/**
+ * onRoute hook of the routes context: a route must say who may call it. `config.scopes` installs
+ * authentication (first onRequest hook, before the body is read) and, for POST/PATCH/DELETE,
+ * idempotency (first preHandler, after auth and validation). A route that declares neither
+ * scopes nor `public: true` fails at start-up: forgetting auth must not silently mean "public".
+ */
+export function secureRoute(route: RouteOptions): void {
+  const config = route.config ?? {};
+  const where = `${route.method.toString()} ${route.url}`;
+  if (config.public === true) {
+    if (config.scopes) throw new Error(`${where}: a route is public or has scopes, not both`);
+    return;
+  }
+  if (!config.scopes) throw new Error(`${where}: declare config.scopes, or config.public: true`);
+  route.onRequest = prependHook(requireScopes(...config.scopes), route.onRequest as never);
+  const methods = Array.isArray(route.method) ? route.method : [route.method];
+  if (methods.some((method) => idempotentMethods.has(method))) {
+    route.preHandler = prependHook(idempotencyPreHandler, route.preHandler as never);
+  }
+  route.schema = { ...route.schema, security: [{ [bearerSecurityScheme]: [...config.scopes] }] };
+}
+
+/**
+ * Builds the app. Nothing listens yet: call `app.listen()`, or `app.inject()` in tests.
+ *
+ * @example
+ * const app = buildApp({ store, routes: [accountRoutes, transferRoutes] });
+ * await app.listen({ host: "127.0.0.1", port: 7420 });
+ */
+export function buildApp(options: AppOptions): FastifyInstance {
+  const app = Fastify({
+    logger: (options.logger ?? false) as FastifyServerOptions["logger"],
+    bodyLimit: requestBodyBytesMax,
+    requestTimeout: requestReceiveTimeoutMs,
+    genReqId: requestIdFor,
+    requestIdLogLabel: "request_id",
+    // Errors raised while routing (an undecodable URL), before any hook runs.
+    frameworkErrors: (error, request, reply) => {
+      reply.header("x-request-id", request.id);
+      sendProblem(reply, toProblem(error) ?? new ProblemError("bad_request", "The request cannot be processed."));
+    },
+  });
+  app.decorate("store", options.store);
+  app.decorate("clock", options.clock ?? systemClock);
+  app.decorate("publicBaseUrl", options.publicBaseUrl ?? null);
+  app.decorateRequest("principal", null);
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler(problemErrorHandler);
+  app.setNotFoundHandler(routeNotFoundHandler);
+  installJsonParser(app);
+
+  // Set first thing, so every answer carries it: errors, 404s and replays included.
+  app.addHook("onRequest", async (request, reply) => {
+    reply.header("x-request-id", request.id);
+  });
+  app.addHook("onSend", idempotencyOnSend);
+  const registry = installMetrics(app);
+
+  registerOpenApi(app, options.publicBaseUrl ?? null);
+  app.register(healthRoutes(registry));
+  app.register(async function routesContext(api) {
+    api.addHook("onRoute", secureRoute);
+    for (const routes of options.routes ?? []) await api.register(routes);
+  });
+  return app;
+}

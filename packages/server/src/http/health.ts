@@ -1,0 +1,55 @@
+/** Liveness, readiness and metrics (SPEC 3 "Discovery, health"). All public. */
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import type { Registry } from "prom-client";
+import { z } from "zod";
+import { ProblemError } from "./problem.js";
+
+/** How long /readyz waits for the store before calling it not ready. (Candidate for limits.ts.) */
+export const readinessTimeoutMs = 2000;
+
+const status = z.object({ status: z.literal("ok") });
+
+/** Resolves with `promise`, or rejects once `timeoutMs` has passed. */
+async function within<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Registers `/healthz`, `/readyz` and `/metrics`. */
+export function healthRoutes(registry: Registry): FastifyPluginAsyncZod {
+  return async function health(app) {
+    app.get("/healthz", {
+      config: { public: true },
+      schema: { summary: "The process is up", tags: ["health"], response: { 200: status } },
+    }, async () => ({ status: "ok" as const }));
+
+    app.get("/readyz", {
+      config: { public: true },
+      schema: { summary: "The store answers a trivial read", tags: ["health"], response: { 200: status } },
+    }, async (request) => {
+      try {
+        await within(app.store.read.countTenants(), readinessTimeoutMs);
+      } catch (error) {
+        // The reason goes to the log; the body says only "not ready" (it may name hosts or paths).
+        request.log.warn({ err: error }, "store not ready");
+        throw new ProblemError("not_ready", "The store does not answer.");
+      }
+      return { status: "ok" as const };
+    });
+
+    app.get("/metrics", {
+      config: { public: true },
+      schema: { summary: "Prometheus metrics (text exposition format)", tags: ["health"] },
+    }, async (_request, reply) => {
+      reply.type(registry.contentType);
+      return registry.metrics();
+    });
+  };
+}

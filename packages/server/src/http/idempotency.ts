@@ -1,0 +1,174 @@
+/**
+ * Idempotency keys (SPEC 3 "Conventions"; STYLE habit 4). A POST, PATCH or DELETE with
+ * `Idempotency-Key` runs at most once per (tenant, principal, method, route, key); a retry gets
+ * the first answer back with `Idempotent-Replayed: true`.
+ *
+ * Flow: the preHandler (after auth, after validation) claims the key in the store; the handler
+ * runs; the onSend hook stores the answer before it leaves, so a client that gets the answer and
+ * retries at once already sees the replay. 5xx answers release the claim instead: a failure we
+ * caused must not be replayed forever.
+ */
+import type { FastifyReply, FastifyRequest } from "fastify";
+import { canonicalJson } from "../../../core/src/canonical.js";
+import { sha256Hex } from "../../../core/src/hash.js";
+import { idempotencyClaimTimeoutMs, idempotencyKeyLengthMax, idempotencyRetentionMs } from "../../../core/src/limits.js";
+import type { Clock, IdempotencyRecord, IdempotencyScope, Store } from "../../../core/src/ports.js";
+import { parsedJsonBody } from "./json.js";
+import { ProblemError } from "./problem.js";
+
+declare module "fastify" {
+  interface FastifyContextConfig {
+    /**
+     * Response fields shown once (API keys, tickets, webhook secrets), as dotted paths into the
+     * JSON body (`"token"`, `"key.secret"`). The replay copy stores null in their place.
+     */
+    secretFields?: readonly string[];
+  }
+}
+
+/** Methods that change state and therefore take `Idempotency-Key`. */
+export const idempotentMethods: ReadonlySet<string> = new Set(["POST", "PATCH", "DELETE"]);
+
+/** 1–255 visible ASCII characters (no spaces or controls, so it is safe in logs and headers). */
+const idempotencyKeyPattern = new RegExp(`^[\\x21-\\x7e]{1,${idempotencyKeyLengthMax}}$`);
+
+/** Claims held by requests in flight; the onSend hook completes or releases them. */
+const claims = new WeakMap<FastifyRequest, IdempotencyScope>();
+
+/**
+ * What makes two requests "the same": SHA-256 of the RFC 8785 canonical form of the body as the
+ * client sent it (key order and whitespace do not matter). The path parameters are included: the
+ * scope holds the route pattern, so without them a key reused on `DELETE /v1/api-keys/key_B`
+ * would replay the answer of `key_A` and tell the client B was deleted.
+ */
+export function requestFingerprint(request: FastifyRequest): string {
+  const params = (request.params ?? {}) as Record<string, unknown>;
+  const body = parsedJsonBody(request) ?? null;
+  return sha256Hex(canonicalJson(Object.keys(params).length === 0 ? body : { params, body }));
+}
+
+/** Replays a stored answer. Stored error bodies are problems; other bodies are JSON. */
+function replay(reply: FastifyReply, record: IdempotencyRecord): FastifyReply {
+  const status = record.responseStatus ?? 200;
+  const body = record.responseBody ?? "";
+  reply.code(status).header("idempotent-replayed", "true");
+  if (body === "") return reply.send();
+  return reply.type(status >= 400 ? "application/problem+json" : "application/json").send(body);
+}
+
+/**
+ * preHandler of every authenticated POST/PATCH/DELETE. Without the header it does nothing; with
+ * it, it claims the key, or answers with the replay or a 409.
+ */
+export async function idempotencyPreHandler(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+  if (!idempotentMethods.has(request.method)) return undefined;
+  const key = request.headers["idempotency-key"];
+  if (key === undefined) return undefined;
+  // A repeated header arrives joined by ", ", which the pattern rejects: ambiguous, so refused.
+  if (typeof key !== "string" || !idempotencyKeyPattern.test(key)) {
+    throw new ProblemError("invalid_idempotency_key", `Idempotency-Key must be 1 to ${idempotencyKeyLengthMax} visible ASCII characters.`);
+  }
+  // Public routes have no principal to scope the key to; the key is ignored there.
+  const principal = request.principal;
+  if (!principal) return undefined;
+  const { store, clock } = request.server;
+  const nowMs = clock.nowMs();
+  const scope: IdempotencyScope = {
+    tenantId: principal.tenantId,
+    principalId: principal.principalId,
+    method: request.method,
+    route: request.routeOptions.url ?? request.url,
+    key,
+  };
+  const record: IdempotencyRecord = {
+    ...scope,
+    fingerprint: requestFingerprint(request),
+    state: "in_progress",
+    responseStatus: null,
+    responseBody: null,
+    createdAtMs: nowMs,
+    expiresAtMs: nowMs + idempotencyRetentionMs,
+  };
+  const existing = await store.write(principal.tenantId, (tx) => tx.claimIdempotencyKey(record, nowMs - idempotencyClaimTimeoutMs));
+  if (existing === null) {
+    claims.set(request, scope);
+    return undefined;
+  }
+  if (existing.fingerprint !== record.fingerprint) {
+    throw new ProblemError("idempotency_key_payload_mismatch", "This Idempotency-Key was used with a different request; use a new key.");
+  }
+  if (existing.state === "in_progress") {
+    throw new ProblemError("idempotency_key_in_use", "A request with this Idempotency-Key is still running; retry later.", {
+      headers: { "retry-after": "1" },
+    });
+  }
+  return replay(reply, existing);
+}
+
+/** The body to store: shown-once fields replaced by null. Unparseable bodies with secrets store nothing. */
+export function withoutSecrets(body: string, secretFields: readonly string[]): string {
+  if (secretFields.length === 0 || body === "") return body;
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch {
+    return "";
+  }
+  for (const field of secretFields) {
+    const path = field.split(".");
+    let parent: unknown = value;
+    for (const segment of path.slice(0, -1)) {
+      parent = typeof parent === "object" && parent !== null ? (parent as Record<string, unknown>)[segment] : undefined;
+    }
+    const last = path[path.length - 1]!;
+    if (typeof parent === "object" && parent !== null && Object.hasOwn(parent, last)) {
+      (parent as Record<string, unknown>)[last] = null;
+    }
+  }
+  return JSON.stringify(value);
+}
+
+/** The response payload as text; streams are not recorded (no route streams a POST answer). */
+function payloadText(payload: unknown): string {
+  if (typeof payload === "string") return payload;
+  if (Buffer.isBuffer(payload)) return payload.toString("utf8");
+  return "";
+}
+
+/**
+ * onSend hook: stores the answer (status < 500) or releases the claim (5xx). Awaited by Fastify
+ * before the first byte goes out, so the record is durable before the client can retry.
+ *
+ * If the store fails here the handler's effects are already committed, so we still send the real
+ * answer and log: the claim then stays in progress until `idempotencyClaimTimeoutMs`, blocking
+ * duplicates for that long; after that a retry would run again (money-moving routes also carry
+ * client transfer ids, which the ledger deduplicates on its own).
+ */
+export async function idempotencyOnSend(request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
+  const scope = claims.get(request);
+  if (!scope) return payload;
+  claims.delete(request);
+  const { store } = request.server;
+  try {
+    if (reply.statusCode >= 500) {
+      await store.write(scope.tenantId, (tx) => tx.releaseIdempotencyKey(scope));
+    } else {
+      const stored = withoutSecrets(payloadText(payload), request.routeOptions.config.secretFields ?? []);
+      await store.write(scope.tenantId, (tx) => tx.completeIdempotencyKey(scope, reply.statusCode, stored));
+    }
+  } catch (error) {
+    request.log.error({ err: error, idempotency_key: scope.key }, "idempotency record not written");
+  }
+  return payload;
+}
+
+/** Records deleted per sweep, so one sweep never holds the writer for long. (Candidate for limits.ts.) */
+export const idempotencySweepCountMax = 1000;
+
+/**
+ * Deletes expired idempotency records, at most `idempotencySweepCountMax` per call. The lead's
+ * sweeper calls this periodically; returns how many it deleted.
+ */
+export async function sweepExpiredIdempotencyRecords(store: Store, clock: Clock): Promise<number> {
+  return store.write(null, (tx) => tx.deleteExpiredIdempotencyRecords(clock.nowMs(), idempotencySweepCountMax));
+}

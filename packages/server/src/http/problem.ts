@@ -1,0 +1,233 @@
+/**
+ * RFC 9457 problem details: the one table that maps every result code to an HTTP status, the
+ * error routes throw, and the Fastify error and not-found handlers that answer with
+ * `application/problem+json`.
+ */
+import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
+import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
+import type { Failure, ResultCode } from "../../../core/src/result.js";
+
+/** Codes that only the HTTP layer produces (the domain's codes are core's `resultCodes`). */
+export const httpCodes = [
+  "bad_request",
+  "malformed_json",
+  "json_too_deep",
+  "json_forbidden_key",
+  "body_too_large",
+  "unsupported_media_type",
+  "route_not_found",
+  "unauthorized",
+  "invalid_token",
+  "insufficient_scope",
+  "invalid_idempotency_key",
+  "idempotency_key_payload_mismatch",
+  "idempotency_key_in_use",
+  "rate_limited",
+  "not_ready",
+  "internal_error",
+] as const;
+
+export type HttpCode = (typeof httpCodes)[number];
+
+/** Every code a problem body may carry. */
+export type ProblemCode = ResultCode | HttpCode;
+
+interface ProblemKind {
+  status: number;
+  title: string;
+}
+
+/**
+ * The status table (STYLE habit 3). Input that is malformed or breaks a bound is 400; a request
+ * that is well formed but breaks a business rule is 422; a clash with existing state (a
+ * resource's lifecycle, an id already used differently) is 409. `satisfies` makes a missing
+ * code a compile error; problem.test.ts checks the same at run time.
+ */
+export const problemTable = {
+  // core: generic
+  validation_failed: { status: 400, title: "The request is invalid" },
+  not_found: { status: 404, title: "Resource not found" },
+  limit_exceeded: { status: 400, title: "A limit was exceeded" },
+  // core: ledger
+  currency_mismatch: { status: 422, title: "Currencies do not match" },
+  unknown_currency: { status: 422, title: "Unknown currency" },
+  accounts_must_be_different: { status: 422, title: "Accounts must be different" },
+  insufficient_funds: { status: 422, title: "Insufficient funds" },
+  overflows_balance: { status: 422, title: "The balance would overflow" },
+  transfer_exists_with_different_fields: { status: 409, title: "Transfer id already used with different fields" },
+  transfer_not_pending: { status: 409, title: "Transfer is not pending" },
+  pending_transfer_expired: { status: 409, title: "Pending transfer expired" },
+  post_amount_exceeds_pending_amount: { status: 422, title: "Amount exceeds the pending amount" },
+  linked_transfer_failed: { status: 422, title: "A linked transfer failed" },
+  // core: journal
+  tree_size_out_of_range: { status: 400, title: "Tree size out of range" },
+  seq_out_of_range: { status: 400, title: "Sequence number out of range" },
+  // HTTP layer
+  bad_request: { status: 400, title: "Bad request" },
+  malformed_json: { status: 400, title: "Malformed JSON" },
+  json_too_deep: { status: 400, title: "JSON nested too deeply" },
+  json_forbidden_key: { status: 400, title: "Forbidden JSON key" },
+  body_too_large: { status: 413, title: "Request body too large" },
+  unsupported_media_type: { status: 415, title: "Unsupported media type" },
+  route_not_found: { status: 404, title: "Route not found" },
+  unauthorized: { status: 401, title: "Authentication required" },
+  invalid_token: { status: 401, title: "Invalid access token" },
+  insufficient_scope: { status: 403, title: "Insufficient scope" },
+  invalid_idempotency_key: { status: 400, title: "Invalid Idempotency-Key" },
+  idempotency_key_payload_mismatch: { status: 409, title: "Idempotency-Key reused with a different request" },
+  idempotency_key_in_use: { status: 409, title: "Idempotency-Key in use" },
+  rate_limited: { status: 429, title: "Too many requests" },
+  not_ready: { status: 503, title: "Not ready" },
+  internal_error: { status: 500, title: "Internal server error" },
+} as const satisfies Record<ProblemCode, ProblemKind>;
+
+/**
+ * Problem `type` URIs. RFC 9457 §3.1.1 allows a non-resolvable URI; a tag URI (RFC 4151) names
+ * the problem without promising a page at a domain we might not control.
+ */
+export const problemTypeBase = "tag:bursar.dev,2025:problem:";
+
+/** A per-field problem in `errors`. `code` is a result code or a zod issue code (`too_big`). */
+export interface FieldProblem {
+  path: string;
+  code: string;
+  detail: string;
+}
+
+/** The body of every error response. */
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: ProblemCode;
+  request_id: string;
+  available_actions?: string[];
+  errors?: FieldProblem[];
+}
+
+export interface ProblemOptions {
+  /** What the caller can do next, e.g. `["request_approval"]`. */
+  availableActions?: string[];
+  errors?: FieldProblem[];
+  /** Extra response headers, e.g. `Retry-After`, `WWW-Authenticate`. */
+  headers?: Record<string, string>;
+}
+
+/**
+ * An expected failure a route (or hook) throws; the error handler answers it as a problem with
+ * the status from `problemTable`.
+ *
+ * @example
+ * throw new ProblemError("not_found", `account ${id} does not exist`);
+ */
+export class ProblemError extends Error {
+  readonly code: ProblemCode;
+  readonly detail: string;
+  readonly status: number;
+  readonly availableActions: string[] | undefined;
+  readonly errors: FieldProblem[] | undefined;
+  readonly headers: Record<string, string>;
+
+  constructor(code: ProblemCode, detail: string, options: ProblemOptions = {}) {
+    super(`${code}: ${detail}`);
+    this.name = "ProblemError";
+    this.code = code;
+    this.detail = detail;
+    this.status = problemTable[code].status;
+    this.availableActions = options.availableActions;
+    this.errors = options.errors;
+    this.headers = options.headers ?? {};
+  }
+}
+
+/**
+ * Turns a domain failure into the error to throw.
+ *
+ * @example
+ * const result = await transfer(tx, input);
+ * if (!result.ok) throw failureToProblem(result);
+ */
+export function failureToProblem(failure: Failure): ProblemError {
+  return new ProblemError(failure.code, failure.detail, failure.errors ? { errors: failure.errors } : {});
+}
+
+/** The RFC 9457 body of a problem, for the request that failed. */
+export function problemBody(problem: ProblemError, requestId: string): ProblemBody {
+  const body: ProblemBody = {
+    type: problemTypeBase + problem.code,
+    title: problemTable[problem.code].title,
+    status: problem.status,
+    detail: problem.detail,
+    code: problem.code,
+    request_id: requestId,
+  };
+  if (problem.availableActions) body.available_actions = problem.availableActions;
+  if (problem.errors) body.errors = problem.errors;
+  return body;
+}
+
+/**
+ * Sends a problem. The body is serialised here, not by the route's response schema, so every
+ * error has the same shape whatever the route declares.
+ */
+export function sendProblem(reply: FastifyReply, problem: ProblemError): FastifyReply {
+  return reply
+    .code(problem.status)
+    .headers(problem.headers)
+    .type("application/problem+json")
+    .send(JSON.stringify(problemBody(problem, reply.request.id)));
+}
+
+/** Fastify error codes raised before a handler runs, and the problem each becomes. */
+const frameworkProblems: Record<string, { code: ProblemCode; detail: string }> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: { code: "body_too_large", detail: "The request body is larger than the limit." },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: "bad_request", detail: "Content-Length does not match the body." },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: "unsupported_media_type", detail: "Send request bodies as application/json." },
+  FST_ERR_CTP_INVALID_TYPE: { code: "unsupported_media_type", detail: "Send request bodies as application/json." },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { code: "malformed_json", detail: "The request body is empty." },
+  FST_ERR_BAD_URL: { code: "route_not_found", detail: "The URL cannot be decoded." },
+};
+
+/** Maps any error a request raised to the problem that answers it. */
+export function toProblem(error: unknown): ProblemError | null {
+  if (error instanceof ProblemError) return error;
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const where = (error as FastifyError).validationContext ?? "request";
+    const errors = error.validation.map((issue) => ({
+      path: [where, ...issue.instancePath.split("/").filter((segment) => segment !== "")].join("."),
+      code: issue.keyword,
+      detail: issue.message,
+    }));
+    return new ProblemError("validation_failed", `The request ${where} is invalid.`, { errors });
+  }
+  const fastifyError = error as Partial<FastifyError> | null;
+  if (fastifyError?.validation) return new ProblemError("validation_failed", "The request is invalid.");
+  const known = fastifyError?.code ? frameworkProblems[fastifyError.code] : undefined;
+  if (known) return new ProblemError(known.code, known.detail);
+  // Any other client error Fastify raises: keep it a 4xx, with our own words (its message may
+  // echo request input).
+  const status = fastifyError?.statusCode;
+  if (typeof status === "number" && status >= 400 && status < 500) return new ProblemError("bad_request", "The request cannot be processed.");
+  return null;
+}
+
+/**
+ * The app's error handler. Unexpected errors become a bare 500: their message and stack may hold
+ * internals (SQL, paths, secrets), so they go to the log under the request id, never to the client.
+ */
+export function problemErrorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const problem = toProblem(error);
+  if (problem) {
+    if (problem.status >= 500) request.log.error({ err: error }, "request failed");
+    return sendProblem(reply, problem);
+  }
+  request.log.error({ err: error }, "unexpected error");
+  return sendProblem(reply, new ProblemError("internal_error", "An unexpected error occurred. Quote the request id when reporting it."));
+}
+
+/** The not-found handler: unknown routes answer a 404 problem like every other error. */
+export function routeNotFoundHandler(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  // The path is not echoed back: reflecting request input into responses is how injection starts.
+  return sendProblem(reply, new ProblemError("route_not_found", `No route matches ${request.method} on this path.`));
+}

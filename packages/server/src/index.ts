@@ -1,0 +1,4 @@
+/** @bursar/server — the HTTP server, store adapters and background workers. */
+export { loadConfig, defaultPort, type ServerConfig } from "./config.js";
+export { startServer, openStore, type RunningServer } from "./server.js";
+export { ensureDemoTenant, type DemoTenant } from "./demo.js";

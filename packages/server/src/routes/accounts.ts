@@ -1,0 +1,64 @@
+/** `/v1/accounts`: ledger accounts and deposits (owner-level). */
+import { accountView, createAccount, deposit, transferView, wire } from "@bursar/core";
+import type { RouteModule } from "./context.js";
+import { notFound, pageOf } from "./context.js";
+
+export const accountRoutes: RouteModule = (app, { mutate, store }) => {
+  app.get(
+    "/v1/accounts",
+    { schema: { tags: ["ledger"], summary: "List accounts", querystring: wire.pageQuery, response: { 200: wire.page(wire.account) } }, config: { scopes: ["tenant:admin"] } },
+    async (request) => {
+      const { limit, cursor } = request.query;
+      const rows = await store.read.listAccounts(request.principal.tenantId, { limit: limit + 1, beforeId: cursor });
+      return pageOf(rows, limit, accountView);
+    },
+  );
+
+  app.post(
+    "/v1/accounts",
+    { schema: { tags: ["ledger"], summary: "Create an account", body: wire.createAccountBody, response: { 201: wire.account } }, config: { scopes: ["tenant:admin"] } },
+    async (request, reply) => {
+      const body = request.body;
+      const account = await mutate(request, (context) =>
+        createAccount(context, {
+          currency: body.currency,
+          kind: body.kind,
+          name: body.name,
+          debitsMustNotExceedCredits: body.debits_must_not_exceed_credits,
+          metadata: body.metadata,
+        }),
+      );
+      return reply.code(201).send(accountView(account));
+    },
+  );
+
+  app.get(
+    "/v1/accounts/:id",
+    { schema: { tags: ["ledger"], summary: "Get an account with its balances", params: wire.idParam, response: { 200: wire.account } }, config: { scopes: ["tenant:admin"] } },
+    async (request) => {
+      const account = await store.read.getAccount(request.principal.tenantId, request.params.id);
+      if (!account) throw notFound("account", request.params.id);
+      return accountView(account);
+    },
+  );
+
+  app.post(
+    "/v1/accounts/:id/deposits",
+    {
+      schema: {
+        tags: ["ledger"],
+        summary: "Fund an account from the tenant's funding account (sandbox rail)",
+        params: wire.idParam,
+        body: wire.depositBody,
+        response: { 200: wire.transfer, 201: wire.transfer },
+      },
+      config: { scopes: ["tenant:admin"] },
+    },
+    async (request, reply) => {
+      const { amount, id, reference } = request.body;
+      const result = await mutate(request, (context) => deposit(context, { accountId: request.params.id, amountMinor: amount, id, reference }));
+      return reply.code(result.created[0] ? 201 : 200).send(transferView(result.transfers[0]!));
+    },
+  );
+};
+

@@ -1,0 +1,55 @@
+/**
+ * What every route module receives, and the few helpers they share. A route module is one file
+ * per resource: it declares zod schemas (validation and OpenAPI), the scopes it needs
+ * (`config.scopes`), and calls the core through `mutate` for writes or `store.read` for reads.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Clock, Result, Store, WriteContext } from "@bursar/core";
+import type { FastifyBaseLogger, FastifyInstance, FastifyRequest, RawServerDefault } from "fastify";
+import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import { ProblemError, failureToProblem } from "../http/problem.js";
+
+export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>;
+
+export interface RouteDeps {
+  store: Store;
+  clock: Clock;
+  /**
+   * Runs a core operation in one durable write for the caller's tenant, as the caller, and
+   * returns its value; an expected failure becomes a problem+json answer.
+   */
+  mutate<T>(request: FastifyRequest, operation: (context: WriteContext) => Promise<Result<T>>): Promise<T>;
+}
+
+export type RouteModule = (app: App, deps: RouteDeps) => void;
+
+/** Builds `RouteDeps` for a store and clock. */
+export function routeDeps(store: Store, clock: Clock): RouteDeps {
+  return {
+    store,
+    clock,
+    async mutate(request, operation) {
+      const { tenantId, principalType, principalId } = request.principal;
+      const actor = { type: principalType, id: principalId } as const;
+      const result = await store.write(tenantId, (tx) => operation({ tx, tenantId, nowMs: clock.nowMs(), actor }));
+      return orProblem(result);
+    },
+  };
+}
+
+/** The value of a result, or the problem answer of its failure. */
+export function orProblem<T>(result: Result<T>): T {
+  if (!result.ok) throw failureToProblem(result);
+  return result.value;
+}
+
+export function notFound(kind: string, id: string): ProblemError {
+  return new ProblemError("not_found", `${kind} ${id} not found`);
+}
+
+/** A page per SPEC 3 "Pagination", from `limit + 1` rows fetched newest first. */
+export function pageOf<Row extends { id: string }, View>(rows: Row[], limit: number, view: (row: Row) => View) {
+  const page = rows.slice(0, limit);
+  const hasMore = rows.length > limit;
+  return { data: page.map(view), has_more: hasMore, next_cursor: hasMore ? page[page.length - 1]!.id : null };
+}

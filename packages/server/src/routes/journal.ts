@@ -1,0 +1,89 @@
+/** `/v1/journal/*`: the tenant's tamper-evident journal — authority, checkpoints, entries, proofs. */
+import {
+  currentCheckpoint,
+  encodeBase64,
+  journalKeyId,
+  journalVerifierKey,
+  journalOrigin,
+  proveConsistency,
+  proveInclusion,
+  wire,
+  type TenantRow,
+} from "@bursar/core";
+import type { FastifyRequest } from "fastify";
+import type { RouteModule } from "./context.js";
+import { orProblem } from "./context.js";
+
+const read = { config: { scopes: ["events:read"] } } as const;
+
+export const journalRoutes: RouteModule = (app, { store, clock }) => {
+  async function tenantOf(request: FastifyRequest): Promise<TenantRow> {
+    const tenant = await store.read.getTenant(request.principal.tenantId);
+    if (!tenant) throw new Error("authenticated principal without a tenant");
+    return tenant;
+  }
+
+  app.get(
+    "/v1/journal/authority",
+    { ...read, schema: { tags: ["journal"], summary: "The journal's Ed25519 public key and signed-note key id", response: { 200: wire.authority } } },
+    async (request) => {
+      const tenant = await tenantOf(request);
+      const origin = journalOrigin(tenant.id);
+      const keyId = journalKeyId(origin, tenant.journalPublicKey);
+      return {
+        tenant_id: tenant.id,
+        origin,
+        key_name: origin,
+        key_id: encodeBase64(keyId),
+        algorithm: "Ed25519" as const,
+        public_key: encodeBase64(tenant.journalPublicKey),
+        verifier_key: journalVerifierKey(origin, tenant.journalPublicKey),
+      };
+    },
+  );
+
+  app.get(
+    "/v1/journal/checkpoint",
+    { ...read, schema: { tags: ["journal"], summary: "The latest signed checkpoint (C2SP tlog-checkpoint)", response: { 200: wire.checkpoint } } },
+    async (request) => currentCheckpoint(store.read, await tenantOf(request), clock.nowMs()),
+  );
+
+  app.get(
+    "/v1/journal/entries",
+    {
+      ...read,
+      schema: {
+        tags: ["journal"],
+        summary: "Journal entries in order, with their leaf hashes",
+        querystring: wire.entriesQuery,
+        response: { 200: wire.page(wire.entry) },
+      },
+    },
+    async (request) => {
+      const { after_seq, limit } = request.query;
+      const events = await store.read.listEvents(request.principal.tenantId, { afterSeq: after_seq, limit: limit + 1, ascending: true });
+      const page = events.slice(0, limit);
+      // The leaf hashes come from the stored tree, not from re-hashing the body here: a verifier
+      // recomputes them from the events and so checks the tree and the bodies against each other.
+      const leaves = await store.read.getTreeNodes(request.principal.tenantId, page.map((event) => ({ level: 0, index: event.seq - 1 })));
+      const data = page.map((event, i) => ({ seq: event.seq, leaf_hash: encodeBase64(leaves[i]!), event }));
+      const hasMore = events.length > limit;
+      return { data, has_more: hasMore, next_cursor: hasMore ? String(data[data.length - 1]!.seq) : null };
+    },
+  );
+
+  app.get(
+    "/v1/journal/proofs/inclusion",
+    { ...read, schema: { tags: ["journal"], summary: "RFC 9162 inclusion proof", querystring: wire.inclusionQuery, response: { 200: wire.inclusionProof } } },
+    async (request) => orProblem(await proveInclusion(store.read, await tenantOf(request), request.query.seq, request.query.tree_size)),
+  );
+
+  app.get(
+    "/v1/journal/proofs/consistency",
+    {
+      ...read,
+      schema: { tags: ["journal"], summary: "RFC 9162 consistency proof", querystring: wire.consistencyQuery, response: { 200: wire.consistencyProof } },
+    },
+    async (request) => orProblem(await proveConsistency(store.read, await tenantOf(request), request.query.from_size, request.query.to_size)),
+  );
+};

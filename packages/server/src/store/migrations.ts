@@ -1,0 +1,282 @@
+/**
+ * Versioned schema migrations, one ordered list with both dialects side by side so a change to
+ * one cannot be forgotten in the other. A migration, once released, is never edited: add a new
+ * version instead. `schema_migrations` records what ran; `pendingMigrations` refuses to start
+ * against a database that a newer Bursar (or an edited migration) has touched.
+ *
+ * Conventions shared by both dialects:
+ * - every tenant-scoped table has `tenant_id` first in its primary key, so every lookup and every
+ *   keyset page is an index range inside one tenant;
+ * - money and timestamps are 64-bit integers (minor units, milliseconds since the epoch);
+ * - ids compare bytewise (`COLLATE "C"` on PostgreSQL; SQLite's default BINARY), which is what
+ *   makes time-sortable ids sort by time;
+ * - the event body is the canonical JSON text, stored as TEXT on both: it is what the Merkle leaf
+ *   hashes, and JSONB would reorder keys and normalise numbers.
+ */
+
+export interface Migration {
+  version: number;
+  name: string;
+  sqlite: string;
+  postgres: string;
+}
+
+export interface AppliedMigration {
+  version: number;
+  name: string;
+}
+
+const initialSqlite = `
+CREATE TABLE tenants (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  journal_private_key_pkcs8 BLOB NOT NULL,
+  journal_public_key BLOB NOT NULL,
+  journal_size INTEGER NOT NULL CHECK (journal_size >= 0),
+  created_at_ms INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE users (
+  tenant_id TEXT NOT NULL REFERENCES tenants (id),
+  id TEXT NOT NULL,
+  email TEXT,
+  name TEXT NOT NULL,
+  role TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, id)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE personal_access_tokens (
+  tenant_id TEXT NOT NULL,
+  id TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  token_hash TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  scopes TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  expires_at_ms INTEGER,
+  revoked_at_ms INTEGER,
+  PRIMARY KEY (tenant_id, id),
+  FOREIGN KEY (tenant_id, user_id) REFERENCES users (tenant_id, id)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE accounts (
+  tenant_id TEXT NOT NULL REFERENCES tenants (id),
+  id TEXT NOT NULL,
+  currency TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  name TEXT,
+  debits_must_not_exceed_credits INTEGER NOT NULL CHECK (debits_must_not_exceed_credits IN (0, 1)),
+  debits_pending_minor INTEGER NOT NULL CHECK (debits_pending_minor >= 0),
+  debits_posted_minor INTEGER NOT NULL CHECK (debits_posted_minor >= 0),
+  credits_pending_minor INTEGER NOT NULL CHECK (credits_pending_minor >= 0),
+  credits_posted_minor INTEGER NOT NULL CHECK (credits_posted_minor >= 0),
+  metadata TEXT,
+  created_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, id)
+) STRICT, WITHOUT ROWID;
+CREATE UNIQUE INDEX accounts_funding_by_currency ON accounts (tenant_id, currency) WHERE kind = 'funding';
+
+CREATE TABLE transfers (
+  tenant_id TEXT NOT NULL,
+  id TEXT NOT NULL,
+  debit_account_id TEXT NOT NULL,
+  credit_account_id TEXT NOT NULL,
+  currency TEXT NOT NULL,
+  amount_minor INTEGER NOT NULL CHECK (amount_minor >= 0),
+  status TEXT NOT NULL,
+  posted_amount_minor INTEGER NOT NULL CHECK (posted_amount_minor >= 0),
+  expires_at_ms INTEGER,
+  reference TEXT,
+  metadata TEXT,
+  batch_id TEXT,
+  fingerprint TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  updated_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, id),
+  FOREIGN KEY (tenant_id, debit_account_id) REFERENCES accounts (tenant_id, id),
+  FOREIGN KEY (tenant_id, credit_account_id) REFERENCES accounts (tenant_id, id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX transfers_by_debit_account ON transfers (tenant_id, debit_account_id, id);
+CREATE INDEX transfers_by_credit_account ON transfers (tenant_id, credit_account_id, id);
+CREATE INDEX transfers_pending_by_expiry ON transfers (expires_at_ms, tenant_id, id) WHERE status = 'pending';
+
+CREATE TABLE events (
+  tenant_id TEXT NOT NULL REFERENCES tenants (id),
+  seq INTEGER NOT NULL CHECK (seq >= 1),
+  id TEXT NOT NULL UNIQUE,
+  type TEXT NOT NULL,
+  agent_id TEXT,
+  body TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, seq)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX events_by_type ON events (tenant_id, type, seq);
+CREATE INDEX events_by_agent ON events (tenant_id, agent_id, seq);
+
+CREATE TABLE journal_nodes (
+  tenant_id TEXT NOT NULL REFERENCES tenants (id),
+  level INTEGER NOT NULL CHECK (level >= 0),
+  idx INTEGER NOT NULL CHECK (idx >= 0),
+  hash BLOB NOT NULL,
+  PRIMARY KEY (tenant_id, level, idx)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE idempotency_keys (
+  tenant_id TEXT NOT NULL,
+  principal_id TEXT NOT NULL,
+  method TEXT NOT NULL,
+  route TEXT NOT NULL,
+  idempotency_key TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('in_progress', 'completed')),
+  response_status INTEGER,
+  response_body TEXT,
+  created_at_ms INTEGER NOT NULL,
+  expires_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, principal_id, method, route, idempotency_key)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX idempotency_keys_by_expiry ON idempotency_keys (expires_at_ms);
+`;
+
+const initialPostgres = `
+CREATE TABLE tenants (
+  id TEXT COLLATE "C" PRIMARY KEY,
+  name TEXT NOT NULL,
+  journal_private_key_pkcs8 BYTEA NOT NULL,
+  journal_public_key BYTEA NOT NULL,
+  journal_size BIGINT NOT NULL CHECK (journal_size >= 0),
+  created_at_ms BIGINT NOT NULL
+);
+
+CREATE TABLE users (
+  tenant_id TEXT COLLATE "C" NOT NULL REFERENCES tenants (id),
+  id TEXT COLLATE "C" NOT NULL,
+  email TEXT,
+  name TEXT NOT NULL,
+  role TEXT NOT NULL,
+  created_at_ms BIGINT NOT NULL,
+  PRIMARY KEY (tenant_id, id)
+);
+
+CREATE TABLE personal_access_tokens (
+  tenant_id TEXT COLLATE "C" NOT NULL,
+  id TEXT COLLATE "C" NOT NULL,
+  user_id TEXT COLLATE "C" NOT NULL,
+  token_hash TEXT COLLATE "C" NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  scopes JSONB NOT NULL,
+  created_at_ms BIGINT NOT NULL,
+  expires_at_ms BIGINT,
+  revoked_at_ms BIGINT,
+  PRIMARY KEY (tenant_id, id),
+  FOREIGN KEY (tenant_id, user_id) REFERENCES users (tenant_id, id)
+);
+
+CREATE TABLE accounts (
+  tenant_id TEXT COLLATE "C" NOT NULL REFERENCES tenants (id),
+  id TEXT COLLATE "C" NOT NULL,
+  currency TEXT COLLATE "C" NOT NULL,
+  kind TEXT NOT NULL,
+  name TEXT,
+  debits_must_not_exceed_credits BOOLEAN NOT NULL,
+  debits_pending_minor BIGINT NOT NULL CHECK (debits_pending_minor >= 0),
+  debits_posted_minor BIGINT NOT NULL CHECK (debits_posted_minor >= 0),
+  credits_pending_minor BIGINT NOT NULL CHECK (credits_pending_minor >= 0),
+  credits_posted_minor BIGINT NOT NULL CHECK (credits_posted_minor >= 0),
+  metadata JSONB,
+  created_at_ms BIGINT NOT NULL,
+  PRIMARY KEY (tenant_id, id)
+);
+CREATE UNIQUE INDEX accounts_funding_by_currency ON accounts (tenant_id, currency) WHERE kind = 'funding';
+
+CREATE TABLE transfers (
+  tenant_id TEXT COLLATE "C" NOT NULL,
+  id TEXT COLLATE "C" NOT NULL,
+  debit_account_id TEXT COLLATE "C" NOT NULL,
+  credit_account_id TEXT COLLATE "C" NOT NULL,
+  currency TEXT COLLATE "C" NOT NULL,
+  amount_minor BIGINT NOT NULL CHECK (amount_minor >= 0),
+  status TEXT NOT NULL,
+  posted_amount_minor BIGINT NOT NULL CHECK (posted_amount_minor >= 0),
+  expires_at_ms BIGINT,
+  reference TEXT,
+  metadata JSONB,
+  batch_id TEXT COLLATE "C",
+  fingerprint TEXT NOT NULL,
+  created_at_ms BIGINT NOT NULL,
+  updated_at_ms BIGINT NOT NULL,
+  PRIMARY KEY (tenant_id, id),
+  FOREIGN KEY (tenant_id, debit_account_id) REFERENCES accounts (tenant_id, id),
+  FOREIGN KEY (tenant_id, credit_account_id) REFERENCES accounts (tenant_id, id)
+);
+CREATE INDEX transfers_by_debit_account ON transfers (tenant_id, debit_account_id, id);
+CREATE INDEX transfers_by_credit_account ON transfers (tenant_id, credit_account_id, id);
+CREATE INDEX transfers_pending_by_expiry ON transfers (expires_at_ms, tenant_id, id) WHERE status = 'pending';
+
+CREATE TABLE events (
+  tenant_id TEXT COLLATE "C" NOT NULL REFERENCES tenants (id),
+  seq BIGINT NOT NULL CHECK (seq >= 1),
+  id TEXT COLLATE "C" NOT NULL UNIQUE,
+  type TEXT COLLATE "C" NOT NULL,
+  agent_id TEXT COLLATE "C",
+  body TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, seq)
+);
+CREATE INDEX events_by_type ON events (tenant_id, type, seq);
+CREATE INDEX events_by_agent ON events (tenant_id, agent_id, seq);
+
+CREATE TABLE journal_nodes (
+  tenant_id TEXT COLLATE "C" NOT NULL REFERENCES tenants (id),
+  level INTEGER NOT NULL CHECK (level >= 0),
+  idx BIGINT NOT NULL CHECK (idx >= 0),
+  hash BYTEA NOT NULL,
+  PRIMARY KEY (tenant_id, level, idx)
+);
+
+CREATE TABLE idempotency_keys (
+  tenant_id TEXT COLLATE "C" NOT NULL,
+  principal_id TEXT COLLATE "C" NOT NULL,
+  method TEXT COLLATE "C" NOT NULL,
+  route TEXT COLLATE "C" NOT NULL,
+  idempotency_key TEXT COLLATE "C" NOT NULL,
+  fingerprint TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('in_progress', 'completed')),
+  response_status INTEGER,
+  response_body TEXT,
+  created_at_ms BIGINT NOT NULL,
+  expires_at_ms BIGINT NOT NULL,
+  PRIMARY KEY (tenant_id, principal_id, method, route, idempotency_key)
+);
+CREATE INDEX idempotency_keys_by_expiry ON idempotency_keys (expires_at_ms);
+`;
+
+/** Every migration, oldest first. Versions are 1, 2, 3, … with no gaps. */
+export const migrations: readonly Migration[] = [
+  { version: 1, name: "initial schema", sqlite: initialSqlite, postgres: initialPostgres },
+];
+
+/**
+ * The migrations still to run, oldest first. Throws when the database records a version this
+ * build does not know, or a known version under another name: starting anyway could corrupt data.
+ */
+export function pendingMigrations(applied: readonly AppliedMigration[]): Migration[] {
+  const appliedByVersion = new Map(applied.map((row) => [row.version, row.name]));
+  for (const [version, name] of appliedByVersion) {
+    const known = migrations.find((migration) => migration.version === version);
+    if (!known) throw new Error(`database schema version ${version} is newer than this build of Bursar`);
+    if (known.name !== name) {
+      throw new Error(`database migration ${version} is "${name}" but this build expects "${known.name}"`);
+    }
+  }
+  return migrations.filter((migration) => !appliedByVersion.has(migration.version));
+}
+
+/** Fails fast on a malformed list (a gap or a duplicate version). Runs once at import. */
+function checkMigrationList(): void {
+  migrations.forEach((migration, position) => {
+    if (migration.version !== position + 1) {
+      throw new Error(`migration at position ${position} has version ${migration.version}, expected ${position + 1}`);
+    }
+  });
+}
+checkMigrationList();

@@ -1,0 +1,150 @@
+/**
+ * Every runtime statement of the PostgreSQL store, built once per store with each table
+ * qualified by the store's schema. Qualifying (rather than relying on `search_path`) keeps a
+ * statement's meaning independent of how the connection was set up, including through poolers
+ * that drop start-up options.
+ */
+import {
+  accountColumns,
+  idempotencyColumns,
+  personalAccessTokenColumns,
+  tenantColumns,
+  transferColumns,
+  userColumns,
+} from "../rows.js";
+
+/** Schema names Bursar accepts: plain lower-case identifiers, so quoting is trivial and safe. */
+const schemaNamePattern = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** The schema as a quoted identifier; throws on anything but a plain lower-case name. */
+export function quoteSchema(schema: string): string {
+  if (!schemaNamePattern.test(schema)) throw new Error(`invalid PostgreSQL schema name ${JSON.stringify(schema)}`);
+  return `"${schema}"`;
+}
+
+const placeholders = (columns: string, first = 1) =>
+  columns.split(",").map((_, position) => `$${first + position}`).join(", ");
+
+const scopeCondition = "tenant_id = $1 AND principal_id = $2 AND method = $3 AND route = $4 AND idempotency_key = $5";
+
+export class PostgresSql {
+  readonly events: string;
+  readonly lockTenant: string;
+  readonly countTenants: string;
+  readonly getTenant: string;
+  readonly getUser: string;
+  readonly findPersonalAccessTokenByHash: string;
+  readonly getAccount: string;
+  readonly listAccounts: string;
+  readonly listAccountsBefore: string;
+  readonly findFundingAccount: string;
+  readonly sumBalances: string;
+  readonly getTransfer: string;
+  readonly listTransfers: string;
+  readonly listTransfersBefore: string;
+  readonly listAccountTransfers: string;
+  readonly listAccountTransfersBefore: string;
+  readonly listExpiredHolds: string;
+  readonly getEventBySeq: string;
+  readonly getTreeNodes: string;
+  readonly getIdempotencyRecord: string;
+
+  readonly insertTenant: string;
+  readonly setJournalSize: string;
+  readonly insertUser: string;
+  readonly insertPersonalAccessToken: string;
+  readonly getAccountsForUpdate: string;
+  readonly insertAccount: string;
+  readonly updateAccountBalances: string;
+  readonly insertTransfer: string;
+  readonly updateTransfer: string;
+  readonly insertEvent: string;
+  readonly insertTreeNodes: string;
+  readonly claimIdempotencyKey: string;
+  readonly completeIdempotencyKey: string;
+  readonly releaseIdempotencyKey: string;
+  readonly deleteExpiredIdempotencyRecords: string;
+
+  constructor(schema: string) {
+    const s = quoteSchema(schema);
+    this.events = `${s}.events`;
+    this.lockTenant = `SELECT id FROM ${s}.tenants WHERE id = $1 FOR UPDATE`;
+    this.countTenants = `SELECT count(*) AS count FROM ${s}.tenants`;
+    this.getTenant = `SELECT ${tenantColumns} FROM ${s}.tenants WHERE id = $1`;
+    this.getUser = `SELECT ${userColumns} FROM ${s}.users WHERE tenant_id = $1 AND id = $2`;
+    this.findPersonalAccessTokenByHash =
+      `SELECT ${personalAccessTokenColumns} FROM ${s}.personal_access_tokens WHERE token_hash = $1`;
+    this.getAccount = `SELECT ${accountColumns} FROM ${s}.accounts WHERE tenant_id = $1 AND id = $2`;
+    this.listAccounts = `SELECT ${accountColumns} FROM ${s}.accounts WHERE tenant_id = $1 ORDER BY id DESC LIMIT $2`;
+    this.listAccountsBefore =
+      `SELECT ${accountColumns} FROM ${s}.accounts WHERE tenant_id = $1 AND id < $3 ORDER BY id DESC LIMIT $2`;
+    this.findFundingAccount =
+      `SELECT ${accountColumns} FROM ${s}.accounts WHERE tenant_id = $1 AND kind = 'funding' AND currency = $2 ORDER BY id LIMIT 1`;
+    this.sumBalances =
+      "SELECT currency, sum(debits_posted_minor) AS debits_posted_minor, sum(credits_posted_minor) AS credits_posted_minor, " +
+      "sum(debits_pending_minor) AS debits_pending_minor, sum(credits_pending_minor) AS credits_pending_minor " +
+      `FROM ${s}.accounts WHERE tenant_id = $1 GROUP BY currency ORDER BY currency`;
+    this.getTransfer = `SELECT ${transferColumns} FROM ${s}.transfers WHERE tenant_id = $1 AND id = $2`;
+    this.listTransfers = `SELECT ${transferColumns} FROM ${s}.transfers WHERE tenant_id = $1 ORDER BY id DESC LIMIT $2`;
+    this.listTransfersBefore =
+      `SELECT ${transferColumns} FROM ${s}.transfers WHERE tenant_id = $1 AND id < $3 ORDER BY id DESC LIMIT $2`;
+    // Each side reads its own index and stops at the limit (see the SQLite reader).
+    const accountSide = (column: string, cursor: string) =>
+      `(SELECT ${transferColumns} FROM ${s}.transfers WHERE tenant_id = $1 AND ${column} = $2 ${cursor} ORDER BY id DESC LIMIT $3)`;
+    const accountTransfers = (cursor: string) =>
+      `SELECT ${transferColumns} FROM (${accountSide("debit_account_id", cursor)} UNION ${accountSide("credit_account_id", cursor)}) ` +
+      "AS account_transfers ORDER BY id DESC LIMIT $3";
+    this.listAccountTransfers = accountTransfers("");
+    this.listAccountTransfersBefore = accountTransfers("AND id < $4");
+    this.listExpiredHolds =
+      `SELECT tenant_id, id FROM ${s}.transfers WHERE status = 'pending' AND expires_at_ms <= $1 ` +
+      "ORDER BY expires_at_ms, tenant_id, id LIMIT $2";
+    this.getEventBySeq = `SELECT tenant_id, seq, body FROM ${s}.events WHERE tenant_id = $1 AND seq = $2`;
+    this.getTreeNodes =
+      `SELECT level, idx, hash FROM ${s}.journal_nodes WHERE tenant_id = $1 ` +
+      "AND (level, idx) IN (SELECT * FROM unnest($2::int[], $3::bigint[]))";
+    this.getIdempotencyRecord = `SELECT ${idempotencyColumns} FROM ${s}.idempotency_keys WHERE ${scopeCondition}`;
+
+    const insert = (table: string, columns: string) => `INSERT INTO ${s}.${table} (${columns}) VALUES (${placeholders(columns)})`;
+    this.insertTenant = insert("tenants", tenantColumns);
+    this.setJournalSize = `UPDATE ${s}.tenants SET journal_size = $2 WHERE id = $1`;
+    this.insertUser = insert("users", userColumns);
+    this.insertPersonalAccessToken = insert("personal_access_tokens", personalAccessTokenColumns);
+    // Rows are locked in id order, so two writers never wait on each other in a cycle.
+    this.getAccountsForUpdate =
+      `SELECT ${accountColumns} FROM ${s}.accounts WHERE tenant_id = $1 AND id = ANY($2::text[]) ORDER BY id FOR UPDATE`;
+    this.insertAccount = insert("accounts", accountColumns);
+    this.updateAccountBalances =
+      `UPDATE ${s}.accounts AS account SET debits_pending_minor = change.debits_pending_minor, ` +
+      "debits_posted_minor = change.debits_posted_minor, credits_pending_minor = change.credits_pending_minor, " +
+      "credits_posted_minor = change.credits_posted_minor " +
+      "FROM unnest($2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[]) " +
+      "AS change (id, debits_pending_minor, debits_posted_minor, credits_pending_minor, credits_posted_minor) " +
+      "WHERE account.tenant_id = $1 AND account.id = change.id";
+    this.insertTransfer = insert("transfers", transferColumns);
+    this.updateTransfer =
+      `UPDATE ${s}.transfers SET status = $3, posted_amount_minor = $4, updated_at_ms = $5 WHERE tenant_id = $1 AND id = $2`;
+    this.insertEvent = `INSERT INTO ${s}.events (tenant_id, seq, id, type, agent_id, body) VALUES ($1, $2, $3, $4, $5, $6)`;
+    // Nodes are immutable once stored: a second insert of the same key is a bug and fails on the key.
+    this.insertTreeNodes =
+      `INSERT INTO ${s}.journal_nodes (tenant_id, level, idx, hash) ` +
+      "SELECT $1, level, idx, hash FROM unnest($2::int[], $3::bigint[], $4::bytea[]) AS node (level, idx, hash)";
+    // Claims a fresh key or takes over an expired record or a stale claim in one statement; no
+    // row comes back when a live record holds the scope (that row is then locked by us).
+    this.claimIdempotencyKey =
+      `INSERT INTO ${s}.idempotency_keys AS record (${idempotencyColumns}) VALUES (${placeholders(idempotencyColumns)}) ` +
+      "ON CONFLICT (tenant_id, principal_id, method, route, idempotency_key) DO UPDATE SET " +
+      "fingerprint = excluded.fingerprint, state = excluded.state, response_status = excluded.response_status, " +
+      "response_body = excluded.response_body, created_at_ms = excluded.created_at_ms, expires_at_ms = excluded.expires_at_ms " +
+      "WHERE record.expires_at_ms <= excluded.created_at_ms " +
+      "OR (record.state = 'in_progress' AND record.created_at_ms < $12) RETURNING state";
+    this.completeIdempotencyKey =
+      `UPDATE ${s}.idempotency_keys SET state = 'completed', response_status = $6, response_body = $7 WHERE ${scopeCondition}`;
+    // A completed answer is never released: only an in-flight claim is given up.
+    this.releaseIdempotencyKey = `DELETE FROM ${s}.idempotency_keys WHERE ${scopeCondition} AND state = 'in_progress'`;
+    this.deleteExpiredIdempotencyRecords =
+      `DELETE FROM ${s}.idempotency_keys WHERE (tenant_id, principal_id, method, route, idempotency_key) IN ` +
+      `(SELECT tenant_id, principal_id, method, route, idempotency_key FROM ${s}.idempotency_keys ` +
+      "WHERE expires_at_ms <= $1 ORDER BY expires_at_ms LIMIT $2 FOR UPDATE SKIP LOCKED)";
+  }
+}

@@ -1,0 +1,221 @@
+/**
+ * Row mapping shared by both adapters. The two dialects hand back slightly different JS values
+ * for the same column (SQLite: numbers, 0/1, JSON text; PostgreSQL: BIGINT as strings, booleans,
+ * parsed JSONB), so every reader goes through these converters and both stores return identical
+ * domain objects. Column names are the same in both schemas, so the column lists are shared too.
+ */
+import type { Account, AccountKind, Transfer, TransferStatus } from "../../../core/src/ledger/types.js";
+import type { JournalEvent } from "../../../core/src/journal/types.js";
+import type {
+  IdempotencyRecord,
+  OwnerRole,
+  PersonalAccessTokenRow,
+  TenantRow,
+  UserRow,
+} from "../../../core/src/ports.js";
+import { invariant } from "../../../core/src/result.js";
+
+/** A row as a driver returns it. */
+export type Row = Record<string, unknown>;
+
+/**
+ * Rows one query may return or keys one batched read may ask for. Every caller has a far lower
+ * bound of its own (pageLimitMax, journalEntriesPageMax, holdExpirySweepCountMax, proof sizes);
+ * this catches a caller that forgot to apply it before it turns into an unbounded read.
+ */
+export const rowsPerQueryMax = 10_000;
+
+/** Asserts a query limit is a whole number within `rowsPerQueryMax`. */
+export function checkLimit(limit: number): number {
+  invariant(Number.isSafeInteger(limit) && limit >= 0 && limit <= rowsPerQueryMax, `query limit ${limit} out of range`);
+  return limit;
+}
+
+export const tenantColumns =
+  "id, name, journal_private_key_pkcs8, journal_public_key, journal_size, created_at_ms";
+export const userColumns = "tenant_id, id, email, name, role, created_at_ms";
+export const personalAccessTokenColumns =
+  "tenant_id, id, user_id, token_hash, name, scopes, created_at_ms, expires_at_ms, revoked_at_ms";
+export const accountColumns =
+  "tenant_id, id, currency, kind, name, debits_must_not_exceed_credits, debits_pending_minor, " +
+  "debits_posted_minor, credits_pending_minor, credits_posted_minor, metadata, created_at_ms";
+export const transferColumns =
+  "tenant_id, id, debit_account_id, credit_account_id, currency, amount_minor, status, " +
+  "posted_amount_minor, expires_at_ms, reference, metadata, batch_id, fingerprint, created_at_ms, updated_at_ms";
+export const idempotencyColumns =
+  "tenant_id, principal_id, method, route, idempotency_key, fingerprint, state, response_status, " +
+  "response_body, created_at_ms, expires_at_ms";
+
+/**
+ * A 64-bit integer column as a JS number. Money is bounded by `balanceMinorMax` (2^53 - 1), so
+ * a value outside the safe range means the database holds something Bursar never wrote.
+ */
+export function integerFrom(value: unknown, column: string): number {
+  const number = typeof value === "number" ? value : typeof value === "string" || typeof value === "bigint" ? Number(value) : NaN;
+  invariant(Number.isSafeInteger(number), `column ${column} holds ${String(value)}, not a safe integer`);
+  return number;
+}
+
+export function nullableIntegerFrom(value: unknown, column: string): number | null {
+  return value === null || value === undefined ? null : integerFrom(value, column);
+}
+
+export function textFrom(value: unknown, column: string): string {
+  invariant(typeof value === "string", `column ${column} is not text`);
+  return value;
+}
+
+export function nullableTextFrom(value: unknown, column: string): string | null {
+  return value === null || value === undefined ? null : textFrom(value, column);
+}
+
+/** A BLOB/BYTEA column as a plain Uint8Array view (no copy) of the driver's Buffer. */
+export function bytesFrom(value: unknown, column: string): Uint8Array {
+  invariant(value instanceof Uint8Array, `column ${column} is not bytes`);
+  return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+}
+
+function booleanFrom(value: unknown, column: string): boolean {
+  invariant(value === true || value === false || value === 0 || value === 1, `column ${column} is not a boolean`);
+  return value === true || value === 1;
+}
+
+/** A JSON column: SQLite gives the text, PostgreSQL's JSONB arrives parsed. */
+function jsonFrom(value: unknown): unknown {
+  return typeof value === "string" ? JSON.parse(value) : value;
+}
+
+function metadataFrom(value: unknown): Record<string, string> | null {
+  if (value === null || value === undefined) return null;
+  const parsed = jsonFrom(value);
+  invariant(typeof parsed === "object" && parsed !== null && !Array.isArray(parsed), "metadata is not an object");
+  return parsed as Record<string, string>;
+}
+
+/** JSON text for a metadata column (both dialects accept text; PostgreSQL casts it to JSONB). */
+export function metadataTo(metadata: Record<string, string> | null): string | null {
+  return metadata === null ? null : JSON.stringify(metadata);
+}
+
+export function tenantFrom(row: Row): TenantRow {
+  return {
+    id: textFrom(row.id, "tenants.id"),
+    name: textFrom(row.name, "tenants.name"),
+    journalPrivateKeyPkcs8: bytesFrom(row.journal_private_key_pkcs8, "tenants.journal_private_key_pkcs8"),
+    journalPublicKey: bytesFrom(row.journal_public_key, "tenants.journal_public_key"),
+    journalSize: integerFrom(row.journal_size, "tenants.journal_size"),
+    createdAtMs: integerFrom(row.created_at_ms, "tenants.created_at_ms"),
+  };
+}
+
+export function userFrom(row: Row): UserRow {
+  return {
+    id: textFrom(row.id, "users.id"),
+    tenantId: textFrom(row.tenant_id, "users.tenant_id"),
+    email: nullableTextFrom(row.email, "users.email"),
+    name: textFrom(row.name, "users.name"),
+    role: textFrom(row.role, "users.role") as OwnerRole,
+    createdAtMs: integerFrom(row.created_at_ms, "users.created_at_ms"),
+  };
+}
+
+export function personalAccessTokenFrom(row: Row): PersonalAccessTokenRow {
+  const scopes = jsonFrom(row.scopes);
+  invariant(Array.isArray(scopes) && scopes.every((scope) => typeof scope === "string"), "scopes is not a string list");
+  return {
+    id: textFrom(row.id, "personal_access_tokens.id"),
+    tenantId: textFrom(row.tenant_id, "personal_access_tokens.tenant_id"),
+    userId: textFrom(row.user_id, "personal_access_tokens.user_id"),
+    tokenHash: textFrom(row.token_hash, "personal_access_tokens.token_hash"),
+    name: textFrom(row.name, "personal_access_tokens.name"),
+    scopes: scopes as string[],
+    createdAtMs: integerFrom(row.created_at_ms, "personal_access_tokens.created_at_ms"),
+    expiresAtMs: nullableIntegerFrom(row.expires_at_ms, "personal_access_tokens.expires_at_ms"),
+    revokedAtMs: nullableIntegerFrom(row.revoked_at_ms, "personal_access_tokens.revoked_at_ms"),
+  };
+}
+
+export function accountFrom(row: Row): Account {
+  return {
+    id: textFrom(row.id, "accounts.id"),
+    tenantId: textFrom(row.tenant_id, "accounts.tenant_id"),
+    currency: textFrom(row.currency, "accounts.currency"),
+    kind: textFrom(row.kind, "accounts.kind") as AccountKind,
+    name: nullableTextFrom(row.name, "accounts.name"),
+    debitsMustNotExceedCredits: booleanFrom(row.debits_must_not_exceed_credits, "accounts.debits_must_not_exceed_credits"),
+    debitsPendingMinor: integerFrom(row.debits_pending_minor, "accounts.debits_pending_minor"),
+    debitsPostedMinor: integerFrom(row.debits_posted_minor, "accounts.debits_posted_minor"),
+    creditsPendingMinor: integerFrom(row.credits_pending_minor, "accounts.credits_pending_minor"),
+    creditsPostedMinor: integerFrom(row.credits_posted_minor, "accounts.credits_posted_minor"),
+    metadata: metadataFrom(row.metadata),
+    createdAtMs: integerFrom(row.created_at_ms, "accounts.created_at_ms"),
+  };
+}
+
+export function transferFrom(row: Row): Transfer {
+  return {
+    id: textFrom(row.id, "transfers.id"),
+    tenantId: textFrom(row.tenant_id, "transfers.tenant_id"),
+    debitAccountId: textFrom(row.debit_account_id, "transfers.debit_account_id"),
+    creditAccountId: textFrom(row.credit_account_id, "transfers.credit_account_id"),
+    currency: textFrom(row.currency, "transfers.currency"),
+    amountMinor: integerFrom(row.amount_minor, "transfers.amount_minor"),
+    status: textFrom(row.status, "transfers.status") as TransferStatus,
+    postedAmountMinor: integerFrom(row.posted_amount_minor, "transfers.posted_amount_minor"),
+    expiresAtMs: nullableIntegerFrom(row.expires_at_ms, "transfers.expires_at_ms"),
+    reference: nullableTextFrom(row.reference, "transfers.reference"),
+    metadata: metadataFrom(row.metadata),
+    batchId: nullableTextFrom(row.batch_id, "transfers.batch_id"),
+    fingerprint: textFrom(row.fingerprint, "transfers.fingerprint"),
+    createdAtMs: integerFrom(row.created_at_ms, "transfers.created_at_ms"),
+    updatedAtMs: integerFrom(row.updated_at_ms, "transfers.updated_at_ms"),
+  };
+}
+
+/** The stored canonical body, parsed; its seq and tenant must match the row's key. */
+export function eventFrom(row: Row): JournalEvent {
+  const event = JSON.parse(textFrom(row.body, "events.body")) as JournalEvent;
+  invariant(event.seq === integerFrom(row.seq, "events.seq"), "event body seq differs from its row");
+  invariant(event.tenant_id === row.tenant_id, "event body tenant differs from its row");
+  return event;
+}
+
+export function idempotencyRecordFrom(row: Row): IdempotencyRecord {
+  const state = textFrom(row.state, "idempotency_keys.state");
+  invariant(state === "in_progress" || state === "completed", `unknown idempotency state ${state}`);
+  return {
+    tenantId: textFrom(row.tenant_id, "idempotency_keys.tenant_id"),
+    principalId: textFrom(row.principal_id, "idempotency_keys.principal_id"),
+    method: textFrom(row.method, "idempotency_keys.method"),
+    route: textFrom(row.route, "idempotency_keys.route"),
+    key: textFrom(row.idempotency_key, "idempotency_keys.idempotency_key"),
+    fingerprint: textFrom(row.fingerprint, "idempotency_keys.fingerprint"),
+    state,
+    responseStatus: nullableIntegerFrom(row.response_status, "idempotency_keys.response_status"),
+    responseBody: nullableTextFrom(row.response_body, "idempotency_keys.response_body"),
+    createdAtMs: integerFrom(row.created_at_ms, "idempotency_keys.created_at_ms"),
+    expiresAtMs: integerFrom(row.expires_at_ms, "idempotency_keys.expires_at_ms"),
+  };
+}
+
+/** Sums of one currency's balance fields (`sumBalances`). */
+export function balanceSumFrom(row: Row): {
+  currency: string;
+  debitsPostedMinor: number;
+  creditsPostedMinor: number;
+  debitsPendingMinor: number;
+  creditsPendingMinor: number;
+} {
+  return {
+    currency: textFrom(row.currency, "currency"),
+    debitsPostedMinor: integerFrom(row.debits_posted_minor, "sum(debits_posted_minor)"),
+    creditsPostedMinor: integerFrom(row.credits_posted_minor, "sum(credits_posted_minor)"),
+    debitsPendingMinor: integerFrom(row.debits_pending_minor, "sum(debits_pending_minor)"),
+    creditsPendingMinor: integerFrom(row.credits_pending_minor, "sum(credits_pending_minor)"),
+  };
+}
+
+/** Key of a tree node in maps (level and index are small exact integers). */
+export function treeNodeKeyText(level: number, index: number): string {
+  return `${level}:${index}`;
+}

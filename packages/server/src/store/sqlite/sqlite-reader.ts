@@ -1,0 +1,254 @@
+/**
+ * StoreReader over one better-sqlite3 connection. The store builds one over the read-only
+ * connection (committed snapshots, `store.read`) and one over the writer (reads inside a write
+ * see the write's own changes). Statements are prepared once per connection and reused: the
+ * group commit's throughput depends on per-operation work staying small.
+ */
+import type Database from "better-sqlite3";
+import type { Account, Transfer } from "../../../../core/src/ledger/types.js";
+import type { JournalEvent, TreeNodeKey } from "../../../../core/src/journal/types.js";
+import type {
+  EventQuery,
+  IdempotencyRecord,
+  IdempotencyScope,
+  PageQuery,
+  PersonalAccessTokenRow,
+  StoreReader,
+  TenantRow,
+  UserRow,
+} from "../../../../core/src/ports.js";
+import { invariant } from "../../../../core/src/result.js";
+import { eventQuerySql } from "../event-query.js";
+import {
+  accountColumns,
+  accountFrom,
+  balanceSumFrom,
+  bytesFrom,
+  checkLimit,
+  eventFrom,
+  idempotencyColumns,
+  idempotencyRecordFrom,
+  integerFrom,
+  personalAccessTokenColumns,
+  personalAccessTokenFrom,
+  rowsPerQueryMax,
+  tenantColumns,
+  tenantFrom,
+  textFrom,
+  transferColumns,
+  transferFrom,
+  userColumns,
+  userFrom,
+  type Row,
+} from "../rows.js";
+
+export type RowStatement = Database.Statement<unknown[], Row>;
+
+const idempotencyScopeCondition =
+  "tenant_id = ? AND principal_id = ? AND method = ? AND route = ? AND idempotency_key = ?";
+
+/** The SELECT statements of one connection, prepared once. */
+export class SqliteReadStatements {
+  readonly countTenants: RowStatement;
+  readonly getTenant: RowStatement;
+  readonly getUser: RowStatement;
+  readonly findPersonalAccessTokenByHash: RowStatement;
+  readonly getAccount: RowStatement;
+  readonly listAccounts: RowStatement;
+  readonly listAccountsBefore: RowStatement;
+  readonly findFundingAccount: RowStatement;
+  readonly sumBalances: RowStatement;
+  readonly getTransfer: RowStatement;
+  readonly listTransfers: RowStatement;
+  readonly listTransfersBefore: RowStatement;
+  readonly listAccountTransfers: RowStatement;
+  readonly listAccountTransfersBefore: RowStatement;
+  readonly listExpiredHolds: RowStatement;
+  readonly getEventBySeq: RowStatement;
+  readonly getTreeNode: RowStatement;
+  readonly getIdempotencyRecord: RowStatement;
+  /** `listEvents` statements by SQL text (at most 48 shapes, see event-query.ts). */
+  private readonly eventStatements = new Map<string, RowStatement>();
+
+  constructor(private readonly db: Database.Database) {
+    const prepare = (sql: string): RowStatement => db.prepare<unknown[], Row>(sql);
+    this.countTenants = prepare("SELECT count(*) AS count FROM tenants");
+    this.getTenant = prepare(`SELECT ${tenantColumns} FROM tenants WHERE id = ?`);
+    this.getUser = prepare(`SELECT ${userColumns} FROM users WHERE tenant_id = ? AND id = ?`);
+    this.findPersonalAccessTokenByHash = prepare(
+      `SELECT ${personalAccessTokenColumns} FROM personal_access_tokens WHERE token_hash = ?`,
+    );
+    this.getAccount = prepare(`SELECT ${accountColumns} FROM accounts WHERE tenant_id = ? AND id = ?`);
+    this.listAccounts = prepare(`SELECT ${accountColumns} FROM accounts WHERE tenant_id = ? ORDER BY id DESC LIMIT ?`);
+    this.listAccountsBefore = prepare(
+      `SELECT ${accountColumns} FROM accounts WHERE tenant_id = ? AND id < ? ORDER BY id DESC LIMIT ?`,
+    );
+    this.findFundingAccount = prepare(
+      `SELECT ${accountColumns} FROM accounts WHERE tenant_id = ? AND kind = 'funding' AND currency = ? ORDER BY id LIMIT 1`,
+    );
+    this.sumBalances = prepare(
+      "SELECT currency, sum(debits_posted_minor) AS debits_posted_minor, sum(credits_posted_minor) AS credits_posted_minor, " +
+        "sum(debits_pending_minor) AS debits_pending_minor, sum(credits_pending_minor) AS credits_pending_minor " +
+        "FROM accounts WHERE tenant_id = ? GROUP BY currency ORDER BY currency",
+    );
+    this.getTransfer = prepare(`SELECT ${transferColumns} FROM transfers WHERE tenant_id = ? AND id = ?`);
+    this.listTransfers = prepare(`SELECT ${transferColumns} FROM transfers WHERE tenant_id = ? ORDER BY id DESC LIMIT ?`);
+    this.listTransfersBefore = prepare(
+      `SELECT ${transferColumns} FROM transfers WHERE tenant_id = ? AND id < ? ORDER BY id DESC LIMIT ?`,
+    );
+    this.listAccountTransfers = prepare(accountTransfersSql(""));
+    this.listAccountTransfersBefore = prepare(accountTransfersSql("AND id < @beforeId"));
+    // Matches the partial index transfers_pending_by_expiry (same literal status condition).
+    this.listExpiredHolds = prepare(
+      "SELECT tenant_id, id FROM transfers WHERE status = 'pending' AND expires_at_ms <= ? " +
+        "ORDER BY expires_at_ms, tenant_id, id LIMIT ?",
+    );
+    this.getEventBySeq = prepare("SELECT tenant_id, seq, body FROM events WHERE tenant_id = ? AND seq = ?");
+    this.getTreeNode = prepare("SELECT hash FROM journal_nodes WHERE tenant_id = ? AND level = ? AND idx = ?");
+    this.getIdempotencyRecord = prepare(`SELECT ${idempotencyColumns} FROM idempotency_keys WHERE ${idempotencyScopeCondition}`);
+  }
+
+  /** The cached statement for one `listEvents` shape. */
+  eventStatement(text: string): RowStatement {
+    let statement = this.eventStatements.get(text);
+    if (!statement) {
+      statement = this.db.prepare<unknown[], Row>(text);
+      this.eventStatements.set(text, statement);
+    }
+    return statement;
+  }
+}
+
+/**
+ * Transfers touching one account, newest first: each side reads its own index and stops at the
+ * limit, so a busy tenant's other transfers are never scanned.
+ */
+function accountTransfersSql(cursorCondition: string): string {
+  const side = (column: string) =>
+    `SELECT ${transferColumns} FROM (SELECT ${transferColumns} FROM transfers ` +
+    `WHERE tenant_id = @tenantId AND ${column} = @accountId ${cursorCondition} ORDER BY id DESC LIMIT @limit)`;
+  return `${side("debit_account_id")} UNION ${side("credit_account_id")} ORDER BY id DESC LIMIT @limit`;
+}
+
+/** Binds the five parts of an idempotency scope, in the order of `idempotencyScopeCondition`. */
+export function scopeParams(scope: IdempotencyScope): [string, string, string, string, string] {
+  return [scope.tenantId, scope.principalId, scope.method, scope.route, scope.key];
+}
+
+export class SqliteReader implements StoreReader {
+  constructor(protected readonly reads: SqliteReadStatements) {}
+
+  /** Hook for transactions, which refuse calls after they ended. */
+  protected checkActive(): void {}
+
+  async countTenants(): Promise<number> {
+    this.checkActive();
+    return integerFrom(this.reads.countTenants.get()?.count, "count");
+  }
+
+  async getTenant(tenantId: string): Promise<TenantRow | null> {
+    this.checkActive();
+    const row = this.reads.getTenant.get(tenantId);
+    return row ? tenantFrom(row) : null;
+  }
+
+  async getUser(tenantId: string, userId: string): Promise<UserRow | null> {
+    this.checkActive();
+    const row = this.reads.getUser.get(tenantId, userId);
+    return row ? userFrom(row) : null;
+  }
+
+  async findPersonalAccessTokenByHash(tokenHash: string): Promise<PersonalAccessTokenRow | null> {
+    this.checkActive();
+    const row = this.reads.findPersonalAccessTokenByHash.get(tokenHash);
+    return row ? personalAccessTokenFrom(row) : null;
+  }
+
+  async getAccount(tenantId: string, accountId: string): Promise<Account | null> {
+    this.checkActive();
+    const row = this.reads.getAccount.get(tenantId, accountId);
+    return row ? accountFrom(row) : null;
+  }
+
+  async listAccounts(tenantId: string, page: PageQuery): Promise<Account[]> {
+    this.checkActive();
+    const limit = checkLimit(page.limit);
+    const rows =
+      page.beforeId === undefined
+        ? this.reads.listAccounts.all(tenantId, limit)
+        : this.reads.listAccountsBefore.all(tenantId, page.beforeId, limit);
+    return rows.map(accountFrom);
+  }
+
+  async findFundingAccount(tenantId: string, currency: string): Promise<Account | null> {
+    this.checkActive();
+    const row = this.reads.findFundingAccount.get(tenantId, currency);
+    return row ? accountFrom(row) : null;
+  }
+
+  async sumBalances(tenantId: string): ReturnType<StoreReader["sumBalances"]> {
+    this.checkActive();
+    return this.reads.sumBalances.all(tenantId).map(balanceSumFrom);
+  }
+
+  async getTransfer(tenantId: string, transferId: string): Promise<Transfer | null> {
+    this.checkActive();
+    const row = this.reads.getTransfer.get(tenantId, transferId);
+    return row ? transferFrom(row) : null;
+  }
+
+  async listTransfers(tenantId: string, page: PageQuery & { accountId?: string }): Promise<Transfer[]> {
+    this.checkActive();
+    const limit = checkLimit(page.limit);
+    let rows: Row[];
+    if (page.accountId !== undefined) {
+      const params = { tenantId, accountId: page.accountId, limit, beforeId: page.beforeId };
+      rows =
+        page.beforeId === undefined
+          ? this.reads.listAccountTransfers.all({ tenantId, accountId: page.accountId, limit })
+          : this.reads.listAccountTransfersBefore.all(params);
+    } else {
+      rows =
+        page.beforeId === undefined
+          ? this.reads.listTransfers.all(tenantId, limit)
+          : this.reads.listTransfersBefore.all(tenantId, page.beforeId, limit);
+    }
+    return rows.map(transferFrom);
+  }
+
+  async listExpiredHolds(nowMs: number, limit: number): Promise<Array<{ tenantId: string; transferId: string }>> {
+    this.checkActive();
+    return this.reads.listExpiredHolds.all(nowMs, checkLimit(limit)).map((row) => ({
+      tenantId: textFrom(row.tenant_id, "transfers.tenant_id"),
+      transferId: textFrom(row.id, "transfers.id"),
+    }));
+  }
+
+  async listEvents(tenantId: string, query: EventQuery): Promise<JournalEvent[]> {
+    this.checkActive();
+    const { text, params } = eventQuerySql("sqlite", "events", tenantId, query);
+    return this.reads.eventStatement(text).all(...params).map(eventFrom);
+  }
+
+  async getEventBySeq(tenantId: string, seq: number): Promise<JournalEvent | null> {
+    this.checkActive();
+    const row = this.reads.getEventBySeq.get(tenantId, seq);
+    return row ? eventFrom(row) : null;
+  }
+
+  async getTreeNodes(tenantId: string, keys: TreeNodeKey[]): Promise<Uint8Array[]> {
+    this.checkActive();
+    invariant(keys.length <= rowsPerQueryMax, `${keys.length} tree nodes asked at once`);
+    return keys.map(({ level, index }) => {
+      const row = this.reads.getTreeNode.get(tenantId, level, index);
+      invariant(row, `journal node (${level}, ${index}) of tenant ${tenantId} is missing`);
+      return bytesFrom(row.hash, "journal_nodes.hash");
+    });
+  }
+
+  async getIdempotencyRecord(scope: IdempotencyScope): Promise<IdempotencyRecord | null> {
+    this.checkActive();
+    const row = this.reads.getIdempotencyRecord.get(...scopeParams(scope));
+    return row ? idempotencyRecordFrom(row) : null;
+  }
+}

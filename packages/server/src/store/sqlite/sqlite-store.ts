@@ -1,0 +1,123 @@
+/**
+ * The embedded default store: one SQLite file, two connections.
+ *
+ * - The writer runs every write through the group commit (group-commit.ts), with
+ *   `synchronous=FULL` so a resolved write survives kill -9 and power loss.
+ * - A read-only connection serves `store.read`. In WAL mode it reads the last committed
+ *   snapshot, so a reader never sees the half-built state of a batch that is still open.
+ *
+ * The database holds journal signing keys: the directory is created 0700 and the file 0600
+ * (SQLite gives its -wal and -shm files the database file's mode).
+ */
+import Database from "better-sqlite3";
+import { closeSync, existsSync, mkdirSync, openSync } from "node:fs";
+import { dirname } from "node:path";
+import type { Store, StoreReader, StoreTx } from "../../../../core/src/ports.js";
+import { invariant } from "../../../../core/src/result.js";
+import { GroupCommit, type GroupCommitStats } from "./group-commit.js";
+import { migrateSqlite } from "./sqlite-migrate.js";
+import { SqliteReader, SqliteReadStatements } from "./sqlite-reader.js";
+import { SqliteTransaction, SqliteWriteStatements } from "./sqlite-transaction.js";
+
+/** How long a connection waits for another process's lock before failing with SQLITE_BUSY. */
+export const sqliteBusyTimeoutMs = 5_000;
+
+export interface SqliteStoreOptions {
+  /** Path of the database file; its directory is created if missing. */
+  path: string;
+}
+
+/** The SQLite store, with group-commit counters for tests and benchmarks. */
+export interface SqliteStore extends Store {
+  readonly kind: "sqlite";
+  readonly stats: Readonly<GroupCommitStats>;
+}
+
+/**
+ * Opens (creating if needed) the SQLite store at `path`. Call `migrate()` before use.
+ *
+ * @example
+ * const store = await openSqliteStore({ path: ".bursar/bursar.db" });
+ * await store.migrate();
+ * const size = await store.write(tenantId, async (tx) => (await tx.getTenant(tenantId))?.journalSize);
+ */
+export async function openSqliteStore(options: SqliteStoreOptions): Promise<SqliteStore> {
+  createPrivateFile(options.path);
+  const writer = new Database(options.path, { timeout: sqliteBusyTimeoutMs });
+  try {
+    const journalMode = writer.pragma("journal_mode = WAL", { simple: true });
+    invariant(journalMode === "wal", `sqlite refused WAL mode (${String(journalMode)})`);
+    writer.pragma("synchronous = FULL");
+    writer.pragma("foreign_keys = ON");
+    const reader = new Database(options.path, { readonly: true, fileMustExist: true, timeout: sqliteBusyTimeoutMs });
+    return new SqliteStoreImpl(writer, reader);
+  } catch (error) {
+    writer.close();
+    throw error;
+  }
+}
+
+/** Creates the directory (0700) and the file (0600) when missing; existing ones are left as they are. */
+function createPrivateFile(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  if (!existsSync(path)) closeSync(openSync(path, "a", 0o600));
+}
+
+class SqliteStoreImpl implements SqliteStore {
+  readonly kind = "sqlite" as const;
+  private readonly groupCommit: GroupCommit;
+  private closed = false;
+  // Prepared on first use, so that `migrate()` has created the tables by then.
+  private reader: SqliteReader | null = null;
+  private writerStatements: { reads: SqliteReadStatements; writes: SqliteWriteStatements } | null = null;
+
+  constructor(
+    private readonly writer: Database.Database,
+    private readonly readerConnection: Database.Database,
+  ) {
+    this.groupCommit = new GroupCommit(writer, () => {
+      const { reads, writes } = this.preparedWriterStatements();
+      const tx = new SqliteTransaction(reads, writes);
+      return { tx, end: () => tx.end() };
+    });
+  }
+
+  get stats(): Readonly<GroupCommitStats> {
+    return this.groupCommit.stats;
+  }
+
+  get read(): StoreReader {
+    invariant(!this.closed, "sqlite store is closed");
+    this.reader ??= new SqliteReader(new SqliteReadStatements(this.readerConnection));
+    return this.reader;
+  }
+
+  async migrate(): Promise<void> {
+    invariant(!this.closed, "sqlite store is closed");
+    await this.groupCommit.drain();
+    migrateSqlite(this.writer);
+  }
+
+  /** `tenantId` is not needed for serialisation here: SQLite has one writer. */
+  write<T>(_tenantId: string | null, fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new Error("sqlite store is closed"));
+    return this.groupCommit.enqueue(fn);
+  }
+
+  /** Lets queued writes commit, then closes both connections. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.groupCommit.drain();
+    this.readerConnection.close();
+    this.writer.close();
+  }
+
+  private preparedWriterStatements(): { reads: SqliteReadStatements; writes: SqliteWriteStatements } {
+    this.writerStatements ??= {
+      reads: new SqliteReadStatements(this.writer),
+      writes: new SqliteWriteStatements(this.writer),
+    };
+    return this.writerStatements;
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * Crash safety (SPEC 5: "a write that got a 2xx survives kill -9"). A real `bursar serve` child
+ * process takes concurrent transfers and holds; it is killed with SIGKILL at a random moment,
+ * restarted on the same SQLite file, and the books are checked from the outside:
+ * every acknowledged transfer is there exactly once, debits equal credits, no floor is crossed,
+ * the journal verifies from its first entry, and the last checkpoint seen before the crash is
+ * consistent with the new one. Requests that were in flight when the process died are retried
+ * with the same transfer id: they apply at most once. Repeated several times per run.
+ */
+import { afterAll, describe, expect, it } from "vitest";
+import { openStore } from "@bursar/server";
+import { checkConsistency, checkJournal, checkLedger, fetchVerifiedCheckpoint, type Checkpoint } from "./books.js";
+import { client, createTestTenant, killHard, spawnServer, tempDir, type ChildServer } from "./support.js";
+
+const rounds = 4;
+const workers = 12;
+const fundingMinor = 40_000;
+
+interface Sent {
+  id: string;
+  body: Record<string, unknown>;
+  acknowledged: boolean;
+}
+
+describe("crash safety", () => {
+  const children: ChildServer[] = [];
+  afterAll(async () => {
+    for (const child of children) await killHard(child.process);
+  });
+
+  it(`keeps every acknowledged write through ${rounds} SIGKILLs`, async () => {
+    const dataDir = tempDir("crash");
+    const bootstrap = await openStore({ dataDir, databaseUrl: null, databaseSchema: null });
+    const tenant = await createTestTenant(bootstrap);
+    await bootstrap.close();
+
+    let server = await spawnServer({ BURSAR_DATA_DIR: dataDir });
+    children.push(server);
+    let api = client(server.url, tenant.token);
+
+    const source = (await api.post("/v1/accounts", { currency: "GBP", name: "source" })).body;
+    expect((await api.post(`/v1/accounts/${source.id}/deposits`, { amount: fundingMinor })).status).toBe(201);
+    const sinks: string[] = [];
+    for (let i = 0; i < 3; i++) sinks.push((await api.post("/v1/accounts", { currency: "GBP", name: `sink ${i}` })).body.id);
+
+    const sent: Sent[] = [];
+    let lastCheckpoint: Checkpoint = await fetchVerifiedCheckpoint(api);
+
+    for (let round = 0; round < rounds; round++) {
+      let stop = false;
+      const load = async (worker: number) => {
+        for (let n = 0; !stop; n++) {
+          const pending = n % 4 === 3;
+          const body = {
+            id: `tr_r${round}-w${worker}-n${n}`,
+            debit_account_id: source.id,
+            credit_account_id: sinks[(worker + n) % sinks.length],
+            amount: 1 + ((worker * 7 + n * 13) % 40),
+            currency: "GBP",
+            ...(pending ? { pending: true, timeout_seconds: 3600 } : {}),
+          };
+          const record: Sent = { id: body.id, body, acknowledged: false };
+          sent.push(record);
+          try {
+            const response = await api.post("/v1/transfers", body);
+            if (response.status === 201) record.acknowledged = true;
+            else if (response.body?.code === "insufficient_funds") return;
+            else throw new Error(`unexpected ${response.status} ${JSON.stringify(response.body)}`);
+            if (pending && record.acknowledged && n % 8 === 7) {
+              // Settle half of the holds; the others stay pending across the crash.
+              await api.post(`/v1/transfers/${body.id}/post`, { amount: Math.max(1, body.amount - 1) });
+            }
+          } catch (error) {
+            if (error instanceof Error && error.message.startsWith("unexpected")) throw error;
+            return; // the server is gone
+          }
+        }
+      };
+      const watcher = async () => {
+        while (!stop) {
+          try {
+            lastCheckpoint = await fetchVerifiedCheckpoint(api);
+          } catch {
+            return;
+          }
+          await new Promise((resolve) => setTimeout(resolve, 40));
+        }
+      };
+      const running = [...Array.from({ length: workers }, (_, w) => load(w)), watcher()];
+      await new Promise((resolve) => setTimeout(resolve, 150 + Math.floor(Math.random() * 600)));
+      await killHard(server.process);
+      stop = true;
+      await Promise.all(running);
+
+      server = await spawnServer({ BURSAR_DATA_DIR: dataDir });
+      children.push(server);
+      api = client(server.url, tenant.token);
+
+      // Every acknowledged transfer is there, with the fields that were sent.
+      for (const record of sent.filter((r) => r.acknowledged)) {
+        const found = await api.get(`/v1/transfers/${record.id}`);
+        expect(found.status, `acknowledged ${record.id} survived the crash`).toBe(200);
+        expect(found.body.amount).toBe(record.body.amount);
+      }
+      // A request in flight at the crash, retried with the same id, applies at most once.
+      for (const record of sent.filter((r) => !r.acknowledged)) {
+        const retried = await api.post("/v1/transfers", record.body);
+        expect([200, 201, 422], `retry of ${record.id}: ${JSON.stringify(retried.body)}`).toContain(retried.status);
+        if (retried.status === 422) expect(retried.body.code).toBe("insufficient_funds");
+        else record.acknowledged = true;
+      }
+
+      const { transfers } = await checkLedger(api);
+      const acknowledgedIds = new Set(sent.filter((r) => r.acknowledged).map((r) => r.id));
+      const listed = new Set(transfers.map((t) => t.id));
+      for (const id of acknowledgedIds) expect(listed.has(id), `${id} listed`).toBe(true);
+
+      const checkpoint = await fetchVerifiedCheckpoint(api);
+      const events = await checkJournal(api, checkpoint);
+      const journaled = new Set(events.filter((e) => e.type === "transfer.created").map((e) => e.data.transfer.id));
+      for (const id of acknowledgedIds) expect(journaled.has(id), `${id} journaled`).toBe(true);
+      await checkConsistency(api, lastCheckpoint, checkpoint);
+      lastCheckpoint = checkpoint;
+    }
+
+    // The load was real: many writes landed in every run.
+    expect(sent.filter((r) => r.acknowledged).length).toBeGreaterThan(rounds * 10);
+    await killHard(server.process);
+  }, 240_000);
+});
