@@ -6,6 +6,7 @@ import { checkLimits, systemClock, type Clock, type Store } from "@bursar/core";
 import type { FastifyInstance } from "fastify";
 import type { ServerConfig } from "./config.js";
 import { buildApp } from "./http/app.js";
+import { routeDeps } from "./routes/context.js";
 import { routeModules } from "./routes/index.js";
 import { openPostgresStore } from "./store/postgres/index.js";
 import { openSqliteStore } from "./store/sqlite/index.js";
@@ -34,12 +35,13 @@ export async function startServer(config: ServerConfig, options: { clock?: Clock
   checkLimits();
   const clock = options.clock ?? systemClock;
   const store = options.store ?? (await openStore(config));
-  const app = await buildApp({
+  const app = buildApp({
     store,
     clock,
     publicBaseUrl: config.publicBaseUrl ?? undefined,
-    logger: { level: config.logLevel },
+    logger: config.logLevel === "silent" ? false : { level: config.logLevel },
     routes: routeModules,
+    routeDeps: routeDeps(store, clock),
   });
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();

@@ -2,11 +2,12 @@
  * The HTTP app: Fastify with zod schemas, problem errors, request ids, metrics, OpenAPI, and the
  * auth and idempotency wiring that every route module gets by declaring `config`.
  */
-import Fastify, { type FastifyInstance, type FastifyServerOptions, type RouteOptions } from "fastify";
-import { serializerCompiler, validatorCompiler, type FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions, type RawServerDefault, type RouteOptions } from "fastify";
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import { requestBodyBytesMax } from "../../../core/src/limits.js";
 import { systemClock, type Clock, type Store } from "../../../core/src/ports.js";
-import { requireScopes } from "./auth.js";
+import { requireScopes, type Principal } from "./auth.js";
 import { healthRoutes } from "./health.js";
 import { idempotencyOnSend, idempotencyPreHandler, idempotentMethods } from "./idempotency.js";
 import { installJsonParser } from "./json.js";
@@ -33,18 +34,32 @@ declare module "fastify" {
  */
 export const requestReceiveTimeoutMs = 30_000;
 
-/** A route module: a Fastify plugin that registers the routes of one resource, with zod schemas. */
-export type RouteModule = FastifyPluginAsyncZod;
+/** The app as route modules see it: schemas are zod, request and reply types inferred from them. */
+export type ZodApp = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>;
 
-export interface AppOptions {
+/**
+ * A route module (`routes/*.ts`, one file per resource): a Fastify plugin whose options are the
+ * dependencies the app hands every module. Sync or async.
+ */
+export type RouteModule<Deps> = (app: ZodApp, deps: Deps) => void | Promise<void>;
+
+interface CommonOptions {
   store: Store;
   /** Fastify logger: `false` (default) for silence, `true` or pino options otherwise. */
   logger?: boolean | Record<string, unknown>;
   publicBaseUrl?: string;
   clock?: Clock;
-  /** Route modules (`http/routes/*.ts`), registered in order inside the authenticated context. */
-  routes?: RouteModule[];
 }
+
+/**
+ * Options of `buildApp`. Route modules come with the dependencies they are registered with, so
+ * forgetting the dependencies is a type error rather than a crash on the first request.
+ */
+export type AppOptions<Deps> = CommonOptions & (
+  | { routes?: undefined; routeDeps?: undefined }
+  /** Registered in order inside the routes context, where `secureRoute` applies. */
+  | { routes: RouteModule<Deps>[]; routeDeps: Deps }
+);
 
 /** Appends a hook to whatever a route already declared (nothing, one hook, or a list). */
 function prependHook<T>(hook: T, existing: T | T[] | undefined): T[] {
@@ -78,10 +93,10 @@ export function secureRoute(route: RouteOptions): void {
  * Builds the app. Nothing listens yet: call `app.listen()`, or `app.inject()` in tests.
  *
  * @example
- * const app = buildApp({ store, routes: [accountRoutes, transferRoutes] });
+ * const app = buildApp({ store, routes: [accountRoutes, transferRoutes], routeDeps: routeDeps(store, clock) });
  * await app.listen({ host: "127.0.0.1", port: 7420 });
  */
-export function buildApp(options: AppOptions): FastifyInstance {
+export function buildApp<Deps>(options: AppOptions<Deps>): FastifyInstance {
   const app = Fastify({
     logger: (options.logger ?? false) as FastifyServerOptions["logger"],
     bodyLimit: requestBodyBytesMax,
@@ -97,7 +112,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
   app.decorate("store", options.store);
   app.decorate("clock", options.clock ?? systemClock);
   app.decorate("publicBaseUrl", options.publicBaseUrl ?? null);
-  app.decorateRequest("principal", null);
+  // Null until the auth hook runs (see the `principal` declaration in auth.ts).
+  app.decorateRequest("principal", null as unknown as Principal);
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -116,7 +132,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   app.register(healthRoutes(registry));
   app.register(async function routesContext(api) {
     api.addHook("onRoute", secureRoute);
-    for (const routes of options.routes ?? []) await api.register(routes);
+    for (const routes of options.routes ?? []) await api.register(routes as never, options.routeDeps as never);
   });
   return app;
 }

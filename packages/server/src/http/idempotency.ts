@@ -13,6 +13,7 @@ import { canonicalJson } from "../../../core/src/canonical.js";
 import { sha256Hex } from "../../../core/src/hash.js";
 import { idempotencyClaimTimeoutMs, idempotencyKeyLengthMax, idempotencyRetentionMs } from "../../../core/src/limits.js";
 import type { Clock, IdempotencyRecord, IdempotencyScope, Store } from "../../../core/src/ports.js";
+import type { Principal } from "./auth.js";
 import { parsedJsonBody } from "./json.js";
 import { ProblemError } from "./problem.js";
 
@@ -69,7 +70,7 @@ export async function idempotencyPreHandler(request: FastifyRequest, reply: Fast
     throw new ProblemError("invalid_idempotency_key", `Idempotency-Key must be 1 to ${idempotencyKeyLengthMax} visible ASCII characters.`);
   }
   // Public routes have no principal to scope the key to; the key is ignored there.
-  const principal = request.principal;
+  const principal = request.principal as Principal | null;
   if (!principal) return undefined;
   const { store, clock } = request.server;
   const nowMs = clock.nowMs();

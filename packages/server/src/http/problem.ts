@@ -195,7 +195,7 @@ export function toProblem(error: unknown): ProblemError | null {
   if (hasZodFastifySchemaValidationErrors(error)) {
     const where = (error as FastifyError).validationContext ?? "request";
     const errors = error.validation.map((issue) => ({
-      path: [where, ...issue.instancePath.split("/").filter((segment) => segment !== "")].join("."),
+      path: [where, ...issue.instancePath.split("/").filter((segment: string) => segment !== "")].join("."),
       code: issue.keyword,
       detail: issue.message,
     }));

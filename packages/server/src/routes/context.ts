@@ -3,13 +3,10 @@
  * per resource: it declares zod schemas (validation and OpenAPI), the scopes it needs
  * (`config.scopes`), and calls the core through `mutate` for writes or `store.read` for reads.
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Clock, Result, Store, WriteContext } from "@bursar/core";
-import type { FastifyBaseLogger, FastifyInstance, FastifyRequest, RawServerDefault } from "fastify";
-import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import type { FastifyRequest } from "fastify";
+import type { RouteModule as AppRouteModule } from "../http/app.js";
 import { ProblemError, failureToProblem } from "../http/problem.js";
-
-export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>;
 
 export interface RouteDeps {
   store: Store;
@@ -21,7 +18,7 @@ export interface RouteDeps {
   mutate<T>(request: FastifyRequest, operation: (context: WriteContext) => Promise<Result<T>>): Promise<T>;
 }
 
-export type RouteModule = (app: App, deps: RouteDeps) => void;
+export type RouteModule = AppRouteModule<RouteDeps>;
 
 /** Builds `RouteDeps` for a store and clock. */
 export function routeDeps(store: Store, clock: Clock): RouteDeps {

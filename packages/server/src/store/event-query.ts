@@ -3,8 +3,7 @@
  * present (at most 2 × 2 × 2 × 3 × 2 = 48 shapes), so SQLite can cache one prepared statement
  * per text and PostgreSQL sees a small, stable set of query texts.
  */
-import type { EventQuery } from "../../../core/src/ports.js";
-import { invariant } from "../../../core/src/result.js";
+import { type EventQuery, invariant } from "@bursar/core";
 import { checkLimit } from "./rows.js";
 
 export interface EventQuerySql {

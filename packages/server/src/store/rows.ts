@@ -4,16 +4,7 @@
  * parsed JSONB), so every reader goes through these converters and both stores return identical
  * domain objects. Column names are the same in both schemas, so the column lists are shared too.
  */
-import type { Account, AccountKind, Transfer, TransferStatus } from "../../../core/src/ledger/types.js";
-import type { JournalEvent } from "../../../core/src/journal/types.js";
-import type {
-  IdempotencyRecord,
-  OwnerRole,
-  PersonalAccessTokenRow,
-  TenantRow,
-  UserRow,
-} from "../../../core/src/ports.js";
-import { invariant } from "../../../core/src/result.js";
+import { type Account, type AccountKind, type Transfer, type TransferStatus, type JournalEvent, type IdempotencyRecord, type OwnerRole, type PersonalAccessTokenRow, type TenantRow, type UserRow, invariant } from "@bursar/core";
 
 /** A row as a driver returns it. */
 export type Row = Record<string, unknown>;

@@ -11,8 +11,7 @@
  * methods, which are synchronous underneath, so awaiting one costs microtasks, not I/O.
  */
 import type Database from "better-sqlite3";
-import type { StoreTx } from "../../../../core/src/ports.js";
-import { commitBatchOperationsMax } from "../../../../core/src/limits.js";
+import { type StoreTx, commitBatchOperationsMax } from "@bursar/core";
 
 /**
  * Operations waiting for a commit. A full queue means the disk cannot keep up; refusing more

@@ -5,19 +5,7 @@
  * group commit's throughput depends on per-operation work staying small.
  */
 import type Database from "better-sqlite3";
-import type { Account, Transfer } from "../../../../core/src/ledger/types.js";
-import type { JournalEvent, TreeNodeKey } from "../../../../core/src/journal/types.js";
-import type {
-  EventQuery,
-  IdempotencyRecord,
-  IdempotencyScope,
-  PageQuery,
-  PersonalAccessTokenRow,
-  StoreReader,
-  TenantRow,
-  UserRow,
-} from "../../../../core/src/ports.js";
-import { invariant } from "../../../../core/src/result.js";
+import { type Account, type Transfer, type JournalEvent, type TreeNodeKey, type EventQuery, type IdempotencyRecord, type IdempotencyScope, type PageQuery, type PersonalAccessTokenRow, type StoreReader, type TenantRow, type UserRow, invariant } from "@bursar/core";
 import { eventQuerySql } from "../event-query.js";
 import {
   accountColumns,

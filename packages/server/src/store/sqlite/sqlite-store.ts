@@ -12,8 +12,7 @@
 import Database from "better-sqlite3";
 import { closeSync, existsSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
-import type { Store, StoreReader, StoreTx } from "../../../../core/src/ports.js";
-import { invariant } from "../../../../core/src/result.js";
+import { type Store, type StoreReader, type StoreTx, invariant } from "@bursar/core";
 import { GroupCommit, type GroupCommitStats } from "./group-commit.js";
 import { migrateSqlite } from "./sqlite-migrate.js";
 import { SqliteReader, SqliteReadStatements } from "./sqlite-reader.js";

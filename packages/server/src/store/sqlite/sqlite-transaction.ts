@@ -4,18 +4,7 @@
  * once its operation has ended, so a stray promise cannot write into the next operation.
  */
 import type Database from "better-sqlite3";
-import { canonicalJson } from "../../../../core/src/canonical.js";
-import type { Account, Transfer } from "../../../../core/src/ledger/types.js";
-import type { JournalEvent, TreeNode } from "../../../../core/src/journal/types.js";
-import type {
-  IdempotencyRecord,
-  IdempotencyScope,
-  PersonalAccessTokenRow,
-  StoreTx,
-  TenantRow,
-  UserRow,
-} from "../../../../core/src/ports.js";
-import { invariant } from "../../../../core/src/result.js";
+import { canonicalJson, type Account, type Transfer, type JournalEvent, type TreeNode, type IdempotencyRecord, type IdempotencyScope, type PersonalAccessTokenRow, type StoreTx, type TenantRow, type UserRow, invariant } from "@bursar/core";
 import {
   accountColumns,
   checkLimit,
@@ -165,6 +154,7 @@ export class SqliteTransaction extends SqliteReader implements StoreTx {
 
   async updateAccountBalances(tenantId: string, accounts: Account[]): Promise<void> {
     this.checkActive();
+    invariant(new Set(accounts.map((account) => account.id)).size === accounts.length, "an account appears twice in one balance update");
     for (const account of accounts) {
       invariant(account.tenantId === tenantId, `account ${account.id} belongs to another tenant`);
       const { changes } = this.writes.updateAccountBalances.run(

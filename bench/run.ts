@@ -1,0 +1,230 @@
+/**
+ * `npm run bench`: Bursar's performance figures, measured in one run on this machine and printed
+ * as a table. Targets are ratios within the run (the machine is shared and noisy):
+ * - durable HTTP transfers/s ≥ 3 × the single-row `synchronous=FULL` SQLite commit rate;
+ * - proof generation at 10^6 journal entries within 2 × its time at 10^3.
+ * Set BENCH_QUICK=1 for a short run (smaller journal, fewer requests).
+ */
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import Database from "better-sqlite3";
+import {
+  appendEvent,
+  consistencyProof,
+  createAccount,
+  createTenant,
+  createTransfers,
+  deposit,
+  generateJournalKeyPair,
+  inclusionProof,
+  leafHash,
+  newId,
+  nodeHash,
+  rootHash,
+  type Store,
+  type TreeNode,
+} from "@bursar/core";
+import { openStore } from "@bursar/server";
+
+const quick = process.env.BENCH_QUICK === "1";
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const rows: Array<{ measure: string; value: string; note: string }> = [];
+const record = (measure: string, value: string, note = "") => {
+  rows.push({ measure, value, note });
+  process.stderr.write(`  ${measure}: ${value} ${note}\n`);
+};
+const tempDir = (label: string) => fs.mkdtempSync(path.join(os.tmpdir(), `bursar-bench-${label}-`));
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+const ms = (value: number) => `${value.toFixed(2)} ms`;
+
+/** The bound: one row per durable commit, as a naive server would do per request. */
+function singleRowCommitRate(durationMs: number): number {
+  const dir = tempDir("fsync");
+  const db = new Database(path.join(dir, "baseline.sqlite"));
+  db.pragma("journal_mode = WAL");
+  db.pragma("synchronous = FULL");
+  db.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)");
+  const insert = db.prepare("INSERT INTO t (v) VALUES (?)");
+  let commits = 0;
+  const start = performance.now();
+  while (performance.now() - start < durationMs) {
+    insert.run("x".repeat(100));
+    commits++;
+  }
+  const rate = commits / ((performance.now() - start) / 1000);
+  db.close();
+  return rate;
+}
+
+async function setupLedger(store: Store, accounts: number) {
+  const { tenant, ownerToken } = await store.write(null, (tx) => createTenant(tx, { name: "bench", ownerName: "bench", nowMs: Date.now() }));
+  const tenantId = tenant.id;
+  const context = (tx: Parameters<Parameters<Store["write"]>[1]>[0]) => ({ tx, tenantId, nowMs: Date.now(), actor: { type: "system", id: "bench" } as const });
+  const ids = await store.write(tenantId, async (tx) => {
+    const created: string[] = [];
+    for (let i = 0; i < accounts; i++) {
+      const account = await createAccount(context(tx), { currency: "GBP", kind: "wallet" });
+      if (!account.ok) throw new Error(account.detail);
+      const funded = await deposit(context(tx), { accountId: account.value.id, amountMinor: 10 ** 12 });
+      if (!funded.ok) throw new Error(funded.detail);
+      created.push(account.value.id);
+    }
+    return created;
+  });
+  return { tenantId, ids, context, token: ownerToken };
+}
+
+async function directTransfers(count: number, concurrency: number) {
+  const store = await openStore({ dataDir: tempDir("direct"), databaseUrl: null, databaseSchema: null });
+  const { tenantId, ids, context } = await setupLedger(store, 8);
+  let next = 0;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) {
+        const i = next++;
+        const result = await store.write(tenantId, (tx) =>
+          createTransfers(context(tx), [{ debitAccountId: ids[i % 8]!, creditAccountId: ids[(i + 1) % 8]!, amountMinor: 1 + (i % 100), currency: "GBP" }]),
+        );
+        if (!result.ok) throw new Error(result.detail);
+      }
+    }),
+  );
+  const rate = count / ((performance.now() - start) / 1000);
+  const stats = (store as unknown as { stats?: { commits: number; operations: number } }).stats;
+  await store.close();
+  return { rate, opsPerCommit: stats && stats.commits > 0 ? stats.operations / stats.commits : null };
+}
+
+async function httpTransfers(count: number, concurrency: number) {
+  const dataDir = tempDir("http");
+  const bootstrap = await openStore({ dataDir, databaseUrl: null, databaseSchema: null });
+  const { ids, token } = await setupLedger(bootstrap, 8);
+  await bootstrap.close();
+
+  const child = spawn(process.execPath, [path.join(repoRoot, "packages/cli/bin/bursar.js"), "serve", "--port", "0", "--no-demo", "--quiet"], {
+    cwd: repoRoot,
+    env: { ...process.env, BURSAR_DATA_DIR: dataDir },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = "";
+    child.stdout!.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /listening on (http:\/\/\S+)/.exec(out);
+      if (match) resolve(match[1]!);
+    });
+    child.once("exit", (code) => reject(new Error(`server exited ${code}`)));
+  });
+  const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+  const send = async (i: number) => {
+    const response = await fetch(`${url}/v1/transfers`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ debit_account_id: ids[i % 8], credit_account_id: ids[(i + 3) % 8], amount: 1 + (i % 100), currency: "GBP" }),
+    });
+    if (response.status !== 201) throw new Error(`HTTP ${response.status}: ${await response.text()}`);
+    await response.arrayBuffer();
+  };
+  for (let i = 0; i < 200; i++) await send(i); // warm-up
+  const latencies: number[] = [];
+  let next = 0;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) {
+        const i = next++;
+        const t0 = performance.now();
+        await send(i);
+        latencies.push(performance.now() - t0);
+      }
+    }),
+  );
+  const rate = count / ((performance.now() - start) / 1000);
+  child.kill("SIGTERM");
+  latencies.sort((a, b) => a - b);
+  return { rate, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+}
+
+/** Builds a journal of `size` synthetic leaves straight into the tree tables, level by level. */
+async function buildJournal(store: Store, tenantId: string, size: number) {
+  const chunk = 20_000;
+  let level: Uint8Array[] = [];
+  for (let i = 0; i < size; i++) level.push(leafHash(new TextEncoder().encode(`synthetic event ${i}`)));
+  for (let height = 0; level.length > 0; height++) {
+    const nodes: TreeNode[] = level.map((hash, index) => ({ level: height, index, hash }));
+    for (let i = 0; i < nodes.length; i += chunk) await store.write(tenantId, (tx) => tx.putTreeNodes(tenantId, nodes.slice(i, i + chunk)));
+    const parents: Uint8Array[] = [];
+    for (let i = 0; i + 1 < level.length; i += 2) parents.push(nodeHash(level[i]!, level[i + 1]!));
+    level = parents;
+  }
+  await store.write(tenantId, (tx) => tx.setJournalSize(tenantId, size));
+}
+
+async function journalAtSize(size: number, samples: number) {
+  const store = await openStore({ dataDir: tempDir(`journal-${size}`), databaseUrl: null, databaseSchema: null });
+  // A bare tenant row (no bootstrap events), so the journal has exactly `size` leaves.
+  const keys = generateJournalKeyPair();
+  const tenant = { id: newId("ten"), name: "journal bench", journalPrivateKeyPkcs8: keys.privateKeyPkcs8, journalPublicKey: keys.publicKey, journalSize: 0, createdAtMs: Date.now() };
+  await store.write(null, (tx) => tx.insertTenant(tenant));
+  const buildStart = performance.now();
+  await buildJournal(store, tenant.id, size);
+  const buildMs = performance.now() - buildStart;
+  const read = (keys: Parameters<Store["read"]["getTreeNodes"]>[1]) => store.read.getTreeNodes(tenant.id, keys);
+
+  let t0 = performance.now();
+  for (let i = 0; i < samples; i++) {
+    const index = Math.floor(Math.random() * size);
+    await inclusionProof(read, index, size);
+    await rootHash(read, size);
+  }
+  const inclusionMs = (performance.now() - t0) / samples;
+  t0 = performance.now();
+  for (let i = 0; i < samples; i++) await consistencyProof(read, 1 + Math.floor(Math.random() * (size - 1)), size);
+  const consistencyMs = (performance.now() - t0) / samples;
+
+  // Appends: one event per durable write, sequentially (latency of one append incl. commit).
+  t0 = performance.now();
+  const appends = Math.min(samples, 500);
+  for (let i = 0; i < appends; i++) {
+    await store.write(tenant.id, (tx) => appendEvent({ tx, tenantId: tenant.id, nowMs: Date.now(), actor: { type: "system", id: "bench" } }, "bench.event", { i }));
+  }
+  const appendMs = (performance.now() - t0) / appends;
+  await store.close();
+  return { buildMs, inclusionMs, consistencyMs, appendMs };
+}
+
+async function main() {
+  process.stderr.write(`Bursar bench (${quick ? "quick" : "full"}) on ${os.cpus().length} cores, Node ${process.version}\n`);
+  const baseline = singleRowCommitRate(quick ? 1000 : 3000);
+  record("single-row FULL-sync SQLite commits/s (bound)", baseline.toFixed(0));
+
+  const direct = await directTransfers(quick ? 2000 : 10_000, 256);
+  record("durable transfers/s, direct through the store", direct.rate.toFixed(0), direct.opsPerCommit ? `${direct.opsPerCommit.toFixed(1)} ops/commit` : "");
+
+  const http = await httpTransfers(quick ? 2000 : 8000, 64);
+  record("durable transfers/s through HTTP (64 clients)", http.rate.toFixed(0), `${(http.rate / baseline).toFixed(2)}x the bound (target >= 3x)`);
+  record("HTTP transfer latency p50", ms(http.p50));
+  record("HTTP transfer latency p99", ms(http.p99));
+
+  const small = await journalAtSize(1000, 1000);
+  const largeSize = quick ? 100_000 : 1_000_000;
+  const large = await journalAtSize(largeSize, 1000);
+  record("journal append (one durable write) at 10^3", ms(small.appendMs));
+  record(`journal append (one durable write) at ${largeSize.toExponential(0)}`, ms(large.appendMs));
+  record("inclusion proof + root at 10^3", ms(small.inclusionMs));
+  record(`inclusion proof + root at ${largeSize.toExponential(0)}`, ms(large.inclusionMs), `${(large.inclusionMs / small.inclusionMs).toFixed(2)}x (target <= 2x)`);
+  record("consistency proof at 10^3", ms(small.consistencyMs));
+  record(`consistency proof at ${largeSize.toExponential(0)}`, ms(large.consistencyMs), `${(large.consistencyMs / small.consistencyMs).toFixed(2)}x (target <= 2x)`);
+  record(`journal build of ${largeSize.toExponential(0)} leaves (bench setup)`, `${(large.buildMs / 1000).toFixed(1)} s`);
+
+  const width = Math.max(...rows.map((r) => r.measure.length));
+  const valueWidth = Math.max(...rows.map((r) => r.value.length));
+  process.stdout.write(`\n| ${"measure".padEnd(width)} | ${"value".padStart(valueWidth)} | note\n|${"-".repeat(width + 2)}|${"-".repeat(valueWidth + 2)}|------\n`);
+  for (const row of rows) process.stdout.write(`| ${row.measure.padEnd(width)} | ${row.value.padStart(valueWidth)} | ${row.note}\n`);
+}
+
+await main();

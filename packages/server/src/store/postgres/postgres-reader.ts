@@ -1,0 +1,163 @@
+/**
+ * StoreReader over PostgreSQL. `store.read` runs it on the pool (each query autocommits and sees
+ * committed data); a transaction runs it on its own client, so it sees its own writes.
+ */
+import { type Account, type Transfer, type JournalEvent, type TreeNodeKey, type EventQuery, type IdempotencyRecord, type IdempotencyScope, type PageQuery, type PersonalAccessTokenRow, type StoreReader, type TenantRow, type UserRow, invariant } from "@bursar/core";
+import { eventQuerySql } from "../event-query.js";
+import {
+  accountFrom,
+  balanceSumFrom,
+  bytesFrom,
+  checkLimit,
+  eventFrom,
+  idempotencyRecordFrom,
+  integerFrom,
+  personalAccessTokenFrom,
+  rowsPerQueryMax,
+  tenantFrom,
+  textFrom,
+  transferFrom,
+  treeNodeKeyText,
+  userFrom,
+  type Row,
+} from "../rows.js";
+import type { PostgresSql } from "./postgres-sql.js";
+
+/** What both a pg Pool and a pg PoolClient offer. */
+export interface Queryable {
+  query(text: string, values?: unknown[]): Promise<{ rows: Row[]; rowCount: number | null }>;
+}
+
+/** The five parts of an idempotency scope, as $1..$5. */
+export function scopeParams(scope: IdempotencyScope): unknown[] {
+  return [scope.tenantId, scope.principalId, scope.method, scope.route, scope.key];
+}
+
+export class PostgresReader implements StoreReader {
+  constructor(
+    protected readonly db: Queryable,
+    protected readonly sql: PostgresSql,
+  ) {}
+
+  /** Hook for transactions, which refuse calls after they ended. */
+  protected checkActive(): void {}
+
+  /** Runs a query after the transaction check. */
+  protected async rows(text: string, values: unknown[]): Promise<Row[]> {
+    this.checkActive();
+    return (await this.db.query(text, values)).rows;
+  }
+
+  protected async first(text: string, values: unknown[]): Promise<Row | null> {
+    return (await this.rows(text, values))[0] ?? null;
+  }
+
+  async countTenants(): Promise<number> {
+    const row = await this.first(this.sql.countTenants, []);
+    return integerFrom(row?.count, "count");
+  }
+
+  async getTenant(tenantId: string): Promise<TenantRow | null> {
+    const row = await this.first(this.sql.getTenant, [tenantId]);
+    return row ? tenantFrom(row) : null;
+  }
+
+  async getUser(tenantId: string, userId: string): Promise<UserRow | null> {
+    const row = await this.first(this.sql.getUser, [tenantId, userId]);
+    return row ? userFrom(row) : null;
+  }
+
+  async findPersonalAccessTokenByHash(tokenHash: string): Promise<PersonalAccessTokenRow | null> {
+    const row = await this.first(this.sql.findPersonalAccessTokenByHash, [tokenHash]);
+    return row ? personalAccessTokenFrom(row) : null;
+  }
+
+  async getAccount(tenantId: string, accountId: string): Promise<Account | null> {
+    const row = await this.first(this.sql.getAccount, [tenantId, accountId]);
+    return row ? accountFrom(row) : null;
+  }
+
+  async listAccounts(tenantId: string, page: PageQuery): Promise<Account[]> {
+    const limit = checkLimit(page.limit);
+    const rows =
+      page.beforeId === undefined
+        ? await this.rows(this.sql.listAccounts, [tenantId, limit])
+        : await this.rows(this.sql.listAccountsBefore, [tenantId, limit, page.beforeId]);
+    return rows.map(accountFrom);
+  }
+
+  async findFundingAccount(tenantId: string, currency: string): Promise<Account | null> {
+    const row = await this.first(this.sql.findFundingAccount, [tenantId, currency]);
+    return row ? accountFrom(row) : null;
+  }
+
+  async sumBalances(tenantId: string): ReturnType<StoreReader["sumBalances"]> {
+    return (await this.rows(this.sql.sumBalances, [tenantId])).map(balanceSumFrom);
+  }
+
+  async getTransfer(tenantId: string, transferId: string): Promise<Transfer | null> {
+    const row = await this.first(this.sql.getTransfer, [tenantId, transferId]);
+    return row ? transferFrom(row) : null;
+  }
+
+  async listTransfers(tenantId: string, page: PageQuery & { accountId?: string }): Promise<Transfer[]> {
+    const limit = checkLimit(page.limit);
+    let rows: Row[];
+    if (page.accountId !== undefined) {
+      rows =
+        page.beforeId === undefined
+          ? await this.rows(this.sql.listAccountTransfers, [tenantId, page.accountId, limit])
+          : await this.rows(this.sql.listAccountTransfersBefore, [tenantId, page.accountId, limit, page.beforeId]);
+    } else {
+      rows =
+        page.beforeId === undefined
+          ? await this.rows(this.sql.listTransfers, [tenantId, limit])
+          : await this.rows(this.sql.listTransfersBefore, [tenantId, limit, page.beforeId]);
+    }
+    return rows.map(transferFrom);
+  }
+
+  async listExpiredHolds(nowMs: number, limit: number): Promise<Array<{ tenantId: string; transferId: string }>> {
+    const rows = await this.rows(this.sql.listExpiredHolds, [nowMs, checkLimit(limit)]);
+    return rows.map((row) => ({
+      tenantId: textFrom(row.tenant_id, "transfers.tenant_id"),
+      transferId: textFrom(row.id, "transfers.id"),
+    }));
+  }
+
+  async listEvents(tenantId: string, query: EventQuery): Promise<JournalEvent[]> {
+    const { text, params } = eventQuerySql("postgres", this.sql.events, tenantId, query);
+    return (await this.rows(text, params)).map(eventFrom);
+  }
+
+  async getEventBySeq(tenantId: string, seq: number): Promise<JournalEvent | null> {
+    const row = await this.first(this.sql.getEventBySeq, [tenantId, seq]);
+    return row ? eventFrom(row) : null;
+  }
+
+  /** One round trip for all keys, then put back in the order asked. */
+  async getTreeNodes(tenantId: string, keys: TreeNodeKey[]): Promise<Uint8Array[]> {
+    invariant(keys.length <= rowsPerQueryMax, `${keys.length} tree nodes asked at once`);
+    if (keys.length === 0) return [];
+    const rows = await this.rows(this.sql.getTreeNodes, [
+      tenantId,
+      keys.map((key) => key.level),
+      keys.map((key) => key.index),
+    ]);
+    const hashes = new Map<string, Uint8Array>();
+    for (const row of rows) {
+      const key = treeNodeKeyText(integerFrom(row.level, "journal_nodes.level"), integerFrom(row.idx, "journal_nodes.idx"));
+      hashes.set(key, bytesFrom(row.hash, "journal_nodes.hash"));
+    }
+    return keys.map(({ level, index }) => {
+      const hash = hashes.get(treeNodeKeyText(level, index));
+      invariant(hash, `journal node (${level}, ${index}) of tenant ${tenantId} is missing`);
+      return hash;
+    });
+  }
+
+  async getIdempotencyRecord(scope: IdempotencyScope): Promise<IdempotencyRecord | null> {
+    const row = await this.first(this.sql.getIdempotencyRecord, scopeParams(scope));
+    return row ? idempotencyRecordFrom(row) : null;
+  }
+}

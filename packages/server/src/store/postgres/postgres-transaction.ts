@@ -1,0 +1,130 @@
+/** StoreTx on one pooled client inside BEGIN … COMMIT (see postgres-store.ts). */
+import { canonicalJson, type Account, type Transfer, type JournalEvent, type TreeNode, type IdempotencyRecord, type IdempotencyScope, type PersonalAccessTokenRow, type StoreTx, type TenantRow, type UserRow, invariant } from "@bursar/core";
+import { accountFrom, checkLimit, idempotencyRecordFrom, metadataTo, rowsPerQueryMax } from "../rows.js";
+import { PostgresReader, scopeParams } from "./postgres-reader.js";
+
+export class PostgresTransaction extends PostgresReader implements StoreTx {
+  private active = true;
+
+  /** Called when the write's callback has settled; later calls are bugs and throw. */
+  end(): void {
+    this.active = false;
+  }
+
+  protected override checkActive(): void {
+    invariant(this.active, "store transaction used after its write() callback settled");
+  }
+
+  private async execute(text: string, values: unknown[]): Promise<number> {
+    this.checkActive();
+    return (await this.db.query(text, values)).rowCount ?? 0;
+  }
+
+  async insertTenant(row: TenantRow): Promise<void> {
+    await this.execute(this.sql.insertTenant, [
+      row.id, row.name, row.journalPrivateKeyPkcs8, row.journalPublicKey, row.journalSize, row.createdAtMs,
+    ]);
+  }
+
+  async setJournalSize(tenantId: string, size: number): Promise<void> {
+    const changed = await this.execute(this.sql.setJournalSize, [tenantId, size]);
+    invariant(changed === 1, `tenant ${tenantId} not found when setting its journal size`);
+  }
+
+  async insertUser(row: UserRow): Promise<void> {
+    await this.execute(this.sql.insertUser, [row.tenantId, row.id, row.email, row.name, row.role, row.createdAtMs]);
+  }
+
+  async insertPersonalAccessToken(row: PersonalAccessTokenRow): Promise<void> {
+    await this.execute(this.sql.insertPersonalAccessToken, [
+      row.tenantId, row.id, row.userId, row.tokenHash, row.name, JSON.stringify(row.scopes),
+      row.createdAtMs, row.expiresAtMs, row.revokedAtMs,
+    ]);
+  }
+
+  async getAccountsForUpdate(tenantId: string, accountIds: string[]): Promise<Account[]> {
+    invariant(accountIds.length <= rowsPerQueryMax, `${accountIds.length} accounts asked at once`);
+    return (await this.rows(this.sql.getAccountsForUpdate, [tenantId, accountIds])).map(accountFrom);
+  }
+
+  async insertAccount(row: Account): Promise<void> {
+    await this.execute(this.sql.insertAccount, [
+      row.tenantId, row.id, row.currency, row.kind, row.name, row.debitsMustNotExceedCredits,
+      row.debitsPendingMinor, row.debitsPostedMinor, row.creditsPendingMinor, row.creditsPostedMinor,
+      metadataTo(row.metadata), row.createdAtMs,
+    ]);
+  }
+
+  /** One statement for all accounts; every account must exist in the tenant, once. */
+  async updateAccountBalances(tenantId: string, accounts: Account[]): Promise<void> {
+    invariant(accounts.length <= rowsPerQueryMax, `${accounts.length} accounts updated at once`);
+    for (const account of accounts) invariant(account.tenantId === tenantId, `account ${account.id} belongs to another tenant`);
+    const ids = accounts.map((account) => account.id);
+    invariant(new Set(ids).size === ids.length, "an account appears twice in one balance update");
+    if (accounts.length === 0) return;
+    const changed = await this.execute(this.sql.updateAccountBalances, [
+      tenantId,
+      ids,
+      accounts.map((account) => account.debitsPendingMinor),
+      accounts.map((account) => account.debitsPostedMinor),
+      accounts.map((account) => account.creditsPendingMinor),
+      accounts.map((account) => account.creditsPostedMinor),
+    ]);
+    invariant(changed === accounts.length, `only ${changed} of ${accounts.length} accounts found in tenant ${tenantId}`);
+  }
+
+  async insertTransfer(row: Transfer): Promise<void> {
+    await this.execute(this.sql.insertTransfer, [
+      row.tenantId, row.id, row.debitAccountId, row.creditAccountId, row.currency, row.amountMinor, row.status,
+      row.postedAmountMinor, row.expiresAtMs, row.reference, metadataTo(row.metadata), row.batchId, row.fingerprint,
+      row.createdAtMs, row.updatedAtMs,
+    ]);
+  }
+
+  async updateTransfer(row: Transfer): Promise<void> {
+    const changed = await this.execute(this.sql.updateTransfer, [
+      row.tenantId, row.id, row.status, row.postedAmountMinor, row.updatedAtMs,
+    ]);
+    invariant(changed === 1, `transfer ${row.id} not found in tenant ${row.tenantId}`);
+  }
+
+  async insertEvent(event: JournalEvent): Promise<void> {
+    await this.execute(this.sql.insertEvent, [
+      event.tenant_id, event.seq, event.id, event.type, event.agent_id, canonicalJson(event),
+    ]);
+  }
+
+  async putTreeNodes(tenantId: string, nodes: TreeNode[]): Promise<void> {
+    invariant(nodes.length <= rowsPerQueryMax, `${nodes.length} tree nodes stored at once`);
+    if (nodes.length === 0) return;
+    await this.execute(this.sql.insertTreeNodes, [
+      tenantId,
+      nodes.map((node) => node.level),
+      nodes.map((node) => node.index),
+      nodes.map((node) => node.hash),
+    ]);
+  }
+
+  async claimIdempotencyKey(record: IdempotencyRecord, staleClaimBeforeMs: number): Promise<IdempotencyRecord | null> {
+    const claimed = await this.rows(this.sql.claimIdempotencyKey, [
+      ...scopeParams(record), record.fingerprint, record.state, record.responseStatus, record.responseBody,
+      record.createdAtMs, record.expiresAtMs, staleClaimBeforeMs,
+    ]);
+    if (claimed.length > 0) return null;
+    const existing = await this.first(this.sql.getIdempotencyRecord, scopeParams(record));
+    invariant(existing, "idempotency claim lost its conflicting record");
+    return idempotencyRecordFrom(existing);
+  }
+
+  async completeIdempotencyKey(scope: IdempotencyScope, responseStatus: number, responseBody: string): Promise<void> {
+    await this.execute(this.sql.completeIdempotencyKey, [...scopeParams(scope), responseStatus, responseBody]);
+  }
+
+  async releaseIdempotencyKey(scope: IdempotencyScope): Promise<void> {
+    await this.execute(this.sql.releaseIdempotencyKey, scopeParams(scope));
+  }
+
+  async deleteExpiredIdempotencyRecords(nowMs: number, limit: number): Promise<number> {
+    return this.execute(this.sql.deleteExpiredIdempotencyRecords, [nowMs, checkLimit(limit)]);
+  }
+}
