@@ -25,6 +25,7 @@ interface Sent {
 describe("crash safety", () => {
   const children: ChildServer[] = [];
   afterAll(async () => {
+    if (process.env.BURSAR_TEST_VERBOSE) for (const child of children) console.info(child.stderr().slice(-3000));
     for (const child of children) await killHard(child.process);
   });
 
@@ -48,6 +49,8 @@ describe("crash safety", () => {
 
     for (let round = 0; round < rounds; round++) {
       let stop = false;
+      let markLoaded!: () => void;
+      const loaded = new Promise<void>((resolve) => (markLoaded = resolve));
       const load = async (worker: number) => {
         for (let n = 0; !stop; n++) {
           const pending = n % 4 === 3;
@@ -63,7 +66,10 @@ describe("crash safety", () => {
           sent.push(record);
           try {
             const response = await api.post("/v1/transfers", body);
-            if (response.status === 201) record.acknowledged = true;
+            if (response.status === 201) {
+              record.acknowledged = true;
+              markLoaded();
+            }
             else if (response.body?.code === "insufficient_funds") return;
             else throw new Error(`unexpected ${response.status} ${JSON.stringify(response.body)}`);
             if (pending && record.acknowledged && n % 8 === 7) {
@@ -87,7 +93,9 @@ describe("crash safety", () => {
         }
       };
       const running = [...Array.from({ length: workers }, (_, w) => load(w)), watcher()];
-      await new Promise((resolve) => setTimeout(resolve, 150 + Math.floor(Math.random() * 600)));
+      // Kill at a random moment once the load is flowing.
+      await loaded;
+      await new Promise((resolve) => setTimeout(resolve, 100 + Math.floor(Math.random() * 700)));
       await killHard(server.process);
       stop = true;
       await Promise.all(running);
@@ -102,6 +110,7 @@ describe("crash safety", () => {
         expect(found.status, `acknowledged ${record.id} survived the crash`).toBe(200);
         expect(found.body.amount).toBe(record.body.amount);
       }
+      if (process.env.BURSAR_TEST_VERBOSE) console.info(`round ${round}: ${sent.filter((r) => r.acknowledged).length} acknowledged, ${sent.filter((r) => !r.acknowledged).length} in flight or refused`);
       // A request in flight at the crash, retried with the same id, applies at most once.
       for (const record of sent.filter((r) => !r.acknowledged)) {
         const retried = await api.post("/v1/transfers", record.body);

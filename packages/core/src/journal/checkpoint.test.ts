@@ -189,6 +189,7 @@ describe("signing refuses invalid fields", () => {
 
   it("throws RangeError on a text the note format cannot carry", () => {
     expect(() => signNote("no newline", "k", keys.privateKeyPkcs8)).toThrow(RangeError);
-    expect(() => signNote("ends in a blank line\n\n", "k", keys.privateKeyPkcs8)).toThrow(RangeError);
+    expect(() => signNote("a control character \u0007\n", "k", keys.privateKeyPkcs8)).toThrow(RangeError);
+    expect(() => signNote("fine\n", "a key name", keys.privateKeyPkcs8)).toThrow(RangeError);
   });
 });

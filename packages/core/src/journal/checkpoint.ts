@@ -92,7 +92,7 @@ export function signNote(text: string, keyName: string, privateKeyPkcs8: Uint8Ar
   const note = `${text}\n${formatSignatureLine(keyName, journalKeyId(keyName, rawPublicKey(key)), signature)}`;
   // What we sign must read back as exactly what we signed, or verifiers would refuse it.
   const reparsed = parseNote(note);
-  if (!reparsed.ok || reparsed.text !== text) throw new RangeError(`not a valid note text: ${reparsed.ok ? "empty line at the end" : reparsed.detail}`);
+  if (!reparsed.ok || reparsed.text !== text) throw new RangeError(`not a valid note text: ${reparsed.ok ? "text changed" : reparsed.detail}`);
   return note;
 }
 

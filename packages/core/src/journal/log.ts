@@ -4,7 +4,7 @@
  * consistent answer even while writers append.
  */
 import type { StoreReader, TenantRow } from "../ports.js";
-import { fail, ok, type Result } from "../result.js";
+import { fail, ok } from "../result.js";
 import { toRfc3339 } from "../time.js";
 import { signCheckpoint } from "./checkpoint.js";
 import { encodeBase64 } from "./encoding.js";

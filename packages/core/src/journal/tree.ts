@@ -172,7 +172,7 @@ export async function consistencyProof(read: TreeNodeReader, fromSize: number, t
   let isWholeOldTree = true;
   while (end !== fromSize) {
     const split = start + largestPowerOfTwoBelow(end - start);
-    if (fromSize <= split) {
+    if (fromSize < split) {
       spans.push({ start: split, end });
       end = split;
     } else {

@@ -3,9 +3,10 @@
  * auth and idempotency wiring that every route module gets by declaring `config`.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions, type RawServerDefault, type RouteOptions } from "fastify";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions, type RawServerDefault, type RouteOptions } from "fastify";
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import { requestBodyBytesMax } from "../../../core/src/limits.js";
+import { problem as problemSchema } from "../../../core/src/wire/common.js";
 import { systemClock, type Clock, type Store } from "../../../core/src/ports.js";
 import { requireScopes, type Principal } from "./auth.js";
 import { healthRoutes } from "./health.js";
@@ -86,7 +87,12 @@ export function secureRoute(route: RouteOptions): void {
   if (methods.some((method) => idempotentMethods.has(method))) {
     route.preHandler = prependHook(idempotencyPreHandler, route.preHandler as never);
   }
-  route.schema = { ...route.schema, security: [{ [bearerSecurityScheme]: [...config.scopes] }] };
+  route.schema = {
+    ...route.schema,
+    security: [{ [bearerSecurityScheme]: [...config.scopes] }],
+    // Documented for clients; problems are sent pre-serialised, so these never shape a body.
+    response: { 401: problemSchema, 403: problemSchema, ...(route.schema?.response as object | undefined) },
+  };
 }
 
 /**
@@ -102,7 +108,7 @@ export function buildApp<Deps>(options: AppOptions<Deps>): FastifyInstance {
     bodyLimit: requestBodyBytesMax,
     requestTimeout: requestReceiveTimeoutMs,
     genReqId: requestIdFor,
-    requestIdLogLabel: "request_id",
+    logController: new LogController({ requestIdLogLabel: "request_id" }),
     // Errors raised while routing (an undecodable URL), before any hook runs.
     frameworkErrors: (error, request, reply) => {
       reply.header("x-request-id", request.id);
@@ -132,7 +138,11 @@ export function buildApp<Deps>(options: AppOptions<Deps>): FastifyInstance {
   app.register(healthRoutes(registry));
   app.register(async function routesContext(api) {
     api.addHook("onRoute", secureRoute);
-    for (const routes of options.routes ?? []) await api.register(routes as never, options.routeDeps as never);
+    for (const routes of options.routes ?? []) {
+      // Wrapped in an async plugin so an error a sync module throws (secureRoute refusing a route)
+      // fails `ready()` instead of escaping as an uncaught exception.
+      await api.register(async (scoped: FastifyInstance, deps: unknown) => routes(scoped as ZodApp, deps as Deps), options.routeDeps as never);
+    }
   });
   return app;
 }

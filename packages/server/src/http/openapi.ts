@@ -17,7 +17,7 @@ export function registerOpenApi(app: FastifyInstance, publicBaseUrl: string | nu
     openapi: {
       openapi: "3.1.0",
       info: { title: "Bursar API", version: "1" },
-      servers: publicBaseUrl ? [{ url: publicBaseUrl }] : [],
+      ...(publicBaseUrl ? { servers: [{ url: publicBaseUrl }] } : {}),
       components: {
         securitySchemes: { [bearerSecurityScheme]: { type: "http", scheme: "bearer", description: "Personal access token (`bpat_…`)" } },
       },

@@ -4,7 +4,19 @@
  * parsed JSONB), so every reader goes through these converters and both stores return identical
  * domain objects. Column names are the same in both schemas, so the column lists are shared too.
  */
-import { type Account, type AccountKind, type Transfer, type TransferStatus, type JournalEvent, type IdempotencyRecord, type OwnerRole, type PersonalAccessTokenRow, type TenantRow, type UserRow, invariant } from "@bursar/core";
+import {
+  invariant,
+  type Account,
+  type AccountKind,
+  type IdempotencyRecord,
+  type JournalEvent,
+  type OwnerRole,
+  type PersonalAccessTokenRow,
+  type TenantRow,
+  type Transfer,
+  type TransferStatus,
+  type UserRow,
+} from "@bursar/core";
 
 /** A row as a driver returns it. */
 export type Row = Record<string, unknown>;

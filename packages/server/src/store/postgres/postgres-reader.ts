@@ -2,7 +2,21 @@
  * StoreReader over PostgreSQL. `store.read` runs it on the pool (each query autocommits and sees
  * committed data); a transaction runs it on its own client, so it sees its own writes.
  */
-import { type Account, type Transfer, type JournalEvent, type TreeNodeKey, type EventQuery, type IdempotencyRecord, type IdempotencyScope, type PageQuery, type PersonalAccessTokenRow, type StoreReader, type TenantRow, type UserRow, invariant } from "@bursar/core";
+import {
+  invariant,
+  type Account,
+  type EventQuery,
+  type IdempotencyRecord,
+  type IdempotencyScope,
+  type JournalEvent,
+  type PageQuery,
+  type PersonalAccessTokenRow,
+  type StoreReader,
+  type TenantRow,
+  type Transfer,
+  type TreeNodeKey,
+  type UserRow,
+} from "@bursar/core";
 import { eventQuerySql } from "../event-query.js";
 import {
   accountFrom,

@@ -1,5 +1,18 @@
 /** StoreTx on one pooled client inside BEGIN … COMMIT (see postgres-store.ts). */
-import { canonicalJson, type Account, type Transfer, type JournalEvent, type TreeNode, type IdempotencyRecord, type IdempotencyScope, type PersonalAccessTokenRow, type StoreTx, type TenantRow, type UserRow, invariant } from "@bursar/core";
+import {
+  canonicalJson,
+  invariant,
+  type Account,
+  type IdempotencyRecord,
+  type IdempotencyScope,
+  type JournalEvent,
+  type PersonalAccessTokenRow,
+  type StoreTx,
+  type TenantRow,
+  type Transfer,
+  type TreeNode,
+  type UserRow,
+} from "@bursar/core";
 import { accountFrom, checkLimit, idempotencyRecordFrom, metadataTo, rowsPerQueryMax } from "../rows.js";
 import { PostgresReader, scopeParams } from "./postgres-reader.js";
 

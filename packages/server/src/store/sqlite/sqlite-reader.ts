@@ -5,7 +5,21 @@
  * group commit's throughput depends on per-operation work staying small.
  */
 import type Database from "better-sqlite3";
-import { type Account, type Transfer, type JournalEvent, type TreeNodeKey, type EventQuery, type IdempotencyRecord, type IdempotencyScope, type PageQuery, type PersonalAccessTokenRow, type StoreReader, type TenantRow, type UserRow, invariant } from "@bursar/core";
+import {
+  invariant,
+  type Account,
+  type EventQuery,
+  type IdempotencyRecord,
+  type IdempotencyScope,
+  type JournalEvent,
+  type PageQuery,
+  type PersonalAccessTokenRow,
+  type StoreReader,
+  type TenantRow,
+  type Transfer,
+  type TreeNodeKey,
+  type UserRow,
+} from "@bursar/core";
 import { eventQuerySql } from "../event-query.js";
 import {
   accountColumns,
@@ -190,11 +204,11 @@ export class SqliteReader implements StoreReader {
     const limit = checkLimit(page.limit);
     let rows: Row[];
     if (page.accountId !== undefined) {
-      const params = { tenantId, accountId: page.accountId, limit, beforeId: page.beforeId };
+      const params = { tenantId, accountId: page.accountId, limit };
       rows =
         page.beforeId === undefined
-          ? this.reads.listAccountTransfers.all({ tenantId, accountId: page.accountId, limit })
-          : this.reads.listAccountTransfersBefore.all(params);
+          ? this.reads.listAccountTransfers.all(params)
+          : this.reads.listAccountTransfersBefore.all({ ...params, beforeId: page.beforeId });
     } else {
       rows =
         page.beforeId === undefined

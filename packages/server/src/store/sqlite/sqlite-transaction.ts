@@ -4,7 +4,20 @@
  * once its operation has ended, so a stray promise cannot write into the next operation.
  */
 import type Database from "better-sqlite3";
-import { canonicalJson, type Account, type Transfer, type JournalEvent, type TreeNode, type IdempotencyRecord, type IdempotencyScope, type PersonalAccessTokenRow, type StoreTx, type TenantRow, type UserRow, invariant } from "@bursar/core";
+import {
+  canonicalJson,
+  invariant,
+  type Account,
+  type IdempotencyRecord,
+  type IdempotencyScope,
+  type JournalEvent,
+  type PersonalAccessTokenRow,
+  type StoreTx,
+  type TenantRow,
+  type Transfer,
+  type TreeNode,
+  type UserRow,
+} from "@bursar/core";
 import {
   accountColumns,
   checkLimit,

@@ -1,0 +1,140 @@
+/** Row builders for the store contract suite (contract.ts). Each call makes fresh ids. */
+import {
+  newId,
+  type Account,
+  type IdempotencyRecord,
+  type JournalEvent,
+  type PersonalAccessTokenRow,
+  type Store,
+  type TenantRow,
+  type Transfer,
+  type TreeNode,
+  type UserRow,
+} from "@bursar/core";
+
+/** 2026-01-01T00:00:00Z: a fixed base time so ids made at `baseMs + i` sort by i. */
+export const baseMs = Date.UTC(2026, 0, 1);
+
+export function bytes(length: number, fill: number): Uint8Array {
+  return new Uint8Array(length).fill(fill);
+}
+
+export function tenantRow(overrides: Partial<TenantRow> = {}): TenantRow {
+  return {
+    id: newId("ten"),
+    name: "Acme",
+    journalPrivateKeyPkcs8: Uint8Array.from({ length: 48 }, (_, index) => index),
+    journalPublicKey: bytes(32, 7),
+    journalSize: 0,
+    createdAtMs: baseMs,
+    ...overrides,
+  };
+}
+
+export function userRow(tenantId: string, overrides: Partial<UserRow> = {}): UserRow {
+  return { id: newId("usr"), tenantId, email: "owner@example.com", name: "Owner", role: "owner", createdAtMs: baseMs, ...overrides };
+}
+
+export function tokenRow(tenantId: string, userId: string, overrides: Partial<PersonalAccessTokenRow> = {}): PersonalAccessTokenRow {
+  return {
+    id: newId("pat"),
+    tenantId,
+    userId,
+    tokenHash: newId("req").toLowerCase(),
+    name: "ci",
+    scopes: ["transfers:write", "accounts:read"],
+    createdAtMs: baseMs,
+    expiresAtMs: baseMs + 1000,
+    revokedAtMs: null,
+    ...overrides,
+  };
+}
+
+export function accountRow(tenantId: string, overrides: Partial<Account> = {}): Account {
+  return {
+    id: newId("acc"),
+    tenantId,
+    currency: "USD",
+    kind: "wallet",
+    name: "Wallet",
+    debitsMustNotExceedCredits: true,
+    debitsPendingMinor: 0,
+    debitsPostedMinor: 0,
+    creditsPendingMinor: 0,
+    creditsPostedMinor: 0,
+    metadata: { team: "growth" },
+    createdAtMs: baseMs,
+    ...overrides,
+  };
+}
+
+export function transferRow(tenantId: string, debitAccountId: string, creditAccountId: string, overrides: Partial<Transfer> = {}): Transfer {
+  return {
+    id: newId("tr"),
+    tenantId,
+    debitAccountId,
+    creditAccountId,
+    currency: "USD",
+    amountMinor: 500,
+    status: "posted",
+    postedAmountMinor: 500,
+    expiresAtMs: null,
+    reference: "invoice 42",
+    metadata: null,
+    batchId: null,
+    fingerprint: "f".repeat(64),
+    createdAtMs: baseMs,
+    updatedAtMs: baseMs,
+    ...overrides,
+  };
+}
+
+export function eventRow(tenantId: string, seq: number, overrides: Partial<JournalEvent> = {}): JournalEvent {
+  return {
+    id: newId("evt"),
+    seq,
+    type: "transfer.created",
+    tenant_id: tenantId,
+    agent_id: null,
+    created_at: "2026-01-01T00:00:00.000Z",
+    actor: { type: "system", id: "test" },
+    data: { amount: 500, nested: { b: [1, "two", null], a: true } },
+    ...overrides,
+  };
+}
+
+export function treeNode(level: number, index: number): TreeNode {
+  return { level, index, hash: bytes(32, (level * 31 + index) % 256) };
+}
+
+export function idempotencyRecord(tenantId: string, overrides: Partial<IdempotencyRecord> = {}): IdempotencyRecord {
+  return {
+    tenantId,
+    principalId: "usr_1",
+    method: "POST",
+    route: "/v1/transfers",
+    key: newId("req"),
+    fingerprint: "a".repeat(64),
+    state: "in_progress",
+    responseStatus: null,
+    responseBody: null,
+    createdAtMs: baseMs,
+    expiresAtMs: baseMs + 86_400_000,
+    ...overrides,
+  };
+}
+
+/** A tenant with an owner and two accounts (funding and wallet), committed. */
+export async function seedTenant(store: Store): Promise<{ tenant: TenantRow; user: UserRow; funding: Account; wallet: Account }> {
+  const tenant = tenantRow();
+  const user = userRow(tenant.id);
+  const funding = accountRow(tenant.id, { kind: "funding", name: null, debitsMustNotExceedCredits: false, metadata: null });
+  const wallet = accountRow(tenant.id);
+  await store.write(null, async (tx) => {
+    await tx.insertTenant(tenant);
+    await tx.insertUser(user);
+    await tx.insertAccount(funding);
+    await tx.insertAccount(wallet);
+  });
+  return { tenant, user, funding, wallet };
+}
