@@ -19,6 +19,9 @@ import { invariant } from "../result.js";
 import { emptyTreeHash, hashBytes, nodeHash } from "./merkle.js";
 import type { TreeNode, TreeNodeKey, TreeNodeReader } from "./types.js";
 
+/** Levels above the leaves in a tree of `journalSizeMax` leaves: bounds every descent loop. */
+const treeDepthMax = Math.log2(journalSizeMax);
+
 /** A subtree of the tree: leaves [start, end). */
 interface Span {
   start: number;
@@ -37,9 +40,14 @@ function largestPowerOfTwoBelow(n: number): number {
  * RFC recursion produces starts at a multiple of its largest part, so each part is aligned.
  */
 function perfectParts(span: Span): TreeNodeKey[] {
+  const length = span.end - span.start;
+  // Most spans are one perfect subtree: answer those in O(1), so a proof costs O(log n) CPU too.
+  // Math.log2 only guesses the level; the guess is checked exactly.
+  const guess = Math.round(Math.log2(length));
+  if (2 ** guess === length && span.start % length === 0) return [{ level: guess, index: span.start / length }];
   const parts: TreeNodeKey[] = [];
   let level = 0;
-  while (2 ** (level + 1) <= span.end - span.start) level++;
+  while (2 ** (level + 1) <= length) level++;
   let position = span.start;
   for (; level >= 0; level--) {
     const width = 2 ** level;
@@ -143,6 +151,7 @@ export async function inclusionProof(read: TreeNodeReader, leafIndex: number, tr
   let start = 0;
   let end = treeSize;
   while (end - start > 1) {
+    invariant(siblings.length < treeDepthMax, "the descent halves the subtree at every step");
     const split = start + largestPowerOfTwoBelow(end - start);
     if (leafIndex < split) {
       siblings.push({ start: split, end });
@@ -171,8 +180,9 @@ export async function consistencyProof(read: TreeNodeReader, fromSize: number, t
   let end = toSize;
   let isWholeOldTree = true;
   while (end !== fromSize) {
+    invariant(spans.length < treeDepthMax, "the descent halves the subtree at every step");
     const split = start + largestPowerOfTwoBelow(end - start);
-    if (fromSize < split) {
+    if (fromSize <= split) {
       spans.push({ start: split, end });
       end = split;
     } else {
