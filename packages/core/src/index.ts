@@ -21,3 +21,4 @@ export * from "./journal/tree.js";
 export * from "./journal/encoding.js";
 export * from "./journal/checkpoint.js";
 export * from "./journal/verify.js";
+export * from "./journal/note.js";

@@ -66,6 +66,22 @@ export const journalEntriesPageMax = 1000;
 /** Journal size per tenant: the Merkle tree uses 2^k indexes that must stay exact integers. */
 export const journalSizeMax = 2 ** 48;
 
+/**
+ * Longest signed note accepted. Signed-note verifiers must accept 16 signatures, and
+ * post-quantum ones approach 5 kB each (6.7 kB in base64): 16 of them fit in 128 KiB. Our own
+ * notes are ~250 bytes.
+ */
+export const noteLengthMax = 128 * 1024;
+
+/** Signature lines per note: the signed-note minimum a verifier must accept. */
+export const noteSignaturesMax = 16;
+
+/** Longest key name or checkpoint origin (ours are `bursar/<tenant id>`, under 40 characters). */
+export const keyNameLengthMax = 256;
+
+/** Longest Merkle proof accepted: an RFC 9162 proof for a tree below 2^64 leaves has at most 64 hashes. */
+export const proofLengthMax = 64;
+
 /** Fails fast when bounds contradict each other. Called once at start-up. */
 export function checkLimits(): void {
   const assert = (condition: boolean, message: string) => {
@@ -79,4 +95,5 @@ export function checkLimits(): void {
   assert(transferBatchCountMax <= commitBatchOperationsMax, "a batch must fit one commit");
   assert(jsonDepthMax >= 4, "schemas nest 4 levels");
   assert(Number.isSafeInteger(journalSizeMax * 2), "tree indexes must stay exact");
+  assert(2 ** proofLengthMax >= journalSizeMax, "a proof of the largest journal must be accepted");
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { generateJournalKeyPair, journalKeyId, journalPublicKey, journalVerifierKey, signCheckpoint, signNote } from "./checkpoint.js";
 import { concatBytes, decodeBase64, decodeHex, encodeBase64, encodeHex } from "./encoding.js";
-import { noteSignaturesMax } from "./note.js";
+import { noteSignaturesMax } from "../limits.js";
 import { goNoteExample } from "./test-vectors.js";
 import { computeKeyId, parseCheckpoint, parseVerifierKey, verifyCheckpoint, verifyNote, type JournalKey } from "./verify.js";
 

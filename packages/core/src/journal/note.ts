@@ -18,20 +18,8 @@
  * interpreted, because a verifier that reads a note differently from its signer can be shown
  * one thing while the signature covers another.
  */
+import { keyNameLengthMax, noteLengthMax, noteSignaturesMax } from "../limits.js";
 import { decodeBase64, encodeBase64 } from "./encoding.js";
-
-/**
- * Longest note accepted. Signed-note verifiers must accept 16 signatures, and post-quantum ones
- * approach 5 kB each (6.7 kB in base64): 16 of them fit in 128 KiB. Our own notes are ~250 bytes.
- * Move to limits.ts.
- */
-export const noteLengthMax = 128 * 1024;
-
-/** Signature lines per note: the signed-note minimum a verifier must accept. Move to limits.ts. */
-export const noteSignaturesMax = 16;
-
-/** Longest key name or origin (ours are `bursar/<tenant id>`, under 40 characters). Move to limits.ts. */
-export const keyNameLengthMax = 256;
 
 /** The extension line that carries the signing time (tlog-checkpoint allows opaque extension lines). */
 const timeLinePrefix = "time_ms ";

@@ -4,6 +4,7 @@
  * imports, no `Buffer`. Its inputs are untrusted, so malformed input returns false or a failure
  * code; only a misconfigured trusted key (the caller's own bug) throws.
  */
+import { proofLengthMax } from "../limits.js";
 import { bytesEqual, concatBytes, decodeBase64, decodeHex, encodeHex, encodeUtf8 } from "./encoding.js";
 import { isValidKeyName, parseCheckpoint, parseNote, type Checkpoint, type CheckpointFailure } from "./note.js";
 
@@ -12,8 +13,6 @@ export { parseCheckpoint } from "./note.js";
 /** SHA-256 output. merkle.ts has the same constant, but this file must not import node code. */
 const hashBytes = 32;
 
-/** Longest proof accepted: an RFC 9162 proof for a tree below 2^64 leaves has at most 64 hashes. */
-const proofLengthMax = 64;
 
 /** signed-note signature type byte for Ed25519. */
 const ed25519SignatureType = 0x01;
