@@ -5,9 +5,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions, type RawServerDefault, type RouteOptions } from "fastify";
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
-import { requestBodyBytesMax } from "../../../core/src/limits.js";
-import { problem as problemSchema } from "../../../core/src/wire/common.js";
-import { systemClock, type Clock, type Store } from "../../../core/src/ports.js";
+import { requestBodyBytesMax, systemClock, wire, type Clock, type Store } from "@bursar/core";
 import { requireScopes, type Principal } from "./auth.js";
 import { healthRoutes } from "./health.js";
 import { idempotencyOnSend, idempotencyPreHandler, idempotentMethods } from "./idempotency.js";
@@ -62,7 +60,7 @@ export type AppOptions<Deps> = CommonOptions & (
   | { routes: RouteModule<Deps>[]; routeDeps: Deps }
 );
 
-/** Appends a hook to whatever a route already declared (nothing, one hook, or a list). */
+/** Puts `hook` before whatever a route already declared (nothing, one hook, or a list). */
 function prependHook<T>(hook: T, existing: T | T[] | undefined): T[] {
   if (existing === undefined) return [hook];
   return [hook, ...(Array.isArray(existing) ? existing : [existing])];
@@ -91,7 +89,7 @@ export function secureRoute(route: RouteOptions): void {
     ...route.schema,
     security: [{ [bearerSecurityScheme]: [...config.scopes] }],
     // Documented for clients; problems are sent pre-serialised, so these never shape a body.
-    response: { 401: problemSchema, 403: problemSchema, ...(route.schema?.response as object | undefined) },
+    response: { 401: wire.problem, 403: wire.problem, ...(route.schema?.response as object | undefined) },
   };
 }
 

@@ -1,8 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import type { Store } from "../../../core/src/ports.js";
-import type { Scope } from "../../../core/src/scopes.js";
+import type { Scope, Store } from "@bursar/core";
 import { buildApp, type RouteModule } from "./app.js";
 import { ManualClock, addToken, listen, openTestStore, seedOwner, send, type SeededOwner } from "./test-support.js";
 

@@ -4,8 +4,7 @@
  * `authenticate` and produce the same `Principal`.
  */
 import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from "fastify";
-import { sha256Hex } from "../../../core/src/hash.js";
-import { isScope, type Scope } from "../../../core/src/scopes.js";
+import { isScope, personalAccessTokenPrefix, sha256Hex, type Scope } from "@bursar/core";
 import { ProblemError } from "./problem.js";
 
 /** The kinds of caller. Only `user` (owner, by PAT) exists yet. */
@@ -34,16 +33,13 @@ declare module "fastify" {
   interface FastifyContextConfig {
     /**
      * Scopes the caller must all hold. Declaring it (even `[]`) makes the route authenticated;
-     * every route under `/v1` must declare this or `public: true`.
+     * every route a route module registers must declare this or `public: true`.
      */
     scopes?: readonly Scope[];
     /** Explicitly unauthenticated (STYLE habit 7: loosening security is visible at the call site). */
     public?: boolean;
   }
 }
-
-/** Prefix of personal access tokens (core `tenants.ts` mints them). */
-const personalAccessTokenPrefix = "bpat_";
 
 /** RFC 6750 §3: a 401 names the scheme; with `error=` when a token was sent but is no good. */
 function unauthorized(detail: string): ProblemError {
@@ -77,7 +73,7 @@ function bearerToken(request: FastifyRequest): string | null {
 export async function authenticate(request: FastifyRequest): Promise<Principal> {
   const token = bearerToken(request);
   if (token === null) throw unauthorized("This route needs an access token.");
-  if (!token.startsWith(personalAccessTokenPrefix)) throw invalidToken();
+  if (!token.startsWith(`${personalAccessTokenPrefix}_`)) throw invalidToken();
   const row = await request.server.store.read.findPersonalAccessTokenByHash(sha256Hex(token));
   if (!row) throw invalidToken();
   const nowMs = request.server.clock.nowMs();

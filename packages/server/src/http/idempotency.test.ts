@@ -1,9 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { newId } from "../../../core/src/ids.js";
-import { idempotencyRetentionMs } from "../../../core/src/limits.js";
-import type { Store } from "../../../core/src/ports.js";
+import { idempotencyRetentionMs, newId, type Store } from "@bursar/core";
 import { buildApp, type RouteModule } from "./app.js";
 import { sweepExpiredIdempotencyRecords, withoutSecrets } from "./idempotency.js";
 import { ProblemError } from "./problem.js";

@@ -6,13 +6,21 @@
  * Flow: the preHandler (after auth, after validation) claims the key in the store; the handler
  * runs; the onSend hook stores the answer before it leaves, so a client that gets the answer and
  * retries at once already sees the replay. 5xx answers release the claim instead: a failure we
- * caused must not be replayed forever.
+ * caused must not be replayed forever. A request that fails auth or schema validation never
+ * claims the key (it did not run), so fixing the request and retrying with the same key works.
  */
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { canonicalJson } from "../../../core/src/canonical.js";
-import { sha256Hex } from "../../../core/src/hash.js";
-import { idempotencyClaimTimeoutMs, idempotencyKeyLengthMax, idempotencyRetentionMs } from "../../../core/src/limits.js";
-import type { Clock, IdempotencyRecord, IdempotencyScope, Store } from "../../../core/src/ports.js";
+import {
+  canonicalJson,
+  idempotencyClaimTimeoutMs,
+  idempotencyKeyLengthMax,
+  idempotencyRetentionMs,
+  sha256Hex,
+  type Clock,
+  type IdempotencyRecord,
+  type IdempotencyScope,
+  type Store,
+} from "@bursar/core";
 import type { Principal } from "./auth.js";
 import { parsedJsonBody } from "./json.js";
 import { ProblemError } from "./problem.js";

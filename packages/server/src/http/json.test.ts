@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { jsonDepthMax, requestBodyBytesMax } from "../../../core/src/limits.js";
+import { jsonDepthMax, requestBodyBytesMax } from "@bursar/core";
 import { buildApp, type RouteModule } from "./app.js";
 import { jsonNestsDeeperThan } from "./json.js";
 import { listen, openTestStore, send } from "./test-support.js";

@@ -3,7 +3,7 @@
  * keys. It replaces all of Fastify's parsers, so any other media type is a 415.
  */
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { jsonDepthMax, requestBodyBytesMax } from "../../../core/src/limits.js";
+import { jsonDepthMax, requestBodyBytesMax } from "@bursar/core";
 import { ProblemError } from "./problem.js";
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fail, resultCodes } from "../../../core/src/result.js";
+import { fail, resultCodes } from "@bursar/core";
 import { ProblemError, failureToProblem, httpCodes, problemBody, problemTable, toProblem } from "./problem.js";
 
 describe("problem table", () => {

@@ -5,7 +5,7 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
-import type { Failure, ResultCode } from "../../../core/src/result.js";
+import type { Failure, ResultCode } from "@bursar/core";
 
 /** Codes that only the HTTP layer produces (the domain's codes are core's `resultCodes`). */
 export const httpCodes = [
@@ -218,10 +218,8 @@ export function toProblem(error: unknown): ProblemError | null {
  */
 export function problemErrorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const problem = toProblem(error);
-  if (problem) {
-    if (problem.status >= 500) request.log.error({ err: error }, "request failed");
-    return sendProblem(reply, problem);
-  }
+  // Expected problems are answers, not incidents: Fastify's "request completed" line records them.
+  if (problem) return sendProblem(reply, problem);
   request.log.error({ err: error }, "unexpected error");
   return sendProblem(reply, new ProblemError("internal_error", "An unexpected error occurred. Quote the request id when reporting it."));
 }

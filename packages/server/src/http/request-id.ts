@@ -1,6 +1,6 @@
 /** Request ids: every log line and every response carries one (SPEC 3 "Conventions"). */
 import type { IncomingMessage } from "node:http";
-import { newId } from "../../../core/src/ids.js";
+import { newId } from "@bursar/core";
 
 /**
  * What an incoming `X-Request-Id` may look like. The id is echoed into a response header and

@@ -7,10 +7,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { FastifyInstance } from "fastify";
-import { sha256Hex } from "../../../core/src/hash.js";
-import { newId, newSecret } from "../../../core/src/ids.js";
-import type { Clock, Store } from "../../../core/src/ports.js";
-import type { Scope } from "../../../core/src/scopes.js";
+import { newId, newSecret, sha256Hex, type Clock, type Scope, type Store } from "@bursar/core";
 import { openSqliteStore } from "../store/sqlite/index.js";
 
 /** A store in a fresh temporary directory; `dispose` closes it and deletes the directory. */

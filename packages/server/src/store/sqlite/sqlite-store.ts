@@ -48,6 +48,7 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
     invariant(journalMode === "wal", `sqlite refused WAL mode (${String(journalMode)})`);
     writer.pragma("synchronous = FULL");
     writer.pragma("foreign_keys = ON");
+    writer.pragma("cache_size = -65536");
     const reader = new Database(options.path, { readonly: true, fileMustExist: true, timeout: sqliteBusyTimeoutMs });
     return new SqliteStoreImpl(writer, reader);
   } catch (error) {

@@ -1,0 +1,12 @@
+import fs from "node:fs"; import os from "node:os"; import path from "node:path";
+import { createAccount, createTenant, createTransfers, deposit, type Store } from "@bursar/core";
+import { openStore } from "@bursar/server";
+const store: Store = await openStore({ dataDir: fs.mkdtempSync(path.join(os.tmpdir(), "prof-")), databaseUrl: null, databaseSchema: null });
+const { tenant } = await store.write(null, (tx) => createTenant(tx, { name: "b", ownerName: "b", nowMs: Date.now() }));
+const tenantId = tenant.id;
+const context = (tx: any) => ({ tx, tenantId, nowMs: Date.now(), actor: { type: "system", id: "bench" } as const });
+const ids = await store.write(tenantId, async (tx) => { const c: string[] = []; for (let i = 0; i < 8; i++) { const a = await createAccount(context(tx), { currency: "GBP", kind: "wallet" }); if (!a.ok) throw 1; await deposit(context(tx), { accountId: a.value.id, amountMinor: 1e12 }); c.push(a.value.id);} return c; });
+const count = Number(process.env.N ?? 20000); let next = 0; const start = performance.now();
+await Promise.all(Array.from({ length: 64 }, async () => { while (next < count) { const i = next++; const r = await store.write(tenantId, (tx) => createTransfers(context(tx), [{ debitAccountId: ids[i % 8]!, creditAccountId: ids[(i + 1) % 8]!, amountMinor: 1 + (i % 100), currency: "GBP" }])); if (!r.ok) throw new Error(r.detail); } }));
+console.log("rate", (count / ((performance.now() - start) / 1000)).toFixed(0), (store as any).stats);
+await store.close();
