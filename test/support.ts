@@ -10,6 +10,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createTenant, newId, type Clock, type Store } from "@bursar/core";
 import { loadConfig, openStore, startServer, type RunningServer } from "@bursar/server";
+import pg from "pg";
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -33,8 +34,28 @@ export function freshStoreConfig(kind: StoreKind) {
   return { dataDir: tempDir("sqlite"), databaseUrl: null, databaseSchema: null };
 }
 
+/** Drops a test run's PostgreSQL schema, so test databases do not fill up with leftovers. */
+async function dropSchema(schema: string | null): Promise<void> {
+  if (!schema || !postgresUrl) return;
+  const connection = new pg.Client({ connectionString: postgresUrl });
+  await connection.connect();
+  try {
+    await connection.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  } finally {
+    await connection.end();
+  }
+}
+
+/** Opens a fresh store; closing it also drops its PostgreSQL schema. */
 export async function openFreshStore(kind: StoreKind): Promise<Store> {
-  return openStore(freshStoreConfig(kind));
+  const config = freshStoreConfig(kind);
+  const store = await openStore(config);
+  const close = store.close.bind(store);
+  store.close = async () => {
+    await close();
+    await dropSchema(config.databaseSchema);
+  };
+  return store;
 }
 
 /** A clock tests can move. */
@@ -63,7 +84,13 @@ export async function createTestTenant(store: Store, name = "Test"): Promise<Tes
 /** Starts an in-process server on a random loopback port with a fresh store. */
 export async function startTestServer(kind: StoreKind, options: { clock?: Clock } = {}): Promise<RunningServer> {
   const config = loadConfig({ ...freshStoreConfig(kind), host: "127.0.0.1", port: 0, logLevel: "silent", sweepIntervalMs: 3_600_000 });
-  return startServer(config, options);
+  const server = await startServer(config, options);
+  const close = server.close.bind(server);
+  server.close = async () => {
+    await close();
+    await dropSchema(config.databaseSchema);
+  };
+  return server;
 }
 
 export interface ApiResponse<T = any> {
