@@ -41,6 +41,18 @@ const tempDir = (label: string) => fs.mkdtempSync(path.join(os.tmpdir(), `bursar
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 const ms = (value: number) => `${value.toFixed(2)} ms`;
 
+/** Runs `task(0..count-1)` with `concurrency` in flight; returns the elapsed milliseconds. */
+async function runConcurrently(count: number, concurrency: number, task: (i: number) => Promise<void>): Promise<number> {
+  let next = 0;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) await task(next++);
+    }),
+  );
+  return performance.now() - start;
+}
+
 /** The bound: one row per durable commit, as a naive server would do per request. */
 function singleRowCommitRate(durationMs: number): number {
   const dir = tempDir("fsync");
@@ -81,20 +93,13 @@ async function setupLedger(store: Store, accounts: number) {
 async function directTransfers(count: number, concurrency: number) {
   const store = await openStore({ dataDir: tempDir("direct"), databaseUrl: null, databaseSchema: null });
   const { tenantId, ids, context } = await setupLedger(store, 8);
-  let next = 0;
-  const start = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < count) {
-        const i = next++;
-        const result = await store.write(tenantId, (tx) =>
-          createTransfers(context(tx), [{ debitAccountId: ids[i % 8]!, creditAccountId: ids[(i + 1) % 8]!, amountMinor: 1 + (i % 100), currency: "GBP" }]),
-        );
-        if (!result.ok) throw new Error(result.detail);
-      }
-    }),
-  );
-  const rate = count / ((performance.now() - start) / 1000);
+  const elapsedMs = await runConcurrently(count, concurrency, async (i) => {
+    const result = await store.write(tenantId, (tx) =>
+      createTransfers(context(tx), [{ debitAccountId: ids[i % 8]!, creditAccountId: ids[(i + 1) % 8]!, amountMinor: 1 + (i % 100), currency: "GBP" }]),
+    );
+    if (!result.ok) throw new Error(result.detail);
+  });
+  const rate = count / (elapsedMs / 1000);
   const stats = (store as unknown as { stats?: { commits: number; operations: number } }).stats;
   await store.close();
   return { rate, opsPerCommit: stats && stats.commits > 0 ? stats.operations / stats.commits : null };
@@ -139,21 +144,14 @@ async function httpTransfers(count: number, concurrency: number) {
       request.end(body);
     });
   // Warm-up: JIT and caches of the fresh server process, outside the timed window.
-  await Promise.all(Array.from({ length: 16 }, async (_, w) => { for (let i = 0; i < 60; i++) await send(w * 60 + i); }));
+  await runConcurrently(1000, 16, send);
   const latencies: number[] = [];
-  let next = 0;
-  const start = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < count) {
-        const i = next++;
-        const t0 = performance.now();
-        await send(i);
-        latencies.push(performance.now() - t0);
-      }
-    }),
-  );
-  const rate = count / ((performance.now() - start) / 1000);
+  const elapsedMs = await runConcurrently(count, concurrency, async (i) => {
+    const t0 = performance.now();
+    await send(i);
+    latencies.push(performance.now() - t0);
+  });
+  const rate = count / (elapsedMs / 1000);
   child.kill("SIGTERM");
   agent.destroy();
   latencies.sort((a, b) => a - b);
