@@ -145,12 +145,16 @@ export async function listAll<T = any>(api: ReturnType<typeof client>, pathname:
 export interface ChildServer {
   url: string;
   process: ChildProcess;
+  /** Everything the child wrote to stdout. */
+  stdout(): string;
   /** Everything the child wrote to stderr (for failure messages). */
   stderr(): string;
 }
 
-export async function spawnServer(env: Record<string, string>): Promise<ChildServer> {
-  const child = spawn(process.execPath, [path.join(repoRoot, "packages/cli/bin/bursar.js"), "serve", "--port", "0", "--no-demo", "--quiet"], {
+/** Starts `bursar serve` on a random port; without `demo: true`, no demo tenant is created. */
+export async function spawnServer(env: Record<string, string>, options: { demo?: boolean } = {}): Promise<ChildServer> {
+  const args = ["serve", "--port", "0", "--quiet", ...(options.demo ? [] : ["--no-demo"])];
+  const child = spawn(process.execPath, [path.join(repoRoot, "packages/cli/bin/bursar.js"), ...args], {
     cwd: repoRoot,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -163,7 +167,8 @@ export async function spawnServer(env: Record<string, string>): Promise<ChildSer
     child.stdout!.on("data", (chunk: Buffer) => {
       stdout += chunk.toString();
       const match = /listening on (http:\/\/\S+)/.exec(stdout);
-      if (match) {
+      // The start-up message is written at once; wait for its end.
+      if (match && stdout.endsWith("\n")) {
         clearTimeout(timer);
         resolve(match[1]!);
       }
@@ -173,7 +178,7 @@ export async function spawnServer(env: Record<string, string>): Promise<ChildSer
       reject(new Error(`server exited with ${code}: ${stderr}`));
     });
   });
-  return { url, process: child, stderr: () => stderr };
+  return { url, process: child, stdout: () => stdout, stderr: () => stderr };
 }
 
 /** Kills a child with SIGKILL and waits for it to be gone. */
