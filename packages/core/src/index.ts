@@ -22,3 +22,7 @@ export * from "./journal/encoding.js";
 export * from "./journal/checkpoint.js";
 export * from "./journal/verify.js";
 export * from "./journal/note.js";
+export * from "./webhooks/types.js";
+export * from "./webhooks/event-types.js";
+export * from "./webhooks/queue.js";
+export * from "./webhooks/endpoints.js";

@@ -94,6 +94,66 @@ export const readinessTimeoutMs = 2000;
 /** Idempotency records deleted per sweep, so one sweep never holds the writer for long. */
 export const idempotencySweepCountMax = 1000;
 
+/** Webhook endpoints per tenant: every journal append reads them, so the list must stay short. */
+export const webhookEndpointsPerTenantMax = 20;
+
+/** Event-type filters per endpoint or stream (`payment_intent.*`, `*`, exact types). */
+export const eventTypeFiltersMax = 20;
+
+/** Webhook URL length (browsers and proxies commonly cap URLs near 2 KiB). */
+export const webhookUrlLengthMax = 2048;
+
+/**
+ * Delivery attempts of one event to one endpoint. With the backoff below (base 30 s, doubling,
+ * capped at a day) 15 attempts span about three and a half days (SPEC: "about three days").
+ */
+export const webhookAttemptsMax = 15;
+
+/** First retry delay of a failed delivery; each later one doubles (with jitter). */
+export const webhookRetryBaseMs = 30_000;
+
+/** Longest pause between two attempts. */
+export const webhookRetryDelayMaxMs = 24 * 60 * 60 * 1000;
+
+/** Time one delivery attempt may take, connect to last byte: a slow receiver must not hold a worker. */
+export const webhookAttemptTimeoutMs = 10_000;
+
+/** Bytes of a receiver's response kept with the attempt record; the rest is not even read. */
+export const webhookResponseBodyBytesMax = 4096;
+
+/** Attempt records kept per delivery (automatic attempts plus a few manual retries). */
+export const webhookAttemptRecordsMax = 50;
+
+/** Deliveries one worker claims per poll; each is leased so no other worker takes it meanwhile. */
+export const webhookClaimBatchMax = 50;
+
+/** Deliveries sent at once by one worker process (one per endpoint at a time keeps order). */
+export const webhookConcurrentDeliveriesMax = 16;
+
+/** How often the delivery worker looks for due deliveries. */
+export const webhookPollIntervalMs = 500;
+
+/** Heartbeat comment interval on event streams: below common proxy idle timeouts (60 s). */
+export const eventStreamHeartbeatMs = 15_000;
+
+/** Open event streams per credential, per server process: each costs a socket and a subscriber. */
+export const eventStreamsPerCredentialMax = 10;
+
+/**
+ * Bytes queued on one stream's socket before the subscriber is dropped as too slow; it resumes
+ * with Last-Event-ID, so dropping loses nothing and bounds memory.
+ */
+export const eventStreamBufferedBytesMax = 1024 * 1024;
+
+/** Events read per store query while a stream replays or catches up. */
+export const eventStreamPageMax = 500;
+
+/**
+ * How often a server process reads the journal heads of tenants it streams, to see events that
+ * other processes wrote (PostgreSQL scale-out). Events of this process arrive at once.
+ */
+export const eventStreamCatchUpIntervalMs = 1000;
+
 /** Fails fast when bounds contradict each other. Called once at start-up. */
 export function checkLimits(): void {
   const assert = (condition: boolean, message: string) => {
@@ -108,4 +168,7 @@ export function checkLimits(): void {
   assert(jsonDepthMax >= 4, "schemas nest 4 levels");
   assert(Number.isSafeInteger(journalSizeMax * 2), "tree indexes must stay exact");
   assert(2 ** proofLengthMax >= journalSizeMax, "a proof of the largest journal must be accepted");
+  assert(webhookAttemptsMax <= webhookAttemptRecordsMax, "every automatic attempt must be recorded");
+  assert(webhookRetryBaseMs <= webhookRetryDelayMaxMs, "retry base above the longest pause");
+  assert(eventStreamPageMax <= 10_000, "a stream page must fit one store query");
 }

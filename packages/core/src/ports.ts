@@ -8,6 +8,7 @@
  */
 import type { Account, Transfer } from "./ledger/types.js";
 import type { JournalEvent, TreeNode, TreeNodeKey } from "./journal/types.js";
+import type { WebhookDeliveryRow, WebhookEndpointRow } from "./webhooks/types.js";
 
 export interface TenantRow {
   id: string;
@@ -74,7 +75,10 @@ export interface PageQuery {
 
 export interface EventQuery {
   afterSeq?: number;
-  /** Exact event types; empty or absent means all. */
+  /**
+   * Event-type patterns (exact, `prefix.*` or `*`, see webhooks/event-types.ts), already
+   * validated; empty or absent means all.
+   */
   types?: string[];
   agentId?: string;
   limit: number;
@@ -106,10 +110,22 @@ export interface StoreReader {
 
   listEvents(tenantId: string, query: EventQuery): Promise<JournalEvent[]>;
   getEventBySeq(tenantId: string, seq: number): Promise<JournalEvent | null>;
+  /** The seq of an event of this tenant, by id (resuming a stream from `Last-Event-ID`). */
+  getEventSeqById(tenantId: string, eventId: string): Promise<number | null>;
   /** Stored Merkle nodes, in the order asked. Every key must exist (caller bug otherwise). */
   getTreeNodes(tenantId: string, keys: TreeNodeKey[]): Promise<Uint8Array[]>;
 
   getIdempotencyRecord(scope: IdempotencyScope): Promise<IdempotencyRecord | null>;
+
+  getWebhookEndpoint(tenantId: string, endpointId: string): Promise<WebhookEndpointRow | null>;
+  /** Newest first, keyset by id. */
+  listWebhookEndpoints(tenantId: string, page: PageQuery): Promise<WebhookEndpointRow[]>;
+  /** The tenant's enabled endpoints, oldest first (read by every journal append). */
+  listEnabledWebhookEndpoints(tenantId: string, limit: number): Promise<WebhookEndpointRow[]>;
+  countWebhookEndpoints(tenantId: string): Promise<number>;
+  getWebhookDelivery(tenantId: string, deliveryId: string): Promise<WebhookDeliveryRow | null>;
+  /** One endpoint's deliveries, newest first, keyset by id. */
+  listWebhookDeliveries(tenantId: string, endpointId: string, page: PageQuery): Promise<WebhookDeliveryRow[]>;
 }
 
 /** A write transaction. Everything written commits together, durably, or not at all. */
@@ -146,6 +162,22 @@ export interface StoreTx extends StoreReader {
   completeIdempotencyKey(scope: IdempotencyScope, responseStatus: number, responseBody: string): Promise<void>;
   releaseIdempotencyKey(scope: IdempotencyScope): Promise<void>;
   deleteExpiredIdempotencyRecords(nowMs: number, limit: number): Promise<number>;
+
+  insertWebhookEndpoint(row: WebhookEndpointRow): Promise<void>;
+  /** Writes every mutable field (url, description, filters, enabled, secrets, keys, updatedAtMs). */
+  updateWebhookEndpoint(row: WebhookEndpointRow): Promise<void>;
+  /** Deletes the endpoint and its deliveries. */
+  deleteWebhookEndpoint(tenantId: string, endpointId: string): Promise<void>;
+  insertWebhookDelivery(row: WebhookDeliveryRow): Promise<void>;
+  /** Writes status, attempt count and records, next and last attempt times, updatedAtMs. */
+  updateWebhookDelivery(row: WebhookDeliveryRow): Promise<void>;
+  /**
+   * Claims up to `limit` pending deliveries due at `nowMs`, any tenant, oldest due first (then by
+   * seq), and leases them: their next attempt time becomes `leaseUntilMs`, so no other worker
+   * takes them meanwhile, and a worker that dies mid-attempt leaves them due again once the lease
+   * ends. PostgreSQL skips rows other workers hold locked (`FOR UPDATE SKIP LOCKED`).
+   */
+  claimDueWebhookDeliveries(nowMs: number, leaseUntilMs: number, limit: number): Promise<WebhookDeliveryRow[]>;
 }
 
 export interface Store {

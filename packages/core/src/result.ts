@@ -23,6 +23,10 @@ export const resultCodes = [
   // journal
   "tree_size_out_of_range",
   "seq_out_of_range",
+  // webhooks and event streams
+  "webhook_url_forbidden",
+  "webhook_endpoints_limit_reached",
+  "cursor_expired",
 ] as const;
 
 export type ResultCode = (typeof resultCodes)[number];

@@ -10,6 +10,7 @@ import { invariant } from "../result.js";
 import { toRfc3339 } from "../time.js";
 import { leafHash } from "./merkle.js";
 import { appendLeaf } from "./tree.js";
+import { queueWebhookDeliveries } from "../webhooks/queue.js";
 import type { Actor, JournalEvent } from "./types.js";
 
 /** What a domain operation knows when it changes state. */
@@ -20,7 +21,10 @@ export interface WriteContext {
   actor: Actor;
 }
 
-/** Appends one event to the tenant's journal and Merkle tree; returns the stored event. */
+/**
+ * Appends one event to the tenant's journal and Merkle tree, and queues a webhook delivery for
+ * each enabled endpoint whose filters match, all in the caller's transaction. Returns the event.
+ */
 export async function appendEvent(
   context: WriteContext,
   type: string,
@@ -48,5 +52,6 @@ export async function appendEvent(
   await tx.insertEvent(event, body);
   await tx.putTreeNodes(tenantId, nodes);
   await tx.setJournalSize(tenantId, size + 1);
+  await queueWebhookDeliveries(tx, event, context.nowMs);
   return event;
 }

@@ -20,7 +20,7 @@ export const eventsQuery = z.object({
   limit: z.coerce.number().int().min(1).max(pageLimitMax).default(pageLimitDefault),
   cursor: z.string().regex(/^\d+$/).optional().describe("next_cursor of the previous page"),
   after_seq: seq.optional().describe("Only events after this seq, oldest first"),
-  type: z.string().max(200).optional().describe("Comma-separated event types"),
+  type: z.string().max(1000).optional().describe("Comma-separated event types; `prefix.*` and `*` allowed"),
   agent_id: z.string().max(64).optional(),
 });
 

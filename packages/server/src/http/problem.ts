@@ -62,6 +62,10 @@ export const problemTable = {
   // core: journal
   tree_size_out_of_range: { status: 400, title: "Tree size out of range" },
   seq_out_of_range: { status: 400, title: "Sequence number out of range" },
+  // core: webhooks and event streams
+  webhook_url_forbidden: { status: 422, title: "Webhook URL not allowed" },
+  webhook_endpoints_limit_reached: { status: 422, title: "Webhook endpoint limit reached" },
+  cursor_expired: { status: 410, title: "Cursor expired" },
   // HTTP layer
   bad_request: { status: 400, title: "Bad request" },
   malformed_json: { status: 400, title: "Malformed JSON" },

@@ -1,6 +1,6 @@
 /**
  * Builds the SQL of `listEvents` for either dialect. The text depends only on which filters are
- * present (at most 2 × 2 × 2 × 3 × 2 = 48 shapes), so SQLite can cache one prepared statement
+ * present (at most 2 × 2 × 2 × 4 × 2 = 64 shapes), so SQLite can cache one prepared statement
  * per text and PostgreSQL sees a small, stable set of query texts.
  */
 import { type EventQuery, invariant } from "@bursar/core";
@@ -33,7 +33,17 @@ export function eventQuerySql(dialect: "sqlite" | "postgres", table: string, ten
     conditions.push(`seq < ${placeholder(query.beforeSeq)}`);
   }
   const types = query.types ?? [];
-  if (types.length === 1) {
+  if (types.includes("*")) {
+    // matches everything: no condition
+  } else if (types.some((type) => type.endsWith(".*"))) {
+    // Patterns were validated against eventTypePattern ([a-z0-9_.], optional trailing `.*`), so
+    // the only characters with a meaning to GLOB/LIKE are `*` (ours) and `_` (escaped for LIKE).
+    conditions.push(
+      dialect === "sqlite"
+        ? `EXISTS (SELECT 1 FROM json_each(${placeholder(JSON.stringify(types))}) WHERE ${table}.type GLOB value)`
+        : `type LIKE ANY(${placeholder(types.map((type) => type.replaceAll("_", "\\_").replace(/\*$/, "%")), "::text[]")})`,
+    );
+  } else if (types.length === 1) {
     conditions.push(`type = ${placeholder(types[0])}`);
   } else if (types.length > 1) {
     conditions.push(

@@ -250,9 +250,101 @@ CREATE TABLE idempotency_keys (
 CREATE INDEX idempotency_keys_by_expiry ON idempotency_keys (expires_at_ms);
 `;
 
-/** Every migration, oldest first. Versions are 1, 2, 3, … with no gaps. */
+/**
+ * Webhook endpoints and their durable delivery queue. Deliveries are claimed by
+ * (status, next_attempt_at_ms): the partial index holds only pending rows, so the worker's poll
+ * stays an index range however many deliveries are done.
+ */
+const webhooksSqlite = `
+CREATE TABLE webhook_endpoints (
+  tenant_id TEXT NOT NULL REFERENCES tenants (id),
+  id TEXT NOT NULL,
+  url TEXT NOT NULL,
+  description TEXT,
+  event_types TEXT NOT NULL,
+  enabled INTEGER NOT NULL CHECK (enabled IN (0, 1)),
+  disabled_reason TEXT,
+  secret TEXT NOT NULL,
+  previous_secret TEXT,
+  previous_secret_expires_at_ms INTEGER,
+  ed25519_private_key_pkcs8 BLOB,
+  ed25519_public_key BLOB,
+  created_at_ms INTEGER NOT NULL,
+  updated_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, id)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE webhook_deliveries (
+  tenant_id TEXT NOT NULL,
+  id TEXT NOT NULL,
+  endpoint_id TEXT NOT NULL,
+  event_id TEXT NOT NULL,
+  event_seq INTEGER NOT NULL,
+  event_type TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+  attempt_count INTEGER NOT NULL CHECK (attempt_count >= 0),
+  next_attempt_at_ms INTEGER NOT NULL,
+  last_attempt_at_ms INTEGER,
+  attempts TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  updated_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, id),
+  FOREIGN KEY (tenant_id, endpoint_id) REFERENCES webhook_endpoints (tenant_id, id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX webhook_deliveries_by_endpoint ON webhook_deliveries (tenant_id, endpoint_id, id);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at_ms, event_seq) WHERE status = 'pending';
+CREATE INDEX events_by_id ON events (tenant_id, id);
+`;
+
+const webhooksPostgres = `
+CREATE TABLE webhook_endpoints (
+  tenant_id TEXT COLLATE "C" NOT NULL REFERENCES tenants (id),
+  id TEXT COLLATE "C" NOT NULL,
+  url TEXT NOT NULL,
+  description TEXT,
+  event_types JSONB NOT NULL,
+  enabled BOOLEAN NOT NULL,
+  disabled_reason TEXT,
+  secret TEXT NOT NULL,
+  previous_secret TEXT,
+  previous_secret_expires_at_ms BIGINT,
+  ed25519_private_key_pkcs8 BYTEA,
+  ed25519_public_key BYTEA,
+  created_at_ms BIGINT NOT NULL,
+  updated_at_ms BIGINT NOT NULL,
+  PRIMARY KEY (tenant_id, id)
+);
+
+CREATE TABLE webhook_deliveries (
+  tenant_id TEXT COLLATE "C" NOT NULL,
+  id TEXT COLLATE "C" NOT NULL,
+  endpoint_id TEXT COLLATE "C" NOT NULL,
+  event_id TEXT COLLATE "C" NOT NULL,
+  event_seq BIGINT NOT NULL,
+  event_type TEXT COLLATE "C" NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+  attempt_count INTEGER NOT NULL CHECK (attempt_count >= 0),
+  next_attempt_at_ms BIGINT NOT NULL,
+  last_attempt_at_ms BIGINT,
+  attempts JSONB NOT NULL,
+  created_at_ms BIGINT NOT NULL,
+  updated_at_ms BIGINT NOT NULL,
+  PRIMARY KEY (tenant_id, id),
+  FOREIGN KEY (tenant_id, endpoint_id) REFERENCES webhook_endpoints (tenant_id, id)
+);
+CREATE INDEX webhook_deliveries_by_endpoint ON webhook_deliveries (tenant_id, endpoint_id, id);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at_ms, event_seq) WHERE status = 'pending';
+CREATE INDEX events_by_id ON events (tenant_id, id);
+`;
+
+/**
+ * Every migration, oldest first, versions strictly increasing. Version 2 is reserved for a
+ * migration developed on another branch: a gap is allowed, and `pendingMigrations` runs whatever
+ * known version a database lacks, so a database that got 3 first still gets 2 later.
+ */
 export const migrations: readonly Migration[] = [
   { version: 1, name: "initial schema", sqlite: initialSqlite, postgres: initialPostgres },
+  { version: 3, name: "webhooks", sqlite: webhooksSqlite, postgres: webhooksPostgres },
 ];
 
 /**
@@ -271,11 +363,12 @@ export function pendingMigrations(applied: readonly AppliedMigration[]): Migrati
   return migrations.filter((migration) => !appliedByVersion.has(migration.version));
 }
 
-/** Fails fast on a malformed list (a gap or a duplicate version). Runs once at import. */
+/** Fails fast on a malformed list (versions out of order or duplicated). Runs once at import. */
 function checkMigrationList(): void {
   migrations.forEach((migration, position) => {
-    if (migration.version !== position + 1) {
-      throw new Error(`migration at position ${position} has version ${migration.version}, expected ${position + 1}`);
+    const previous = position === 0 ? 0 : migrations[position - 1]!.version;
+    if (migration.version <= previous) {
+      throw new Error(`migration at position ${position} has version ${migration.version}, not above ${previous}`);
     }
   });
 }

@@ -16,6 +16,10 @@ import {
   type Transfer,
   type TransferStatus,
   type UserRow,
+  type DeliveryAttempt,
+  type DeliveryStatus,
+  type WebhookDeliveryRow,
+  type WebhookEndpointRow,
 } from "@bursar/core";
 
 /** A row as a driver returns it. */
@@ -48,6 +52,13 @@ export const transferColumns =
 export const idempotencyColumns =
   "tenant_id, principal_id, method, route, idempotency_key, fingerprint, state, response_status, " +
   "response_body, created_at_ms, expires_at_ms";
+
+export const webhookEndpointColumns =
+  "tenant_id, id, url, description, event_types, enabled, disabled_reason, secret, previous_secret, " +
+  "previous_secret_expires_at_ms, ed25519_private_key_pkcs8, ed25519_public_key, created_at_ms, updated_at_ms";
+export const webhookDeliveryColumns =
+  "tenant_id, id, endpoint_id, event_id, event_seq, event_type, status, attempt_count, next_attempt_at_ms, " +
+  "last_attempt_at_ms, attempts, created_at_ms, updated_at_ms";
 
 /**
  * A 64-bit integer column as a JS number. Money is bounded by `balanceMinorMax` (2^53 - 1), so
@@ -221,4 +232,70 @@ export function balanceSumFrom(row: Row): {
 /** Key of a tree node in maps (level and index are small exact integers). */
 export function treeNodeKeyText(level: number, index: number): string {
   return `${level}:${index}`;
+}
+
+function nullableBytesFrom(value: unknown, column: string): Uint8Array | null {
+  return value === null || value === undefined ? null : bytesFrom(value, column);
+}
+
+export function webhookEndpointFrom(row: Row): WebhookEndpointRow {
+  const eventTypes = jsonFrom(row.event_types);
+  invariant(Array.isArray(eventTypes) && eventTypes.every((type) => typeof type === "string"), "event_types is not a string list");
+  return {
+    id: textFrom(row.id, "webhook_endpoints.id"),
+    tenantId: textFrom(row.tenant_id, "webhook_endpoints.tenant_id"),
+    url: textFrom(row.url, "webhook_endpoints.url"),
+    description: nullableTextFrom(row.description, "webhook_endpoints.description"),
+    eventTypes: eventTypes as string[],
+    enabled: booleanFrom(row.enabled, "webhook_endpoints.enabled"),
+    disabledReason: nullableTextFrom(row.disabled_reason, "webhook_endpoints.disabled_reason"),
+    secret: textFrom(row.secret, "webhook_endpoints.secret"),
+    previousSecret: nullableTextFrom(row.previous_secret, "webhook_endpoints.previous_secret"),
+    previousSecretExpiresAtMs: nullableIntegerFrom(row.previous_secret_expires_at_ms, "webhook_endpoints.previous_secret_expires_at_ms"),
+    ed25519PrivateKeyPkcs8: nullableBytesFrom(row.ed25519_private_key_pkcs8, "webhook_endpoints.ed25519_private_key_pkcs8"),
+    ed25519PublicKey: nullableBytesFrom(row.ed25519_public_key, "webhook_endpoints.ed25519_public_key"),
+    createdAtMs: integerFrom(row.created_at_ms, "webhook_endpoints.created_at_ms"),
+    updatedAtMs: integerFrom(row.updated_at_ms, "webhook_endpoints.updated_at_ms"),
+  };
+}
+
+export function webhookDeliveryFrom(row: Row): WebhookDeliveryRow {
+  const status = textFrom(row.status, "webhook_deliveries.status");
+  invariant(status === "pending" || status === "delivered" || status === "failed", `unknown delivery status ${status}`);
+  const attempts = jsonFrom(row.attempts);
+  invariant(Array.isArray(attempts), "webhook_deliveries.attempts is not a list");
+  return {
+    id: textFrom(row.id, "webhook_deliveries.id"),
+    tenantId: textFrom(row.tenant_id, "webhook_deliveries.tenant_id"),
+    endpointId: textFrom(row.endpoint_id, "webhook_deliveries.endpoint_id"),
+    eventId: textFrom(row.event_id, "webhook_deliveries.event_id"),
+    eventSeq: integerFrom(row.event_seq, "webhook_deliveries.event_seq"),
+    eventType: textFrom(row.event_type, "webhook_deliveries.event_type"),
+    status: status as DeliveryStatus,
+    attemptCount: integerFrom(row.attempt_count, "webhook_deliveries.attempt_count"),
+    nextAttemptAtMs: integerFrom(row.next_attempt_at_ms, "webhook_deliveries.next_attempt_at_ms"),
+    lastAttemptAtMs: nullableIntegerFrom(row.last_attempt_at_ms, "webhook_deliveries.last_attempt_at_ms"),
+    attempts: attempts as DeliveryAttempt[],
+    createdAtMs: integerFrom(row.created_at_ms, "webhook_deliveries.created_at_ms"),
+    updatedAtMs: integerFrom(row.updated_at_ms, "webhook_deliveries.updated_at_ms"),
+  };
+}
+
+/** Parameters of an endpoint row, in `webhookEndpointColumns` order (booleans as the dialect wants). */
+export function webhookEndpointParams(row: WebhookEndpointRow, booleanValue: (value: boolean) => unknown, bytes: (value: Uint8Array) => unknown): unknown[] {
+  return [
+    row.tenantId, row.id, row.url, row.description, JSON.stringify(row.eventTypes), booleanValue(row.enabled), row.disabledReason,
+    row.secret, row.previousSecret, row.previousSecretExpiresAtMs,
+    row.ed25519PrivateKeyPkcs8 === null ? null : bytes(row.ed25519PrivateKeyPkcs8),
+    row.ed25519PublicKey === null ? null : bytes(row.ed25519PublicKey),
+    row.createdAtMs, row.updatedAtMs,
+  ];
+}
+
+/** Parameters of a delivery row, in `webhookDeliveryColumns` order. */
+export function webhookDeliveryParams(row: WebhookDeliveryRow): unknown[] {
+  return [
+    row.tenantId, row.id, row.endpointId, row.eventId, row.eventSeq, row.eventType, row.status, row.attemptCount,
+    row.nextAttemptAtMs, row.lastAttemptAtMs, JSON.stringify(row.attempts), row.createdAtMs, row.updatedAtMs,
+  ];
 }

@@ -16,6 +16,8 @@ import {
   type Transfer,
   type TreeNodeKey,
   type UserRow,
+  type WebhookDeliveryRow,
+  type WebhookEndpointRow,
 } from "@bursar/core";
 import { eventQuerySql } from "../event-query.js";
 import {
@@ -33,6 +35,8 @@ import {
   transferFrom,
   treeNodeKeyText,
   userFrom,
+  webhookDeliveryFrom,
+  webhookEndpointFrom,
   type Row,
 } from "../rows.js";
 import type { PostgresSql } from "./postgres-sql.js";
@@ -173,5 +177,47 @@ export class PostgresReader implements StoreReader {
   async getIdempotencyRecord(scope: IdempotencyScope): Promise<IdempotencyRecord | null> {
     const row = await this.first(this.sql.getIdempotencyRecord, scopeParams(scope));
     return row ? idempotencyRecordFrom(row) : null;
+  }
+
+  async getEventSeqById(tenantId: string, eventId: string): Promise<number | null> {
+    const row = await this.first(this.sql.getEventSeqById, [tenantId, eventId]);
+    return row ? integerFrom(row.seq, "events.seq") : null;
+  }
+
+  async getWebhookEndpoint(tenantId: string, endpointId: string): Promise<WebhookEndpointRow | null> {
+    const row = await this.first(this.sql.getWebhookEndpoint, [tenantId, endpointId]);
+    return row ? webhookEndpointFrom(row) : null;
+  }
+
+  async listWebhookEndpoints(tenantId: string, page: PageQuery): Promise<WebhookEndpointRow[]> {
+    const limit = checkLimit(page.limit);
+    const rows =
+      page.beforeId === undefined
+        ? await this.rows(this.sql.listWebhookEndpoints, [tenantId, limit])
+        : await this.rows(this.sql.listWebhookEndpointsBefore, [tenantId, limit, page.beforeId]);
+    return rows.map(webhookEndpointFrom);
+  }
+
+  async listEnabledWebhookEndpoints(tenantId: string, limit: number): Promise<WebhookEndpointRow[]> {
+    return (await this.rows(this.sql.listEnabledWebhookEndpoints, [tenantId, checkLimit(limit)])).map(webhookEndpointFrom);
+  }
+
+  async countWebhookEndpoints(tenantId: string): Promise<number> {
+    const row = await this.first(this.sql.countWebhookEndpoints, [tenantId]);
+    return integerFrom(row?.count, "count");
+  }
+
+  async getWebhookDelivery(tenantId: string, deliveryId: string): Promise<WebhookDeliveryRow | null> {
+    const row = await this.first(this.sql.getWebhookDelivery, [tenantId, deliveryId]);
+    return row ? webhookDeliveryFrom(row) : null;
+  }
+
+  async listWebhookDeliveries(tenantId: string, endpointId: string, page: PageQuery): Promise<WebhookDeliveryRow[]> {
+    const limit = checkLimit(page.limit);
+    const rows =
+      page.beforeId === undefined
+        ? await this.rows(this.sql.listWebhookDeliveries, [tenantId, endpointId, limit])
+        : await this.rows(this.sql.listWebhookDeliveriesBefore, [tenantId, endpointId, limit, page.beforeId]);
+    return rows.map(webhookDeliveryFrom);
   }
 }

@@ -11,6 +11,8 @@ import {
   tenantColumns,
   transferColumns,
   userColumns,
+  webhookDeliveryColumns,
+  webhookEndpointColumns,
 } from "../rows.js";
 
 /** Schema names Bursar accepts: plain lower-case identifiers, so quoting is trivial and safe. */
@@ -64,6 +66,23 @@ export class PostgresSql {
   readonly completeIdempotencyKey: string;
   readonly releaseIdempotencyKey: string;
   readonly deleteExpiredIdempotencyRecords: string;
+
+  readonly getEventSeqById: string;
+  readonly getWebhookEndpoint: string;
+  readonly listWebhookEndpoints: string;
+  readonly listWebhookEndpointsBefore: string;
+  readonly listEnabledWebhookEndpoints: string;
+  readonly countWebhookEndpoints: string;
+  readonly getWebhookDelivery: string;
+  readonly listWebhookDeliveries: string;
+  readonly listWebhookDeliveriesBefore: string;
+  readonly insertWebhookEndpoint: string;
+  readonly updateWebhookEndpoint: string;
+  readonly deleteWebhookDeliveriesOfEndpoint: string;
+  readonly deleteWebhookEndpoint: string;
+  readonly insertWebhookDelivery: string;
+  readonly updateWebhookDelivery: string;
+  readonly claimDueWebhookDeliveries: string;
 
   constructor(schema: string) {
     const s = quoteSchema(schema);
@@ -146,5 +165,34 @@ export class PostgresSql {
       `DELETE FROM ${s}.idempotency_keys WHERE (tenant_id, principal_id, method, route, idempotency_key) IN ` +
       `(SELECT tenant_id, principal_id, method, route, idempotency_key FROM ${s}.idempotency_keys ` +
       "WHERE expires_at_ms <= $1 ORDER BY expires_at_ms LIMIT $2 FOR UPDATE SKIP LOCKED)";
+
+    this.getEventSeqById = `SELECT seq FROM ${s}.events WHERE tenant_id = $1 AND id = $2`;
+    const endpoints = `SELECT ${webhookEndpointColumns} FROM ${s}.webhook_endpoints WHERE tenant_id = $1`;
+    this.getWebhookEndpoint = `${endpoints} AND id = $2`;
+    this.listWebhookEndpoints = `${endpoints} ORDER BY id DESC LIMIT $2`;
+    this.listWebhookEndpointsBefore = `${endpoints} AND id < $3 ORDER BY id DESC LIMIT $2`;
+    this.listEnabledWebhookEndpoints = `${endpoints} AND enabled ORDER BY id LIMIT $2`;
+    this.countWebhookEndpoints = `SELECT count(*) AS count FROM ${s}.webhook_endpoints WHERE tenant_id = $1`;
+    const deliveries = `SELECT ${webhookDeliveryColumns} FROM ${s}.webhook_deliveries WHERE tenant_id = $1`;
+    this.getWebhookDelivery = `${deliveries} AND id = $2`;
+    this.listWebhookDeliveries = `${deliveries} AND endpoint_id = $2 ORDER BY id DESC LIMIT $3`;
+    this.listWebhookDeliveriesBefore = `${deliveries} AND endpoint_id = $2 AND id < $4 ORDER BY id DESC LIMIT $3`;
+    this.insertWebhookEndpoint = insert("webhook_endpoints", webhookEndpointColumns);
+    this.updateWebhookEndpoint =
+      `UPDATE ${s}.webhook_endpoints SET url = $3, description = $4, event_types = $5, enabled = $6, disabled_reason = $7, ` +
+      "secret = $8, previous_secret = $9, previous_secret_expires_at_ms = $10, ed25519_private_key_pkcs8 = $11, " +
+      "ed25519_public_key = $12, updated_at_ms = $13 WHERE tenant_id = $1 AND id = $2";
+    this.deleteWebhookDeliveriesOfEndpoint = `DELETE FROM ${s}.webhook_deliveries WHERE tenant_id = $1 AND endpoint_id = $2`;
+    this.deleteWebhookEndpoint = `DELETE FROM ${s}.webhook_endpoints WHERE tenant_id = $1 AND id = $2`;
+    this.insertWebhookDelivery = insert("webhook_deliveries", webhookDeliveryColumns);
+    this.updateWebhookDelivery =
+      `UPDATE ${s}.webhook_deliveries SET status = $3, attempt_count = $4, next_attempt_at_ms = $5, last_attempt_at_ms = $6, ` +
+      "attempts = $7, updated_at_ms = $8 WHERE tenant_id = $1 AND id = $2";
+    // SKIP LOCKED: several server processes poll at once; each takes rows no other holds, and the
+    // lease (next_attempt_at_ms in the future) keeps them its own after this transaction commits.
+    this.claimDueWebhookDeliveries =
+      `UPDATE ${s}.webhook_deliveries SET next_attempt_at_ms = $1 WHERE (tenant_id, id) IN ` +
+      `(SELECT tenant_id, id FROM ${s}.webhook_deliveries WHERE status = 'pending' AND next_attempt_at_ms <= $2 ` +
+      `ORDER BY next_attempt_at_ms, event_seq LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING ${webhookDeliveryColumns}`;
   }
 }

@@ -12,8 +12,19 @@ import {
   type Transfer,
   type TreeNode,
   type UserRow,
+  type WebhookDeliveryRow,
+  type WebhookEndpointRow,
 } from "@bursar/core";
-import { accountFrom, checkLimit, idempotencyRecordFrom, metadataTo, rowsPerQueryMax } from "../rows.js";
+import {
+  accountFrom,
+  checkLimit,
+  idempotencyRecordFrom,
+  metadataTo,
+  rowsPerQueryMax,
+  webhookDeliveryFrom,
+  webhookDeliveryParams,
+  webhookEndpointParams,
+} from "../rows.js";
 import { PostgresReader, scopeParams } from "./postgres-reader.js";
 
 export class PostgresTransaction extends PostgresReader implements StoreTx {
@@ -141,5 +152,40 @@ export class PostgresTransaction extends PostgresReader implements StoreTx {
 
   async deleteExpiredIdempotencyRecords(nowMs: number, limit: number): Promise<number> {
     return this.execute(this.sql.deleteExpiredIdempotencyRecords, [nowMs, checkLimit(limit)]);
+  }
+
+  async insertWebhookEndpoint(row: WebhookEndpointRow): Promise<void> {
+    await this.execute(this.sql.insertWebhookEndpoint, webhookEndpointParams(row, (value) => value, (value) => value));
+  }
+
+  async updateWebhookEndpoint(row: WebhookEndpointRow): Promise<void> {
+    const changed = await this.execute(this.sql.updateWebhookEndpoint, [
+      row.tenantId, row.id, row.url, row.description, JSON.stringify(row.eventTypes), row.enabled, row.disabledReason,
+      row.secret, row.previousSecret, row.previousSecretExpiresAtMs, row.ed25519PrivateKeyPkcs8, row.ed25519PublicKey,
+      row.updatedAtMs,
+    ]);
+    invariant(changed === 1, `webhook endpoint ${row.id} not found in tenant ${row.tenantId}`);
+  }
+
+  async deleteWebhookEndpoint(tenantId: string, endpointId: string): Promise<void> {
+    await this.execute(this.sql.deleteWebhookDeliveriesOfEndpoint, [tenantId, endpointId]);
+    await this.execute(this.sql.deleteWebhookEndpoint, [tenantId, endpointId]);
+  }
+
+  async insertWebhookDelivery(row: WebhookDeliveryRow): Promise<void> {
+    await this.execute(this.sql.insertWebhookDelivery, webhookDeliveryParams(row));
+  }
+
+  async updateWebhookDelivery(row: WebhookDeliveryRow): Promise<void> {
+    const changed = await this.execute(this.sql.updateWebhookDelivery, [
+      row.tenantId, row.id, row.status, row.attemptCount, row.nextAttemptAtMs, row.lastAttemptAtMs,
+      JSON.stringify(row.attempts), row.updatedAtMs,
+    ]);
+    invariant(changed === 1, `delivery ${row.id} not found in tenant ${row.tenantId}`);
+  }
+
+  async claimDueWebhookDeliveries(nowMs: number, leaseUntilMs: number, limit: number): Promise<WebhookDeliveryRow[]> {
+    const rows = await this.rows(this.sql.claimDueWebhookDeliveries, [leaseUntilMs, nowMs, checkLimit(limit)]);
+    return rows.map(webhookDeliveryFrom).sort((a, b) => a.eventSeq - b.eventSeq);
   }
 }

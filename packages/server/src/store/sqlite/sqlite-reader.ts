@@ -19,6 +19,8 @@ import {
   type Transfer,
   type TreeNodeKey,
   type UserRow,
+  type WebhookDeliveryRow,
+  type WebhookEndpointRow,
 } from "@bursar/core";
 import { eventQuerySql } from "../event-query.js";
 import {
@@ -41,6 +43,10 @@ import {
   transferFrom,
   userColumns,
   userFrom,
+  webhookDeliveryColumns,
+  webhookDeliveryFrom,
+  webhookEndpointColumns,
+  webhookEndpointFrom,
   type Row,
 } from "../rows.js";
 
@@ -69,6 +75,15 @@ export class SqliteReadStatements {
   readonly getEventBySeq: RowStatement;
   readonly getTreeNode: RowStatement;
   readonly getIdempotencyRecord: RowStatement;
+  readonly getEventSeqById: RowStatement;
+  readonly getWebhookEndpoint: RowStatement;
+  readonly listWebhookEndpoints: RowStatement;
+  readonly listWebhookEndpointsBefore: RowStatement;
+  readonly listEnabledWebhookEndpoints: RowStatement;
+  readonly countWebhookEndpoints: RowStatement;
+  readonly getWebhookDelivery: RowStatement;
+  readonly listWebhookDeliveries: RowStatement;
+  readonly listWebhookDeliveriesBefore: RowStatement;
   /** `listEvents` statements by SQL text (at most 48 shapes, see event-query.ts). */
   private readonly eventStatements = new Map<string, RowStatement>();
 
@@ -108,6 +123,17 @@ export class SqliteReadStatements {
     this.getEventBySeq = prepare("SELECT tenant_id, seq, body FROM events WHERE tenant_id = ? AND seq = ?");
     this.getTreeNode = prepare("SELECT hash FROM journal_nodes WHERE tenant_id = ? AND level = ? AND idx = ?");
     this.getIdempotencyRecord = prepare(`SELECT ${idempotencyColumns} FROM idempotency_keys WHERE ${idempotencyScopeCondition}`);
+    this.getEventSeqById = prepare("SELECT seq FROM events WHERE tenant_id = ? AND id = ?");
+    const endpoints = `SELECT ${webhookEndpointColumns} FROM webhook_endpoints WHERE tenant_id = ?`;
+    this.getWebhookEndpoint = prepare(`${endpoints} AND id = ?`);
+    this.listWebhookEndpoints = prepare(`${endpoints} ORDER BY id DESC LIMIT ?`);
+    this.listWebhookEndpointsBefore = prepare(`${endpoints} AND id < ? ORDER BY id DESC LIMIT ?`);
+    this.listEnabledWebhookEndpoints = prepare(`${endpoints} AND enabled = 1 ORDER BY id LIMIT ?`);
+    this.countWebhookEndpoints = prepare("SELECT count(*) AS count FROM webhook_endpoints WHERE tenant_id = ?");
+    const deliveries = `SELECT ${webhookDeliveryColumns} FROM webhook_deliveries WHERE tenant_id = ?`;
+    this.getWebhookDelivery = prepare(`${deliveries} AND id = ?`);
+    this.listWebhookDeliveries = prepare(`${deliveries} AND endpoint_id = ? ORDER BY id DESC LIMIT ?`);
+    this.listWebhookDeliveriesBefore = prepare(`${deliveries} AND endpoint_id = ? AND id < ? ORDER BY id DESC LIMIT ?`);
   }
 
   /** The cached statement for one `listEvents` shape. */
@@ -252,5 +278,53 @@ export class SqliteReader implements StoreReader {
     this.checkActive();
     const row = this.reads.getIdempotencyRecord.get(...scopeParams(scope));
     return row ? idempotencyRecordFrom(row) : null;
+  }
+
+  async getEventSeqById(tenantId: string, eventId: string): Promise<number | null> {
+    this.checkActive();
+    const row = this.reads.getEventSeqById.get(tenantId, eventId);
+    return row ? integerFrom(row.seq, "events.seq") : null;
+  }
+
+  async getWebhookEndpoint(tenantId: string, endpointId: string): Promise<WebhookEndpointRow | null> {
+    this.checkActive();
+    const row = this.reads.getWebhookEndpoint.get(tenantId, endpointId);
+    return row ? webhookEndpointFrom(row) : null;
+  }
+
+  async listWebhookEndpoints(tenantId: string, page: PageQuery): Promise<WebhookEndpointRow[]> {
+    this.checkActive();
+    const limit = checkLimit(page.limit);
+    const rows =
+      page.beforeId === undefined
+        ? this.reads.listWebhookEndpoints.all(tenantId, limit)
+        : this.reads.listWebhookEndpointsBefore.all(tenantId, page.beforeId, limit);
+    return rows.map(webhookEndpointFrom);
+  }
+
+  async listEnabledWebhookEndpoints(tenantId: string, limit: number): Promise<WebhookEndpointRow[]> {
+    this.checkActive();
+    return this.reads.listEnabledWebhookEndpoints.all(tenantId, checkLimit(limit)).map(webhookEndpointFrom);
+  }
+
+  async countWebhookEndpoints(tenantId: string): Promise<number> {
+    this.checkActive();
+    return integerFrom(this.reads.countWebhookEndpoints.get(tenantId)?.count, "count");
+  }
+
+  async getWebhookDelivery(tenantId: string, deliveryId: string): Promise<WebhookDeliveryRow | null> {
+    this.checkActive();
+    const row = this.reads.getWebhookDelivery.get(tenantId, deliveryId);
+    return row ? webhookDeliveryFrom(row) : null;
+  }
+
+  async listWebhookDeliveries(tenantId: string, endpointId: string, page: PageQuery): Promise<WebhookDeliveryRow[]> {
+    this.checkActive();
+    const limit = checkLimit(page.limit);
+    const rows =
+      page.beforeId === undefined
+        ? this.reads.listWebhookDeliveries.all(tenantId, endpointId, limit)
+        : this.reads.listWebhookDeliveriesBefore.all(tenantId, endpointId, page.beforeId, limit);
+    return rows.map(webhookDeliveryFrom);
   }
 }

@@ -17,6 +17,8 @@ import {
   type Transfer,
   type TreeNode,
   type UserRow,
+  type WebhookDeliveryRow,
+  type WebhookEndpointRow,
 } from "@bursar/core";
 import {
   accountColumns,
@@ -29,6 +31,11 @@ import {
   tenantColumns,
   transferColumns,
   userColumns,
+  webhookDeliveryColumns,
+  webhookDeliveryFrom,
+  webhookDeliveryParams,
+  webhookEndpointColumns,
+  webhookEndpointParams,
   type Row,
 } from "../rows.js";
 import { scopeParams, SqliteReader, type RowStatement, type SqliteReadStatements } from "./sqlite-reader.js";
@@ -52,6 +59,13 @@ export class SqliteWriteStatements {
   readonly completeIdempotencyKey: RowStatement;
   readonly releaseIdempotencyKey: RowStatement;
   readonly deleteExpiredIdempotencyRecords: RowStatement;
+  readonly insertWebhookEndpoint: RowStatement;
+  readonly updateWebhookEndpoint: RowStatement;
+  readonly deleteWebhookDeliveriesOfEndpoint: RowStatement;
+  readonly deleteWebhookEndpoint: RowStatement;
+  readonly insertWebhookDelivery: RowStatement;
+  readonly updateWebhookDelivery: RowStatement;
+  readonly claimDueWebhookDeliveries: RowStatement;
 
   constructor(db: Database.Database) {
     const prepare = (sql: string): RowStatement => db.prepare<unknown[], Row>(sql);
@@ -92,6 +106,25 @@ export class SqliteWriteStatements {
       "DELETE FROM idempotency_keys WHERE (tenant_id, principal_id, method, route, idempotency_key) IN " +
         "(SELECT tenant_id, principal_id, method, route, idempotency_key FROM idempotency_keys " +
         "WHERE expires_at_ms <= ? ORDER BY expires_at_ms LIMIT ?)",
+    );
+    this.insertWebhookEndpoint = insert("webhook_endpoints", webhookEndpointColumns);
+    this.updateWebhookEndpoint = prepare(
+      "UPDATE webhook_endpoints SET url = ?, description = ?, event_types = ?, enabled = ?, disabled_reason = ?, secret = ?, " +
+        "previous_secret = ?, previous_secret_expires_at_ms = ?, ed25519_private_key_pkcs8 = ?, ed25519_public_key = ?, " +
+        "updated_at_ms = ? WHERE tenant_id = ? AND id = ?",
+    );
+    this.deleteWebhookDeliveriesOfEndpoint = prepare("DELETE FROM webhook_deliveries WHERE tenant_id = ? AND endpoint_id = ?");
+    this.deleteWebhookEndpoint = prepare("DELETE FROM webhook_endpoints WHERE tenant_id = ? AND id = ?");
+    this.insertWebhookDelivery = insert("webhook_deliveries", webhookDeliveryColumns);
+    this.updateWebhookDelivery = prepare(
+      "UPDATE webhook_deliveries SET status = ?, attempt_count = ?, next_attempt_at_ms = ?, last_attempt_at_ms = ?, " +
+        "attempts = ?, updated_at_ms = ? WHERE tenant_id = ? AND id = ?",
+    );
+    // One writer process: no other worker competes, so the lease is the only claim needed.
+    this.claimDueWebhookDeliveries = prepare(
+      `UPDATE webhook_deliveries SET next_attempt_at_ms = ? WHERE (tenant_id, id) IN ` +
+        "(SELECT tenant_id, id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at_ms <= ? " +
+        `ORDER BY next_attempt_at_ms, event_seq LIMIT ?) RETURNING ${webhookDeliveryColumns}`,
     );
   }
 }
@@ -229,5 +262,49 @@ export class SqliteTransaction extends SqliteReader implements StoreTx {
   async deleteExpiredIdempotencyRecords(nowMs: number, limit: number): Promise<number> {
     this.checkActive();
     return this.writes.deleteExpiredIdempotencyRecords.run(nowMs, checkLimit(limit)).changes;
+  }
+
+  async insertWebhookEndpoint(row: WebhookEndpointRow): Promise<void> {
+    this.checkActive();
+    this.writes.insertWebhookEndpoint.run(...webhookEndpointParams(row, (value) => (value ? 1 : 0), blob));
+  }
+
+  async updateWebhookEndpoint(row: WebhookEndpointRow): Promise<void> {
+    this.checkActive();
+    const { changes } = this.writes.updateWebhookEndpoint.run(
+      row.url, row.description, JSON.stringify(row.eventTypes), row.enabled ? 1 : 0, row.disabledReason, row.secret,
+      row.previousSecret, row.previousSecretExpiresAtMs,
+      row.ed25519PrivateKeyPkcs8 === null ? null : blob(row.ed25519PrivateKeyPkcs8),
+      row.ed25519PublicKey === null ? null : blob(row.ed25519PublicKey),
+      row.updatedAtMs, row.tenantId, row.id,
+    );
+    invariant(changes === 1, `webhook endpoint ${row.id} not found in tenant ${row.tenantId}`);
+  }
+
+  async deleteWebhookEndpoint(tenantId: string, endpointId: string): Promise<void> {
+    this.checkActive();
+    this.writes.deleteWebhookDeliveriesOfEndpoint.run(tenantId, endpointId);
+    this.writes.deleteWebhookEndpoint.run(tenantId, endpointId);
+  }
+
+  async insertWebhookDelivery(row: WebhookDeliveryRow): Promise<void> {
+    this.checkActive();
+    this.writes.insertWebhookDelivery.run(...webhookDeliveryParams(row));
+  }
+
+  async updateWebhookDelivery(row: WebhookDeliveryRow): Promise<void> {
+    this.checkActive();
+    const { changes } = this.writes.updateWebhookDelivery.run(
+      row.status, row.attemptCount, row.nextAttemptAtMs, row.lastAttemptAtMs, JSON.stringify(row.attempts), row.updatedAtMs,
+      row.tenantId, row.id,
+    );
+    invariant(changes === 1, `delivery ${row.id} not found in tenant ${row.tenantId}`);
+  }
+
+  async claimDueWebhookDeliveries(nowMs: number, leaseUntilMs: number, limit: number): Promise<WebhookDeliveryRow[]> {
+    this.checkActive();
+    const rows = this.writes.claimDueWebhookDeliveries.all(leaseUntilMs, nowMs, checkLimit(limit)).map(webhookDeliveryFrom);
+    // RETURNING gives no order guarantee: put them back in due order.
+    return rows.sort((a, b) => a.eventSeq - b.eventSeq);
   }
 }
