@@ -9,7 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createTenant, newId, type Clock, type Store } from "@bursar/core";
-import { loadConfig, openStore, startServer, type RunningServer } from "@bursar/server";
+import { loadConfig, openStore, startServer, type RunningServer, type ServerConfig } from "@bursar/server";
 import pg from "pg";
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -82,8 +82,8 @@ export async function createTestTenant(store: Store, name = "Test"): Promise<Tes
 }
 
 /** Starts an in-process server on a random loopback port with a fresh store. */
-export async function startTestServer(kind: StoreKind, options: { clock?: Clock } = {}): Promise<RunningServer> {
-  const config = loadConfig({ ...freshStoreConfig(kind), host: "127.0.0.1", port: 0, logLevel: "silent", sweepIntervalMs: 3_600_000 });
+export async function startTestServer(kind: StoreKind, options: { clock?: Clock; config?: Partial<ServerConfig> } = {}): Promise<RunningServer> {
+  const config = loadConfig({ ...freshStoreConfig(kind), host: "127.0.0.1", port: 0, logLevel: "silent", sweepIntervalMs: 3_600_000, ...options.config });
   const server = await startServer(config, options);
   const close = server.close.bind(server);
   server.close = async () => {

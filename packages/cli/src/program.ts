@@ -20,13 +20,15 @@ program
   .addOption(new Option("--database-url <url>", "PostgreSQL URL").env("BURSAR_DATABASE_URL"))
   .option("--no-demo", "do not create the demo tenant on first start")
   .option("--quiet", "log warnings and errors only")
-  .action(async (options: { port?: number; host?: string; dataDir?: string; databaseUrl?: string; demo: boolean; quiet?: boolean }) => {
+  .option("--allow-private-webhook-targets", "let webhook URLs reach loopback and private addresses (local development only)")
+  .action(async (options: { port?: number; host?: string; dataDir?: string; databaseUrl?: string; demo: boolean; quiet?: boolean; allowPrivateWebhookTargets?: boolean }) => {
     const config = loadConfig({
       port: options.port,
       host: options.host,
       dataDir: options.dataDir,
       databaseUrl: options.databaseUrl,
       logLevel: options.quiet ? "warn" : undefined,
+      allowPrivateWebhookTargets: options.allowPrivateWebhookTargets ? true : undefined,
     });
     const server = await startServer(config);
     const demo = options.demo && !config.databaseUrl ? await ensureDemoTenant(server.store, config.dataDir, systemClock) : null;

@@ -3,6 +3,7 @@
  * Loosening security is explicit: nothing here turns a check off by default.
  */
 import path from "node:path";
+import { webhookAttemptTimeoutMs, webhookPollIntervalMs, webhookRetryBaseMs } from "@bursar/core";
 
 export interface ServerConfig {
   host: string;
@@ -18,6 +19,26 @@ export interface ServerConfig {
   logLevel: string;
   /** How often the hold-expiry and idempotency sweeps run. */
   sweepIntervalMs: number;
+  /**
+   * Lets webhook URLs resolve to loopback, private, link-local or metadata addresses. Off by
+   * default: a tenant could otherwise make the server reach internal services (SSRF). For local
+   * development and tests only. Env `BURSAR_ALLOW_PRIVATE_WEBHOOK_TARGETS=1`.
+   */
+  allowPrivateWebhookTargets: boolean;
+  /** First webhook retry delay (doubles per attempt). Env `BURSAR_WEBHOOK_RETRY_BASE_MS`. */
+  webhookRetryBaseMs: number;
+  /** Time one webhook attempt may take. Env `BURSAR_WEBHOOK_ATTEMPT_TIMEOUT_MS`. */
+  webhookAttemptTimeoutMs: number;
+  /** How often the delivery worker polls for due deliveries. */
+  webhookPollIntervalMs: number;
+}
+
+/** A positive whole number from the environment, or the default. */
+function positiveFromEnv(value: string | undefined, fallback: number, name: string): number {
+  if (value === undefined || value === "") return fallback;
+  const number = Number(value);
+  if (!Number.isSafeInteger(number) || number <= 0) throw new Error(`invalid ${name}: ${value}`);
+  return number;
 }
 
 export const defaultPort = 7420;
@@ -35,5 +56,10 @@ export function loadConfig(overrides: Partial<ServerConfig> = {}, env: NodeJS.Pr
     publicBaseUrl: overrides.publicBaseUrl ?? env.BURSAR_PUBLIC_BASE_URL ?? null,
     logLevel: overrides.logLevel ?? env.BURSAR_LOG_LEVEL ?? "info",
     sweepIntervalMs: overrides.sweepIntervalMs ?? 1000,
+    allowPrivateWebhookTargets: overrides.allowPrivateWebhookTargets ?? env.BURSAR_ALLOW_PRIVATE_WEBHOOK_TARGETS === "1",
+    webhookRetryBaseMs: overrides.webhookRetryBaseMs ?? positiveFromEnv(env.BURSAR_WEBHOOK_RETRY_BASE_MS, webhookRetryBaseMs, "BURSAR_WEBHOOK_RETRY_BASE_MS"),
+    webhookAttemptTimeoutMs:
+      overrides.webhookAttemptTimeoutMs ?? positiveFromEnv(env.BURSAR_WEBHOOK_ATTEMPT_TIMEOUT_MS, webhookAttemptTimeoutMs, "BURSAR_WEBHOOK_ATTEMPT_TIMEOUT_MS"),
+    webhookPollIntervalMs: overrides.webhookPollIntervalMs ?? webhookPollIntervalMs,
   };
 }

@@ -11,6 +11,9 @@ import { routeModules } from "./routes/index.js";
 import { openPostgresStore } from "./store/postgres/index.js";
 import { openSqliteStore } from "./store/sqlite/index.js";
 import { startSweeper, type Sweeper } from "./sweeper.js";
+import { EventHub } from "./events/hub.js";
+import { publishingStore } from "./events/publishing-store.js";
+import { startDeliveryWorker, type DeliveryWorker } from "./webhooks/worker.js";
 
 export interface RunningServer {
   /** Base URL the server listens on, e.g. `http://127.0.0.1:7420`. */
@@ -18,6 +21,10 @@ export interface RunningServer {
   app: FastifyInstance;
   store: Store;
   sweeper: Sweeper;
+  /** The webhook delivery worker (tests call `runOnce`). */
+  webhooks: DeliveryWorker;
+  /** Fan-out of committed events to stream subscribers. */
+  eventHub: EventHub;
   close(): Promise<void>;
 }
 
@@ -34,29 +41,54 @@ export async function openStore(config: Pick<ServerConfig, "databaseUrl" | "data
 export async function startServer(config: ServerConfig, options: { clock?: Clock; store?: Store } = {}): Promise<RunningServer> {
   checkLimits();
   const clock = options.clock ?? systemClock;
-  const store = options.store ?? (await openStore(config));
+  const baseStore = options.store ?? (await openStore(config));
+  const eventHub = new EventHub(baseStore.read);
+  let webhooks: DeliveryWorker | null = null;
+  // Every committed write tells the stream hub and wakes the delivery worker.
+  const store = publishingStore(baseStore, (events) => {
+    eventHub.publish(events);
+    webhooks?.kick();
+  });
   const app = buildApp({
     store,
     clock,
     publicBaseUrl: config.publicBaseUrl ?? undefined,
     logger: config.logLevel === "silent" ? false : { level: config.logLevel },
     routes: routeModules,
-    routeDeps: routeDeps(store, clock),
+    routeDeps: routeDeps(store, clock, { eventHub, allowPrivateWebhookTargets: config.allowPrivateWebhookTargets }),
   });
+  // Open streams would keep `app.close()` waiting for their connections: end them first.
+  app.addHook("preClose", async () => eventHub.close());
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : config.port;
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
   const sweeper = startSweeper(store, clock, config.sweepIntervalMs, app.log);
+  webhooks = startDeliveryWorker(
+    store,
+    clock,
+    {
+      allowPrivateTargets: config.allowPrivateWebhookTargets,
+      retryBaseMs: config.webhookRetryBaseMs,
+      attemptTimeoutMs: config.webhookAttemptTimeoutMs,
+      pollIntervalMs: config.webhookPollIntervalMs,
+    },
+    app.log,
+  );
+  if (config.allowPrivateWebhookTargets) app.log.warn("webhook targets on loopback and private addresses are allowed (allowPrivateWebhookTargets)");
+  const worker = webhooks;
   return {
     url: `http://${host}:${port}`,
     app,
     store,
     sweeper,
+    webhooks: worker,
+    eventHub,
     async close() {
       await sweeper.stop();
+      await worker.stop();
       await app.close();
-      if (!options.store) await store.close();
+      if (!options.store) await baseStore.close();
     },
   };
 }

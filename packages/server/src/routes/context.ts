@@ -5,6 +5,7 @@
  */
 import type { Clock, Result, Store, WriteContext } from "@bursar/core";
 import type { FastifyRequest } from "fastify";
+import type { EventHub } from "../events/hub.js";
 import type { RouteModule as AppRouteModule } from "../http/app.js";
 import { ProblemError, failureToProblem } from "../http/problem.js";
 
@@ -16,15 +17,27 @@ export interface RouteDeps {
    * returns its value; an expected failure becomes a problem+json answer.
    */
   mutate<T>(request: FastifyRequest, operation: (context: WriteContext) => Promise<Result<T>>): Promise<T>;
+  /** Live events for streams; null when the server runs without one (unit tests of other routes). */
+  eventHub: EventHub | null;
+  /** Explicit opt-in: webhook URLs may resolve to loopback or private addresses. */
+  allowPrivateWebhookTargets: boolean;
+}
+
+/** Optional parts of `RouteDeps`. */
+export interface RouteExtras {
+  eventHub?: EventHub | null;
+  allowPrivateWebhookTargets?: boolean;
 }
 
 export type RouteModule = AppRouteModule<RouteDeps>;
 
 /** Builds `RouteDeps` for a store and clock. */
-export function routeDeps(store: Store, clock: Clock): RouteDeps {
+export function routeDeps(store: Store, clock: Clock, extras: RouteExtras = {}): RouteDeps {
   return {
     store,
     clock,
+    eventHub: extras.eventHub ?? null,
+    allowPrivateWebhookTargets: extras.allowPrivateWebhookTargets ?? false,
     async mutate(request, operation) {
       const { tenantId, principalType, principalId } = request.principal;
       const actor = { type: principalType, id: principalId } as const;

@@ -1,8 +1,45 @@
-/** `GET /v1/events`: the tenant's journal as an audit log, with filters and cursor pagination. */
-import { pageLimitMax, wire } from "@bursar/core";
+/**
+ * `GET /v1/events`: the tenant's journal as an audit log, with filters and cursor pagination.
+ * `GET /v1/events/stream`: the same events as Server-Sent Events (WHATWG HTML §9.2), replayed
+ * from a cursor and then live. Both apply the same filters, and for an agent credential both
+ * show only the events about that agent.
+ */
+import {
+  eventStreamBufferedBytesMax,
+  eventStreamHeartbeatMs,
+  eventStreamsPerCredentialMax,
+  eventTypeFiltersMax,
+  parseEventTypeFilter,
+  wire,
+  type JournalEvent,
+} from "@bursar/core";
+import type { FastifyRequest } from "fastify";
+import { ProblemError } from "../http/problem.js";
+import { Subscription } from "../events/subscription.js";
 import type { RouteModule } from "./context.js";
 
-export const eventRoutes: RouteModule = (app, { store }) => {
+/** The type filter as patterns, or a 400. */
+function typeFilter(text: string | undefined): string[] | undefined {
+  if (text === undefined || text.trim() === "") return undefined;
+  const patterns = parseEventTypeFilter(text, eventTypeFiltersMax);
+  if (!patterns) {
+    throw new ProblemError("validation_failed", `type takes up to ${eventTypeFiltersMax} comma-separated event types, \`prefix.*\` or \`*\`.`);
+  }
+  return patterns;
+}
+
+/** An agent credential sees only events about itself, whatever it asks for. */
+function agentFilter(request: FastifyRequest, asked: string | undefined): string | undefined {
+  const principal = request.principal;
+  return principal.principalType === "agent" ? principal.principalId : asked;
+}
+
+/** One SSE message. Event JSON has no raw newlines, so `data:` is one line. */
+function sseMessage(event: JournalEvent): string {
+  return `id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
+}
+
+export const eventRoutes: RouteModule = (app, { store, eventHub }) => {
   app.get(
     "/v1/events",
     {
@@ -10,7 +47,7 @@ export const eventRoutes: RouteModule = (app, { store }) => {
         tags: ["events"],
         summary: "List events (the audit log)",
         description:
-          "Newest first by default; `cursor` is the next_cursor of the previous page. With `after_seq`, oldest first from that point (journal order), and `cursor` continues forward.",
+          "Newest first by default; `cursor` is the next_cursor of the previous page. With `after_seq`, oldest first from that point (journal order), and `cursor` continues forward. `type` takes exact types, `prefix.*` or `*`.",
         querystring: wire.eventsQuery,
         response: { 200: wire.page(wire.event) },
       },
@@ -19,19 +56,106 @@ export const eventRoutes: RouteModule = (app, { store }) => {
     async (request) => {
       const { limit, cursor, after_seq, type, agent_id } = request.query;
       const ascending = after_seq !== undefined;
-      const types = type ? type.split(",").map((t) => t.trim()).filter(Boolean).slice(0, pageLimitMax) : undefined;
       const cursorSeq = cursor === undefined ? undefined : Number(cursor);
       const events = await store.read.listEvents(request.principal.tenantId, {
         limit: limit + 1,
         ascending,
         afterSeq: ascending ? (cursorSeq ?? after_seq) : undefined,
         beforeSeq: ascending ? undefined : cursorSeq,
-        types,
-        agentId: agent_id,
+        types: typeFilter(type),
+        agentId: agentFilter(request, agent_id),
       });
       const data = events.slice(0, limit);
       const hasMore = events.length > limit;
       return { data, has_more: hasMore, next_cursor: hasMore ? String(data[data.length - 1]!.seq) : null };
+    },
+  );
+
+  /** Open streams per credential, in this process. */
+  const openStreams = new Map<string, number>();
+
+  app.get(
+    "/v1/events/stream",
+    {
+      schema: {
+        tags: ["events"],
+        summary: "Stream events (Server-Sent Events)",
+        description:
+          "`id:` is the event id, `event:` its type, `data:` the event JSON. Resumes after `Last-Event-ID` (or `?after_seq=`), then goes live; without either, live events only. " +
+          `Comment lines every ${eventStreamHeartbeatMs / 1000} s keep proxies from closing the connection. An unknown Last-Event-ID answers 410 cursor_expired. ` +
+          `At most ${eventStreamsPerCredentialMax} open streams per credential (429).`,
+        querystring: wire.eventStreamQuery,
+      },
+      config: { scopes: ["events:read"] },
+    },
+    async (request, reply) => {
+      if (!eventHub) throw new Error("event stream route registered without an event hub");
+      const principal = request.principal;
+      const tenantId = principal.tenantId;
+      const filter = { types: typeFilter(request.query.type), agentId: agentFilter(request, request.query.agent_id) };
+      const tenant = await store.read.getTenant(tenantId);
+      if (!tenant) throw new Error("authenticated principal without a tenant");
+
+      // The cursor. Last-Event-ID wins over after_seq: it is what the client saw last.
+      const lastEventId = request.headers["last-event-id"];
+      let cursorSeq = tenant.journalSize;
+      if (typeof lastEventId === "string" && lastEventId !== "") {
+        // The journal is kept forever, so an id this tenant does not have was never ours to
+        // give (another tenant's, or made up): answer as for a cursor that is gone.
+        const seq = lastEventId.length <= 64 ? await store.read.getEventSeqById(tenantId, lastEventId) : null;
+        if (seq === null) throw new ProblemError("cursor_expired", "Last-Event-ID names no event of this tenant; reconnect without it, or with after_seq.");
+        cursorSeq = seq;
+      } else if (request.query.after_seq !== undefined) {
+        if (request.query.after_seq > tenant.journalSize) {
+          throw new ProblemError("seq_out_of_range", `after_seq is beyond the journal (size ${tenant.journalSize}).`);
+        }
+        cursorSeq = request.query.after_seq;
+      }
+
+      const open = openStreams.get(principal.credentialId) ?? 0;
+      if (open >= eventStreamsPerCredentialMax) {
+        throw new ProblemError("rate_limited", `At most ${eventStreamsPerCredentialMax} open streams per credential.`, { headers: { "retry-after": "5" } });
+      }
+      openStreams.set(principal.credentialId, open + 1);
+
+      reply.hijack();
+      const raw = reply.raw;
+      raw.writeHead(200, {
+        "content-type": "text/event-stream; charset=utf-8",
+        "cache-control": "no-cache, no-transform",
+        "x-request-id": request.id,
+        // Tells nginx-style proxies not to buffer the stream.
+        "x-accel-buffering": "no",
+      });
+      raw.write(": stream open\n\n");
+
+      let ended = false;
+      const heartbeat = setInterval(() => raw.write(": heartbeat\n\n"), eventStreamHeartbeatMs);
+      const finish = () => {
+        if (ended) return;
+        ended = true;
+        clearInterval(heartbeat);
+        eventHub.unsubscribe(tenantId, subscription);
+        const count = (openStreams.get(principal.credentialId) ?? 1) - 1;
+        if (count <= 0) openStreams.delete(principal.credentialId);
+        else openStreams.set(principal.credentialId, count);
+        if (!raw.writableEnded) raw.end();
+      };
+      // A client that reads slower than events arrive would make us buffer without bound: past
+      // the limit it is dropped, and resumes from its Last-Event-ID without losing anything.
+      const send = (event: JournalEvent) => {
+        if (ended || raw.writableLength > eventStreamBufferedBytesMax) return false;
+        raw.write(sseMessage(event));
+        return true;
+      };
+      const subscription = new Subscription(store.read, tenantId, filter, cursorSeq, send, finish);
+      // Replay is queued before the hub can offer anything, and the hub is joined in the same
+      // tick: every event committed from now on is offered after the replay, none is missed.
+      void subscription.replay();
+      eventHub.subscribe(tenantId, subscription, tenant.journalSize);
+      // The response's close fires when the client goes away (the request's fires once its body is read).
+      raw.on("close", () => subscription.end());
+      raw.on("error", () => subscription.end());
     },
   );
 };

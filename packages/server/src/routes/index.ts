@@ -5,5 +5,6 @@ import { eventRoutes } from "./events.js";
 import { journalRoutes } from "./journal.js";
 import { personalAccessTokenRoutes } from "./personal-access-tokens.js";
 import { transferRoutes } from "./transfers.js";
+import { webhookEndpointRoutes } from "./webhook-endpoints.js";
 
-export const routeModules: RouteModule[] = [accountRoutes, transferRoutes, eventRoutes, journalRoutes, personalAccessTokenRoutes];
+export const routeModules: RouteModule[] = [accountRoutes, transferRoutes, eventRoutes, journalRoutes, personalAccessTokenRoutes, webhookEndpointRoutes];
