@@ -136,6 +136,9 @@ export const webhookPollIntervalMs = 500;
 /** Heartbeat comment interval on event streams: below common proxy idle timeouts (60 s). */
 export const eventStreamHeartbeatMs = 15_000;
 
+/** Reconnection delay an event stream asks of its clients (the SSE `retry:` field). */
+export const eventStreamRetryMs = 1000;
+
 /** Open event streams per credential, per server process: each costs a socket and a subscriber. */
 export const eventStreamsPerCredentialMax = 10;
 

@@ -7,6 +7,7 @@
 import {
   eventStreamBufferedBytesMax,
   eventStreamHeartbeatMs,
+  eventStreamRetryMs,
   eventStreamsPerCredentialMax,
   eventTypeFiltersMax,
   parseEventTypeFilter,
@@ -127,7 +128,7 @@ export const eventRoutes: RouteModule = (app, { store, eventHub }) => {
         // Tells nginx-style proxies not to buffer the stream.
         "x-accel-buffering": "no",
       });
-      raw.write(": stream open\n\n");
+      raw.write(`: stream open\nretry: ${eventStreamRetryMs}\n\n`);
 
       let ended = false;
       const heartbeat = setInterval(() => raw.write(": heartbeat\n\n"), eventStreamHeartbeatMs);
