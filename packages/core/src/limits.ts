@@ -88,6 +88,9 @@ export const proofLengthMax = 64;
  */
 export const requestReceiveTimeoutMs = 30_000;
 
+/** How long shutdown waits for open connections before cutting them. */
+export const shutdownGraceMs = 2000;
+
 /** How long /readyz waits for the store before calling it not ready. */
 export const readinessTimeoutMs = 2000;
 

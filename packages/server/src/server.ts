@@ -2,7 +2,7 @@
  * `bursar serve`: opens the store, migrates it, builds the HTTP app, starts the sweeper.
  */
 import path from "node:path";
-import { checkLimits, systemClock, type Clock, type Store } from "@bursar/core";
+import { checkLimits, shutdownGraceMs, systemClock, type Clock, type Store } from "@bursar/core";
 import type { FastifyInstance } from "fastify";
 import type { ServerConfig } from "./config.js";
 import { buildApp } from "./http/app.js";
@@ -87,7 +87,12 @@ export async function startServer(config: ServerConfig, options: { clock?: Clock
     async close() {
       await sweeper.stop();
       await worker.stop();
+      // Bounded shutdown: connections still open after the grace period (a client that opened
+      // a socket and sent nothing yet) are cut rather than waited for.
+      const force = setTimeout(() => app.server.closeAllConnections(), shutdownGraceMs);
+      force.unref();
       await app.close();
+      clearTimeout(force);
       if (!options.store) await baseStore.close();
     },
   };

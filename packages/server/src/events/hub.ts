@@ -87,10 +87,15 @@ export class EventHub {
     }
   }
 
+  /** Ends every open stream; clients reconnect and resume with Last-Event-ID (tests, operations). */
+  disconnectAll(): void {
+    for (const entry of [...this.tenants.values()]) for (const subscriber of [...entry.subscribers]) subscriber.end();
+  }
+
   /** Ends every stream and stops the timer (server shutdown). */
   close(): void {
     clearInterval(this.timer);
-    for (const entry of this.tenants.values()) for (const subscriber of entry.subscribers) subscriber.end();
+    this.disconnectAll();
     this.tenants.clear();
   }
 }

@@ -127,6 +127,9 @@ export const eventRoutes: RouteModule = (app, { store, eventHub }) => {
         "x-request-id": request.id,
         // Tells nginx-style proxies not to buffer the stream.
         "x-accel-buffering": "no",
+        // A stream ends only when one side gives up or the server shuts down: the socket goes
+        // with it, so no ended stream lingers as a keep-alive connection that delays shutdown.
+        connection: "close",
       });
       raw.write(`: stream open\nretry: ${eventStreamRetryMs}\n\n`);
 
@@ -140,7 +143,11 @@ export const eventRoutes: RouteModule = (app, { store, eventHub }) => {
         const count = (openStreams.get(principal.credentialId) ?? 1) - 1;
         if (count <= 0) openStreams.delete(principal.credentialId);
         else openStreams.set(principal.credentialId, count);
-        if (!raw.writableEnded) raw.end();
+        // The socket goes too: a half-closed client (it aborted, but its socket lingers) must not
+        // keep a connection that would hold up shutdown.
+        const socket = request.raw.socket;
+        if (raw.writableEnded || raw.destroyed) socket.destroy();
+        else raw.end(() => socket.destroy());
       };
       // A client that reads slower than events arrive would make us buffer without bound: past
       // the limit it is dropped, and resumes from its Last-Event-ID without losing anything.
