@@ -10,6 +10,8 @@ import {
   type Transfer,
   type TreeNode,
   type UserRow,
+  type WebhookDeliveryRow,
+  type WebhookEndpointRow,
 } from "@bursar/core";
 
 /** 2026-01-01T00:00:00Z: a fixed base time so ids made at `baseMs + i` sort by i. */
@@ -137,4 +139,43 @@ export async function seedTenant(store: Store): Promise<{ tenant: TenantRow; use
     await tx.insertAccount(wallet);
   });
   return { tenant, user, funding, wallet };
+}
+
+export function webhookEndpointRow(tenantId: string, overrides: Partial<WebhookEndpointRow> = {}): WebhookEndpointRow {
+  return {
+    id: newId("whe"),
+    tenantId,
+    url: "https://example.com/hook",
+    description: "books",
+    eventTypes: ["transfer.*", "account.created"],
+    enabled: true,
+    disabledReason: null,
+    secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+    previousSecret: null,
+    previousSecretExpiresAtMs: null,
+    ed25519PrivateKeyPkcs8: bytes(48, 3),
+    ed25519PublicKey: bytes(32, 4),
+    createdAtMs: baseMs,
+    updatedAtMs: baseMs,
+    ...overrides,
+  };
+}
+
+export function webhookDeliveryRow(tenantId: string, endpointId: string, overrides: Partial<WebhookDeliveryRow> = {}): WebhookDeliveryRow {
+  return {
+    id: newId("whd"),
+    tenantId,
+    endpointId,
+    eventId: newId("evt"),
+    eventSeq: 1,
+    eventType: "transfer.created",
+    status: "pending",
+    attemptCount: 0,
+    nextAttemptAtMs: baseMs,
+    lastAttemptAtMs: null,
+    attempts: [],
+    createdAtMs: baseMs,
+    updatedAtMs: baseMs,
+    ...overrides,
+  };
 }

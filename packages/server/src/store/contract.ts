@@ -5,7 +5,7 @@
  * alone, except where noted (global counts are compared before and after).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { newId, type Store, type StoreTx, type TreeNodeKey } from "@bursar/core";
+import { appendEvent, newId, type Store, type StoreTx, type TreeNodeKey } from "@bursar/core";
 import {
   accountRow,
   baseMs,
@@ -17,6 +17,8 @@ import {
   transferRow,
   treeNode,
   userRow,
+  webhookDeliveryRow,
+  webhookEndpointRow,
 } from "./contract-fixtures.js";
 
 /**
@@ -362,6 +364,130 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         expect(await store.read.getIdempotencyRecord(old[1]!)).not.toBeNull();
         expect(await store.write(tenant.id, (tx) => tx.deleteExpiredIdempotencyRecords(3, 10))).toBe(2);
         expect(await store.read.getIdempotencyRecord(old[2]!)).toBeNull();
+      });
+    });
+
+    describe("webhook endpoints and deliveries", () => {
+      it("round-trips endpoints, lists them newest first, counts, updates and deletes with their deliveries", async () => {
+        const { tenant } = await seedTenant(store);
+        const endpoints = [0, 1, 2].map((index) => webhookEndpointRow(tenant.id, { id: newId("whe", baseMs + index), enabled: index !== 1 }));
+        endpoints[2] = { ...endpoints[2]!, ed25519PrivateKeyPkcs8: null, ed25519PublicKey: null, description: null };
+        await store.write(tenant.id, async (tx) => {
+          for (const endpoint of endpoints) await tx.insertWebhookEndpoint(endpoint);
+        });
+        expect(await store.read.getWebhookEndpoint(tenant.id, endpoints[0]!.id)).toEqual(endpoints[0]);
+        expect(await store.read.getWebhookEndpoint(tenant.id, endpoints[2]!.id)).toEqual(endpoints[2]);
+        expect(await store.read.countWebhookEndpoints(tenant.id)).toBe(3);
+        const first = await store.read.listWebhookEndpoints(tenant.id, { limit: 2 });
+        expect(first.map((row) => row.id)).toEqual([endpoints[2]!.id, endpoints[1]!.id]);
+        expect((await store.read.listWebhookEndpoints(tenant.id, { limit: 2, beforeId: first[1]!.id })).map((row) => row.id)).toEqual([endpoints[0]!.id]);
+        expect((await store.read.listEnabledWebhookEndpoints(tenant.id, 10)).map((row) => row.id)).toEqual([endpoints[0]!.id, endpoints[2]!.id]);
+
+        const rotated = { ...endpoints[0]!, secret: "whsec_bmV3", previousSecret: endpoints[0]!.secret, previousSecretExpiresAtMs: baseMs + 5, enabled: false, disabledReason: "410", eventTypes: ["*"], updatedAtMs: baseMs + 9 };
+        await store.write(tenant.id, (tx) => tx.updateWebhookEndpoint(rotated));
+        expect(await store.read.getWebhookEndpoint(tenant.id, rotated.id)).toEqual(rotated);
+        await expect(store.write(tenant.id, (tx) => tx.updateWebhookEndpoint(webhookEndpointRow(tenant.id)))).rejects.toThrow();
+
+        const delivery = webhookDeliveryRow(tenant.id, rotated.id);
+        await store.write(tenant.id, (tx) => tx.insertWebhookDelivery(delivery));
+        await store.write(tenant.id, (tx) => tx.deleteWebhookEndpoint(tenant.id, rotated.id));
+        expect(await store.read.getWebhookEndpoint(tenant.id, rotated.id)).toBeNull();
+        expect(await store.read.getWebhookDelivery(tenant.id, delivery.id)).toBeNull();
+      });
+
+      it("round-trips deliveries, pages them per endpoint, records attempts", async () => {
+        const { tenant } = await seedTenant(store);
+        const endpoint = webhookEndpointRow(tenant.id);
+        const deliveries = [0, 1, 2].map((index) => webhookDeliveryRow(tenant.id, endpoint.id, { id: newId("whd", baseMs + index), eventSeq: index + 1 }));
+        await store.write(tenant.id, async (tx) => {
+          await tx.insertWebhookEndpoint(endpoint);
+          for (const delivery of deliveries) await tx.insertWebhookDelivery(delivery);
+        });
+        expect(await store.read.getWebhookDelivery(tenant.id, deliveries[1]!.id)).toEqual(deliveries[1]);
+        const page = await store.read.listWebhookDeliveries(tenant.id, endpoint.id, { limit: 2 });
+        expect(page.map((row) => row.id)).toEqual([deliveries[2]!.id, deliveries[1]!.id]);
+        expect((await store.read.listWebhookDeliveries(tenant.id, endpoint.id, { limit: 2, beforeId: page[1]!.id })).map((row) => row.id)).toEqual([deliveries[0]!.id]);
+        const attempted = {
+          ...deliveries[0]!,
+          status: "failed" as const,
+          attemptCount: 1,
+          lastAttemptAtMs: baseMs + 1,
+          attempts: [{ attemptedAtMs: baseMs + 1, durationMs: 12, statusCode: 500, error: null, responseBody: "nope" }],
+          updatedAtMs: baseMs + 2,
+        };
+        await store.write(tenant.id, (tx) => tx.updateWebhookDelivery(attempted));
+        expect(await store.read.getWebhookDelivery(tenant.id, attempted.id)).toEqual(attempted);
+      });
+
+      it("claims due pending deliveries across tenants in due order, leased until the lease ends", async () => {
+        const a = await seedTenant(store);
+        const b = await seedTenant(store);
+        const endpointA = webhookEndpointRow(a.tenant.id);
+        const endpointB = webhookEndpointRow(b.tenant.id);
+        // Due times near the epoch: no other test queues deliveries this old.
+        const dueA = webhookDeliveryRow(a.tenant.id, endpointA.id, { nextAttemptAtMs: 20, eventSeq: 2 });
+        const dueB = webhookDeliveryRow(b.tenant.id, endpointB.id, { nextAttemptAtMs: 10, eventSeq: 1 });
+        const later = webhookDeliveryRow(a.tenant.id, endpointA.id, { nextAttemptAtMs: 50, eventSeq: 3 });
+        const done = webhookDeliveryRow(a.tenant.id, endpointA.id, { nextAttemptAtMs: 5, status: "delivered" });
+        await store.write(a.tenant.id, async (tx) => {
+          await tx.insertWebhookEndpoint(endpointA);
+          for (const delivery of [dueA, later, done]) await tx.insertWebhookDelivery(delivery);
+        });
+        await store.write(b.tenant.id, async (tx) => {
+          await tx.insertWebhookEndpoint(endpointB);
+          await tx.insertWebhookDelivery(dueB);
+        });
+        const mine = new Set([a.tenant.id, b.tenant.id]);
+        const claimed = (await store.write(null, (tx) => tx.claimDueWebhookDeliveries(30, 1000, 100))).filter((row) => mine.has(row.tenantId));
+        expect(claimed.map((row) => row.id)).toEqual([dueB.id, dueA.id]);
+        expect(claimed.every((row) => row.nextAttemptAtMs === 1000)).toBe(true);
+        // Leased: not due again before the lease ends, due again after it.
+        expect((await store.write(null, (tx) => tx.claimDueWebhookDeliveries(40, 2000, 100))).filter((row) => mine.has(row.tenantId))).toEqual([]);
+        const again = (await store.write(null, (tx) => tx.claimDueWebhookDeliveries(1000, 3000, 100))).filter((row) => mine.has(row.tenantId));
+        expect(again.map((row) => row.id).sort()).toEqual([dueA.id, dueB.id, later.id].sort());
+        // Tenant isolation of reads.
+        expect(await store.read.getWebhookDelivery(a.tenant.id, dueB.id)).toBeNull();
+        expect(await store.read.getWebhookEndpoint(a.tenant.id, endpointB.id)).toBeNull();
+        expect(await store.read.listWebhookDeliveries(a.tenant.id, endpointB.id, { limit: 10 })).toEqual([]);
+      });
+
+      it("queues deliveries in the event's own transaction: both commit, or neither", async () => {
+        const { tenant } = await seedTenant(store);
+        const endpoint = webhookEndpointRow(tenant.id, { eventTypes: ["transfer.*"] });
+        const other = webhookEndpointRow(tenant.id, { eventTypes: ["account.created"] });
+        const disabled = webhookEndpointRow(tenant.id, { eventTypes: ["*"], enabled: false });
+        await store.write(tenant.id, async (tx) => {
+          for (const row of [endpoint, other, disabled]) await tx.insertWebhookEndpoint(row);
+        });
+        const context = (tx: StoreTx) => ({ tx, tenantId: tenant.id, nowMs: baseMs, actor: { type: "system" as const, id: "test" } });
+        const event = await store.write(tenant.id, (tx) => appendEvent(context(tx), "transfer.posted", { n: 1 }));
+        expect(await store.read.getEventSeqById(tenant.id, event.id)).toBe(event.seq);
+        expect(await store.read.getEventSeqById(newId("ten"), event.id)).toBeNull();
+        const queued = await store.read.listWebhookDeliveries(tenant.id, endpoint.id, { limit: 10 });
+        expect(queued.map((row) => [row.eventId, row.status])).toEqual([[event.id, "pending"]]);
+        expect(await store.read.listWebhookDeliveries(tenant.id, other.id, { limit: 10 })).toEqual([]);
+        expect(await store.read.listWebhookDeliveries(tenant.id, disabled.id, { limit: 10 })).toEqual([]);
+        await expect(
+          store.write(tenant.id, async (tx) => {
+            await appendEvent(context(tx), "transfer.voided", {});
+            throw new Error("rolled back");
+          }),
+        ).rejects.toThrow("rolled back");
+        expect(await store.read.listWebhookDeliveries(tenant.id, endpoint.id, { limit: 10 })).toHaveLength(1);
+      });
+
+      it("filters events by type patterns", async () => {
+        const { tenant } = await seedTenant(store);
+        const types = ["payment_intent.created", "payment_intent.leg.failed", "paymentXintent.created", "transfer.posted", "account.created"];
+        await store.write(tenant.id, async (tx) => {
+          for (const [index, type] of types.entries()) await tx.insertEvent(eventRow(tenant.id, index + 1, { type }));
+        });
+        const typesOf = async (patterns: string[]) =>
+          (await store.read.listEvents(tenant.id, { limit: 10, ascending: true, types: patterns })).map((event) => event.type);
+        expect(await typesOf(["payment_intent.*"])).toEqual(["payment_intent.created", "payment_intent.leg.failed"]);
+        expect(await typesOf(["payment_intent.*", "account.created"])).toEqual(["payment_intent.created", "payment_intent.leg.failed", "account.created"]);
+        expect(await typesOf(["*"])).toEqual(types);
+        expect(await typesOf(["transfer.posted"])).toEqual(["transfer.posted"]);
       });
     });
 
