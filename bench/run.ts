@@ -16,8 +16,10 @@ import {
   appendEvent,
   consistencyProof,
   createAccount,
+  createPersonalAccessToken,
   createTenant,
   createTransfers,
+  createWebhookEndpoint,
   deposit,
   generateJournalKeyPair,
   inclusionProof,
@@ -28,7 +30,7 @@ import {
   type Store,
   type TreeNode,
 } from "@bursar/core";
-import { openStore } from "@bursar/server";
+import { loadConfig, openStore, startServer } from "@bursar/server";
 
 const quick = process.env.BENCH_QUICK === "1";
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -206,7 +208,89 @@ async function journalAtSize(size: number, samples: number) {
   return { buildMs, inclusionMs, consistencyMs, appendMs };
 }
 
-/** `BENCH_ONLY=http,journal` runs some sections only (store, http, journal). */
+/** A server in this process on a fresh SQLite store, with a tenant. */
+async function eventsServer(extra: Record<string, unknown> = {}) {
+  const config = loadConfig({ dataDir: tempDir("events"), databaseUrl: null, databaseSchema: null, host: "127.0.0.1", port: 0, logLevel: "silent", ...extra });
+  const server = await startServer(config);
+  const { tenant, ownerToken, owner } = await server.store.write(null, (tx) => createTenant(tx, { name: "bench", ownerName: "bench", nowMs: Date.now() }));
+  /** Another owner token (streams are bounded per credential). */
+  const mintToken = async () =>
+    (await server.store.write(tenant.id, (tx) =>
+      createPersonalAccessToken({ tx, tenantId: tenant.id, nowMs: Date.now(), actor: { type: "system", id: "bench" } }, { userId: owner.id, name: "bench", scopes: ["events:read"] }),
+    )).token;
+  const append = (count: number, concurrency: number) =>
+    runConcurrently(count, concurrency, async (i) => {
+      await server.store.write(tenant.id, (tx) => appendEvent({ tx, tenantId: tenant.id, nowMs: Date.now(), actor: { type: "system", id: "bench" } }, "bench.event", { i }));
+    });
+  return { server, tenantId: tenant.id, token: ownerToken, mintToken, append };
+}
+
+/** Events appended (one durable write each) while 100 SSE subscribers receive every one. */
+async function streamFanOut(events: number, subscribers: number) {
+  const { server, mintToken, append } = await eventsServer();
+  // Streams are bounded per credential (eventStreamsPerCredentialMax): one token per 10.
+  const tokens: string[] = [];
+  for (let i = 0; i < Math.ceil(subscribers / 10); i++) tokens.push(await mintToken());
+  const agent = new http.Agent({ keepAlive: false, maxSockets: subscribers + 8 });
+  const received = new Array<number>(subscribers).fill(0);
+  const requests: http.ClientRequest[] = [];
+  await Promise.all(
+    Array.from({ length: subscribers }, (_, index) =>
+      new Promise<void>((resolve, reject) => {
+        const headers = { authorization: `Bearer ${tokens[Math.floor(index / 10)]}` };
+        const request = http.get(`${server.url}/v1/events/stream?type=bench.*`, { agent, headers }, (response) => {
+          if (response.statusCode !== 200) return reject(new Error(`stream ${response.statusCode}`));
+          response.setEncoding("utf8");
+          let buffered = "";
+          response.on("data", (chunk: string) => {
+            const messages = (buffered + chunk).split("\n\n");
+            buffered = messages.pop()!;
+            for (const message of messages) if (message.includes("event: bench.event")) received[index]! += 1;
+          });
+          resolve();
+        });
+        request.on("error", () => undefined);
+        requests.push(request);
+      }),
+    ),
+  );
+  const start = performance.now();
+  const appendMs = await append(events, 64);
+  while (received.some((count) => count < events)) await new Promise((resolve) => setTimeout(resolve, 5));
+  const totalMs = performance.now() - start;
+  for (const request of requests) request.destroy();
+  agent.destroy();
+  await server.close();
+  return { appendRate: events / (appendMs / 1000), fanOutRate: (events * subscribers) / (totalMs / 1000), totalMs };
+}
+
+/** Webhook deliveries per second to a receiver on loopback (server opted in to private targets). */
+async function webhookThroughput(events: number) {
+  const { server, tenantId, append } = await eventsServer({ allowPrivateWebhookTargets: true, webhookPollIntervalMs: 10 });
+  let delivered = 0;
+  const receiver = http.createServer((request, response) => {
+    request.resume();
+    request.on("end", () => {
+      delivered++;
+      response.end("ok");
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+  const port = (receiver.address() as { port: number }).port;
+  await server.store.write(tenantId, (tx) =>
+    createWebhookEndpoint({ tx, tenantId, nowMs: Date.now(), actor: { type: "system", id: "bench" } }, { url: `http://127.0.0.1:${port}/hook`, eventTypes: ["bench.*"] }),
+  );
+  const start = performance.now();
+  await append(events, 64);
+  while (delivered < events) await new Promise((resolve) => setTimeout(resolve, 5));
+  const totalMs = performance.now() - start;
+  await server.close();
+  receiver.closeAllConnections();
+  receiver.close();
+  return { rate: events / (totalMs / 1000) };
+}
+
+/** `BENCH_ONLY=http,journal` runs some sections only (store, http, journal, events). */
 const only = process.env.BENCH_ONLY?.split(",") ?? null;
 const runs = (section: string) => !only || only.includes(section);
 
@@ -239,6 +323,15 @@ async function main() {
     record("consistency proof at 1e3", ms(small.consistencyMs));
     record(`consistency proof at ${size}`, ms(large.consistencyMs), `${(large.consistencyMs / small.consistencyMs).toFixed(2)}x (target <= 2x)`);
     record(`journal build of ${size} leaves (bench setup)`, `${(large.buildMs / 1000).toFixed(1)} s`);
+  }
+
+  if (runs("events")) {
+    const subscribers = 100;
+    const fanOut = await streamFanOut(quick ? 500 : 2000, subscribers);
+    record(`events/s appended with ${subscribers} SSE subscribers`, fanOut.appendRate.toFixed(0), "one durable write per event");
+    record(`SSE messages/s fanned out to ${subscribers} subscribers`, fanOut.fanOutRate.toFixed(0), `every event to every subscriber in ${(fanOut.totalMs / 1000).toFixed(2)} s`);
+    const webhooks = await webhookThroughput(quick ? 300 : 1000);
+    record("webhook deliveries/s to a loopback receiver", webhooks.rate.toFixed(0), "signed, one request per event, in order per endpoint");
   }
 
   const width = Math.max(...rows.map((r) => r.measure.length));
