@@ -61,8 +61,17 @@ for (const kind of storeKinds) {
       expect(created.body.secret).toMatch(/^whsec_/);
       expect(created.body.public_key).toMatch(/^whpk_/);
       const endpointId = created.body.id as string;
-      // Shown once: never listed again.
+      // Shown once: never listed, journaled, or replayed again.
       expect(JSON.stringify((await api.get(`/v1/webhook-endpoints/${endpointId}`)).body)).not.toContain("whsec_");
+      expect(JSON.stringify((await api.get("/v1/webhook-endpoints")).body)).not.toContain("whsec_");
+      expect(JSON.stringify(await listAll(api, "/v1/events"))).not.toContain("whsec_");
+      const keyed = { url: receiver.url, event_types: ["nothing.here"] };
+      const first = await api.post("/v1/webhook-endpoints", keyed, { "idempotency-key": "create-once" });
+      const replay = await api.post("/v1/webhook-endpoints", keyed, { "idempotency-key": "create-once" });
+      expect(first.body.secret).toMatch(/^whsec_/);
+      expect(replay.headers.get("idempotent-replayed")).toBe("true");
+      expect(replay.body).toMatchObject({ id: first.body.id, secret: null });
+      await api.call("DELETE", `/v1/webhook-endpoints/${first.body.id}`);
       // Tenant B listens too, on its own receiver.
       expect((await apiB.post("/v1/webhook-endpoints", { url: receiverB.url, event_types: ["*"] })).status).toBe(201);
 

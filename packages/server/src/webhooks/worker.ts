@@ -149,10 +149,16 @@ export function startDeliveryWorker(store: Store, clock: Clock, options: Deliver
     return claimed.length;
   }
 
+  /** Queues one run after the current one; a run already waiting to start covers later calls. */
+  let waiting = false;
   function schedule(): void {
+    if (stopped || waiting) return;
+    waiting = true;
     running = running
       .then(async () => {
-        // Keep going while full batches come back: a backlog drains without waiting for the timer.
+        waiting = false;
+        // Keep going while full batches come back, or a commit queued more meanwhile: a backlog
+        // drains without waiting for the timer.
         while (!stopped) {
           kicked = false;
           const count = await runOnce();
@@ -169,9 +175,8 @@ export function startDeliveryWorker(store: Store, clock: Clock, options: Deliver
     runOnce,
     kick() {
       if (stopped) return;
-      if (kicked) return;
       kicked = true;
-      setImmediate(schedule);
+      schedule();
     },
     async stop() {
       stopped = true;
