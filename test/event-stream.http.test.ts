@@ -7,7 +7,7 @@ import { EventSource } from "eventsource";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventStreamsPerCredentialMax } from "@bursar/core";
 import type { RunningServer } from "@bursar/server";
-import { client, createTestTenant, listAll, startTestServer, storeKinds } from "./support.js";
+import { client, createTestTenant, freshStoreConfig, listAll, startTestServer, storeKinds } from "./support.js";
 import { waitFor } from "./webhook-receiver.js";
 
 const eventTypes = ["tenant.created", "user.created", "personal_access_token.created", "account.created", "transfer.created", "webhook_endpoint.created"];
@@ -159,3 +159,26 @@ for (const kind of storeKinds) {
     }, 30_000);
   });
 }
+
+describe.runIf(storeKinds.includes("postgres"))("event stream across server processes (PostgreSQL)", () => {
+  it("streams events another server process wrote, via the hub's catch-up read", async () => {
+    const { loadConfig, startServer } = await import("@bursar/server");
+    const storeConfig = freshStoreConfig("postgres");
+    const writer = await startTestServer("postgres", { config: storeConfig });
+    // A second server process's view of the same schema: it never sees the writer's commits in memory.
+    const reader = await startServer(loadConfig({ ...storeConfig, host: "127.0.0.1", port: 0, logLevel: "silent", sweepIntervalMs: 3_600_000 }));
+    try {
+      const tenant = await createTestTenant(writer.store);
+      const stream = openStream(`${reader.url}/v1/events/stream?after_seq=0`, tenant.token);
+      await waitFor(() => stream.events.length >= 3, 10_000, "replay on the reading server");
+      const api = client(writer.url, tenant.token);
+      const account = (await api.post("/v1/accounts", { currency: "GBP" })).body.id;
+      await waitFor(() => stream.events.some((event) => JSON.stringify(event).includes(account)), 10_000, "the other process's event");
+      expect(stream.events.map((event) => event.seq)).toEqual(stream.events.map((_, index) => index + 1));
+      stream.source.close();
+    } finally {
+      await reader.close();
+      await writer.close();
+    }
+  }, 30_000);
+});
