@@ -17,6 +17,8 @@ export interface Receiver {
   fail(count: number): void;
   hang(count: number): void;
   gone(on: boolean): void;
+  /** Answers every request with a 307 to `location` (set null to stop). */
+  redirect(location: string | null): void;
   /** Requests that got a 2xx, by webhook-id. */
   deliveredIds(): Set<string>;
   close(): Promise<void>;
@@ -27,6 +29,7 @@ export async function startReceiver(): Promise<Receiver> {
   let failures = 0;
   let hangs = 0;
   let goneMode = false;
+  let redirectTo: string | null = null;
   const server = http.createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
@@ -38,6 +41,11 @@ export async function startReceiver(): Promise<Receiver> {
         hangs--;
         record.answered = "hung";
         return; // never answers; the socket is destroyed on close()
+      }
+      if (redirectTo) {
+        record.answered = 307;
+        response.writeHead(307, { location: redirectTo }).end();
+        return;
       }
       const status = goneMode ? 410 : failures > 0 ? 500 : 200;
       if (failures > 0 && !goneMode) failures--;
@@ -53,6 +61,7 @@ export async function startReceiver(): Promise<Receiver> {
     fail: (count) => (failures = count),
     hang: (count) => (hangs = count),
     gone: (on) => (goneMode = on),
+    redirect: (location) => (redirectTo = location),
     deliveredIds: () => new Set(received.filter((r) => r.answered === 200).map((r) => r.headers["webhook-id"]!)),
     close: () =>
       new Promise<void>((resolve) => {

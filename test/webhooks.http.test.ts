@@ -167,6 +167,25 @@ for (const kind of storeKinds) {
       }
     }, 30_000);
 
+    it("never follows a redirect: a 3xx is a failed attempt, retried at the same URL", async () => {
+      const bouncer = await startReceiver();
+      const target = await startReceiver();
+      bouncer.redirect(target.url);
+      try {
+        const created = (await api.post("/v1/webhook-endpoints", { url: bouncer.url, event_types: ["account.created"] })).body;
+        await api.post("/v1/accounts", { currency: "JPY" });
+        await waitFor(() => bouncer.received.length >= 2, 10_000, "two attempts at the redirecting URL");
+        const delivery = (await api.get(`/v1/webhook-endpoints/${created.id}/deliveries`)).body.data[0];
+        expect(delivery.status).toBe("pending");
+        expect(delivery.attempts[0].status_code).toBe(307);
+        expect(target.received).toHaveLength(0);
+        await api.call("DELETE", `/v1/webhook-endpoints/${created.id}`);
+      } finally {
+        await bouncer.close();
+        await target.close();
+      }
+    }, 30_000);
+
     it("validates endpoints: schemes, filters, scopes", async () => {
       for (const body of [
         { url: "ftp://example.com/hook" },
