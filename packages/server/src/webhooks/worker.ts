@@ -6,8 +6,9 @@
  * - at least once: a delivery leaves `pending` only after a 2xx, a 410, or its last attempt; a
  *   process that dies mid-attempt leaves the lease to run out, and the delivery is due again;
  * - order per endpoint, best effort: a claimed batch goes out in journal order, one request at a
- *   time per endpoint; a failed delivery does not hold back later ones (no head-of-line
- *   blocking), so a retried event can arrive after newer ones. Receivers order by `seq`;
+ *   time per endpoint; after a failure the rest of that endpoint's batch waits for its lease,
+ *   then goes out while the failed one backs off (no head-of-line blocking), so a retried event
+ *   can arrive after newer ones. Receivers order by `seq`;
  * - several processes (PostgreSQL) share the queue: claims skip rows another worker holds.
  */
 import {
@@ -68,11 +69,12 @@ export function startDeliveryWorker(store: Store, clock: Clock, options: Deliver
   // A lease covers two attempt timeouts: an attempt starts only while a whole timeout still fits.
   const leaseMs = options.attemptTimeoutMs * 2 + 1000;
 
-  async function attempt(delivery: WebhookDeliveryRow, leaseUntilMs: number): Promise<void> {
+  /** Sends one delivery and records the attempt; true when the receiver took it (2xx). */
+  async function attempt(delivery: WebhookDeliveryRow, leaseUntilMs: number): Promise<boolean> {
     // Past this point the lease may run out mid-attempt and another worker could send too.
-    if (clock.nowMs() + options.attemptTimeoutMs >= leaseUntilMs) return;
+    if (clock.nowMs() + options.attemptTimeoutMs >= leaseUntilMs) return false;
     const endpoint = await store.read.getWebhookEndpoint(delivery.tenantId, delivery.endpointId);
-    if (!endpoint) return; // deleted with its deliveries meanwhile
+    if (!endpoint) return false; // deleted with its deliveries meanwhile
     const startedMs = clock.nowMs();
     let result: PostResult;
     if (!endpoint.enabled) {
@@ -91,6 +93,8 @@ export function startDeliveryWorker(store: Store, clock: Clock, options: Deliver
       }
     }
     await record(delivery, startedMs, result, !endpoint.enabled);
+    const status = result.statusCode ?? 0;
+    return status >= 200 && status < 300;
   }
 
   async function record(claimed: WebhookDeliveryRow, startedMs: number, result: PostResult, endpointDisabled: boolean): Promise<void> {
@@ -142,7 +146,10 @@ export function startDeliveryWorker(store: Store, clock: Clock, options: Deliver
     await Promise.all(
       Array.from({ length: Math.min(webhookConcurrentDeliveriesMax, queues.length) }, async () => {
         for (let queue = queues.shift(); queue; queue = queues.shift()) {
-          for (const delivery of queue) await attempt(delivery, leaseUntilMs);
+          // After a failure the rest of this endpoint's batch waits for its lease to end: a
+          // receiver that is down or timing out costs one attempt per poll, not one per event,
+          // and does not hold up the other endpoints' queues.
+          for (const delivery of queue) if (!(await attempt(delivery, leaseUntilMs))) break;
         }
       }),
     );
