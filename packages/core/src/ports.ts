@@ -124,6 +124,11 @@ export interface StoreReader {
   listEnabledWebhookEndpoints(tenantId: string, limit: number): Promise<WebhookEndpointRow[]>;
   countWebhookEndpoints(tenantId: string): Promise<number>;
   getWebhookDelivery(tenantId: string, deliveryId: string): Promise<WebhookDeliveryRow | null>;
+  /**
+   * When the earliest pending delivery is due (any tenant), or null when none is pending. The
+   * worker reads this before claiming, so an idle poll costs one index lookup, not a write.
+   */
+  nextWebhookDeliveryDueAtMs(): Promise<number | null>;
   /** One endpoint's deliveries, newest first, keyset by id. */
   listWebhookDeliveries(tenantId: string, endpointId: string, page: PageQuery): Promise<WebhookDeliveryRow[]>;
 }

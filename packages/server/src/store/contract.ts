@@ -438,6 +438,8 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
           await tx.insertWebhookDelivery(dueB);
         });
         const mine = new Set([a.tenant.id, b.tenant.id]);
+        // No other test queues deliveries due this early: the earliest due is ours.
+        expect(await store.read.nextWebhookDeliveryDueAtMs()).toBe(10);
         const claimed = (await store.write(null, (tx) => tx.claimDueWebhookDeliveries(30, 1000, 100))).filter((row) => mine.has(row.tenantId));
         expect(claimed.map((row) => row.id)).toEqual([dueB.id, dueA.id]);
         expect(claimed.every((row) => row.nextAttemptAtMs === 1000)).toBe(true);

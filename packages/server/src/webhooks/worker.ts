@@ -133,6 +133,8 @@ export function startDeliveryWorker(store: Store, clock: Clock, options: Deliver
 
   async function runOnce(): Promise<number> {
     const nowMs = clock.nowMs();
+    const dueAtMs = await store.read.nextWebhookDeliveryDueAtMs();
+    if (dueAtMs === null || dueAtMs > nowMs) return 0;
     const leaseUntilMs = nowMs + leaseMs;
     const claimed = await store.write(null, (tx) => tx.claimDueWebhookDeliveries(nowMs, leaseUntilMs, webhookClaimBatchMax));
     if (claimed.length === 0) return 0;

@@ -184,6 +184,11 @@ export class PostgresReader implements StoreReader {
     return row ? integerFrom(row.seq, "events.seq") : null;
   }
 
+  async nextWebhookDeliveryDueAtMs(): Promise<number | null> {
+    const due = (await this.first(this.sql.nextWebhookDeliveryDueAtMs, []))?.due;
+    return due === null || due === undefined ? null : integerFrom(due, "min(next_attempt_at_ms)");
+  }
+
   async getWebhookEndpoint(tenantId: string, endpointId: string): Promise<WebhookEndpointRow | null> {
     const row = await this.first(this.sql.getWebhookEndpoint, [tenantId, endpointId]);
     return row ? webhookEndpointFrom(row) : null;

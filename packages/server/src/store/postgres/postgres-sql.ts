@@ -68,6 +68,7 @@ export class PostgresSql {
   readonly deleteExpiredIdempotencyRecords: string;
 
   readonly getEventSeqById: string;
+  readonly nextWebhookDeliveryDueAtMs: string;
   readonly getWebhookEndpoint: string;
   readonly listWebhookEndpoints: string;
   readonly listWebhookEndpointsBefore: string;
@@ -167,6 +168,7 @@ export class PostgresSql {
       "WHERE expires_at_ms <= $1 ORDER BY expires_at_ms LIMIT $2 FOR UPDATE SKIP LOCKED)";
 
     this.getEventSeqById = `SELECT seq FROM ${s}.events WHERE tenant_id = $1 AND id = $2`;
+    this.nextWebhookDeliveryDueAtMs = `SELECT min(next_attempt_at_ms) AS due FROM ${s}.webhook_deliveries WHERE status = 'pending'`;
     const endpoints = `SELECT ${webhookEndpointColumns} FROM ${s}.webhook_endpoints WHERE tenant_id = $1`;
     this.getWebhookEndpoint = `${endpoints} AND id = $2`;
     this.listWebhookEndpoints = `${endpoints} ORDER BY id DESC LIMIT $2`;

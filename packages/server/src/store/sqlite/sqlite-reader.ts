@@ -76,6 +76,7 @@ export class SqliteReadStatements {
   readonly getTreeNode: RowStatement;
   readonly getIdempotencyRecord: RowStatement;
   readonly getEventSeqById: RowStatement;
+  readonly nextWebhookDeliveryDueAtMs: RowStatement;
   readonly getWebhookEndpoint: RowStatement;
   readonly listWebhookEndpoints: RowStatement;
   readonly listWebhookEndpointsBefore: RowStatement;
@@ -124,6 +125,8 @@ export class SqliteReadStatements {
     this.getTreeNode = prepare("SELECT hash FROM journal_nodes WHERE tenant_id = ? AND level = ? AND idx = ?");
     this.getIdempotencyRecord = prepare(`SELECT ${idempotencyColumns} FROM idempotency_keys WHERE ${idempotencyScopeCondition}`);
     this.getEventSeqById = prepare("SELECT seq FROM events WHERE tenant_id = ? AND id = ?");
+    // Same literal condition as the partial index webhook_deliveries_due: a min over its first column.
+    this.nextWebhookDeliveryDueAtMs = prepare("SELECT min(next_attempt_at_ms) AS due FROM webhook_deliveries WHERE status = 'pending'");
     const endpoints = `SELECT ${webhookEndpointColumns} FROM webhook_endpoints WHERE tenant_id = ?`;
     this.getWebhookEndpoint = prepare(`${endpoints} AND id = ?`);
     this.listWebhookEndpoints = prepare(`${endpoints} ORDER BY id DESC LIMIT ?`);
@@ -284,6 +287,12 @@ export class SqliteReader implements StoreReader {
     this.checkActive();
     const row = this.reads.getEventSeqById.get(tenantId, eventId);
     return row ? integerFrom(row.seq, "events.seq") : null;
+  }
+
+  async nextWebhookDeliveryDueAtMs(): Promise<number | null> {
+    this.checkActive();
+    const due = this.reads.nextWebhookDeliveryDueAtMs.get()?.due;
+    return due === null || due === undefined ? null : integerFrom(due, "min(next_attempt_at_ms)");
   }
 
   async getWebhookEndpoint(tenantId: string, endpointId: string): Promise<WebhookEndpointRow | null> {
