@@ -82,6 +82,18 @@ export const keyNameLengthMax = 256;
 /** Longest Merkle proof accepted: an RFC 9162 proof for a tree below 2^64 leaves has at most 64 hashes. */
 export const proofLengthMax = 64;
 
+/**
+ * Time a client has to send a whole request (headers and body). Fastify's default is no limit,
+ * which lets slow senders hold sockets open forever (slowloris). Responses are not affected.
+ */
+export const requestReceiveTimeoutMs = 30_000;
+
+/** How long /readyz waits for the store before calling it not ready. */
+export const readinessTimeoutMs = 2000;
+
+/** Idempotency records deleted per sweep, so one sweep never holds the writer for long. */
+export const idempotencySweepCountMax = 1000;
+
 /** Fails fast when bounds contradict each other. Called once at start-up. */
 export function checkLimits(): void {
   const assert = (condition: boolean, message: string) => {

@@ -4,6 +4,7 @@
  */
 import { expireHold, holdExpirySweepCountMax, type Clock, type Store } from "@bursar/core";
 import type { FastifyBaseLogger } from "fastify";
+import { sweepExpiredIdempotencyRecords } from "./http/idempotency.js";
 
 export interface Sweeper {
   /** Runs one sweep now (tests call this instead of waiting for the timer). */
@@ -26,9 +27,7 @@ export function startSweeper(store: Store, clock: Clock, intervalMs: number, log
       // Not pending any more means it was posted or voided meanwhile: nothing to do.
       if (result.ok) expiredHolds++;
     }
-    const deletedIdempotencyRecords = await store.write(null, (tx) =>
-      tx.deleteExpiredIdempotencyRecords(nowMs, holdExpirySweepCountMax),
-    );
+    const deletedIdempotencyRecords = await sweepExpiredIdempotencyRecords(store, clock);
     return { expiredHolds, deletedIdempotencyRecords };
   }
 

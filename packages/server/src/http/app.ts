@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions, type RawServerDefault, type RouteOptions } from "fastify";
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
-import { requestBodyBytesMax, systemClock, wire, type Clock, type Store } from "@bursar/core";
+import { requestBodyBytesMax, requestReceiveTimeoutMs, systemClock, wire, type Clock, type Store } from "@bursar/core";
 import { requireScopes, type Principal } from "./auth.js";
 import { healthRoutes } from "./health.js";
 import { idempotencyOnSend, idempotencyPreHandler, idempotentMethods } from "./idempotency.js";
@@ -25,13 +25,6 @@ declare module "fastify" {
     publicBaseUrl: string | null;
   }
 }
-
-/**
- * Time a client has to send a whole request (headers and body). Fastify's default is no limit,
- * which lets slow senders hold sockets open forever (slowloris). Responses, SSE included, are
- * not affected. (Candidate for limits.ts.)
- */
-export const requestReceiveTimeoutMs = 30_000;
 
 /** The app as route modules see it: schemas are zod, request and reply types inferred from them. */
 export type ZodApp = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>;

@@ -1,11 +1,10 @@
 /** Liveness, readiness and metrics (SPEC 3 "Discovery, health"). All public. */
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import type { Registry } from "prom-client";
+import { readinessTimeoutMs } from "@bursar/core";
 import { z } from "zod";
 import { ProblemError } from "./problem.js";
 
-/** How long /readyz waits for the store before calling it not ready. (Candidate for limits.ts.) */
-export const readinessTimeoutMs = 2000;
 
 const status = z.object({ status: z.literal("ok") });
 

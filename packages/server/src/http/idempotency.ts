@@ -15,6 +15,7 @@ import {
   idempotencyClaimTimeoutMs,
   idempotencyKeyLengthMax,
   idempotencyRetentionMs,
+  idempotencySweepCountMax,
   sha256Hex,
   type Clock,
   type IdempotencyRecord,
@@ -171,8 +172,6 @@ export async function idempotencyOnSend(request: FastifyRequest, reply: FastifyR
   return payload;
 }
 
-/** Records deleted per sweep, so one sweep never holds the writer for long. (Candidate for limits.ts.) */
-export const idempotencySweepCountMax = 1000;
 
 /**
  * Deletes expired idempotency records, at most `idempotencySweepCountMax` per call. The lead's

@@ -107,15 +107,17 @@ export class PostgresTransaction extends PostgresReader implements StoreTx {
     ]);
   }
 
+  /** A journal append stores a few dozen nodes; bulk loads are cut into bounded statements. */
   async putTreeNodes(tenantId: string, nodes: TreeNode[]): Promise<void> {
-    invariant(nodes.length <= rowsPerQueryMax, `${nodes.length} tree nodes stored at once`);
-    if (nodes.length === 0) return;
-    await this.execute(this.sql.insertTreeNodes, [
-      tenantId,
-      nodes.map((node) => node.level),
-      nodes.map((node) => node.index),
-      nodes.map((node) => node.hash),
-    ]);
+    for (let start = 0; start < nodes.length; start += rowsPerQueryMax) {
+      const chunk = nodes.slice(start, start + rowsPerQueryMax);
+      await this.execute(this.sql.insertTreeNodes, [
+        tenantId,
+        chunk.map((node) => node.level),
+        chunk.map((node) => node.index),
+        chunk.map((node) => node.hash),
+      ]);
+    }
   }
 
   async claimIdempotencyKey(record: IdempotencyRecord, staleClaimBeforeMs: number): Promise<IdempotencyRecord | null> {

@@ -9,6 +9,7 @@
  * its promise rejects. Every promise settles only after COMMIT returned: a resolved write is on
  * disk. Operations run strictly one after another; their functions only call the transaction's
  * methods, which are synchronous underneath, so awaiting one costs microtasks, not I/O.
+ * (A function that awaits a store.write of its own would wait for itself: that never resolves.)
  */
 import type Database from "better-sqlite3";
 import { type StoreTx, commitBatchOperationsMax } from "@bursar/core";
@@ -142,7 +143,11 @@ export class GroupCommit {
       }
       this.statements.commit.run();
     } catch (error) {
-      if (this.db.inTransaction) this.statements.rollback.run();
+      try {
+        if (this.db.inTransaction) this.statements.rollback.run();
+      } catch {
+        // The original error says more; SQLite discards an open transaction on its own anyway.
+      }
       // Everything not yet rejected: the completed operations and those that never ran.
       this.fail(batch, error);
       return;

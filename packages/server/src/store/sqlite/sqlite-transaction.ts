@@ -167,6 +167,7 @@ export class SqliteTransaction extends SqliteReader implements StoreTx {
 
   async updateAccountBalances(tenantId: string, accounts: Account[]): Promise<void> {
     this.checkActive();
+    invariant(accounts.length <= rowsPerQueryMax, `${accounts.length} accounts updated at once`);
     invariant(new Set(accounts.map((account) => account.id)).size === accounts.length, "an account appears twice in one balance update");
     for (const account of accounts) {
       invariant(account.tenantId === tenantId, `account ${account.id} belongs to another tenant`);
