@@ -148,6 +148,20 @@ export interface ApiKeyRow {
   deniedCounts: Record<string, number>;
 }
 
+/**
+ * The authorization server's access-token signing key (Ed25519). One per deployment, stored in
+ * the database so that every server process on one store signs and verifies with the same key.
+ */
+export interface ServerSigningKeyRow {
+  /** Key id (`kid`): the RFC 7638 thumbprint of the public key. */
+  id: string;
+  /** Ed25519 private key, PKCS#8 DER. Never leaves the server. */
+  privateKeyPkcs8: Uint8Array;
+  /** Ed25519 public key, raw 32 bytes. */
+  publicKey: Uint8Array;
+  createdAtMs: number;
+}
+
 /** Keyset pagination: rows strictly older than the cursor id, newest first. */
 export interface PageQuery {
   limit: number;
@@ -206,6 +220,8 @@ export interface StoreReader {
   findApiKeyByHash(tokenHash: string): Promise<ApiKeyRow | null>;
   getApiKey(tenantId: string, keyId: string): Promise<ApiKeyRow | null>;
   listApiKeys(tenantId: string, page: PageQuery): Promise<ApiKeyRow[]>;
+  /** The server's access-token signing key, or null before the first one is made. */
+  getServerSigningKey(): Promise<ServerSigningKeyRow | null>;
 }
 
 /** A write transaction. Everything written commits together, durably, or not at all. */
@@ -265,6 +281,11 @@ export interface StoreTx extends StoreReader {
   updateApiKeyLifecycle(tenantId: string, keyId: string, expiresAtMs: number | null, revokedAtMs: number | null): Promise<void>;
   /** Adds usage: accepted requests, denials by reason, and the last-used time (kept at the maximum). */
   addApiKeyUsage(tenantId: string, keyId: string, usage: { accepted: number; denied: Record<string, number>; lastUsedAtMs: number | null }): Promise<void>;
+  /**
+   * Stores `row` as the server's signing key unless one exists, and returns the stored key.
+   * Several processes starting at once all end up with the same key (called with tenantId null).
+   */
+  ensureServerSigningKey(row: ServerSigningKeyRow): Promise<ServerSigningKeyRow>;
 }
 
 export interface Store {
