@@ -6,7 +6,7 @@ const alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
 export type IdPrefix =
   | "ten" | "usr" | "agt" | "cb" | "key" | "acc" | "tr" | "pay" | "pol" | "bud" | "apr" | "pi"
-  | "txn" | "sr" | "conv" | "evt" | "whe" | "pat" | "req" | "bat";
+  | "txn" | "sr" | "conv" | "evt" | "whe" | "pat" | "req" | "bat" | "tkt" | "rft" | "rff";
 
 /** Returns a new id such as `acc_01JD3Z4Y8K2M4N6P8R0T2V4X6Z`. */
 export function newId(prefix: IdPrefix, nowMs: number = Date.now()): string {

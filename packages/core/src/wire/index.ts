@@ -2,3 +2,4 @@
 export * from "./common.js";
 export * from "./ledger.js";
 export * from "./journal.js";
+export * from "./identity.js";
