@@ -98,13 +98,17 @@ export function signCompactJws(header: Record<string, unknown>, payload: Record<
 /** A public JWK reduced to the members that define the key (RFC 7638 §3.2). */
 export type PublicJwk = { kty: "EC"; crv: "P-256"; x: string; y: string } | { kty: "OKP"; crv: "Ed25519"; x: string };
 
+/** Any JWK whose thumbprint we compute. RSA is here only so the RFC 7638 §3.1 vector can be checked. */
+export type ThumbprintJwk = PublicJwk | { kty: "RSA"; e: string; n: string };
+
 /**
- * RFC 7638 thumbprint: base64url SHA-256 of the required members in lexicographic order,
- * no whitespace. For EC that is `{"crv","kty","x","y"}`; for OKP `{"crv","kty","x"}` (RFC 8037 §2).
+ * RFC 7638 thumbprint: base64url SHA-256 of the required members in lexicographic order, no
+ * whitespace: EC `{"crv","kty","x","y"}`, OKP `{"crv","kty","x"}` (RFC 8037 §2), RSA `{"e","kty","n"}`.
  */
-export function jwkThumbprint(jwk: PublicJwk): string {
-  const canonical = jwk.kty === "EC" ? JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y }) : JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x });
-  return createHash("sha256").update(canonical, "utf8").digest("base64url");
+export function jwkThumbprint(jwk: ThumbprintJwk): string {
+  const required =
+    jwk.kty === "EC" ? { crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y } : jwk.kty === "OKP" ? { crv: jwk.crv, kty: jwk.kty, x: jwk.x } : { e: jwk.e, kty: jwk.kty, n: jwk.n };
+  return createHash("sha256").update(JSON.stringify(required), "utf8").digest("base64url");
 }
 
 /** JWK members that only a private (or symmetric) key has (RFC 7518 §6.2.2, §6.3.2, §6.4.1). */
