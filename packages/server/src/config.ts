@@ -3,6 +3,7 @@
  * Loosening security is explicit: nothing here turns a check off by default.
  */
 import path from "node:path";
+import { credentialRateLimitPerMinuteDefault } from "@bursar/core";
 
 export interface ServerConfig {
   host: string;
@@ -18,6 +19,17 @@ export interface ServerConfig {
   logLevel: string;
   /** How often the hold-expiry and idempotency sweeps run. */
   sweepIntervalMs: number;
+  /**
+   * `redis://…`: keep DPoP / client-assertion replay state and rate-limit windows in Redis, so
+   * that several server processes share them. In memory (one process) when null.
+   */
+  redisUrl: string | null;
+  /** Prefix of every Redis key (several deployments, or test runs, may share one Redis). */
+  redisKeyPrefix: string;
+  /** Require DPoP-Nonce (RFC 9449 §8) on proofs. Off by default. */
+  dpopNonceRequired: boolean;
+  /** Per-credential requests per minute for personal access tokens and agent access tokens. */
+  rateLimitPerMinute: number;
 }
 
 export const defaultPort = 7420;
@@ -35,5 +47,15 @@ export function loadConfig(overrides: Partial<ServerConfig> = {}, env: NodeJS.Pr
     publicBaseUrl: overrides.publicBaseUrl ?? env.BURSAR_PUBLIC_BASE_URL ?? null,
     logLevel: overrides.logLevel ?? env.BURSAR_LOG_LEVEL ?? "info",
     sweepIntervalMs: overrides.sweepIntervalMs ?? 1000,
+    redisUrl: overrides.redisUrl ?? env.BURSAR_REDIS_URL ?? null,
+    redisKeyPrefix: overrides.redisKeyPrefix ?? env.BURSAR_REDIS_KEY_PREFIX ?? "bursar:",
+    dpopNonceRequired: overrides.dpopNonceRequired ?? env.BURSAR_DPOP_NONCE === "required",
+    rateLimitPerMinute: overrides.rateLimitPerMinute ?? (env.BURSAR_RATE_LIMIT_PER_MINUTE ? positiveInteger(env.BURSAR_RATE_LIMIT_PER_MINUTE) : credentialRateLimitPerMinuteDefault),
   };
+}
+
+function positiveInteger(text: string): number {
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`expected a positive integer, got ${text}`);
+  return value;
 }
