@@ -9,7 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createTenant, newId, type Clock, type Store } from "@bursar/core";
-import { loadConfig, openStore, startServer, type RunningServer } from "@bursar/server";
+import { loadConfig, openStore, startServer, type RunningServer, type ServerConfig } from "@bursar/server";
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -60,10 +60,10 @@ export async function createTestTenant(store: Store, name = "Test"): Promise<Tes
   return { tenantId: created.tenant.id, ownerId: created.owner.id, token: created.ownerToken };
 }
 
-/** Starts an in-process server on a random loopback port with a fresh store. */
-export async function startTestServer(kind: StoreKind, options: { clock?: Clock } = {}): Promise<RunningServer> {
-  const config = loadConfig({ ...freshStoreConfig(kind), host: "127.0.0.1", port: 0, logLevel: "silent", sweepIntervalMs: 3_600_000 });
-  return startServer(config, options);
+/** Starts an in-process server on a random loopback port with a fresh store (or the store `config` names). */
+export async function startTestServer(kind: StoreKind, options: { clock?: Clock; config?: Partial<ServerConfig> } = {}): Promise<RunningServer> {
+  const config = loadConfig({ ...freshStoreConfig(kind), host: "127.0.0.1", port: 0, logLevel: "silent", sweepIntervalMs: 3_600_000, ...options.config });
+  return startServer(config, { clock: options.clock });
 }
 
 export interface ApiResponse<T = any> {
