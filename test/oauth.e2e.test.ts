@@ -40,7 +40,7 @@ for (const kind of storeKinds) {
         expect(registered.body.client_id).toMatch(/^cb_/);
 
         const issuer = new URL(server.url);
-        const as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, insecure));
+        const as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, { algorithm: "oauth2", ...insecure }));
         expect(as.token_endpoint_auth_methods_supported).toEqual(["private_key_jwt"]);
         expect(as.dpop_signing_alg_values_supported).toContain(alg);
 

@@ -62,9 +62,20 @@ export function parseCompactJws(compact: string): CompactJws | null {
   return { header, payload, headerSegment, signingInput: Buffer.from(`${headerSegment}.${payloadSegment}`, "ascii"), signature };
 }
 
-/** True when `value` names an algorithm we accept (`none`, `HS256`, `RS256`… are not). */
-export function isJwsAlgorithm(value: unknown): value is JwsAlgorithm {
-  return value === "ES256" || value === "EdDSA";
+/**
+ * The JWS `alg` names we accept, as advertised in metadata: `Ed25519` is RFC 9864's
+ * fully-specified name for EdDSA over Ed25519 (what oauth4webapi sends), `EdDSA` the older one.
+ */
+export const acceptedJwsAlgorithmNames = ["ES256", "EdDSA", "Ed25519"] as const;
+
+/**
+ * The algorithm a JWS `alg` header names, or null for anything we refuse (`none`, `HS256`,
+ * `RS256`…). `Ed25519` and `EdDSA` are one algorithm here, since we only accept Ed25519 keys.
+ */
+export function jwsAlgorithmOf(value: unknown): JwsAlgorithm | null {
+  if (value === "ES256") return "ES256";
+  if (value === "EdDSA" || value === "Ed25519") return "EdDSA";
+  return null;
 }
 
 /**
@@ -154,7 +165,7 @@ export function importPublicJwk(input: unknown): Result<ImportedPublicKey> {
   } else {
     return fail("invalid_public_key", "only EC P-256 (ES256) and OKP Ed25519 (EdDSA) keys are accepted");
   }
-  if (raw.alg !== undefined && raw.alg !== algorithm) return fail("invalid_public_key", `the JWK's alg must be ${algorithm} for this key type`);
+  if (raw.alg !== undefined && jwsAlgorithmOf(raw.alg) !== algorithm) return fail("invalid_public_key", `the JWK's alg must be ${algorithm} for this key type`);
   try {
     const key = createPublicKey({ key: jwk, format: "jwk" });
     return ok({ key, algorithm, jwk, thumbprint: jwkThumbprint(jwk) });

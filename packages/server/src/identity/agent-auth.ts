@@ -6,7 +6,7 @@
  * effect on the next one, in every process.
  */
 import type { FastifyRequest } from "fastify";
-import { dpopProofAgeSecondsMax, isOwnerOnlyScope, isScope, jwsAlgorithms } from "@bursar/core";
+import { dpopProofAgeSecondsMax, isOwnerOnlyScope, isScope, acceptedJwsAlgorithmNames } from "@bursar/core";
 import type { Principal } from "../http/auth.js";
 import { ProblemError } from "../http/problem.js";
 import { DpopProofError, verifyDpopProof } from "./dpop.js";
@@ -14,7 +14,7 @@ import { requestTargetOf } from "./urls.js";
 
 /** `WWW-Authenticate: DPoP …` (RFC 9449 §7.1), with an error when one applies. */
 export function dpopChallenge(error?: "invalid_token" | "invalid_dpop_proof" | "use_dpop_nonce"): string {
-  return `DPoP${error ? ` error="${error}",` : ""} algs="${jwsAlgorithms.join(" ")}"`;
+  return `DPoP${error ? ` error="${error}",` : ""} algs="${acceptedJwsAlgorithmNames.join(" ")}"`;
 }
 
 function invalidDpopToken(): ProblemError {

@@ -9,7 +9,7 @@ import {
   clientAssertionLifetimeSecondsMax,
   clockSkewSecondsMax,
   importPublicJwk,
-  isJwsAlgorithm,
+  jwsAlgorithmOf,
   jtiLengthMax,
   parseCompactJws,
   publicKeyCacheEntriesMax,
@@ -63,7 +63,8 @@ export async function authenticateClient(request: FastifyRequest, form: Record<s
   if (!jws) throw new OAuthError("invalid_client", "client_assertion is not a compact JWS");
   const { header, payload } = jws;
   // RFC 8725 §3.1: the algorithm must be one we allow and the one the registered key uses.
-  if (!isJwsAlgorithm(header.alg) || header.crit !== undefined) throw new OAuthError("invalid_client", "client_assertion must be signed with ES256 or EdDSA");
+  const algorithm = jwsAlgorithmOf(header.alg);
+  if (!algorithm || header.crit !== undefined) throw new OAuthError("invalid_client", "client_assertion must be signed with ES256 or EdDSA (Ed25519)");
   // RFC 7523 §3 items 1-2: iss and sub are both the client_id.
   const clientId = payload.iss;
   if (typeof clientId !== "string" || payload.sub !== clientId) throw new OAuthError("invalid_client", "client_assertion needs iss and sub equal to the client_id");
@@ -71,7 +72,7 @@ export async function authenticateClient(request: FastifyRequest, form: Record<s
   const binding = await store.read.findCredentialBinding(clientId);
   if (!binding || binding.revokedAtMs !== null) throw new OAuthError("invalid_client", "unknown or revoked client");
   const key = bindingKey(binding);
-  if (header.alg !== binding.algorithm || !key || !verifyJwsSignature(binding.algorithm, key, jws.signingInput, jws.signature)) {
+  if (algorithm !== binding.algorithm || !key || !verifyJwsSignature(binding.algorithm, key, jws.signingInput, jws.signature)) {
     throw new OAuthError("invalid_client", "client_assertion is not signed by the registered key");
   }
   // RFC 7523 §3 item 3: the audience is us.

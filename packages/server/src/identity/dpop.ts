@@ -7,7 +7,7 @@ import type { KeyObject } from "node:crypto";
 import {
   dpopProofAgeSecondsMax,
   importPublicJwk,
-  isJwsAlgorithm,
+  jwsAlgorithmOf,
   jtiLengthMax,
   parseCompactJws,
   publicKeyCacheEntriesMax,
@@ -75,11 +75,12 @@ function resolveProofKey(header: Record<string, unknown>): ProofKey | string {
   // RFC 9449 §4.3 checks 4, 5 and 7: explicit type, an asymmetric algorithm we allow (never
   // `none` or an HMAC, whose "key" would be whatever the attacker says), and a public key only.
   if (header.typ !== "dpop+jwt") return "the proof's typ must be dpop+jwt";
-  if (!isJwsAlgorithm(header.alg)) return "the proof's alg must be ES256 or EdDSA";
+  const algorithm = jwsAlgorithmOf(header.alg);
+  if (!algorithm) return "the proof's alg must be ES256, EdDSA or Ed25519";
   if (header.crit !== undefined) return "the proof may not carry crit";
   const imported = importPublicJwk(header.jwk);
   if (!imported.ok) return `the proof's jwk is not acceptable: ${imported.detail}`;
-  if (imported.value.algorithm !== header.alg) return "the proof's alg does not match its key";
+  if (imported.value.algorithm !== algorithm) return "the proof's alg does not match its key";
   return { algorithm: imported.value.algorithm, key: imported.value.key, jkt: imported.value.thumbprint };
 }
 

@@ -1,5 +1,5 @@
 /** Discovery: RFC 8414 authorization-server metadata and the JWKS of the token-signing key. */
-import { agentScopes, jwsAlgorithms } from "@bursar/core";
+import { agentScopes, acceptedJwsAlgorithmNames } from "@bursar/core";
 import { baseUrlOf } from "../identity/urls.js";
 import type { RouteModule } from "./context.js";
 
@@ -9,7 +9,7 @@ export const wellKnownRoutes: RouteModule = (app) => {
     { schema: { tags: ["oauth"], summary: "Authorization server metadata (RFC 8414)" }, config: { public: true } },
     async (request) => {
       const issuer = baseUrlOf(request);
-      const algorithms = [...jwsAlgorithms];
+      const algorithms = [...acceptedJwsAlgorithmNames];
       return {
         issuer,
         token_endpoint: `${issuer}/oauth/token`,
