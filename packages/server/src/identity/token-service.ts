@@ -8,6 +8,7 @@ import {
   accessTokenCacheEntriesMax,
   generateServerSigningKey,
   importServerSigningKey,
+  parseCompactJws,
   signAccessToken,
   verifyAccessToken,
   type AccessTokenClaims,
@@ -56,6 +57,9 @@ export class TokenService {
       this.verified.delete(token);
       return null;
     }
+    // Only something shaped like our token is worth loading the key for.
+    const header = parseCompactJws(token)?.header;
+    if (!header || header.alg !== "EdDSA" || header.typ !== "at+jwt") return null;
     const key = this.loaded ?? (await this.signingKey());
     const claims = verifyAccessToken(token, (kid): KeyObject | null => (kid === key.kid ? key.publicKey : null));
     if (!claims || claims.exp <= nowSeconds) return null;
