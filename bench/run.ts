@@ -2,10 +2,14 @@
  * `npm run bench`: Bursar's performance figures, measured in one run on this machine and printed
  * as a table. Targets are ratios within the run (the machine is shared and noisy):
  * - durable HTTP transfers/s ≥ 3 × the single-row `synchronous=FULL` SQLite commit rate;
- * - proof generation at 10^6 journal entries within 2 × its time at 10^3.
+ * - proof generation at 10^6 journal entries within 2 × its time at 10^3;
+ * - DPoP-authenticated `GET /v1/balance` requests/s ≥ 0.6 × the single-core ES256 verify rate,
+ *   per server core (the server is one Node process: one core for JavaScript).
  * Set BENCH_QUICK=1 for a short run (smaller journal, fewer requests).
  */
 import { spawn } from "node:child_process";
+import { createHash, generateKeyPairSync, randomUUID, sign, verify } from "node:crypto";
+import http from "node:http";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -107,7 +111,8 @@ async function httpTransfers(count: number, concurrency: number) {
 
   const child = spawn(process.execPath, [path.join(repoRoot, "packages/cli/bin/bursar.js"), "serve", "--port", "0", "--no-demo", "--quiet"], {
     cwd: repoRoot,
-    env: { ...process.env, BURSAR_DATA_DIR: dataDir },
+    // The bench is one credential sending thousands of requests a second: lift its rate limit.
+    env: { ...process.env, BURSAR_DATA_DIR: dataDir, BURSAR_RATE_LIMIT_PER_MINUTE: "1000000000" },
     stdio: ["ignore", "pipe", "inherit"],
   });
   const url = await new Promise<string>((resolve, reject) => {
@@ -197,6 +202,95 @@ async function journalAtSize(size: number, samples: number) {
   return { buildMs, inclusionMs, consistencyMs, appendMs };
 }
 
+/** The bound: ES256 signature verifications per second on one core (node:crypto, P1363). */
+function es256VerifyRate(durationMs: number): number {
+  const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  const input = Buffer.from("eyJ0eXAiOiJkcG9wK2p3dCJ9.eyJqdGkiOiJ4In0");
+  const signature = sign("sha256", input, { key: privateKey, dsaEncoding: "ieee-p1363" });
+  let count = 0;
+  const start = performance.now();
+  while (performance.now() - start < durationMs) {
+    if (!verify("sha256", input, { key: publicKey, dsaEncoding: "ieee-p1363" }, signature)) throw new Error("verify failed");
+    count++;
+  }
+  return count / ((performance.now() - start) / 1000);
+}
+
+const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
+
+/** DPoP-authenticated `GET /v1/balance` through a `bursar serve` child, proofs signed beforehand. */
+async function dpopBalance(count: number, concurrency: number) {
+  const dataDir = tempDir("dpop");
+  const bootstrap = await openStore({ dataDir, databaseUrl: null, databaseSchema: null });
+  const { token: ownerToken } = await setupLedger(bootstrap, 1);
+  await bootstrap.close();
+  const child = spawn(process.execPath, [path.join(repoRoot, "packages/cli/bin/bursar.js"), "serve", "--port", "0", "--no-demo", "--quiet"], {
+    cwd: repoRoot,
+    env: { ...process.env, BURSAR_DATA_DIR: dataDir, BURSAR_RATE_LIMIT_PER_MINUTE: "1000000000" },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = "";
+      child.stdout!.on("data", (chunk: Buffer) => {
+        out += chunk.toString();
+        const match = /listening on (http:\/\/\S+)/.exec(out);
+        if (match) resolve(match[1]!);
+      });
+      child.once("exit", (code) => reject(new Error(`server exited ${code}`)));
+    });
+    const json = async (pathname: string, body: unknown, token?: string) => {
+      const response = await fetch(url + pathname, { method: "POST", headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) });
+      const parsed = (await response.json()) as Record<string, string>;
+      if (!response.ok) throw new Error(`${pathname}: ${response.status} ${JSON.stringify(parsed)}`);
+      return parsed;
+    };
+    const agent = await json("/v1/agents", { name: "bench agent" }, ownerToken);
+    const ticket = await json("/v1/registration-tickets", { agent_id: agent.id, scopes: ["agents:execute"] }, ownerToken);
+    const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+    const jwk = publicKey.export({ format: "jwk" });
+    const registration = await json("/v1/registrations", { ticket: ticket.ticket, public_key_jwk: jwk });
+    const es256 = (header: object, payload: object) => {
+      const input = `${b64(header)}.${b64(payload)}`;
+      return `${input}.${sign("sha256", Buffer.from(input), { key: privateKey, dsaEncoding: "ieee-p1363" }).toString("base64url")}`;
+    };
+    const now = () => Math.floor(Date.now() / 1000);
+    const assertion = es256({ alg: "ES256" }, { iss: registration.client_id, sub: registration.client_id, aud: url, jti: randomUUID(), iat: now(), exp: now() + 60 });
+    const form = new URLSearchParams({ grant_type: "client_credentials", client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", client_assertion: assertion });
+    const granted = (await (await fetch(`${url}/oauth/token`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: form })).json()) as { access_token: string };
+    const accessToken = granted.access_token;
+    const ath = createHash("sha256").update(accessToken).digest("base64url");
+    const htu = `${url}/v1/balance`;
+    const proofs = Array.from({ length: count + 200 }, () => es256({ typ: "dpop+jwt", alg: "ES256", jwk }, { jti: randomUUID(), htm: "GET", htu, iat: now(), ath }));
+
+    // Keep-alive sockets, one per client: the load generator must not be the bottleneck.
+    const agentPool = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+    const target = new URL(htu);
+    const send = (proof: string) =>
+      new Promise<void>((resolve, reject) => {
+        const request = http.request({ host: target.hostname, port: target.port, path: target.pathname, agent: agentPool, headers: { authorization: `DPoP ${accessToken}`, dpop: proof } }, (response) => {
+          response.resume();
+          response.on("end", () => (response.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${response.statusCode}`))));
+        });
+        request.on("error", reject);
+        request.end();
+      });
+    for (let i = 0; i < 200; i++) await send(proofs[count + i]!); // warm-up
+    let next = 0;
+    const start = performance.now();
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < count) await send(proofs[next++]!);
+      }),
+    );
+    const rate = count / ((performance.now() - start) / 1000);
+    agentPool.destroy();
+    return rate;
+  } finally {
+    child.kill("SIGTERM");
+  }
+}
+
 async function main() {
   process.stderr.write(`Bursar bench (${quick ? "quick" : "full"}) on ${os.cpus().length} cores, Node ${process.version}\n`);
   const baseline = singleRowCommitRate(quick ? 1000 : 3000);
@@ -209,6 +303,11 @@ async function main() {
   record("durable transfers/s through HTTP (64 clients)", http.rate.toFixed(0), `${(http.rate / baseline).toFixed(2)}x the bound (target >= 3x)`);
   record("HTTP transfer latency p50", ms(http.p50));
   record("HTTP transfer latency p99", ms(http.p99));
+
+  const verifyRate = es256VerifyRate(quick ? 1000 : 3000);
+  record("ES256 verifies/s, one core (node:crypto; bound)", verifyRate.toFixed(0));
+  const dpop = await dpopBalance(quick ? 4000 : 20_000, 32);
+  record("DPoP GET /v1/balance requests/s (32 clients)", dpop.toFixed(0), `${(dpop / verifyRate).toFixed(2)}x the bound per server core (target >= 0.6x)`);
 
   const small = await journalAtSize(1000, 1000);
   const largeSize = quick ? 100_000 : 1_000_000;
