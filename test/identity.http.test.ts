@@ -151,3 +151,29 @@ for (const kind of storeKinds) {
     });
   });
 }
+
+describe("DPoP-Nonce (RFC 9449 §8), when the server requires it", () => {
+  let server: RunningServer;
+  afterAll(() => server.close());
+
+  it("answers use_dpop_nonce with a DPoP-Nonce, then accepts proofs that carry it", async () => {
+    server = await startTestServer("sqlite", { config: { dpopNonceRequired: true } });
+    const owner = client(server.url, (await createTestTenant(server.store)).token);
+    const agent = await onboard(server.url, owner);
+    const { dpopProof } = await import("./agents-support.js");
+    const tokenUrl = `${server.url}/oauth/token`;
+    const first = await getToken(server.url, agent, {}, { dpop: dpopProof(agent.key, { htm: "POST", htu: tokenUrl }) });
+    expect({ status: first.status, error: first.body.error }).toEqual({ status: 400, error: "use_dpop_nonce" });
+    const nonce = first.headers.get("dpop-nonce")!;
+    expect(nonce).toBeTruthy();
+    const granted = await getToken(server.url, agent, {}, { dpop: dpopProof(agent.key, { htm: "POST", htu: tokenUrl, nonce }) });
+    expect(granted.status).toBe(200);
+    const token = granted.body.access_token;
+    const htu = `${server.url}/v1/balance`;
+    const without = await dpopCall(server.url, "GET", "/v1/balance", token, agent.key);
+    expect({ status: without.status, code: without.body.code }).toEqual({ status: 401, code: "use_dpop_nonce" });
+    expect(without.headers.get("www-authenticate")).toContain('error="use_dpop_nonce"');
+    const withNonce = await dpopCall(server.url, "GET", "/v1/balance", token, agent.key, dpopProof(agent.key, { htm: "GET", htu, accessToken: token, nonce: without.headers.get("dpop-nonce") }));
+    expect(withNonce.status).toBe(200);
+  });
+});
