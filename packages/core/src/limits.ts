@@ -142,6 +142,9 @@ export const accessTokenCacheEntriesMax = 10_000;
 /** Imported public keys and parsed proof headers kept, by thumbprint / header segment. */
 export const publicKeyCacheEntriesMax = 10_000;
 
+/** Agents whose (immutable) wallet account id is cached for `GET /v1/balance`. */
+export const walletCacheEntriesMax = 10_000;
+
 /** Credentials tracked by the in-memory rate limiter at once (oldest windows dropped first). */
 export const rateLimitCredentialsMax = 100_000;
 
