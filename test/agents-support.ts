@@ -122,3 +122,12 @@ export async function dpopCall(baseUrl: string, method: string, pathname: string
   const text = await response.text();
   return { status: response.status, body: text ? JSON.parse(text) : null, headers: response.headers };
 }
+
+/**
+ * Waits out the last seconds of a rate-limit minute, so that a test counting requests within one
+ * window cannot straddle two (the windows are fixed, aligned to the minute).
+ */
+export async function awayFromMinuteBoundary(marginMs = 5000): Promise<void> {
+  const leftMs = 60_000 - (Date.now() % 60_000);
+  if (leftMs < marginMs) await new Promise((resolve) => setTimeout(resolve, leftMs + 50));
+}

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningServer } from "@bursar/server";
 import {
+  awayFromMinuteBoundary,
   clientAssertion,
   createAgent,
   dpopCall,
@@ -285,6 +286,7 @@ for (const kind of storeKinds) {
         const created = await owner.post("/v1/api-keys", { name: "limited", agent_id: agent.agentId, scopes: ["agents:execute"], rate_limit_per_minute: 3 });
         expect(created.status).toBe(201);
         const limited = client(url, created.body.key);
+        await awayFromMinuteBoundary();
         for (let i = 0; i < 3; i++) {
           const ok = await limited.get("/v1/balance");
           expect(ok.status).toBe(200);

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newId } from "@bursar/core";
 import { loadConfig, startServer, type RunningServer } from "@bursar/server";
-import { clientAssertion, dpopProof, onboard, postForm, type Onboarded } from "./agents-support.js";
+import { awayFromMinuteBoundary, clientAssertion, dpopProof, onboard, postForm, type Onboarded } from "./agents-support.js";
 import { client, createTestTenant, postgresUrl, tempDir } from "./support.js";
 
 const redisUrl = process.env.BURSAR_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -75,6 +75,7 @@ describe.runIf(postgresUrl)("replay and rate-limit state shared through Redis", 
   it("counts one rate-limit window across both processes", async () => {
     const owner = client(servers[0]!.url, (await createTestTenant(servers[0]!.store, "limits")).token);
     const key = (await owner.post("/v1/api-keys", { name: "shared", scopes: ["agents:config"], rate_limit_per_minute: 2 })).body.key;
+    await awayFromMinuteBoundary();
     expect((await client(servers[0]!.url, key).get("/v1/agents")).status).toBe(200);
     expect((await client(servers[1]!.url, key).get("/v1/agents")).status).toBe(200);
     const third = await client(servers[0]!.url, key).get("/v1/agents");
