@@ -6,6 +6,7 @@
  */
 import type { Redis } from "ioredis";
 import { rateLimitCredentialsMax } from "@bursar/core";
+import { redisUnavailable } from "./replay-cache.js";
 
 /** The window, in milliseconds. */
 export const rateLimitWindowMs = 60_000;
@@ -61,8 +62,13 @@ export class RedisRateLimiter implements RateLimiter {
   async hit(credentialId: string, limitPerMinute: number, nowMs: number): Promise<RateLimitDecision> {
     const startMs = nowMs - (nowMs % rateLimitWindowMs);
     const key = `${this.prefix}rl:${credentialId}:${startMs}`;
-    const results = await this.redis.multi().incr(key).pexpire(key, rateLimitWindowMs * 2).exec();
-    const count = Number(results?.[0]?.[1] ?? Number.MAX_SAFE_INTEGER);
+    let count: number;
+    try {
+      const results = await this.redis.multi().incr(key).pexpire(key, rateLimitWindowMs * 2).exec();
+      count = Number(results?.[0]?.[1] ?? Number.MAX_SAFE_INTEGER);
+    } catch {
+      throw redisUnavailable();
+    }
     return decide(count, limitPerMinute, startMs, nowMs);
   }
 }

@@ -61,7 +61,16 @@ export class RedisReplayCache implements ReplayCache {
 
   async claim(key: string, expiresAtMs: number, nowMs: number): Promise<boolean> {
     const ttlMs = Math.max(1, Math.ceil(expiresAtMs - nowMs));
-    const answer = await this.redis.set(`${this.prefix}jti:${key}`, "1", "PX", ttlMs, "NX");
-    return answer === "OK";
+    try {
+      const answer = await this.redis.set(`${this.prefix}jti:${key}`, "1", "PX", ttlMs, "NX");
+      return answer === "OK";
+    } catch {
+      throw redisUnavailable();
+    }
   }
+}
+
+/** Fail closed: without the shared cache a replay cannot be ruled out, so the request waits. */
+export function redisUnavailable(): ProblemError {
+  return new ProblemError("not_ready", "Replay and rate-limit state is unavailable; retry shortly.", { headers: { "retry-after": "1" } });
 }
