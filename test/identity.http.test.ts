@@ -177,3 +177,17 @@ describe("DPoP-Nonce (RFC 9449 §8), when the server requires it", () => {
     expect(withNonce.status).toBe(200);
   });
 });
+
+describe("a configured Redis that is down", () => {
+  it("refuses authenticated requests with 503 not_ready rather than skip the checks", async () => {
+    const server = await startTestServer("sqlite", { config: { redisUrl: "redis://127.0.0.1:1" } });
+    try {
+      const owner = client(server.url, (await createTestTenant(server.store)).token);
+      const response = await owner.get("/v1/auth/principal");
+      expect({ status: response.status, code: response.body.code }).toEqual({ status: 503, code: "not_ready" });
+      expect(response.headers.get("retry-after")).toBe("1");
+    } finally {
+      await server.close();
+    }
+  });
+});
