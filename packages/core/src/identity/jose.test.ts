@@ -1,6 +1,6 @@
 import { generateKeyPairSync, sign } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { decodeBase64Url, encodeBase64Url, importPublicJwk, jwkThumbprint, parseCompactJws, signCompactJws, verifyJwsSignature } from "./jose.js";
+import { decodeBase64Url, encodeBase64Url, importPublicJwk, jwkThumbprint, jwsAlgorithmOf, parseCompactJws, signCompactJws, verifyJwsSignature } from "./jose.js";
 
 /** RFC 7638 §3.1: the RSA key of RFC 7517 Appendix A.1 and its published thumbprint. */
 const rfc7638Key = {
@@ -52,6 +52,8 @@ describe("public JWK import", () => {
     expect(importPublicJwk(valid)).toMatchObject({ ok: true, value: { algorithm: "ES256" } });
     const ed = generateKeyPairSync("ed25519").publicKey.export({ format: "jwk" });
     expect(importPublicJwk(ed)).toMatchObject({ ok: true, value: { algorithm: "EdDSA" } });
+    // WebCrypto exports Ed25519 keys with RFC 9864's fully-specified alg name.
+    expect(importPublicJwk({ ...ed, alg: "Ed25519", ext: true, key_ops: ["verify"] })).toMatchObject({ ok: true, value: { algorithm: "EdDSA" } });
   });
 });
 
@@ -86,4 +88,10 @@ describe("compact JWS parsing", () => {
     "refuses %s",
     (_label, text) => expect(parseCompactJws(text)).toBeNull(),
   );
+});
+
+describe("algorithm names", () => {
+  it.each([["ES256", "ES256"], ["EdDSA", "EdDSA"], ["Ed25519", "EdDSA"], ["none", null], ["HS256", null], ["RS256", null], ["es256", null], [undefined, null]])("%s → %s", (name, algorithm) => {
+    expect(jwsAlgorithmOf(name)).toBe(algorithm);
+  });
 });
