@@ -35,7 +35,7 @@ export function freshStoreConfig(kind: StoreKind) {
 }
 
 /** Drops a test run's PostgreSQL schema, so test databases do not fill up with leftovers. */
-async function dropSchema(schema: string | null): Promise<void> {
+export async function dropSchema(schema: string | null): Promise<void> {
   if (!schema || !postgresUrl) return;
   const connection = new pg.Client({ connectionString: postgresUrl });
   await connection.connect();

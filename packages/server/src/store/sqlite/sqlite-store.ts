@@ -99,6 +99,10 @@ class SqliteStoreImpl implements SqliteStore {
     invariant(!this.closed, "sqlite store is closed");
     await this.groupCommit.drain();
     migrateSqlite(this.writer);
+    // One process owns an SQLite store, and migrate() runs at its start: an idempotency claim
+    // still in progress now belongs to a process that died mid-request. Releasing it lets the
+    // client's retry run instead of being told "in use" until the claim times out.
+    this.writer.prepare("DELETE FROM idempotency_keys WHERE state = 'in_progress'").run();
   }
 
   /** `tenantId` is not needed for serialisation here: SQLite has one writer. */
