@@ -94,6 +94,12 @@ export const readinessTimeoutMs = 2000;
 /** Idempotency records deleted per sweep, so one sweep never holds the writer for long. */
 export const idempotencySweepCountMax = 1000;
 
+/** SQLite reader: bytes of the database file mapped into memory (address space, not RAM). */
+export const sqliteMmapBytesMax = 1024 * 1024 * 1024;
+
+/** SQLite reader: page cache, in KiB. Holds the upper levels of every tenant's Merkle tree. */
+export const sqliteCacheKibibytesMax = 64 * 1024;
+
 /** Fails fast when bounds contradict each other. Called once at start-up. */
 export function checkLimits(): void {
   const assert = (condition: boolean, message: string) => {
