@@ -200,10 +200,8 @@ async function journalAtSize(size: number, samples: number) {
   const inclusionMs = await timePerCall(inclusion);
   const consistencyMs = await timePerCall(consistency);
 
-  let t0: number;
-
   // Appends: one event per durable write, sequentially (latency of one append incl. commit).
-  t0 = performance.now();
+  const t0 = performance.now();
   const appends = Math.min(samples, 500);
   for (let i = 0; i < appends; i++) {
     await store.write(tenant.id, (tx) => appendEvent({ tx, tenantId: tenant.id, nowMs: Date.now(), actor: { type: "system", id: "bench" } }, "bench.event", { i }));
