@@ -221,8 +221,14 @@ async function main() {
   record("single-row FULL-sync SQLite commits/s (bound)", baseline.toFixed(0));
 
   if (runs("store")) {
+    const single = await directTransfers(quick ? 500 : 2000, 1);
+    record("durable transfers/s through the store, one per commit", single.rate.toFixed(0), `${(single.rate / baseline).toFixed(2)}x the bound`);
     const direct = await directTransfers(quick ? 2000 : 10_000, 256);
-    record("durable transfers/s, direct through the store", direct.rate.toFixed(0), `${(direct.rate / baseline).toFixed(2)}x the bound${direct.opsPerCommit ? `, ${direct.opsPerCommit.toFixed(1)} ops/commit` : ""}`);
+    record(
+      "durable transfers/s through the store, 256 in flight",
+      direct.rate.toFixed(0),
+      `${(direct.rate / baseline).toFixed(2)}x the bound, ${(direct.rate / single.rate).toFixed(2)}x one per commit${direct.opsPerCommit ? `, ${direct.opsPerCommit.toFixed(1)} ops/commit` : ""}`,
+    );
   }
 
   if (runs("http")) {
