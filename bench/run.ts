@@ -9,8 +9,8 @@
  */
 import { spawn } from "node:child_process";
 import { createHash, generateKeyPairSync, randomUUID, sign, verify } from "node:crypto";
-import http from "node:http";
 import fs from "node:fs";
+import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -43,6 +43,18 @@ const record = (measure: string, value: string, note = "") => {
 const tempDir = (label: string) => fs.mkdtempSync(path.join(os.tmpdir(), `bursar-bench-${label}-`));
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 const ms = (value: number) => `${value.toFixed(2)} ms`;
+
+/** Runs `task(0..count-1)` with `concurrency` in flight; returns the elapsed milliseconds. */
+async function runConcurrently(count: number, concurrency: number, task: (i: number) => Promise<void>): Promise<number> {
+  let next = 0;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) await task(next++);
+    }),
+  );
+  return performance.now() - start;
+}
 
 /** The bound: one row per durable commit, as a naive server would do per request. */
 function singleRowCommitRate(durationMs: number): number {
@@ -84,20 +96,13 @@ async function setupLedger(store: Store, accounts: number) {
 async function directTransfers(count: number, concurrency: number) {
   const store = await openStore({ dataDir: tempDir("direct"), databaseUrl: null, databaseSchema: null });
   const { tenantId, ids, context } = await setupLedger(store, 8);
-  let next = 0;
-  const start = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < count) {
-        const i = next++;
-        const result = await store.write(tenantId, (tx) =>
-          createTransfers(context(tx), [{ debitAccountId: ids[i % 8]!, creditAccountId: ids[(i + 1) % 8]!, amountMinor: 1 + (i % 100), currency: "GBP" }]),
-        );
-        if (!result.ok) throw new Error(result.detail);
-      }
-    }),
-  );
-  const rate = count / ((performance.now() - start) / 1000);
+  const elapsedMs = await runConcurrently(count, concurrency, async (i) => {
+    const result = await store.write(tenantId, (tx) =>
+      createTransfers(context(tx), [{ debitAccountId: ids[i % 8]!, creditAccountId: ids[(i + 1) % 8]!, amountMinor: 1 + (i % 100), currency: "GBP" }]),
+    );
+    if (!result.ok) throw new Error(result.detail);
+  });
+  const rate = count / (elapsedMs / 1000);
   const stats = (store as unknown as { stats?: { commits: number; operations: number } }).stats;
   await store.close();
   return { rate, opsPerCommit: stats && stats.commits > 0 ? stats.operations / stats.commits : null };
@@ -124,32 +129,35 @@ async function httpTransfers(count: number, concurrency: number) {
     });
     child.once("exit", (code) => reject(new Error(`server exited ${code}`)));
   });
-  const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
-  const send = async (i: number) => {
-    const response = await fetch(`${url}/v1/transfers`, {
-      method: "POST",
-      headers,
-      body: JSON.stringify({ debit_account_id: ids[i % 8], credit_account_id: ids[(i + 3) % 8], amount: 1 + (i % 100), currency: "GBP" }),
+  // node:http with keep-alive: fetch costs the client several times more CPU per request, and
+  // on a 2-core machine the load generator's CPU is the server's competitor.
+  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+  const send = (i: number) =>
+    new Promise<void>((resolve, reject) => {
+      const body = JSON.stringify({ debit_account_id: ids[i % 8], credit_account_id: ids[(i + 3) % 8], amount: 1 + (i % 100), currency: "GBP" });
+      const request = http.request(
+        `${url}/v1/transfers`,
+        { method: "POST", agent, headers: { authorization: `Bearer ${token}`, "content-type": "application/json", "content-length": Buffer.byteLength(body) } },
+        (response) => {
+          let text = "";
+          response.on("data", (chunk: Buffer) => (text += chunk.toString()));
+          response.on("end", () => (response.statusCode === 201 ? resolve() : reject(new Error(`HTTP ${response.statusCode}: ${text}`))));
+        },
+      );
+      request.on("error", reject);
+      request.end(body);
     });
-    if (response.status !== 201) throw new Error(`HTTP ${response.status}: ${await response.text()}`);
-    await response.arrayBuffer();
-  };
-  for (let i = 0; i < 200; i++) await send(i); // warm-up
+  // Warm-up: JIT and caches of the fresh server process, outside the timed window.
+  await runConcurrently(1000, 16, send);
   const latencies: number[] = [];
-  let next = 0;
-  const start = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < count) {
-        const i = next++;
-        const t0 = performance.now();
-        await send(i);
-        latencies.push(performance.now() - t0);
-      }
-    }),
-  );
-  const rate = count / ((performance.now() - start) / 1000);
+  const elapsedMs = await runConcurrently(count, concurrency, async (i) => {
+    const t0 = performance.now();
+    await send(i);
+    latencies.push(performance.now() - t0);
+  });
+  const rate = count / (elapsedMs / 1000);
   child.kill("SIGTERM");
+  agent.destroy();
   latencies.sort((a, b) => a - b);
   return { rate, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
 }
@@ -180,19 +188,24 @@ async function journalAtSize(size: number, samples: number) {
   const buildMs = performance.now() - buildStart;
   const read = (keys: Parameters<Store["read"]["getTreeNodes"]>[1]) => store.read.getTreeNodes(tenant.id, keys);
 
-  let t0 = performance.now();
-  for (let i = 0; i < samples; i++) {
-    const index = Math.floor(Math.random() * size);
-    await inclusionProof(read, index, size);
+  // Proofs for random leaves and sizes. Each measure runs once untimed first, so that both sizes
+  // are measured with warm caches (JIT, SQLite page cache, mapped pages), not their first touch.
+  const inclusion = async () => {
+    await inclusionProof(read, Math.floor(Math.random() * size), size);
     await rootHash(read, size);
-  }
-  const inclusionMs = (performance.now() - t0) / samples;
-  t0 = performance.now();
-  for (let i = 0; i < samples; i++) await consistencyProof(read, 1 + Math.floor(Math.random() * (size - 1)), size);
-  const consistencyMs = (performance.now() - t0) / samples;
+  };
+  const consistency = () => consistencyProof(read, 1 + Math.floor(Math.random() * (size - 1)), size);
+  const timePerCall = async (task: () => Promise<unknown>) => {
+    for (let i = 0; i < samples; i++) await task();
+    const start = performance.now();
+    for (let i = 0; i < samples; i++) await task();
+    return (performance.now() - start) / samples;
+  };
+  const inclusionMs = await timePerCall(inclusion);
+  const consistencyMs = await timePerCall(consistency);
 
   // Appends: one event per durable write, sequentially (latency of one append incl. commit).
-  t0 = performance.now();
+  const t0 = performance.now();
   const appends = Math.min(samples, 500);
   for (let i = 0; i < appends; i++) {
     await store.write(tenant.id, (tx) => appendEvent({ tx, tenantId: tenant.id, nowMs: Date.now(), actor: { type: "system", id: "bench" } }, "bench.event", { i }));
@@ -309,37 +322,56 @@ async function dpopBalance(count: number, concurrency: number) {
   }
 }
 
+/** `BENCH_ONLY=http,journal` runs some sections only (store, http, dpop, journal). */
+const only = process.env.BENCH_ONLY?.split(",") ?? null;
+const runs = (section: string) => !only || only.includes(section);
+
 async function main() {
   process.stderr.write(`Bursar bench (${quick ? "quick" : "full"}) on ${os.cpus().length} cores, Node ${process.version}\n`);
   const baseline = singleRowCommitRate(quick ? 1000 : 3000);
   record("single-row FULL-sync SQLite commits/s (bound)", baseline.toFixed(0));
 
-  const direct = await directTransfers(quick ? 2000 : 10_000, 256);
-  record("durable transfers/s, direct through the store", direct.rate.toFixed(0), direct.opsPerCommit ? `${direct.opsPerCommit.toFixed(1)} ops/commit` : "");
-
-  const http = await httpTransfers(quick ? 2000 : 8000, 64);
-  record("durable transfers/s through HTTP (64 clients)", http.rate.toFixed(0), `${(http.rate / baseline).toFixed(2)}x the bound (target >= 3x)`);
-  record("HTTP transfer latency p50", ms(http.p50));
-  record("HTTP transfer latency p99", ms(http.p99));
-
-  const verifyRate = es256VerifyRate(quick ? 1000 : 3000);
-  record("ES256 verifies/s, one core (node:crypto; bound)", verifyRate.toFixed(0));
-  const dpop = await dpopBalance(quick ? 4000 : 20_000, 32);
-  record("DPoP GET /v1/balance requests/s (32 clients)", dpop.rate.toFixed(0), dpop.serverCores === null ? "" : `server busy ${dpop.serverCores.toFixed(2)} cores`);
-  if (dpop.perCore !== null) {
-    record("DPoP GET /v1/balance requests/s per server core", dpop.perCore.toFixed(0), `${(dpop.perCore / verifyRate).toFixed(2)}x the ES256 verify rate (target >= 0.6x)`);
+  if (runs("store")) {
+    const single = await directTransfers(quick ? 500 : 2000, 1);
+    record("durable transfers/s through the store, one per commit", single.rate.toFixed(0), `${(single.rate / baseline).toFixed(2)}x the bound`);
+    const direct = await directTransfers(quick ? 2000 : 10_000, 256);
+    record(
+      "durable transfers/s through the store, 256 in flight",
+      direct.rate.toFixed(0),
+      `${(direct.rate / baseline).toFixed(2)}x the bound, ${(direct.rate / single.rate).toFixed(2)}x one per commit${direct.opsPerCommit ? `, ${direct.opsPerCommit.toFixed(1)} ops/commit` : ""}`,
+    );
   }
 
-  const small = await journalAtSize(1000, 1000);
-  const largeSize = quick ? 100_000 : 1_000_000;
-  const large = await journalAtSize(largeSize, 1000);
-  record("journal append (one durable write) at 10^3", ms(small.appendMs));
-  record(`journal append (one durable write) at ${largeSize.toExponential(0)}`, ms(large.appendMs));
-  record("inclusion proof + root at 10^3", ms(small.inclusionMs));
-  record(`inclusion proof + root at ${largeSize.toExponential(0)}`, ms(large.inclusionMs), `${(large.inclusionMs / small.inclusionMs).toFixed(2)}x (target <= 2x)`);
-  record("consistency proof at 10^3", ms(small.consistencyMs));
-  record(`consistency proof at ${largeSize.toExponential(0)}`, ms(large.consistencyMs), `${(large.consistencyMs / small.consistencyMs).toFixed(2)}x (target <= 2x)`);
-  record(`journal build of ${largeSize.toExponential(0)} leaves (bench setup)`, `${(large.buildMs / 1000).toFixed(1)} s`);
+  if (runs("http")) {
+    const http = await httpTransfers(quick ? 2000 : 8000, 64);
+    record("durable transfers/s through HTTP (64 clients)", http.rate.toFixed(0), `${(http.rate / baseline).toFixed(2)}x the bound (target >= 3x)`);
+    record("HTTP transfer latency p50", ms(http.p50));
+    record("HTTP transfer latency p99", ms(http.p99));
+  }
+
+  if (runs("dpop")) {
+    const verifyRate = es256VerifyRate(quick ? 1000 : 3000);
+    record("ES256 verifies/s, one core (node:crypto; bound)", verifyRate.toFixed(0));
+    const dpop = await dpopBalance(quick ? 4000 : 20_000, 32);
+    record("DPoP GET /v1/balance requests/s (32 clients)", dpop.rate.toFixed(0), dpop.serverCores === null ? "" : `server busy ${dpop.serverCores.toFixed(2)} cores`);
+    if (dpop.perCore !== null) {
+      record("DPoP GET /v1/balance requests/s per server core", dpop.perCore.toFixed(0), `${(dpop.perCore / verifyRate).toFixed(2)}x the ES256 verify rate (target >= 0.6x)`);
+    }
+  }
+
+  if (runs("journal")) {
+    const small = await journalAtSize(1000, 2000);
+    const largeSize = quick ? 100_000 : 1_000_000;
+    const large = await journalAtSize(largeSize, 2000);
+    const size = largeSize.toExponential(0).replace("e+", "e");
+    record("journal append (one durable write) at 1e3", ms(small.appendMs));
+    record(`journal append (one durable write) at ${size}`, ms(large.appendMs));
+    record("inclusion proof + root at 1e3", ms(small.inclusionMs));
+    record(`inclusion proof + root at ${size}`, ms(large.inclusionMs), `${(large.inclusionMs / small.inclusionMs).toFixed(2)}x (target <= 2x)`);
+    record("consistency proof at 1e3", ms(small.consistencyMs));
+    record(`consistency proof at ${size}`, ms(large.consistencyMs), `${(large.consistencyMs / small.consistencyMs).toFixed(2)}x (target <= 2x)`);
+    record(`journal build of ${size} leaves (bench setup)`, `${(large.buildMs / 1000).toFixed(1)} s`);
+  }
 
   const width = Math.max(...rows.map((r) => r.measure.length));
   const valueWidth = Math.max(...rows.map((r) => r.value.length));

@@ -10,6 +10,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createTenant, newId, type Clock, type Store } from "@bursar/core";
 import { loadConfig, openStore, startServer, type RunningServer, type ServerConfig } from "@bursar/server";
+import pg from "pg";
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -33,8 +34,28 @@ export function freshStoreConfig(kind: StoreKind) {
   return { dataDir: tempDir("sqlite"), databaseUrl: null, databaseSchema: null };
 }
 
+/** Drops a test run's PostgreSQL schema, so test databases do not fill up with leftovers. */
+export async function dropSchema(schema: string | null): Promise<void> {
+  if (!schema || !postgresUrl) return;
+  const connection = new pg.Client({ connectionString: postgresUrl });
+  await connection.connect();
+  try {
+    await connection.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  } finally {
+    await connection.end();
+  }
+}
+
+/** Opens a fresh store; closing it also drops its PostgreSQL schema. */
 export async function openFreshStore(kind: StoreKind): Promise<Store> {
-  return openStore(freshStoreConfig(kind));
+  const config = freshStoreConfig(kind);
+  const store = await openStore(config);
+  const close = store.close.bind(store);
+  store.close = async () => {
+    await close();
+    await dropSchema(config.databaseSchema);
+  };
+  return store;
 }
 
 /** A clock tests can move. */
@@ -60,10 +81,20 @@ export async function createTestTenant(store: Store, name = "Test"): Promise<Tes
   return { tenantId: created.tenant.id, ownerId: created.owner.id, token: created.ownerToken };
 }
 
-/** Starts an in-process server on a random loopback port with a fresh store (or the store `config` names). */
+/**
+ * Starts an in-process server on a random loopback port with a fresh store (or the store
+ * `config` names). Closing it drops the fresh PostgreSQL schema it made, never one it was given.
+ */
 export async function startTestServer(kind: StoreKind, options: { clock?: Clock; config?: Partial<ServerConfig> } = {}): Promise<RunningServer> {
-  const config = loadConfig({ ...freshStoreConfig(kind), host: "127.0.0.1", port: 0, logLevel: "silent", sweepIntervalMs: 3_600_000, ...options.config });
-  return startServer(config, { clock: options.clock });
+  const fresh = freshStoreConfig(kind);
+  const config = loadConfig({ ...fresh, host: "127.0.0.1", port: 0, logLevel: "silent", sweepIntervalMs: 3_600_000, ...options.config });
+  const server = await startServer(config, { clock: options.clock });
+  const close = server.close.bind(server);
+  server.close = async () => {
+    await close();
+    if (config.databaseSchema === fresh.databaseSchema) await dropSchema(config.databaseSchema);
+  };
+  return server;
 }
 
 export interface ApiResponse<T = any> {
@@ -118,12 +149,16 @@ export async function listAll<T = any>(api: ReturnType<typeof client>, pathname:
 export interface ChildServer {
   url: string;
   process: ChildProcess;
+  /** Everything the child wrote to stdout. */
+  stdout(): string;
   /** Everything the child wrote to stderr (for failure messages). */
   stderr(): string;
 }
 
-export async function spawnServer(env: Record<string, string>): Promise<ChildServer> {
-  const child = spawn(process.execPath, [path.join(repoRoot, "packages/cli/bin/bursar.js"), "serve", "--port", "0", "--no-demo", "--quiet"], {
+/** Starts `bursar serve` on a random port; without `demo: true`, no demo tenant is created. */
+export async function spawnServer(env: Record<string, string>, options: { demo?: boolean } = {}): Promise<ChildServer> {
+  const args = ["serve", "--port", "0", "--quiet", ...(options.demo ? [] : ["--no-demo"])];
+  const child = spawn(process.execPath, [path.join(repoRoot, "packages/cli/bin/bursar.js"), ...args], {
     cwd: repoRoot,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -136,7 +171,8 @@ export async function spawnServer(env: Record<string, string>): Promise<ChildSer
     child.stdout!.on("data", (chunk: Buffer) => {
       stdout += chunk.toString();
       const match = /listening on (http:\/\/\S+)/.exec(stdout);
-      if (match) {
+      // The start-up message is written at once; wait for its end.
+      if (match && stdout.endsWith("\n")) {
         clearTimeout(timer);
         resolve(match[1]!);
       }
@@ -146,7 +182,7 @@ export async function spawnServer(env: Record<string, string>): Promise<ChildSer
       reject(new Error(`server exited with ${code}: ${stderr}`));
     });
   });
-  return { url, process: child, stderr: () => stderr };
+  return { url, process: child, stdout: () => stdout, stderr: () => stderr };
 }
 
 /** Kills a child with SIGKILL and waits for it to be gone. */

@@ -8,6 +8,24 @@ export type IdPrefix =
   | "ten" | "usr" | "agt" | "cb" | "key" | "acc" | "tr" | "pay" | "pol" | "bud" | "apr" | "pi"
   | "txn" | "sr" | "conv" | "evt" | "whe" | "pat" | "req" | "bat" | "tkt" | "rft" | "rff";
 
+/**
+ * Random bytes are drawn in blocks: one getRandomValues call per id cost more than the rest of
+ * id generation together. The pool is refilled from the CSPRNG; no byte is used twice.
+ */
+const randomPoolBytes = 4096;
+const randomPool = new Uint8Array(randomPoolBytes);
+let randomPoolOffset = randomPoolBytes;
+
+function randomBytes(count: number): Uint8Array {
+  if (randomPoolOffset + count > randomPoolBytes) {
+    crypto.getRandomValues(randomPool);
+    randomPoolOffset = 0;
+  }
+  const bytes = randomPool.subarray(randomPoolOffset, randomPoolOffset + count);
+  randomPoolOffset += count;
+  return bytes;
+}
+
 /** Returns a new id such as `acc_01JD3Z4Y8K2M4N6P8R0T2V4X6Z`. */
 export function newId(prefix: IdPrefix, nowMs: number = Date.now()): string {
   let time = "";
@@ -16,8 +34,7 @@ export function newId(prefix: IdPrefix, nowMs: number = Date.now()): string {
     time = alphabet[t % 32] + time;
     t = Math.floor(t / 32);
   }
-  const random = new Uint8Array(16);
-  crypto.getRandomValues(random);
+  const random = randomBytes(16);
   let body = "";
   for (let i = 0; i < 16; i++) body += alphabet[random[i]! % 32];
   return `${prefix}_${time}${body}`;

@@ -173,6 +173,11 @@ export const oauthFormParametersMax = 16;
 
 /** DPoP-Nonce (RFC 9449 §8) lifetime when nonces are required. */
 export const dpopNonceLifetimeSecondsMax = 5 * 60;
+/** SQLite reader: bytes of the database file mapped into memory (address space, not RAM). */
+export const sqliteMmapBytesMax = 1024 * 1024 * 1024;
+
+/** SQLite reader: page cache, in KiB. Holds the upper levels of every tenant's Merkle tree. */
+export const sqliteCacheKibibytesMax = 64 * 1024;
 
 /** Fails fast when bounds contradict each other. Called once at start-up. */
 export function checkLimits(): void {

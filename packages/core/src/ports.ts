@@ -245,7 +245,8 @@ export interface StoreTx extends StoreReader {
   /** Writes status, postedAmountMinor and updatedAtMs. */
   updateTransfer(row: Transfer): Promise<void>;
 
-  insertEvent(event: JournalEvent): Promise<void>;
+  /** `canonicalBody`, when given, is `canonicalJson(event)` already computed by the caller. */
+  insertEvent(event: JournalEvent, canonicalBody?: string): Promise<void>;
   putTreeNodes(tenantId: string, nodes: TreeNode[]): Promise<void>;
 
   /**

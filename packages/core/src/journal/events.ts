@@ -42,9 +42,10 @@ export async function appendEvent(
     actor: context.actor,
     data,
   };
-  const leaf = leafHash(new TextEncoder().encode(canonicalJson(event)));
+  const body = canonicalJson(event);
+  const leaf = leafHash(new TextEncoder().encode(body));
   const nodes = await appendLeaf((keys) => tx.getTreeNodes(tenantId, keys), size, leaf);
-  await tx.insertEvent(event);
+  await tx.insertEvent(event, body);
   await tx.putTreeNodes(tenantId, nodes);
   await tx.setJournalSize(tenantId, size + 1);
   return event;

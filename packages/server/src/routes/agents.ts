@@ -39,8 +39,7 @@ export const agentRoutes: RouteModule = (app, { mutate, store }) => {
     { schema: { tags: ["agents"], summary: "Create an agent with a wallet", body: wire.createAgentBody, response: { 201: wire.agent } }, config: { scopes: ["agents:config"] } },
     async (request, reply) => {
       const { name, description, currency, metadata } = request.body;
-      const agent = await mutate(request, (context) => createAgent(context, { name, description, currency, metadata }));
-      return reply.code(201).send(agentView(agent));
+      return mutate(request, reply, (context) => createAgent(context, { name, description, currency, metadata }), (agent) => ({ status: 201, body: agentView(agent) }));
     },
   );
 
@@ -58,7 +57,8 @@ export const agentRoutes: RouteModule = (app, { mutate, store }) => {
   app.patch(
     "/v1/agents/:id",
     { schema: { tags: ["agents"], summary: "Rename or describe an agent", params: wire.idParam, body: wire.updateAgentBody, response: { 200: wire.agent } }, config: { scopes: ["agents:config"] } },
-    async (request) => agentView(await mutate(request, (context) => updateAgent(context, request.params.id, request.body))),
+    async (request, reply) =>
+      mutate(request, reply, (context) => updateAgent(context, request.params.id, request.body), (agent) => ({ status: 200, body: agentView(agent) })),
   );
 
   app.delete(
@@ -72,6 +72,7 @@ export const agentRoutes: RouteModule = (app, { mutate, store }) => {
       },
       config: { scopes: ["agents:config"] },
     },
-    async (request) => agentView(await mutate(request, (context) => disableAgent(context, request.params.id))),
+    async (request, reply) =>
+      mutate(request, reply, (context) => disableAgent(context, request.params.id), (agent) => ({ status: 200, body: agentView(agent) })),
   );
 };

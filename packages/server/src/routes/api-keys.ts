@@ -38,10 +38,12 @@ export const apiKeyRoutes: RouteModule = (app, { mutate, store, clock }) => {
       const { name, agent_id, scopes, rate_limit_per_minute } = request.body;
       const missing = scopes.filter((scope) => !request.principal.scopes.includes(scope));
       if (missing.length > 0) throw new ProblemError("insufficient_scope", `a key cannot hold scopes its creator lacks: ${missing.join(", ")}`);
-      const { key, row } = await mutate(request, (context) =>
-        createApiKey(context, { name, agentId: agent_id ?? null, scopes: scopes as Scope[], rateLimitPerMinute: rate_limit_per_minute }),
+      return mutate(
+        request,
+        reply,
+        (context) => createApiKey(context, { name, agentId: agent_id ?? null, scopes: scopes as Scope[], rateLimitPerMinute: rate_limit_per_minute }),
+        ({ key, row }) => ({ status: 201, body: withKey(row, key) }),
       );
-      return reply.code(201).send(withKey(row, key));
     },
   );
 
@@ -59,8 +61,7 @@ export const apiKeyRoutes: RouteModule = (app, { mutate, store, clock }) => {
     },
     async (request, reply) => {
       const grace = request.body?.grace_period_seconds ?? 0;
-      const { key, row } = await mutate(request, (context) => rotateApiKey(context, request.params.id, grace));
-      return reply.code(201).send(withKey(row, key));
+      return mutate(request, reply, (context) => rotateApiKey(context, request.params.id, grace), ({ key, row }) => ({ status: 201, body: withKey(row, key) }));
     },
   );
 
@@ -86,6 +87,7 @@ export const apiKeyRoutes: RouteModule = (app, { mutate, store, clock }) => {
   app.delete(
     "/v1/api-keys/:id",
     { schema: { tags: ["identity"], summary: "Revoke an API key at once", params: wire.idParam, response: { 200: wire.apiKey } }, config: manage },
-    async (request) => apiKeyView(await mutate(request, (context) => revokeApiKey(context, request.params.id)), clock.nowMs()),
+    async (request, reply) =>
+      mutate(request, reply, (context) => revokeApiKey(context, request.params.id), (row) => ({ status: 200, body: apiKeyView(row, clock.nowMs()) })),
   );
 };

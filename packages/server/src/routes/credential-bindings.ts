@@ -34,9 +34,7 @@ export const credentialBindingRoutes: RouteModule = (app, { mutate, store }) => 
       },
       config: { scopes: ["agents:config"] },
     },
-    async (request) => {
-      const binding = await mutate(request, (context) => revokeCredentialBinding(context, request.params.id));
-      return credentialBindingView(binding);
-    },
+    async (request, reply) =>
+      mutate(request, reply, (context) => revokeCredentialBinding(context, request.params.id), (binding) => ({ status: 200, body: credentialBindingView(binding) })),
   );
 };

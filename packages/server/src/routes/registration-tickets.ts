@@ -17,18 +17,23 @@ export const registrationTicketRoutes: RouteModule = (app, { mutate }) => {
     },
     async (request, reply) => {
       const { agent_id, scopes, expires_in } = request.body;
-      const { ticket, row } = await mutate(request, (context) =>
-        createRegistrationTicket(context, { agentId: agent_id, scopes, expiresInSeconds: expires_in, createdByUserId: request.principal.principalId }),
+      return mutate(
+        request,
+        reply,
+        (context) => createRegistrationTicket(context, { agentId: agent_id, scopes, expiresInSeconds: expires_in, createdByUserId: request.principal.principalId }),
+        ({ ticket, row }) => ({
+          status: 201,
+          body: {
+            id: row.id,
+            object: "registration_ticket" as const,
+            ticket,
+            agent_id: row.agentId,
+            scopes: row.scopeCeiling,
+            expires_at: toRfc3339(row.expiresAtMs),
+            created_at: toRfc3339(row.createdAtMs),
+          },
+        }),
       );
-      return reply.code(201).send({
-        id: row.id,
-        object: "registration_ticket" as const,
-        ticket,
-        agent_id: row.agentId,
-        scopes: row.scopeCeiling,
-        expires_at: toRfc3339(row.expiresAtMs),
-        created_at: toRfc3339(row.createdAtMs),
-      });
     },
   );
 };

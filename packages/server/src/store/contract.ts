@@ -914,6 +914,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
           await tx.putTreeNodes(tenant.id, [treeNode(0, 0)]);
           await tx.setJournalSize(tenant.id, 1);
           await tx.claimIdempotencyKey(record, 0);
+          await tx.completeIdempotencyKey(record, 201, '{"ok":true}');
         });
         await store.close();
         store = await open();
@@ -922,7 +923,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         expect(await store.read.getAccount(tenant.id, wallet.id)).toEqual(wallet);
         expect(await store.read.getEventBySeq(tenant.id, 1)).toEqual(event);
         expect(await store.read.getTreeNodes(tenant.id, [{ level: 0, index: 0 }])).toEqual([treeNode(0, 0).hash]);
-        expect(await store.read.getIdempotencyRecord(record)).toEqual(record);
+        expect(await store.read.getIdempotencyRecord(record)).toEqual({ ...record, state: "completed", responseStatus: 201, responseBody: '{"ok":true}' });
       });
     });
   });

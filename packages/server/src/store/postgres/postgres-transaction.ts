@@ -115,9 +115,9 @@ export class PostgresTransaction extends PostgresReader implements StoreTx {
     invariant(changed === 1, `transfer ${row.id} not found in tenant ${row.tenantId}`);
   }
 
-  async insertEvent(event: JournalEvent): Promise<void> {
+  async insertEvent(event: JournalEvent, canonicalBody?: string): Promise<void> {
     await this.execute(this.sql.insertEvent, [
-      event.tenant_id, event.seq, event.id, event.type, event.agent_id, canonicalJson(event),
+      event.tenant_id, event.seq, event.id, event.type, event.agent_id, canonicalBody ?? canonicalJson(event),
     ]);
   }
 

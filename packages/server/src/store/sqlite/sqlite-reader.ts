@@ -85,7 +85,7 @@ export class SqliteReadStatements {
   readonly listAccountTransfersBefore: RowStatement;
   readonly listExpiredHolds: RowStatement;
   readonly getEventBySeq: RowStatement;
-  readonly getTreeNode: RowStatement;
+  readonly getTreeNodes: RowStatement;
   readonly getIdempotencyRecord: RowStatement;
   readonly getAgent: RowStatement;
   readonly listAgents: PagedStatements;
@@ -136,7 +136,13 @@ export class SqliteReadStatements {
         "ORDER BY expires_at_ms, tenant_id, id LIMIT ?",
     );
     this.getEventBySeq = prepare("SELECT tenant_id, seq, body FROM events WHERE tenant_id = ? AND seq = ?");
-    this.getTreeNode = prepare("SELECT hash FROM journal_nodes WHERE tenant_id = ? AND level = ? AND idx = ?");
+    // All keys in one statement (a JSON array of [level, idx] pairs): one call into SQLite per
+    // proof, whatever its length, so proof time grows with B-tree seeks only. CROSS JOIN keeps
+    // the key list as the outer loop (SQLite does not reorder it): one index seek per key.
+    this.getTreeNodes = prepare(
+      "SELECT key.key AS position, node.hash AS hash FROM json_each(?) AS key " +
+        "CROSS JOIN journal_nodes AS node WHERE node.tenant_id = ? AND node.level = key.value ->> 0 AND node.idx = key.value ->> 1",
+    );
     this.getIdempotencyRecord = prepare(`SELECT ${idempotencyColumns} FROM idempotency_keys WHERE ${idempotencyScopeCondition}`);
     // Keyset pages, newest first: `condition` binds the leading parameters, then the cursor, then the limit.
     const paged = (columns: string, table: string, condition: string): PagedStatements => ({
@@ -306,11 +312,14 @@ export class SqliteReader implements StoreReader {
   async getTreeNodes(tenantId: string, keys: TreeNodeKey[]): Promise<Uint8Array[]> {
     this.checkActive();
     invariant(keys.length <= rowsPerQueryMax, `${keys.length} tree nodes asked at once`);
-    return keys.map(({ level, index }) => {
-      const row = this.reads.getTreeNode.get(tenantId, level, index);
-      invariant(row, `journal node (${level}, ${index}) of tenant ${tenantId} is missing`);
-      return bytesFrom(row.hash, "journal_nodes.hash");
-    });
+    if (keys.length === 0) return [];
+    const rows = this.reads.getTreeNodes.all(JSON.stringify(keys.map(({ level, index }) => [level, index])), tenantId);
+    const hashes: Uint8Array[] = new Array(keys.length);
+    for (const row of rows) hashes[row.position as number] = bytesFrom(row.hash, "journal_nodes.hash");
+    for (const [position, { level, index }] of keys.entries()) {
+      invariant(hashes[position], `journal node (${level}, ${index}) of tenant ${tenantId} is missing`);
+    }
+    return hashes;
   }
 
   async getIdempotencyRecord(scope: IdempotencyScope): Promise<IdempotencyRecord | null> {

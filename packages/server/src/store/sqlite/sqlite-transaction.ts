@@ -262,9 +262,9 @@ export class SqliteTransaction extends SqliteReader implements StoreTx {
     invariant(changes === 1, `transfer ${row.id} not found in tenant ${row.tenantId}`);
   }
 
-  async insertEvent(event: JournalEvent): Promise<void> {
+  async insertEvent(event: JournalEvent, canonicalBody?: string): Promise<void> {
     this.checkActive();
-    this.writes.insertEvent.run(event.tenant_id, event.seq, event.id, event.type, event.agent_id, canonicalJson(event));
+    this.writes.insertEvent.run(event.tenant_id, event.seq, event.id, event.type, event.agent_id, canonicalBody ?? canonicalJson(event));
   }
 
   async putTreeNodes(tenantId: string, nodes: TreeNode[]): Promise<void> {

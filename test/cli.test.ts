@@ -1,0 +1,55 @@
+/**
+ * The `bursar` command as a newcomer uses it: `serve` on an empty data directory creates the
+ * demo tenant and prints a token that works; `init --json` creates another tenant whose token
+ * works against the same server.
+ */
+import { execFile } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { promisify } from "node:util";
+import { afterAll, describe, expect, it } from "vitest";
+import { client, killHard, repoRoot, spawnServer, tempDir, type ChildServer } from "./support.js";
+
+const run = promisify(execFile);
+const bin = path.join(repoRoot, "packages/cli/bin/bursar.js");
+
+describe("bursar CLI", () => {
+  const children: ChildServer[] = [];
+  afterAll(async () => {
+    for (const child of children) await killHard(child.process);
+  });
+
+  it("serve creates a demo tenant on first start, and init adds a tenant with a working token", async () => {
+    const dataDir = tempDir("cli");
+    const server = await spawnServer({ BURSAR_DATA_DIR: dataDir }, { demo: true });
+    children.push(server);
+
+    const output = server.stdout();
+    const token = /^\s+(bpat_\S+)$/m.exec(output)?.[1];
+    expect(token, output).toBeTruthy();
+    const tokenFile = path.join(dataDir, "demo-owner-token");
+    expect(fs.readFileSync(tokenFile, "utf8").trim()).toBe(token);
+    expect(fs.statSync(tokenFile).mode & 0o777).toBe(0o600);
+    expect(output).toContain(`${server.url}/v1/accounts`);
+
+    const demo = client(server.url, token);
+    const accounts = await demo.get("/v1/accounts");
+    expect(accounts.status).toBe(200);
+    expect(accounts.body.data.find((a: { kind: string }) => a.kind === "wallet")).toMatchObject({ currency: "GBP", balance: 100_000 });
+
+    const { stdout } = await run(process.execPath, [bin, "init", "--json", "--name", "Second"], { env: { ...process.env, BURSAR_DATA_DIR: dataDir } });
+    const created = JSON.parse(stdout);
+    expect(created).toMatchObject({ tenant_id: expect.stringMatching(/^ten_/), owner_id: expect.stringMatching(/^usr_/), owner_token: expect.stringMatching(/^bpat_/) });
+    const second = client(server.url, created.owner_token);
+    const principalView = await second.get("/v1/accounts");
+    expect(principalView.status).toBe(200);
+    expect(principalView.body.data).toEqual([]);
+
+    // A restart does not create a second demo tenant.
+    await killHard(server.process);
+    const again = await spawnServer({ BURSAR_DATA_DIR: dataDir }, { demo: true });
+    children.push(again);
+    expect(again.stdout()).not.toContain("bpat_");
+    expect((await client(again.url, token).get("/v1/accounts")).status).toBe(200);
+  });
+});
