@@ -108,15 +108,13 @@ async function directTransfers(count: number, concurrency: number) {
   return { rate, opsPerCommit: stats && stats.commits > 0 ? stats.operations / stats.commits : null };
 }
 
-async function httpTransfers(count: number, concurrency: number) {
-  const dataDir = tempDir("http");
-  const bootstrap = await openStore({ dataDir, databaseUrl: null, databaseSchema: null });
-  const { ids, token } = await setupLedger(bootstrap, 8);
-  await bootstrap.close();
-
+/**
+ * Starts `bursar serve` as a child process on the data dir; resolves with it and its URL. The
+ * bench is one credential sending thousands of requests a second: its rate limit is lifted.
+ */
+async function serveChild(dataDir: string) {
   const child = spawn(process.execPath, [path.join(repoRoot, "packages/cli/bin/bursar.js"), "serve", "--port", "0", "--no-demo", "--quiet"], {
     cwd: repoRoot,
-    // The bench is one credential sending thousands of requests a second: lift its rate limit.
     env: { ...process.env, BURSAR_DATA_DIR: dataDir, BURSAR_RATE_LIMIT_PER_MINUTE: "1000000000" },
     stdio: ["ignore", "pipe", "inherit"],
   });
@@ -129,6 +127,16 @@ async function httpTransfers(count: number, concurrency: number) {
     });
     child.once("exit", (code) => reject(new Error(`server exited ${code}`)));
   });
+  return { child, url };
+}
+
+async function httpTransfers(count: number, concurrency: number) {
+  const dataDir = tempDir("http");
+  const bootstrap = await openStore({ dataDir, databaseUrl: null, databaseSchema: null });
+  const { ids, token } = await setupLedger(bootstrap, 8);
+  await bootstrap.close();
+
+  const { child, url } = await serveChild(dataDir);
   // node:http with keep-alive: fetch costs the client several times more CPU per request, and
   // on a 2-core machine the load generator's CPU is the server's competitor.
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
@@ -252,21 +260,8 @@ async function dpopBalance(count: number, concurrency: number) {
   const bootstrap = await openStore({ dataDir, databaseUrl: null, databaseSchema: null });
   const { token: ownerToken } = await setupLedger(bootstrap, 1);
   await bootstrap.close();
-  const child = spawn(process.execPath, [path.join(repoRoot, "packages/cli/bin/bursar.js"), "serve", "--port", "0", "--no-demo", "--quiet"], {
-    cwd: repoRoot,
-    env: { ...process.env, BURSAR_DATA_DIR: dataDir, BURSAR_RATE_LIMIT_PER_MINUTE: "1000000000" },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  const { child, url } = await serveChild(dataDir);
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = "";
-      child.stdout!.on("data", (chunk: Buffer) => {
-        out += chunk.toString();
-        const match = /listening on (http:\/\/\S+)/.exec(out);
-        if (match) resolve(match[1]!);
-      });
-      child.once("exit", (code) => reject(new Error(`server exited ${code}`)));
-    });
     const json = async (pathname: string, body: unknown, token?: string) => {
       const response = await fetch(url + pathname, { method: "POST", headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) });
       const parsed = (await response.json()) as Record<string, string>;
