@@ -2,10 +2,13 @@
  * `npm run bench`: Bursar's performance figures, measured in one run on this machine and printed
  * as a table. Targets are ratios within the run (the machine is shared and noisy):
  * - durable HTTP transfers/s ≥ 3 × the single-row `synchronous=FULL` SQLite commit rate;
- * - proof generation at 10^6 journal entries within 2 × its time at 10^3.
+ * - proof generation at 10^6 journal entries within 2 × its time at 10^3;
+ * - DPoP-authenticated `GET /v1/balance` requests/s ≥ 0.6 × the single-core ES256 verify rate,
+ *   per server core (the server is one Node process: one core for JavaScript).
  * Set BENCH_QUICK=1 for a short run (smaller journal, fewer requests).
  */
 import { spawn } from "node:child_process";
+import { createHash, generateKeyPairSync, randomUUID, sign, verify } from "node:crypto";
 import fs from "node:fs";
 import http from "node:http";
 import os from "node:os";
@@ -107,15 +110,14 @@ async function directTransfers(count: number, concurrency: number) {
   return { rate, opsPerCommit: stats && stats.commits > 0 ? stats.operations / stats.commits : null };
 }
 
-async function httpTransfers(count: number, concurrency: number) {
-  const dataDir = tempDir("http");
-  const bootstrap = await openStore({ dataDir, databaseUrl: null, databaseSchema: null });
-  const { ids, token } = await setupLedger(bootstrap, 8);
-  await bootstrap.close();
-
+/**
+ * Starts `bursar serve` as a child process on the data dir; resolves with it and its URL. The
+ * bench is one credential sending thousands of requests a second: its rate limit is lifted.
+ */
+async function serveChild(dataDir: string) {
   const child = spawn(process.execPath, [path.join(repoRoot, "packages/cli/bin/bursar.js"), "serve", "--port", "0", "--no-demo", "--quiet"], {
     cwd: repoRoot,
-    env: { ...process.env, BURSAR_DATA_DIR: dataDir },
+    env: { ...process.env, BURSAR_DATA_DIR: dataDir, BURSAR_RATE_LIMIT_PER_MINUTE: "1000000000" },
     stdio: ["ignore", "pipe", "inherit"],
   });
   const url = await new Promise<string>((resolve, reject) => {
@@ -127,6 +129,16 @@ async function httpTransfers(count: number, concurrency: number) {
     });
     child.once("exit", (code) => reject(new Error(`server exited ${code}`)));
   });
+  return { child, url };
+}
+
+async function httpTransfers(count: number, concurrency: number) {
+  const dataDir = tempDir("http");
+  const bootstrap = await openStore({ dataDir, databaseUrl: null, databaseSchema: null });
+  const { ids, token } = await setupLedger(bootstrap, 8);
+  await bootstrap.close();
+
+  const { child, url } = await serveChild(dataDir);
   // node:http with keep-alive: fetch costs the client several times more CPU per request, and
   // on a 2-core machine the load generator's CPU is the server's competitor.
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
@@ -186,19 +198,24 @@ async function journalAtSize(size: number, samples: number) {
   const buildMs = performance.now() - buildStart;
   const read = (keys: Parameters<Store["read"]["getTreeNodes"]>[1]) => store.read.getTreeNodes(tenant.id, keys);
 
-  let t0 = performance.now();
-  for (let i = 0; i < samples; i++) {
-    const index = Math.floor(Math.random() * size);
-    await inclusionProof(read, index, size);
+  // Proofs for random leaves and sizes. Each measure runs once untimed first, so that both sizes
+  // are measured with warm caches (JIT, SQLite page cache, mapped pages), not their first touch.
+  const inclusion = async () => {
+    await inclusionProof(read, Math.floor(Math.random() * size), size);
     await rootHash(read, size);
-  }
-  const inclusionMs = (performance.now() - t0) / samples;
-  t0 = performance.now();
-  for (let i = 0; i < samples; i++) await consistencyProof(read, 1 + Math.floor(Math.random() * (size - 1)), size);
-  const consistencyMs = (performance.now() - t0) / samples;
+  };
+  const consistency = () => consistencyProof(read, 1 + Math.floor(Math.random() * (size - 1)), size);
+  const timePerCall = async (task: () => Promise<unknown>) => {
+    for (let i = 0; i < samples; i++) await task();
+    const start = performance.now();
+    for (let i = 0; i < samples; i++) await task();
+    return (performance.now() - start) / samples;
+  };
+  const inclusionMs = await timePerCall(inclusion);
+  const consistencyMs = await timePerCall(consistency);
 
   // Appends: one event per durable write, sequentially (latency of one append incl. commit).
-  t0 = performance.now();
+  const t0 = performance.now();
   const appends = Math.min(samples, 500);
   for (let i = 0; i < appends; i++) {
     await store.write(tenant.id, (tx) => appendEvent({ tx, tenantId: tenant.id, nowMs: Date.now(), actor: { type: "system", id: "bench" } }, "bench.event", { i }));
@@ -290,7 +307,101 @@ async function webhookThroughput(events: number) {
   return { rate: events / (totalMs / 1000) };
 }
 
-/** `BENCH_ONLY=http,journal` runs some sections only (store, http, journal, events). */
+/** The bound: ES256 signature verifications per second on one core (node:crypto, P1363). */
+function es256VerifyRate(durationMs: number): number {
+  const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  const input = Buffer.from("eyJ0eXAiOiJkcG9wK2p3dCJ9.eyJqdGkiOiJ4In0");
+  const signature = sign("sha256", input, { key: privateKey, dsaEncoding: "ieee-p1363" });
+  let count = 0;
+  const start = performance.now();
+  while (performance.now() - start < durationMs) {
+    if (!verify("sha256", input, { key: publicKey, dsaEncoding: "ieee-p1363" }, signature)) throw new Error("verify failed");
+    count++;
+  }
+  return count / ((performance.now() - start) / 1000);
+}
+
+/**
+ * CPU seconds a process has used (user + system, from /proc; Linux only, null elsewhere). Lets
+ * the bench report requests per server core: the load generator shares this machine, so wall-
+ * clock requests/s alone would blame the server for time it spent waiting for the client.
+ */
+function cpuSecondsOf(pid: number | undefined): number | null {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    // Fields 14 and 15 (utime, stime) of proc(5), in clock ticks (100 per second on Linux).
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
+}
+
+const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
+
+/** DPoP-authenticated `GET /v1/balance` through a `bursar serve` child, proofs signed beforehand. */
+async function dpopBalance(count: number, concurrency: number) {
+  const dataDir = tempDir("dpop");
+  const bootstrap = await openStore({ dataDir, databaseUrl: null, databaseSchema: null });
+  const { token: ownerToken } = await setupLedger(bootstrap, 1);
+  await bootstrap.close();
+  const { child, url } = await serveChild(dataDir);
+  try {
+    const json = async (pathname: string, body: unknown, token?: string) => {
+      const response = await fetch(url + pathname, { method: "POST", headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) });
+      const parsed = (await response.json()) as Record<string, string>;
+      if (!response.ok) throw new Error(`${pathname}: ${response.status} ${JSON.stringify(parsed)}`);
+      return parsed;
+    };
+    const agent = await json("/v1/agents", { name: "bench agent" }, ownerToken);
+    const ticket = await json("/v1/registration-tickets", { agent_id: agent.id, scopes: ["agents:execute"] }, ownerToken);
+    const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+    const jwk = publicKey.export({ format: "jwk" });
+    const registration = await json("/v1/registrations", { ticket: ticket.ticket, public_key_jwk: jwk });
+    const es256 = (header: object, payload: object) => {
+      const input = `${b64(header)}.${b64(payload)}`;
+      return `${input}.${sign("sha256", Buffer.from(input), { key: privateKey, dsaEncoding: "ieee-p1363" }).toString("base64url")}`;
+    };
+    const now = () => Math.floor(Date.now() / 1000);
+    const assertion = es256({ alg: "ES256" }, { iss: registration.client_id, sub: registration.client_id, aud: url, jti: randomUUID(), iat: now(), exp: now() + 60 });
+    const form = new URLSearchParams({ grant_type: "client_credentials", client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", client_assertion: assertion });
+    const granted = (await (await fetch(`${url}/oauth/token`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: form })).json()) as { access_token: string };
+    const accessToken = granted.access_token;
+    const ath = createHash("sha256").update(accessToken).digest("base64url");
+    const htu = `${url}/v1/balance`;
+    const proofs = Array.from({ length: count + 200 }, () => es256({ typ: "dpop+jwt", alg: "ES256", jwk }, { jti: randomUUID(), htm: "GET", htu, iat: now(), ath }));
+
+    // Keep-alive sockets, one per client: the load generator must not be the bottleneck.
+    const agentPool = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+    const target = new URL(htu);
+    const send = (proof: string) =>
+      new Promise<void>((resolve, reject) => {
+        const request = http.request({ host: target.hostname, port: target.port, path: target.pathname, agent: agentPool, headers: { authorization: `DPoP ${accessToken}`, dpop: proof } }, (response) => {
+          response.resume();
+          response.on("end", () => (response.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${response.statusCode}`))));
+        });
+        request.on("error", reject);
+        request.end();
+      });
+    for (let i = 0; i < 200; i++) await send(proofs[count + i]!); // warm-up
+    let next = 0;
+    const cpuBefore = cpuSecondsOf(child.pid);
+    const start = performance.now();
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < count) await send(proofs[next++]!);
+      }),
+    );
+    const seconds = (performance.now() - start) / 1000;
+    const cpuAfter = cpuSecondsOf(child.pid);
+    agentPool.destroy();
+    const serverCores = cpuBefore === null || cpuAfter === null ? null : (cpuAfter - cpuBefore) / seconds;
+    return { rate: count / seconds, perCore: serverCores ? count / seconds / serverCores : null, serverCores };
+  } finally {
+    child.kill("SIGTERM");
+  }
+}
+
+/** `BENCH_ONLY=http,journal` runs some sections only (store, http, dpop, journal, events). */
 const only = process.env.BENCH_ONLY?.split(",") ?? null;
 const runs = (section: string) => !only || only.includes(section);
 
@@ -300,8 +411,14 @@ async function main() {
   record("single-row FULL-sync SQLite commits/s (bound)", baseline.toFixed(0));
 
   if (runs("store")) {
+    const single = await directTransfers(quick ? 500 : 2000, 1);
+    record("durable transfers/s through the store, one per commit", single.rate.toFixed(0), `${(single.rate / baseline).toFixed(2)}x the bound`);
     const direct = await directTransfers(quick ? 2000 : 10_000, 256);
-    record("durable transfers/s, direct through the store", direct.rate.toFixed(0), `${(direct.rate / baseline).toFixed(2)}x the bound${direct.opsPerCommit ? `, ${direct.opsPerCommit.toFixed(1)} ops/commit` : ""}`);
+    record(
+      "durable transfers/s through the store, 256 in flight",
+      direct.rate.toFixed(0),
+      `${(direct.rate / baseline).toFixed(2)}x the bound, ${(direct.rate / single.rate).toFixed(2)}x one per commit${direct.opsPerCommit ? `, ${direct.opsPerCommit.toFixed(1)} ops/commit` : ""}`,
+    );
   }
 
   if (runs("http")) {
@@ -311,10 +428,20 @@ async function main() {
     record("HTTP transfer latency p99", ms(http.p99));
   }
 
+  if (runs("dpop")) {
+    const verifyRate = es256VerifyRate(quick ? 1000 : 3000);
+    record("ES256 verifies/s, one core (node:crypto; bound)", verifyRate.toFixed(0));
+    const dpop = await dpopBalance(quick ? 4000 : 20_000, 32);
+    record("DPoP GET /v1/balance requests/s (32 clients)", dpop.rate.toFixed(0), dpop.serverCores === null ? "" : `server busy ${dpop.serverCores.toFixed(2)} cores`);
+    if (dpop.perCore !== null) {
+      record("DPoP GET /v1/balance requests/s per server core", dpop.perCore.toFixed(0), `${(dpop.perCore / verifyRate).toFixed(2)}x the ES256 verify rate (target >= 0.6x)`);
+    }
+  }
+
   if (runs("journal")) {
-    const small = await journalAtSize(1000, 1000);
+    const small = await journalAtSize(1000, 2000);
     const largeSize = quick ? 100_000 : 1_000_000;
-    const large = await journalAtSize(largeSize, 1000);
+    const large = await journalAtSize(largeSize, 2000);
     const size = largeSize.toExponential(0).replace("e+", "e");
     record("journal append (one durable write) at 1e3", ms(small.appendMs));
     record(`journal append (one durable write) at ${size}`, ms(large.appendMs));

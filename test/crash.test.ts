@@ -16,10 +16,20 @@ const rounds = 4;
 const workers = 12;
 const fundingMinor = 40_000;
 
+/**
+ * One transfer request. Half carry their own transfer id (ledger-level idempotency); the other
+ * half only an Idempotency-Key (HTTP-level idempotency, recorded in the same transaction as the
+ * transfer) with the key repeated as `reference`, so the books can be searched for it.
+ */
 interface Sent {
-  id: string;
+  key: string;
+  byIdempotencyKey: boolean;
   body: Record<string, unknown>;
   acknowledged: boolean;
+}
+
+function send(api: ReturnType<typeof client>, record: Sent) {
+  return api.post("/v1/transfers", record.body, record.byIdempotencyKey ? { "idempotency-key": record.key } : {});
 }
 
 describe("crash safety", () => {
@@ -54,18 +64,20 @@ describe("crash safety", () => {
       const load = async (worker: number) => {
         for (let n = 0; !stop; n++) {
           const pending = n % 4 === 3;
+          const key = `tr_r${round}-w${worker}-n${n}`;
+          const byIdempotencyKey = worker % 2 === 1;
           const body = {
-            id: `tr_r${round}-w${worker}-n${n}`,
+            ...(byIdempotencyKey ? { reference: key } : { id: key }),
             debit_account_id: source.id,
             credit_account_id: sinks[(worker + n) % sinks.length],
             amount: 1 + ((worker * 7 + n * 13) % 40),
             currency: "GBP",
             ...(pending ? { pending: true, timeout_seconds: 3600 } : {}),
           };
-          const record: Sent = { id: body.id, body, acknowledged: false };
+          const record: Sent = { key, byIdempotencyKey, body, acknowledged: false };
           sent.push(record);
           try {
-            const response = await api.post("/v1/transfers", body);
+            const response = await send(api, record);
             if (response.status === 201) {
               record.acknowledged = true;
               markLoaded();
@@ -74,7 +86,7 @@ describe("crash safety", () => {
             else throw new Error(`unexpected ${response.status} ${JSON.stringify(response.body)}`);
             if (pending && record.acknowledged && n % 8 === 7) {
               // Settle half of the holds; the others stay pending across the crash.
-              await api.post(`/v1/transfers/${body.id}/post`, { amount: Math.max(1, body.amount - 1) });
+              await api.post(`/v1/transfers/${response.body.id}/post`, { amount: Math.max(1, body.amount - 1) });
             }
           } catch (error) {
             if (error instanceof Error && error.message.startsWith("unexpected")) throw error;
@@ -104,25 +116,26 @@ describe("crash safety", () => {
       children.push(server);
       api = client(server.url, tenant.token);
 
-      // Every acknowledged transfer is there, with the fields that were sent.
-      for (const record of sent.filter((r) => r.acknowledged)) {
-        const found = await api.get(`/v1/transfers/${record.id}`);
-        expect(found.status, `acknowledged ${record.id} survived the crash`).toBe(200);
-        expect(found.body.amount).toBe(record.body.amount);
-      }
       if (process.env.BURSAR_TEST_VERBOSE) console.info(`round ${round}: ${sent.filter((r) => r.acknowledged).length} acknowledged, ${sent.filter((r) => !r.acknowledged).length} in flight or refused`);
-      // A request in flight at the crash, retried with the same id, applies at most once.
+      // A request in flight at the crash, retried with the same transfer id or Idempotency-Key,
+      // applies at most once: the first result comes back, or it runs now for the first time.
       for (const record of sent.filter((r) => !r.acknowledged)) {
-        const retried = await api.post("/v1/transfers", record.body);
-        expect([200, 201, 422], `retry of ${record.id}: ${JSON.stringify(retried.body)}`).toContain(retried.status);
+        const retried = await send(api, record);
+        expect([200, 201, 422], `retry of ${record.key}: ${JSON.stringify(retried.body)}`).toContain(retried.status);
         if (retried.status === 422) expect(retried.body.code).toBe("insufficient_funds");
         else record.acknowledged = true;
       }
 
+      // Every acknowledged transfer is there exactly once, with the fields that were sent.
       const { transfers } = await checkLedger(api);
-      const acknowledgedIds = new Set(sent.filter((r) => r.acknowledged).map((r) => r.id));
-      const listed = new Set(transfers.map((t) => t.id));
-      for (const id of acknowledgedIds) expect(listed.has(id), `${id} listed`).toBe(true);
+      for (const record of sent) {
+        const found = transfers.filter((t) => (record.byIdempotencyKey ? t.reference === record.key : t.id === record.key));
+        expect(found.length, `${record.key} applied ${record.acknowledged ? "once" : "never"}`).toBe(record.acknowledged ? 1 : 0);
+        if (found[0]) expect(found[0].amount).toBe(record.body.amount);
+      }
+      const acknowledgedIds = new Set(
+        transfers.filter((t) => sent.some((r) => r.acknowledged && (r.byIdempotencyKey ? t.reference === r.key : t.id === r.key))).map((t) => t.id),
+      );
 
       const checkpoint = await fetchVerifiedCheckpoint(api);
       const events = await checkJournal(api, checkpoint);

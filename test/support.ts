@@ -35,7 +35,7 @@ export function freshStoreConfig(kind: StoreKind) {
 }
 
 /** Drops a test run's PostgreSQL schema, so test databases do not fill up with leftovers. */
-async function dropSchema(schema: string | null): Promise<void> {
+export async function dropSchema(schema: string | null): Promise<void> {
   if (!schema || !postgresUrl) return;
   const connection = new pg.Client({ connectionString: postgresUrl });
   await connection.connect();
@@ -81,14 +81,18 @@ export async function createTestTenant(store: Store, name = "Test"): Promise<Tes
   return { tenantId: created.tenant.id, ownerId: created.owner.id, token: created.ownerToken };
 }
 
-/** Starts an in-process server on a random loopback port with a fresh store. */
+/**
+ * Starts an in-process server on a random loopback port with a fresh store (or the store
+ * `config` names). Closing it drops the fresh PostgreSQL schema it made, never one it was given.
+ */
 export async function startTestServer(kind: StoreKind, options: { clock?: Clock; config?: Partial<ServerConfig> } = {}): Promise<RunningServer> {
-  const config = loadConfig({ ...freshStoreConfig(kind), host: "127.0.0.1", port: 0, logLevel: "silent", sweepIntervalMs: 3_600_000, ...options.config });
-  const server = await startServer(config, options);
+  const fresh = freshStoreConfig(kind);
+  const config = loadConfig({ ...fresh, host: "127.0.0.1", port: 0, logLevel: "silent", sweepIntervalMs: 3_600_000, ...options.config });
+  const server = await startServer(config, { clock: options.clock });
   const close = server.close.bind(server);
   server.close = async () => {
     await close();
-    await dropSchema(config.databaseSchema);
+    if (config.databaseSchema === fresh.databaseSchema) await dropSchema(config.databaseSchema);
   };
   return server;
 }

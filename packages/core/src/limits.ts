@@ -161,6 +161,91 @@ export const eventStreamPageMax = 500;
  */
 export const eventStreamCatchUpIntervalMs = 1000;
 
+// --- Identity and auth (SPEC 3 "Identity and auth") ---
+
+/** Longest compact JWS accepted (DPoP proofs, client assertions, access tokens): ours are < 1 KiB. */
+export const jwsCompactLengthMax = 8 * 1024;
+
+/** Longest `jti` accepted; it becomes a replay-cache key, so it must be bounded. */
+export const jtiLengthMax = 256;
+
+/** Registration tickets: default lifetime 15 minutes (SPEC 1), at least 1 minute, at most 7 days. */
+export const registrationTicketTtlSecondsDefault = 15 * 60;
+export const registrationTicketTtlSecondsMin = 60;
+export const registrationTicketTtlSecondsMax = 7 * 24 * 60 * 60;
+
+/** `client_metadata` of a registration, as canonical JSON bytes: descriptive, so small. */
+export const clientMetadataBytesMax = 4 * 1024;
+
+/**
+ * How far ahead a client assertion's `exp` may be (RFC 7523 §3 lets the server limit it): a short
+ * lifetime bounds how long its `jti` must sit in the replay cache.
+ */
+export const clientAssertionLifetimeSecondsMax = 5 * 60;
+
+/** Clock skew tolerated on `iat`/`nbf` of client assertions. */
+export const clockSkewSecondsMax = 60;
+
+/** DPoP proof `iat` window, either side of now (SPEC: ±60 s; RFC 9449 §11.1). */
+export const dpopProofAgeSecondsMax = 60;
+
+/** Access-token lifetime: short, because access tokens are not individually revocable. */
+export const accessTokenLifetimeSecondsMax = 10 * 60;
+
+/** Refresh-token lifetime (each use rotates it; a family lives while it keeps being used). */
+export const refreshTokenLifetimeSecondsMax = 30 * 24 * 60 * 60;
+
+/**
+ * Entries of the in-memory replay cache (DPoP proof and client-assertion `jti`s, each kept for
+ * its window, ~250 bytes each): 500 000 covers ~4000 proofs/s sustained over a 120 s window in
+ * about 125 MB. When full, new proofs are refused (fail closed) rather than old entries evicted:
+ * evicting one would make its proof replayable.
+ */
+export const replayCacheEntriesMax = 500_000;
+
+/** Verified access tokens kept decoded (verify once, then a map lookup until expiry). */
+export const accessTokenCacheEntriesMax = 10_000;
+
+/** Imported public keys and parsed proof headers kept, by thumbprint / header segment. */
+export const publicKeyCacheEntriesMax = 10_000;
+
+/** Agents whose (immutable) wallet account id is cached for `GET /v1/balance`. */
+export const walletCacheEntriesMax = 10_000;
+
+/** Credentials tracked by the in-memory rate limiter at once (oldest windows dropped first). */
+export const rateLimitCredentialsMax = 100_000;
+
+/** API-key rate limits: default and ceiling, requests per minute. */
+export const apiKeyRateLimitPerMinuteDefault = 600;
+export const apiKeyRateLimitPerMinuteMax = 100_000;
+
+/**
+ * Per-credential limit for personal access tokens and agent access tokens (requests per minute),
+ * unless the server is configured otherwise (`BURSAR_RATE_LIMIT_PER_MINUTE`).
+ */
+export const credentialRateLimitPerMinuteDefault = 6000;
+
+/** Longest grace period of an API-key rotation (the old key keeps working this long at most). */
+export const apiKeyRotationGraceSecondsMax = 7 * 24 * 60 * 60;
+
+/** API-key usage counters are flushed to the store this often (and before usage is read). */
+export const apiKeyUsageFlushIntervalMs = 5000;
+
+/** Distinct keys with unflushed usage before a flush is forced. */
+export const apiKeyUsagePendingKeysMax = 10_000;
+
+/** `application/x-www-form-urlencoded` bodies of /oauth/*: a few short parameters. */
+export const oauthFormBytesMax = 16 * 1024;
+export const oauthFormParametersMax = 16;
+
+/** DPoP-Nonce (RFC 9449 §8) lifetime when nonces are required. */
+export const dpopNonceLifetimeSecondsMax = 5 * 60;
+/** SQLite reader: bytes of the database file mapped into memory (address space, not RAM). */
+export const sqliteMmapBytesMax = 1024 * 1024 * 1024;
+
+/** SQLite reader: page cache, in KiB. Holds the upper levels of every tenant's Merkle tree. */
+export const sqliteCacheKibibytesMax = 64 * 1024;
+
 /** Fails fast when bounds contradict each other. Called once at start-up. */
 export function checkLimits(): void {
   const assert = (condition: boolean, message: string) => {
@@ -178,4 +263,9 @@ export function checkLimits(): void {
   assert(webhookAttemptsMax <= webhookAttemptRecordsMax, "every automatic attempt must be recorded");
   assert(webhookRetryBaseMs <= webhookRetryDelayMaxMs, "retry base above the longest pause");
   assert(eventStreamPageMax <= 10_000, "a stream page must fit one store query");
+  assert(registrationTicketTtlSecondsMin <= registrationTicketTtlSecondsDefault && registrationTicketTtlSecondsDefault <= registrationTicketTtlSecondsMax, "ticket lifetime bounds");
+  assert(jtiLengthMax < jwsCompactLengthMax, "a jti fits in a JWS");
+  assert(apiKeyRateLimitPerMinuteDefault <= apiKeyRateLimitPerMinuteMax, "API-key rate limit default above its ceiling");
+  assert(accessTokenLifetimeSecondsMax < refreshTokenLifetimeSecondsMax, "access tokens outlive refresh tokens");
+  assert(oauthFormBytesMax <= requestBodyBytesMax, "form bodies within the body limit");
 }

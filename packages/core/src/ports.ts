@@ -66,6 +66,103 @@ export interface IdempotencyRecord extends IdempotencyScope {
   expiresAtMs: number;
 }
 
+/** An AI agent of a tenant (SPEC 1). Its wallet is a ledger account of kind `wallet`. */
+export interface AgentRow {
+  id: string;
+  tenantId: string;
+  name: string;
+  description: string | null;
+  walletAccountId: string;
+  status: "active" | "disabled";
+  metadata: Record<string, string> | null;
+  createdAtMs: number;
+  updatedAtMs: number;
+}
+
+/** A one-time registration ticket (`bursar-reg-…`); only its SHA-256 is stored. */
+export interface RegistrationTicketRow {
+  id: string;
+  tenantId: string;
+  agentId: string;
+  tokenHash: string;
+  /** The most a registration with this ticket may be granted (agent scopes only). */
+  scopeCeiling: string[];
+  createdByUserId: string;
+  createdAtMs: number;
+  expiresAtMs: number;
+  consumedAtMs: number | null;
+  /** The binding it created, once consumed. */
+  bindingId: string | null;
+}
+
+/** An agent's registered public key (`cb_…`); its id is the OAuth client_id. */
+export interface CredentialBindingRow {
+  id: string;
+  tenantId: string;
+  agentId: string;
+  /** The public JWK as registered (kty/crv/x/y only). */
+  publicKeyJwk: Record<string, string>;
+  /** RFC 7638 thumbprint (base64url SHA-256); unique across all tenants. */
+  thumbprint: string;
+  algorithm: "ES256" | "EdDSA";
+  scopes: string[];
+  clientMetadata: Record<string, unknown> | null;
+  createdAtMs: number;
+  revokedAtMs: number | null;
+}
+
+/** A refresh token (stored hashed). Rotation makes a chain; a family shares `familyId`. */
+export interface RefreshTokenRow {
+  id: string;
+  tenantId: string;
+  bindingId: string;
+  familyId: string;
+  tokenHash: string;
+  scopes: string[];
+  createdAtMs: number;
+  expiresAtMs: number;
+  /** Set when exchanged for a new token; a second use of it revokes the whole family. */
+  usedAtMs: number | null;
+  revokedAtMs: number | null;
+}
+
+/** An API key (`bsk_…`, id `key_…`) for an agent or a service account; only its hash is stored. */
+export interface ApiKeyRow {
+  id: string;
+  tenantId: string;
+  /** The agent it acts as, or null for a service account. */
+  agentId: string | null;
+  name: string;
+  tokenHash: string;
+  scopes: string[];
+  /** Requests per minute allowed for this key. */
+  rateLimitPerMinute: number;
+  createdAtMs: number;
+  /** Set on the old key by a rotation with a grace period, and by revocation. */
+  expiresAtMs: number | null;
+  revokedAtMs: number | null;
+  /** The key this one replaced, if it came from a rotation. */
+  rotatedFromId: string | null;
+  lastUsedAtMs: number | null;
+  acceptedCount: number;
+  /** Denials by reason code, e.g. `{ "insufficient_scope": 2, "rate_limited": 5 }`. */
+  deniedCounts: Record<string, number>;
+}
+
+/**
+ * The authorization server's access-token signing key (Ed25519). One per deployment, stored in
+ * the database so that every server process on one store signs and verifies with the same key.
+ */
+export interface ServerSigningKeyRow {
+  /** Key id (`kid`): the RFC 7638 thumbprint of the public key. */
+  id: string;
+  /** Ed25519 private key, PKCS#8 DER. Never leaves the server. */
+  privateKeyPkcs8: Uint8Array;
+  /** Ed25519 public key, raw 32 bytes. */
+  publicKey: Uint8Array;
+  createdAtMs: number;
+}
+
 /** Keyset pagination: rows strictly older than the cursor id, newest first. */
 export interface PageQuery {
   limit: number;
@@ -131,6 +228,21 @@ export interface StoreReader {
   nextWebhookDeliveryDueAtMs(): Promise<number | null>;
   /** One endpoint's deliveries, newest first, keyset by id. */
   listWebhookDeliveries(tenantId: string, endpointId: string, page: PageQuery): Promise<WebhookDeliveryRow[]>;
+
+  getAgent(tenantId: string, agentId: string): Promise<AgentRow | null>;
+  listAgents(tenantId: string, page: PageQuery): Promise<AgentRow[]>;
+  /** Looks a ticket up by hash across tenants (the ticket is how a registration finds its tenant). */
+  findRegistrationTicketByHash(tokenHash: string): Promise<RegistrationTicketRow | null>;
+  /** Looks a binding up by id across tenants (the OAuth client_id is all a token request names). */
+  findCredentialBinding(bindingId: string): Promise<CredentialBindingRow | null>;
+  findCredentialBindingByThumbprint(thumbprint: string): Promise<CredentialBindingRow | null>;
+  listCredentialBindings(tenantId: string, page: PageQuery & { agentId?: string }): Promise<CredentialBindingRow[]>;
+  findRefreshTokenByHash(tokenHash: string): Promise<RefreshTokenRow | null>;
+  findApiKeyByHash(tokenHash: string): Promise<ApiKeyRow | null>;
+  getApiKey(tenantId: string, keyId: string): Promise<ApiKeyRow | null>;
+  listApiKeys(tenantId: string, page: PageQuery): Promise<ApiKeyRow[]>;
+  /** The server's access-token signing key, or null before the first one is made. */
+  getServerSigningKey(): Promise<ServerSigningKeyRow | null>;
 }
 
 /** A write transaction. Everything written commits together, durably, or not at all. */
@@ -183,6 +295,35 @@ export interface StoreTx extends StoreReader {
    * ends. PostgreSQL skips rows other workers hold locked (`FOR UPDATE SKIP LOCKED`).
    */
   claimDueWebhookDeliveries(nowMs: number, leaseUntilMs: number, limit: number): Promise<WebhookDeliveryRow[]>;
+
+  insertAgent(row: AgentRow): Promise<void>;
+  /** Writes name, description, status, metadata and updatedAtMs. */
+  updateAgent(row: AgentRow): Promise<void>;
+  insertRegistrationTicket(row: RegistrationTicketRow): Promise<void>;
+  /**
+   * Marks a ticket consumed, only if it is not yet: returns false when another registration
+   * consumed it first (the single-use guarantee under concurrency).
+   */
+  consumeRegistrationTicket(tenantId: string, ticketId: string, bindingId: string, nowMs: number): Promise<boolean>;
+  /** Fails (throws) on a duplicate thumbprint: the unique index is the last line of defence. */
+  insertCredentialBinding(row: CredentialBindingRow): Promise<void>;
+  revokeCredentialBinding(tenantId: string, bindingId: string, nowMs: number): Promise<void>;
+  insertRefreshToken(row: RefreshTokenRow): Promise<void>;
+  /** Marks a refresh token used, only if unused: false when it was used already (reuse). */
+  useRefreshToken(tenantId: string, tokenId: string, nowMs: number): Promise<boolean>;
+  revokeRefreshTokenFamily(tenantId: string, familyId: string, nowMs: number): Promise<void>;
+  /** Revokes every refresh token of a binding (binding revocation). */
+  revokeRefreshTokensOfBinding(tenantId: string, bindingId: string, nowMs: number): Promise<void>;
+  insertApiKey(row: ApiKeyRow): Promise<void>;
+  /** Writes expiresAtMs and revokedAtMs. */
+  updateApiKeyLifecycle(tenantId: string, keyId: string, expiresAtMs: number | null, revokedAtMs: number | null): Promise<void>;
+  /** Adds usage: accepted requests, denials by reason, and the last-used time (kept at the maximum). */
+  addApiKeyUsage(tenantId: string, keyId: string, usage: { accepted: number; denied: Record<string, number>; lastUsedAtMs: number | null }): Promise<void>;
+  /**
+   * Stores `row` as the server's signing key unless one exists, and returns the stored key.
+   * Several processes starting at once all end up with the same key (called with tenantId null).
+   */
+  ensureServerSigningKey(row: ServerSigningKeyRow): Promise<ServerSigningKeyRow>;
 }
 
 export interface Store {

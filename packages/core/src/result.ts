@@ -27,6 +27,19 @@ export const resultCodes = [
   "webhook_url_forbidden",
   "webhook_endpoints_limit_reached",
   "cursor_expired",
+  // identity
+  "agent_disabled",
+  "owner_only_scope",
+  "invalid_ticket",
+  "ticket_expired",
+  "ticket_already_consumed",
+  "public_key_already_in_use",
+  "invalid_public_key",
+  "scope_exceeds_ticket_ceiling",
+  "api_key_revoked",
+  // OAuth (RFC 6749 §5.2), returned by the token logic
+  "invalid_grant",
+  "invalid_scope",
 ] as const;
 
 export type ResultCode = (typeof resultCodes)[number];

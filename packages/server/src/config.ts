@@ -3,7 +3,7 @@
  * Loosening security is explicit: nothing here turns a check off by default.
  */
 import path from "node:path";
-import { webhookAttemptTimeoutMs, webhookPollIntervalMs, webhookRetryBaseMs } from "@bursar/core";
+import { credentialRateLimitPerMinuteDefault, webhookAttemptTimeoutMs, webhookPollIntervalMs, webhookRetryBaseMs } from "@bursar/core";
 
 export interface ServerConfig {
   host: string;
@@ -20,6 +20,17 @@ export interface ServerConfig {
   /** How often the hold-expiry and idempotency sweeps run. */
   sweepIntervalMs: number;
   /**
+   * `redis://…`: keep DPoP / client-assertion replay state and rate-limit windows in Redis, so
+   * that several server processes share them. In memory (one process) when null.
+   */
+  redisUrl: string | null;
+  /** Prefix of every Redis key (several deployments, or test runs, may share one Redis). */
+  redisKeyPrefix: string;
+  /** Require DPoP-Nonce (RFC 9449 §8) on proofs. Off by default. */
+  dpopNonceRequired: boolean;
+  /** Per-credential requests per minute for personal access tokens and agent access tokens. */
+  rateLimitPerMinute: number;
+  /**
    * Lets webhook URLs resolve to loopback, private, link-local or metadata addresses. Off by
    * default: a tenant could otherwise make the server reach internal services (SSRF). For local
    * development and tests only. Env `BURSAR_ALLOW_PRIVATE_WEBHOOK_TARGETS=1`.
@@ -31,14 +42,6 @@ export interface ServerConfig {
   webhookAttemptTimeoutMs: number;
   /** How often the delivery worker polls for due deliveries. */
   webhookPollIntervalMs: number;
-}
-
-/** A positive whole number from the environment, or the default. */
-function positiveFromEnv(value: string | undefined, fallback: number, name: string): number {
-  if (value === undefined || value === "") return fallback;
-  const number = Number(value);
-  if (!Number.isSafeInteger(number) || number <= 0) throw new Error(`invalid ${name}: ${value}`);
-  return number;
 }
 
 export const defaultPort = 7420;
@@ -56,10 +59,23 @@ export function loadConfig(overrides: Partial<ServerConfig> = {}, env: NodeJS.Pr
     publicBaseUrl: overrides.publicBaseUrl ?? env.BURSAR_PUBLIC_BASE_URL ?? null,
     logLevel: overrides.logLevel ?? env.BURSAR_LOG_LEVEL ?? "info",
     sweepIntervalMs: overrides.sweepIntervalMs ?? 1000,
+    redisUrl: overrides.redisUrl ?? env.BURSAR_REDIS_URL ?? null,
+    redisKeyPrefix: overrides.redisKeyPrefix ?? env.BURSAR_REDIS_KEY_PREFIX ?? "bursar:",
+    dpopNonceRequired: overrides.dpopNonceRequired ?? env.BURSAR_DPOP_NONCE === "required",
+    rateLimitPerMinute:
+      overrides.rateLimitPerMinute ?? positiveFromEnv(env.BURSAR_RATE_LIMIT_PER_MINUTE, credentialRateLimitPerMinuteDefault, "BURSAR_RATE_LIMIT_PER_MINUTE"),
     allowPrivateWebhookTargets: overrides.allowPrivateWebhookTargets ?? env.BURSAR_ALLOW_PRIVATE_WEBHOOK_TARGETS === "1",
     webhookRetryBaseMs: overrides.webhookRetryBaseMs ?? positiveFromEnv(env.BURSAR_WEBHOOK_RETRY_BASE_MS, webhookRetryBaseMs, "BURSAR_WEBHOOK_RETRY_BASE_MS"),
     webhookAttemptTimeoutMs:
       overrides.webhookAttemptTimeoutMs ?? positiveFromEnv(env.BURSAR_WEBHOOK_ATTEMPT_TIMEOUT_MS, webhookAttemptTimeoutMs, "BURSAR_WEBHOOK_ATTEMPT_TIMEOUT_MS"),
     webhookPollIntervalMs: overrides.webhookPollIntervalMs ?? webhookPollIntervalMs,
   };
+}
+
+/** A positive whole number from the environment, or the default. */
+function positiveFromEnv(value: string | undefined, fallback: number, name: string): number {
+  if (value === undefined || value === "") return fallback;
+  const number = Number(value);
+  if (!Number.isSafeInteger(number) || number <= 0) throw new Error(`invalid ${name}: ${value}`);
+  return number;
 }

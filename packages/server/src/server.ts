@@ -53,6 +53,7 @@ export async function startServer(config: ServerConfig, options: { clock?: Clock
     store,
     clock,
     publicBaseUrl: config.publicBaseUrl ?? undefined,
+    identity: { redisUrl: config.redisUrl, redisKeyPrefix: config.redisKeyPrefix, dpopNonceRequired: config.dpopNonceRequired, rateLimitPerMinute: config.rateLimitPerMinute },
     logger: config.logLevel === "silent" ? false : { level: config.logLevel },
     routes: routeModules,
     routeDeps: routeDeps(store, clock, { eventHub, allowPrivateWebhookTargets: config.allowPrivateWebhookTargets }),

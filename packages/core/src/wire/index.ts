@@ -3,3 +3,4 @@ export * from "./common.js";
 export * from "./ledger.js";
 export * from "./journal.js";
 export * from "./webhooks.js";
+export * from "./identity.js";

@@ -10,6 +10,8 @@ import { requireScopes, type Principal } from "./auth.js";
 import { healthRoutes } from "./health.js";
 import { idempotencyOnSend, idempotencyPreHandler, idempotentMethods } from "./idempotency.js";
 import { installJsonParser } from "./json.js";
+import { installFormParser } from "./form.js";
+import { IdentityServices, type IdentityOptions } from "../identity/services.js";
 import { installMetrics } from "./metrics.js";
 import { bearerSecurityScheme, registerOpenApi } from "./openapi.js";
 import { ProblemError, problemErrorHandler, routeNotFoundHandler, sendProblem, toProblem } from "./problem.js";
@@ -23,6 +25,8 @@ declare module "fastify" {
     clock: Clock;
     /** The URL clients use to reach us (behind a proxy), or null to use the request's own. */
     publicBaseUrl: string | null;
+    /** Tokens, replay cache, rate limits, API-key usage (identity/services.ts). */
+    identity: IdentityServices;
   }
 }
 
@@ -41,6 +45,8 @@ interface CommonOptions {
   logger?: boolean | Record<string, unknown>;
   publicBaseUrl?: string;
   clock?: Clock;
+  /** Redis, DPoP nonces, default rate limit. In memory with defaults when absent. */
+  identity?: IdentityOptions;
 }
 
 /**
@@ -109,6 +115,9 @@ export function buildApp<Deps>(options: AppOptions<Deps>): FastifyInstance {
   app.decorate("store", options.store);
   app.decorate("clock", options.clock ?? systemClock);
   app.decorate("publicBaseUrl", options.publicBaseUrl ?? null);
+  const identity = new IdentityServices(options.store, options.clock ?? systemClock, options.identity ?? {}, (error) => app.log.error({ err: error }, "identity services"));
+  app.decorate("identity", identity);
+  app.addHook("onClose", async () => identity.close());
   // Null until the auth hook runs (see the `principal` declaration in auth.ts).
   app.decorateRequest("principal", null as unknown as Principal);
 
@@ -117,6 +126,7 @@ export function buildApp<Deps>(options: AppOptions<Deps>): FastifyInstance {
   app.setErrorHandler(problemErrorHandler);
   app.setNotFoundHandler(routeNotFoundHandler);
   installJsonParser(app);
+  installFormParser(app);
 
   // Set first thing, so every answer carries it: errors, 404s and replays included.
   app.addHook("onRequest", async (request, reply) => {

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import type { Scope, Store } from "@bursar/core";
+import { credentialRateLimitPerMinuteDefault, type Scope, type Store } from "@bursar/core";
 import { buildApp, type RouteModule } from "./app.js";
 import { ManualClock, addToken, listen, openTestStore, seedOwner, send, type SeededOwner } from "./test-support.js";
 
@@ -39,8 +39,10 @@ describe("owner authentication", () => {
       tenantId: owner.tenantId,
       principalType: "user",
       principalId: owner.userId,
+      agentId: null,
       credentialId: owner.tokenId,
       scopes: ["transactions:read", "tenant:admin"],
+      rateLimitPerMinute: credentialRateLimitPerMinuteDefault,
     });
   });
 
@@ -53,7 +55,8 @@ describe("owner authentication", () => {
     const response = await send(baseUrl, "GET", "/test/whoami");
     expect(response.status).toBe(401);
     expect(response.body).toMatchObject({ code: "unauthorized" });
-    expect(response.headers.get("www-authenticate")).toBe('Bearer realm="bursar"');
+    // RFC 9449 §7.1: both schemes are offered, DPoP with the algorithms it accepts.
+    expect(response.headers.get("www-authenticate")).toBe('Bearer realm="bursar", DPoP algs="ES256 EdDSA Ed25519"');
     expect(response.headers.get("x-request-id")).toMatch(/^req_/);
   });
 

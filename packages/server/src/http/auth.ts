@@ -1,13 +1,18 @@
 /**
- * Who is calling. Owners authenticate with personal access tokens (`Authorization: Bearer
- * bpat_…`); agents (DPoP-bound OAuth tokens) and API keys will add their own branch to
- * `authenticate` and produce the same `Principal`.
+ * Who is calling. Three credentials produce the same `Principal`:
+ * - owners: personal access tokens, `Authorization: Bearer bpat_…`;
+ * - agents: DPoP-bound access tokens, `Authorization: DPoP <token>` plus a `DPoP` proof
+ *   (RFC 9449 §7), checked in identity/agent-auth.ts;
+ * - API keys: `Authorization: Bearer bsk_…`, for an agent or a service account.
+ * Then a per-credential rate limit, then the route's scopes.
  */
 import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from "fastify";
-import { isScope, personalAccessTokenPrefix, sha256Hex, type Scope } from "@bursar/core";
+import { apiKeyIsDead, apiKeyPrefix, isOwnerOnlyScope, isScope, personalAccessTokenPrefix, sha256Hex, type Scope } from "@bursar/core";
+import { authenticateAgent, dpopChallenge } from "../identity/agent-auth.js";
+import { rateLimitHeaders } from "../identity/rate-limit.js";
 import { ProblemError } from "./problem.js";
 
-/** The kinds of caller. Only `user` (owner, by PAT) exists yet. */
+/** The kinds of caller. */
 export type PrincipalType = "user" | "agent" | "api_key";
 
 /** An authenticated caller. Scopes are the credential's, not the user's role's. */
@@ -16,9 +21,13 @@ export interface Principal {
   principalType: PrincipalType;
   /** `usr_…`, `agt_…` or `key_…`: prefixed, so ids of different types never collide. */
   principalId: string;
+  /** The agent this credential acts as (agent tokens, agent API keys), else null. */
+  agentId: string | null;
   /** The credential used (PAT id, key id, binding id): for audit and per-credential rate limits. */
   credentialId: string;
   scopes: readonly Scope[];
+  /** The credential's allowance, requests per minute. */
+  rateLimitPerMinute: number;
 }
 
 declare module "fastify" {
@@ -41,9 +50,11 @@ declare module "fastify" {
   }
 }
 
-/** RFC 6750 §3: a 401 names the scheme; with `error=` when a token was sent but is no good. */
+/** RFC 6750 §3 and RFC 9449 §7.1: a 401 names both schemes we accept. */
+const challenges = `Bearer realm="bursar", ${dpopChallenge()}`;
+
 function unauthorized(detail: string): ProblemError {
-  return new ProblemError("unauthorized", detail, { headers: { "www-authenticate": 'Bearer realm="bursar"' } });
+  return new ProblemError("unauthorized", detail, { headers: { "www-authenticate": challenges } });
 }
 function invalidToken(): ProblemError {
   // One answer for unknown, revoked and expired tokens: whoever holds a dead token learns
@@ -53,27 +64,41 @@ function invalidToken(): ProblemError {
   });
 }
 
-/** Reads the bearer token from `Authorization` (scheme is case-insensitive, RFC 9110 §11.1). */
-function bearerToken(request: FastifyRequest): string | null {
+/** Reads `Authorization: <scheme> <token68>` (scheme case-insensitive, RFC 9110 §11.1). */
+function credentials(request: FastifyRequest): { scheme: "bearer" | "dpop"; token: string } | null {
   const header = request.headers.authorization;
   if (header === undefined) return null;
-  const match = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i.exec(header);
-  if (!match) throw unauthorized("Send `Authorization: Bearer <token>`.");
-  return match[1]!;
+  const match = /^(Bearer|DPoP) +([A-Za-z0-9._~+/-]+=*) *$/i.exec(header);
+  if (!match) throw unauthorized("Send `Authorization: Bearer <token>` or `Authorization: DPoP <token>` with a DPoP proof.");
+  return { scheme: match[1]!.toLowerCase() as "bearer" | "dpop", token: match[2]! };
 }
 
 /**
  * Resolves the caller from the request, or throws a 401 problem.
  *
- * The token is looked up by its SHA-256, never compared in code. That is constant-time enough:
- * a timing difference in the index lookup can only reveal something about the hash, and an
- * attacker cannot steer a hash's prefix without inverting SHA-256. The database never holds a
- * usable token either, so a leaked backup grants nothing.
+ * Secrets (PATs, API keys) are looked up by their SHA-256, never compared in code. That is
+ * constant-time enough: a timing difference in the index lookup can only reveal something about
+ * the hash, and an attacker cannot steer a hash's prefix without inverting SHA-256. The database
+ * never holds a usable secret either, so a leaked backup grants nothing.
  */
 export async function authenticate(request: FastifyRequest): Promise<Principal> {
-  const token = bearerToken(request);
-  if (token === null) throw unauthorized("This route needs an access token.");
-  if (!token.startsWith(`${personalAccessTokenPrefix}_`)) throw invalidToken();
+  const sent = credentials(request);
+  if (sent === null) throw unauthorized("This route needs credentials.");
+  if (sent.scheme === "dpop") return authenticateAgent(request, sent.token);
+  const { token } = sent;
+  if (token.startsWith(`${personalAccessTokenPrefix}_`)) return authenticatePersonalAccessToken(request, token);
+  if (token.startsWith(`${apiKeyPrefix}_`)) return authenticateApiKey(request, token);
+  // RFC 9449 §7.2: a DPoP-bound token sent as a bearer token is refused, with a DPoP challenge,
+  // so a stolen token cannot be used without its key by downgrading the scheme.
+  if (token.includes(".") && (await request.server.identity.tokens.verify(token))) {
+    throw new ProblemError("invalid_token", "This access token is DPoP-bound: send it as `Authorization: DPoP` with a proof.", {
+      headers: { "www-authenticate": dpopChallenge("invalid_token") },
+    });
+  }
+  throw invalidToken();
+}
+
+async function authenticatePersonalAccessToken(request: FastifyRequest, token: string): Promise<Principal> {
   const row = await request.server.store.read.findPersonalAccessTokenByHash(sha256Hex(token));
   if (!row) throw invalidToken();
   const nowMs = request.server.clock.nowMs();
@@ -83,30 +108,81 @@ export async function authenticate(request: FastifyRequest): Promise<Principal> 
     tenantId: row.tenantId,
     principalType: "user",
     principalId: row.userId,
+    agentId: null,
     credentialId: row.id,
     // Unknown strings in a stored row (a scope since renamed) grant nothing.
     scopes: row.scopes.filter(isScope),
+    rateLimitPerMinute: request.server.identity.rateLimitPerMinute,
   };
 }
 
+async function authenticateApiKey(request: FastifyRequest, token: string): Promise<Principal> {
+  const row = await request.server.store.read.findApiKeyByHash(sha256Hex(token));
+  if (!row) throw invalidToken();
+  const nowMs = request.server.clock.nowMs();
+  if (apiKeyIsDead(row, nowMs)) {
+    request.server.identity.usage.record(row.tenantId, row.id, { denied: row.revokedAtMs !== null ? "revoked" : "expired" }, nowMs);
+    throw invalidToken();
+  }
+  return {
+    tenantId: row.tenantId,
+    principalType: "api_key",
+    principalId: row.id,
+    agentId: row.agentId,
+    credentialId: row.id,
+    // An agent's key never carries an owner-only scope, whatever its stored row says.
+    scopes: row.scopes.filter(isScope).filter((scope) => row.agentId === null || !isOwnerOnlyScope(scope)),
+    rateLimitPerMinute: row.rateLimitPerMinute,
+  };
+}
+
+/** Counts an API key's request outcome (other credentials have no usage counters). */
+function recordUsage(request: FastifyRequest, principal: Principal, outcome: "accepted" | { denied: string }): void {
+  if (principal.principalType !== "api_key") return;
+  request.server.identity.usage.record(principal.tenantId, principal.credentialId, outcome, request.server.clock.nowMs());
+}
+
 /**
- * A hook that authenticates the caller and requires every scope in `required`. The app installs
- * it as the first `onRequest` hook of each route that declares `config.scopes`, so it runs before
- * the body is read: an anonymous caller cannot make us parse 256 KiB or probe the schema.
+ * A hook that authenticates the caller, applies its rate limit and requires every scope in
+ * `required`. The app installs it as the first `onRequest` hook of each route that declares
+ * `config.scopes`, so it runs before the body is read: an anonymous caller cannot make us parse
+ * 256 KiB or probe the schema.
  *
  * @example
  * app.get("/v1/things", { onRequest: requireScopes("transactions:read") }, handler);
  */
 export function requireScopes(...required: Scope[]): onRequestAsyncHookHandler {
-  return async function requireScopesHook(request: FastifyRequest, _reply: FastifyReply) {
+  return async function requireScopesHook(request: FastifyRequest, reply: FastifyReply) {
     // Already set when several scope hooks run on one route.
-    const principal = (request.principal as Principal | null) ?? (await authenticate(request));
+    if (request.principal as Principal | null) return checkScopes(request, request.principal, required);
+    const principal = await authenticate(request);
     request.principal = principal;
-    const missing = required.filter((scope) => !principal.scopes.includes(scope));
-    if (missing.length > 0) {
-      throw new ProblemError("insufficient_scope", `This route needs the scope ${missing.join(", ")}.`, {
-        headers: { "www-authenticate": `Bearer realm="bursar", error="insufficient_scope", scope="${required.join(" ")}"` },
-      });
+    const { identity, clock } = request.server;
+    const decision = await identity.rateLimiter.hit(principal.credentialId, principal.rateLimitPerMinute, clock.nowMs());
+    reply.headers(rateLimitHeaders(decision));
+    if (!decision.allowed) {
+      recordUsage(request, principal, { denied: "rate_limited" });
+      throw new ProblemError("rate_limited", `This credential may make ${decision.limit} requests per minute.`, { headers: { "retry-after": String(decision.resetSeconds) } });
     }
+    checkScopes(request, principal, required);
+    recordUsage(request, principal, "accepted");
   };
+}
+
+function checkScopes(request: FastifyRequest, principal: Principal, required: readonly Scope[]): void {
+  const missing = required.filter((scope) => !principal.scopes.includes(scope));
+  if (missing.length === 0) return;
+  recordUsage(request, principal, { denied: "insufficient_scope" });
+  const scheme = principal.principalType === "agent" ? "DPoP" : 'Bearer realm="bursar",';
+  throw new ProblemError("insufficient_scope", `This route needs the scope ${missing.join(", ")}.`, {
+    headers: { "www-authenticate": `${scheme} error="insufficient_scope", scope="${required.join(" ")}"` },
+  });
+}
+
+/**
+ * Requires a scope inside a handler, for routes whose need depends on the caller (an owner listing
+ * every agent needs `agents:config`; an agent reading itself does not).
+ */
+export function requireScope(request: FastifyRequest, scope: Scope): void {
+  checkScopes(request, request.principal, [scope]);
 }

@@ -4,8 +4,10 @@
  * the first answer back with `Idempotent-Replayed: true`.
  *
  * Flow: the preHandler (after auth, after validation) claims the key in the store; the handler
- * runs; the onSend hook stores the answer before it leaves, so a client that gets the answer and
- * retries at once already sees the replay. 5xx answers release the claim instead: a failure we
+ * runs; the answer is recorded before it leaves, so a client that gets the answer and retries at
+ * once already sees the replay. Routes that change state record it in the same transaction as
+ * the change (`takeIdempotencyClaim`, used by routes/context.ts `answer`); for anything else the
+ * onSend hook records it. 5xx answers release the claim instead: a failure we
  * caused must not be replayed forever. A request that fails auth or schema validation never
  * claims the key (it did not run), so fixing the request and retrying with the same key works.
  */
@@ -113,6 +115,27 @@ export async function idempotencyPreHandler(request: FastifyRequest, reply: Fast
     });
   }
   return replay(reply, existing);
+}
+
+/**
+ * Takes the request's claim, if any, so that the caller records the answer itself — in the same
+ * transaction as the operation, so a crash can never leave an applied operation whose key would
+ * run it again. The onSend hook then leaves the claim alone.
+ */
+export function takeIdempotencyClaim(request: FastifyRequest): IdempotencyScope | undefined {
+  const scope = claims.get(request);
+  claims.delete(request);
+  return scope;
+}
+
+/** Gives a taken claim back (nothing was recorded): the onSend hook records or releases it. */
+export function returnIdempotencyClaim(request: FastifyRequest, scope: IdempotencyScope): void {
+  claims.set(request, scope);
+}
+
+/** The replay copy of a JSON answer of this route: serialised, shown-once fields removed. */
+export function recordedBody(request: FastifyRequest, body: unknown): string {
+  return withoutSecrets(JSON.stringify(body), request.routeOptions.config.secretFields ?? []);
 }
 
 /** The body to store: shown-once fields replaced by null. Unparseable bodies with secrets store nothing. */

@@ -23,6 +23,12 @@ export const httpCodes = [
   "idempotency_key_payload_mismatch",
   "idempotency_key_in_use",
   "rate_limited",
+  "invalid_dpop_proof",
+  "use_dpop_nonce",
+  "invalid_client",
+  "invalid_request",
+  "unsupported_grant_type",
+  "unsupported_token_type",
   "not_ready",
   "internal_error",
 ] as const;
@@ -66,6 +72,20 @@ export const problemTable = {
   webhook_url_forbidden: { status: 422, title: "Webhook URL not allowed" },
   webhook_endpoints_limit_reached: { status: 422, title: "Webhook endpoint limit reached" },
   cursor_expired: { status: 410, title: "Cursor expired" },
+  // core: identity
+  agent_disabled: { status: 409, title: "Agent is disabled" },
+  owner_only_scope: { status: 422, title: "Scope is for owners only" },
+  invalid_ticket: { status: 401, title: "Invalid registration ticket" },
+  ticket_expired: { status: 401, title: "Registration ticket expired" },
+  ticket_already_consumed: { status: 409, title: "Registration ticket already used" },
+  public_key_already_in_use: { status: 409, title: "Public key already registered" },
+  invalid_public_key: { status: 400, title: "Invalid public key" },
+  scope_exceeds_ticket_ceiling: { status: 422, title: "Scope exceeds the ticket's ceiling" },
+  api_key_revoked: { status: 409, title: "API key revoked or expired" },
+  // OAuth (RFC 6749 §5.2). The token and revocation endpoints answer every OAuth error with 400
+  // except invalid_client (401), as §5.2 says, whatever the status here: see routes/oauth.ts.
+  invalid_grant: { status: 400, title: "Invalid grant" },
+  invalid_scope: { status: 400, title: "Invalid scope" },
   // HTTP layer
   bad_request: { status: 400, title: "Bad request" },
   malformed_json: { status: 400, title: "Malformed JSON" },
@@ -81,6 +101,13 @@ export const problemTable = {
   idempotency_key_payload_mismatch: { status: 409, title: "Idempotency-Key reused with a different request" },
   idempotency_key_in_use: { status: 409, title: "Idempotency-Key in use" },
   rate_limited: { status: 429, title: "Too many requests" },
+  // RFC 9449 §7.1: a resource server answers proof problems with 401 and a DPoP challenge.
+  invalid_dpop_proof: { status: 401, title: "Invalid DPoP proof" },
+  use_dpop_nonce: { status: 401, title: "DPoP nonce required" },
+  invalid_client: { status: 401, title: "Client authentication failed" },
+  invalid_request: { status: 400, title: "Invalid request" },
+  unsupported_grant_type: { status: 400, title: "Unsupported grant type" },
+  unsupported_token_type: { status: 400, title: "Unsupported token type" },
   not_ready: { status: 503, title: "Not ready" },
   internal_error: { status: 500, title: "Internal server error" },
 } as const satisfies Record<ProblemCode, ProblemKind>;

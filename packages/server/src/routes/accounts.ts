@@ -19,16 +19,19 @@ export const accountRoutes: RouteModule = (app, { mutate, store }) => {
     { schema: { tags: ["ledger"], summary: "Create an account", body: wire.createAccountBody, response: { 201: wire.account } }, config: { scopes: ["tenant:admin"] } },
     async (request, reply) => {
       const body = request.body;
-      const account = await mutate(request, (context) =>
-        createAccount(context, {
-          currency: body.currency,
-          kind: body.kind,
-          name: body.name,
-          debitsMustNotExceedCredits: body.debits_must_not_exceed_credits,
-          metadata: body.metadata,
-        }),
+      return mutate(
+        request,
+        reply,
+        (context) =>
+          createAccount(context, {
+            currency: body.currency,
+            kind: body.kind,
+            name: body.name,
+            debitsMustNotExceedCredits: body.debits_must_not_exceed_credits,
+            metadata: body.metadata,
+          }),
+        (account) => ({ status: 201, body: accountView(account) }),
       );
-      return reply.code(201).send(accountView(account));
     },
   );
 
@@ -56,8 +59,12 @@ export const accountRoutes: RouteModule = (app, { mutate, store }) => {
     },
     async (request, reply) => {
       const { amount, id, reference } = request.body;
-      const result = await mutate(request, (context) => deposit(context, { accountId: request.params.id, amountMinor: amount, id, reference }));
-      return reply.code(result.created[0] ? 201 : 200).send(transferView(result.transfers[0]!));
+      return mutate(
+        request,
+        reply,
+        (context) => deposit(context, { accountId: request.params.id, amountMinor: amount, id, reference }),
+        (result) => ({ status: result.created[0] ? 201 : 200, body: transferView(result.transfers[0]!) }),
+      );
     },
   );
 };

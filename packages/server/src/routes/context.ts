@@ -4,19 +4,27 @@
  * (`config.scopes`), and calls the core through `mutate` for writes or `store.read` for reads.
  */
 import type { Clock, Result, Store, WriteContext } from "@bursar/core";
-import type { FastifyRequest } from "fastify";
+import type { FastifyReply, FastifyRequest } from "fastify";
 import type { EventHub } from "../events/hub.js";
 import type { RouteModule as AppRouteModule } from "../http/app.js";
+import { recordedBody, returnIdempotencyClaim, takeIdempotencyClaim } from "../http/idempotency.js";
 import { ProblemError, failureToProblem } from "../http/problem.js";
+
+/** What a route answers after a successful change. */
+export interface Answer {
+  status: number;
+  body: unknown;
+}
 
 export interface RouteDeps {
   store: Store;
   clock: Clock;
   /**
-   * Runs a core operation in one durable write for the caller's tenant, as the caller, and
-   * returns its value; an expected failure becomes a problem+json answer.
+   * Runs a core operation in one durable write for the caller's tenant, as the caller, and sends
+   * `respond(value)`; an expected failure becomes a problem+json answer. With an
+   * Idempotency-Key, the answer is recorded in the same transaction as the change.
    */
-  mutate<T>(request: FastifyRequest, operation: (context: WriteContext) => Promise<Result<T>>): Promise<T>;
+  mutate<T>(request: FastifyRequest, reply: FastifyReply, operation: (context: WriteContext) => Promise<Result<T>>, respond: (value: T) => Answer): Promise<FastifyReply>;
   /** Live events for streams; null when the server runs without one (unit tests of other routes). */
   eventHub: EventHub | null;
   /** Explicit opt-in: webhook URLs may resolve to loopback or private addresses. */
@@ -38,11 +46,32 @@ export function routeDeps(store: Store, clock: Clock, extras: RouteExtras = {}):
     clock,
     eventHub: extras.eventHub ?? null,
     allowPrivateWebhookTargets: extras.allowPrivateWebhookTargets ?? false,
-    async mutate(request, operation) {
+    async mutate(request, reply, operation, respond) {
       const { tenantId, principalType, principalId } = request.principal;
       const actor = { type: principalType, id: principalId } as const;
-      const result = await store.write(tenantId, (tx) => operation({ tx, tenantId, nowMs: clock.nowMs(), actor }));
-      return orProblem(result);
+      const claim = takeIdempotencyClaim(request);
+      let answer: Answer | null = null;
+      let result: Result<unknown>;
+      try {
+        result = await store.write(tenantId, async (tx) => {
+          const outcome = await operation({ tx, tenantId, nowMs: clock.nowMs(), actor });
+          if (outcome.ok) {
+            answer = respond(outcome.value);
+            if (claim) await tx.completeIdempotencyKey(claim, answer.status, recordedBody(request, answer.body));
+          }
+          return outcome;
+        });
+      } catch (error) {
+        if (claim) returnIdempotencyClaim(request, claim);
+        throw error;
+      }
+      if (!result.ok) {
+        // Nothing recorded: the onSend hook records the problem answer (or releases a 5xx).
+        if (claim) returnIdempotencyClaim(request, claim);
+        throw failureToProblem(result);
+      }
+      const { status, body } = answer!;
+      return reply.code(status).send(body);
     },
   };
 }

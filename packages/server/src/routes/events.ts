@@ -29,10 +29,12 @@ function typeFilter(text: string | undefined): string[] | undefined {
   return patterns;
 }
 
-/** An agent credential sees only events about itself, whatever it asks for. */
+/**
+ * A credential that acts for an agent (its DPoP token, or an API key bound to it) sees only
+ * events about that agent, whatever it asks for.
+ */
 function agentFilter(request: FastifyRequest, asked: string | undefined): string | undefined {
-  const principal = request.principal;
-  return principal.principalType === "agent" ? principal.principalId : asked;
+  return request.principal.agentId ?? asked;
 }
 
 /** One SSE message. Event JSON has no raw newlines, so `data:` is one line. */

@@ -1,10 +1,35 @@
 /** Every route module, in the order they are registered. One file per resource. */
 import { accountRoutes } from "./accounts.js";
+import { agentRoutes } from "./agents.js";
+import { apiKeyRoutes } from "./api-keys.js";
+import { balanceRoutes } from "./balance.js";
 import type { RouteModule } from "./context.js";
+import { credentialBindingRoutes } from "./credential-bindings.js";
 import { eventRoutes } from "./events.js";
 import { journalRoutes } from "./journal.js";
+import { oauthRoutes } from "./oauth.js";
 import { personalAccessTokenRoutes } from "./personal-access-tokens.js";
+import { principalRoutes } from "./principal.js";
+import { registrationTicketRoutes } from "./registration-tickets.js";
+import { registrationRoutes } from "./registrations.js";
 import { transferRoutes } from "./transfers.js";
 import { webhookEndpointRoutes } from "./webhook-endpoints.js";
+import { wellKnownRoutes } from "./well-known.js";
 
-export const routeModules: RouteModule[] = [accountRoutes, transferRoutes, eventRoutes, journalRoutes, personalAccessTokenRoutes, webhookEndpointRoutes];
+export const routeModules: RouteModule[] = [
+  accountRoutes,
+  transferRoutes,
+  eventRoutes,
+  journalRoutes,
+  personalAccessTokenRoutes,
+  agentRoutes,
+  balanceRoutes,
+  registrationTicketRoutes,
+  registrationRoutes,
+  credentialBindingRoutes,
+  apiKeyRoutes,
+  principalRoutes,
+  oauthRoutes,
+  wellKnownRoutes,
+  webhookEndpointRoutes,
+];

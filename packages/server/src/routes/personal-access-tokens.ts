@@ -33,19 +33,26 @@ export const personalAccessTokenRoutes: RouteModule = (app, { mutate }) => {
       const scopes = (request.body.scopes ?? principal.scopes) as Scope[];
       const missing = scopes.filter((scope) => !principal.scopes.includes(scope));
       if (missing.length > 0) throw new ProblemError("insufficient_scope", `a token cannot hold scopes its creator lacks: ${missing.join(", ")}`);
-      const { token, row } = await mutate(request, async (context) => {
-        const expiresAtMs = request.body.expires_in === undefined ? null : context.nowMs + request.body.expires_in * 1000;
-        return ok(await createPersonalAccessToken(context, { userId: principal.principalId, name: request.body.name, scopes, expiresAtMs }));
-      });
-      return reply.code(201).send({
-        id: row.id,
-        object: "personal_access_token" as const,
-        token,
-        name: row.name,
-        scopes: row.scopes,
-        expires_at: row.expiresAtMs === null ? null : toRfc3339(row.expiresAtMs),
-        created_at: toRfc3339(row.createdAtMs),
-      });
+      return mutate(
+        request,
+        reply,
+        async (context) => {
+          const expiresAtMs = request.body.expires_in === undefined ? null : context.nowMs + request.body.expires_in * 1000;
+          return ok(await createPersonalAccessToken(context, { userId: principal.principalId, name: request.body.name, scopes, expiresAtMs }));
+        },
+        ({ token, row }) => ({
+          status: 201,
+          body: {
+            id: row.id,
+            object: "personal_access_token" as const,
+            token,
+            name: row.name,
+            scopes: row.scopes,
+            expires_at: row.expiresAtMs === null ? null : toRfc3339(row.expiresAtMs),
+            created_at: toRfc3339(row.createdAtMs),
+          },
+        }),
+      );
     },
   );
 };

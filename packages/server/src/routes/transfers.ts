@@ -54,10 +54,15 @@ export const transferRoutes: RouteModule = (app, { mutate, store }) => {
       const body = request.body;
       const batch = "transfers" in body;
       const inputs = batch ? body.transfers.map(toInput) : [toInput(body)];
-      const result = await mutate(request, (context) => createTransfers(context, inputs));
-      const status = result.created.some(Boolean) ? 201 : 200;
-      if (!batch) return reply.code(status).send(transferView(result.transfers[0]!));
-      return reply.code(status).send({ object: "list" as const, data: result.transfers.map(transferView) });
+      return mutate(
+        request,
+        reply,
+        (context) => createTransfers(context, inputs),
+        (result) => ({
+          status: result.created.some(Boolean) ? 201 : 200,
+          body: batch ? { object: "list" as const, data: result.transfers.map(transferView) } : transferView(result.transfers[0]!),
+        }),
+      );
     },
   );
 
@@ -77,18 +82,14 @@ export const transferRoutes: RouteModule = (app, { mutate, store }) => {
       schema: { tags: ["ledger"], summary: "Post a hold, fully or partly", params: wire.idParam, body: wire.postTransferBody, response: { 200: wire.transfer } },
       config: { scopes: ["tenant:admin"] },
     },
-    async (request) => {
-      const transfer = await mutate(request, (context) => postTransfer(context, request.params.id, request.body?.amount));
-      return transferView(transfer);
-    },
+    async (request, reply) =>
+      mutate(request, reply, (context) => postTransfer(context, request.params.id, request.body?.amount), (transfer) => ({ status: 200, body: transferView(transfer) })),
   );
 
   app.post(
     "/v1/transfers/:id/void",
     { schema: { tags: ["ledger"], summary: "Void a hold", params: wire.idParam, response: { 200: wire.transfer } }, config: { scopes: ["tenant:admin"] } },
-    async (request) => {
-      const transfer = await mutate(request, (context) => voidTransfer(context, request.params.id));
-      return transferView(transfer);
-    },
+    async (request, reply) =>
+      mutate(request, reply, (context) => voidTransfer(context, request.params.id), (transfer) => ({ status: 200, body: transferView(transfer) })),
   );
 };

@@ -51,16 +51,19 @@ export const webhookEndpointRoutes: RouteModule = (app, { mutate, store, allowPr
     async (request, reply) => {
       const body = request.body;
       const url = await checkedUrl(body.url);
-      const row = await mutate(request, (context) =>
-        createWebhookEndpoint(context, {
-          url,
-          description: body.description,
-          eventTypes: body.event_types,
-          enabled: body.enabled,
-          ed25519: body.signature_schemes?.includes("v1a") ?? false,
-        }),
+      return mutate(
+        request,
+        reply,
+        (context) =>
+          createWebhookEndpoint(context, {
+            url,
+            description: body.description,
+            eventTypes: body.event_types,
+            enabled: body.enabled,
+            ed25519: body.signature_schemes?.includes("v1a") ?? false,
+          }),
+        (row) => ({ status: 201, body: { ...webhookEndpointView(row), secret: row.secret } }),
       );
-      return reply.code(201).send({ ...webhookEndpointView(row), secret: row.secret });
     },
   );
 
@@ -80,20 +83,23 @@ export const webhookEndpointRoutes: RouteModule = (app, { mutate, store, allowPr
       schema: { tags, summary: "Change a webhook endpoint (url, filters, description, enabled)", params: wire.idParam, body: wire.updateWebhookEndpointBody, response: { 200: wire.webhookEndpoint } },
       config: admin,
     },
-    async (request) => {
+    async (request, reply) => {
       const body = request.body;
       const url = body.url === undefined ? undefined : await checkedUrl(body.url);
-      const row = await mutate(request, (context) =>
-        updateWebhookEndpoint(context, request.params.id, { url, description: body.description, eventTypes: body.event_types, enabled: body.enabled }),
+      return mutate(
+        request,
+        reply,
+        (context) => updateWebhookEndpoint(context, request.params.id, { url, description: body.description, eventTypes: body.event_types, enabled: body.enabled }),
+        (row) => ({ status: 200, body: webhookEndpointView(row) }),
       );
-      return webhookEndpointView(row);
     },
   );
 
   app.delete(
     "/v1/webhook-endpoints/:id",
     { schema: { tags, summary: "Delete a webhook endpoint and its queued deliveries", params: wire.idParam, response: { 200: wire.webhookEndpoint } }, config: admin },
-    async (request) => webhookEndpointView(await mutate(request, (context) => deleteWebhookEndpoint(context, request.params.id))),
+    async (request, reply) =>
+      mutate(request, reply, (context) => deleteWebhookEndpoint(context, request.params.id), (row) => ({ status: 200, body: webhookEndpointView(row) })),
   );
 
   app.post(
@@ -108,10 +114,13 @@ export const webhookEndpointRoutes: RouteModule = (app, { mutate, store, allowPr
       },
       config: { ...admin, secretFields: ["secret"] },
     },
-    async (request) => {
-      const row = await mutate(request, (context) => rotateWebhookSecret(context, request.params.id, request.body?.overlap_seconds ?? 24 * 3600));
-      return { ...webhookEndpointView(row), secret: row.secret };
-    },
+    async (request, reply) =>
+      mutate(
+        request,
+        reply,
+        (context) => rotateWebhookSecret(context, request.params.id, request.body?.overlap_seconds ?? 24 * 3600),
+        (row) => ({ status: 200, body: { ...webhookEndpointView(row), secret: row.secret } }),
+      ),
   );
 
   app.get(
@@ -132,6 +141,12 @@ export const webhookEndpointRoutes: RouteModule = (app, { mutate, store, allowPr
   app.post(
     "/v1/webhook-endpoints/:id/deliveries/:delivery_id/retry",
     { schema: { tags, summary: "Retry a delivery now", params: wire.deliveryParams, response: { 200: wire.webhookDelivery } }, config: admin },
-    async (request) => webhookDeliveryView(await mutate(request, (context) => retryWebhookDelivery(context, request.params.id, request.params.delivery_id))),
+    async (request, reply) =>
+      mutate(
+        request,
+        reply,
+        (context) => retryWebhookDelivery(context, request.params.id, request.params.delivery_id),
+        (row) => ({ status: 200, body: webhookDeliveryView(row) }),
+      ),
   );
 };

@@ -2,9 +2,15 @@
 import {
   newId,
   type Account,
+  type AgentRow,
+  type ApiKeyRow,
+  type CredentialBindingRow,
   type IdempotencyRecord,
   type JournalEvent,
   type PersonalAccessTokenRow,
+  type RefreshTokenRow,
+  type RegistrationTicketRow,
+  type ServerSigningKeyRow,
   type Store,
   type TenantRow,
   type Transfer,
@@ -126,6 +132,99 @@ export function idempotencyRecord(tenantId: string, overrides: Partial<Idempoten
   };
 }
 
+/** A fresh random 64-hex-digit stand-in for a SHA-256 token hash. */
+export function tokenHash(): string {
+  return Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("hex");
+}
+
+export function agentRow(tenantId: string, walletAccountId: string, overrides: Partial<AgentRow> = {}): AgentRow {
+  return {
+    id: newId("agt"),
+    tenantId,
+    name: "Shopper",
+    description: "buys things",
+    walletAccountId,
+    status: "active",
+    metadata: { team: "growth" },
+    createdAtMs: baseMs,
+    updatedAtMs: baseMs,
+    ...overrides,
+  };
+}
+
+export function ticketRow(tenantId: string, agentId: string, userId: string, overrides: Partial<RegistrationTicketRow> = {}): RegistrationTicketRow {
+  return {
+    id: newId("tkt"),
+    tenantId,
+    agentId,
+    tokenHash: tokenHash(),
+    scopeCeiling: ["transfers:write", "balance:read"],
+    createdByUserId: userId,
+    createdAtMs: baseMs,
+    expiresAtMs: baseMs + 600_000,
+    consumedAtMs: null,
+    bindingId: null,
+    ...overrides,
+  };
+}
+
+export function bindingRow(tenantId: string, agentId: string, overrides: Partial<CredentialBindingRow> = {}): CredentialBindingRow {
+  const thumbprint = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url");
+  return {
+    id: newId("cb"),
+    tenantId,
+    agentId,
+    publicKeyJwk: { kty: "OKP", crv: "Ed25519", x: thumbprint },
+    thumbprint,
+    algorithm: "EdDSA",
+    scopes: ["transfers:write"],
+    clientMetadata: { software_id: "shopper", version: 3, tags: ["a", "b"], nested: { on: true } },
+    createdAtMs: baseMs,
+    revokedAtMs: null,
+    ...overrides,
+  };
+}
+
+export function refreshTokenRow(tenantId: string, bindingId: string, overrides: Partial<RefreshTokenRow> = {}): RefreshTokenRow {
+  return {
+    id: newId("rft"),
+    tenantId,
+    bindingId,
+    familyId: newId("rff"),
+    tokenHash: tokenHash(),
+    scopes: ["transfers:write"],
+    createdAtMs: baseMs,
+    expiresAtMs: baseMs + 86_400_000,
+    usedAtMs: null,
+    revokedAtMs: null,
+    ...overrides,
+  };
+}
+
+export function apiKeyRow(tenantId: string, agentId: string | null, overrides: Partial<ApiKeyRow> = {}): ApiKeyRow {
+  return {
+    id: newId("key"),
+    tenantId,
+    agentId,
+    name: "checkout",
+    tokenHash: tokenHash(),
+    scopes: ["balance:read"],
+    rateLimitPerMinute: 600,
+    createdAtMs: baseMs,
+    expiresAtMs: null,
+    revokedAtMs: null,
+    rotatedFromId: null,
+    lastUsedAtMs: null,
+    acceptedCount: 0,
+    deniedCounts: {},
+    ...overrides,
+  };
+}
+
+export function signingKeyRow(fill: number): ServerSigningKeyRow {
+  return { id: `kid-${fill}-${newId("req")}`, privateKeyPkcs8: bytes(48, fill), publicKey: bytes(32, fill), createdAtMs: baseMs + fill };
+}
+
 /** A tenant with an owner and two accounts (funding and wallet), committed. */
 export async function seedTenant(store: Store): Promise<{ tenant: TenantRow; user: UserRow; funding: Account; wallet: Account }> {
   const tenant = tenantRow();
@@ -178,4 +277,12 @@ export function webhookDeliveryRow(tenantId: string, endpointId: string, overrid
     updatedAtMs: baseMs,
     ...overrides,
   };
+}
+
+/** `seedTenant` plus an agent on its wallet, committed. */
+export async function seedAgent(store: Store): Promise<Awaited<ReturnType<typeof seedTenant>> & { agent: AgentRow }> {
+  const seeded = await seedTenant(store);
+  const agent = agentRow(seeded.tenant.id, seeded.wallet.id);
+  await store.write(seeded.tenant.id, (tx) => tx.insertAgent(agent));
+  return { ...seeded, agent };
 }

@@ -5,14 +5,22 @@
  * alone, except where noted (global counts are compared before and after).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { appendEvent, newId, type Store, type StoreTx, type TreeNodeKey } from "@bursar/core";
+import { appendEvent, newId, type AgentRow, type RefreshTokenRow, type Store, type StoreTx, type TreeNodeKey } from "@bursar/core";
 import {
   accountRow,
+  agentRow,
+  apiKeyRow,
   baseMs,
+  bindingRow,
   eventRow,
   idempotencyRecord,
+  refreshTokenRow,
+  seedAgent,
   seedTenant,
+  signingKeyRow,
   tenantRow,
+  ticketRow,
+  tokenHash,
   tokenRow,
   transferRow,
   treeNode,
@@ -547,6 +555,410 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       });
     });
 
+    describe("identity: agents", () => {
+      it("round-trips an agent and updates name, description, status, metadata and time", async () => {
+        const { tenant, agent, funding } = await seedAgent(store);
+        expect(await store.read.getAgent(tenant.id, agent.id)).toEqual(agent);
+        expect(await store.read.getAgent(tenant.id, newId("agt"))).toBeNull();
+        const changed: AgentRow = {
+          ...agent,
+          name: "Renamed",
+          description: null,
+          status: "disabled",
+          metadata: null,
+          updatedAtMs: baseMs + 5,
+          // Not written by updateAgent: these stay as stored.
+          walletAccountId: funding.id,
+          createdAtMs: baseMs + 9,
+        };
+        await store.write(tenant.id, (tx) => tx.updateAgent(changed));
+        expect(await store.read.getAgent(tenant.id, agent.id)).toEqual({
+          ...changed,
+          walletAccountId: agent.walletAccountId,
+          createdAtMs: agent.createdAtMs,
+        });
+        await expect(store.write(tenant.id, (tx) => tx.updateAgent(agentRow(tenant.id, funding.id)))).rejects.toThrow();
+        // The wallet must be an account of the same tenant.
+        await expect(store.write(tenant.id, (tx) => tx.insertAgent(agentRow(tenant.id, newId("acc"))))).rejects.toThrow();
+      });
+
+      it("pages agents newest first with a beforeId cursor", async () => {
+        const { tenant, wallet } = await seedTenant(store);
+        const agents = Array.from({ length: 5 }, (_, index) => agentRow(tenant.id, wallet.id, { id: newId("agt", baseMs + index) }));
+        await store.write(tenant.id, async (tx) => {
+          for (const agent of [...agents].reverse()) await tx.insertAgent(agent);
+        });
+        const newestFirst = [...agents].reverse();
+        expect(await store.read.listAgents(tenant.id, { limit: 10 })).toEqual(newestFirst);
+        const first = await store.read.listAgents(tenant.id, { limit: 2 });
+        expect(first).toEqual(newestFirst.slice(0, 2));
+        const second = await store.read.listAgents(tenant.id, { limit: 2, beforeId: first[1]!.id });
+        expect(second).toEqual(newestFirst.slice(2, 4));
+        expect(await store.read.listAgents(tenant.id, { limit: 2, beforeId: second[1]!.id })).toEqual(newestFirst.slice(4));
+        expect(await store.read.listAgents(tenant.id, { limit: 2, beforeId: agents[0]!.id })).toEqual([]);
+      });
+    });
+
+    describe("identity: registration tickets", () => {
+      it("finds a ticket by hash across tenants and consumes it once", async () => {
+        const { tenant, user, agent } = await seedAgent(store);
+        const ticket = ticketRow(tenant.id, agent.id, user.id);
+        await store.write(tenant.id, (tx) => tx.insertRegistrationTicket(ticket));
+        expect(await store.read.findRegistrationTicketByHash(ticket.tokenHash)).toEqual(ticket);
+        expect(await store.read.findRegistrationTicketByHash(tokenHash())).toBeNull();
+
+        const bindingId = newId("cb");
+        expect(await store.write(tenant.id, (tx) => tx.consumeRegistrationTicket(tenant.id, ticket.id, bindingId, baseMs + 7))).toBe(true);
+        const consumed = { ...ticket, consumedAtMs: baseMs + 7, bindingId };
+        expect(await store.read.findRegistrationTicketByHash(ticket.tokenHash)).toEqual(consumed);
+        expect(await store.write(tenant.id, (tx) => tx.consumeRegistrationTicket(tenant.id, ticket.id, newId("cb"), baseMs + 8))).toBe(false);
+        expect(await store.read.findRegistrationTicketByHash(ticket.tokenHash)).toEqual(consumed);
+        expect(await store.write(tenant.id, (tx) => tx.consumeRegistrationTicket(tenant.id, newId("tkt"), bindingId, baseMs))).toBe(false);
+
+        const duplicate = ticketRow(tenant.id, agent.id, user.id, { tokenHash: ticket.tokenHash });
+        await expect(store.write(tenant.id, (tx) => tx.insertRegistrationTicket(duplicate))).rejects.toThrow();
+        await expect(store.write(tenant.id, (tx) => tx.insertRegistrationTicket(ticketRow(tenant.id, newId("agt"), user.id)))).rejects.toThrow();
+      });
+
+      it("lets exactly one of 20 concurrent consumptions win, and keeps nothing of a rolled-back one", async () => {
+        const { tenant, user, agent } = await seedAgent(store);
+        const ticket = ticketRow(tenant.id, agent.id, user.id);
+        await store.write(tenant.id, (tx) => tx.insertRegistrationTicket(ticket));
+        await expect(
+          store.write(tenant.id, async (tx) => {
+            expect(await tx.consumeRegistrationTicket(tenant.id, ticket.id, newId("cb"), baseMs)).toBe(true);
+            throw new Error("boom");
+          }),
+        ).rejects.toThrow("boom");
+        expect((await store.read.findRegistrationTicketByHash(ticket.tokenHash))?.consumedAtMs).toBeNull();
+
+        // Tenant id null: no tenant lock on PostgreSQL, so the conditional UPDATE alone decides.
+        const bindingIds = Array.from({ length: 20 }, () => newId("cb"));
+        const results = await Promise.all(
+          bindingIds.map((bindingId, index) =>
+            store.write(null, async (tx) => {
+              const seen = await tx.findRegistrationTicketByHash(ticket.tokenHash);
+              if (seen?.consumedAtMs !== null) return false;
+              return tx.consumeRegistrationTicket(tenant.id, ticket.id, bindingId, baseMs + index);
+            }),
+          ),
+        );
+        expect(results.filter(Boolean)).toHaveLength(1);
+        const winner = results.indexOf(true);
+        expect(await store.read.findRegistrationTicketByHash(ticket.tokenHash)).toEqual({
+          ...ticket,
+          consumedAtMs: baseMs + winner,
+          bindingId: bindingIds[winner],
+        });
+      });
+    });
+
+    describe("identity: credential bindings", () => {
+      it("round-trips a binding by id and by thumbprint, and revokes it keeping the first time", async () => {
+        const { tenant, agent } = await seedAgent(store);
+        const binding = bindingRow(tenant.id, agent.id);
+        const plain = bindingRow(tenant.id, agent.id, { algorithm: "ES256", clientMetadata: null, scopes: [] });
+        await store.write(tenant.id, async (tx) => {
+          await tx.insertCredentialBinding(binding);
+          await tx.insertCredentialBinding(plain);
+        });
+        expect(await store.read.findCredentialBinding(binding.id)).toEqual(binding);
+        expect(await store.read.findCredentialBinding(plain.id)).toEqual(plain);
+        expect(await store.read.findCredentialBindingByThumbprint(binding.thumbprint)).toEqual(binding);
+        expect(await store.read.findCredentialBinding(newId("cb"))).toBeNull();
+        expect(await store.read.findCredentialBindingByThumbprint("nope")).toBeNull();
+
+        await store.write(tenant.id, (tx) => tx.revokeCredentialBinding(tenant.id, binding.id, baseMs + 3));
+        await store.write(tenant.id, (tx) => tx.revokeCredentialBinding(tenant.id, binding.id, baseMs + 4));
+        expect(await store.read.findCredentialBinding(binding.id)).toEqual({ ...binding, revokedAtMs: baseMs + 3 });
+        expect(await store.read.findCredentialBinding(plain.id)).toEqual(plain);
+        await expect(store.write(tenant.id, (tx) => tx.revokeCredentialBinding(tenant.id, newId("cb"), baseMs))).rejects.toThrow();
+      });
+
+      it("refuses a duplicate thumbprint or binding id, in any tenant", async () => {
+        const a = await seedAgent(store);
+        const b = await seedAgent(store);
+        const binding = bindingRow(a.tenant.id, a.agent.id);
+        await store.write(a.tenant.id, (tx) => tx.insertCredentialBinding(binding));
+        const sameKey = bindingRow(a.tenant.id, a.agent.id, { thumbprint: binding.thumbprint });
+        await expect(store.write(a.tenant.id, (tx) => tx.insertCredentialBinding(sameKey))).rejects.toThrow();
+        const sameKeyElsewhere = bindingRow(b.tenant.id, b.agent.id, { thumbprint: binding.thumbprint });
+        await expect(store.write(b.tenant.id, (tx) => tx.insertCredentialBinding(sameKeyElsewhere))).rejects.toThrow();
+        const sameIdElsewhere = bindingRow(b.tenant.id, b.agent.id, { id: binding.id });
+        await expect(store.write(b.tenant.id, (tx) => tx.insertCredentialBinding(sameIdElsewhere))).rejects.toThrow();
+        // The agent must belong to the binding's tenant.
+        await expect(store.write(a.tenant.id, (tx) => tx.insertCredentialBinding(bindingRow(a.tenant.id, b.agent.id)))).rejects.toThrow();
+        expect(await store.read.findCredentialBindingByThumbprint(binding.thumbprint)).toEqual(binding);
+        expect(await store.read.listCredentialBindings(b.tenant.id, { limit: 10 })).toEqual([]);
+      });
+
+      it("pages bindings newest first, for the tenant and for one agent", async () => {
+        const { tenant, wallet, agent } = await seedAgent(store);
+        const other = agentRow(tenant.id, wallet.id);
+        await store.write(tenant.id, (tx) => tx.insertAgent(other));
+        const bindings = Array.from({ length: 5 }, (_, index) =>
+          bindingRow(tenant.id, index % 2 === 0 ? agent.id : other.id, { id: newId("cb", baseMs + index) }),
+        );
+        await store.write(tenant.id, async (tx) => {
+          for (const binding of [...bindings].reverse()) await tx.insertCredentialBinding(binding);
+        });
+        const newestFirst = [...bindings].reverse();
+        const first = await store.read.listCredentialBindings(tenant.id, { limit: 3 });
+        expect(first).toEqual(newestFirst.slice(0, 3));
+        expect(await store.read.listCredentialBindings(tenant.id, { limit: 3, beforeId: first[2]!.id })).toEqual(newestFirst.slice(3));
+        const agentBindings = newestFirst.filter((binding) => binding.agentId === agent.id);
+        expect(agentBindings).toHaveLength(3);
+        const agentFirst = await store.read.listCredentialBindings(tenant.id, { limit: 2, agentId: agent.id });
+        expect(agentFirst).toEqual(agentBindings.slice(0, 2));
+        expect(await store.read.listCredentialBindings(tenant.id, { limit: 2, agentId: agent.id, beforeId: agentFirst[1]!.id })).toEqual(
+          agentBindings.slice(2),
+        );
+        expect(await store.read.listCredentialBindings(tenant.id, { limit: 10, agentId: other.id })).toEqual(
+          newestFirst.filter((binding) => binding.agentId === other.id),
+        );
+      });
+    });
+
+    describe("identity: refresh tokens", () => {
+      async function seedBinding() {
+        const seeded = await seedAgent(store);
+        const binding = bindingRow(seeded.tenant.id, seeded.agent.id);
+        await store.write(seeded.tenant.id, (tx) => tx.insertCredentialBinding(binding));
+        return { ...seeded, binding };
+      }
+
+      it("round-trips a token by hash and marks it used once", async () => {
+        const { tenant, binding } = await seedBinding();
+        const token = refreshTokenRow(tenant.id, binding.id);
+        await store.write(tenant.id, (tx) => tx.insertRefreshToken(token));
+        expect(await store.read.findRefreshTokenByHash(token.tokenHash)).toEqual(token);
+        expect(await store.read.findRefreshTokenByHash(tokenHash())).toBeNull();
+        expect(await store.write(tenant.id, (tx) => tx.useRefreshToken(tenant.id, token.id, baseMs + 1))).toBe(true);
+        expect(await store.write(tenant.id, (tx) => tx.useRefreshToken(tenant.id, token.id, baseMs + 2))).toBe(false);
+        expect(await store.read.findRefreshTokenByHash(token.tokenHash)).toEqual({ ...token, usedAtMs: baseMs + 1 });
+        expect(await store.write(tenant.id, (tx) => tx.useRefreshToken(tenant.id, newId("rft"), baseMs))).toBe(false);
+        const duplicate = refreshTokenRow(tenant.id, binding.id, { tokenHash: token.tokenHash });
+        await expect(store.write(tenant.id, (tx) => tx.insertRefreshToken(duplicate))).rejects.toThrow();
+        await expect(store.write(tenant.id, (tx) => tx.insertRefreshToken(refreshTokenRow(tenant.id, newId("cb"))))).rejects.toThrow();
+      });
+
+      it("lets exactly one of 20 concurrent uses of one token win", async () => {
+        const { tenant, binding } = await seedBinding();
+        const token = refreshTokenRow(tenant.id, binding.id);
+        await store.write(tenant.id, (tx) => tx.insertRefreshToken(token));
+        // Tenant id null: no tenant lock on PostgreSQL, so the conditional UPDATE alone decides.
+        const results = await Promise.all(
+          Array.from({ length: 20 }, (_, index) =>
+            store.write(null, async (tx) => {
+              const seen = await tx.findRefreshTokenByHash(token.tokenHash);
+              if (seen?.usedAtMs !== null) return false;
+              return tx.useRefreshToken(tenant.id, token.id, baseMs + index);
+            }),
+          ),
+        );
+        expect(results.filter(Boolean)).toHaveLength(1);
+        expect((await store.read.findRefreshTokenByHash(token.tokenHash))?.usedAtMs).toBe(baseMs + results.indexOf(true));
+      });
+
+      it("revokes a whole family, and every token of a binding, keeping earlier revocations", async () => {
+        const { tenant, agent, binding } = await seedBinding();
+        const otherBinding = bindingRow(tenant.id, agent.id);
+        await store.write(tenant.id, (tx) => tx.insertCredentialBinding(otherBinding));
+        const familyId = newId("rff");
+        const family = [0, 1, 2].map((index) => refreshTokenRow(tenant.id, binding.id, { familyId, createdAtMs: baseMs + index }));
+        const earlier = refreshTokenRow(tenant.id, binding.id, { familyId, revokedAtMs: baseMs - 1 });
+        const sameBinding = refreshTokenRow(tenant.id, binding.id);
+        const elsewhere = refreshTokenRow(tenant.id, otherBinding.id);
+        await store.write(tenant.id, async (tx) => {
+          for (const token of [...family, earlier, sameBinding, elsewhere]) await tx.insertRefreshToken(token);
+        });
+        const read = async (token: RefreshTokenRow) => store.read.findRefreshTokenByHash(token.tokenHash);
+
+        await store.write(tenant.id, (tx) => tx.revokeRefreshTokenFamily(tenant.id, familyId, baseMs + 10));
+        for (const token of family) expect(await read(token)).toEqual({ ...token, revokedAtMs: baseMs + 10 });
+        expect(await read(earlier)).toEqual(earlier);
+        expect(await read(sameBinding)).toEqual(sameBinding);
+        expect(await read(elsewhere)).toEqual(elsewhere);
+
+        await store.write(tenant.id, (tx) => tx.revokeRefreshTokensOfBinding(tenant.id, binding.id, baseMs + 20));
+        expect(await read(sameBinding)).toEqual({ ...sameBinding, revokedAtMs: baseMs + 20 });
+        for (const token of family) expect((await read(token))?.revokedAtMs).toBe(baseMs + 10);
+        expect(await read(elsewhere)).toEqual(elsewhere);
+      });
+    });
+
+    describe("identity: API keys", () => {
+      it("round-trips agent and service-account keys by hash and id, and updates their lifecycle", async () => {
+        const { tenant, agent } = await seedAgent(store);
+        const key = apiKeyRow(tenant.id, agent.id);
+        const service = apiKeyRow(tenant.id, null, {
+          scopes: [],
+          expiresAtMs: baseMs + 1,
+          revokedAtMs: baseMs + 2,
+          lastUsedAtMs: baseMs + 3,
+          acceptedCount: Number.MAX_SAFE_INTEGER,
+          deniedCounts: { rate_limited: 5, insufficient_scope: 0 },
+        });
+        const rotated = apiKeyRow(tenant.id, agent.id, { rotatedFromId: key.id });
+        await store.write(tenant.id, async (tx) => {
+          for (const row of [key, service, rotated]) await tx.insertApiKey(row);
+        });
+        for (const row of [key, service, rotated]) {
+          expect(await store.read.findApiKeyByHash(row.tokenHash)).toEqual(row);
+          expect(await store.read.getApiKey(tenant.id, row.id)).toEqual(row);
+        }
+        expect(await store.read.findApiKeyByHash(tokenHash())).toBeNull();
+        expect(await store.read.getApiKey(tenant.id, newId("key"))).toBeNull();
+
+        await store.write(tenant.id, (tx) => tx.updateApiKeyLifecycle(tenant.id, key.id, baseMs + 60_000, null));
+        expect(await store.read.getApiKey(tenant.id, key.id)).toEqual({ ...key, expiresAtMs: baseMs + 60_000 });
+        await store.write(tenant.id, (tx) => tx.updateApiKeyLifecycle(tenant.id, key.id, null, baseMs + 5));
+        expect(await store.read.getApiKey(tenant.id, key.id)).toEqual({ ...key, expiresAtMs: null, revokedAtMs: baseMs + 5 });
+        await expect(store.write(tenant.id, (tx) => tx.updateApiKeyLifecycle(tenant.id, newId("key"), null, null))).rejects.toThrow();
+
+        const duplicate = apiKeyRow(tenant.id, null, { tokenHash: key.tokenHash });
+        await expect(store.write(tenant.id, (tx) => tx.insertApiKey(duplicate))).rejects.toThrow();
+        await expect(store.write(tenant.id, (tx) => tx.insertApiKey(apiKeyRow(tenant.id, newId("agt"))))).rejects.toThrow();
+        await expect(
+          store.write(tenant.id, (tx) => tx.insertApiKey(apiKeyRow(tenant.id, null, { rotatedFromId: newId("key") }))),
+        ).rejects.toThrow();
+      });
+
+      it("adds usage: counts sum, denials merge by reason, last use stays at the maximum", async () => {
+        const { tenant } = await seedTenant(store);
+        const key = apiKeyRow(tenant.id, null);
+        await store.write(tenant.id, (tx) => tx.insertApiKey(key));
+        const add = (accepted: number, denied: Record<string, number>, lastUsedAtMs: number | null) =>
+          store.write(tenant.id, (tx) => tx.addApiKeyUsage(tenant.id, key.id, { accepted, denied, lastUsedAtMs }));
+        await add(0, {}, null);
+        expect(await store.read.getApiKey(tenant.id, key.id)).toEqual(key);
+        await add(3, { rate_limited: 2 }, baseMs + 50);
+        await add(4, { rate_limited: 2, insufficient_scope: 1 }, baseMs + 20);
+        await add(0, {}, null);
+        await add(1, { "odd \"reason\"": 7 }, baseMs + 90);
+        expect(await store.read.getApiKey(tenant.id, key.id)).toEqual({
+          ...key,
+          acceptedCount: 8,
+          deniedCounts: { rate_limited: 4, insufficient_scope: 1, "odd \"reason\"": 7 },
+          lastUsedAtMs: baseMs + 90,
+        });
+        await expect(add(-1, {}, null)).rejects.toThrow();
+        await expect(add(1, { rate_limited: 0.5 }, null)).rejects.toThrow();
+        await expect(
+          store.write(tenant.id, (tx) => tx.addApiKeyUsage(tenant.id, newId("key"), { accepted: 1, denied: {}, lastUsedAtMs: null })),
+        ).rejects.toThrow();
+        expect((await store.read.getApiKey(tenant.id, key.id))?.acceptedCount).toBe(8);
+      });
+
+      it("loses no usage under 20 concurrent adds", async () => {
+        const { tenant } = await seedTenant(store);
+        const key = apiKeyRow(tenant.id, null, { acceptedCount: 100, deniedCounts: { rate_limited: 1 } });
+        await store.write(tenant.id, (tx) => tx.insertApiKey(key));
+        // Tenant id null: no tenant lock on PostgreSQL, so the UPDATE itself must not lose counts.
+        await Promise.all(
+          Array.from({ length: 20 }, (_, index) =>
+            store.write(null, (tx) =>
+              tx.addApiKeyUsage(tenant.id, key.id, {
+                accepted: index + 1,
+                denied: index % 2 === 0 ? { rate_limited: 1 } : { rate_limited: 1, [`reason_${index % 3}`]: 2 },
+                lastUsedAtMs: baseMs + ((index * 7) % 20),
+              }),
+            ),
+          ),
+        );
+        expect(await store.read.getApiKey(tenant.id, key.id)).toEqual({
+          ...key,
+          acceptedCount: 100 + 210,
+          // Odd indexes 1..19: index % 3 is 1 for 1, 7, 13, 19; 0 for 3, 9, 15; 2 for 5, 11, 17.
+          deniedCounts: { rate_limited: 21, reason_0: 6, reason_1: 8, reason_2: 6 },
+          lastUsedAtMs: baseMs + 19,
+        });
+      });
+
+      it("pages keys newest first with a beforeId cursor", async () => {
+        const { tenant } = await seedTenant(store);
+        const keys = Array.from({ length: 5 }, (_, index) => apiKeyRow(tenant.id, null, { id: newId("key", baseMs + index) }));
+        await store.write(tenant.id, async (tx) => {
+          for (const key of [...keys].reverse()) await tx.insertApiKey(key);
+        });
+        const newestFirst = [...keys].reverse();
+        const first = await store.read.listApiKeys(tenant.id, { limit: 2 });
+        expect(first).toEqual(newestFirst.slice(0, 2));
+        const second = await store.read.listApiKeys(tenant.id, { limit: 2, beforeId: first[1]!.id });
+        expect(second).toEqual(newestFirst.slice(2, 4));
+        expect(await store.read.listApiKeys(tenant.id, { limit: 2, beforeId: second[1]!.id })).toEqual(newestFirst.slice(4));
+        expect(await store.read.listApiKeys(tenant.id, { limit: 10 })).toEqual(newestFirst);
+      });
+    });
+
+    describe("identity: tenant isolation", () => {
+      it("hides tenant B's identity rows from tenant A and refuses A's writes to them", async () => {
+        const a = await seedAgent(store);
+        const b = await seedAgent(store);
+        const A = a.tenant.id;
+        const B = b.tenant.id;
+        const bTicket = ticketRow(B, b.agent.id, b.user.id);
+        const bBinding = bindingRow(B, b.agent.id);
+        const bToken = refreshTokenRow(B, bBinding.id);
+        const bKey = apiKeyRow(B, b.agent.id);
+        await store.write(B, async (tx) => {
+          await tx.insertRegistrationTicket(bTicket);
+          await tx.insertCredentialBinding(bBinding);
+          await tx.insertRefreshToken(bToken);
+          await tx.insertApiKey(bKey);
+        });
+        const reader = store.read;
+        expect(await reader.getAgent(A, b.agent.id)).toBeNull();
+        expect(await reader.listAgents(A, { limit: 100 })).toEqual([a.agent]);
+        expect(await reader.listCredentialBindings(A, { limit: 100 })).toEqual([]);
+        expect(await reader.listCredentialBindings(A, { limit: 100, agentId: b.agent.id })).toEqual([]);
+        expect(await reader.getApiKey(A, bKey.id)).toBeNull();
+        expect(await reader.listApiKeys(A, { limit: 100 })).toEqual([]);
+        // The by-hash and by-id lookups are global: they return B's rows, tagged with B.
+        expect((await reader.findCredentialBinding(bBinding.id))?.tenantId).toBe(B);
+        expect((await reader.findApiKeyByHash(bKey.tokenHash))?.tenantId).toBe(B);
+
+        await store.write(A, async (tx) => {
+          expect(await tx.getAgent(A, b.agent.id)).toBeNull();
+          expect(await tx.getApiKey(A, bKey.id)).toBeNull();
+          expect(await tx.consumeRegistrationTicket(A, bTicket.id, newId("cb"), baseMs)).toBe(false);
+          expect(await tx.useRefreshToken(A, bToken.id, baseMs)).toBe(false);
+          await tx.revokeRefreshTokenFamily(A, bToken.familyId, baseMs);
+          await tx.revokeRefreshTokensOfBinding(A, bBinding.id, baseMs);
+        });
+        await expect(store.write(A, (tx) => tx.updateAgent({ ...b.agent, tenantId: A, name: "stolen" }))).rejects.toThrow();
+        await expect(store.write(A, (tx) => tx.revokeCredentialBinding(A, bBinding.id, baseMs))).rejects.toThrow();
+        await expect(store.write(A, (tx) => tx.updateApiKeyLifecycle(A, bKey.id, null, baseMs))).rejects.toThrow();
+        await expect(
+          store.write(A, (tx) => tx.addApiKeyUsage(A, bKey.id, { accepted: 1, denied: {}, lastUsedAtMs: baseMs })),
+        ).rejects.toThrow();
+        await expect(store.write(A, (tx) => tx.insertApiKey(apiKeyRow(A, b.agent.id)))).rejects.toThrow();
+        await expect(store.write(A, (tx) => tx.insertRefreshToken(refreshTokenRow(A, bBinding.id)))).rejects.toThrow();
+        await expect(store.write(A, (tx) => tx.insertRegistrationTicket(ticketRow(A, b.agent.id, a.user.id)))).rejects.toThrow();
+        await expect(store.write(A, (tx) => tx.insertAgent(agentRow(A, b.wallet.id)))).rejects.toThrow();
+
+        expect(await reader.getAgent(B, b.agent.id)).toEqual(b.agent);
+        expect(await reader.findRegistrationTicketByHash(bTicket.tokenHash)).toEqual(bTicket);
+        expect(await reader.findCredentialBinding(bBinding.id)).toEqual(bBinding);
+        expect(await reader.findRefreshTokenByHash(bToken.tokenHash)).toEqual(bToken);
+        expect(await reader.getApiKey(B, bKey.id)).toEqual(bKey);
+      });
+    });
+
+    describe("server signing key", () => {
+      it("keeps the first key stored, also when several writers race to store one", async () => {
+        const before = await store.read.getServerSigningKey();
+        const attempts = [1, 2, 3, 4, 5].map(signingKeyRow);
+        const stored = await Promise.all(attempts.map((row) => store.write(null, (tx) => tx.ensureServerSigningKey(row))));
+        const kept = stored[0]!;
+        for (const row of stored) expect(row).toEqual(kept);
+        if (before) expect(kept).toEqual(before);
+        else expect(attempts).toContainEqual(kept);
+        expect(await store.read.getServerSigningKey()).toEqual(kept);
+        expect(await store.write(null, (tx) => tx.ensureServerSigningKey(signingKeyRow(9)))).toEqual(kept);
+      });
+    });
+
     describe("write transactions", () => {
       it("returns the callback's value and lets the callback read its own writes", async () => {
         const { tenant } = await seedTenant(store);
@@ -630,6 +1042,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
           await tx.putTreeNodes(tenant.id, [treeNode(0, 0)]);
           await tx.setJournalSize(tenant.id, 1);
           await tx.claimIdempotencyKey(record, 0);
+          await tx.completeIdempotencyKey(record, 201, '{"ok":true}');
         });
         await store.close();
         store = await open();
@@ -638,7 +1051,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         expect(await store.read.getAccount(tenant.id, wallet.id)).toEqual(wallet);
         expect(await store.read.getEventBySeq(tenant.id, 1)).toEqual(event);
         expect(await store.read.getTreeNodes(tenant.id, [{ level: 0, index: 0 }])).toEqual([treeNode(0, 0).hash]);
-        expect(await store.read.getIdempotencyRecord(record)).toEqual(record);
+        expect(await store.read.getIdempotencyRecord(record)).toEqual({ ...record, state: "completed", responseStatus: 201, responseBody: '{"ok":true}' });
       });
     });
   });

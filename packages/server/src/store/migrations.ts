@@ -338,12 +338,214 @@ CREATE INDEX events_by_id ON events (tenant_id, id);
 `;
 
 /**
- * Every migration, oldest first, versions strictly increasing. Version 2 is reserved for a
- * migration developed on another branch: a gap is allowed, and `pendingMigrations` runs whatever
- * known version a database lacks, so a database that got 3 first still gets 2 later.
+ * Identity (SPEC 1, 3): agents, registration tickets, credential bindings, refresh tokens, API
+ * keys, and the server's access-token signing key. Secrets are stored as SHA-256 hashes only.
+ *
+ * - credential binding ids are the OAuth client_id and globally unique (`cb_…`): a token request
+ *   names only the id, so `id` alone has a unique index besides the (tenant_id, id) key;
+ * - a public key may be registered once across all tenants (unique thumbprint);
+ * - a ticket's `binding_id` has no foreign key: the ticket is consumed before its binding is
+ *   inserted, in the same transaction;
+ * - `created_by_user_id` has none either: it records the principal that made the ticket;
+ * - the signing key table holds at most one row (`singleton = 1`), so processes starting at once
+ *   agree on one key.
+ */
+const identitySqlite = `
+CREATE TABLE agents (
+  tenant_id TEXT NOT NULL REFERENCES tenants (id),
+  id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  description TEXT,
+  wallet_account_id TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('active', 'disabled')),
+  metadata TEXT,
+  created_at_ms INTEGER NOT NULL,
+  updated_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, id),
+  FOREIGN KEY (tenant_id, wallet_account_id) REFERENCES accounts (tenant_id, id)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE registration_tickets (
+  tenant_id TEXT NOT NULL,
+  id TEXT NOT NULL,
+  agent_id TEXT NOT NULL,
+  token_hash TEXT NOT NULL UNIQUE,
+  scope_ceiling TEXT NOT NULL,
+  created_by_user_id TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  expires_at_ms INTEGER NOT NULL,
+  consumed_at_ms INTEGER,
+  binding_id TEXT,
+  PRIMARY KEY (tenant_id, id),
+  FOREIGN KEY (tenant_id, agent_id) REFERENCES agents (tenant_id, id)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE credential_bindings (
+  tenant_id TEXT NOT NULL,
+  id TEXT NOT NULL,
+  agent_id TEXT NOT NULL,
+  public_key_jwk TEXT NOT NULL,
+  thumbprint TEXT NOT NULL,
+  algorithm TEXT NOT NULL CHECK (algorithm IN ('ES256', 'EdDSA')),
+  scopes TEXT NOT NULL,
+  client_metadata TEXT,
+  created_at_ms INTEGER NOT NULL,
+  revoked_at_ms INTEGER,
+  PRIMARY KEY (tenant_id, id),
+  FOREIGN KEY (tenant_id, agent_id) REFERENCES agents (tenant_id, id)
+) STRICT, WITHOUT ROWID;
+CREATE UNIQUE INDEX credential_bindings_by_id ON credential_bindings (id);
+CREATE UNIQUE INDEX credential_bindings_by_thumbprint ON credential_bindings (thumbprint);
+CREATE INDEX credential_bindings_by_agent ON credential_bindings (tenant_id, agent_id, id);
+
+CREATE TABLE refresh_tokens (
+  tenant_id TEXT NOT NULL,
+  id TEXT NOT NULL,
+  binding_id TEXT NOT NULL,
+  family_id TEXT NOT NULL,
+  token_hash TEXT NOT NULL UNIQUE,
+  scopes TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  expires_at_ms INTEGER NOT NULL,
+  used_at_ms INTEGER,
+  revoked_at_ms INTEGER,
+  PRIMARY KEY (tenant_id, id),
+  FOREIGN KEY (tenant_id, binding_id) REFERENCES credential_bindings (tenant_id, id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX refresh_tokens_by_family ON refresh_tokens (tenant_id, family_id);
+CREATE INDEX refresh_tokens_by_binding ON refresh_tokens (tenant_id, binding_id);
+
+CREATE TABLE api_keys (
+  tenant_id TEXT NOT NULL REFERENCES tenants (id),
+  id TEXT NOT NULL,
+  agent_id TEXT,
+  name TEXT NOT NULL,
+  token_hash TEXT NOT NULL UNIQUE,
+  scopes TEXT NOT NULL,
+  rate_limit_per_minute INTEGER NOT NULL CHECK (rate_limit_per_minute >= 0),
+  created_at_ms INTEGER NOT NULL,
+  expires_at_ms INTEGER,
+  revoked_at_ms INTEGER,
+  rotated_from_id TEXT,
+  last_used_at_ms INTEGER,
+  accepted_count INTEGER NOT NULL CHECK (accepted_count >= 0),
+  denied_counts TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, id),
+  FOREIGN KEY (tenant_id, agent_id) REFERENCES agents (tenant_id, id),
+  FOREIGN KEY (tenant_id, rotated_from_id) REFERENCES api_keys (tenant_id, id)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE server_signing_keys (
+  singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+  id TEXT NOT NULL,
+  private_key_pkcs8 BLOB NOT NULL,
+  public_key BLOB NOT NULL,
+  created_at_ms INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+`;
+
+const identityPostgres = `
+CREATE TABLE agents (
+  tenant_id TEXT COLLATE "C" NOT NULL REFERENCES tenants (id),
+  id TEXT COLLATE "C" NOT NULL,
+  name TEXT NOT NULL,
+  description TEXT,
+  wallet_account_id TEXT COLLATE "C" NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('active', 'disabled')),
+  metadata JSONB,
+  created_at_ms BIGINT NOT NULL,
+  updated_at_ms BIGINT NOT NULL,
+  PRIMARY KEY (tenant_id, id),
+  FOREIGN KEY (tenant_id, wallet_account_id) REFERENCES accounts (tenant_id, id)
+);
+
+CREATE TABLE registration_tickets (
+  tenant_id TEXT COLLATE "C" NOT NULL,
+  id TEXT COLLATE "C" NOT NULL,
+  agent_id TEXT COLLATE "C" NOT NULL,
+  token_hash TEXT COLLATE "C" NOT NULL UNIQUE,
+  scope_ceiling JSONB NOT NULL,
+  created_by_user_id TEXT COLLATE "C" NOT NULL,
+  created_at_ms BIGINT NOT NULL,
+  expires_at_ms BIGINT NOT NULL,
+  consumed_at_ms BIGINT,
+  binding_id TEXT COLLATE "C",
+  PRIMARY KEY (tenant_id, id),
+  FOREIGN KEY (tenant_id, agent_id) REFERENCES agents (tenant_id, id)
+);
+
+CREATE TABLE credential_bindings (
+  tenant_id TEXT COLLATE "C" NOT NULL,
+  id TEXT COLLATE "C" NOT NULL,
+  agent_id TEXT COLLATE "C" NOT NULL,
+  public_key_jwk JSONB NOT NULL,
+  thumbprint TEXT COLLATE "C" NOT NULL,
+  algorithm TEXT NOT NULL CHECK (algorithm IN ('ES256', 'EdDSA')),
+  scopes JSONB NOT NULL,
+  client_metadata JSONB,
+  created_at_ms BIGINT NOT NULL,
+  revoked_at_ms BIGINT,
+  PRIMARY KEY (tenant_id, id),
+  FOREIGN KEY (tenant_id, agent_id) REFERENCES agents (tenant_id, id)
+);
+CREATE UNIQUE INDEX credential_bindings_by_id ON credential_bindings (id);
+CREATE UNIQUE INDEX credential_bindings_by_thumbprint ON credential_bindings (thumbprint);
+CREATE INDEX credential_bindings_by_agent ON credential_bindings (tenant_id, agent_id, id);
+
+CREATE TABLE refresh_tokens (
+  tenant_id TEXT COLLATE "C" NOT NULL,
+  id TEXT COLLATE "C" NOT NULL,
+  binding_id TEXT COLLATE "C" NOT NULL,
+  family_id TEXT COLLATE "C" NOT NULL,
+  token_hash TEXT COLLATE "C" NOT NULL UNIQUE,
+  scopes JSONB NOT NULL,
+  created_at_ms BIGINT NOT NULL,
+  expires_at_ms BIGINT NOT NULL,
+  used_at_ms BIGINT,
+  revoked_at_ms BIGINT,
+  PRIMARY KEY (tenant_id, id),
+  FOREIGN KEY (tenant_id, binding_id) REFERENCES credential_bindings (tenant_id, id)
+);
+CREATE INDEX refresh_tokens_by_family ON refresh_tokens (tenant_id, family_id);
+CREATE INDEX refresh_tokens_by_binding ON refresh_tokens (tenant_id, binding_id);
+
+CREATE TABLE api_keys (
+  tenant_id TEXT COLLATE "C" NOT NULL REFERENCES tenants (id),
+  id TEXT COLLATE "C" NOT NULL,
+  agent_id TEXT COLLATE "C",
+  name TEXT NOT NULL,
+  token_hash TEXT COLLATE "C" NOT NULL UNIQUE,
+  scopes JSONB NOT NULL,
+  rate_limit_per_minute INTEGER NOT NULL CHECK (rate_limit_per_minute >= 0),
+  created_at_ms BIGINT NOT NULL,
+  expires_at_ms BIGINT,
+  revoked_at_ms BIGINT,
+  rotated_from_id TEXT COLLATE "C",
+  last_used_at_ms BIGINT,
+  accepted_count BIGINT NOT NULL CHECK (accepted_count >= 0),
+  denied_counts JSONB NOT NULL,
+  PRIMARY KEY (tenant_id, id),
+  FOREIGN KEY (tenant_id, agent_id) REFERENCES agents (tenant_id, id),
+  FOREIGN KEY (tenant_id, rotated_from_id) REFERENCES api_keys (tenant_id, id)
+);
+
+CREATE TABLE server_signing_keys (
+  singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+  id TEXT COLLATE "C" NOT NULL,
+  private_key_pkcs8 BYTEA NOT NULL,
+  public_key BYTEA NOT NULL,
+  created_at_ms BIGINT NOT NULL
+);
+`;
+
+/**
+ * Every migration, oldest first, versions strictly increasing. A gap is allowed, and
+ * `pendingMigrations` runs whatever known version a database lacks (2 and 3 were developed on
+ * separate branches, so a database may have got 3 before 2).
  */
 export const migrations: readonly Migration[] = [
   { version: 1, name: "initial schema", sqlite: initialSqlite, postgres: initialPostgres },
+  { version: 2, name: "identity", sqlite: identitySqlite, postgres: identityPostgres },
   { version: 3, name: "webhooks", sqlite: webhooksSqlite, postgres: webhooksPostgres },
 ];
 

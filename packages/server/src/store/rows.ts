@@ -8,10 +8,16 @@ import {
   invariant,
   type Account,
   type AccountKind,
+  type AgentRow,
+  type ApiKeyRow,
+  type CredentialBindingRow,
   type IdempotencyRecord,
   type JournalEvent,
   type OwnerRole,
   type PersonalAccessTokenRow,
+  type RefreshTokenRow,
+  type RegistrationTicketRow,
+  type ServerSigningKeyRow,
   type TenantRow,
   type Transfer,
   type TransferStatus,
@@ -60,6 +66,19 @@ export const webhookDeliveryColumns =
   "tenant_id, id, endpoint_id, event_id, event_seq, event_type, status, attempt_count, next_attempt_at_ms, " +
   "last_attempt_at_ms, attempts, created_at_ms, updated_at_ms";
 
+export const agentColumns =
+  "tenant_id, id, name, description, wallet_account_id, status, metadata, created_at_ms, updated_at_ms";
+export const registrationTicketColumns =
+  "tenant_id, id, agent_id, token_hash, scope_ceiling, created_by_user_id, created_at_ms, expires_at_ms, consumed_at_ms, binding_id";
+export const credentialBindingColumns =
+  "tenant_id, id, agent_id, public_key_jwk, thumbprint, algorithm, scopes, client_metadata, created_at_ms, revoked_at_ms";
+export const refreshTokenColumns =
+  "tenant_id, id, binding_id, family_id, token_hash, scopes, created_at_ms, expires_at_ms, used_at_ms, revoked_at_ms";
+export const apiKeyColumns =
+  "tenant_id, id, agent_id, name, token_hash, scopes, rate_limit_per_minute, created_at_ms, expires_at_ms, revoked_at_ms, " +
+  "rotated_from_id, last_used_at_ms, accepted_count, denied_counts";
+export const serverSigningKeyColumns = "id, private_key_pkcs8, public_key, created_at_ms";
+
 /**
  * A 64-bit integer column as a JS number. Money is bounded by `balanceMinorMax` (2^53 - 1), so
  * a value outside the safe range means the database holds something Bursar never wrote.
@@ -104,6 +123,44 @@ function metadataFrom(value: unknown): Record<string, string> | null {
   const parsed = jsonFrom(value);
   invariant(typeof parsed === "object" && parsed !== null && !Array.isArray(parsed), "metadata is not an object");
   return parsed as Record<string, string>;
+}
+
+function objectFrom(value: unknown, column: string): Record<string, unknown> {
+  const parsed = jsonFrom(value);
+  invariant(typeof parsed === "object" && parsed !== null && !Array.isArray(parsed), `column ${column} is not a JSON object`);
+  return parsed as Record<string, unknown>;
+}
+
+function stringListFrom(value: unknown, column: string): string[] {
+  const parsed = jsonFrom(value);
+  invariant(Array.isArray(parsed) && parsed.every((item) => typeof item === "string"), `column ${column} is not a string list`);
+  return parsed as string[];
+}
+
+function stringMapFrom(value: unknown, column: string): Record<string, string> {
+  const parsed = objectFrom(value, column);
+  invariant(Object.values(parsed).every((item) => typeof item === "string"), `column ${column} is not a map of strings`);
+  return parsed as Record<string, string>;
+}
+
+/** Denials by reason: every count a safe non-negative integer. */
+function countsFrom(value: unknown, column: string): Record<string, number> {
+  const parsed = objectFrom(value, column);
+  const counts: Record<string, number> = {};
+  for (const [reason, count] of Object.entries(parsed)) {
+    const number = integerFrom(count, `${column}.${reason}`);
+    invariant(number >= 0, `column ${column} holds a negative count for ${reason}`);
+    counts[reason] = number;
+  }
+  return counts;
+}
+
+/** Checks usage counts before they reach SQL: whole, non-negative, safe integers. */
+export function checkCounts(accepted: number, denied: Record<string, number>): void {
+  invariant(Number.isSafeInteger(accepted) && accepted >= 0, `accepted count ${accepted} out of range`);
+  for (const [reason, count] of Object.entries(denied)) {
+    invariant(Number.isSafeInteger(count) && count >= 0, `denied count ${count} for ${reason} out of range`);
+  }
 }
 
 /** JSON text for a metadata column (both dialects accept text; PostgreSQL casts it to JSONB). */
@@ -209,6 +266,100 @@ export function idempotencyRecordFrom(row: Row): IdempotencyRecord {
     responseBody: nullableTextFrom(row.response_body, "idempotency_keys.response_body"),
     createdAtMs: integerFrom(row.created_at_ms, "idempotency_keys.created_at_ms"),
     expiresAtMs: integerFrom(row.expires_at_ms, "idempotency_keys.expires_at_ms"),
+  };
+}
+
+export function agentFrom(row: Row): AgentRow {
+  const status = textFrom(row.status, "agents.status");
+  invariant(status === "active" || status === "disabled", `unknown agent status ${status}`);
+  return {
+    id: textFrom(row.id, "agents.id"),
+    tenantId: textFrom(row.tenant_id, "agents.tenant_id"),
+    name: textFrom(row.name, "agents.name"),
+    description: nullableTextFrom(row.description, "agents.description"),
+    walletAccountId: textFrom(row.wallet_account_id, "agents.wallet_account_id"),
+    status,
+    metadata: metadataFrom(row.metadata),
+    createdAtMs: integerFrom(row.created_at_ms, "agents.created_at_ms"),
+    updatedAtMs: integerFrom(row.updated_at_ms, "agents.updated_at_ms"),
+  };
+}
+
+export function registrationTicketFrom(row: Row): RegistrationTicketRow {
+  return {
+    id: textFrom(row.id, "registration_tickets.id"),
+    tenantId: textFrom(row.tenant_id, "registration_tickets.tenant_id"),
+    agentId: textFrom(row.agent_id, "registration_tickets.agent_id"),
+    tokenHash: textFrom(row.token_hash, "registration_tickets.token_hash"),
+    scopeCeiling: stringListFrom(row.scope_ceiling, "registration_tickets.scope_ceiling"),
+    createdByUserId: textFrom(row.created_by_user_id, "registration_tickets.created_by_user_id"),
+    createdAtMs: integerFrom(row.created_at_ms, "registration_tickets.created_at_ms"),
+    expiresAtMs: integerFrom(row.expires_at_ms, "registration_tickets.expires_at_ms"),
+    consumedAtMs: nullableIntegerFrom(row.consumed_at_ms, "registration_tickets.consumed_at_ms"),
+    bindingId: nullableTextFrom(row.binding_id, "registration_tickets.binding_id"),
+  };
+}
+
+export function credentialBindingFrom(row: Row): CredentialBindingRow {
+  const algorithm = textFrom(row.algorithm, "credential_bindings.algorithm");
+  invariant(algorithm === "ES256" || algorithm === "EdDSA", `unknown binding algorithm ${algorithm}`);
+  return {
+    id: textFrom(row.id, "credential_bindings.id"),
+    tenantId: textFrom(row.tenant_id, "credential_bindings.tenant_id"),
+    agentId: textFrom(row.agent_id, "credential_bindings.agent_id"),
+    publicKeyJwk: stringMapFrom(row.public_key_jwk, "credential_bindings.public_key_jwk"),
+    thumbprint: textFrom(row.thumbprint, "credential_bindings.thumbprint"),
+    algorithm,
+    scopes: stringListFrom(row.scopes, "credential_bindings.scopes"),
+    clientMetadata:
+      row.client_metadata === null || row.client_metadata === undefined
+        ? null
+        : objectFrom(row.client_metadata, "credential_bindings.client_metadata"),
+    createdAtMs: integerFrom(row.created_at_ms, "credential_bindings.created_at_ms"),
+    revokedAtMs: nullableIntegerFrom(row.revoked_at_ms, "credential_bindings.revoked_at_ms"),
+  };
+}
+
+export function refreshTokenFrom(row: Row): RefreshTokenRow {
+  return {
+    id: textFrom(row.id, "refresh_tokens.id"),
+    tenantId: textFrom(row.tenant_id, "refresh_tokens.tenant_id"),
+    bindingId: textFrom(row.binding_id, "refresh_tokens.binding_id"),
+    familyId: textFrom(row.family_id, "refresh_tokens.family_id"),
+    tokenHash: textFrom(row.token_hash, "refresh_tokens.token_hash"),
+    scopes: stringListFrom(row.scopes, "refresh_tokens.scopes"),
+    createdAtMs: integerFrom(row.created_at_ms, "refresh_tokens.created_at_ms"),
+    expiresAtMs: integerFrom(row.expires_at_ms, "refresh_tokens.expires_at_ms"),
+    usedAtMs: nullableIntegerFrom(row.used_at_ms, "refresh_tokens.used_at_ms"),
+    revokedAtMs: nullableIntegerFrom(row.revoked_at_ms, "refresh_tokens.revoked_at_ms"),
+  };
+}
+
+export function apiKeyFrom(row: Row): ApiKeyRow {
+  return {
+    id: textFrom(row.id, "api_keys.id"),
+    tenantId: textFrom(row.tenant_id, "api_keys.tenant_id"),
+    agentId: nullableTextFrom(row.agent_id, "api_keys.agent_id"),
+    name: textFrom(row.name, "api_keys.name"),
+    tokenHash: textFrom(row.token_hash, "api_keys.token_hash"),
+    scopes: stringListFrom(row.scopes, "api_keys.scopes"),
+    rateLimitPerMinute: integerFrom(row.rate_limit_per_minute, "api_keys.rate_limit_per_minute"),
+    createdAtMs: integerFrom(row.created_at_ms, "api_keys.created_at_ms"),
+    expiresAtMs: nullableIntegerFrom(row.expires_at_ms, "api_keys.expires_at_ms"),
+    revokedAtMs: nullableIntegerFrom(row.revoked_at_ms, "api_keys.revoked_at_ms"),
+    rotatedFromId: nullableTextFrom(row.rotated_from_id, "api_keys.rotated_from_id"),
+    lastUsedAtMs: nullableIntegerFrom(row.last_used_at_ms, "api_keys.last_used_at_ms"),
+    acceptedCount: integerFrom(row.accepted_count, "api_keys.accepted_count"),
+    deniedCounts: countsFrom(row.denied_counts, "api_keys.denied_counts"),
+  };
+}
+
+export function serverSigningKeyFrom(row: Row): ServerSigningKeyRow {
+  return {
+    id: textFrom(row.id, "server_signing_keys.id"),
+    privateKeyPkcs8: bytesFrom(row.private_key_pkcs8, "server_signing_keys.private_key_pkcs8"),
+    publicKey: bytesFrom(row.public_key, "server_signing_keys.public_key"),
+    createdAtMs: integerFrom(row.created_at_ms, "server_signing_keys.created_at_ms"),
   };
 }
 

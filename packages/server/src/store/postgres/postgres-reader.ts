@@ -5,12 +5,18 @@
 import {
   invariant,
   type Account,
+  type AgentRow,
+  type ApiKeyRow,
+  type CredentialBindingRow,
   type EventQuery,
   type IdempotencyRecord,
   type IdempotencyScope,
   type JournalEvent,
   type PageQuery,
   type PersonalAccessTokenRow,
+  type RefreshTokenRow,
+  type RegistrationTicketRow,
+  type ServerSigningKeyRow,
   type StoreReader,
   type TenantRow,
   type Transfer,
@@ -22,14 +28,20 @@ import {
 import { eventQuerySql } from "../event-query.js";
 import {
   accountFrom,
+  agentFrom,
+  apiKeyFrom,
   balanceSumFrom,
   bytesFrom,
   checkLimit,
+  credentialBindingFrom,
   eventFrom,
   idempotencyRecordFrom,
   integerFrom,
   personalAccessTokenFrom,
+  refreshTokenFrom,
+  registrationTicketFrom,
   rowsPerQueryMax,
+  serverSigningKeyFrom,
   tenantFrom,
   textFrom,
   transferFrom,
@@ -39,7 +51,7 @@ import {
   webhookEndpointFrom,
   type Row,
 } from "../rows.js";
-import type { PostgresSql } from "./postgres-sql.js";
+import type { PagedSql, PostgresSql } from "./postgres-sql.js";
 
 /** What both a pg Pool and a pg PoolClient offer. */
 export interface Queryable {
@@ -68,6 +80,14 @@ export class PostgresReader implements StoreReader {
 
   protected async first(text: string, values: unknown[]): Promise<Row | null> {
     return (await this.rows(text, values))[0] ?? null;
+  }
+
+  /** One keyset page; `params` are those of the statements' condition. */
+  private async page(statements: PagedSql, params: unknown[], query: PageQuery): Promise<Row[]> {
+    const limit = checkLimit(query.limit);
+    return query.beforeId === undefined
+      ? this.rows(statements.first, [...params, limit])
+      : this.rows(statements.before, [...params, limit, query.beforeId]);
   }
 
   async countTenants(): Promise<number> {
@@ -224,5 +244,61 @@ export class PostgresReader implements StoreReader {
         ? await this.rows(this.sql.listWebhookDeliveries, [tenantId, endpointId, limit])
         : await this.rows(this.sql.listWebhookDeliveriesBefore, [tenantId, endpointId, limit, page.beforeId]);
     return rows.map(webhookDeliveryFrom);
+  }
+
+  async getAgent(tenantId: string, agentId: string): Promise<AgentRow | null> {
+    const row = await this.first(this.sql.getAgent, [tenantId, agentId]);
+    return row ? agentFrom(row) : null;
+  }
+
+  async listAgents(tenantId: string, query: PageQuery): Promise<AgentRow[]> {
+    return (await this.page(this.sql.listAgents, [tenantId], query)).map(agentFrom);
+  }
+
+  async findRegistrationTicketByHash(tokenHash: string): Promise<RegistrationTicketRow | null> {
+    const row = await this.first(this.sql.findRegistrationTicketByHash, [tokenHash]);
+    return row ? registrationTicketFrom(row) : null;
+  }
+
+  async findCredentialBinding(bindingId: string): Promise<CredentialBindingRow | null> {
+    const row = await this.first(this.sql.findCredentialBinding, [bindingId]);
+    return row ? credentialBindingFrom(row) : null;
+  }
+
+  async findCredentialBindingByThumbprint(thumbprint: string): Promise<CredentialBindingRow | null> {
+    const row = await this.first(this.sql.findCredentialBindingByThumbprint, [thumbprint]);
+    return row ? credentialBindingFrom(row) : null;
+  }
+
+  async listCredentialBindings(tenantId: string, query: PageQuery & { agentId?: string }): Promise<CredentialBindingRow[]> {
+    const rows =
+      query.agentId === undefined
+        ? await this.page(this.sql.listCredentialBindings, [tenantId], query)
+        : await this.page(this.sql.listAgentCredentialBindings, [tenantId, query.agentId], query);
+    return rows.map(credentialBindingFrom);
+  }
+
+  async findRefreshTokenByHash(tokenHash: string): Promise<RefreshTokenRow | null> {
+    const row = await this.first(this.sql.findRefreshTokenByHash, [tokenHash]);
+    return row ? refreshTokenFrom(row) : null;
+  }
+
+  async findApiKeyByHash(tokenHash: string): Promise<ApiKeyRow | null> {
+    const row = await this.first(this.sql.findApiKeyByHash, [tokenHash]);
+    return row ? apiKeyFrom(row) : null;
+  }
+
+  async getApiKey(tenantId: string, keyId: string): Promise<ApiKeyRow | null> {
+    const row = await this.first(this.sql.getApiKey, [tenantId, keyId]);
+    return row ? apiKeyFrom(row) : null;
+  }
+
+  async listApiKeys(tenantId: string, query: PageQuery): Promise<ApiKeyRow[]> {
+    return (await this.page(this.sql.listApiKeys, [tenantId], query)).map(apiKeyFrom);
+  }
+
+  async getServerSigningKey(): Promise<ServerSigningKeyRow | null> {
+    const row = await this.first(this.sql.getServerSigningKey, []);
+    return row ? serverSigningKeyFrom(row) : null;
   }
 }

@@ -6,8 +6,14 @@
  */
 import {
   accountColumns,
+  agentColumns,
+  apiKeyColumns,
+  credentialBindingColumns,
   idempotencyColumns,
   personalAccessTokenColumns,
+  refreshTokenColumns,
+  registrationTicketColumns,
+  serverSigningKeyColumns,
   tenantColumns,
   transferColumns,
   userColumns,
@@ -26,6 +32,12 @@ export function quoteSchema(schema: string): string {
 
 const placeholders = (columns: string, first = 1) =>
   columns.split(",").map((_, position) => `$${first + position}`).join(", ");
+
+/** A keyset page's two statements: the first page, and a page before a cursor id. */
+export interface PagedSql {
+  first: string;
+  before: string;
+}
 
 const scopeCondition = "tenant_id = $1 AND principal_id = $2 AND method = $3 AND route = $4 AND idempotency_key = $5";
 
@@ -50,6 +62,18 @@ export class PostgresSql {
   readonly getEventBySeq: string;
   readonly getTreeNodes: string;
   readonly getIdempotencyRecord: string;
+  readonly getAgent: string;
+  readonly listAgents: PagedSql;
+  readonly findRegistrationTicketByHash: string;
+  readonly findCredentialBinding: string;
+  readonly findCredentialBindingByThumbprint: string;
+  readonly listCredentialBindings: PagedSql;
+  readonly listAgentCredentialBindings: PagedSql;
+  readonly findRefreshTokenByHash: string;
+  readonly findApiKeyByHash: string;
+  readonly getApiKey: string;
+  readonly listApiKeys: PagedSql;
+  readonly getServerSigningKey: string;
 
   readonly insertTenant: string;
   readonly setJournalSize: string;
@@ -66,6 +90,20 @@ export class PostgresSql {
   readonly completeIdempotencyKey: string;
   readonly releaseIdempotencyKey: string;
   readonly deleteExpiredIdempotencyRecords: string;
+  readonly insertAgent: string;
+  readonly updateAgent: string;
+  readonly insertRegistrationTicket: string;
+  readonly consumeRegistrationTicket: string;
+  readonly insertCredentialBinding: string;
+  readonly revokeCredentialBinding: string;
+  readonly insertRefreshToken: string;
+  readonly useRefreshToken: string;
+  readonly revokeRefreshTokenFamily: string;
+  readonly revokeRefreshTokensOfBinding: string;
+  readonly insertApiKey: string;
+  readonly updateApiKeyLifecycle: string;
+  readonly addApiKeyUsage: string;
+  readonly insertServerSigningKey: string;
 
   readonly getEventSeqById: string;
   readonly nextWebhookDeliveryDueAtMs: string;
@@ -124,6 +162,27 @@ export class PostgresSql {
       `SELECT level, idx, hash FROM ${s}.journal_nodes WHERE tenant_id = $1 ` +
       "AND (level, idx) IN (SELECT * FROM unnest($2::int[], $3::bigint[]))";
     this.getIdempotencyRecord = `SELECT ${idempotencyColumns} FROM ${s}.idempotency_keys WHERE ${scopeCondition}`;
+    // Keyset pages, newest first: the condition uses $1..$n, then the limit and the cursor follow.
+    const paged = (columns: string, table: string, condition: string, conditionParams: number): PagedSql => ({
+      first: `SELECT ${columns} FROM ${s}.${table} WHERE ${condition} ORDER BY id DESC LIMIT $${conditionParams + 1}`,
+      before:
+        `SELECT ${columns} FROM ${s}.${table} WHERE ${condition} AND id < $${conditionParams + 2} ` +
+        `ORDER BY id DESC LIMIT $${conditionParams + 1}`,
+    });
+    this.getAgent = `SELECT ${agentColumns} FROM ${s}.agents WHERE tenant_id = $1 AND id = $2`;
+    this.listAgents = paged(agentColumns, "agents", "tenant_id = $1", 1);
+    this.findRegistrationTicketByHash =
+      `SELECT ${registrationTicketColumns} FROM ${s}.registration_tickets WHERE token_hash = $1`;
+    this.findCredentialBinding = `SELECT ${credentialBindingColumns} FROM ${s}.credential_bindings WHERE id = $1`;
+    this.findCredentialBindingByThumbprint =
+      `SELECT ${credentialBindingColumns} FROM ${s}.credential_bindings WHERE thumbprint = $1`;
+    this.listCredentialBindings = paged(credentialBindingColumns, "credential_bindings", "tenant_id = $1", 1);
+    this.listAgentCredentialBindings = paged(credentialBindingColumns, "credential_bindings", "tenant_id = $1 AND agent_id = $2", 2);
+    this.findRefreshTokenByHash = `SELECT ${refreshTokenColumns} FROM ${s}.refresh_tokens WHERE token_hash = $1`;
+    this.findApiKeyByHash = `SELECT ${apiKeyColumns} FROM ${s}.api_keys WHERE token_hash = $1`;
+    this.getApiKey = `SELECT ${apiKeyColumns} FROM ${s}.api_keys WHERE tenant_id = $1 AND id = $2`;
+    this.listApiKeys = paged(apiKeyColumns, "api_keys", "tenant_id = $1", 1);
+    this.getServerSigningKey = `SELECT ${serverSigningKeyColumns} FROM ${s}.server_signing_keys WHERE singleton = 1`;
 
     const insert = (table: string, columns: string) => `INSERT INTO ${s}.${table} (${columns}) VALUES (${placeholders(columns)})`;
     this.insertTenant = insert("tenants", tenantColumns);
@@ -196,5 +255,41 @@ export class PostgresSql {
       `UPDATE ${s}.webhook_deliveries SET next_attempt_at_ms = $1 WHERE (tenant_id, id) IN ` +
       `(SELECT tenant_id, id FROM ${s}.webhook_deliveries WHERE status = 'pending' AND next_attempt_at_ms <= $2 ` +
       `ORDER BY next_attempt_at_ms, event_seq LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING ${webhookDeliveryColumns}`;
+    this.insertAgent = insert("agents", agentColumns);
+    this.updateAgent =
+      `UPDATE ${s}.agents SET name = $3, description = $4, status = $5, metadata = $6, updated_at_ms = $7 ` +
+      "WHERE tenant_id = $1 AND id = $2";
+    this.insertRegistrationTicket = insert("registration_tickets", registrationTicketColumns);
+    // The condition is the single-use guarantee: a concurrent second UPDATE waits for the first
+    // one's row lock, re-checks the condition on the committed row and changes nothing.
+    this.consumeRegistrationTicket =
+      `UPDATE ${s}.registration_tickets SET consumed_at_ms = $3, binding_id = $4 ` +
+      "WHERE tenant_id = $1 AND id = $2 AND consumed_at_ms IS NULL";
+    this.insertCredentialBinding = insert("credential_bindings", credentialBindingColumns);
+    // Revoking again keeps the first revocation time.
+    this.revokeCredentialBinding =
+      `UPDATE ${s}.credential_bindings SET revoked_at_ms = coalesce(revoked_at_ms, $3) WHERE tenant_id = $1 AND id = $2`;
+    this.insertRefreshToken = insert("refresh_tokens", refreshTokenColumns);
+    this.useRefreshToken =
+      `UPDATE ${s}.refresh_tokens SET used_at_ms = $3 WHERE tenant_id = $1 AND id = $2 AND used_at_ms IS NULL`;
+    this.revokeRefreshTokenFamily =
+      `UPDATE ${s}.refresh_tokens SET revoked_at_ms = $3 WHERE tenant_id = $1 AND family_id = $2 AND revoked_at_ms IS NULL`;
+    this.revokeRefreshTokensOfBinding =
+      `UPDATE ${s}.refresh_tokens SET revoked_at_ms = $3 WHERE tenant_id = $1 AND binding_id = $2 AND revoked_at_ms IS NULL`;
+    this.insertApiKey = insert("api_keys", apiKeyColumns);
+    this.updateApiKeyLifecycle =
+      `UPDATE ${s}.api_keys SET expires_at_ms = $3, revoked_at_ms = $4 WHERE tenant_id = $1 AND id = $2`;
+    // Counts are added, and the denial maps merged, inside the one UPDATE: a concurrent writer
+    // waits for the row lock and recomputes from the row as committed, so no count is lost.
+    // UNION ALL keeps equal (reason, count) pairs of both sides; GREATEST ignores a NULL side.
+    this.addApiKeyUsage =
+      `UPDATE ${s}.api_keys AS api_key SET accepted_count = api_key.accepted_count + $3, ` +
+      "denied_counts = (SELECT coalesce(jsonb_object_agg(key, total), '{}'::jsonb) FROM " +
+      "(SELECT key, sum(value::bigint) AS total FROM (SELECT key, value FROM jsonb_each_text(api_key.denied_counts) " +
+      "UNION ALL SELECT key, value FROM jsonb_each_text($4::jsonb)) AS counts GROUP BY key) AS totals), " +
+      "last_used_at_ms = GREATEST(api_key.last_used_at_ms, $5::bigint) WHERE api_key.tenant_id = $1 AND api_key.id = $2";
+    this.insertServerSigningKey =
+      `INSERT INTO ${s}.server_signing_keys (singleton, ${serverSigningKeyColumns}) VALUES (1, ${placeholders(serverSigningKeyColumns)}) ` +
+      "ON CONFLICT (singleton) DO NOTHING";
   }
 }

@@ -3,10 +3,16 @@ import {
   canonicalJson,
   invariant,
   type Account,
+  type AgentRow,
+  type ApiKeyRow,
+  type CredentialBindingRow,
   type IdempotencyRecord,
   type IdempotencyScope,
   type JournalEvent,
   type PersonalAccessTokenRow,
+  type RefreshTokenRow,
+  type RegistrationTicketRow,
+  type ServerSigningKeyRow,
   type StoreTx,
   type TenantRow,
   type Transfer,
@@ -17,10 +23,12 @@ import {
 } from "@bursar/core";
 import {
   accountFrom,
+  checkCounts,
   checkLimit,
   idempotencyRecordFrom,
   metadataTo,
   rowsPerQueryMax,
+  serverSigningKeyFrom,
   webhookDeliveryFrom,
   webhookDeliveryParams,
   webhookEndpointParams,
@@ -187,5 +195,99 @@ export class PostgresTransaction extends PostgresReader implements StoreTx {
   async claimDueWebhookDeliveries(nowMs: number, leaseUntilMs: number, limit: number): Promise<WebhookDeliveryRow[]> {
     const rows = await this.rows(this.sql.claimDueWebhookDeliveries, [leaseUntilMs, nowMs, checkLimit(limit)]);
     return rows.map(webhookDeliveryFrom).sort((a, b) => a.eventSeq - b.eventSeq);
+  }
+
+  async insertAgent(row: AgentRow): Promise<void> {
+    await this.execute(this.sql.insertAgent, [
+      row.tenantId, row.id, row.name, row.description, row.walletAccountId, row.status, metadataTo(row.metadata),
+      row.createdAtMs, row.updatedAtMs,
+    ]);
+  }
+
+  async updateAgent(row: AgentRow): Promise<void> {
+    const changed = await this.execute(this.sql.updateAgent, [
+      row.tenantId, row.id, row.name, row.description, row.status, metadataTo(row.metadata), row.updatedAtMs,
+    ]);
+    invariant(changed === 1, `agent ${row.id} not found in tenant ${row.tenantId}`);
+  }
+
+  async insertRegistrationTicket(row: RegistrationTicketRow): Promise<void> {
+    await this.execute(this.sql.insertRegistrationTicket, [
+      row.tenantId, row.id, row.agentId, row.tokenHash, JSON.stringify(row.scopeCeiling), row.createdByUserId,
+      row.createdAtMs, row.expiresAtMs, row.consumedAtMs, row.bindingId,
+    ]);
+  }
+
+  async consumeRegistrationTicket(tenantId: string, ticketId: string, bindingId: string, nowMs: number): Promise<boolean> {
+    return (await this.execute(this.sql.consumeRegistrationTicket, [tenantId, ticketId, nowMs, bindingId])) === 1;
+  }
+
+  async insertCredentialBinding(row: CredentialBindingRow): Promise<void> {
+    await this.execute(this.sql.insertCredentialBinding, [
+      row.tenantId, row.id, row.agentId, JSON.stringify(row.publicKeyJwk), row.thumbprint, row.algorithm,
+      JSON.stringify(row.scopes), row.clientMetadata === null ? null : JSON.stringify(row.clientMetadata),
+      row.createdAtMs, row.revokedAtMs,
+    ]);
+  }
+
+  async revokeCredentialBinding(tenantId: string, bindingId: string, nowMs: number): Promise<void> {
+    const changed = await this.execute(this.sql.revokeCredentialBinding, [tenantId, bindingId, nowMs]);
+    invariant(changed === 1, `credential binding ${bindingId} not found in tenant ${tenantId}`);
+  }
+
+  async insertRefreshToken(row: RefreshTokenRow): Promise<void> {
+    await this.execute(this.sql.insertRefreshToken, [
+      row.tenantId, row.id, row.bindingId, row.familyId, row.tokenHash, JSON.stringify(row.scopes),
+      row.createdAtMs, row.expiresAtMs, row.usedAtMs, row.revokedAtMs,
+    ]);
+  }
+
+  async useRefreshToken(tenantId: string, tokenId: string, nowMs: number): Promise<boolean> {
+    return (await this.execute(this.sql.useRefreshToken, [tenantId, tokenId, nowMs])) === 1;
+  }
+
+  async revokeRefreshTokenFamily(tenantId: string, familyId: string, nowMs: number): Promise<void> {
+    await this.execute(this.sql.revokeRefreshTokenFamily, [tenantId, familyId, nowMs]);
+  }
+
+  async revokeRefreshTokensOfBinding(tenantId: string, bindingId: string, nowMs: number): Promise<void> {
+    await this.execute(this.sql.revokeRefreshTokensOfBinding, [tenantId, bindingId, nowMs]);
+  }
+
+  async insertApiKey(row: ApiKeyRow): Promise<void> {
+    checkCounts(row.acceptedCount, row.deniedCounts);
+    await this.execute(this.sql.insertApiKey, [
+      row.tenantId, row.id, row.agentId, row.name, row.tokenHash, JSON.stringify(row.scopes), row.rateLimitPerMinute,
+      row.createdAtMs, row.expiresAtMs, row.revokedAtMs, row.rotatedFromId, row.lastUsedAtMs, row.acceptedCount,
+      JSON.stringify(row.deniedCounts),
+    ]);
+  }
+
+  async updateApiKeyLifecycle(tenantId: string, keyId: string, expiresAtMs: number | null, revokedAtMs: number | null): Promise<void> {
+    const changed = await this.execute(this.sql.updateApiKeyLifecycle, [tenantId, keyId, expiresAtMs, revokedAtMs]);
+    invariant(changed === 1, `API key ${keyId} not found in tenant ${tenantId}`);
+  }
+
+  async addApiKeyUsage(
+    tenantId: string,
+    keyId: string,
+    usage: { accepted: number; denied: Record<string, number>; lastUsedAtMs: number | null },
+  ): Promise<void> {
+    checkCounts(usage.accepted, usage.denied);
+    const changed = await this.execute(this.sql.addApiKeyUsage, [
+      tenantId, keyId, usage.accepted, JSON.stringify(usage.denied), usage.lastUsedAtMs,
+    ]);
+    invariant(changed === 1, `API key ${keyId} not found in tenant ${tenantId}`);
+  }
+
+  /**
+   * ON CONFLICT DO NOTHING waits for a concurrent insert of the key to commit; the SELECT after
+   * it (a new snapshot under READ COMMITTED) then sees whichever key won.
+   */
+  async ensureServerSigningKey(row: ServerSigningKeyRow): Promise<ServerSigningKeyRow> {
+    await this.execute(this.sql.insertServerSigningKey, [row.id, row.privateKeyPkcs8, row.publicKey, row.createdAtMs]);
+    const stored = await this.first(this.sql.getServerSigningKey, []);
+    invariant(stored, "server signing key missing after insert");
+    return serverSigningKeyFrom(stored);
   }
 }

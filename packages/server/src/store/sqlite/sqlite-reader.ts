@@ -8,12 +8,18 @@ import type Database from "better-sqlite3";
 import {
   invariant,
   type Account,
+  type AgentRow,
+  type ApiKeyRow,
+  type CredentialBindingRow,
   type EventQuery,
   type IdempotencyRecord,
   type IdempotencyScope,
   type JournalEvent,
   type PageQuery,
   type PersonalAccessTokenRow,
+  type RefreshTokenRow,
+  type RegistrationTicketRow,
+  type ServerSigningKeyRow,
   type StoreReader,
   type TenantRow,
   type Transfer,
@@ -26,16 +32,28 @@ import { eventQuerySql } from "../event-query.js";
 import {
   accountColumns,
   accountFrom,
+  agentColumns,
+  agentFrom,
+  apiKeyColumns,
+  apiKeyFrom,
   balanceSumFrom,
   bytesFrom,
   checkLimit,
+  credentialBindingColumns,
+  credentialBindingFrom,
   eventFrom,
   idempotencyColumns,
   idempotencyRecordFrom,
   integerFrom,
   personalAccessTokenColumns,
   personalAccessTokenFrom,
+  refreshTokenColumns,
+  refreshTokenFrom,
+  registrationTicketColumns,
+  registrationTicketFrom,
   rowsPerQueryMax,
+  serverSigningKeyColumns,
+  serverSigningKeyFrom,
   tenantColumns,
   tenantFrom,
   textFrom,
@@ -73,7 +91,7 @@ export class SqliteReadStatements {
   readonly listAccountTransfersBefore: RowStatement;
   readonly listExpiredHolds: RowStatement;
   readonly getEventBySeq: RowStatement;
-  readonly getTreeNode: RowStatement;
+  readonly getTreeNodes: RowStatement;
   readonly getIdempotencyRecord: RowStatement;
   readonly getEventSeqById: RowStatement;
   readonly nextWebhookDeliveryDueAtMs: RowStatement;
@@ -85,6 +103,18 @@ export class SqliteReadStatements {
   readonly getWebhookDelivery: RowStatement;
   readonly listWebhookDeliveries: RowStatement;
   readonly listWebhookDeliveriesBefore: RowStatement;
+  readonly getAgent: RowStatement;
+  readonly listAgents: PagedStatements;
+  readonly findRegistrationTicketByHash: RowStatement;
+  readonly findCredentialBinding: RowStatement;
+  readonly findCredentialBindingByThumbprint: RowStatement;
+  readonly listCredentialBindings: PagedStatements;
+  readonly listAgentCredentialBindings: PagedStatements;
+  readonly findRefreshTokenByHash: RowStatement;
+  readonly findApiKeyByHash: RowStatement;
+  readonly getApiKey: RowStatement;
+  readonly listApiKeys: PagedStatements;
+  readonly getServerSigningKey: RowStatement;
   /** `listEvents` statements by SQL text (at most 48 shapes, see event-query.ts). */
   private readonly eventStatements = new Map<string, RowStatement>();
 
@@ -122,7 +152,13 @@ export class SqliteReadStatements {
         "ORDER BY expires_at_ms, tenant_id, id LIMIT ?",
     );
     this.getEventBySeq = prepare("SELECT tenant_id, seq, body FROM events WHERE tenant_id = ? AND seq = ?");
-    this.getTreeNode = prepare("SELECT hash FROM journal_nodes WHERE tenant_id = ? AND level = ? AND idx = ?");
+    // All keys in one statement (a JSON array of [level, idx] pairs): one call into SQLite per
+    // proof, whatever its length, so proof time grows with B-tree seeks only. CROSS JOIN keeps
+    // the key list as the outer loop (SQLite does not reorder it): one index seek per key.
+    this.getTreeNodes = prepare(
+      "SELECT key.key AS position, node.hash AS hash FROM json_each(?) AS key " +
+        "CROSS JOIN journal_nodes AS node WHERE node.tenant_id = ? AND node.level = key.value ->> 0 AND node.idx = key.value ->> 1",
+    );
     this.getIdempotencyRecord = prepare(`SELECT ${idempotencyColumns} FROM idempotency_keys WHERE ${idempotencyScopeCondition}`);
     this.getEventSeqById = prepare("SELECT seq FROM events WHERE tenant_id = ? AND id = ?");
     // Same literal condition as the partial index webhook_deliveries_due: a min over its first column.
@@ -137,6 +173,27 @@ export class SqliteReadStatements {
     this.getWebhookDelivery = prepare(`${deliveries} AND id = ?`);
     this.listWebhookDeliveries = prepare(`${deliveries} AND endpoint_id = ? ORDER BY id DESC LIMIT ?`);
     this.listWebhookDeliveriesBefore = prepare(`${deliveries} AND endpoint_id = ? AND id < ? ORDER BY id DESC LIMIT ?`);
+    // Keyset pages, newest first: `condition` binds the leading parameters, then the cursor, then the limit.
+    const paged = (columns: string, table: string, condition: string): PagedStatements => ({
+      first: prepare(`SELECT ${columns} FROM ${table} WHERE ${condition} ORDER BY id DESC LIMIT ?`),
+      before: prepare(`SELECT ${columns} FROM ${table} WHERE ${condition} AND id < ? ORDER BY id DESC LIMIT ?`),
+    });
+    this.getAgent = prepare(`SELECT ${agentColumns} FROM agents WHERE tenant_id = ? AND id = ?`);
+    this.listAgents = paged(agentColumns, "agents", "tenant_id = ?");
+    this.findRegistrationTicketByHash = prepare(
+      `SELECT ${registrationTicketColumns} FROM registration_tickets WHERE token_hash = ?`,
+    );
+    this.findCredentialBinding = prepare(`SELECT ${credentialBindingColumns} FROM credential_bindings WHERE id = ?`);
+    this.findCredentialBindingByThumbprint = prepare(
+      `SELECT ${credentialBindingColumns} FROM credential_bindings WHERE thumbprint = ?`,
+    );
+    this.listCredentialBindings = paged(credentialBindingColumns, "credential_bindings", "tenant_id = ?");
+    this.listAgentCredentialBindings = paged(credentialBindingColumns, "credential_bindings", "tenant_id = ? AND agent_id = ?");
+    this.findRefreshTokenByHash = prepare(`SELECT ${refreshTokenColumns} FROM refresh_tokens WHERE token_hash = ?`);
+    this.findApiKeyByHash = prepare(`SELECT ${apiKeyColumns} FROM api_keys WHERE token_hash = ?`);
+    this.getApiKey = prepare(`SELECT ${apiKeyColumns} FROM api_keys WHERE tenant_id = ? AND id = ?`);
+    this.listApiKeys = paged(apiKeyColumns, "api_keys", "tenant_id = ?");
+    this.getServerSigningKey = prepare(`SELECT ${serverSigningKeyColumns} FROM server_signing_keys WHERE singleton = 1`);
   }
 
   /** The cached statement for one `listEvents` shape. */
@@ -148,6 +205,20 @@ export class SqliteReadStatements {
     }
     return statement;
   }
+}
+
+/** A keyset page's two statements: the first page, and a page before a cursor id. */
+export interface PagedStatements {
+  first: RowStatement;
+  before: RowStatement;
+}
+
+/** Runs one page of `statements`; `params` are those of its condition. */
+function page(statements: PagedStatements, params: unknown[], query: PageQuery): Row[] {
+  const limit = checkLimit(query.limit);
+  return query.beforeId === undefined
+    ? statements.first.all(...params, limit)
+    : statements.before.all(...params, query.beforeId, limit);
 }
 
 /**
@@ -270,11 +341,14 @@ export class SqliteReader implements StoreReader {
   async getTreeNodes(tenantId: string, keys: TreeNodeKey[]): Promise<Uint8Array[]> {
     this.checkActive();
     invariant(keys.length <= rowsPerQueryMax, `${keys.length} tree nodes asked at once`);
-    return keys.map(({ level, index }) => {
-      const row = this.reads.getTreeNode.get(tenantId, level, index);
-      invariant(row, `journal node (${level}, ${index}) of tenant ${tenantId} is missing`);
-      return bytesFrom(row.hash, "journal_nodes.hash");
-    });
+    if (keys.length === 0) return [];
+    const rows = this.reads.getTreeNodes.all(JSON.stringify(keys.map(({ level, index }) => [level, index])), tenantId);
+    const hashes: Uint8Array[] = new Array(keys.length);
+    for (const row of rows) hashes[row.position as number] = bytesFrom(row.hash, "journal_nodes.hash");
+    for (const [position, { level, index }] of keys.entries()) {
+      invariant(hashes[position], `journal node (${level}, ${index}) of tenant ${tenantId} is missing`);
+    }
+    return hashes;
   }
 
   async getIdempotencyRecord(scope: IdempotencyScope): Promise<IdempotencyRecord | null> {
@@ -335,5 +409,72 @@ export class SqliteReader implements StoreReader {
         ? this.reads.listWebhookDeliveries.all(tenantId, endpointId, limit)
         : this.reads.listWebhookDeliveriesBefore.all(tenantId, endpointId, page.beforeId, limit);
     return rows.map(webhookDeliveryFrom);
+  }
+
+  async getAgent(tenantId: string, agentId: string): Promise<AgentRow | null> {
+    this.checkActive();
+    const row = this.reads.getAgent.get(tenantId, agentId);
+    return row ? agentFrom(row) : null;
+  }
+
+  async listAgents(tenantId: string, query: PageQuery): Promise<AgentRow[]> {
+    this.checkActive();
+    return page(this.reads.listAgents, [tenantId], query).map(agentFrom);
+  }
+
+  async findRegistrationTicketByHash(tokenHash: string): Promise<RegistrationTicketRow | null> {
+    this.checkActive();
+    const row = this.reads.findRegistrationTicketByHash.get(tokenHash);
+    return row ? registrationTicketFrom(row) : null;
+  }
+
+  async findCredentialBinding(bindingId: string): Promise<CredentialBindingRow | null> {
+    this.checkActive();
+    const row = this.reads.findCredentialBinding.get(bindingId);
+    return row ? credentialBindingFrom(row) : null;
+  }
+
+  async findCredentialBindingByThumbprint(thumbprint: string): Promise<CredentialBindingRow | null> {
+    this.checkActive();
+    const row = this.reads.findCredentialBindingByThumbprint.get(thumbprint);
+    return row ? credentialBindingFrom(row) : null;
+  }
+
+  async listCredentialBindings(tenantId: string, query: PageQuery & { agentId?: string }): Promise<CredentialBindingRow[]> {
+    this.checkActive();
+    const rows =
+      query.agentId === undefined
+        ? page(this.reads.listCredentialBindings, [tenantId], query)
+        : page(this.reads.listAgentCredentialBindings, [tenantId, query.agentId], query);
+    return rows.map(credentialBindingFrom);
+  }
+
+  async findRefreshTokenByHash(tokenHash: string): Promise<RefreshTokenRow | null> {
+    this.checkActive();
+    const row = this.reads.findRefreshTokenByHash.get(tokenHash);
+    return row ? refreshTokenFrom(row) : null;
+  }
+
+  async findApiKeyByHash(tokenHash: string): Promise<ApiKeyRow | null> {
+    this.checkActive();
+    const row = this.reads.findApiKeyByHash.get(tokenHash);
+    return row ? apiKeyFrom(row) : null;
+  }
+
+  async getApiKey(tenantId: string, keyId: string): Promise<ApiKeyRow | null> {
+    this.checkActive();
+    const row = this.reads.getApiKey.get(tenantId, keyId);
+    return row ? apiKeyFrom(row) : null;
+  }
+
+  async listApiKeys(tenantId: string, query: PageQuery): Promise<ApiKeyRow[]> {
+    this.checkActive();
+    return page(this.reads.listApiKeys, [tenantId], query).map(apiKeyFrom);
+  }
+
+  async getServerSigningKey(): Promise<ServerSigningKeyRow | null> {
+    this.checkActive();
+    const row = this.reads.getServerSigningKey.get();
+    return row ? serverSigningKeyFrom(row) : null;
   }
 }

@@ -8,10 +8,16 @@ import {
   canonicalJson,
   invariant,
   type Account,
+  type AgentRow,
+  type ApiKeyRow,
+  type CredentialBindingRow,
   type IdempotencyRecord,
   type IdempotencyScope,
   type JournalEvent,
   type PersonalAccessTokenRow,
+  type RefreshTokenRow,
+  type RegistrationTicketRow,
+  type ServerSigningKeyRow,
   type StoreTx,
   type TenantRow,
   type Transfer,
@@ -22,12 +28,20 @@ import {
 } from "@bursar/core";
 import {
   accountColumns,
+  agentColumns,
+  apiKeyColumns,
+  checkCounts,
   checkLimit,
+  credentialBindingColumns,
   idempotencyColumns,
   idempotencyRecordFrom,
   metadataTo,
   personalAccessTokenColumns,
+  refreshTokenColumns,
+  registrationTicketColumns,
   rowsPerQueryMax,
+  serverSigningKeyColumns,
+  serverSigningKeyFrom,
   tenantColumns,
   transferColumns,
   userColumns,
@@ -66,6 +80,20 @@ export class SqliteWriteStatements {
   readonly insertWebhookDelivery: RowStatement;
   readonly updateWebhookDelivery: RowStatement;
   readonly claimDueWebhookDeliveries: RowStatement;
+  readonly insertAgent: RowStatement;
+  readonly updateAgent: RowStatement;
+  readonly insertRegistrationTicket: RowStatement;
+  readonly consumeRegistrationTicket: RowStatement;
+  readonly insertCredentialBinding: RowStatement;
+  readonly revokeCredentialBinding: RowStatement;
+  readonly insertRefreshToken: RowStatement;
+  readonly useRefreshToken: RowStatement;
+  readonly revokeRefreshTokenFamily: RowStatement;
+  readonly revokeRefreshTokensOfBinding: RowStatement;
+  readonly insertApiKey: RowStatement;
+  readonly updateApiKeyLifecycle: RowStatement;
+  readonly addApiKeyUsage: RowStatement;
+  readonly insertServerSigningKey: RowStatement;
 
   constructor(db: Database.Database) {
     const prepare = (sql: string): RowStatement => db.prepare<unknown[], Row>(sql);
@@ -125,6 +153,46 @@ export class SqliteWriteStatements {
       `UPDATE webhook_deliveries SET next_attempt_at_ms = ? WHERE (tenant_id, id) IN ` +
         "(SELECT tenant_id, id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at_ms <= ? " +
         `ORDER BY next_attempt_at_ms, event_seq LIMIT ?) RETURNING ${webhookDeliveryColumns}`,
+    );
+    this.insertAgent = insert("agents", agentColumns);
+    this.updateAgent = prepare(
+      "UPDATE agents SET name = ?, description = ?, status = ?, metadata = ?, updated_at_ms = ? WHERE tenant_id = ? AND id = ?",
+    );
+    this.insertRegistrationTicket = insert("registration_tickets", registrationTicketColumns);
+    // The condition is the single-use guarantee: of two registrations racing for one ticket, the
+    // second finds it consumed and changes nothing.
+    this.consumeRegistrationTicket = prepare(
+      "UPDATE registration_tickets SET consumed_at_ms = ?, binding_id = ? WHERE tenant_id = ? AND id = ? AND consumed_at_ms IS NULL",
+    );
+    this.insertCredentialBinding = insert("credential_bindings", credentialBindingColumns);
+    // Revoking again keeps the first revocation time.
+    this.revokeCredentialBinding = prepare(
+      "UPDATE credential_bindings SET revoked_at_ms = coalesce(revoked_at_ms, ?) WHERE tenant_id = ? AND id = ?",
+    );
+    this.insertRefreshToken = insert("refresh_tokens", refreshTokenColumns);
+    this.useRefreshToken = prepare("UPDATE refresh_tokens SET used_at_ms = ? WHERE tenant_id = ? AND id = ? AND used_at_ms IS NULL");
+    this.revokeRefreshTokenFamily = prepare(
+      "UPDATE refresh_tokens SET revoked_at_ms = ? WHERE tenant_id = ? AND family_id = ? AND revoked_at_ms IS NULL",
+    );
+    this.revokeRefreshTokensOfBinding = prepare(
+      "UPDATE refresh_tokens SET revoked_at_ms = ? WHERE tenant_id = ? AND binding_id = ? AND revoked_at_ms IS NULL",
+    );
+    this.insertApiKey = insert("api_keys", apiKeyColumns);
+    this.updateApiKeyLifecycle = prepare("UPDATE api_keys SET expires_at_ms = ?, revoked_at_ms = ? WHERE tenant_id = ? AND id = ?");
+    // Counts are added, and the denial maps merged, inside the one UPDATE: nothing is read
+    // first, so no concurrent writer's counts can be lost. UNION ALL keeps equal (reason, count)
+    // pairs of both sides. `max` of two values ignores a NULL side through coalesce.
+    this.addApiKeyUsage = prepare(
+      "UPDATE api_keys SET accepted_count = accepted_count + @accepted, " +
+        "denied_counts = (SELECT json_group_object(key, total) FROM (SELECT key, sum(value) AS total FROM " +
+        "(SELECT key, value FROM json_each(api_keys.denied_counts) UNION ALL SELECT key, value FROM json_each(@denied)) " +
+        "GROUP BY key)), " +
+        "last_used_at_ms = max(coalesce(last_used_at_ms, @lastUsedAtMs), coalesce(@lastUsedAtMs, last_used_at_ms)) " +
+        "WHERE tenant_id = @tenantId AND id = @keyId",
+    );
+    this.insertServerSigningKey = prepare(
+      `INSERT INTO server_signing_keys (singleton, ${serverSigningKeyColumns}) VALUES (1, ${placeholders(serverSigningKeyColumns)}) ` +
+        "ON CONFLICT (singleton) DO NOTHING",
     );
   }
 }
@@ -306,5 +374,113 @@ export class SqliteTransaction extends SqliteReader implements StoreTx {
     const rows = this.writes.claimDueWebhookDeliveries.all(leaseUntilMs, nowMs, checkLimit(limit)).map(webhookDeliveryFrom);
     // RETURNING gives no order guarantee: put them back in due order.
     return rows.sort((a, b) => a.eventSeq - b.eventSeq);
+  }
+
+  async insertAgent(row: AgentRow): Promise<void> {
+    this.checkActive();
+    this.writes.insertAgent.run(
+      row.tenantId, row.id, row.name, row.description, row.walletAccountId, row.status, metadataTo(row.metadata),
+      row.createdAtMs, row.updatedAtMs,
+    );
+  }
+
+  async updateAgent(row: AgentRow): Promise<void> {
+    this.checkActive();
+    const { changes } = this.writes.updateAgent.run(
+      row.name, row.description, row.status, metadataTo(row.metadata), row.updatedAtMs, row.tenantId, row.id,
+    );
+    invariant(changes === 1, `agent ${row.id} not found in tenant ${row.tenantId}`);
+  }
+
+  async insertRegistrationTicket(row: RegistrationTicketRow): Promise<void> {
+    this.checkActive();
+    this.writes.insertRegistrationTicket.run(
+      row.tenantId, row.id, row.agentId, row.tokenHash, JSON.stringify(row.scopeCeiling), row.createdByUserId,
+      row.createdAtMs, row.expiresAtMs, row.consumedAtMs, row.bindingId,
+    );
+  }
+
+  async consumeRegistrationTicket(tenantId: string, ticketId: string, bindingId: string, nowMs: number): Promise<boolean> {
+    this.checkActive();
+    return this.writes.consumeRegistrationTicket.run(nowMs, bindingId, tenantId, ticketId).changes === 1;
+  }
+
+  async insertCredentialBinding(row: CredentialBindingRow): Promise<void> {
+    this.checkActive();
+    this.writes.insertCredentialBinding.run(
+      row.tenantId, row.id, row.agentId, JSON.stringify(row.publicKeyJwk), row.thumbprint, row.algorithm,
+      JSON.stringify(row.scopes), row.clientMetadata === null ? null : JSON.stringify(row.clientMetadata),
+      row.createdAtMs, row.revokedAtMs,
+    );
+  }
+
+  async revokeCredentialBinding(tenantId: string, bindingId: string, nowMs: number): Promise<void> {
+    this.checkActive();
+    const { changes } = this.writes.revokeCredentialBinding.run(nowMs, tenantId, bindingId);
+    invariant(changes === 1, `credential binding ${bindingId} not found in tenant ${tenantId}`);
+  }
+
+  async insertRefreshToken(row: RefreshTokenRow): Promise<void> {
+    this.checkActive();
+    this.writes.insertRefreshToken.run(
+      row.tenantId, row.id, row.bindingId, row.familyId, row.tokenHash, JSON.stringify(row.scopes),
+      row.createdAtMs, row.expiresAtMs, row.usedAtMs, row.revokedAtMs,
+    );
+  }
+
+  async useRefreshToken(tenantId: string, tokenId: string, nowMs: number): Promise<boolean> {
+    this.checkActive();
+    return this.writes.useRefreshToken.run(nowMs, tenantId, tokenId).changes === 1;
+  }
+
+  async revokeRefreshTokenFamily(tenantId: string, familyId: string, nowMs: number): Promise<void> {
+    this.checkActive();
+    this.writes.revokeRefreshTokenFamily.run(nowMs, tenantId, familyId);
+  }
+
+  async revokeRefreshTokensOfBinding(tenantId: string, bindingId: string, nowMs: number): Promise<void> {
+    this.checkActive();
+    this.writes.revokeRefreshTokensOfBinding.run(nowMs, tenantId, bindingId);
+  }
+
+  async insertApiKey(row: ApiKeyRow): Promise<void> {
+    this.checkActive();
+    checkCounts(row.acceptedCount, row.deniedCounts);
+    this.writes.insertApiKey.run(
+      row.tenantId, row.id, row.agentId, row.name, row.tokenHash, JSON.stringify(row.scopes), row.rateLimitPerMinute,
+      row.createdAtMs, row.expiresAtMs, row.revokedAtMs, row.rotatedFromId, row.lastUsedAtMs, row.acceptedCount,
+      JSON.stringify(row.deniedCounts),
+    );
+  }
+
+  async updateApiKeyLifecycle(tenantId: string, keyId: string, expiresAtMs: number | null, revokedAtMs: number | null): Promise<void> {
+    this.checkActive();
+    const { changes } = this.writes.updateApiKeyLifecycle.run(expiresAtMs, revokedAtMs, tenantId, keyId);
+    invariant(changes === 1, `API key ${keyId} not found in tenant ${tenantId}`);
+  }
+
+  async addApiKeyUsage(
+    tenantId: string,
+    keyId: string,
+    usage: { accepted: number; denied: Record<string, number>; lastUsedAtMs: number | null },
+  ): Promise<void> {
+    this.checkActive();
+    checkCounts(usage.accepted, usage.denied);
+    const { changes } = this.writes.addApiKeyUsage.run({
+      accepted: usage.accepted,
+      denied: JSON.stringify(usage.denied),
+      lastUsedAtMs: usage.lastUsedAtMs,
+      tenantId,
+      keyId,
+    });
+    invariant(changes === 1, `API key ${keyId} not found in tenant ${tenantId}`);
+  }
+
+  async ensureServerSigningKey(row: ServerSigningKeyRow): Promise<ServerSigningKeyRow> {
+    this.checkActive();
+    this.writes.insertServerSigningKey.run(row.id, blob(row.privateKeyPkcs8), blob(row.publicKey), row.createdAtMs);
+    const stored = this.reads.getServerSigningKey.get();
+    invariant(stored, "server signing key missing after insert");
+    return serverSigningKeyFrom(stored);
   }
 }

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { commitBatchOperationsMax } from "@bursar/core";
 import { storeContract } from "../contract.js";
-import { accountRow, eventRow, seedTenant } from "../contract-fixtures.js";
+import { accountRow, eventRow, idempotencyRecord, seedTenant } from "../contract-fixtures.js";
 import { writeQueueOperationsMax } from "./group-commit.js";
 import { openSqliteStore, type SqliteStore } from "./sqlite-store.js";
 
@@ -24,6 +24,26 @@ describe("SQLite store", () => {
 
   afterAll(async () => {
     await store.close();
+  });
+
+  it("releases idempotency claims left in progress by a process that died, when it starts again", async () => {
+    const claimPath = join(directory, "claims", "bursar.sqlite");
+    let owner = await openSqliteStore({ path: claimPath });
+    await owner.migrate();
+    const { tenant } = await seedTenant(owner);
+    const inProgress = idempotencyRecord(tenant.id);
+    const completed = { ...idempotencyRecord(tenant.id), key: "completed-key" };
+    await owner.write(tenant.id, async (tx) => {
+      await tx.claimIdempotencyKey(inProgress, 0);
+      await tx.claimIdempotencyKey(completed, 0);
+      await tx.completeIdempotencyKey(completed, 201, "{}");
+    });
+    await owner.close();
+    owner = await openSqliteStore({ path: claimPath });
+    await owner.migrate();
+    expect(await owner.read.getIdempotencyRecord(inProgress)).toBeNull();
+    expect((await owner.read.getIdempotencyRecord(completed))?.state).toBe("completed");
+    await owner.close();
   });
 
   it("creates its directory 0700 and its file 0600", () => {

@@ -1,0 +1,78 @@
+/**
+ * `/v1/agents`: owners (scope `agents:config`) manage agents; an agent credential sees only
+ * itself — any other id is "not found", so an agent cannot even learn which ids exist.
+ */
+import { agentView, createAgent, disableAgent, updateAgent, wire } from "@bursar/core";
+import type { FastifyRequest } from "fastify";
+import { requireScope } from "../http/auth.js";
+import type { RouteModule } from "./context.js";
+import { notFound, pageOf } from "./context.js";
+
+/** An agent credential may only name its own agent; owners need `agents:config`. */
+export function checkAgentAccess(request: FastifyRequest, agentId: string): void {
+  const own = request.principal.agentId;
+  if (own !== null) {
+    if (own !== agentId) throw notFound("agent", agentId);
+    return;
+  }
+  requireScope(request, "agents:config");
+}
+
+export const agentRoutes: RouteModule = (app, { mutate, store }) => {
+  app.get(
+    "/v1/agents",
+    { schema: { tags: ["agents"], summary: "List agents (an agent credential: only itself)", querystring: wire.pageQuery, response: { 200: wire.page(wire.agent) } }, config: { scopes: [] } },
+    async (request) => {
+      const { tenantId, agentId } = request.principal;
+      if (agentId !== null) {
+        const self = await store.read.getAgent(tenantId, agentId);
+        return { data: self ? [agentView(self)] : [], has_more: false, next_cursor: null };
+      }
+      requireScope(request, "agents:config");
+      const { limit, cursor } = request.query;
+      return pageOf(await store.read.listAgents(tenantId, { limit: limit + 1, beforeId: cursor }), limit, agentView);
+    },
+  );
+
+  app.post(
+    "/v1/agents",
+    { schema: { tags: ["agents"], summary: "Create an agent with a wallet", body: wire.createAgentBody, response: { 201: wire.agent } }, config: { scopes: ["agents:config"] } },
+    async (request, reply) => {
+      const { name, description, currency, metadata } = request.body;
+      return mutate(request, reply, (context) => createAgent(context, { name, description, currency, metadata }), (agent) => ({ status: 201, body: agentView(agent) }));
+    },
+  );
+
+  app.get(
+    "/v1/agents/:id",
+    { schema: { tags: ["agents"], summary: "Get an agent", params: wire.idParam, response: { 200: wire.agent } }, config: { scopes: [] } },
+    async (request) => {
+      checkAgentAccess(request, request.params.id);
+      const agent = await store.read.getAgent(request.principal.tenantId, request.params.id);
+      if (!agent) throw notFound("agent", request.params.id);
+      return agentView(agent);
+    },
+  );
+
+  app.patch(
+    "/v1/agents/:id",
+    { schema: { tags: ["agents"], summary: "Rename or describe an agent", params: wire.idParam, body: wire.updateAgentBody, response: { 200: wire.agent } }, config: { scopes: ["agents:config"] } },
+    async (request, reply) =>
+      mutate(request, reply, (context) => updateAgent(context, request.params.id, request.body), (agent) => ({ status: 200, body: agentView(agent) })),
+  );
+
+  app.delete(
+    "/v1/agents/:id",
+    {
+      schema: {
+        tags: ["agents"],
+        summary: "Disable an agent and revoke all its credentials (its wallet and history stay)",
+        params: wire.idParam,
+        response: { 200: wire.agent },
+      },
+      config: { scopes: ["agents:config"] },
+    },
+    async (request, reply) =>
+      mutate(request, reply, (context) => disableAgent(context, request.params.id), (agent) => ({ status: 200, body: agentView(agent) })),
+  );
+};
