@@ -50,8 +50,6 @@ export async function seedOwner(
   const publicJwk = keys.publicKey.export({ format: "jwk" });
   const tenantId = newId("ten", nowMs);
   const userId = newId("usr", nowMs);
-  const tokenId = newId("pat", nowMs);
-  const secret = newSecret("bpat");
   await store.write(null, async (tx) => {
     await tx.insertTenant({
       id: tenantId,
@@ -62,25 +60,16 @@ export async function seedOwner(
       createdAtMs: nowMs,
     });
     await tx.insertUser({ id: userId, tenantId, email: null, name: "Owner", role: "owner", createdAtMs: nowMs });
-    await tx.insertPersonalAccessToken({
-      id: tokenId,
-      tenantId,
-      userId,
-      tokenHash: sha256Hex(secret),
-      name: "test",
-      scopes: token.scopes,
-      createdAtMs: nowMs,
-      expiresAtMs: token.expiresAtMs ?? null,
-      revokedAtMs: token.revokedAtMs ?? null,
-    });
   });
-  return { tenantId, userId, tokenId, token: secret };
+  const secret = await addToken(store, { tenantId, userId }, nowMs, token);
+  const row = await store.read.findPersonalAccessTokenByHash(sha256Hex(secret));
+  return { tenantId, userId, tokenId: row!.id, token: secret };
 }
 
 /** Adds a personal access token for an existing owner. */
 export async function addToken(
   store: Store,
-  owner: SeededOwner,
+  owner: Pick<SeededOwner, "tenantId" | "userId">,
   nowMs: number,
   token: { scopes: Scope[]; expiresAtMs?: number | null; revokedAtMs?: number | null },
 ): Promise<string> {
