@@ -1,2 +1,6 @@
-/** @bursar/sdk — the TypeScript client. Built in the SDK issue; this package only reserves its place in the workspace. */
-export {};
+/** @bursar/sdk — the TypeScript client. */
+export * from "./errors.ts";
+export { Transport, backoffDelay } from "./transport.ts";
+export type { AuthHook, FetchLike, RequestOptions, TransportOptions } from "./transport.ts";
+export { Page } from "./pagination.ts";
+export * as limits from "./limits.ts";

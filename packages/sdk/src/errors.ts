@@ -1,0 +1,109 @@
+/** Every error the SDK throws derives from this. */
+export class BursarError extends Error {
+  override name = "BursarError";
+}
+
+export interface FieldError {
+  path: string;
+  code: string;
+  detail: string;
+}
+
+interface ProblemBody {
+  code?: unknown;
+  detail?: unknown;
+  title?: unknown;
+  request_id?: unknown;
+  available_actions?: unknown;
+  errors?: unknown;
+}
+
+function parseRetryAfter(value: string | null): number | null {
+  if (value === null || value.trim() === "") return null;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds);
+  const at = Date.parse(value);
+  if (Number.isNaN(at)) return null;
+  return Math.max(0, (at - Date.now()) / 1000);
+}
+
+export { parseRetryAfter };
+
+/** The server answered with an error status. */
+export class APIError extends BursarError {
+  override name = "APIError";
+  readonly status: number;
+  readonly code: string;
+  readonly detail: string;
+  readonly requestId: string | null;
+  readonly availableActions: string[];
+  /** Seconds the server asked us to wait, or null. */
+  readonly retryAfter: number | null;
+  readonly errors: FieldError[];
+  readonly headers: Headers;
+
+  constructor(status: number, body: unknown, headers: Headers) {
+    const p: ProblemBody = typeof body === "object" && body !== null ? (body as ProblemBody) : {};
+    const code = typeof p.code === "string" ? p.code : `http_${status}`;
+    const detail = typeof p.detail === "string" ? p.detail : typeof p.title === "string" ? p.title : `HTTP ${status}`;
+    super(`${status} ${code}: ${detail}`);
+    this.status = status;
+    this.code = code;
+    this.detail = detail;
+    this.requestId = typeof p.request_id === "string" ? p.request_id : headers.get("x-request-id");
+    this.availableActions = Array.isArray(p.available_actions)
+      ? p.available_actions.filter((a): a is string => typeof a === "string")
+      : [];
+    this.errors = Array.isArray(p.errors) ? (p.errors as FieldError[]) : [];
+    this.retryAfter = parseRetryAfter(headers.get("retry-after"));
+    this.headers = headers;
+  }
+
+  static from(status: number, body: unknown, headers: Headers): APIError {
+    if (status === 401) return new AuthenticationError(status, body, headers);
+    if (status === 403) return new PermissionDeniedError(status, body, headers);
+    if (status === 404) return new NotFoundError(status, body, headers);
+    if (status === 409) return new ConflictError(status, body, headers);
+    if (status === 400 || status === 422) return new ValidationError(status, body, headers);
+    if (status === 429) return new RateLimitError(status, body, headers);
+    if (status >= 500) return new InternalServerError(status, body, headers);
+    return new APIError(status, body, headers);
+  }
+}
+
+export class AuthenticationError extends APIError {
+  override name = "AuthenticationError";
+}
+export class PermissionDeniedError extends APIError {
+  override name = "PermissionDeniedError";
+}
+export class NotFoundError extends APIError {
+  override name = "NotFoundError";
+}
+export class ConflictError extends APIError {
+  override name = "ConflictError";
+}
+export class ValidationError extends APIError {
+  override name = "ValidationError";
+}
+export class RateLimitError extends APIError {
+  override name = "RateLimitError";
+}
+export class InternalServerError extends APIError {
+  override name = "InternalServerError";
+}
+
+/** The request never got an HTTP answer (DNS, refused, reset, aborted by the caller or close()). */
+export class ConnectionError extends BursarError {
+  override name = "ConnectionError";
+}
+/** The per-request timeout elapsed. */
+export class TimeoutError extends ConnectionError {
+  override name = "TimeoutError";
+}
+export class RegistrationError extends BursarError {
+  override name = "RegistrationError";
+}
+export class ConfigError extends BursarError {
+  override name = "ConfigError";
+}

@@ -1,0 +1,31 @@
+/** One page of a list; also an async iterable over every item of every later page. */
+export class Page<T> implements AsyncIterable<T> {
+  readonly data: T[];
+  readonly hasMore: boolean;
+  readonly nextCursor: string | null;
+  private readonly fetchPage: (cursor: string) => Promise<Page<T>>;
+
+  constructor(
+    body: { data: T[]; has_more: boolean; next_cursor: string | null },
+    fetchPage: (cursor: string) => Promise<Page<T>>,
+  ) {
+    this.data = body.data;
+    this.hasMore = body.has_more;
+    this.nextCursor = body.next_cursor;
+    this.fetchPage = fetchPage;
+  }
+
+  /** The next page, or null at the end. */
+  async nextPage(): Promise<Page<T> | null> {
+    if (!this.hasMore || this.nextCursor === null) return null;
+    return this.fetchPage(this.nextCursor);
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<T> {
+    let page: Page<T> | null = this;
+    while (page) {
+      yield* page.data;
+      page = await page.nextPage();
+    }
+  }
+}

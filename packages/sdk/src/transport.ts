@@ -1,0 +1,162 @@
+import { APIError, ConnectionError, TimeoutError } from "./errors.ts";
+import {
+  BASE_RETRY_DELAY_MS,
+  DEFAULT_TIMEOUT_MS,
+  MAX_ATTEMPTS,
+  MAX_RETRY_DELAY_MS,
+  RETRY_AFTER_CAP_MS,
+} from "./limits.ts";
+
+export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
+/** Returns the auth headers for one attempt (a DPoP proof is per attempt, so this runs every time). */
+export type AuthHook = (req: { method: string; url: string }) => Promise<Record<string, string>> | Record<string, string>;
+
+export interface TransportOptions {
+  baseUrl: string;
+  fetch?: FetchLike;
+  auth?: AuthHook;
+  /** Called on a 401; resolve true to retry the request once (after refreshing credentials). */
+  onUnauthorized?: (error: APIError) => Promise<boolean> | boolean;
+  timeoutMs?: number;
+  maxAttempts?: number;
+}
+
+export interface RequestOptions {
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  idempotencyKey?: string;
+}
+
+const MUTATING = new Set(["POST", "PATCH", "DELETE"]);
+
+function retryableStatus(status: number, code: string | undefined): boolean {
+  if (status === 408 || status === 429 || status >= 500) return true;
+  return status === 409 && code === "idempotency_key_in_use";
+}
+
+/** Full jitter: uniform in [0, min(cap, base * 2^attempt)). */
+export function backoffDelay(attempt: number, random: () => number = Math.random): number {
+  return Math.floor(random() * Math.min(MAX_RETRY_DELAY_MS, BASE_RETRY_DELAY_MS * 2 ** attempt));
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const t = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(t);
+      reject(signal.reason);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** The one place every SDK request goes through. */
+export class Transport {
+  readonly baseUrl: string;
+  private readonly fetchImpl: FetchLike;
+  private readonly opts: TransportOptions;
+  private readonly closer = new AbortController();
+
+  constructor(opts: TransportOptions) {
+    this.opts = opts;
+    this.baseUrl = opts.baseUrl.replace(/\/+$/, "");
+    this.fetchImpl = opts.fetch ?? ((input, init) => fetch(input, init));
+  }
+
+  url(path: string, query?: RequestOptions["query"]): string {
+    const u = new URL(this.baseUrl + (path.startsWith("/") ? path : `/${path}`));
+    for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) u.searchParams.set(k, String(v));
+    return u.toString();
+  }
+
+  async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    const m = method.toUpperCase();
+    const url = this.url(path, options.query);
+    const idempotencyKey = MUTATING.has(m) ? (options.idempotencyKey ?? crypto.randomUUID()) : undefined;
+    const maxAttempts = this.opts.maxAttempts ?? MAX_ATTEMPTS;
+    const callerSignal = options.signal;
+    const waitSignal = callerSignal ? AbortSignal.any([callerSignal, this.closer.signal]) : this.closer.signal;
+    let refreshed = false;
+
+    for (let attempt = 0; ; attempt++) {
+      let retryAfterMs: number | null = null;
+      let lastError: Error;
+      try {
+        const res = await this.attempt(m, url, options, idempotencyKey);
+        if (res.ok) {
+          if (res.status === 204) return undefined as T;
+          const text = await res.text();
+          return (text === "" ? undefined : JSON.parse(text)) as T;
+        }
+        const body: unknown = await res.json().catch(() => null);
+        const err = APIError.from(res.status, body, res.headers);
+        if (res.status === 401 && !refreshed && this.opts.onUnauthorized && (await this.opts.onUnauthorized(err))) {
+          refreshed = true;
+          attempt--;
+          continue;
+        }
+        if (!retryableStatus(res.status, err.code)) throw err;
+        lastError = err;
+        if (err.retryAfter !== null) retryAfterMs = Math.min(RETRY_AFTER_CAP_MS, err.retryAfter * 1000);
+      } catch (e) {
+        if (e instanceof APIError || e instanceof TimeoutError) throw e;
+        if (e instanceof ConnectionError) {
+          if (callerSignal?.aborted || this.closer.signal.aborted) throw e;
+          lastError = e;
+        } else throw e;
+      }
+      if (attempt + 1 >= maxAttempts) throw lastError;
+      const delay = Math.max(retryAfterMs ?? 0, backoffDelay(attempt));
+      try {
+        await sleep(delay, waitSignal);
+      } catch {
+        throw new ConnectionError("request aborted", { cause: waitSignal.reason });
+      }
+    }
+  }
+
+  private async attempt(method: string, url: string, o: RequestOptions, idempotencyKey?: string): Promise<Response> {
+    const headers: Record<string, string> = { accept: "application/json", ...o.headers };
+    if (o.body !== undefined) headers["content-type"] = "application/json";
+    if (idempotencyKey) headers["idempotency-key"] = idempotencyKey;
+    Object.assign(headers, await this.opts.auth?.({ method, url }));
+    const timeout = AbortSignal.timeout(o.timeoutMs ?? this.opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    const signals = [timeout, this.closer.signal];
+    if (o.signal) signals.push(o.signal);
+    const signal = AbortSignal.any(signals);
+    try {
+      const res = await this.fetchImpl(url, {
+        method,
+        headers,
+        body: o.body === undefined ? undefined : JSON.stringify(o.body),
+        signal,
+      });
+      return res;
+    } catch (e) {
+      if (timeout.aborted && !o.signal?.aborted && !this.closer.signal.aborted) {
+        throw new TimeoutError(`request timed out: ${method} ${url}`, { cause: e });
+      }
+      if (o.signal?.aborted || this.closer.signal.aborted) {
+        throw new ConnectionError(`request aborted: ${method} ${url}`, { cause: e });
+      }
+      throw new ConnectionError(`connection failed: ${method} ${url}`, { cause: e });
+    }
+  }
+
+  /** Aborts every in-flight request and any later one. */
+  close(): Promise<void> {
+    this.closer.abort(new ConnectionError("client closed"));
+    return Promise.resolve();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
