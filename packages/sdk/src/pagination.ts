@@ -22,7 +22,8 @@ export class Page<T> implements AsyncIterable<T> {
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<T> {
-    let page: Page<T> | null = this;
+    yield* this.data;
+    let page = await this.nextPage();
     while (page) {
       yield* page.data;
       page = await page.nextPage();
