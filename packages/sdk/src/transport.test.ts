@@ -88,11 +88,11 @@ describe("Transport retries", () => {
     expect(seen[4]!.key).not.toBe(seen[0]!.key);
   });
 
-  it("gives up after MAX_ATTEMPTS and throws the last error", async () => {
-    steps = Array.from({ length: limits.MAX_ATTEMPTS + 1 }, () => problem(503, "unavailable"));
+  it("gives up after attemptsMax and throws the last error", async () => {
+    steps = Array.from({ length: limits.attemptsMax + 1 }, () => problem(503, "unavailable"));
     const t = new Transport({ baseUrl: base });
     await expect(t.request("GET", "/v1/x")).rejects.toMatchObject({ status: 503, code: "unavailable" });
-    expect(seen).toHaveLength(limits.MAX_ATTEMPTS);
+    expect(seen).toHaveLength(limits.attemptsMax);
     expect(seen[0]!.key).toBeUndefined();
   });
 
@@ -119,9 +119,9 @@ describe("Transport retries", () => {
 
   it("full jitter stays within [0, min(max, base*2^n))", () => {
     expect(backoffDelay(0, () => 0)).toBe(0);
-    expect(backoffDelay(1, () => 0.999)).toBeLessThan(limits.BASE_RETRY_DELAY_MS * 2);
-    expect(backoffDelay(1, () => 0.999)).toBeGreaterThan(limits.BASE_RETRY_DELAY_MS);
-    expect(backoffDelay(30, () => 0.999)).toBeLessThan(limits.MAX_RETRY_DELAY_MS);
+    expect(backoffDelay(1, () => 0.999)).toBeLessThan(limits.retryDelayBaseMs * 2);
+    expect(backoffDelay(1, () => 0.999)).toBeGreaterThan(limits.retryDelayBaseMs);
+    expect(backoffDelay(30, () => 0.999)).toBeLessThan(limits.retryDelayMaxMs);
   });
 
   it("refreshes and retries once on 401 when onUnauthorized says so", async () => {

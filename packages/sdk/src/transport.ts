@@ -1,10 +1,10 @@
 import { APIError, ConnectionError, TimeoutError } from "./errors.ts";
 import {
-  BASE_RETRY_DELAY_MS,
-  DEFAULT_TIMEOUT_MS,
-  MAX_ATTEMPTS,
-  MAX_RETRY_DELAY_MS,
-  RETRY_AFTER_CAP_MS,
+  retryDelayBaseMs,
+  requestTimeoutDefaultMs,
+  attemptsMax,
+  retryDelayMaxMs,
+  retryAfterWaitMaxMs,
 } from "./limits.ts";
 
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
@@ -39,7 +39,7 @@ function retryableStatus(status: number, code: string | undefined): boolean {
 
 /** Full jitter: uniform in [0, min(cap, base * 2^attempt)). */
 export function backoffDelay(attempt: number, random: () => number = Math.random): number {
-  return Math.floor(random() * Math.min(MAX_RETRY_DELAY_MS, BASE_RETRY_DELAY_MS * 2 ** attempt));
+  return Math.floor(random() * Math.min(retryDelayMaxMs, retryDelayBaseMs * 2 ** attempt));
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -80,7 +80,7 @@ export class Transport {
     const m = method.toUpperCase();
     const url = this.url(path, options.query);
     const idempotencyKey = MUTATING.has(m) ? (options.idempotencyKey ?? crypto.randomUUID()) : undefined;
-    const maxAttempts = this.opts.maxAttempts ?? MAX_ATTEMPTS;
+    const maxAttempts = this.opts.maxAttempts ?? attemptsMax;
     const callerSignal = options.signal;
     const waitSignal = callerSignal ? AbortSignal.any([callerSignal, this.closer.signal]) : this.closer.signal;
     let refreshed = false;
@@ -104,7 +104,7 @@ export class Transport {
         }
         if (!retryableStatus(res.status, err.code)) throw err;
         lastError = err;
-        if (err.retryAfter !== null) retryAfterMs = Math.min(RETRY_AFTER_CAP_MS, err.retryAfter * 1000);
+        if (err.retryAfter !== null) retryAfterMs = Math.min(retryAfterWaitMaxMs, err.retryAfter * 1000);
       } catch (e) {
         if (e instanceof APIError || e instanceof TimeoutError) throw e;
         if (e instanceof ConnectionError) {
@@ -127,7 +127,7 @@ export class Transport {
     if (o.body !== undefined) headers["content-type"] = "application/json";
     if (idempotencyKey) headers["idempotency-key"] = idempotencyKey;
     Object.assign(headers, await this.opts.auth?.({ method, url }));
-    const timeout = AbortSignal.timeout(o.timeoutMs ?? this.opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    const timeout = AbortSignal.timeout(o.timeoutMs ?? this.opts.timeoutMs ?? requestTimeoutDefaultMs);
     const signals = [timeout, this.closer.signal];
     if (o.signal) signals.push(o.signal);
     const signal = AbortSignal.any(signals);
