@@ -10,6 +10,7 @@ export * from "./ports.js";
 export * from "./ledger/types.js";
 export * from "./ledger/views.js";
 export * from "./ledger/ledger.js";
+export * from "./policy/policy.js";
 export * from "./journal/types.js";
 export * from "./journal/events.js";
 export * from "./tenants.js";

@@ -4,6 +4,11 @@
  * fast when two bounds contradict each other.
  */
 
+/** Prior spends one policy decision reads: 30 days of one busy agent; the store pre-filters older ones. */
+export const policyHistoryEntriesMax = 10_000;
+/** Entries in one policy allow/block list (payees, currencies, services): a human-maintained list. */
+export const policyListEntriesMax = 1_000;
+
 /** Largest amount of one transfer or deposit, in minor units (SPEC 1: "never above 10^15"). */
 export const amountMinorMax = 1_000_000_000_000_000;
 

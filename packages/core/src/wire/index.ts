@@ -4,3 +4,4 @@ export * from "./ledger.js";
 export * from "./journal.js";
 export * from "./webhooks.js";
 export * from "./identity.js";
+export * from "./policy.js";

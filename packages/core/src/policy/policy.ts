@@ -1,0 +1,198 @@
+/**
+ * The policy engine: pure and deterministic. It never reads the clock (only `action.nowMs`) and
+ * never touches a store; the caller passes the agent's prior spending as data.
+ *
+ * Decisions:
+ * - Amount limits and budgets are in `policy.currency`. An action in another currency is refused
+ *   unless listed in `allowedCurrencies`; if allowed, amount limits still count only spends in
+ *   `policy.currency` (no conversion), while count limits count every spend.
+ * - Windows are trailing from `nowMs`: daily 24 h, weekly 7 d, monthly 30 d. A spend is inside a
+ *   window when `nowMs - atMs < windowMs`; a spend exactly 24 h old has left the daily window.
+ * - At the limit is allowed: a payment that brings a window total to exactly the limit passes;
+ *   one minor unit more is denied.
+ * - Approval threshold: `amountMinor >= approvalThresholdMinor` needs approval.
+ * - Deny wins over approval_required wins over allow; every reason is collected, in `reasonOrder`.
+ */
+import { isCurrency, isValidAmountMinor } from "../money.js";
+import { policyHistoryEntriesMax, policyListEntriesMax } from "../limits.js";
+
+export const periods = ["daily", "weekly", "monthly", "all_time"] as const;
+export type Period = (typeof periods)[number];
+
+const dayMs = 86_400_000;
+/** Trailing window length per period; all_time has none. */
+export const periodWindowMs: Readonly<Record<Period, number>> = {
+  daily: dayMs,
+  weekly: 7 * dayMs,
+  monthly: 30 * dayMs,
+  all_time: Number.POSITIVE_INFINITY,
+};
+
+/** Spending rules for one agent. `null` / absent means unlimited or unrestricted. */
+export interface Policy {
+  currency: string;
+  perTransactionMaxMinor: number | null;
+  amountMaxMinor: Partial<Record<Period, number>>;
+  countMax: Partial<Record<Period, number>>;
+  allowedPayeeIds: readonly string[] | null;
+  blockedPayeeIds: readonly string[];
+  /** Currencies the agent may use; `null` means only `currency`. */
+  allowedCurrencies: readonly string[] | null;
+  /** Entries `service` (every operation) or `service.operation`; `null` means every service. */
+  allowedServices: readonly string[] | null;
+  approvalThresholdMinor: number | null;
+  newPayeeRequiresApproval: boolean;
+  approvalExpirySeconds: number;
+}
+
+export interface Spend {
+  amountMinor: number;
+  currency: string;
+  atMs: number;
+  payeeId: string | null;
+}
+
+export interface Budget {
+  period: Period;
+  amountMinor: number;
+}
+
+export interface PolicyAction {
+  kind: "payment" | "service_request";
+  amountMinor: number;
+  currency: string;
+  payeeId?: string;
+  service?: string;
+  operation?: string;
+  /** Prior spends (raw list, not precomputed sums: the engine owns window arithmetic). */
+  history: readonly Spend[];
+  paidPayeeIds: readonly string[];
+  budgets?: readonly Budget[];
+  nowMs: number;
+}
+
+export type DecisionKind = "allow" | "approval_required" | "deny";
+
+export interface Decision {
+  decision: DecisionKind;
+  reason_codes: string[];
+  /** Amount or count still available after this action; null when unlimited. */
+  remaining: Record<string, number | null>;
+  available_actions: string[];
+}
+
+/** Stable order of reason codes; the first group denies, the last two ask for approval. */
+export const reasonOrder = [
+  "currency_not_allowed",
+  "payee_blocked",
+  "payee_not_allowed",
+  "service_not_allowed",
+  "amount_exceeds_transaction_max",
+  "daily_amount_limit_exceeded",
+  "weekly_amount_limit_exceeded",
+  "monthly_amount_limit_exceeded",
+  "all_time_amount_limit_exceeded",
+  "daily_count_limit_exceeded",
+  "weekly_count_limit_exceeded",
+  "monthly_count_limit_exceeded",
+  "all_time_count_limit_exceeded",
+  "budget_exceeded",
+  "approval_threshold_reached",
+  "new_payee_requires_approval",
+] as const;
+export type ReasonCode = (typeof reasonOrder)[number];
+const approvalReasons: ReadonlySet<string> = new Set(["approval_threshold_reached", "new_payee_requires_approval"]);
+
+function validate(policy: Policy, action: PolicyAction): void {
+  const amountOk = (value: number | null | undefined): boolean => value == null || (Number.isSafeInteger(value) && value >= 0);
+  if (!isValidAmountMinor(action.amountMinor)) throw new RangeError("action.amountMinor must be a positive safe integer");
+  if (!Number.isSafeInteger(action.nowMs) || action.nowMs < 0) throw new RangeError("action.nowMs must be a non-negative integer");
+  if (!isCurrency(action.currency) || !isCurrency(policy.currency)) throw new RangeError("unknown currency");
+  if (action.history.length > policyHistoryEntriesMax) throw new RangeError("history too long");
+  for (const spend of action.history) {
+    if (!isValidAmountMinor(spend.amountMinor) || !Number.isSafeInteger(spend.atMs)) throw new RangeError("invalid history entry");
+  }
+  for (const value of [policy.perTransactionMaxMinor, policy.approvalThresholdMinor, ...Object.values(policy.amountMaxMinor), ...Object.values(policy.countMax), ...(action.budgets ?? []).map((b) => b.amountMinor)]) {
+    if (!amountOk(value)) throw new RangeError("policy amounts must be non-negative safe integers");
+  }
+  for (const list of [policy.allowedPayeeIds, policy.blockedPayeeIds, policy.allowedCurrencies, policy.allowedServices]) {
+    if (list && list.length > policyListEntriesMax) throw new RangeError("policy list too long");
+  }
+}
+
+function inWindow(spend: Spend, period: Period, nowMs: number): boolean {
+  return nowMs - spend.atMs < periodWindowMs[period];
+}
+
+/**
+ * Decides what happens to `action` under `policy`.
+ * @example decide(policy, { kind: "payment", amountMinor: 500, currency: "GBP", payeeId: "pay_1", history: [], paidPayeeIds: [], nowMs: 0 })
+ */
+export function decide(policy: Policy, action: PolicyAction): Decision {
+  validate(policy, action);
+  const reasons = new Set<ReasonCode>();
+  const remaining: Record<string, number | null> = {};
+  const amount = action.amountMinor;
+
+  const currencies = policy.allowedCurrencies ?? [policy.currency];
+  if (!currencies.includes(action.currency)) reasons.add("currency_not_allowed");
+  const inPolicyCurrency = action.currency === policy.currency;
+
+  if (action.kind === "payment") {
+    const payee = action.payeeId ?? "";
+    if (policy.blockedPayeeIds.includes(payee)) reasons.add("payee_blocked");
+    if (policy.allowedPayeeIds && !policy.allowedPayeeIds.includes(payee)) reasons.add("payee_not_allowed");
+    if (policy.newPayeeRequiresApproval && !action.paidPayeeIds.includes(payee)) reasons.add("new_payee_requires_approval");
+  } else if (policy.allowedServices) {
+    const service = action.service ?? "";
+    const full = `${service}.${action.operation ?? ""}`;
+    if (!policy.allowedServices.includes(service) && !policy.allowedServices.includes(full)) reasons.add("service_not_allowed");
+  }
+
+  const ownAmount = inPolicyCurrency ? amount : 0;
+  if (policy.perTransactionMaxMinor === null) remaining.per_transaction = null;
+  else {
+    remaining.per_transaction = policy.perTransactionMaxMinor - ownAmount;
+    if (inPolicyCurrency && amount > policy.perTransactionMaxMinor) reasons.add("amount_exceeds_transaction_max");
+  }
+
+  for (const period of periods) {
+    const spends = action.history.filter((spend) => inWindow(spend, period, action.nowMs));
+    const spent = spends.filter((s) => s.currency === policy.currency).reduce((sum, s) => sum + s.amountMinor, 0);
+    const amountMax = policy.amountMaxMinor[period];
+    remaining[period] = amountMax === undefined ? null : amountMax - spent - ownAmount;
+    if (amountMax !== undefined && spent + ownAmount > amountMax) reasons.add(`${period}_amount_limit_exceeded`);
+    const countMax = policy.countMax[period];
+    remaining[`${period}_count`] = countMax === undefined ? null : countMax - spends.length - 1;
+    if (countMax !== undefined && spends.length + 1 > countMax) reasons.add(`${period}_count_limit_exceeded`);
+    for (const budget of action.budgets ?? []) {
+      if (budget.period !== period) continue;
+      const left = budget.amountMinor - spent - ownAmount;
+      const key = `budget_${period}`;
+      remaining[key] = Math.min(remaining[key] ?? left, left);
+      if (left < 0) reasons.add("budget_exceeded");
+    }
+  }
+
+  if (policy.approvalThresholdMinor !== null && inPolicyCurrency && amount >= policy.approvalThresholdMinor) {
+    reasons.add("approval_threshold_reached");
+  }
+
+  const reason_codes = reasonOrder.filter((code) => reasons.has(code));
+  const denies = reason_codes.some((code) => !approvalReasons.has(code));
+  const decision: DecisionKind = denies ? "deny" : reason_codes.length > 0 ? "approval_required" : "allow";
+  return { decision, reason_codes, remaining, available_actions: availableActions(decision, reason_codes) };
+}
+
+function availableActions(decision: DecisionKind, codes: readonly string[]): string[] {
+  const actions = new Set<string>();
+  if (decision === "approval_required") actions.add("request_approval");
+  for (const code of codes) {
+    if (code === "amount_exceeds_transaction_max" || code.endsWith("_amount_limit_exceeded") || code === "budget_exceeded") actions.add("lower_amount");
+    if (code.endsWith("_limit_exceeded") && !code.startsWith("all_time") || code === "budget_exceeded") actions.add("retry_after_window");
+    if (code === "payee_blocked" || code === "payee_not_allowed") actions.add("choose_allowed_payee");
+    if (code === "currency_not_allowed") actions.add("choose_allowed_currency");
+    if (code === "service_not_allowed") actions.add("choose_allowed_service");
+  }
+  return ["request_approval", "lower_amount", "choose_allowed_payee", "choose_allowed_currency", "choose_allowed_service", "retry_after_window"].filter((a) => actions.has(a));
+}
