@@ -11,6 +11,7 @@ export * from "./ledger/types.js";
 export * from "./ledger/views.js";
 export * from "./ledger/ledger.js";
 export * from "./policy/policy.js";
+export * from "./governance/records.js";
 export * from "./journal/types.js";
 export * from "./journal/events.js";
 export * from "./tenants.js";

@@ -9,6 +9,7 @@
 import type { Account, Transfer } from "./ledger/types.js";
 import type { JournalEvent, TreeNode, TreeNodeKey } from "./journal/types.js";
 import type { WebhookDeliveryRow, WebhookEndpointRow } from "./webhooks/types.js";
+import type { RecordKind, RecordQuery, SpendRow, SpendSum, StoredRecord } from "./governance/records.js";
 
 export interface TenantRow {
   id: string;
@@ -243,6 +244,17 @@ export interface StoreReader {
   listApiKeys(tenantId: string, page: PageQuery): Promise<ApiKeyRow[]>;
   /** The server's access-token signing key, or null before the first one is made. */
   getServerSigningKey(): Promise<ServerSigningKeyRow | null>;
+
+  getRecord(tenantId: string, kind: RecordKind, id: string): Promise<StoredRecord | null>;
+  listRecords(tenantId: string, query: RecordQuery): Promise<StoredRecord[]>;
+  /** Ids of records of a kind with this name key (see `setRecordNames`), oldest first. */
+  findRecordIdsByName(tenantId: string, kind: RecordKind, nameKey: string, limit: number): Promise<string[]>;
+  /** Records of a kind due at or before `nowMs`, any tenant, earliest first. */
+  listDueRecords(kind: RecordKind, nowMs: number, limit: number): Promise<Array<{ tenantId: string; id: string }>>;
+  /** The agent's spends not released with `atMs > sinceMs`: amount in `currency`, count in every currency. */
+  sumSpends(tenantId: string, agentId: string, currency: string, sinceMs: number): Promise<SpendSum>;
+  /** Whether the agent has a settled spend to this payee (it paid them before). */
+  hasSettledSpend(tenantId: string, agentId: string, payeeId: string): Promise<boolean>;
 }
 
 /** A write transaction. Everything written commits together, durably, or not at all. */
@@ -324,6 +336,14 @@ export interface StoreTx extends StoreReader {
    * Several processes starting at once all end up with the same key (called with tenantId null).
    */
   ensureServerSigningKey(row: ServerSigningKeyRow): Promise<ServerSigningKeyRow>;
+
+  insertRecord(row: StoredRecord): Promise<void>;
+  /** Writes agentId, status, refId, dueAtMs, updatedAtMs and body. */
+  updateRecord(row: StoredRecord): Promise<void>;
+  /** Replaces the name keys a record can be found by (a payee's name and aliases). */
+  setRecordNames(tenantId: string, kind: RecordKind, id: string, nameKeys: string[]): Promise<void>;
+  insertSpend(row: SpendRow): Promise<void>;
+  setSpendState(tenantId: string, spendId: string, state: SpendRow["state"]): Promise<void>;
 }
 
 export interface Store {

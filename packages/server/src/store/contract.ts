@@ -5,7 +5,7 @@
  * alone, except where noted (global counts are compared before and after).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { appendEvent, newId, type AgentRow, type RefreshTokenRow, type Store, type StoreTx, type TreeNodeKey } from "@bursar/core";
+import { appendEvent, newId, type AgentRow, type SpendRow, type StoredRecord, type RefreshTokenRow, type Store, type StoreTx, type TreeNodeKey } from "@bursar/core";
 import {
   accountRow,
   agentRow,
@@ -956,6 +956,82 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         else expect(attempts).toContainEqual(kept);
         expect(await store.read.getServerSigningKey()).toEqual(kept);
         expect(await store.write(null, (tx) => tx.ensureServerSigningKey(signingKeyRow(9)))).toEqual(kept);
+      });
+    });
+
+    describe("governance records and spends", () => {
+      const record = (tenantId: string, id: string, more: Partial<StoredRecord> = {}): StoredRecord => ({
+        tenantId, kind: "payee", id, agentId: null, status: null, refId: null, dueAtMs: null,
+        createdAtMs: baseMs, updatedAtMs: baseMs, body: { name: id, nested: { list: [1, "two"] } }, ...more,
+      });
+
+      it("stores, updates, filters and pages records per tenant and kind", async () => {
+        const { tenant } = await seedTenant(store);
+        const other = await seedTenant(store);
+        const ids = Array.from({ length: 5 }, (_, i) => `apr_${String(i).padStart(3, "0")}`);
+        await store.write(tenant.id, async (tx) => {
+          for (const [i, id] of ids.entries()) {
+            await tx.insertRecord(record(tenant.id, id, { kind: "approval", agentId: i % 2 ? "agt_a" : "agt_b", status: i < 3 ? "pending" : "approved", refId: `pi_${i % 2}` }));
+          }
+          await tx.insertRecord(record(tenant.id, "pay_1"));
+        });
+        await store.write(other.tenant.id, (tx) => tx.insertRecord(record(other.tenant.id, "apr_999", { kind: "approval" })));
+        const all = await store.read.listRecords(tenant.id, { kind: "approval", limit: 10 });
+        expect(all.map((row) => row.id)).toEqual([...ids].reverse());
+        expect(all[0]!.body).toEqual({ name: ids[4], nested: { list: [1, "two"] } });
+        const page = await store.read.listRecords(tenant.id, { kind: "approval", limit: 2, beforeId: ids[3] });
+        expect(page.map((row) => row.id)).toEqual([ids[2], ids[1]]);
+        expect((await store.read.listRecords(tenant.id, { kind: "approval", limit: 10, agentId: "agt_a" })).map((row) => row.id)).toEqual([ids[3], ids[1]]);
+        expect((await store.read.listRecords(tenant.id, { kind: "approval", limit: 10, status: "pending", refId: "pi_0" })).map((row) => row.id)).toEqual([ids[2], ids[0]]);
+        expect(await store.read.getRecord(tenant.id, "payee", ids[0]!)).toBeNull();
+        expect(await store.read.getRecord(other.tenant.id, "approval", ids[0]!)).toBeNull();
+        const before = (await store.read.getRecord(tenant.id, "approval", ids[0]!))!;
+        const changed = { ...before, status: "approved", dueAtMs: null, updatedAtMs: baseMs + 5, body: { decided: true } };
+        await store.write(tenant.id, (tx) => tx.updateRecord(changed));
+        expect(await store.read.getRecord(tenant.id, "approval", ids[0]!)).toEqual(changed);
+        await expect(store.write(tenant.id, (tx) => tx.updateRecord({ ...changed, tenantId: other.tenant.id, id: "apr_missing" }))).rejects.toThrow();
+      });
+
+      it("finds records by name key and lists due records across tenants", async () => {
+        const { tenant } = await seedTenant(store);
+        const kind = "payee";
+        await store.write(tenant.id, async (tx) => {
+          await tx.insertRecord(record(tenant.id, "pay_b"));
+          await tx.insertRecord(record(tenant.id, "pay_a"));
+          await tx.setRecordNames(tenant.id, kind, "pay_a", ["bob", "robert", "bob"]);
+          await tx.setRecordNames(tenant.id, kind, "pay_b", ["bob"]);
+          await tx.insertRecord(record(tenant.id, "txn_due1", { kind: "transaction", dueAtMs: 1 }));
+          await tx.insertRecord(record(tenant.id, "txn_due2", { kind: "transaction", dueAtMs: 2 }));
+          await tx.insertRecord(record(tenant.id, "txn_later", { kind: "transaction", dueAtMs: Number.MAX_SAFE_INTEGER }));
+        });
+        expect(await store.read.findRecordIdsByName(tenant.id, kind, "bob", 10)).toEqual(["pay_a", "pay_b"]);
+        expect(await store.read.findRecordIdsByName(tenant.id, kind, "robert", 10)).toEqual(["pay_a"]);
+        await store.write(tenant.id, (tx) => tx.setRecordNames(tenant.id, kind, "pay_a", ["rob"]));
+        expect(await store.read.findRecordIdsByName(tenant.id, kind, "bob", 10)).toEqual(["pay_b"]);
+        const due = await store.read.listDueRecords("transaction", 2, 1000);
+        expect(due.filter((row) => row.tenantId === tenant.id).map((row) => row.id)).toEqual(["txn_due1", "txn_due2"]);
+      });
+
+      it("sums an agent's spends after a moment, leaving out released ones", async () => {
+        const { tenant } = await seedTenant(store);
+        const spend = (id: string, amountMinor: number, atMs: number, more: Partial<SpendRow> = {}): SpendRow => ({
+          tenantId: tenant.id, id, agentId: "agt_1", amountMinor, currency: "GBP", payeeId: "pay_1", atMs, state: "held", ...more,
+        });
+        await store.write(tenant.id, async (tx) => {
+          await tx.insertSpend(spend("s1", 100, 10));
+          await tx.insertSpend(spend("s2", 200, 20, { state: "settled" }));
+          await tx.insertSpend(spend("s3", 400, 30, { currency: "EUR" }));
+          await tx.insertSpend(spend("s4", 800, 40));
+          await tx.insertSpend(spend("s5", 1600, 50, { agentId: "agt_2", payeeId: "pay_2" }));
+          await tx.setSpendState(tenant.id, "s4", "released");
+        });
+        expect(await store.read.sumSpends(tenant.id, "agt_1", "GBP", Number.MIN_SAFE_INTEGER)).toEqual({ amountMinor: 300, count: 3 });
+        expect(await store.read.sumSpends(tenant.id, "agt_1", "GBP", 10)).toEqual({ amountMinor: 200, count: 2 });
+        expect(await store.read.sumSpends(tenant.id, "agt_1", "EUR", 0)).toEqual({ amountMinor: 400, count: 3 });
+        expect(await store.read.sumSpends(tenant.id, "agt_9", "GBP", 0)).toEqual({ amountMinor: 0, count: 0 });
+        expect(await store.read.hasSettledSpend(tenant.id, "agt_1", "pay_1")).toBe(true);
+        expect(await store.read.hasSettledSpend(tenant.id, "agt_2", "pay_2")).toBe(false);
+        await expect(store.write(tenant.id, (tx) => tx.setSpendState(tenant.id, "missing", "settled"))).rejects.toThrow();
       });
     });
 

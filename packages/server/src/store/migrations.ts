@@ -538,6 +538,92 @@ CREATE TABLE server_signing_keys (
 );
 `;
 
+const governanceSqlite = `
+CREATE TABLE records (
+  tenant_id TEXT NOT NULL REFERENCES tenants (id),
+  id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  agent_id TEXT,
+  status TEXT,
+  ref_id TEXT,
+  due_at_ms INTEGER,
+  created_at_ms INTEGER NOT NULL,
+  updated_at_ms INTEGER NOT NULL,
+  body TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX records_by_kind ON records (tenant_id, kind, id);
+CREATE INDEX records_by_agent ON records (tenant_id, kind, agent_id, id);
+CREATE INDEX records_by_status ON records (tenant_id, kind, status, id);
+CREATE INDEX records_by_ref ON records (tenant_id, kind, ref_id, id);
+CREATE INDEX records_due ON records (kind, due_at_ms, tenant_id, id) WHERE due_at_ms IS NOT NULL;
+
+CREATE TABLE record_names (
+  tenant_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  name_key TEXT NOT NULL,
+  id TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, kind, name_key, id)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE spends (
+  tenant_id TEXT NOT NULL REFERENCES tenants (id),
+  id TEXT NOT NULL,
+  agent_id TEXT NOT NULL,
+  amount_minor INTEGER NOT NULL CHECK (amount_minor > 0),
+  currency TEXT NOT NULL,
+  payee_id TEXT,
+  at_ms INTEGER NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('held', 'settled', 'released')),
+  PRIMARY KEY (tenant_id, id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX spends_by_agent ON spends (tenant_id, agent_id, at_ms);
+CREATE INDEX spends_by_payee ON spends (tenant_id, agent_id, payee_id) WHERE state = 'settled';
+`;
+
+const governancePostgres = `
+CREATE TABLE records (
+  tenant_id TEXT COLLATE "C" NOT NULL REFERENCES tenants (id),
+  id TEXT COLLATE "C" NOT NULL,
+  kind TEXT COLLATE "C" NOT NULL,
+  agent_id TEXT COLLATE "C",
+  status TEXT COLLATE "C",
+  ref_id TEXT COLLATE "C",
+  due_at_ms BIGINT,
+  created_at_ms BIGINT NOT NULL,
+  updated_at_ms BIGINT NOT NULL,
+  body JSONB NOT NULL,
+  PRIMARY KEY (tenant_id, id)
+);
+CREATE INDEX records_by_kind ON records (tenant_id, kind, id);
+CREATE INDEX records_by_agent ON records (tenant_id, kind, agent_id, id);
+CREATE INDEX records_by_status ON records (tenant_id, kind, status, id);
+CREATE INDEX records_by_ref ON records (tenant_id, kind, ref_id, id);
+CREATE INDEX records_due ON records (kind, due_at_ms, tenant_id, id) WHERE due_at_ms IS NOT NULL;
+
+CREATE TABLE record_names (
+  tenant_id TEXT COLLATE "C" NOT NULL,
+  kind TEXT COLLATE "C" NOT NULL,
+  name_key TEXT COLLATE "C" NOT NULL,
+  id TEXT COLLATE "C" NOT NULL,
+  PRIMARY KEY (tenant_id, kind, name_key, id)
+);
+
+CREATE TABLE spends (
+  tenant_id TEXT COLLATE "C" NOT NULL REFERENCES tenants (id),
+  id TEXT COLLATE "C" NOT NULL,
+  agent_id TEXT COLLATE "C" NOT NULL,
+  amount_minor BIGINT NOT NULL CHECK (amount_minor > 0),
+  currency TEXT NOT NULL,
+  payee_id TEXT COLLATE "C",
+  at_ms BIGINT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('held', 'settled', 'released')),
+  PRIMARY KEY (tenant_id, id)
+);
+CREATE INDEX spends_by_agent ON spends (tenant_id, agent_id, at_ms);
+CREATE INDEX spends_by_payee ON spends (tenant_id, agent_id, payee_id) WHERE state = 'settled';
+`;
+
 /**
  * Every migration, oldest first, versions strictly increasing. A gap is allowed, and
  * `pendingMigrations` runs whatever known version a database lacks (2 and 3 were developed on
@@ -547,6 +633,7 @@ export const migrations: readonly Migration[] = [
   { version: 1, name: "initial schema", sqlite: initialSqlite, postgres: initialPostgres },
   { version: 2, name: "identity", sqlite: identitySqlite, postgres: identityPostgres },
   { version: 3, name: "webhooks", sqlite: webhooksSqlite, postgres: webhooksPostgres },
+  { version: 4, name: "governance", sqlite: governanceSqlite, postgres: governancePostgres },
 ];
 
 /**

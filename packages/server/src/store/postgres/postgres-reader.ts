@@ -3,6 +3,10 @@
  * committed data); a transaction runs it on its own client, so it sees its own writes.
  */
 import {
+  type RecordKind,
+  type RecordQuery,
+  type SpendSum,
+  type StoredRecord,
   invariant,
   type Account,
   type AgentRow,
@@ -51,6 +55,7 @@ import {
   webhookEndpointFrom,
   type Row,
 } from "../rows.js";
+import { recordFrom, spendSumFrom } from "../records-sql.js";
 import type { PagedSql, PostgresSql } from "./postgres-sql.js";
 
 /** What both a pg Pool and a pg PoolClient offer. */
@@ -300,5 +305,33 @@ export class PostgresReader implements StoreReader {
   async getServerSigningKey(): Promise<ServerSigningKeyRow | null> {
     const row = await this.first(this.sql.getServerSigningKey, []);
     return row ? serverSigningKeyFrom(row) : null;
+  }
+
+  async getRecord(tenantId: string, kind: RecordKind, id: string): Promise<StoredRecord | null> {
+    const row = await this.first(this.sql.records.getRecord, [tenantId, kind, id]);
+    return row ? recordFrom(row) : null;
+  }
+
+  async listRecords(tenantId: string, query: RecordQuery): Promise<StoredRecord[]> {
+    const { text, params } = this.sql.records.listRecords(tenantId, query);
+    return (await this.rows(text, params)).map(recordFrom);
+  }
+
+  async findRecordIdsByName(tenantId: string, kind: RecordKind, nameKey: string, limit: number): Promise<string[]> {
+    const rows = await this.rows(this.sql.records.findRecordIdsByName, [tenantId, kind, nameKey, checkLimit(limit)]);
+    return rows.map((row) => textFrom(row.id, "record_names.id"));
+  }
+
+  async listDueRecords(kind: RecordKind, nowMs: number, limit: number): Promise<Array<{ tenantId: string; id: string }>> {
+    const rows = await this.rows(this.sql.records.listDueRecords, [kind, nowMs, checkLimit(limit)]);
+    return rows.map((row) => ({ tenantId: textFrom(row.tenant_id, "records.tenant_id"), id: textFrom(row.id, "records.id") }));
+  }
+
+  async sumSpends(tenantId: string, agentId: string, currency: string, sinceMs: number): Promise<SpendSum> {
+    return spendSumFrom(await this.first(this.sql.records.sumSpends, [currency, tenantId, agentId, sinceMs]));
+  }
+
+  async hasSettledSpend(tenantId: string, agentId: string, payeeId: string): Promise<boolean> {
+    return (await this.first(this.sql.records.hasSettledSpend, [tenantId, agentId, payeeId])) !== null;
   }
 }

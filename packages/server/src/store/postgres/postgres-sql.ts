@@ -20,6 +20,7 @@ import {
   webhookDeliveryColumns,
   webhookEndpointColumns,
 } from "../rows.js";
+import { RecordsSql } from "../records-sql.js";
 
 /** Schema names Bursar accepts: plain lower-case identifiers, so quoting is trivial and safe. */
 const schemaNamePattern = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -43,6 +44,8 @@ const scopeCondition = "tenant_id = $1 AND principal_id = $2 AND method = $3 AND
 
 export class PostgresSql {
   readonly events: string;
+  /** Governance records and spends (shared with SQLite, see records-sql.ts). */
+  readonly records: RecordsSql;
   readonly lockTenant: string;
   readonly countTenants: string;
   readonly getTenant: string;
@@ -125,6 +128,7 @@ export class PostgresSql {
 
   constructor(schema: string) {
     const s = quoteSchema(schema);
+    this.records = new RecordsSql("postgres", (table) => `${s}.${table}`);
     this.events = `${s}.events`;
     this.lockTenant = `SELECT id FROM ${s}.tenants WHERE id = $1 FOR UPDATE`;
     this.countTenants = `SELECT count(*) AS count FROM ${s}.tenants`;

@@ -1,5 +1,8 @@
 /** StoreTx on one pooled client inside BEGIN … COMMIT (see postgres-store.ts). */
 import {
+  type RecordKind,
+  type SpendRow,
+  type StoredRecord,
   canonicalJson,
   invariant,
   type Account,
@@ -34,6 +37,7 @@ import {
   webhookEndpointParams,
 } from "../rows.js";
 import { PostgresReader, scopeParams } from "./postgres-reader.js";
+import { recordParams, recordUpdateParams, spendParams } from "../records-sql.js";
 
 export class PostgresTransaction extends PostgresReader implements StoreTx {
   private active = true;
@@ -289,5 +293,28 @@ export class PostgresTransaction extends PostgresReader implements StoreTx {
     const stored = await this.first(this.sql.getServerSigningKey, []);
     invariant(stored, "server signing key missing after insert");
     return serverSigningKeyFrom(stored);
+  }
+
+  async insertRecord(row: StoredRecord): Promise<void> {
+    await this.execute(this.sql.records.insertRecord, recordParams(row));
+  }
+
+  async updateRecord(row: StoredRecord): Promise<void> {
+    const changed = await this.execute(this.sql.records.updateRecord, recordUpdateParams(row));
+    invariant(changed === 1, `${row.kind} ${row.id} not found in tenant ${row.tenantId}`);
+  }
+
+  async setRecordNames(tenantId: string, kind: RecordKind, id: string, nameKeys: string[]): Promise<void> {
+    await this.execute(this.sql.records.deleteRecordNames, [tenantId, kind, id]);
+    for (const key of new Set(nameKeys)) await this.execute(this.sql.records.insertRecordName, [tenantId, kind, key, id]);
+  }
+
+  async insertSpend(row: SpendRow): Promise<void> {
+    await this.execute(this.sql.records.insertSpend, spendParams(row));
+  }
+
+  async setSpendState(tenantId: string, spendId: string, state: SpendRow["state"]): Promise<void> {
+    const changed = await this.execute(this.sql.records.setSpendState, [state, tenantId, spendId]);
+    invariant(changed === 1, `spend ${spendId} not found in tenant ${tenantId}`);
   }
 }

@@ -7,6 +7,10 @@
 import type Database from "better-sqlite3";
 import {
   invariant,
+  type RecordKind,
+  type RecordQuery,
+  type SpendSum,
+  type StoredRecord,
   type Account,
   type AgentRow,
   type ApiKeyRow,
@@ -29,6 +33,7 @@ import {
   type WebhookEndpointRow,
 } from "@bursar/core";
 import { eventQuerySql } from "../event-query.js";
+import { RecordsSql, recordFrom, spendSumFrom } from "../records-sql.js";
 import {
   accountColumns,
   accountFrom,
@@ -115,8 +120,10 @@ export class SqliteReadStatements {
   readonly getApiKey: RowStatement;
   readonly listApiKeys: PagedStatements;
   readonly getServerSigningKey: RowStatement;
-  /** `listEvents` statements by SQL text (at most 48 shapes, see event-query.ts). */
-  private readonly eventStatements = new Map<string, RowStatement>();
+  /** Governance records and spends (shared with PostgreSQL, see records-sql.ts). */
+  readonly records = new RecordsSql("sqlite");
+  /** Statements built from query shapes (`listEvents`, `listRecords`), by SQL text; a few dozen at most. */
+  private readonly shapedStatements = new Map<string, RowStatement>();
 
   constructor(private readonly db: Database.Database) {
     const prepare = (sql: string): RowStatement => db.prepare<unknown[], Row>(sql);
@@ -196,12 +203,12 @@ export class SqliteReadStatements {
     this.getServerSigningKey = prepare(`SELECT ${serverSigningKeyColumns} FROM server_signing_keys WHERE singleton = 1`);
   }
 
-  /** The cached statement for one `listEvents` shape. */
-  eventStatement(text: string): RowStatement {
-    let statement = this.eventStatements.get(text);
+  /** The statement for `text`, prepared on first use. */
+  statement(text: string): RowStatement {
+    let statement = this.shapedStatements.get(text);
     if (!statement) {
       statement = this.db.prepare<unknown[], Row>(text);
-      this.eventStatements.set(text, statement);
+      this.shapedStatements.set(text, statement);
     }
     return statement;
   }
@@ -329,7 +336,7 @@ export class SqliteReader implements StoreReader {
   async listEvents(tenantId: string, query: EventQuery): Promise<JournalEvent[]> {
     this.checkActive();
     const { text, params } = eventQuerySql("sqlite", "events", tenantId, query);
-    return this.reads.eventStatement(text).all(...params).map(eventFrom);
+    return this.reads.statement(text).all(...params).map(eventFrom);
   }
 
   async getEventBySeq(tenantId: string, seq: number): Promise<JournalEvent | null> {
@@ -476,5 +483,39 @@ export class SqliteReader implements StoreReader {
     this.checkActive();
     const row = this.reads.getServerSigningKey.get();
     return row ? serverSigningKeyFrom(row) : null;
+  }
+
+  async getRecord(tenantId: string, kind: RecordKind, id: string): Promise<StoredRecord | null> {
+    this.checkActive();
+    const row = this.reads.statement(this.reads.records.getRecord).get(tenantId, kind, id);
+    return row ? recordFrom(row) : null;
+  }
+
+  async listRecords(tenantId: string, query: RecordQuery): Promise<StoredRecord[]> {
+    this.checkActive();
+    const { text, params } = this.reads.records.listRecords(tenantId, query);
+    return this.reads.statement(text).all(...params).map(recordFrom);
+  }
+
+  async findRecordIdsByName(tenantId: string, kind: RecordKind, nameKey: string, limit: number): Promise<string[]> {
+    this.checkActive();
+    const rows = this.reads.statement(this.reads.records.findRecordIdsByName).all(tenantId, kind, nameKey, checkLimit(limit));
+    return rows.map((row) => textFrom(row.id, "record_names.id"));
+  }
+
+  async listDueRecords(kind: RecordKind, nowMs: number, limit: number): Promise<Array<{ tenantId: string; id: string }>> {
+    this.checkActive();
+    const rows = this.reads.statement(this.reads.records.listDueRecords).all(kind, nowMs, checkLimit(limit));
+    return rows.map((row) => ({ tenantId: textFrom(row.tenant_id, "records.tenant_id"), id: textFrom(row.id, "records.id") }));
+  }
+
+  async sumSpends(tenantId: string, agentId: string, currency: string, sinceMs: number): Promise<SpendSum> {
+    this.checkActive();
+    return spendSumFrom(this.reads.statement(this.reads.records.sumSpends).get(currency, tenantId, agentId, sinceMs));
+  }
+
+  async hasSettledSpend(tenantId: string, agentId: string, payeeId: string): Promise<boolean> {
+    this.checkActive();
+    return this.reads.statement(this.reads.records.hasSettledSpend).get(tenantId, agentId, payeeId) !== undefined;
   }
 }

@@ -6,6 +6,9 @@
 import type Database from "better-sqlite3";
 import {
   canonicalJson,
+  type RecordKind,
+  type SpendRow,
+  type StoredRecord,
   invariant,
   type Account,
   type AgentRow,
@@ -52,6 +55,7 @@ import {
   webhookEndpointParams,
   type Row,
 } from "../rows.js";
+import { recordParams, recordUpdateParams, spendParams } from "../records-sql.js";
 import { scopeParams, SqliteReader, type RowStatement, type SqliteReadStatements } from "./sqlite-reader.js";
 
 const placeholders = (columns: string) => columns.split(",").map(() => "?").join(", ");
@@ -482,5 +486,34 @@ export class SqliteTransaction extends SqliteReader implements StoreTx {
     const stored = this.reads.getServerSigningKey.get();
     invariant(stored, "server signing key missing after insert");
     return serverSigningKeyFrom(stored);
+  }
+
+  /** Runs one of the shared governance statements on the writer; returns the rows changed. */
+  private runRecords(text: string, params: unknown[]): number {
+    this.checkActive();
+    return this.reads.statement(text).run(...params).changes;
+  }
+
+  async insertRecord(row: StoredRecord): Promise<void> {
+    this.runRecords(this.reads.records.insertRecord, recordParams(row));
+  }
+
+  async updateRecord(row: StoredRecord): Promise<void> {
+    const changed = this.runRecords(this.reads.records.updateRecord, recordUpdateParams(row));
+    invariant(changed === 1, `${row.kind} ${row.id} not found in tenant ${row.tenantId}`);
+  }
+
+  async setRecordNames(tenantId: string, kind: RecordKind, id: string, nameKeys: string[]): Promise<void> {
+    this.runRecords(this.reads.records.deleteRecordNames, [tenantId, kind, id]);
+    for (const key of new Set(nameKeys)) this.runRecords(this.reads.records.insertRecordName, [tenantId, kind, key, id]);
+  }
+
+  async insertSpend(row: SpendRow): Promise<void> {
+    this.runRecords(this.reads.records.insertSpend, spendParams(row));
+  }
+
+  async setSpendState(tenantId: string, spendId: string, state: SpendRow["state"]): Promise<void> {
+    const changed = this.runRecords(this.reads.records.setSpendState, [state, tenantId, spendId]);
+    invariant(changed === 1, `spend ${spendId} not found in tenant ${tenantId}`);
   }
 }

@@ -1,0 +1,123 @@
+/**
+ * The SQL of governance records and spends (core/governance/records.ts) for both dialects, in
+ * one place: the two adapters only run these texts. List texts depend only on which filters are
+ * present (8 shapes), so SQLite caches one prepared statement per text.
+ */
+import { invariant, recordKinds, type RecordQuery, type SpendRow, type StoredRecord } from "@bursar/core";
+import { checkLimit, integerFrom, nullableIntegerFrom, nullableTextFrom, textFrom, type Row } from "./rows.js";
+
+export type Dialect = "sqlite" | "postgres";
+
+export const recordColumns = "tenant_id, id, kind, agent_id, status, ref_id, due_at_ms, created_at_ms, updated_at_ms, body";
+
+export interface Statement {
+  text: string;
+  params: unknown[];
+}
+
+/** Statement texts for one dialect; `table(name)` qualifies a table (PostgreSQL schema). */
+export class RecordsSql {
+  readonly getRecord: string;
+  readonly findRecordIdsByName: string;
+  readonly listDueRecords: string;
+  readonly sumSpends: string;
+  readonly hasSettledSpend: string;
+  readonly insertRecord: string;
+  readonly updateRecord: string;
+  readonly deleteRecordNames: string;
+  readonly insertRecordName: string;
+  readonly insertSpend: string;
+  readonly setSpendState: string;
+  private readonly records: string;
+
+  constructor(
+    readonly dialect: Dialect,
+    table: (name: string) => string = (name) => name,
+  ) {
+    // Written with `?`; PostgreSQL gets `$1`, `$2`, … in the same order.
+    const sql = (text: string): string => (dialect === "sqlite" ? text : numbered(text));
+    this.records = table("records");
+    const names = table("record_names");
+    const spends = table("spends");
+    this.getRecord = sql(`SELECT ${recordColumns} FROM ${this.records} WHERE tenant_id = ? AND kind = ? AND id = ?`);
+    this.findRecordIdsByName = sql(`SELECT id FROM ${names} WHERE tenant_id = ? AND kind = ? AND name_key = ? ORDER BY id LIMIT ?`);
+    // Same literal condition as the partial index records_due.
+    this.listDueRecords = sql(
+      `SELECT tenant_id, id FROM ${this.records} WHERE due_at_ms IS NOT NULL AND kind = ? AND due_at_ms <= ? ORDER BY due_at_ms, tenant_id, id LIMIT ?`,
+    );
+    this.sumSpends = sql(
+      "SELECT coalesce(sum(CASE WHEN currency = ? THEN amount_minor ELSE 0 END), 0) AS amount_minor, count(*) AS count " +
+        `FROM ${spends} WHERE tenant_id = ? AND agent_id = ? AND at_ms > ? AND state <> 'released'`,
+    );
+    this.hasSettledSpend = sql(`SELECT 1 AS found FROM ${spends} WHERE tenant_id = ? AND agent_id = ? AND payee_id = ? AND state = 'settled' LIMIT 1`);
+    this.insertRecord = sql(`INSERT INTO ${this.records} (${recordColumns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.updateRecord = sql(
+      `UPDATE ${this.records} SET agent_id = ?, status = ?, ref_id = ?, due_at_ms = ?, updated_at_ms = ?, body = ? WHERE tenant_id = ? AND kind = ? AND id = ?`,
+    );
+    this.deleteRecordNames = sql(`DELETE FROM ${names} WHERE tenant_id = ? AND kind = ? AND id = ?`);
+    this.insertRecordName = sql(`INSERT INTO ${names} (tenant_id, kind, name_key, id) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`);
+    this.insertSpend = sql(
+      `INSERT INTO ${spends} (tenant_id, id, agent_id, amount_minor, currency, payee_id, at_ms, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.setSpendState = sql(`UPDATE ${spends} SET state = ? WHERE tenant_id = ? AND id = ?`);
+  }
+
+  /** A keyset page of one kind, newest first, with the query's equality filters. */
+  listRecords(tenantId: string, query: RecordQuery): Statement {
+    const params: unknown[] = [];
+    const p = (value: unknown): string => {
+      params.push(value);
+      return this.dialect === "sqlite" ? "?" : `$${params.length}`;
+    };
+    const conditions = [`tenant_id = ${p(tenantId)}`, `kind = ${p(query.kind)}`];
+    if (query.agentId !== undefined) conditions.push(`agent_id = ${p(query.agentId)}`);
+    if (query.status !== undefined) conditions.push(`status = ${p(query.status)}`);
+    if (query.refId !== undefined) conditions.push(`ref_id = ${p(query.refId)}`);
+    if (query.beforeId !== undefined) conditions.push(`id < ${p(query.beforeId)}`);
+    const limit = p(checkLimit(query.limit));
+    return { text: `SELECT ${recordColumns} FROM ${this.records} WHERE ${conditions.join(" AND ")} ORDER BY id DESC LIMIT ${limit}`, params };
+  }
+}
+
+/** `?` placeholders as PostgreSQL's `$1`, `$2`, … (the texts here hold no `?` elsewhere). */
+function numbered(text: string): string {
+  let position = 0;
+  return text.replace(/\?/g, () => `$${++position}`);
+}
+
+/** Parameters of `insertRecord`, in column order. */
+export function recordParams(row: StoredRecord): unknown[] {
+  return [row.tenantId, row.id, row.kind, row.agentId, row.status, row.refId, row.dueAtMs, row.createdAtMs, row.updatedAtMs, JSON.stringify(row.body)];
+}
+
+/** Parameters of `updateRecord`. */
+export function recordUpdateParams(row: StoredRecord): unknown[] {
+  return [row.agentId, row.status, row.refId, row.dueAtMs, row.updatedAtMs, JSON.stringify(row.body), row.tenantId, row.kind, row.id];
+}
+
+export function spendParams(row: SpendRow): unknown[] {
+  return [row.tenantId, row.id, row.agentId, row.amountMinor, row.currency, row.payeeId, row.atMs, row.state];
+}
+
+export function recordFrom(row: Row): StoredRecord {
+  const kind = textFrom(row.kind, "records.kind");
+  invariant((recordKinds as readonly string[]).includes(kind), `unknown record kind ${kind}`);
+  // SQLite hands back TEXT, PostgreSQL parsed JSONB.
+  const body = typeof row.body === "string" ? (JSON.parse(row.body) as Record<string, unknown>) : (row.body as Record<string, unknown>);
+  return {
+    tenantId: textFrom(row.tenant_id, "records.tenant_id"),
+    id: textFrom(row.id, "records.id"),
+    kind: kind as StoredRecord["kind"],
+    agentId: nullableTextFrom(row.agent_id, "records.agent_id"),
+    status: nullableTextFrom(row.status, "records.status"),
+    refId: nullableTextFrom(row.ref_id, "records.ref_id"),
+    dueAtMs: nullableIntegerFrom(row.due_at_ms, "records.due_at_ms"),
+    createdAtMs: integerFrom(row.created_at_ms, "records.created_at_ms"),
+    updatedAtMs: integerFrom(row.updated_at_ms, "records.updated_at_ms"),
+    body,
+  };
+}
+
+export function spendSumFrom(row: Row | undefined | null): { amountMinor: number; count: number } {
+  return { amountMinor: integerFrom(row?.amount_minor ?? 0, "spends.amount_minor"), count: integerFrom(row?.count ?? 0, "spends.count") };
+}
