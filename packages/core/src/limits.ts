@@ -4,10 +4,29 @@
  * fast when two bounds contradict each other.
  */
 
-/** Prior spends one policy decision reads: 30 days of one busy agent; the store pre-filters older ones. */
-export const policyHistoryEntriesMax = 10_000;
 /** Entries in one policy allow/block list (payees, currencies, services): a human-maintained list. */
 export const policyListEntriesMax = 1_000;
+
+/** Aliases of one payee ("Bob", "Robert Smith"): what an agent may call them in plain words. */
+export const payeeAliasesMax = 20;
+/** Payees one name may match before the lookup stops counting (an ambiguous name lists these). */
+export const payeeMatchesMax = 10;
+/** Legs (`instructions`) of one payment intent. */
+export const paymentInstructionsMax = 20;
+/** Budgets of one agent (one per period and currency is the usual shape). */
+export const budgetsPerAgentMax = 16;
+/** Time a rail has to report a payment's outcome before the payment fails and its hold is released. */
+export const railTimeoutSecondsDefault = 5 * 60;
+/** Extra life of a payment hold past its approval and rail deadlines, so the governance sweeper always acts first. */
+export const holdGraceSeconds = 10 * 60;
+/** Default approval expiry of a policy that does not set one: one day. */
+export const approvalExpirySecondsDefault = 24 * 60 * 60;
+/** Longest approval expiry: a week; the money stays held meanwhile. */
+export const approvalExpirySecondsMax = 7 * 24 * 60 * 60;
+/** Approvals, rail deadlines and running requests one sweep settles. */
+export const governanceSweepCountMax = 100;
+/** Delay a sandbox payee may ask for (tests of slow rails). */
+export const sandboxDelayMsMax = 60_000;
 
 /** Largest amount of one transfer or deposit, in minor units (SPEC 1: "never above 10^15"). */
 export const amountMinorMax = 1_000_000_000_000_000;
@@ -260,6 +279,7 @@ export function checkLimits(): void {
   assert(Number.isSafeInteger(amountMinorMax * 2), "two amounts must add exactly");
   assert(pageLimitDefault <= pageLimitMax, "default page size above the maximum");
   assert(holdTimeoutSecondsMin <= holdTimeoutSecondsMax, "hold timeout bounds inverted");
+  assert(approvalExpirySecondsMax + railTimeoutSecondsDefault + holdGraceSeconds <= holdTimeoutSecondsMax, "a payment hold must outlive its approval and rail deadlines");
   assert(idempotencyClaimTimeoutMs < idempotencyRetentionMs, "claim timeout above retention");
   assert(transferBatchCountMax <= commitBatchOperationsMax, "a batch must fit one commit");
   assert(jsonDepthMax >= 4, "schemas nest 4 levels");

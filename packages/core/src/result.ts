@@ -37,6 +37,15 @@ export const resultCodes = [
   "invalid_public_key",
   "scope_exceeds_ticket_ceiling",
   "api_key_revoked",
+  // governed spending
+  "payee_not_found",
+  "payee_ambiguous",
+  "approval_not_pending",
+  "approver_not_allowed",
+  "transaction_not_pending",
+  "service_not_found",
+  "payload_invalid",
+  "rail_not_configured",
   // OAuth (RFC 6749 §5.2), returned by the token logic
   "invalid_grant",
   "invalid_scope",

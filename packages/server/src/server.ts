@@ -2,7 +2,7 @@
  * `bursar serve`: opens the store, migrates it, builds the HTTP app, starts the sweeper.
  */
 import path from "node:path";
-import { checkLimits, shutdownGraceMs, systemClock, type Clock, type Store } from "@bursar/core";
+import { checkLimits, railTimeoutSecondsDefault, shutdownGraceMs, systemClock, type Clock, type Store } from "@bursar/core";
 import type { FastifyInstance } from "fastify";
 import type { ServerConfig } from "./config.js";
 import { buildApp } from "./http/app.js";
@@ -14,6 +14,8 @@ import { startSweeper, type Sweeper } from "./sweeper.js";
 import { EventHub } from "./events/hub.js";
 import { publishingStore } from "./events/publishing-store.js";
 import { startDeliveryWorker, type DeliveryWorker } from "./webhooks/worker.js";
+import { createRailDispatcher, type RailDispatcher } from "./rails/dispatcher.js";
+import { sandboxRail } from "./rails/sandbox-rail.js";
 
 export interface RunningServer {
   /** Base URL the server listens on, e.g. `http://127.0.0.1:7420`. */
@@ -25,6 +27,8 @@ export interface RunningServer {
   webhooks: DeliveryWorker;
   /** Fan-out of committed events to stream subscribers. */
   eventHub: EventHub;
+  /** Payments in flight on asynchronous rails (tests call `drain`). */
+  rails: RailDispatcher;
   close(): Promise<void>;
 }
 
@@ -49,6 +53,14 @@ export async function startServer(config: ServerConfig, options: { clock?: Clock
     eventHub.publish(events);
     webhooks?.kick();
   });
+  const rails = createRailDispatcher({
+    store,
+    clock,
+    rails: [sandboxRail],
+    attemptTimeoutMs: railTimeoutSecondsDefault * 1000,
+    // The app's logger, once the app exists (payments start only after it listens).
+    log: { warn: (details, message) => app.log.warn(details, message), error: (details, message) => app.log.error(details, message) },
+  });
   const app = buildApp({
     store,
     clock,
@@ -56,7 +68,7 @@ export async function startServer(config: ServerConfig, options: { clock?: Clock
     identity: { redisUrl: config.redisUrl, redisKeyPrefix: config.redisKeyPrefix, dpopNonceRequired: config.dpopNonceRequired, rateLimitPerMinute: config.rateLimitPerMinute },
     logger: config.logLevel === "silent" ? false : { level: config.logLevel },
     routes: routeModules,
-    routeDeps: routeDeps(store, clock, { eventHub, allowPrivateWebhookTargets: config.allowPrivateWebhookTargets }),
+    routeDeps: routeDeps(store, clock, { eventHub, allowPrivateWebhookTargets: config.allowPrivateWebhookTargets, rails }),
   });
   // Open streams would keep `app.close()` waiting for their connections: end them first.
   app.addHook("preClose", async () => eventHub.close());
@@ -85,8 +97,10 @@ export async function startServer(config: ServerConfig, options: { clock?: Clock
     sweeper,
     webhooks: worker,
     eventHub,
+    rails,
     async close() {
       await sweeper.stop();
+      await rails.close();
       await worker.stop();
       // Bounded shutdown: connections still open after the grace period (a client that opened
       // a socket and sent nothing yet) are cut rather than waited for.

@@ -1,14 +1,16 @@
 /**
- * Background sweeps: expire holds whose time has passed, and drop idempotency records older
- * than the retention window. Each sweep does a bounded amount of work (limits.ts).
+ * Background sweeps: expire approvals past their time (releasing what they held), fail payments
+ * whose rail missed its deadline (`rail_timeout`, releasing the hold), expire ledger holds, and
+ * drop idempotency records older than the retention window. Each sweep does a bounded amount
+ * of work (limits.ts).
  */
-import { expireHold, holdExpirySweepCountMax, type Clock, type Store } from "@bursar/core";
+import { expireApproval, expireHold, governanceSweepCountMax, holdExpirySweepCountMax, settleTransaction, type Clock, type Store } from "@bursar/core";
 import type { FastifyBaseLogger } from "fastify";
 import { sweepExpiredIdempotencyRecords } from "./http/idempotency.js";
 
 export interface Sweeper {
   /** Runs one sweep now (tests call this instead of waiting for the timer). */
-  sweepOnce(): Promise<{ expiredHolds: number; deletedIdempotencyRecords: number }>;
+  sweepOnce(): Promise<{ expiredApprovals: number; timedOutTransactions: number; expiredHolds: number; deletedIdempotencyRecords: number }>;
   stop(): Promise<void>;
 }
 
@@ -17,6 +19,18 @@ export function startSweeper(store: Store, clock: Clock, intervalMs: number, log
   let stopped = false;
 
   async function sweepOnce() {
+    let expiredApprovals = 0;
+    for (const { tenantId, id } of await store.read.listDueRecords("approval", clock.nowMs(), governanceSweepCountMax)) {
+      const result = await store.write(tenantId, (tx) => expireApproval({ tx, tenantId, nowMs: clock.nowMs(), actor: { type: "system", id: "approval_expiry" } }, id));
+      if (result.ok && result.value) expiredApprovals++;
+    }
+    let timedOutTransactions = 0;
+    for (const { tenantId, id } of await store.read.listDueRecords("transaction", clock.nowMs(), governanceSweepCountMax)) {
+      const result = await store.write(tenantId, (tx) =>
+        settleTransaction({ tx, tenantId, nowMs: clock.nowMs(), actor: { type: "system", id: "rail_deadline" } }, id, { status: "failed", reason: "rail_timeout" }),
+      );
+      if (result.ok) timedOutTransactions++;
+    }
     const nowMs = clock.nowMs();
     const due = await store.read.listExpiredHolds(nowMs, holdExpirySweepCountMax);
     let expiredHolds = 0;
@@ -28,7 +42,7 @@ export function startSweeper(store: Store, clock: Clock, intervalMs: number, log
       if (result.ok) expiredHolds++;
     }
     const deletedIdempotencyRecords = await sweepExpiredIdempotencyRecords(store, clock);
-    return { expiredHolds, deletedIdempotencyRecords };
+    return { expiredApprovals, timedOutTransactions, expiredHolds, deletedIdempotencyRecords };
   }
 
   const timer = setInterval(() => {

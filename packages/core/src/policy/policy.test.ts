@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { decide, type Decision, type Policy, type PolicyAction } from "./policy.js";
+import { decide, sumSpends, type Decision, type Policy, type PolicyAction, type Spend } from "./policy.js";
 
 const dayMs = 86_400_000;
 const nowMs = 100 * dayMs;
@@ -17,10 +17,13 @@ const open: Policy = {
   newPayeeRequiresApproval: false,
   approvalExpirySeconds: 3600,
 };
-const pay = (amountMinor: number, more: Partial<PolicyAction> = {}): PolicyAction => ({
-  kind: "payment", amountMinor, currency: "GBP", payeeId: "pay_a", history: [], paidPayeeIds: ["pay_a"], nowMs, ...more,
-});
-const spent = (amountMinor: number, ageMs: number, currency = "GBP") => ({ amountMinor, currency, atMs: nowMs - ageMs, payeeId: "pay_a" });
+/** A payment action; `history` (raw spends) is summed per window as the store would. */
+const pay = (amountMinor: number, more: Partial<PolicyAction> & { history?: Spend[]; paidPayeeIds?: string[] } = {}): PolicyAction => {
+  const { history = [], paidPayeeIds = ["pay_a"], ...rest } = more;
+  const action: PolicyAction = { kind: "payment", amountMinor, currency: "GBP", payeeId: "pay_a", spent: {}, payeePaidBefore: false, nowMs, ...rest };
+  return { ...action, spent: rest.spent ?? sumSpends(history, "GBP", action.nowMs), payeePaidBefore: paidPayeeIds.includes(action.payeeId ?? "") };
+};
+const spent = (amountMinor: number, ageMs: number, currency = "GBP"): Spend => ({ amountMinor, currency, atMs: nowMs - ageMs });
 
 interface Scenario {
   name: string;
@@ -103,15 +106,15 @@ describe("policy engine properties", () => {
     vi.setSystemTime(nowMs + 10 * dayMs);
     expect(decide(policy, action)).toEqual(early);
     expect(early.decision).toBe("deny");
-    expect(decide(policy, { ...action, nowMs: nowMs + 1 }).decision).toBe("allow");
+    expect(decide(policy, pay(1000, { history: [spent(600, dayMs - 1)], nowMs: nowMs + 1 })).decision).toBe("allow");
   });
 
   it.each([0, -1, 1.5, Number.NaN])("rejects amount %s with RangeError", (amountMinor) => {
     expect(() => decide(open, pay(amountMinor))).toThrow(RangeError);
   });
 
-  it("rejects a negative limit and an invalid history entry", () => {
+  it("rejects a negative limit and a negative spent window", () => {
     expect(() => decide({ ...open, perTransactionMaxMinor: -1 }, pay(1))).toThrow(RangeError);
-    expect(() => decide(open, pay(1, { history: [spent(0, 1)] }))).toThrow(RangeError);
+    expect(() => decide(open, pay(1, { spent: { daily: { amountMinor: -1, count: 0 } } }))).toThrow(RangeError);
   });
 });

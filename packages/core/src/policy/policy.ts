@@ -7,14 +7,16 @@
  *   unless listed in `allowedCurrencies`; if allowed, amount limits still count only spends in
  *   `policy.currency` (no conversion), while count limits count every spend.
  * - Windows are trailing from `nowMs`: daily 24 h, weekly 7 d, monthly 30 d. A spend is inside a
- *   window when `nowMs - atMs < windowMs`; a spend exactly 24 h old has left the daily window.
+ *   window when `nowMs - atMs < windowMs` (`atMs > windowStartMs(period, nowMs)`); a spend exactly
+ *   24 h old has left the daily window. The caller sums prior spends per window (`spent`): the
+ *   store does it in SQL, `sumSpends` below does it in memory; both use `windowStartMs`.
  * - At the limit is allowed: a payment that brings a window total to exactly the limit passes;
  *   one minor unit more is denied.
  * - Approval threshold: `amountMinor >= approvalThresholdMinor` needs approval.
  * - Deny wins over approval_required wins over allow; every reason is collected, in `reasonOrder`.
  */
 import { isCurrency, isValidAmountMinor } from "../money.js";
-import { policyHistoryEntriesMax, policyListEntriesMax } from "../limits.js";
+import { policyListEntriesMax } from "../limits.js";
 
 export const periods = ["daily", "weekly", "monthly", "all_time"] as const;
 export type Period = (typeof periods)[number];
@@ -49,7 +51,12 @@ export interface Spend {
   amountMinor: number;
   currency: string;
   atMs: number;
-  payeeId: string | null;
+}
+
+/** Prior spending inside one window: amount in the policy currency, count in every currency. */
+export interface WindowSpend {
+  amountMinor: number;
+  count: number;
 }
 
 export interface Budget {
@@ -64,9 +71,10 @@ export interface PolicyAction {
   payeeId?: string;
   service?: string;
   operation?: string;
-  /** Prior spends (raw list, not precomputed sums: the engine owns window arithmetic). */
-  history: readonly Spend[];
-  paidPayeeIds: readonly string[];
+  /** Prior spending per window; a period left out counts as nothing spent (see `periodsInUse`). */
+  spent: Partial<Record<Period, WindowSpend>>;
+  /** Whether the agent has paid `payeeId` before (for `newPayeeRequiresApproval`). */
+  payeePaidBefore: boolean;
   budgets?: readonly Budget[];
   nowMs: number;
 }
@@ -108,9 +116,8 @@ function validate(policy: Policy, action: PolicyAction): void {
   if (!isValidAmountMinor(action.amountMinor)) throw new RangeError("action.amountMinor must be a positive safe integer");
   if (!Number.isSafeInteger(action.nowMs) || action.nowMs < 0) throw new RangeError("action.nowMs must be a non-negative integer");
   if (!isCurrency(action.currency) || !isCurrency(policy.currency)) throw new RangeError("unknown currency");
-  if (action.history.length > policyHistoryEntriesMax) throw new RangeError("history too long");
-  for (const spend of action.history) {
-    if (!isValidAmountMinor(spend.amountMinor) || !Number.isSafeInteger(spend.atMs)) throw new RangeError("invalid history entry");
+  for (const window of Object.values(action.spent)) {
+    if (!amountOk(window.amountMinor) || !amountOk(window.count)) throw new RangeError("invalid spent window");
   }
   for (const value of [policy.perTransactionMaxMinor, policy.approvalThresholdMinor, ...Object.values(policy.amountMaxMinor), ...Object.values(policy.countMax), ...(action.budgets ?? []).map((b) => b.amountMinor)]) {
     if (!amountOk(value)) throw new RangeError("policy amounts must be non-negative safe integers");
@@ -120,13 +127,29 @@ function validate(policy: Policy, action: PolicyAction): void {
   }
 }
 
-function inWindow(spend: Spend, period: Period, nowMs: number): boolean {
-  return nowMs - spend.atMs < periodWindowMs[period];
+/** Spends strictly after this moment are inside the period's window. */
+export function windowStartMs(period: Period, nowMs: number): number {
+  return period === "all_time" ? Number.MIN_SAFE_INTEGER : nowMs - periodWindowMs[period];
+}
+
+/** The periods whose spending the policy or budgets look at: the only sums worth computing. */
+export function periodsInUse(policy: Policy, budgets: readonly Budget[] = []): Period[] {
+  return periods.filter((period) => policy.amountMaxMinor[period] !== undefined || policy.countMax[period] !== undefined || budgets.some((budget) => budget.period === period));
+}
+
+/** In-memory sums of `spends` per window (what the store computes in SQL). */
+export function sumSpends(spends: readonly Spend[], currency: string, nowMs: number): Record<Period, WindowSpend> {
+  const sums = {} as Record<Period, WindowSpend>;
+  for (const period of periods) {
+    const inside = spends.filter((spend) => spend.atMs > windowStartMs(period, nowMs));
+    sums[period] = { amountMinor: inside.filter((spend) => spend.currency === currency).reduce((sum, spend) => sum + spend.amountMinor, 0), count: inside.length };
+  }
+  return sums;
 }
 
 /**
  * Decides what happens to `action` under `policy`.
- * @example decide(policy, { kind: "payment", amountMinor: 500, currency: "GBP", payeeId: "pay_1", history: [], paidPayeeIds: [], nowMs: 0 })
+ * @example decide(policy, { kind: "payment", amountMinor: 500, currency: "GBP", payeeId: "pay_1", spent: {}, payeePaidBefore: true, nowMs: 0 })
  */
 export function decide(policy: Policy, action: PolicyAction): Decision {
   validate(policy, action);
@@ -142,7 +165,7 @@ export function decide(policy: Policy, action: PolicyAction): Decision {
     const payee = action.payeeId ?? "";
     if (policy.blockedPayeeIds.includes(payee)) reasons.add("payee_blocked");
     if (policy.allowedPayeeIds && !policy.allowedPayeeIds.includes(payee)) reasons.add("payee_not_allowed");
-    if (policy.newPayeeRequiresApproval && !action.paidPayeeIds.includes(payee)) reasons.add("new_payee_requires_approval");
+    if (policy.newPayeeRequiresApproval && !action.payeePaidBefore) reasons.add("new_payee_requires_approval");
   } else if (policy.allowedServices) {
     const service = action.service ?? "";
     const full = `${service}.${action.operation ?? ""}`;
@@ -157,14 +180,13 @@ export function decide(policy: Policy, action: PolicyAction): Decision {
   }
 
   for (const period of periods) {
-    const spends = action.history.filter((spend) => inWindow(spend, period, action.nowMs));
-    const spent = spends.filter((s) => s.currency === policy.currency).reduce((sum, s) => sum + s.amountMinor, 0);
+    const { amountMinor: spent, count } = action.spent[period] ?? { amountMinor: 0, count: 0 };
     const amountMax = policy.amountMaxMinor[period];
     remaining[period] = amountMax === undefined ? null : amountMax - spent - ownAmount;
     if (amountMax !== undefined && spent + ownAmount > amountMax) reasons.add(`${period}_amount_limit_exceeded`);
     const countMax = policy.countMax[period];
-    remaining[`${period}_count`] = countMax === undefined ? null : countMax - spends.length - 1;
-    if (countMax !== undefined && spends.length + 1 > countMax) reasons.add(`${period}_count_limit_exceeded`);
+    remaining[`${period}_count`] = countMax === undefined ? null : countMax - count - 1;
+    if (countMax !== undefined && count + 1 > countMax) reasons.add(`${period}_count_limit_exceeded`);
     for (const budget of action.budgets ?? []) {
       if (budget.period !== period) continue;
       const left = budget.amountMinor - spent - ownAmount;

@@ -5,3 +5,4 @@ export * from "./journal.js";
 export * from "./webhooks.js";
 export * from "./identity.js";
 export * from "./policy.js";
+export * from "./governance.js";

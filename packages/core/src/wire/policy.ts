@@ -1,6 +1,6 @@
 /** Wire schema of an agent's policy (GET/PUT /v1/agents/{id}/policy). */
 import { z } from "zod";
-import { amountMinorMax, policyListEntriesMax } from "../limits.js";
+import { amountMinorMax, approvalExpirySecondsMax, policyListEntriesMax } from "../limits.js";
 import { currencyCode } from "./common.js";
 
 const limit = z.number().int().min(0).max(amountMinorMax);
@@ -19,7 +19,7 @@ export const policy = z
     allowed_services: idList.nullable().describe("`service` or `service.operation`"),
     approval_threshold_minor: limit.nullable(),
     new_payee_requires_approval: z.boolean(),
-    approval_expiry_seconds: z.number().int().min(1).max(30 * 86_400),
+    approval_expiry_seconds: z.number().int().min(1).max(approvalExpirySecondsMax),
   })
   .strict();
 export type PolicyWire = z.infer<typeof policy>;

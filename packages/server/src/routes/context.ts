@@ -6,9 +6,11 @@
 import type { Clock, Result, Store, WriteContext } from "@bursar/core";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { EventHub } from "../events/hub.js";
+import type { RailDispatcher } from "../rails/dispatcher.js";
 import type { RouteModule as AppRouteModule } from "../http/app.js";
 import { recordedBody, returnIdempotencyClaim, takeIdempotencyClaim } from "../http/idempotency.js";
 import { ProblemError, failureToProblem } from "../http/problem.js";
+import { requireScope } from "../http/auth.js";
 
 /** What a route answers after a successful change. */
 export interface Answer {
@@ -29,12 +31,15 @@ export interface RouteDeps {
   eventHub: EventHub | null;
   /** Explicit opt-in: webhook URLs may resolve to loopback or private addresses. */
   allowPrivateWebhookTargets: boolean;
+  /** Starts committed payments on asynchronous rails; null in unit tests of other routes. */
+  rails: RailDispatcher | null;
 }
 
 /** Optional parts of `RouteDeps`. */
 export interface RouteExtras {
   eventHub?: EventHub | null;
   allowPrivateWebhookTargets?: boolean;
+  rails?: RailDispatcher | null;
 }
 
 export type RouteModule = AppRouteModule<RouteDeps>;
@@ -46,6 +51,7 @@ export function routeDeps(store: Store, clock: Clock, extras: RouteExtras = {}):
     clock,
     eventHub: extras.eventHub ?? null,
     allowPrivateWebhookTargets: extras.allowPrivateWebhookTargets ?? false,
+    rails: extras.rails ?? null,
     async mutate(request, reply, operation, respond) {
       const { tenantId, principalType, principalId } = request.principal;
       const actor = { type: principalType, id: principalId } as const;
@@ -91,4 +97,33 @@ export function pageOf<Row extends { id: string }, View>(rows: Row[], limit: num
   const page = rows.slice(0, limit);
   const hasMore = rows.length > limit;
   return { data: page.map(view), has_more: hasMore, next_cursor: hasMore ? page[page.length - 1]!.id : null };
+}
+
+/**
+ * The agent a request acts for: an agent credential acts for itself (naming another agent is
+ * "not found"); an owner names the agent and needs `agents:config`.
+ */
+export function actingAgentId(request: FastifyRequest, named: string | undefined): string {
+  const own = request.principal.agentId;
+  if (own !== null) {
+    if (named !== undefined && named !== own) throw notFound("agent", named);
+    return own;
+  }
+  if (named === undefined) throw new ProblemError("validation_failed", "name the agent with agent_id");
+  requireScope(request, "agents:config");
+  return named;
+}
+
+/** The agent filter of a list: an agent credential sees only its own records; owners may filter. */
+export function listedAgentId(request: FastifyRequest, named: string | undefined): string | undefined {
+  const own = request.principal.agentId;
+  if (own !== null && named !== undefined && named !== own) throw notFound("agent", named);
+  return own ?? named;
+}
+
+/** A record the caller may see, or "not found" (an agent never learns other agents' ids). */
+export function visible<R extends { agentId: string | null }>(request: FastifyRequest, record: R | null, kind: string, id: string): R {
+  const own = request.principal.agentId;
+  if (!record || (own !== null && record.agentId !== own)) throw notFound(kind, id);
+  return record;
 }

@@ -15,6 +15,11 @@ import { registrationRoutes } from "./registrations.js";
 import { transferRoutes } from "./transfers.js";
 import { webhookEndpointRoutes } from "./webhook-endpoints.js";
 import { wellKnownRoutes } from "./well-known.js";
+import { payeeRoutes } from "./payees.js";
+import { policyRoutes } from "./policies.js";
+import { paymentIntentRoutes } from "./payment-intents.js";
+import { approvalRoutes } from "./approvals.js";
+import { transactionRoutes } from "./transactions.js";
 
 export const routeModules: RouteModule[] = [
   accountRoutes,
@@ -32,4 +37,9 @@ export const routeModules: RouteModule[] = [
   oauthRoutes,
   wellKnownRoutes,
   webhookEndpointRoutes,
+  payeeRoutes,
+  policyRoutes,
+  paymentIntentRoutes,
+  approvalRoutes,
+  transactionRoutes,
 ];

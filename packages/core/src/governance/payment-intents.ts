@@ -1,0 +1,346 @@
+/**
+ * Payment intents (SPEC 1 `pi_`) and the transactions they execute (`txn_`). An agent asks to pay
+ * one or more payees (`instructions`, the legs). In one write, each leg is decided by policy and,
+ * unless denied, its money is held in the ledger; allowed legs start on the payee's rail, legs
+ * that need a human wait for one approval covering them, denied legs carry their reasons. The
+ * intent keeps `approval_status`, `execution_status` and each leg's status; every change is a
+ * journal event.
+ *
+ * Leg statuses: `denied` | `pending_approval` | `executing` | `completed` | `failed` | `cancelled`.
+ */
+import { newId } from "../ids.js";
+import { appendEvent, type WriteContext } from "../journal/events.js";
+import { holdGraceSeconds, railTimeoutSecondsDefault } from "../limits.js";
+import { formatMinor } from "../money.js";
+import type { DecisionKind } from "../policy/policy.js";
+import type { AgentRow, StoreReader } from "../ports.js";
+import { fail, invariant, ok, type Result } from "../result.js";
+import { toRfc3339 } from "../time.js";
+import { openApproval, type ApprovalRecord } from "./approvals.js";
+import { resolvePayee, type PayeeBody, type PayeeRecord, type RailName } from "./payees.js";
+import { sandboxBehaviour, sandboxOutcome, type RailOutcome, type RailPayment } from "./rails.js";
+import type { StoredRecord } from "./records.js";
+import { capture, checkSpend, release, reserve } from "./spending.js";
+import { loadRecord, recordStamp, saveRecord } from "./store.js";
+
+export type LegStatus = "denied" | "pending_approval" | "executing" | "completed" | "failed" | "cancelled";
+export type ApprovalState = "auto_approved" | "pending_approval" | "approved_by_user" | "rejected" | "expired";
+export type ExecutionStatus = "pending" | "executing" | "completed" | "partially_failed" | "failed" | "cancelled";
+
+export interface PaymentLeg {
+  index: number;
+  payee_id: string;
+  payee_name: string;
+  amount: number;
+  currency: string;
+  reference: string | null;
+  status: LegStatus;
+  decision: DecisionKind;
+  reason_codes: string[];
+  available_actions: string[];
+  remaining: Record<string, number | null>;
+  hold_transfer_id: string | null;
+  transaction_id: string | null;
+  failure_reason: string | null;
+}
+
+export interface PaymentIntentBody {
+  agent_id: string;
+  reference: string | null;
+  metadata: Record<string, string> | null;
+  approval_status: ApprovalState;
+  execution_status: ExecutionStatus;
+  approval_id: string | null;
+  legs: PaymentLeg[];
+}
+export type PaymentIntentRecord = StoredRecord<PaymentIntentBody>;
+
+export interface TransactionBody {
+  payment_intent_id: string;
+  leg_index: number;
+  agent_id: string;
+  amount: number;
+  currency: string;
+  status: "pending" | "completed" | "failed";
+  creditor: { payee_id: string; name: string; account_id: string };
+  debtor: { agent_id: string; account_id: string };
+  reference: string | null;
+  rail: RailName;
+  rail_reference: string | null;
+  failure_reason: string | null;
+  hold_transfer_id: string;
+  completed_at: string | null;
+}
+export type TransactionRecord = StoredRecord<TransactionBody>;
+
+export interface PaymentInstruction {
+  /** A `pay_` id, or a payee's name or alias. */
+  payee: string;
+  amountMinor: number;
+  currency: string;
+  reference?: string | null;
+}
+
+export interface CreatePaymentIntentInput {
+  instructions: PaymentInstruction[];
+  reference?: string | null;
+  metadata?: Record<string, string> | null;
+}
+
+/** What a write did to payments: the intent, and transactions that an asynchronous rail must now run. */
+export interface PaymentChange {
+  intent: PaymentIntentRecord;
+  dispatch: string[];
+}
+
+const decisionRank: Record<DecisionKind, number> = { allow: 0, approval_required: 1, deny: 2 };
+
+export function paymentIntentView(intent: PaymentIntentRecord) {
+  const { legs } = intent.body;
+  const currencies = new Set(legs.map((leg) => leg.currency));
+  const currency = currencies.size === 1 ? legs[0]!.currency : null;
+  const amount = currency === null ? null : legs.reduce((sum, leg) => sum + leg.amount, 0);
+  const decision = legs.reduce<DecisionKind>((worst, leg) => (decisionRank[leg.decision] > decisionRank[worst] ? leg.decision : worst), "allow");
+  const union = (pick: (leg: PaymentLeg) => string[]) => [...new Set(legs.flatMap(pick))];
+  return {
+    object: "payment_intent" as const,
+    ...recordStamp(intent, toRfc3339),
+    ...intent.body,
+    amount,
+    amount_display: amount === null || currency === null ? null : formatMinor(amount, currency),
+    currency,
+    decision,
+    reason_codes: union((leg) => leg.reason_codes),
+    available_actions: union((leg) => leg.available_actions),
+    legs: legs.map((leg) => ({ ...leg, amount_display: formatMinor(leg.amount, leg.currency) })),
+    transaction_ids: legs.flatMap((leg) => (leg.transaction_id ? [leg.transaction_id] : [])),
+  };
+}
+
+export function transactionView(transaction: TransactionRecord) {
+  const body = transaction.body;
+  return { object: "transaction" as const, ...recordStamp(transaction, toRfc3339), ...body, amount_display: formatMinor(body.amount, body.currency) };
+}
+
+/** The intent's execution status, from its legs. */
+export function executionStatusOf(legs: readonly PaymentLeg[]): ExecutionStatus {
+  const count = (status: LegStatus) => legs.filter((leg) => leg.status === status).length;
+  if (count("executing") > 0) return "executing";
+  if (count("pending_approval") > 0) return "pending";
+  const completed = count("completed");
+  if (completed === legs.length) return "completed";
+  if (completed > 0) return "partially_failed";
+  if (count("cancelled") > 0 && count("failed") === 0) return "cancelled";
+  return "failed";
+}
+
+/**
+ * Creates a payment intent for `agent` and acts on each leg. Fails, writing nothing, when a payee
+ * cannot be resolved or a leg's currency is not its payee's. Events: `payment_intent.created`,
+ * then `approval.created` + `payment_intent.approval_required` when legs wait, then the
+ * execution events of legs that settled at once (see `settle`).
+ */
+export async function createPaymentIntent(context: WriteContext, agent: AgentRow, input: CreatePaymentIntentInput): Promise<Result<PaymentChange>> {
+  const { tx, tenantId, nowMs } = context;
+  if (agent.status !== "active") return fail("agent_disabled", `agent ${agent.id} is disabled`);
+  const wallet = await tx.getAccount(tenantId, agent.walletAccountId);
+  invariant(wallet, `agent ${agent.id} has its wallet`);
+
+  const payees: PayeeRecord[] = [];
+  for (const [index, instruction] of input.instructions.entries()) {
+    const payee = await resolvePayee(tx, tenantId, instruction.payee);
+    if (!payee.ok) return fail(payee.code, `instructions.${index}: ${payee.detail}`);
+    if (payee.value.body.currency !== instruction.currency) {
+      return fail("currency_mismatch", `instructions.${index}: payee ${payee.value.id} is paid in ${payee.value.body.currency}, not ${instruction.currency}`);
+    }
+    payees.push(payee.value);
+  }
+
+  const intent: PaymentIntentRecord = {
+    tenantId, kind: "payment_intent", id: newId("pi", nowMs), agentId: agent.id, status: "pending", refId: null, dueAtMs: null,
+    createdAtMs: nowMs, updatedAtMs: nowMs,
+    body: {
+      agent_id: agent.id, reference: input.reference ?? null, metadata: input.metadata ?? null,
+      approval_status: "auto_approved", execution_status: "pending", approval_id: null, legs: [],
+    },
+  };
+  let expirySeconds = 0;
+  for (const [index, instruction] of input.instructions.entries()) {
+    const payee = payees[index]!;
+    const { decision, policy } = await checkSpend(tx, agent, wallet.currency, { kind: "payment", amountMinor: instruction.amountMinor, currency: instruction.currency, payeeId: payee.id }, nowMs);
+    const leg: PaymentLeg = {
+      index, payee_id: payee.id, payee_name: payee.body.name, amount: instruction.amountMinor, currency: instruction.currency,
+      reference: instruction.reference ?? input.reference ?? null, status: "denied", decision: decision.decision,
+      reason_codes: decision.reason_codes, available_actions: decision.available_actions, remaining: decision.remaining,
+      hold_transfer_id: null, transaction_id: null, failure_reason: null,
+    };
+    intent.body.legs.push(leg);
+    if (decision.decision === "deny") continue;
+    const waits = decision.decision === "approval_required";
+    expirySeconds = Math.max(expirySeconds, policy.policy.approval_expiry_seconds);
+    const hold = await reserve(context, {
+      agentId: agent.id, walletAccountId: wallet.id, creditAccountId: payee.body.account_id, amountMinor: leg.amount,
+      currency: leg.currency, payeeId: payee.id, reference: leg.reference,
+      timeoutSeconds: (waits ? policy.policy.approval_expiry_seconds : 0) + railTimeoutSecondsDefault + holdGraceSeconds,
+      metadata: { payment_intent_id: intent.id, leg: String(index) },
+    });
+    if (!hold.ok) {
+      Object.assign(leg, {
+        decision: "deny", reason_codes: [...leg.reason_codes, hold.code],
+        available_actions: hold.code === "insufficient_funds" ? ["lower_amount", "fund_wallet"] : leg.available_actions,
+      });
+      continue;
+    }
+    leg.hold_transfer_id = hold.value.id;
+    leg.status = waits ? "pending_approval" : "executing";
+  }
+
+  const waiting = intent.body.legs.filter((leg) => leg.status === "pending_approval");
+  let approval: ApprovalRecord | null = null;
+  if (waiting.length > 0) {
+    approval = await openApproval(context, {
+      subjectType: "payment_intent", subjectId: intent.id, agentId: agent.id,
+      amountMinor: waiting.reduce((sum, leg) => sum + leg.amount, 0), currency: waiting[0]!.currency,
+      reasonCodes: [...new Set(waiting.flatMap((leg) => leg.reason_codes))], expirySeconds,
+    });
+    intent.body.approval_status = "pending_approval";
+    intent.body.approval_id = approval.id;
+  }
+  intent.body.execution_status = executionStatusOf(intent.body.legs);
+  intent.status = intent.body.execution_status;
+  await saveRecord(tx, intent, true);
+  await appendEvent(context, "payment_intent.created", { payment_intent: paymentIntentView(intent) }, agent.id);
+  if (approval) await appendEvent(context, "payment_intent.approval_required", { payment_intent: paymentIntentView(intent), approval_id: approval.id }, agent.id);
+  return startLegs(context, intent, "executing", false);
+}
+
+/**
+ * Starts every leg in `from` status on its rail: creates its transaction, settles sandbox legs
+ * at once, and returns the others for dispatch. Saves the intent and emits its terminal event.
+ */
+async function startLegs(context: WriteContext, intent: PaymentIntentRecord, from: LegStatus, saveFirst: boolean): Promise<Result<PaymentChange>> {
+  const dispatch: string[] = [];
+  const before = intent.body.execution_status;
+  for (const leg of intent.body.legs) {
+    if (leg.status !== from) continue;
+    const payee = await loadRecord<PayeeBody>(context.tx, context.tenantId, "payee", leg.payee_id);
+    const hold = leg.hold_transfer_id === null ? null : await context.tx.getTransfer(context.tenantId, leg.hold_transfer_id);
+    invariant(payee && hold, `leg ${leg.index} of ${intent.id} has its payee and hold`);
+    leg.status = "executing";
+    const transaction: TransactionRecord = {
+      tenantId: context.tenantId, kind: "transaction", id: newId("txn", context.nowMs), agentId: intent.agentId, status: "pending",
+      refId: intent.id, dueAtMs: context.nowMs + railTimeoutSecondsDefault * 1000, createdAtMs: context.nowMs, updatedAtMs: context.nowMs,
+      body: {
+        payment_intent_id: intent.id, leg_index: leg.index, agent_id: intent.body.agent_id, amount: leg.amount, currency: leg.currency,
+        status: "pending", creditor: { payee_id: payee.id, name: payee.body.name, account_id: payee.body.account_id },
+        debtor: { agent_id: intent.body.agent_id, account_id: hold.debitAccountId }, reference: leg.reference, rail: payee.body.rail,
+        rail_reference: null, failure_reason: null, hold_transfer_id: hold.id, completed_at: null,
+      },
+    };
+    leg.transaction_id = transaction.id;
+    const behaviour = payee.body.rail === "sandbox" ? sandboxBehaviour(payee.body.rail_details) : null;
+    if (behaviour && behaviour.delayMs === 0) {
+      await settleLeg(context, intent, leg, transaction, sandboxOutcome(behaviour, transaction.id), true);
+    } else {
+      await saveRecord(context.tx, transaction, true);
+      dispatch.push(transaction.id);
+    }
+  }
+  await saveIntent(context, intent, before, saveFirst);
+  return ok({ intent, dispatch });
+}
+
+/** Applies a rail outcome to one leg and its transaction, capturing or releasing the hold. */
+async function settleLeg(context: WriteContext, intent: PaymentIntentRecord, leg: PaymentLeg, transaction: TransactionRecord, outcome: RailOutcome, isNew: boolean): Promise<void> {
+  let result = outcome;
+  if (result.status === "completed") {
+    const captured = await capture(context, transaction.body.hold_transfer_id);
+    if (!captured.ok) result = { status: "failed", reason: captured.code };
+  }
+  if (result.status === "failed") await release(context, transaction.body.hold_transfer_id);
+  const completed = result.status === "completed";
+  transaction.status = completed ? "completed" : "failed";
+  transaction.dueAtMs = null;
+  transaction.updatedAtMs = context.nowMs;
+  transaction.body = {
+    ...transaction.body, status: transaction.status as TransactionBody["status"],
+    rail_reference: result.status === "completed" ? result.railReference : null,
+    failure_reason: result.status === "failed" ? result.reason : null, completed_at: completed ? toRfc3339(context.nowMs) : null,
+  };
+  await saveRecord(context.tx, transaction, isNew);
+  leg.status = completed ? "completed" : "failed";
+  leg.failure_reason = transaction.body.failure_reason;
+  await appendEvent(context, `transaction.${transaction.status}`, { transaction: transactionView(transaction) }, intent.agentId);
+}
+
+/** Saves the intent with statuses recomputed; emits `payment_intent.executed` / `.failed` when it just finished. */
+async function saveIntent(context: WriteContext, intent: PaymentIntentRecord, before: ExecutionStatus, isNew: boolean): Promise<void> {
+  const after = executionStatusOf(intent.body.legs);
+  intent.body.execution_status = after;
+  intent.status = after;
+  intent.updatedAtMs = context.nowMs;
+  await saveRecord(context.tx, intent, isNew);
+  if (after === before) return;
+  const type = after === "completed" || after === "partially_failed" ? "executed" : after === "failed" ? "failed" : after === "cancelled" ? "cancelled" : null;
+  if (type) await appendEvent(context, `payment_intent.${type}`, { payment_intent: paymentIntentView(intent) }, intent.agentId);
+}
+
+/**
+ * Settles a transaction with its rail's outcome (a rail callback, a rail that answered, or the
+ * sweeper at the rail deadline). A repeat of the same outcome is a no-op; a different outcome
+ * for a settled transaction fails with `transaction_not_pending`.
+ */
+export async function settleTransaction(context: WriteContext, transactionId: string, outcome: RailOutcome): Promise<Result<TransactionRecord>> {
+  const transaction = await loadRecord<TransactionBody>(context.tx, context.tenantId, "transaction", transactionId);
+  if (!transaction) return fail("not_found", `transaction ${transactionId} not found`);
+  if (transaction.body.status !== "pending") {
+    const same = transaction.body.status === (outcome.status === "completed" ? "completed" : "failed");
+    return same ? ok(transaction) : fail("transaction_not_pending", `transaction ${transactionId} is ${transaction.body.status}`);
+  }
+  const intent = await loadRecord<PaymentIntentBody>(context.tx, context.tenantId, "payment_intent", transaction.body.payment_intent_id);
+  invariant(intent, `transaction ${transactionId} has its payment intent`);
+  const leg = intent.body.legs[transaction.body.leg_index];
+  invariant(leg && leg.transaction_id === transactionId, `leg of transaction ${transactionId}`);
+  const before = intent.body.execution_status;
+  await settleLeg(context, intent, leg, transaction, outcome, false);
+  await saveIntent(context, intent, before, false);
+  return ok(transaction);
+}
+
+/** The approval of `intent` was granted: its waiting legs start. Event: `payment_intent.approved`. */
+export async function approvePaymentIntent(context: WriteContext, intentId: string): Promise<Result<PaymentChange>> {
+  const intent = await loadRecord<PaymentIntentBody>(context.tx, context.tenantId, "payment_intent", intentId);
+  invariant(intent, `payment intent ${intentId} exists`);
+  intent.body.approval_status = "approved_by_user";
+  await appendEvent(context, "payment_intent.approved", { payment_intent_id: intent.id, approval_id: intent.body.approval_id }, intent.agentId);
+  return startLegs(context, intent, "pending_approval", false);
+}
+
+/** The approval of `intent` was rejected or expired: waiting legs are cancelled and their holds released. */
+export async function closePaymentIntent(context: WriteContext, intentId: string, outcome: "rejected" | "expired"): Promise<PaymentIntentRecord> {
+  const intent = await loadRecord<PaymentIntentBody>(context.tx, context.tenantId, "payment_intent", intentId);
+  invariant(intent, `payment intent ${intentId} exists`);
+  const before = intent.body.execution_status;
+  intent.body.approval_status = outcome;
+  for (const leg of intent.body.legs) {
+    if (leg.status !== "pending_approval") continue;
+    await release(context, leg.hold_transfer_id!);
+    leg.status = "cancelled";
+  }
+  await appendEvent(context, `payment_intent.${outcome}`, { payment_intent_id: intent.id, approval_id: intent.body.approval_id }, intent.agentId);
+  await saveIntent(context, intent, before, false);
+  return intent;
+}
+
+/** What an asynchronous rail needs to run a transaction. */
+export async function railPaymentOf(reader: StoreReader, tenantId: string, transactionId: string): Promise<RailPayment | null> {
+  const transaction = await loadRecord<TransactionBody>(reader, tenantId, "transaction", transactionId);
+  if (!transaction || transaction.body.status !== "pending") return null;
+  const payee = await loadRecord<PayeeBody>(reader, tenantId, "payee", transaction.body.creditor.payee_id);
+  invariant(payee, `transaction ${transactionId} has its payee`);
+  return {
+    tenantId, transactionId, paymentIntentId: transaction.body.payment_intent_id, agentId: transaction.body.agent_id,
+    amountMinor: transaction.body.amount, currency: transaction.body.currency, reference: transaction.body.reference,
+    payee: { id: payee.id, name: payee.body.name, rail: payee.body.rail, railDetails: payee.body.rail_details },
+  };
+}

@@ -1,0 +1,101 @@
+/**
+ * The money side of governance, shared by payments and service requests: decide an action
+ * against the agent's policy, budgets and prior spending; hold the money in the ledger together
+ * with the spend it counts as; then capture or release both. Everything runs inside the
+ * caller's write, and writes of one tenant are serialised, so the check and the hold are one
+ * atomic step: concurrent requests cannot spend past a limit or a balance.
+ */
+import type { WriteContext } from "../journal/events.js";
+import { createTransfers, postTransfer, voidTransfer } from "../ledger/ledger.js";
+import type { Transfer } from "../ledger/types.js";
+import { decide, periodsInUse, windowStartMs, type Decision, type Period, type PolicyAction, type WindowSpend } from "../policy/policy.js";
+import type { AgentRow, StoreReader } from "../ports.js";
+import { ok, type Result } from "../result.js";
+import { engineBudgets, enginePolicy, loadBudgets, loadPolicy, type AgentPolicy } from "./policies.js";
+
+export interface SpendAction {
+  kind: PolicyAction["kind"];
+  amountMinor: number;
+  currency: string;
+  payeeId?: string;
+  service?: string;
+  operation?: string;
+}
+
+export interface SpendCheck {
+  decision: Decision;
+  policy: AgentPolicy;
+}
+
+/** What `action` would meet now: the decision and the policy that made it. No side effects. */
+export async function checkSpend(reader: StoreReader, agent: AgentRow, walletCurrency: string, action: SpendAction, nowMs: number): Promise<SpendCheck> {
+  const tenantId = agent.tenantId;
+  const agentPolicy = await loadPolicy(reader, tenantId, agent.id, walletCurrency);
+  const policy = enginePolicy(agentPolicy.policy);
+  const budgets = engineBudgets(await loadBudgets(reader, tenantId, agent.id), policy.currency);
+  const spent: Partial<Record<Period, WindowSpend>> = {};
+  for (const period of periodsInUse(policy, budgets)) {
+    spent[period] = await reader.sumSpends(tenantId, agent.id, policy.currency, windowStartMs(period, nowMs));
+  }
+  const payeePaidBefore = action.payeeId !== undefined && policy.newPayeeRequiresApproval ? await reader.hasSettledSpend(tenantId, agent.id, action.payeeId) : false;
+  const decision = decide(policy, { ...action, spent, payeePaidBefore, budgets, nowMs });
+  return { decision, policy: agentPolicy };
+}
+
+export interface Reservation {
+  agentId: string;
+  walletAccountId: string;
+  creditAccountId: string;
+  amountMinor: number;
+  currency: string;
+  payeeId: string | null;
+  timeoutSeconds: number;
+  reference: string | null;
+  metadata: Record<string, string>;
+}
+
+/**
+ * Holds the money (a pending transfer from the wallet) and records it as a held spend under the
+ * hold's id. Fails as the ledger does (`insufficient_funds`, `currency_mismatch`, …), having
+ * written nothing.
+ */
+export async function reserve(context: WriteContext, reservation: Reservation): Promise<Result<Transfer>> {
+  const created = await createTransfers(context, [
+    {
+      debitAccountId: reservation.walletAccountId,
+      creditAccountId: reservation.creditAccountId,
+      amountMinor: reservation.amountMinor,
+      currency: reservation.currency,
+      pending: true,
+      timeoutSeconds: reservation.timeoutSeconds,
+      reference: reservation.reference,
+      metadata: reservation.metadata,
+    },
+  ]);
+  if (!created.ok) return created;
+  const hold = created.value.transfers[0]!;
+  await context.tx.insertSpend({
+    tenantId: context.tenantId, id: hold.id, agentId: reservation.agentId, amountMinor: reservation.amountMinor,
+    currency: reservation.currency, payeeId: reservation.payeeId, atMs: context.nowMs, state: "held",
+  });
+  return ok(hold);
+}
+
+/** Posts the hold and settles its spend. Fails (writing nothing) when the hold is no longer pending. */
+export async function capture(context: WriteContext, holdId: string): Promise<Result<Transfer>> {
+  const posted = await postTransfer(context, holdId);
+  if (!posted.ok) return posted;
+  await context.tx.setSpendState(context.tenantId, holdId, "settled");
+  return ok(posted.value);
+}
+
+/** Voids the hold (when still pending) and releases its spend. */
+export async function release(context: WriteContext, holdId: string): Promise<void> {
+  const transfer = await context.tx.getTransfer(context.tenantId, holdId);
+  if (transfer?.status === "pending") {
+    const voided = await voidTransfer(context, holdId);
+    // A pending hold past its expiry cannot be voided; the ledger sweeper expires it.
+    if (!voided.ok && voided.code !== "pending_transfer_expired") throw new Error(`releasing hold ${holdId}: ${voided.detail}`);
+  }
+  await context.tx.setSpendState(context.tenantId, holdId, "released");
+}

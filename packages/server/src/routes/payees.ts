@@ -1,0 +1,52 @@
+/** `/v1/payees`: beneficiaries with aliases. Agents read (`payees:read`); owners manage (`agents:config`). */
+import { createPayee, deletePayee, findPayees, listRecordsOf, loadRecord, payeeView, updatePayee, wire, type PayeeBody } from "@bursar/core";
+import type { RouteModule } from "./context.js";
+import { notFound, pageOf } from "./context.js";
+
+export const payeeRoutes: RouteModule = (app, { mutate, store }) => {
+  app.get(
+    "/v1/payees",
+    { schema: { tags: ["payees"], summary: "List payees, or find them by name or alias (?q=)", querystring: wire.payeeListQuery, response: { 200: wire.page(wire.payee) } }, config: { scopes: ["payees:read"] } },
+    async (request) => {
+      const { tenantId } = request.principal;
+      const { limit, cursor, q } = request.query;
+      if (q !== undefined) return { data: (await findPayees(store.read, tenantId, q)).map(payeeView), has_more: false, next_cursor: null };
+      const rows = await listRecordsOf<PayeeBody>(store.read, tenantId, { kind: "payee", status: "active", limit: limit + 1, beforeId: cursor });
+      return pageOf(rows, limit, payeeView);
+    },
+  );
+
+  app.post(
+    "/v1/payees",
+    { schema: { tags: ["payees"], summary: "Create a payee (and its ledger account)", body: wire.createPayeeBody, response: { 201: wire.payee } }, config: { scopes: ["agents:config"] } },
+    async (request, reply) => {
+      const { name, aliases, currency, rail, rail_details, metadata } = request.body;
+      return mutate(request, reply, (context) => createPayee(context, { name, aliases, currency, rail, railDetails: rail_details, metadata }), (payee) => ({ status: 201, body: payeeView(payee) }));
+    },
+  );
+
+  app.get(
+    "/v1/payees/:id",
+    { schema: { tags: ["payees"], summary: "Get a payee", params: wire.idParam, response: { 200: wire.payee } }, config: { scopes: ["payees:read"] } },
+    async (request) => {
+      const payee = await loadRecord<PayeeBody>(store.read, request.principal.tenantId, "payee", request.params.id);
+      if (!payee) throw notFound("payee", request.params.id);
+      return payeeView(payee);
+    },
+  );
+
+  app.patch(
+    "/v1/payees/:id",
+    { schema: { tags: ["payees"], summary: "Rename a payee, change its aliases, rail or metadata", params: wire.idParam, body: wire.updatePayeeBody, response: { 200: wire.payee } }, config: { scopes: ["agents:config"] } },
+    async (request, reply) => {
+      const { name, aliases, rail, rail_details, metadata } = request.body;
+      return mutate(request, reply, (context) => updatePayee(context, request.params.id, { name, aliases, rail, railDetails: rail_details, metadata }), (payee) => ({ status: 200, body: payeeView(payee) }));
+    },
+  );
+
+  app.delete(
+    "/v1/payees/:id",
+    { schema: { tags: ["payees"], summary: "Delete a payee (its account and history stay)", params: wire.idParam, response: { 200: wire.payee } }, config: { scopes: ["agents:config"] } },
+    async (request, reply) => mutate(request, reply, (context) => deletePayee(context, request.params.id), (payee) => ({ status: 200, body: payeeView(payee) })),
+  );
+};

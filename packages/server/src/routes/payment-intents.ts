@@ -1,0 +1,71 @@
+/**
+ * `/v1/payment-intents`: an agent (scope `agents:execute`) asks to pay; owners may act for an
+ * agent with `agent_id`. The answer is the intent after the write: legs on the sandbox rail are
+ * already completed; legs on asynchronous rails are `executing` (poll, or listen for events).
+ */
+import { createPaymentIntent, listRecordsOf, loadRecord, paymentIntentView, wire, type PaymentIntentBody, type PaymentInstruction } from "@bursar/core";
+import { z } from "zod";
+import { ProblemError } from "../http/problem.js";
+import type { RouteModule } from "./context.js";
+import { actingAgentId, listedAgentId, notFound, pageOf, visible } from "./context.js";
+
+const createBody = wire.createPaymentIntentBody.extend({ agent_id: z.string().max(64).optional().describe("Owners: the agent to pay for") });
+
+export const paymentIntentRoutes: RouteModule = (app, { mutate, store, rails }) => {
+  app.post(
+    "/v1/payment-intents",
+    { schema: { tags: ["payments"], summary: "Ask to pay: each leg is decided by policy, held, then executed or sent for approval", body: createBody, response: { 201: wire.paymentIntent } }, config: { scopes: ["agents:execute"] } },
+    async (request, reply) => {
+      const { tenantId } = request.principal;
+      const body = request.body;
+      const agentId = actingAgentId(request, body.agent_id);
+      const agent = await store.read.getAgent(tenantId, agentId);
+      if (!agent) throw notFound("agent", agentId);
+      const instructions: PaymentInstruction[] = body.instructions
+        ? body.instructions.map((leg) => ({ payee: (leg.payee_id ?? leg.payee)!, amountMinor: leg.amount, currency: leg.currency, reference: leg.reference }))
+        : [];
+      if (!body.instructions) {
+        const payee = body.payee_id ?? body.payee;
+        if (payee === undefined || body.amount === undefined || body.currency === undefined) {
+          throw new ProblemError("validation_failed", "give `instructions`, or `payee` (or `payee_id`), `amount` and `currency`");
+        }
+        instructions.push({ payee, amountMinor: body.amount, currency: body.currency, reference: body.reference });
+      } else if (body.payee !== undefined || body.payee_id !== undefined || body.amount !== undefined) {
+        throw new ProblemError("validation_failed", "give either `instructions` or a single leg's fields, not both");
+      }
+      let dispatch: string[] = [];
+      const sent = await mutate(
+        request,
+        reply,
+        (context) => createPaymentIntent(context, agent, { instructions, reference: body.reference, metadata: body.metadata }),
+        (change) => {
+          dispatch = change.dispatch;
+          return { status: 201, body: paymentIntentView(change.intent) };
+        },
+      );
+      rails?.dispatch(tenantId, dispatch);
+      return sent;
+    },
+  );
+
+  app.get(
+    "/v1/payment-intents",
+    { schema: { tags: ["payments"], summary: "List payment intents, newest first", querystring: wire.recordListQuery, response: { 200: wire.page(wire.paymentIntent) } }, config: { scopes: ["transactions:read"] } },
+    async (request) => {
+      const { limit, cursor, agent_id, status } = request.query;
+      const agentId = listedAgentId(request, agent_id);
+      const rows = await listRecordsOf<PaymentIntentBody>(store.read, request.principal.tenantId, { kind: "payment_intent", agentId, status, limit: limit + 1, beforeId: cursor });
+      return pageOf(rows, limit, paymentIntentView);
+    },
+  );
+
+  app.get(
+    "/v1/payment-intents/:id",
+    { schema: { tags: ["payments"], summary: "Get a payment intent", params: wire.idParam, response: { 200: wire.paymentIntent } }, config: { scopes: ["transactions:read"] } },
+    async (request) => {
+      const { id } = request.params;
+      const intent = await loadRecord<PaymentIntentBody>(store.read, request.principal.tenantId, "payment_intent", id);
+      return paymentIntentView(visible(request, intent, "payment intent", id));
+    },
+  );
+};

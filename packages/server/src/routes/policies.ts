@@ -1,0 +1,84 @@
+/**
+ * An agent's policy and budgets (`/v1/agents/{id}/policy`, `/v1/agents/{id}/budgets`), and the
+ * dry run `POST /v1/policy/check`. An agent credential reads its own; owners edit.
+ */
+import { budgetView, checkSpend, loadBudgets, loadPolicy, policyView, resolvePayee, setBudgets, setPolicy, wire, type AgentRow } from "@bursar/core";
+import type { FastifyRequest } from "fastify";
+import type { Store } from "@bursar/core";
+import { checkAgentAccess } from "./agents.js";
+import type { RouteModule } from "./context.js";
+import { actingAgentId, notFound, orProblem } from "./context.js";
+
+/** The agent and its wallet currency, or "not found". */
+export async function loadAgentWallet(store: Store, request: FastifyRequest, agentId: string): Promise<{ agent: AgentRow; currency: string }> {
+  const { tenantId } = request.principal;
+  const agent = await store.read.getAgent(tenantId, agentId);
+  if (!agent) throw notFound("agent", agentId);
+  const wallet = await store.read.getAccount(tenantId, agent.walletAccountId);
+  if (!wallet) throw new Error(`agent ${agentId} without its wallet`);
+  return { agent, currency: wallet.currency };
+}
+
+export const policyRoutes: RouteModule = (app, { mutate, store, clock }) => {
+  app.get(
+    "/v1/agents/:id/policy",
+    { schema: { tags: ["governance"], summary: "The agent's policy in force", params: wire.idParam, response: { 200: wire.policyView } }, config: { scopes: [] } },
+    async (request) => {
+      checkAgentAccess(request, request.params.id);
+      const { currency } = await loadAgentWallet(store, request, request.params.id);
+      return policyView(request.params.id, await loadPolicy(store.read, request.principal.tenantId, request.params.id, currency));
+    },
+  );
+
+  app.put(
+    "/v1/agents/:id/policy",
+    { schema: { tags: ["governance"], summary: "Replace the agent's policy", params: wire.idParam, body: wire.policy, response: { 200: wire.policyView } }, config: { scopes: ["agents:config"] } },
+    async (request, reply) => {
+      await loadAgentWallet(store, request, request.params.id);
+      return mutate(request, reply, (context) => setPolicy(context, request.params.id, request.body), (agentPolicy) => ({ status: 200, body: policyView(request.params.id, agentPolicy) }));
+    },
+  );
+
+  app.get(
+    "/v1/agents/:id/budgets",
+    { schema: { tags: ["governance"], summary: "The agent's budgets", params: wire.idParam, response: { 200: wire.budgetList } }, config: { scopes: ["budgets:read"] } },
+    async (request) => {
+      checkAgentAccess(request, request.params.id);
+      await loadAgentWallet(store, request, request.params.id);
+      const budgets = await loadBudgets(store.read, request.principal.tenantId, request.params.id);
+      return { object: "list" as const, agent_id: request.params.id, data: budgets.map(budgetView) };
+    },
+  );
+
+  app.put(
+    "/v1/agents/:id/budgets",
+    { schema: { tags: ["governance"], summary: "Replace the agent's budgets", params: wire.idParam, body: wire.budgetsBody, response: { 200: wire.budgetList } }, config: { scopes: ["agents:config"] } },
+    async (request, reply) => {
+      await loadAgentWallet(store, request, request.params.id);
+      return mutate(request, reply, (context) => setBudgets(context, request.params.id, request.body.budgets), (budgets) => ({
+        status: 200,
+        body: { object: "list" as const, agent_id: request.params.id, data: budgets.map(budgetView) },
+      }));
+    },
+  );
+
+  app.post(
+    "/v1/policy/check",
+    { schema: { tags: ["governance"], summary: "Dry run: what would happen to this action now, and why (no side effects)", body: wire.policyCheckBody, response: { 200: wire.decision } }, config: { scopes: ["agents:execute"] } },
+    async (request) => {
+      const { tenantId } = request.principal;
+      const body = request.body;
+      const agentId = actingAgentId(request, body.agent_id);
+      const { agent, currency } = await loadAgentWallet(store, request, agentId);
+      const payeeId = body.payee === undefined ? undefined : orProblem(await resolvePayee(store.read, tenantId, body.payee)).id;
+      const { decision, policy } = await checkSpend(
+        store.read,
+        agent,
+        currency,
+        { kind: body.kind, amountMinor: body.amount, currency: body.currency, payeeId, service: body.service, operation: body.operation },
+        clock.nowMs(),
+      );
+      return { object: "policy_decision" as const, ...decision, policy_id: policy.id };
+    },
+  );
+};
