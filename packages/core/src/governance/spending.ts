@@ -10,7 +10,7 @@ import { createTransfers, postTransfer, voidTransfer } from "../ledger/ledger.js
 import type { Transfer } from "../ledger/types.js";
 import { decide, periodsInUse, windowStartMs, type Decision, type Period, type PolicyAction, type WindowSpend } from "../policy/policy.js";
 import type { AgentRow, StoreReader } from "../ports.js";
-import { ok, type Result } from "../result.js";
+import { invariant, ok, type Result } from "../result.js";
 import { engineBudgets, enginePolicy, loadBudgets, loadPolicy, type AgentPolicy } from "./policies.js";
 
 export interface SpendAction {
@@ -40,6 +40,26 @@ export async function checkSpend(reader: StoreReader, agent: AgentRow, walletCur
   const payeePaidBefore = action.payeeId !== undefined && policy.newPayeeRequiresApproval ? await reader.hasSettledSpend(tenantId, agent.id, action.payeeId) : false;
   const decision = decide(policy, { ...action, spent, payeePaidBefore, budgets, nowMs });
   return { decision, policy: agentPolicy };
+}
+
+/**
+ * The dry run of `POST /v1/policy/check`: `checkSpend`, plus the wallet, since a payment the
+ * policy allows still fails without the money. Adds `insufficient_funds` (a deny) and the
+ * wallet's available amount after the action as `remaining.wallet`.
+ */
+export async function previewSpend(reader: StoreReader, agent: AgentRow, action: SpendAction, nowMs: number): Promise<SpendCheck> {
+  const wallet = await reader.getAccount(agent.tenantId, agent.walletAccountId);
+  invariant(wallet, `agent ${agent.id} has its wallet`);
+  const check = await checkSpend(reader, agent, wallet.currency, action, nowMs);
+  const available = wallet.creditsPostedMinor - wallet.debitsPostedMinor - wallet.debitsPendingMinor;
+  const decision = { ...check.decision, remaining: { ...check.decision.remaining, wallet: available - action.amountMinor } };
+  const short = wallet.currency !== action.currency || available < action.amountMinor;
+  if (short) {
+    decision.decision = "deny";
+    decision.reason_codes = [...decision.reason_codes, wallet.currency !== action.currency ? "currency_mismatch" : "insufficient_funds"];
+    decision.available_actions = [...new Set([...decision.available_actions, "lower_amount", "fund_wallet"])];
+  }
+  return { ...check, decision };
 }
 
 export interface Reservation {

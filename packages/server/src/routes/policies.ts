@@ -2,7 +2,7 @@
  * An agent's policy and budgets (`/v1/agents/{id}/policy`, `/v1/agents/{id}/budgets`), and the
  * dry run `POST /v1/policy/check`. An agent credential reads its own; owners edit.
  */
-import { budgetView, checkSpend, loadBudgets, loadPolicy, policyView, resolvePayee, setBudgets, setPolicy, wire, type AgentRow } from "@bursar/core";
+import { budgetView, previewSpend, loadBudgets, loadPolicy, policyView, resolvePayee, setBudgets, setPolicy, wire, type AgentRow } from "@bursar/core";
 import type { FastifyRequest } from "fastify";
 import type { Store } from "@bursar/core";
 import { checkAgentAccess } from "./agents.js";
@@ -69,12 +69,11 @@ export const policyRoutes: RouteModule = (app, { mutate, store, clock }) => {
       const { tenantId } = request.principal;
       const body = request.body;
       const agentId = actingAgentId(request, body.agent_id);
-      const { agent, currency } = await loadAgentWallet(store, request, agentId);
+      const { agent } = await loadAgentWallet(store, request, agentId);
       const payeeId = body.payee === undefined ? undefined : orProblem(await resolvePayee(store.read, tenantId, body.payee)).id;
-      const { decision, policy } = await checkSpend(
+      const { decision, policy } = await previewSpend(
         store.read,
         agent,
-        currency,
         { kind: body.kind, amountMinor: body.amount, currency: body.currency, payeeId, service: body.service, operation: body.operation },
         clock.nowMs(),
       );

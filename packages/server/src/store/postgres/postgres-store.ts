@@ -62,6 +62,13 @@ class PostgresStore implements Store {
   readonly kind = "postgres" as const;
   readonly read: PostgresReader;
   private readonly sql: PostgresSql;
+  /**
+   * The last queued write of each tenant in this process. Writes of one tenant serialise on its
+   * row lock anyway; queueing them here first means a burst on one tenant waits in memory, not
+   * holding pool connections (which would starve other tenants and time out waiting for one).
+   * The row lock still orders writes across processes.
+   */
+  private readonly tenantQueues = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly pool: pg.Pool,
@@ -76,6 +83,18 @@ class PostgresStore implements Store {
   }
 
   async write<T>(tenantId: string | null, fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    if (tenantId === null) return this.writeWithRetries(tenantId, fn);
+    const previous = this.tenantQueues.get(tenantId) ?? Promise.resolve();
+    const current = previous.catch(() => undefined).then(() => this.writeWithRetries(tenantId, fn));
+    this.tenantQueues.set(tenantId, current);
+    try {
+      return await current;
+    } finally {
+      if (this.tenantQueues.get(tenantId) === current) this.tenantQueues.delete(tenantId);
+    }
+  }
+
+  private async writeWithRetries<T>(tenantId: string | null, fn: (tx: StoreTx) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.writeOnce(tenantId, fn);
