@@ -4,7 +4,9 @@
  * - durable HTTP transfers/s ≥ 3 × the single-row `synchronous=FULL` SQLite commit rate;
  * - proof generation at 10^6 journal entries within 2 × its time at 10^3;
  * - DPoP-authenticated `GET /v1/balance` requests/s ≥ 0.6 × the single-core ES256 verify rate,
- *   per server core (the server is one Node process: one core for JavaScript).
+ *   per server core (the server is one Node process: one core for JavaScript);
+ * - durable payment intents/s (DPoP, policy-checked, held, executed on the sandbox rail,
+ *   journaled) ≥ 0.4 × that verify rate per server core, with p50/p99 at 32 clients.
  * Set BENCH_QUICK=1 for a short run (smaller journal, fewer requests).
  */
 import { spawn } from "node:child_process";
@@ -338,70 +340,130 @@ function cpuSecondsOf(pid: number | undefined): number | null {
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
 
-/** DPoP-authenticated `GET /v1/balance` through a `bursar serve` child, proofs signed beforehand. */
-async function dpopBalance(count: number, concurrency: number) {
-  const dataDir = tempDir("dpop");
+/** An onboarded agent of a `bursar serve` child: a DPoP-bound token and a proof signer. */
+async function agentSession(url: string, ownerToken: string) {
+  const json = async (pathname: string, body: unknown, token?: string) => {
+    const response = await fetch(url + pathname, { method: "POST", headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) });
+    const parsed = (await response.json()) as Record<string, string>;
+    if (!response.ok) throw new Error(`${pathname}: ${response.status} ${JSON.stringify(parsed)}`);
+    return parsed;
+  };
+  const agent = await json("/v1/agents", { name: "bench agent" }, ownerToken);
+  const ticket = await json("/v1/registration-tickets", { agent_id: agent.id, scopes: ["agents:execute"] }, ownerToken);
+  const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  const jwk = publicKey.export({ format: "jwk" });
+  const registration = await json("/v1/registrations", { ticket: ticket.ticket, public_key_jwk: jwk });
+  const es256 = (header: object, payload: object) => {
+    const input = `${b64(header)}.${b64(payload)}`;
+    return `${input}.${sign("sha256", Buffer.from(input), { key: privateKey, dsaEncoding: "ieee-p1363" }).toString("base64url")}`;
+  };
+  const now = () => Math.floor(Date.now() / 1000);
+  const assertion = es256({ alg: "ES256" }, { iss: registration.client_id, sub: registration.client_id, aud: url, jti: randomUUID(), iat: now(), exp: now() + 60 });
+  const form = new URLSearchParams({ grant_type: "client_credentials", client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", client_assertion: assertion });
+  const granted = (await (await fetch(`${url}/oauth/token`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: form })).json()) as { access_token: string };
+  const accessToken = granted.access_token;
+  const ath = createHash("sha256").update(accessToken).digest("base64url");
+  return {
+    agent,
+    json,
+    accessToken,
+    /** Proofs signed beforehand, so the load generator's signing is not measured. */
+    proofs: (count: number, htm: string, htu: string) => Array.from({ length: count }, () => es256({ typ: "dpop+jwt", alg: "ES256", jwk }, { jti: randomUUID(), htm, htu, iat: now(), ath })),
+  };
+}
+
+/**
+ * Sends DPoP requests from `concurrency` keep-alive clients (the first 200 proofs warm up) and
+ * measures throughput, latency and the server's CPU use.
+ */
+async function dpopLoad(child: ReturnType<typeof spawn>, accessToken: string, method: string, htu: string, body: string | null, proofs: string[], concurrency: number) {
+  const count = proofs.length - 200;
+  const agentPool = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+  const target = new URL(htu);
+  const latencies: number[] = [];
+  const send = (proof: string) =>
+    new Promise<void>((resolve, reject) => {
+      const started = performance.now();
+      const headers: Record<string, string> = { authorization: `DPoP ${accessToken}`, dpop: proof, ...(body ? { "content-type": "application/json" } : {}) };
+      const request = http.request({ host: target.hostname, port: target.port, path: target.pathname, method, agent: agentPool, headers }, (response) => {
+        let text = "";
+        response.on("data", (chunk: Buffer) => (text += chunk.toString()));
+        response.on("end", () => {
+          latencies.push(performance.now() - started);
+          return response.statusCode! < 300 ? resolve() : reject(new Error(`HTTP ${response.statusCode} ${text}`));
+        });
+      });
+      request.on("error", reject);
+      request.end(body ?? undefined);
+    });
+  for (let i = 0; i < 200; i++) await send(proofs[count + i]!); // warm-up
+  latencies.length = 0;
+  let next = 0;
+  const cpuBefore = cpuSecondsOf(child.pid);
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) await send(proofs[next++]!);
+    }),
+  );
+  const seconds = (performance.now() - start) / 1000;
+  const cpuAfter = cpuSecondsOf(child.pid);
+  agentPool.destroy();
+  const serverCores = cpuBefore === null || cpuAfter === null ? null : (cpuAfter - cpuBefore) / seconds;
+  latencies.sort((x, y) => x - y);
+  return { rate: count / seconds, perCore: serverCores ? count / seconds / serverCores : null, serverCores, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+}
+
+/** A `bursar serve` child on a fresh SQLite file with a tenant, its owner token and a funded wallet. */
+async function benchServer(label: string) {
+  const dataDir = tempDir(label);
   const bootstrap = await openStore({ dataDir, databaseUrl: null, databaseSchema: null });
   const { token: ownerToken } = await setupLedger(bootstrap, 1);
   await bootstrap.close();
-  const { child, url } = await serveChild(dataDir);
-  try {
-    const json = async (pathname: string, body: unknown, token?: string) => {
-      const response = await fetch(url + pathname, { method: "POST", headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) });
-      const parsed = (await response.json()) as Record<string, string>;
-      if (!response.ok) throw new Error(`${pathname}: ${response.status} ${JSON.stringify(parsed)}`);
-      return parsed;
-    };
-    const agent = await json("/v1/agents", { name: "bench agent" }, ownerToken);
-    const ticket = await json("/v1/registration-tickets", { agent_id: agent.id, scopes: ["agents:execute"] }, ownerToken);
-    const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
-    const jwk = publicKey.export({ format: "jwk" });
-    const registration = await json("/v1/registrations", { ticket: ticket.ticket, public_key_jwk: jwk });
-    const es256 = (header: object, payload: object) => {
-      const input = `${b64(header)}.${b64(payload)}`;
-      return `${input}.${sign("sha256", Buffer.from(input), { key: privateKey, dsaEncoding: "ieee-p1363" }).toString("base64url")}`;
-    };
-    const now = () => Math.floor(Date.now() / 1000);
-    const assertion = es256({ alg: "ES256" }, { iss: registration.client_id, sub: registration.client_id, aud: url, jti: randomUUID(), iat: now(), exp: now() + 60 });
-    const form = new URLSearchParams({ grant_type: "client_credentials", client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", client_assertion: assertion });
-    const granted = (await (await fetch(`${url}/oauth/token`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: form })).json()) as { access_token: string };
-    const accessToken = granted.access_token;
-    const ath = createHash("sha256").update(accessToken).digest("base64url");
-    const htu = `${url}/v1/balance`;
-    const proofs = Array.from({ length: count + 200 }, () => es256({ typ: "dpop+jwt", alg: "ES256", jwk }, { jti: randomUUID(), htm: "GET", htu, iat: now(), ath }));
+  return { ...(await serveChild(dataDir)), ownerToken };
+}
 
-    // Keep-alive sockets, one per client: the load generator must not be the bottleneck.
-    const agentPool = new http.Agent({ keepAlive: true, maxSockets: concurrency });
-    const target = new URL(htu);
-    const send = (proof: string) =>
-      new Promise<void>((resolve, reject) => {
-        const request = http.request({ host: target.hostname, port: target.port, path: target.pathname, agent: agentPool, headers: { authorization: `DPoP ${accessToken}`, dpop: proof } }, (response) => {
-          response.resume();
-          response.on("end", () => (response.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${response.statusCode}`))));
-        });
-        request.on("error", reject);
-        request.end();
-      });
-    for (let i = 0; i < 200; i++) await send(proofs[count + i]!); // warm-up
-    let next = 0;
-    const cpuBefore = cpuSecondsOf(child.pid);
-    const start = performance.now();
-    await Promise.all(
-      Array.from({ length: concurrency }, async () => {
-        while (next < count) await send(proofs[next++]!);
-      }),
-    );
-    const seconds = (performance.now() - start) / 1000;
-    const cpuAfter = cpuSecondsOf(child.pid);
-    agentPool.destroy();
-    const serverCores = cpuBefore === null || cpuAfter === null ? null : (cpuAfter - cpuBefore) / seconds;
-    return { rate: count / seconds, perCore: serverCores ? count / seconds / serverCores : null, serverCores };
+/** DPoP-authenticated `GET /v1/balance` through a `bursar serve` child. */
+async function dpopBalance(count: number, concurrency: number) {
+  const { child, url, ownerToken } = await benchServer("dpop");
+  try {
+    const session = await agentSession(url, ownerToken);
+    const htu = `${url}/v1/balance`;
+    return await dpopLoad(child, session.accessToken, "GET", htu, null, session.proofs(count + 200, "GET", htu), concurrency);
   } finally {
     child.kill("SIGTERM");
   }
 }
 
-/** `BENCH_ONLY=http,journal` runs some sections only (store, http, dpop, journal, events). */
+/**
+ * Durable payment intents: DPoP-authenticated, policy-checked (per-transaction maximum, daily
+ * amount and count limits, so the spend sums are read), held, executed on the sandbox rail and
+ * journaled, one intent per request.
+ */
+async function dpopPayments(count: number, concurrency: number) {
+  const { child, url, ownerToken } = await benchServer("payments");
+  try {
+    const session = await agentSession(url, ownerToken);
+    const owner = (method: string, pathname: string, body: unknown) =>
+      fetch(url + pathname, { method, headers: { "content-type": "application/json", authorization: `Bearer ${ownerToken}` }, body: JSON.stringify(body) }).then(async (response) => {
+        if (!response.ok) throw new Error(`${pathname}: ${response.status} ${await response.text()}`);
+        return (await response.json()) as Record<string, string>;
+      });
+    await owner("POST", `/v1/accounts/${session.agent.wallet_account_id}/deposits`, { amount: 1e12 });
+    const payee = await owner("POST", "/v1/payees", { name: "Bench payee", currency: "GBP" });
+    await owner("PUT", `/v1/agents/${session.agent.id}/policy`, {
+      currency: "GBP", per_transaction_max_minor: 10_000, amount_max_minor: { daily: 1e12 }, count_max: { daily: 1e9 }, allowed_payee_ids: null, blocked_payee_ids: [],
+      allowed_currencies: null, allowed_services: null, approval_threshold_minor: null, new_payee_requires_approval: false, approval_expiry_seconds: 3600,
+    });
+    const htu = `${url}/v1/payment-intents`;
+    const body = JSON.stringify({ payee_id: payee.id, amount: 100, currency: "GBP", reference: "bench" });
+    return await dpopLoad(child, session.accessToken, "POST", htu, body, session.proofs(count + 200, "POST", htu), concurrency);
+  } finally {
+    child.kill("SIGTERM");
+  }
+}
+
+/** `BENCH_ONLY=http,journal` runs some sections only (store, http, dpop, payments, journal, events). */
 const only = process.env.BENCH_ONLY?.split(",") ?? null;
 const runs = (section: string) => !only || only.includes(section);
 
@@ -428,14 +490,24 @@ async function main() {
     record("HTTP transfer latency p99", ms(http.p99));
   }
 
+  const verifyRate = runs("dpop") || runs("payments") ? es256VerifyRate(quick ? 1000 : 3000) : 0;
+  if (verifyRate) record("ES256 verifies/s, one core (node:crypto; bound)", verifyRate.toFixed(0));
   if (runs("dpop")) {
-    const verifyRate = es256VerifyRate(quick ? 1000 : 3000);
-    record("ES256 verifies/s, one core (node:crypto; bound)", verifyRate.toFixed(0));
     const dpop = await dpopBalance(quick ? 4000 : 20_000, 32);
     record("DPoP GET /v1/balance requests/s (32 clients)", dpop.rate.toFixed(0), dpop.serverCores === null ? "" : `server busy ${dpop.serverCores.toFixed(2)} cores`);
     if (dpop.perCore !== null) {
       record("DPoP GET /v1/balance requests/s per server core", dpop.perCore.toFixed(0), `${(dpop.perCore / verifyRate).toFixed(2)}x the ES256 verify rate (target >= 0.6x)`);
     }
+  }
+
+  if (runs("payments")) {
+    const payments = await dpopPayments(quick ? 1000 : 5000, 32);
+    record("durable payment intents/s (DPoP, policy, hold, sandbox rail; 32 clients)", payments.rate.toFixed(0), payments.serverCores === null ? "" : `server busy ${payments.serverCores.toFixed(2)} cores`);
+    if (payments.perCore !== null) {
+      record("durable payment intents/s per server core", payments.perCore.toFixed(0), `${(payments.perCore / verifyRate).toFixed(2)}x the ES256 verify rate (target >= 0.4x)`);
+    }
+    record("payment intent latency p50", ms(payments.p50));
+    record("payment intent latency p99", ms(payments.p99));
   }
 
   if (runs("journal")) {
