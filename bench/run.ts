@@ -117,7 +117,7 @@ async function directTransfers(count: number, concurrency: number) {
  * bench is one credential sending thousands of requests a second: its rate limit is lifted.
  */
 async function serveChild(dataDir: string) {
-  const child = spawn(process.execPath, [path.join(repoRoot, "packages/cli/bin/bursar.js"), "serve", "--port", "0", "--no-demo", "--quiet"], {
+  const child = spawn(process.execPath, [...(process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []), path.join(repoRoot, "packages/cli/bin/bursar.js"), "serve", "--port", "0", "--no-demo", "--quiet"], {
     cwd: repoRoot,
     env: { ...process.env, BURSAR_DATA_DIR: dataDir, BURSAR_RATE_LIMIT_PER_MINUTE: "1000000000" },
     stdio: ["ignore", "pipe", "inherit"],

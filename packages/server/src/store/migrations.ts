@@ -577,7 +577,8 @@ CREATE TABLE spends (
   state TEXT NOT NULL CHECK (state IN ('held', 'settled', 'released')),
   PRIMARY KEY (tenant_id, id)
 ) STRICT, WITHOUT ROWID;
-CREATE INDEX spends_by_agent ON spends (tenant_id, agent_id, at_ms);
+-- Covering: a window's sum reads this index only.
+CREATE INDEX spends_by_agent ON spends (tenant_id, agent_id, at_ms, state, currency, amount_minor);
 CREATE INDEX spends_by_payee ON spends (tenant_id, agent_id, payee_id) WHERE state = 'settled';
 `;
 
@@ -620,7 +621,8 @@ CREATE TABLE spends (
   state TEXT NOT NULL CHECK (state IN ('held', 'settled', 'released')),
   PRIMARY KEY (tenant_id, id)
 );
-CREATE INDEX spends_by_agent ON spends (tenant_id, agent_id, at_ms);
+-- Covering: a window's sum reads this index only.
+CREATE INDEX spends_by_agent ON spends (tenant_id, agent_id, at_ms, state, currency, amount_minor);
 CREATE INDEX spends_by_payee ON spends (tenant_id, agent_id, payee_id) WHERE state = 'settled';
 `;
 

@@ -75,7 +75,11 @@ export class RecordsSql {
     if (query.refId !== undefined) conditions.push(`ref_id = ${p(query.refId)}`);
     if (query.beforeId !== undefined) conditions.push(`id < ${p(query.beforeId)}`);
     const limit = p(checkLimit(query.limit));
-    return { text: `SELECT ${recordColumns} FROM ${this.records} WHERE ${conditions.join(" AND ")} ORDER BY id DESC LIMIT ${limit}`, params };
+    // SQLite, without statistics, walks the primary key (tenant_id, id) for its order and filters
+    // every record of the tenant; name the index that matches the filters instead.
+    const index =
+      this.dialect === "postgres" ? "" : ` INDEXED BY ${query.agentId !== undefined ? "records_by_agent" : query.refId !== undefined ? "records_by_ref" : query.status !== undefined ? "records_by_status" : "records_by_kind"}`;
+    return { text: `SELECT ${recordColumns} FROM ${this.records}${index} WHERE ${conditions.join(" AND ")} ORDER BY id DESC LIMIT ${limit}`, params };
   }
 }
 
