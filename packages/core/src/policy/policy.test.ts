@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { decide, sumSpends, type Decision, type Policy, type PolicyAction, type Spend } from "./policy.js";
+import { decide, periodsInUse, windowStartMs, sumSpends, type Decision, type Policy, type PolicyAction, type Spend } from "./policy.js";
 
 const dayMs = 86_400_000;
 const nowMs = 100 * dayMs;
@@ -116,5 +116,24 @@ describe("policy engine properties", () => {
   it("rejects a negative limit and a negative spent window", () => {
     expect(() => decide({ ...open, perTransactionMaxMinor: -1 }, pay(1))).toThrow(RangeError);
     expect(() => decide(open, pay(1, { spent: { daily: { amountMinor: -1, count: 0 } } }))).toThrow(RangeError);
+  });
+});
+
+describe("spending windows", () => {
+  it("sums spends strictly inside each trailing window; count in every currency, amount in one", () => {
+    const spends: Spend[] = [spent(100, 1), spent(200, dayMs), spent(400, 6 * dayMs, "EUR"), spent(800, 29 * dayMs), spent(1600, 30 * dayMs)];
+    expect(sumSpends(spends, "GBP", nowMs)).toEqual({
+      daily: { amountMinor: 100, count: 1 },
+      weekly: { amountMinor: 300, count: 3 },
+      monthly: { amountMinor: 1100, count: 4 },
+      all_time: { amountMinor: 2700, count: 5 },
+    });
+    expect(windowStartMs("daily", nowMs)).toBe(nowMs - dayMs);
+    expect(windowStartMs("all_time", nowMs)).toBe(Number.MIN_SAFE_INTEGER);
+  });
+
+  it("only the periods a policy or budget looks at are summed", () => {
+    expect(periodsInUse(open)).toEqual([]);
+    expect(periodsInUse({ ...open, amountMaxMinor: { monthly: 1 }, countMax: { daily: 1 } }, [{ period: "all_time", amountMinor: 5 }])).toEqual(["daily", "monthly", "all_time"]);
   });
 });
