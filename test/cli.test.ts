@@ -30,12 +30,22 @@ describe("bursar CLI", () => {
     const tokenFile = path.join(dataDir, "demo-owner-token");
     expect(fs.readFileSync(tokenFile, "utf8").trim()).toBe(token);
     expect(fs.statSync(tokenFile).mode & 0o777).toBe(0o600);
-    expect(output).toContain(`${server.url}/v1/accounts`);
+    expect(output).toContain(`${server.url}/v1/payment-intents`);
 
+    // The printed payment request, as printed: it waits for the owner's approval, who approves it.
     const demo = client(server.url, token);
-    const accounts = await demo.get("/v1/accounts");
-    expect(accounts.status).toBe(200);
-    expect(accounts.body.data.find((a: { kind: string }) => a.kind === "wallet")).toMatchObject({ currency: "GBP", balance: 100_000 });
+    const body = /-d '(\{.*\})'/.exec(output)?.[1];
+    expect(body, output).toBeTruthy();
+    const agentId = JSON.parse(body!).agent_id as string;
+    expect((await demo.get(`/v1/balance?agent_id=${agentId}`)).body).toMatchObject({ currency: "GBP", balance: 100_000 });
+    const intent = await demo.post("/v1/payment-intents", JSON.parse(body!));
+    expect(intent.status, JSON.stringify(intent.body)).toBe(201);
+    expect(intent.body).toMatchObject({ approval_status: "pending_approval", amount: 50_000 });
+    const pending = await demo.get("/v1/approvals?status=pending");
+    expect(pending.body.data.map((approval: { id: string }) => approval.id)).toEqual([intent.body.approval_id]);
+    expect((await demo.post(`/v1/approvals/${intent.body.approval_id}/approve`)).status).toBe(200);
+    expect((await demo.get(`/v1/payment-intents/${intent.body.id}`)).body.execution_status).toBe("completed");
+    expect((await demo.get(`/v1/balance?agent_id=${agentId}`)).body).toMatchObject({ balance: 50_000 });
 
     const { stdout } = await run(process.execPath, [bin, "init", "--json", "--name", "Second"], { env: { ...process.env, BURSAR_DATA_DIR: dataDir } });
     const created = JSON.parse(stdout);

@@ -36,13 +36,18 @@ program
     if (demo) {
       lines.push(
         "",
-        `Created the demo tenant ${demo.tenantId} with a funded GBP wallet ${demo.walletAccountId}.`,
+        `Created the demo tenant ${demo.tenantId}: agent ${demo.agentId} with £1,000, a payee "Bob",`,
+        "and a policy that holds payments of £200 or more for your approval.",
         `Owner token (also saved in ${demo.tokenFile}):`,
         `  ${demo.ownerToken}`,
         "",
         "Try it:",
-        `  curl -s -H "Authorization: Bearer $(cat ${demo.tokenFile})" ${server.url}/v1/accounts`,
-        `  curl -s -H "Authorization: Bearer $(cat ${demo.tokenFile})" ${server.url}/v1/journal/checkpoint`,
+        `  TOKEN=$(cat ${demo.tokenFile})`,
+        `  curl -s -H "Authorization: Bearer $TOKEN" "${server.url}/v1/balance?agent_id=${demo.agentId}"`,
+        `  curl -s -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' ${server.url}/v1/payment-intents \\`,
+        `    -d '{"agent_id":"${demo.agentId}","payee":"Bob","amount":50000,"currency":"GBP","reference":"April invoice"}'`,
+        `  curl -s -H "Authorization: Bearer $TOKEN" "${server.url}/v1/approvals?status=pending"`,
+        `  curl -s -H "Authorization: Bearer $TOKEN" ${server.url}/v1/journal/checkpoint`,
         `API reference: ${server.url}/docs`,
       );
     }

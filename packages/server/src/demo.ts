@@ -5,11 +5,12 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { createAccount, createTenant, deposit, invariant, type Clock, type Store } from "@bursar/core";
+import { createAgent, createPayee, createTenant, defaultPolicy, deposit, invariant, setPolicy, type Clock, type Store } from "@bursar/core";
 
 export interface DemoTenant {
   tenantId: string;
   ownerToken: string;
+  agentId: string;
   walletAccountId: string;
   tokenFile: string;
 }
@@ -21,16 +22,21 @@ export async function ensureDemoTenant(store: Store, dataDir: string, clock: Clo
     createTenant(tx, { name: "Demo", ownerName: "Demo owner", nowMs: clock.nowMs() }),
   );
   const tenantId = created.tenant.id;
-  const walletAccountId = await store.write(tenantId, async (tx) => {
+  // An agent with £1,000, a payee it may call "Bob", and a policy: payments of £200 or more wait
+  // for the owner's approval.
+  const agent = await store.write(tenantId, async (tx) => {
     const context = { tx, tenantId, nowMs: clock.nowMs(), actor: { type: "user", id: created.owner.id } as const };
-    const wallet = await createAccount(context, { currency: "GBP", kind: "wallet", name: "Demo wallet" });
-    invariant(wallet.ok, "demo wallet created");
-    const funded = await deposit(context, { accountId: wallet.value.id, amountMinor: 100_000, reference: "demo funding" });
+    const agent = await createAgent(context, { name: "Demo agent", currency: "GBP" });
+    invariant(agent.ok, "demo agent created");
+    const funded = await deposit(context, { accountId: agent.value.walletAccountId, amountMinor: 100_000, reference: "demo funding" });
     invariant(funded.ok, "demo wallet funded");
-    return wallet.value.id;
+    invariant((await createPayee(context, { name: "Bob Smith", aliases: ["Bob"], currency: "GBP" })).ok, "demo payee created");
+    invariant((await setPolicy(context, agent.value.id, { ...defaultPolicy("GBP"), approval_threshold_minor: 20_000 })).ok, "demo policy set");
+    return agent.value;
   });
+  const walletAccountId = agent.walletAccountId;
   const tokenFile = path.join(dataDir, "demo-owner-token");
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   fs.writeFileSync(tokenFile, created.ownerToken + "\n", { mode: 0o600 });
-  return { tenantId, ownerToken: created.ownerToken, walletAccountId, tokenFile };
+  return { tenantId, ownerToken: created.ownerToken, agentId: agent.id, walletAccountId, tokenFile };
 }
