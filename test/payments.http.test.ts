@@ -130,6 +130,21 @@ describe.each(storeKinds)("governed payments over HTTP (%s)", (kind) => {
     expect(await balanceOf(agent)).toMatchObject({ balance: 43_000, available: 43_000 });
   });
 
+  it("a retried request with the same Idempotency-Key pays once, even when the retries race", async () => {
+    const before = await balanceOf(agent);
+    const headers = { "idempotency-key": `pay-once-${kind}` };
+    const body = { payee_id: bob.id, amount: 700, currency: "GBP", reference: "once" };
+    const answers = await Promise.all(Array.from({ length: 8 }, () => agent.post("/v1/payment-intents", body, headers)));
+    const created = answers.filter((answer) => answer.status === 201);
+    expect(created.length).toBeGreaterThanOrEqual(1);
+    for (const answer of answers) expect([201, 409]).toContain(answer.status);
+    expect(new Set(created.map((answer) => answer.body.id)).size).toBe(1);
+    const replay = expectStatus(await agent.post("/v1/payment-intents", body, headers), 201);
+    expect(replay.id).toBe(created[0]!.body.id);
+    expect(expectStatus(await agent.post("/v1/payment-intents", { ...body, amount: 701 }, headers), 409).code).toBe("idempotency_key_payload_mismatch");
+    expect(await balanceOf(agent)).toMatchObject({ balance: before.balance - 700 });
+  });
+
   it("refuses unknown and ambiguous payees and bad input with 4xx, writing nothing", async () => {
     await createPayee(owner, "Bobby", { aliases: ["Bob"] });
     const before = (await listAll(owner, "/v1/payment-intents")).length;
