@@ -35,3 +35,4 @@ export * from "./identity/registration.js";
 export * from "./identity/api-keys.js";
 export * from "./identity/refresh-tokens.js";
 export * from "./identity/access-tokens.js";
+export * from "./chat/index.js";
