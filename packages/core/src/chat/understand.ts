@@ -126,7 +126,7 @@ export function normalise(message: string): string {
   let text = message.replace(/\s+/g, " ").trim().replace(/[.!?]+$/, "").trim();
   text = text.replace(politePrefix, "");
   text = text.replace(/[.!?]+$/, "").replace(politeSuffix, "").trim();
-  return text;
+  return text.replace(/[\s,]*[.!?]+$/, "").trim();
 }
 
 const payVerb = /^(?:pay|send|transfer|wire|make a payment of|make a payment to)\s+/i;
@@ -176,7 +176,7 @@ function listLimit(text: string): number {
 
 const intentStatusWords: Record<string, string> = {
   pending: "pending_approval", waiting: "pending_approval", rejected: "rejected", refused: "rejected", blocked: "rejected",
-  expired: "expired", completed: "completed", executed: "completed", failed: "failed", cancelled: "cancelled",
+  expired: "expired", executing: "executing", completed: "completed", executed: "completed", failed: "failed", cancelled: "cancelled",
 };
 
 /**
@@ -217,7 +217,8 @@ export function understand(message: string): ChatRequest {
   if (/\bapprovals?\b|\b(?:waiting|awaiting|pending) (?:for )?(?:an? )?(?:owner'?s? )?approval\b/.test(lower)) return { kind: "pending_approvals" };
   if (/\bpayment intents?\b|\bintents\b/.test(lower)) {
     const word = Object.keys(intentStatusWords).find((status) => new RegExp(`\\b${status}\\b`).test(lower));
-    const exact = [...approvalStatuses, ...executionStatuses].find((status) => lower.includes(status));
+    // A status written as the API spells it ("partially_failed") wins over a word ("pending").
+    const exact = [...approvalStatuses, ...executionStatuses].find((status) => status.includes("_") && lower.includes(status));
     return { kind: "payment_intents", limit: listLimit(text), status: exact ?? (word ? intentStatusWords[word]! : null) };
   }
   if (/\b(?:transactions?|payments|payment history|paid|spent|spending)\b|\b(?:last|recent|latest) payment\b/.test(lower)) {
