@@ -144,6 +144,7 @@ describe("LLM planner", () => {
     const { result, events, tools, requests } = await chat(loop, "balance", { toolCallsPerTurnMax: 3 });
     expect(tools.calls).toHaveLength(3);
     expect(requests).toHaveLength(4);
+    expect(requests.map((request) => request.body.tool_choice)).toEqual(["auto", "auto", "auto", "none"]);
     expect(events.filter((event) => event.type === "tool_failed")).toMatchObject([{ tool_call_id: "loop_3", error: { code: "tool_calls_limit_reached" } }]);
     expect(result.reply).toContain("more than 3 tool calls");
     expect(events.at(-1)).toEqual({ type: "reply", text: result.reply });

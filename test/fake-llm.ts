@@ -29,6 +29,7 @@ export interface FakeLlmRequest {
     stream: boolean;
     messages: { role: string; content: string | null; tool_calls?: { id: string; function: { name: string; arguments: string } }[]; tool_call_id?: string }[];
     tools: { type: string; function: { name: string; description: string; parameters: Record<string, unknown> } }[];
+    tool_choice?: string;
   };
 }
 

@@ -196,3 +196,12 @@ describe("keepRecent", () => {
     expect(keepRecent(toolTurn, count)).toEqual(toolTurn.slice(start));
   });
 });
+
+describe("runTurn, edge steps", () => {
+  it("an empty tool_calls step records nothing and resumes the planner", async () => {
+    const { planner, seen } = scripted([{ type: "tool_calls", tool_calls: [] }]);
+    const { result } = await turn(planner);
+    expect(seen.outcomes).toEqual([[]]);
+    expect(result.new_messages.map((message) => message.role)).toEqual(["user", "assistant"]);
+  });
+});

@@ -180,6 +180,10 @@ export async function runTurn(input: TurnInput): Promise<TurnResult> {
         continue;
       }
 
+      if (step.value.tool_calls.length === 0) {
+        resumeWith = [];
+        continue;
+      }
       const taken = new Set(messages.flatMap((message) => (message.role === "assistant" ? (message.tool_calls ?? []).map((call) => call.id) : [])));
       const calls = step.value.tool_calls.map((call, index) => {
         const id = call.id !== undefined && /^[\w.:-]{1,64}$/.test(call.id) && !taken.has(call.id) ? call.id : `call_${turnNumber}_${toolCallsMade + index + 1}`;

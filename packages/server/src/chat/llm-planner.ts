@@ -134,7 +134,8 @@ async function* complete(config: LlmConfig, context: PlannerContext): AsyncGener
           model: config.model,
           messages: [{ role: "system", content: systemPrompt }, ...context.messages],
           tools: openAiTools(),
-          tool_choice: "auto",
+          // With no tool calls left this turn, ask for an answer rather than be cut off.
+          tool_choice: context.toolCallsRemaining() > 0 ? "auto" : "none",
           stream: true,
         }),
         // A redirect could carry the API key and the conversation elsewhere.
