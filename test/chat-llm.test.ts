@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { chatToolNames, runTurn, type ChatEvent, type ChatMessage } from "@bursar/core";
-import { createLlmPlanner, readLlmConfig, systemPrompt, type LlmConfig } from "@bursar/server";
+import { createLlmPlanner, loadConfig, readLlmConfig, systemPrompt, type LlmConfig } from "@bursar/server";
 import { fakeTools } from "../packages/core/src/chat/test-support.js";
 import { chunk, startFakeLlm, textAnswer, toolCallAnswer, type FakeLlm, type FakeLlmAnswer } from "./fake-llm.js";
 
@@ -227,6 +227,12 @@ describe("readLlmConfig", () => {
     [{ BURSAR_LLM_BASE_URL: "http://models.example.com/v1", BURSAR_LLM_MODEL: "m" }, "must use https"],
   ])("refuses %j", (env, message) => {
     expect(() => readLlmConfig(env)).toThrow(message);
+  });
+
+  it("is part of the server configuration", () => {
+    expect(loadConfig({}, {}).llm).toBeNull();
+    expect(loadConfig({}, { BURSAR_LLM_BASE_URL: "http://127.0.0.1:1/v1", BURSAR_LLM_MODEL: "m" }).llm?.model).toBe("m");
+    expect(loadConfig({ llm: null }, { BURSAR_LLM_BASE_URL: "http://127.0.0.1:1/v1", BURSAR_LLM_MODEL: "m" }).llm).toBeNull();
   });
 
   it("allows plain HTTP off loopback only with the explicit opt-in", () => {
