@@ -18,6 +18,7 @@ export interface ChatToolCall {
   function: { name: string; arguments: string };
 }
 
+/** One message of a conversation, as stored and as sent to an LLM. */
 export type ChatMessage =
   | { role: "user"; content: string }
   | { role: "assistant"; content: string | null; tool_calls?: ChatToolCall[] }
@@ -25,6 +26,7 @@ export type ChatMessage =
 
 // --- Events (SPEC 3 `POST /v1/chat/stream`; the route adds `conversation` and `done`) ---
 
+/** One event of a turn, in the order `runTurn` emits them. */
 export type ChatEvent =
   | { type: "text_delta"; text: string }
   | { type: "tool_started"; tool_call_id: string; tool_name: string; arguments: unknown }
@@ -55,6 +57,7 @@ export type ToolOutcome =
   | { tool_call_id: string; tool_name: string; ok: true; result: unknown }
   | { tool_call_id: string; tool_name: string; ok: false; error: ChatToolFailure };
 
+/** What a planner is given for one turn. */
 export interface PlannerContext {
   /**
    * The conversation so far, newest last: the kept history, the new user message and, as the
@@ -78,18 +81,21 @@ export interface Planner {
 
 // --- The turn ---
 
+/** The bounds of one turn (defaults from limits.ts; tests pass smaller ones). */
 export interface ChatLimits {
   messageLengthMax: number;
   historyMessagesMax: number;
   toolCallsPerTurnMax: number;
 }
 
+/** The limits.ts bounds. */
 export const defaultChatLimits: ChatLimits = {
   messageLengthMax: chatMessageLengthMax,
   historyMessagesMax: chatHistoryMessagesMax,
   toolCallsPerTurnMax: chatToolCallsPerTurnMax,
 };
 
+/** The arguments of `runTurn`. */
 export interface TurnInput {
   planner: Planner;
   tools: ChatTools;
@@ -102,6 +108,7 @@ export interface TurnInput {
   signal?: AbortSignal;
 }
 
+/** What a turn produced: the body of `POST /v1/chat` (with the conversation id added by the route). */
 export interface TurnResult {
   reply: string;
   /** Messages to append to the conversation: the user's, then this turn's assistant and tool ones. */

@@ -28,8 +28,9 @@ const amount = z
 const limit = z.number().int().min(1).max(pageLimitMax).optional().describe(`How many items, 1 to ${pageLimitMax}`);
 const identifier = z.string().min(1).max(100);
 
-/** Payment-intent statuses a list can filter on: an approval status or an execution status. */
+/** Approval statuses of a payment intent (SPEC 1). */
 export const approvalStatuses = ["auto_approved", "pending_approval", "approved_by_user", "rejected", "expired"] as const;
+/** Execution statuses of a payment intent (SPEC 1). */
 export const executionStatuses = ["pending", "executing", "completed", "partially_failed", "failed", "cancelled"] as const;
 
 /** Checks that `amount` is exact in `currency` (decimals within its exponent) and positive. */
@@ -69,8 +70,11 @@ export const chatToolArguments = {
   }),
 } as const;
 
+/** The name of one of the agent's tools. */
 export type ChatToolName = keyof typeof chatToolArguments;
+/** Every tool name, in a stable order (the order the LLM sees them). */
 export const chatToolNames = Object.keys(chatToolArguments) as ChatToolName[];
+/** The validated arguments of tool `Name`. */
 export type ChatToolArguments<Name extends ChatToolName> = z.output<(typeof chatToolArguments)[Name]>;
 
 const descriptions: Record<ChatToolName, string> = {
@@ -136,6 +140,7 @@ export interface ChatToolFailure {
   [detail: string]: JsonValue;
 }
 
+/** The result of `validateToolCall`. */
 export type ValidatedToolCall =
   | { ok: true; name: ChatToolName; arguments: Record<string, unknown> }
   | { ok: false; error: ChatToolFailure };
