@@ -187,6 +187,25 @@ describe("LLM planner", () => {
     expect(result.error?.code).toBe("llm_timeout");
   });
 
+  it("a turn cancelled by its caller (client gone) stops reading the model", async () => {
+    model = await startFakeLlm([{ hang: true, text: "Thinking" }]);
+    const controller = new AbortController();
+    const events: ChatEvent[] = [];
+    const result = await runTurn({
+      planner: createLlmPlanner({ baseUrl: model.baseUrl, model: "m", apiKey: null, completionTimeoutMs: 60_000 }),
+      tools: fakeTools(),
+      history: [],
+      message: "hello",
+      signal: controller.signal,
+      emit: (event) => {
+        events.push(event);
+        if (event.type === "text_delta") controller.abort();
+      },
+    });
+    expect(result.error?.code).toBe("cancelled");
+    expect(types(events)).toEqual(["text_delta", "error"]);
+  });
+
   it("an unreachable model is llm_unavailable", async () => {
     const closed = await startFakeLlm([]);
     const baseUrl = closed.baseUrl;

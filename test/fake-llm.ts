@@ -18,8 +18,8 @@ export type FakeLlmAnswer =
   | { status: number; body?: string }
   /** Bytes written as they are, then the response ends. */
   | { raw: string }
-  /** Headers and a first chunk sent, then nothing until the server closes. */
-  | { hang: true };
+  /** Headers and a first chunk (with `text`, if given) sent, then nothing until the server closes. */
+  | { hang: true; text?: string };
 
 export interface FakeLlmRequest {
   path: string;
@@ -74,7 +74,7 @@ export async function startFakeLlm(script: FakeLlmAnswer[] | ((request: FakeLlmR
       return;
     }
     if ("hang" in answer) {
-      outgoing.write(`data: ${JSON.stringify(chunk({ content: "" }))}\n\n`);
+      outgoing.write(`data: ${JSON.stringify(chunk({ content: answer.text ?? "" }))}\n\n`);
       return;
     }
     for (const item of answer.chunks) outgoing.write(`data: ${typeof item === "string" ? item : JSON.stringify(item)}\n\n`);

@@ -255,6 +255,12 @@ describe("deterministic planner, turn shape", () => {
     expect(JSON.stringify(events)).not.toContain("SQLITE");
   });
 
+  it("a wallet currency it does not know is answered, not thrown", async () => {
+    const tools: ChatTools = { ...fakeTools(), get_balance: async () => ({ currency: "XBT", balance: 1 }) };
+    const { reply } = await runTurn({ planner: deterministicPlanner, tools, history: [], message: "pay Bob 5" });
+    expect(reply).toBe("I couldn't find your wallet's currency; please name one, e.g. £20 or 20 EUR.");
+  });
+
   it("a ChatToolError's details reach the planner", async () => {
     const tools: ChatTools = {
       ...fakeTools(),

@@ -4,7 +4,7 @@
  * message names none, find the payee, create the intent). Same message, same tool results, same
  * reply, every time.
  */
-import { currencyExponent } from "../money.js";
+import { currencyExponent, isCurrency } from "../money.js";
 import type { Planner, PlannerOutcome, PlannerStep, ToolOutcome } from "./conversation.js";
 import { amountProblem, describeIntent, helpText, intentStatus, money, nextActions, reasons, record } from "./replies.js";
 import type { ChatToolArguments, ChatToolName } from "./tools.js";
@@ -125,7 +125,7 @@ async function* payment(request: PaymentRequest, checkOnly: boolean): Plan<Plann
     const outcome = yield* call("get_balance", {});
     if (!outcome.ok) return failed("find your wallet's currency", outcome);
     const walletCurrency = record(outcome.result).currency;
-    if (typeof walletCurrency !== "string") return reply("I couldn't find your wallet's currency; please name one, e.g. £20 or 20 EUR.");
+    if (typeof walletCurrency !== "string" || !isCurrency(walletCurrency)) return reply("I couldn't find your wallet's currency; please name one, e.g. £20 or 20 EUR.");
     currency = walletCurrency;
   }
   const written = `${request.amount.decimal} ${currency}`;
