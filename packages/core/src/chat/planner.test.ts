@@ -255,6 +255,18 @@ describe("deterministic planner, turn shape", () => {
     expect(JSON.stringify(events)).not.toContain("SQLITE");
   });
 
+  it.each([null, "text", 42, [], { data: "x" }, { data: [null, 1, "s", { id: 7, amount: "x", currency: 3 }] }, { approval_status: "pending_approval", amount: 1.5 }])(
+    "replies to every request even when tools return malformed results (%j)",
+    async (garbage) => {
+      const tools = Object.fromEntries(chatToolNames.map((name) => [name, async () => garbage])) as unknown as ChatTools;
+      for (const scenario of Object.values(scenarios)) {
+        const { reply } = await runTurn({ planner: deterministicPlanner, tools, history: [], message: scenario.message });
+        expect(typeof reply).toBe("string");
+        expect(reply.length).toBeGreaterThan(0);
+      }
+    },
+  );
+
   it("a wallet currency it does not know is answered, not thrown", async () => {
     const tools: ChatTools = { ...fakeTools(), get_balance: async () => ({ currency: "XBT", balance: 1 }) };
     const { reply } = await runTurn({ planner: deterministicPlanner, tools, history: [], message: "pay Bob 5" });
