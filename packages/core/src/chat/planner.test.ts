@@ -277,11 +277,13 @@ describe("deterministic planner, turn shape", () => {
     const tools: ChatTools = {
       ...fakeTools(),
       create_payment_intent: async () => {
-        throw new ChatToolError("insufficient_funds", "The wallet holds less than that.", { available_actions: ["lower_amount"] });
+        throw new ChatToolError("payment_refused", "The wallet holds less than that.", { reason_codes: ["insufficient_funds"], available_actions: ["lower_amount"] });
       },
     };
     const { reply } = await runTurn({ planner: deterministicPlanner, tools, history: [], message: "pay Bob £5" });
-    expect(reply).toBe("I couldn't pay 5.00 GBP to Bob: The wallet holds less than that. (insufficient_funds). You can pay a smaller amount.");
+    expect(reply).toBe(
+      "I couldn't pay 5.00 GBP to Bob: The wallet holds less than that. (payment_refused). Reasons: not enough funds (insufficient_funds). You can pay a smaller amount.",
+    );
   });
 
   it("never asks for a tool outside the list, whatever the message", async () => {

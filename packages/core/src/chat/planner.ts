@@ -27,7 +27,8 @@ const reply = (text: string): PlannerOutcome => ({ type: "reply", text });
 
 /** "I couldn't get your balance: <message> (<code>)." */
 function failed(what: string, outcome: Extract<ToolOutcome, { ok: false }>): PlannerOutcome {
-  return reply(`I couldn't ${what}: ${outcome.error.message} (${outcome.error.code}).${nextActions(outcome.error.available_actions)}`);
+  const why = Array.isArray(outcome.error.reason_codes) && outcome.error.reason_codes.length > 0 ? ` Reasons: ${reasons(outcome.error.reason_codes)}.` : "";
+  return reply(`I couldn't ${what}: ${outcome.error.message} (${outcome.error.code}).${why}${nextActions(outcome.error.available_actions)}`);
 }
 
 /** The deterministic planner (see docs/chat.md for what it understands). */
