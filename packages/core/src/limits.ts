@@ -270,6 +270,35 @@ export const sqliteMmapBytesMax = 1024 * 1024 * 1024;
 /** SQLite reader: page cache, in KiB. Holds the upper levels of every tenant's Merkle tree. */
 export const sqliteCacheKibibytesMax = 64 * 1024;
 
+// --- The payment agent (SPEC 3 "The payment agent (chat)") ---
+
+/** Characters of one chat message: a request to an assistant, not a document to process. */
+export const chatMessageLengthMax = 4000;
+
+/**
+ * Messages of a conversation a planner sees (user, assistant and tool messages). Older ones are
+ * dropped, whole turns at a time, so an LLM prompt stays bounded however long a chat runs.
+ */
+export const chatHistoryMessagesMax = 100;
+
+/**
+ * Tool calls in one turn. The deterministic planner needs at most 3; the limit stops a model
+ * that loops (calling tools forever costs money and, for payments, could repeat an action).
+ */
+export const chatToolCallsPerTurnMax = 8;
+
+/** Bytes of one tool call's arguments as JSON: the largest is a service request's payload. */
+export const chatToolArgumentsBytesMax = 16 * 1024;
+
+/** Bytes of one tool result passed back to a planner (a page of 100 list items fits). */
+export const chatToolResultBytesMax = 256 * 1024;
+
+/** Time one LLM completion may take, request to last streamed byte. */
+export const llmCompletionTimeoutMs = 60_000;
+
+/** Bytes of one streamed LLM completion read before it is abandoned as runaway. */
+export const llmResponseBytesMax = 1024 * 1024;
+
 /** Fails fast when bounds contradict each other. Called once at start-up. */
 export function checkLimits(): void {
   const assert = (condition: boolean, message: string) => {
@@ -293,4 +322,7 @@ export function checkLimits(): void {
   assert(apiKeyRateLimitPerMinuteDefault <= apiKeyRateLimitPerMinuteMax, "API-key rate limit default above its ceiling");
   assert(accessTokenLifetimeSecondsMax < refreshTokenLifetimeSecondsMax, "access tokens outlive refresh tokens");
   assert(oauthFormBytesMax <= requestBodyBytesMax, "form bodies within the body limit");
+  assert(chatToolArgumentsBytesMax <= requestBodyBytesMax, "tool arguments must fit a request the tool makes");
+  assert(chatToolCallsPerTurnMax >= 3, "a payment needs up to 3 tool calls (find payee, balance, create)");
+  assert(chatHistoryMessagesMax >= 2 * chatToolCallsPerTurnMax + 2, "the history must hold at least one whole turn");
 }

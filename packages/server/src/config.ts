@@ -3,6 +3,7 @@
  * Loosening security is explicit: nothing here turns a check off by default.
  */
 import path from "node:path";
+import { readLlmConfig, type LlmConfig } from "./chat/llm-planner.js";
 import { credentialRateLimitPerMinuteDefault, webhookAttemptTimeoutMs, webhookPollIntervalMs, webhookRetryBaseMs } from "@bursar/core";
 
 export interface ServerConfig {
@@ -42,6 +43,11 @@ export interface ServerConfig {
   webhookAttemptTimeoutMs: number;
   /** How often the delivery worker polls for due deliveries. */
   webhookPollIntervalMs: number;
+  /**
+   * The chat agent's LLM planner (`BURSAR_LLM_BASE_URL`, `BURSAR_LLM_MODEL`, `BURSAR_LLM_API_KEY`);
+   * null means the deterministic, offline planner.
+   */
+  llm: LlmConfig | null;
 }
 
 export const defaultPort = 7420;
@@ -69,6 +75,7 @@ export function loadConfig(overrides: Partial<ServerConfig> = {}, env: NodeJS.Pr
     webhookAttemptTimeoutMs:
       overrides.webhookAttemptTimeoutMs ?? positiveFromEnv(env.BURSAR_WEBHOOK_ATTEMPT_TIMEOUT_MS, webhookAttemptTimeoutMs, "BURSAR_WEBHOOK_ATTEMPT_TIMEOUT_MS"),
     webhookPollIntervalMs: overrides.webhookPollIntervalMs ?? webhookPollIntervalMs,
+    llm: overrides.llm !== undefined ? overrides.llm : readLlmConfig(env),
   };
 }
 
