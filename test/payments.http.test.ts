@@ -170,6 +170,22 @@ describe.each(storeKinds)("governed payments over HTTP (%s)", (kind) => {
     expect((await stranger.post(`/v1/approvals/${mine.approval_id ?? "apr_x"}/approve`)).status).toBe(404);
   });
 
+  it("documents every governance route in the OpenAPI document", async () => {
+    const document = expectStatus(await client(server.url).get("/openapi.json"), 200);
+    const expected: Record<string, string[]> = {
+      "/v1/payees": ["get", "post"], "/v1/payees/{id}": ["get", "patch", "delete"], "/v1/agents/{id}/policy": ["get", "put"],
+      "/v1/agents/{id}/budgets": ["get", "put"], "/v1/policy/check": ["post"], "/v1/payment-intents": ["get", "post"],
+      "/v1/payment-intents/{id}": ["get"], "/v1/approvals": ["get"], "/v1/approvals/{id}/approve": ["post"], "/v1/approvals/{id}/reject": ["post"],
+      "/v1/transactions": ["get"], "/v1/transactions/{id}": ["get"],
+    };
+    for (const [path, methods] of Object.entries(expected)) {
+      for (const method of methods) expect(document.paths[path]?.[method], `${method} ${path}`).toBeDefined();
+    }
+    const create = document.paths["/v1/payment-intents"].post;
+    expect(create.requestBody.content["application/json"].schema.properties).toHaveProperty("instructions");
+    expect(create.responses["201"].content["application/json"].schema.properties).toHaveProperty("execution_status");
+  });
+
   it("keeps the books: double entry, no stray holds, and a journal that verifies", async () => {
     await checkLedger(owner);
     const checkpoint = await fetchVerifiedCheckpoint(owner);
