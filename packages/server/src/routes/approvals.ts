@@ -3,31 +3,22 @@
  * own); deciding needs `approvals:write`, an owner-only scope, and the core refuses any agent
  * credential as well.
  */
-import { approvalView, decideApproval, listRecordsOf, loadRecord, wire, type ApprovalBody } from "@bursar/core";
+import { approvalView, decideApproval, wire, type ApprovalBody } from "@bursar/core";
 import type { RouteModule } from "./context.js";
-import { listedAgentId, pageOf, visible } from "./context.js";
+import { recordReadRoutes } from "./records.js";
+
+const approvalReads = recordReadRoutes<ApprovalBody>({
+  path: "/v1/approvals",
+  kind: "approval",
+  noun: "approval",
+  tag: "approvals",
+  scope: "transactions:read",
+  view: approvalView,
+  schema: wire.approval,
+});
 
 export const approvalRoutes: RouteModule = (app, deps) => {
-  const { store } = deps;
-  app.get(
-    "/v1/approvals",
-    { schema: { tags: ["approvals"], summary: "List approvals (?status=pending)", querystring: wire.recordListQuery, response: { 200: wire.page(wire.approval) } }, config: { scopes: ["transactions:read"] } },
-    async (request) => {
-      const { limit, cursor, agent_id, status } = request.query;
-      const agentId = listedAgentId(request, agent_id);
-      const rows = await listRecordsOf<ApprovalBody>(store.read, request.principal.tenantId, { kind: "approval", agentId, status, limit: limit + 1, beforeId: cursor });
-      return pageOf(rows, limit, approvalView);
-    },
-  );
-
-  app.get(
-    "/v1/approvals/:id",
-    { schema: { tags: ["approvals"], summary: "Get an approval", params: wire.idParam, response: { 200: wire.approval } }, config: { scopes: ["transactions:read"] } },
-    async (request) => {
-      const { id } = request.params;
-      return approvalView(visible(request, await loadRecord<ApprovalBody>(store.read, request.principal.tenantId, "approval", id), "approval", id));
-    },
-  );
+  approvalReads(app, deps);
 
   for (const verdict of ["approve", "reject"] as const) {
     app.post(

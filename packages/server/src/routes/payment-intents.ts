@@ -3,15 +3,27 @@
  * agent with `agent_id`. The answer is the intent after the write: legs on the sandbox rail are
  * already completed; legs on asynchronous rails are `executing` (poll, or listen for events).
  */
-import { createPaymentIntent, listRecordsOf, loadRecord, paymentIntentView, wire, type PaymentIntentBody, type PaymentInstruction } from "@bursar/core";
+import { createPaymentIntent, paymentIntentView, wire, type PaymentIntentBody, type PaymentInstruction } from "@bursar/core";
 import { z } from "zod";
 import { ProblemError } from "../http/problem.js";
 import type { RouteModule } from "./context.js";
-import { actingAgentId, listedAgentId, notFound, pageOf, visible } from "./context.js";
+import { actingAgentId, notFound } from "./context.js";
+import { recordReadRoutes } from "./records.js";
 
 const createBody = wire.createPaymentIntentBody.extend({ agent_id: z.string().max(64).optional().describe("Owners: the agent to pay for") });
 
-export const paymentIntentRoutes: RouteModule = (app, { mutate, store, rails }) => {
+const paymentIntentReads = recordReadRoutes<PaymentIntentBody>({
+  path: "/v1/payment-intents",
+  kind: "payment_intent",
+  noun: "payment intent",
+  tag: "payments",
+  scope: "transactions:read",
+  view: paymentIntentView,
+  schema: wire.paymentIntent,
+});
+
+export const paymentIntentRoutes: RouteModule = (app, deps) => {
+  const { mutate, store, rails } = deps;
   app.post(
     "/v1/payment-intents",
     { schema: { tags: ["payments"], summary: "Ask to pay: each leg is decided by policy, held, then executed or sent for approval", body: createBody, response: { 201: wire.paymentIntent } }, config: { scopes: ["agents:execute"] } },
@@ -48,24 +60,5 @@ export const paymentIntentRoutes: RouteModule = (app, { mutate, store, rails }) 
     },
   );
 
-  app.get(
-    "/v1/payment-intents",
-    { schema: { tags: ["payments"], summary: "List payment intents, newest first", querystring: wire.recordListQuery, response: { 200: wire.page(wire.paymentIntent) } }, config: { scopes: ["transactions:read"] } },
-    async (request) => {
-      const { limit, cursor, agent_id, status } = request.query;
-      const agentId = listedAgentId(request, agent_id);
-      const rows = await listRecordsOf<PaymentIntentBody>(store.read, request.principal.tenantId, { kind: "payment_intent", agentId, status, limit: limit + 1, beforeId: cursor });
-      return pageOf(rows, limit, paymentIntentView);
-    },
-  );
-
-  app.get(
-    "/v1/payment-intents/:id",
-    { schema: { tags: ["payments"], summary: "Get a payment intent", params: wire.idParam, response: { 200: wire.paymentIntent } }, config: { scopes: ["transactions:read"] } },
-    async (request) => {
-      const { id } = request.params;
-      const intent = await loadRecord<PaymentIntentBody>(store.read, request.principal.tenantId, "payment_intent", id);
-      return paymentIntentView(visible(request, intent, "payment intent", id));
-    },
-  );
+  paymentIntentReads(app, deps);
 };

@@ -1,0 +1,44 @@
+/**
+ * The two read routes every governance record kind has: a keyset list (newest first, filtered by
+ * agent and status; an agent credential sees only its own records) and a get by id.
+ */
+import { listRecordsOf, loadRecord, wire, type RecordKind, type Scope, type StoredRecord } from "@bursar/core";
+import type { z } from "zod";
+import type { RouteModule } from "./context.js";
+import { listedAgentId, pageOf, visible } from "./context.js";
+
+export interface RecordReadRoutes<Body> {
+  /** Collection path, e.g. `/v1/transactions`. */
+  path: string;
+  kind: RecordKind;
+  /** What "not found" calls it, e.g. `payment intent`. */
+  noun: string;
+  tag: string;
+  scope: Scope;
+  view: (record: StoredRecord<Body>) => unknown;
+  schema: z.ZodTypeAny;
+}
+
+export function recordReadRoutes<Body>(spec: RecordReadRoutes<Body>): RouteModule {
+  return (app, { store }) => {
+    app.get(
+      spec.path,
+      { schema: { tags: [spec.tag], summary: `List ${spec.noun}s, newest first`, querystring: wire.recordListQuery, response: { 200: wire.page(spec.schema) } }, config: { scopes: [spec.scope] } },
+      async (request) => {
+        const { limit, cursor, agent_id, status } = request.query;
+        const agentId = listedAgentId(request, agent_id);
+        const rows = await listRecordsOf<Body>(store.read, request.principal.tenantId, { kind: spec.kind, agentId, status, limit: limit + 1, beforeId: cursor });
+        return pageOf(rows, limit, spec.view);
+      },
+    );
+
+    app.get(
+      `${spec.path}/:id`,
+      { schema: { tags: [spec.tag], summary: `Get a ${spec.noun}`, params: wire.idParam, response: { 200: spec.schema } }, config: { scopes: [spec.scope] } },
+      async (request) => {
+        const { id } = request.params;
+        return spec.view(visible(request, await loadRecord<Body>(store.read, request.principal.tenantId, spec.kind, id), spec.noun, id));
+      },
+    );
+  };
+}
