@@ -48,6 +48,8 @@ export interface SdkAgent {
   configDir: string;
   clientId: string;
   tenantId: string;
+  /** The owner's personal access token. */
+  ownerToken: string;
 }
 
 /** A tenant, an owner client, and an agent registered with `register()` into a fresh config dir. */
@@ -60,5 +62,5 @@ export async function onboardWithSdk(server: RunningServer, options: { scopes?: 
   const configDir = tempDir("sdk-config");
   fs.rmSync(configDir, { recursive: true });
   const registered = await register({ ticket: minted.ticket!, baseUrl: server.url, configDir, algorithm: options.algorithm });
-  return { owner, agentId: agent.id, walletAccountId: agent.wallet_account_id, configDir, clientId: registered.clientId, tenantId: tenant.tenantId };
+  return { owner, agentId: agent.id, walletAccountId: agent.wallet_account_id, configDir, clientId: registered.clientId, tenantId: tenant.tenantId, ownerToken: tenant.token };
 }
