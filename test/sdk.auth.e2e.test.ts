@@ -114,7 +114,7 @@ describe("DPoP tokens", () => {
     // The server's tokens last 10 minutes; pretending they expire at once makes every call renew.
     const watch = watchingFetch(async (request, response) => {
       if (!request.url.endsWith("/oauth/token") || response.status !== 200) return response;
-      return jsonResponse(response, { ...(await response.json()), expires_in: 0 });
+      return jsonResponse(response, { ...((await response.json()) as any), expires_in: 0 });
     });
     const bursar = new Bursar({ configDir: agent.configDir, fetch: watch });
     await bursar.principal.get();
@@ -136,7 +136,7 @@ describe("DPoP tokens", () => {
     const watch = watchingFetch(async (request, response) => {
       if (!request.url.endsWith("/oauth/token") || response.status !== 200 || !corrupt) return response;
       corrupt = false;
-      const body = await response.json();
+      const body: any = await response.json();
       // A token the server will not accept (as after a restart on another signing key).
       return jsonResponse(response, { ...body, access_token: body.access_token.slice(0, -4) + "AAAA" });
     });

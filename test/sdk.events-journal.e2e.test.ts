@@ -200,7 +200,7 @@ describe("journal verification", () => {
       baseUrl: server.url,
       fetch: watchingFetch(async (request, response) => {
         if (!request.url.includes("/v1/journal/proofs/")) return response;
-        const body = await response.json();
+        const body: any = await response.json();
         return jsonResponse(response, { ...body, proof: body.proof.map((h: string, i: number) => (i === 0 ? flip(h) : h)) });
       }),
     });
