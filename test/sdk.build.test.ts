@@ -28,7 +28,7 @@ afterAll(async () => {
 });
 
 /** What both module systems run: an owner call, a verified checkpoint, a webhook check. */
-const script = (load: string) => `
+const script = (load: string, resolve: string) => `
 ${load}
 const bursar = new sdk.Bursar({ token: process.env.TOKEN, baseUrl: process.env.URL });
 const principal = await bursar.principal.get();
@@ -37,7 +37,7 @@ let refused = null;
 try { await sdk.verifyWebhook("{}", { "webhook-id": "a", "webhook-timestamp": "1", "webhook-signature": "v1,AAAA" }, "whsec_AAAA"); }
 catch (error) { refused = error instanceof sdk.WebhookVerificationError ? error.reason : String(error); }
 const loaded = typeof require === "function" ? Object.keys(require.cache).filter((k) => /node_modules\\/(zod|canonicalize)\\//.test(k)) : [];
-const resolved = typeof require === "function" ? require.resolve("@bursar/sdk") : import.meta.resolve("@bursar/sdk");
+const resolved = ${resolve};
 console.log(JSON.stringify({ resolved, principal: principal.principal_type, treeSize: checkpoint.treeSize, refused, isError: new sdk.ConfigError("x") instanceof sdk.BursarError, loaded }));
 `;
 
@@ -61,14 +61,14 @@ describe("@bursar/sdk build", () => {
   });
 
   it("loads by name as ESM (import) and works against a real server", async () => {
-    const out = await runChild(["--input-type=module", "-e", script(`const sdk = await import("@bursar/sdk");`)]);
+    const out = await runChild(["--input-type=module", "-e", script(`const sdk = await import("@bursar/sdk");`, `import.meta.resolve("@bursar/sdk")`)]);
     expect(out).toMatchObject({ principal: "user", refused: "timestamp_out_of_tolerance", isError: true });
     expect(out.resolved).toMatch(/packages\/sdk\/dist\/index\.js$/);
     expect(out.treeSize).toBeGreaterThan(0);
   });
 
   it("loads by name as CommonJS (require) and works against a real server", async () => {
-    const out = await runChild(["--input-type=commonjs", "-e", `(async () => { ${script(`const sdk = require("@bursar/sdk");`)} })().catch((e) => { console.error(e); process.exit(1); });`]);
+    const out = await runChild(["--input-type=commonjs", "-e", `(async () => { ${script(`const sdk = require("@bursar/sdk");`, `require.resolve("@bursar/sdk")`)} })().catch((e) => { console.error(e); process.exit(1); });`]);
     expect(out).toMatchObject({ principal: "user", refused: "timestamp_out_of_tolerance", isError: true, loaded: [] });
     expect(out.resolved).toMatch(/packages\/sdk\/dist\/index\.cjs$/);
   });
