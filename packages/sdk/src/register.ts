@@ -11,7 +11,7 @@ import { Transport, type FetchLike } from "./transport.ts";
 import type { AgentScope, Registration } from "./types.ts";
 
 export interface RegisterOptions {
-  /** The one-time ticket (`bursar-reg-…`); default `BURSAR_REGISTRATION_TICKET`. */
+  /** The one-time ticket (`bursar-reg_…`); default `BURSAR_REGISTRATION_TICKET`. */
   ticket?: string;
   /** Default `BURSAR_API_URL`, then `http://127.0.0.1:7420`. */
   baseUrl?: string;
@@ -42,7 +42,7 @@ export interface RegisterResult {
  * Registers this host as the agent the ticket names, and saves the credentials.
  *
  * @example
- * // BURSAR_REGISTRATION_TICKET=bursar-reg-… BURSAR_API_URL=http://127.0.0.1:7420
+ * // BURSAR_REGISTRATION_TICKET=bursar-reg_… BURSAR_API_URL=http://127.0.0.1:7420
  * const { clientId } = await register();
  * const bursar = new Bursar(); // finds the credentials register() saved
  */

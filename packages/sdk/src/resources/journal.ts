@@ -8,11 +8,12 @@
  * Trust starts from the verifier key given in the options, or else from the server's
  * `/v1/journal/authority` the first time (trust on first use); after that, a store pins it.
  */
-import { hashLeaf, parseVerifierKey, verifyCheckpoint, verifyConsistency, verifyInclusion, type JournalKey } from "@bursar/core/verify";
+import { computeRoot, hashLeaf, parseVerifierKey, verifyCheckpoint, verifyConsistency, verifyInclusion, type JournalKey } from "@bursar/core/verify";
 import { canonicalJson } from "../canonical.ts";
 import type { CredentialStore, JournalTrust } from "../credential-store.ts";
 import { JournalVerificationError } from "../errors.ts";
 import { base64Decode, base64Encode } from "../jose.ts";
+import { journalEntriesPageLimit } from "../limits.ts";
 import { Page } from "../pagination.ts";
 import type { BursarEvent, ConsistencyProof, InclusionProof, JournalAuthority, JournalCheckpoint, JournalEntry, PageBody } from "../types.ts";
 import { Resource, type CallOptions, type Requester } from "./resource.ts";
@@ -169,6 +170,38 @@ export class Journal extends Resource {
     });
     if (!ok) throw new JournalVerificationError("not_included", `event ${seq} (${event.id}) is not in the signed journal of ${checkpoint.treeSize} entries`);
     return { seq, treeSize: checkpoint.treeSize, event };
+  }
+
+  /**
+   * Audits the whole journal: reads every entry up to the latest verified checkpoint, recomputes
+   * each leaf from the event body and the Merkle root from the leaves, and compares it with the
+   * signed root. O(n) in the journal's size, so for audits, not for every request.
+   *
+   * @example const { treeSize } = await bursar.journal.verifyEntries();
+   */
+  async verifyEntries(options: CallOptions & { onProgress?: (verified: number, total: number) => void } = {}): Promise<VerifiedCheckpoint> {
+    const checkpoint = await this.checkpoint(options);
+    const leaves: Uint8Array[] = [];
+    let afterSeq = 0;
+    while (afterSeq < checkpoint.treeSize) {
+      const page = await this.getJson<PageBody<JournalEntry>>("/v1/journal/entries", { after_seq: afterSeq, limit: journalEntriesPageLimit }, options);
+      if (page.data.length === 0) break;
+      for (const entry of page.data) {
+        if (entry.seq !== afterSeq + 1) throw new JournalVerificationError("not_included", `entry ${afterSeq + 1} is missing (got ${entry.seq})`);
+        if (entry.seq > checkpoint.treeSize) break;
+        const leaf = await hashLeaf(encoder.encode(canonicalJson(entry.event)));
+        if (base64Encode(leaf) !== entry.leaf_hash || entry.event.seq !== entry.seq) {
+          throw new JournalVerificationError("leaf_mismatch", `entry ${entry.seq}'s body does not hash to its leaf`);
+        }
+        leaves.push(leaf);
+        afterSeq = entry.seq;
+      }
+      options.onProgress?.(afterSeq, checkpoint.treeSize);
+    }
+    if (leaves.length !== checkpoint.treeSize) throw new JournalVerificationError("not_included", `the server returned ${leaves.length} of ${checkpoint.treeSize} entries`);
+    const root = base64Encode(await computeRoot(leaves));
+    if (root !== checkpoint.rootHash) throw new JournalVerificationError("not_consistent", "the entries do not hash to the signed root");
+    return checkpoint;
   }
 
   private async verifySigned(served: JournalCheckpoint, key: JournalKey): Promise<VerifiedCheckpoint> {

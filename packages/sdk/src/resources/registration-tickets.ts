@@ -4,7 +4,7 @@ import { Resource, type CallOptions } from "./resource.ts";
 
 export class RegistrationTickets extends Resource {
   /**
-   * The ticket (`bursar-reg-…`) is in the answer once; hand it to the agent host, which calls
+   * The ticket (`bursar-reg_…`) is in the answer once; hand it to the agent host, which calls
    * `register({ ticket })`.
    *
    * @example const { ticket } = await owner.registrationTickets.create({ agent_id, scopes: ["agents:execute"] });
