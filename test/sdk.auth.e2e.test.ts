@@ -70,6 +70,19 @@ describe("register() and the credential store", () => {
     expect((await explicit.balance.get()).balance).toBe(700);
   });
 
+  it("writes the key where keyPath says, and finds it again from credentials.json", async () => {
+    const tenant = await createTestTenant(server.store);
+    const owner = new Bursar({ token: tenant.token, baseUrl: server.url });
+    const agent = await owner.agents.create({ name: "Key elsewhere" });
+    const { ticket } = await owner.registrationTickets.create({ agent_id: agent.id, scopes: ["agents:execute"] });
+    const configDir = tempDir("sdk-conf");
+    const keyPath = path.join(tempDir("sdk-keys"), "agent.pem");
+    await register({ ticket: ticket!, baseUrl: server.url, configDir, keyPath });
+    expect(fs.statSync(keyPath).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(fs.readFileSync(path.join(configDir, "credentials.json"), "utf8")).key_path).toBe(keyPath);
+    expect((await new Bursar({ configDir }).balance.get()).agent_id).toBe(agent.id);
+  });
+
   it("accepts a non-extractable CryptoKey with its public key, and refuses a key the server does not know", async () => {
     const agent = await onboardWithSdk(server);
     const pem = fs.readFileSync(path.join(agent.configDir, `${agent.clientId}.key.pem`), "utf8");

@@ -35,6 +35,8 @@ export interface AgentCredentials {
   createdAt: string;
   /** The private key, PKCS#8 PEM. */
   privateKeyPem: string;
+  /** Where the file store keeps the key: default `<dir>/<client_id>.key.pem`. */
+  keyPath?: string;
 }
 
 /** What the journal verifier remembers between runs for one log. */
@@ -126,17 +128,21 @@ export class FileCredentialStore implements CredentialStore {
       fingerprint: file.fingerprint,
       createdAt: file.created_at,
       privateKeyPem,
+      keyPath,
     };
   }
 
   async save(credentials: AgentCredentials): Promise<void> {
-    const keyFile = `${credentials.clientId}.key.pem`;
+    const { path } = await nodeModules();
+    const dir = await this.ensureDirectory();
+    // A key path outside the directory is written where asked (its directory must exist).
+    const keyFile = credentials.keyPath ? path.resolve(credentials.keyPath) : `${credentials.clientId}.key.pem`;
     await this.writeAtomically(keyFile, credentials.privateKeyPem);
     const file: CredentialsFile = {
       version: 1,
       client_id: credentials.clientId,
       base_url: credentials.baseUrl,
-      key_path: keyFile,
+      key_path: path.isAbsolute(keyFile) && path.dirname(keyFile) === dir ? path.basename(keyFile) : keyFile,
       algorithm: credentials.algorithm,
       scopes: credentials.scopes,
       agent_id: credentials.agentId,
@@ -190,11 +196,15 @@ export class FileCredentialStore implements CredentialStore {
     }
   }
 
-  /** Write to a temporary file (0600), fsync, rename over the target, fsync the directory. */
+  /**
+   * Write to a temporary file (0600) beside the target, fsync, rename over the target, fsync the
+   * directory. `name` is relative to the store's directory, or absolute.
+   */
   private async writeAtomically(name: string, content: string): Promise<void> {
     const { fs, path } = await nodeModules();
-    const dir = await this.ensureDirectory();
-    const target = path.join(dir, name);
+    const target = path.resolve(await this.ensureDirectory(), name);
+    const dir = path.dirname(target);
+    name = path.basename(target);
     const temporary = path.join(dir, `.${name}.${crypto.randomUUID()}.tmp`);
     const handle = await fs.open(temporary, "wx", 0o600);
     try {

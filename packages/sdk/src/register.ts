@@ -17,6 +17,8 @@ export interface RegisterOptions {
   baseUrl?: string;
   /** The credential directory; default `BURSAR_CONFIG_DIR`, then `~/.bursar`. */
   configDir?: string;
+  /** Where to write the private key (PKCS#8 PEM, 0600); default `<configDir>/<client_id>.key.pem`. */
+  keyPath?: string;
   /** Another credential store (clustered hosts); `configDir` is then ignored. */
   store?: CredentialStore;
   /** Scopes to ask for, within the ticket's ceiling; the whole ceiling by default. */
@@ -85,6 +87,7 @@ export async function register(options: RegisterOptions = {}): Promise<RegisterR
     fingerprint: registration.fingerprint,
     createdAt: new Date().toISOString(),
     privateKeyPem: await exportPrivateKeyPem(key),
+    keyPath: options.keyPath,
   };
   await store.save(credentials);
   return {
