@@ -22,7 +22,7 @@ beforeAll(async () => {
   await run(bin("tsup"), [], { cwd: sdkDir });
   server = await startTestServer("sqlite");
   tenant = await createTestTenant(server.store);
-}, 120_000);
+}, 240_000);
 afterAll(async () => {
   await server?.close();
 });
@@ -79,5 +79,5 @@ describe("@bursar/sdk build", () => {
     // Exits non-zero on any problem in any resolution mode (node10, node16 CJS/ESM, bundler).
     const attw = await run(bin("attw"), ["--pack", sdkDir, "--format", "ascii"], { cwd: repoRoot });
     expect(attw.stdout).toContain("No problems found");
-  });
+  }, 180_000);
 });
