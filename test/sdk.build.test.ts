@@ -10,7 +10,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningServer } from "@bursar/server";
-import { createTestTenant, repoRoot, startTestServer, type TestTenant } from "./support.js";
+import { createTestTenant, repoRoot, startTestServer, tempDir, type TestTenant } from "./support.js";
 
 const run = promisify(execFile);
 const sdkDir = path.join(repoRoot, "packages/sdk");
@@ -33,16 +33,17 @@ ${load}
 const bursar = new sdk.Bursar({ token: process.env.TOKEN, baseUrl: process.env.URL });
 const principal = await bursar.principal.get();
 const checkpoint = await bursar.journal.checkpoint();
+const empty = (await new sdk.FileCredentialStore({ dir: process.env.EMPTY_DIR }).load()) === null;
 let refused = null;
 try { await sdk.verifyWebhook("{}", { "webhook-id": "a", "webhook-timestamp": "1", "webhook-signature": "v1,AAAA" }, "whsec_AAAA"); }
 catch (error) { refused = error instanceof sdk.WebhookVerificationError ? error.reason : String(error); }
 const loaded = typeof require === "function" ? Object.keys(require.cache).filter((k) => /node_modules\\/(zod|canonicalize)\\//.test(k)) : [];
 const resolved = ${resolve};
-console.log(JSON.stringify({ resolved, principal: principal.principal_type, treeSize: checkpoint.treeSize, refused, isError: new sdk.ConfigError("x") instanceof sdk.BursarError, loaded }));
+console.log(JSON.stringify({ resolved, empty, principal: principal.principal_type, treeSize: checkpoint.treeSize, refused, isError: new sdk.ConfigError("x") instanceof sdk.BursarError, loaded }));
 `;
 
 async function runChild(args: string[]): Promise<Record<string, unknown>> {
-  const { stdout } = await run(process.execPath, args, { cwd: repoRoot, env: { ...process.env, TOKEN: tenant.token, URL: server.url } });
+  const { stdout } = await run(process.execPath, args, { cwd: repoRoot, env: { ...process.env, TOKEN: tenant.token, URL: server.url, EMPTY_DIR: tempDir("sdk-build-store") } });
   return JSON.parse(stdout.trim().split("\n").pop()!);
 }
 
@@ -62,14 +63,14 @@ describe("@bursar/sdk build", () => {
 
   it("loads by name as ESM (import) and works against a real server", async () => {
     const out = await runChild(["--input-type=module", "-e", script(`const sdk = await import("@bursar/sdk");`, `import.meta.resolve("@bursar/sdk")`)]);
-    expect(out).toMatchObject({ principal: "user", refused: "timestamp_out_of_tolerance", isError: true });
+    expect(out).toMatchObject({ principal: "user", refused: "timestamp_out_of_tolerance", isError: true, empty: true });
     expect(out.resolved).toMatch(/packages\/sdk\/dist\/index\.js$/);
     expect(out.treeSize).toBeGreaterThan(0);
   });
 
   it("loads by name as CommonJS (require) and works against a real server", async () => {
     const out = await runChild(["--input-type=commonjs", "-e", `(async () => { ${script(`const sdk = require("@bursar/sdk");`, `require.resolve("@bursar/sdk")`)} })().catch((e) => { console.error(e); process.exit(1); });`]);
-    expect(out).toMatchObject({ principal: "user", refused: "timestamp_out_of_tolerance", isError: true, loaded: [] });
+    expect(out).toMatchObject({ principal: "user", refused: "timestamp_out_of_tolerance", isError: true, loaded: [], empty: true });
     expect(out.resolved).toMatch(/packages\/sdk\/dist\/index\.cjs$/);
   });
 
