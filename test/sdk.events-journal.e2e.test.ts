@@ -7,7 +7,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Bursar, JournalVerificationError, canonicalJson, type BursarEvent } from "@bursar/sdk";
+import { Bursar, JournalVerificationError, canonicalJson, isEventType, type BursarEvent } from "@bursar/sdk";
 import type { RunningServer } from "@bursar/server";
 import { createTestTenant, startTestServer, tempDir, type TestTenant } from "./support.js";
 import { jsonResponse, onboardWithSdk, watchingFetch } from "./sdk-support.js";
@@ -88,7 +88,7 @@ describe("events", () => {
         liveName = "Live agent";
         await owner.agents.create({ name: liveName });
       }
-      if (event.type === "agent.created" && (event.data as { agent: { name: string } }).agent.name === liveName) controller.abort();
+      if (isEventType(event, "agent.created") && event.data.agent.name === liveName) controller.abort();
     }
     // Every event once, in journal order, across the cut.
     expect(received.map((e) => e.seq)).toEqual(received.map((_, i) => i + 1));

@@ -1,8 +1,9 @@
 /**
  * `new Bursar(options?)`: the client. Credentials, in order: `apiKey`, `token` (owner PAT),
- * `clientId` with `privateKey` or `privateKeyPath` (agent, DPoP), `BURSAR_API_KEY`, then the
- * credential store that `register()` and `bursar auth agent` write (`BURSAR_CONFIG_DIR`, default
- * `~/.bursar`). Stores are read on the first request, so the constructor never does I/O.
+ * `clientId` with `privateKey` or `privateKeyPath` (agent, DPoP), `BURSAR_API_KEY` (unless a
+ * `configDir` or `credentialStore` is named), then the credential store that `register()` and
+ * `bursar auth agent` write (`BURSAR_CONFIG_DIR`, default `~/.bursar`). Stores are read on the
+ * first request, so the constructor never does I/O.
  */
 import { BearerAuth, DpopAuth, type Authenticator } from "./auth.ts";
 import { FileCredentialStore, type AgentCredentials, type CredentialStore } from "./credential-store.ts";
@@ -175,7 +176,9 @@ export class Bursar implements Requester {
     const o = this.options;
     let baseUrl = o.baseUrl ?? envVar("BURSAR_API_URL");
     let auth: Authenticator;
-    const apiKey = o.apiKey ?? (o.token === undefined && o.clientId === undefined ? envVar("BURSAR_API_KEY") : undefined);
+    // BURSAR_API_KEY stands in for the store only when no store was named explicitly.
+    const storeNamed = o.configDir !== undefined || o.credentialStore !== undefined;
+    const apiKey = o.apiKey ?? (o.token === undefined && o.clientId === undefined && !storeNamed ? envVar("BURSAR_API_KEY") : undefined);
     if (o.apiKey !== undefined || o.token !== undefined) {
       auth = new BearerAuth((o.apiKey ?? o.token)!);
     } else if (o.clientId !== undefined) {

@@ -29,3 +29,4 @@ export type { EventStreamParams } from "./resources/events.ts";
 export type { JournalOptions, VerifiedCheckpoint, InclusionResult } from "./resources/journal.ts";
 export type * from "./types.ts";
 export * as limits from "./limits.ts";
+export { isEventType } from "./events.ts";

@@ -348,3 +348,36 @@ export interface ConsistencyProof {
   to_root: string;
   proof: string[];
 }
+
+// --- typed events ---
+
+/**
+ * The `data` of the event types the server emits today, by type. Events of other types (new
+ * ones, or ones this SDK version does not know) still arrive, as `BursarEvent<string>`.
+ */
+export interface EventDataMap {
+  "tenant.created": { tenant: { id: string; name: string; created_at: Timestamp } };
+  "user.created": { user: { id: string; name: string; email: string | null; role: string } };
+  "personal_access_token.created": { personal_access_token: { id: string; user_id: string; name: string; scopes: string[]; expires_at: Timestamp | null } };
+  "agent.created": { agent: Agent };
+  "agent.updated": { agent: Agent };
+  "agent.disabled": { agent: Agent };
+  "account.created": { account: Account };
+  "transfer.created": { transfer: Transfer };
+  "transfer.posted": { transfer: Transfer };
+  "transfer.voided": { transfer: Transfer };
+  "transfer.expired": { transfer: Transfer };
+  "credential_binding.registered": { credential_binding: CredentialBinding; registration_ticket_id: string };
+  "credential_binding.revoked": { credential_binding: CredentialBinding | { id: string; agent_id: string; reason: string } };
+  "api_key.created": { api_key: ApiKey };
+  "api_key.rotated": { api_key: ApiKey; rotated_from: ApiKey };
+  "api_key.revoked": { api_key: ApiKey | { id: string; agent_id: string; reason: string } };
+  "refresh_token.reuse_detected": { refresh_token: { id: string; family_id: string; credential_binding_id: string } };
+  "webhook_endpoint.created": { webhook_endpoint: WebhookEndpoint };
+  "webhook_endpoint.updated": { webhook_endpoint: WebhookEndpoint };
+  "webhook_endpoint.secret_rotated": { webhook_endpoint: WebhookEndpoint };
+  "webhook_endpoint.deleted": { webhook_endpoint: WebhookEndpoint };
+}
+
+/** An event of a known type, with its typed `data`. */
+export type EventOf<Type extends keyof EventDataMap> = BursarEvent<Type, EventDataMap[Type]>;
