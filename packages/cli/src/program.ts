@@ -1,10 +1,15 @@
 /**
- * `bursar` commands. `serve` and `init` talk to the store directly; the commands that call the
- * API arrive with the SDK.
+ * `bursar` commands. `serve` and `init` talk to the store directly; every other command is a thin
+ * layer over @bursar/sdk sharing its credential store (commands/*.ts, one file per area; see
+ * commands/context.ts for how to add one: `chat`, `transactions`, `payment-intents` and
+ * `approvals` are a few lines each once the API has them).
  */
-import { createTenant, systemClock } from "@bursar/core";
-import { ensureDemoTenant, loadConfig, openStore, startServer } from "@bursar/server";
 import { Command, Option } from "commander";
+import { agentCommands } from "./commands/agents.js";
+import { authCommands } from "./commands/auth.js";
+import { eventCommands } from "./commands/events.js";
+import { journalCommands } from "./commands/journal.js";
+import { ticketCommands } from "./commands/tickets.js";
 
 export const program = new Command()
   .name("bursar")
@@ -22,6 +27,9 @@ program
   .option("--quiet", "log warnings and errors only")
   .option("--allow-private-webhook-targets", "let webhook URLs reach loopback and private addresses (local development only)")
   .action(async (options: { port?: number; host?: string; dataDir?: string; databaseUrl?: string; demo: boolean; quiet?: boolean; allowPrivateWebhookTargets?: boolean }) => {
+    // Loaded here, not at the top: the API commands should not pay for starting a server's modules.
+    const { systemClock } = await import("@bursar/core");
+    const { ensureDemoTenant, loadConfig, startServer } = await import("@bursar/server");
     const config = loadConfig({
       port: options.port,
       host: options.host,
@@ -70,6 +78,8 @@ program
   .option("--owner-email <email>", "first owner's email")
   .option("--json", "print JSON")
   .action(async (options: { dataDir?: string; databaseUrl?: string; name: string; ownerName: string; ownerEmail?: string; json?: boolean }) => {
+    const { createTenant } = await import("@bursar/core");
+    const { loadConfig, openStore } = await import("@bursar/server");
     const config = loadConfig({ dataDir: options.dataDir, databaseUrl: options.databaseUrl });
     const store = await openStore(config);
     try {
@@ -87,3 +97,9 @@ program
       await store.close();
     }
   });
+
+agentCommands(program);
+ticketCommands(program);
+authCommands(program);
+eventCommands(program);
+journalCommands(program);

@@ -11,6 +11,9 @@ export interface FieldError {
 
 interface ProblemBody {
   code?: unknown;
+  /** OAuth endpoints answer RFC 6749 §5.2 `{error, error_description}` instead of a problem. */
+  error?: unknown;
+  error_description?: unknown;
   detail?: unknown;
   title?: unknown;
   request_id?: unknown;
@@ -44,8 +47,15 @@ export class APIError extends BursarError {
 
   constructor(status: number, body: unknown, headers: Headers) {
     const p: ProblemBody = typeof body === "object" && body !== null ? (body as ProblemBody) : {};
-    const code = typeof p.code === "string" ? p.code : `http_${status}`;
-    const detail = typeof p.detail === "string" ? p.detail : typeof p.title === "string" ? p.title : `HTTP ${status}`;
+    const code = typeof p.code === "string" ? p.code : typeof p.error === "string" ? p.error : `http_${status}`;
+    const detail =
+      typeof p.detail === "string"
+        ? p.detail
+        : typeof p.error_description === "string"
+          ? p.error_description
+          : typeof p.title === "string"
+            ? p.title
+            : `HTTP ${status}`;
     super(`${status} ${code}: ${detail}`);
     this.status = status;
     this.code = code;
@@ -101,9 +111,52 @@ export class ConnectionError extends BursarError {
 export class TimeoutError extends ConnectionError {
   override name = "TimeoutError";
 }
+/** Registration with a ticket failed; `code` is the server's (`invalid_ticket`, `ticket_expired`, …) or `registration_failed`. */
 export class RegistrationError extends BursarError {
   override name = "RegistrationError";
+  readonly code: string;
+  constructor(code: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+  }
 }
+/** The client cannot be set up: no credentials found, a malformed key or credentials file. */
 export class ConfigError extends BursarError {
   override name = "ConfigError";
+}
+
+/** Why a journal check failed: the server showed something its signed history does not support. */
+export type JournalVerificationReason =
+  | "invalid_checkpoint"
+  | "checkpoint_mismatch"
+  | "not_consistent"
+  | "not_included"
+  | "leaf_mismatch"
+  | "untrusted_key";
+
+/**
+ * The journal failed verification: a checkpoint not signed by the trusted key, a history that does
+ * not extend the trusted checkpoint, or an entry the tree does not hold. Never retried: the
+ * server (or something between it and you) is lying, and that is the finding.
+ */
+export class JournalVerificationError extends BursarError {
+  override name = "JournalVerificationError";
+  readonly reason: JournalVerificationReason;
+  constructor(reason: JournalVerificationReason, message: string) {
+    super(`${reason}: ${message}`);
+    this.reason = reason;
+  }
+}
+
+/** Why a webhook was refused. */
+export type WebhookVerificationReason = "missing_headers" | "invalid_timestamp" | "timestamp_out_of_tolerance" | "no_matching_signature" | "invalid_secret" | "payload_too_large" | "invalid_payload";
+
+/** A webhook's signature or timestamp does not check out: answer 400 and do not act on it. */
+export class WebhookVerificationError extends BursarError {
+  override name = "WebhookVerificationError";
+  readonly reason: WebhookVerificationReason;
+  constructor(reason: WebhookVerificationReason, message: string) {
+    super(`${reason}: ${message}`);
+    this.reason = reason;
+  }
 }

@@ -1,6 +1,32 @@
-/** @bursar/sdk — the TypeScript client. */
+/**
+ * @bursar/sdk — the TypeScript client of Bursar.
+ *
+ * @example
+ * import { Bursar, register } from "@bursar/sdk";
+ * await register({ ticket: process.env.BURSAR_REGISTRATION_TICKET });
+ * const bursar = new Bursar();
+ * console.log(await bursar.balance.get());
+ */
 export * from "./errors.ts";
+export { Bursar } from "./client.ts";
+export type { BursarOptions } from "./client.ts";
+export { register } from "./register.ts";
+export type { RegisterOptions, RegisterResult } from "./register.ts";
+export { FileCredentialStore, configDirectory } from "./credential-store.ts";
+export type { AgentCredentials, CredentialStore, JournalTrust } from "./credential-store.ts";
+export { BearerAuth, DpopAuth } from "./auth.ts";
+export type { Authenticator, DpopAuthOptions } from "./auth.ts";
+export { generateAgentKey, importPrivateKeyPem, exportPrivateKeyPem, agentKeyFromCryptoKeys, jwkThumbprint } from "./jose.ts";
+export type { AgentKey, CryptoKey, CryptoKeyPair, JsonWebKey, PublicJwk, SigningAlgorithm } from "./jose.ts";
+export { verifyWebhook, parseWebhookEvent } from "./webhooks.ts";
+export type { VerifyWebhookOptions, WebhookHeaders } from "./webhooks.ts";
 export { Transport, backoffDelay } from "./transport.ts";
-export type { AuthHook, FetchLike, RequestOptions, TransportOptions } from "./transport.ts";
+export type { AuthHook, FetchLike, RequestOptions, TransportOptions, UnauthorizedContext } from "./transport.ts";
 export { Page } from "./pagination.ts";
+export { canonicalJson } from "./canonical.ts";
+export type { CallOptions } from "./resources/resource.ts";
+export type { EventStreamParams } from "./resources/events.ts";
+export type { JournalOptions, VerifiedCheckpoint, InclusionResult } from "./resources/journal.ts";
+export type * from "./types.ts";
 export * as limits from "./limits.ts";
+export { isEventType } from "./events.ts";

@@ -7,6 +7,16 @@ import {
   retryAfterWaitMaxMs,
 } from "./limits.ts";
 
+/** What the transport tells `onUnauthorized` about the refused attempt. */
+export interface UnauthorizedContext {
+  /** The headers the refused attempt carried (so auth can tell a stale token from a current one). */
+  sentHeaders: Record<string, string>;
+  /** 401 retries this call already made. */
+  retries: number;
+  /** The request URL. */
+  url: string;
+}
+
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
 /** Returns the auth headers for one attempt (a DPoP proof is per attempt, so this runs every time). */
 export type AuthHook = (req: { method: string; url: string }) => Promise<Record<string, string>> | Record<string, string>;
@@ -15,8 +25,10 @@ export interface TransportOptions {
   baseUrl: string;
   fetch?: FetchLike;
   auth?: AuthHook;
-  /** Called on a 401; resolve true to retry the request once (after refreshing credentials). */
-  onUnauthorized?: (error: APIError) => Promise<boolean> | boolean;
+  /** Called on a 401; resolve true to retry the request (after refreshing credentials). */
+  onUnauthorized?: (error: APIError, context: UnauthorizedContext) => Promise<boolean> | boolean;
+  /** 401 retries per call that `onUnauthorized` may ask for (default 1). */
+  unauthorizedRetriesMax?: number;
   timeoutMs?: number;
   maxAttempts?: number;
 }
@@ -77,28 +89,45 @@ export class Transport {
   }
 
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    const res = await this.execute(method, path, options, false);
+    if (res.status === 204) return undefined as T;
+    const text = await res.text();
+    return (text === "" ? undefined : JSON.parse(text)) as T;
+  }
+
+  /**
+   * Opens a streaming response (Server-Sent Events) with the same auth, retries and error mapping
+   * as `request`; the timeout covers the wait for the response headers only, never the body.
+   */
+  async stream(method: string, path: string, options: RequestOptions = {}): Promise<Response> {
+    return this.execute(method, path, options, true);
+  }
+
+  private async execute(method: string, path: string, options: RequestOptions, streaming: boolean): Promise<Response> {
     const m = method.toUpperCase();
     const url = this.url(path, options.query);
     const idempotencyKey = MUTATING.has(m) ? (options.idempotencyKey ?? crypto.randomUUID()) : undefined;
     const maxAttempts = this.opts.maxAttempts ?? attemptsMax;
+    const unauthorizedRetriesMax = this.opts.unauthorizedRetriesMax ?? 1;
     const callerSignal = options.signal;
     const waitSignal = callerSignal ? AbortSignal.any([callerSignal, this.closer.signal]) : this.closer.signal;
-    let refreshed = false;
+    let unauthorizedRetries = 0;
 
     for (let attempt = 0; ; attempt++) {
       let retryAfterMs: number | null = null;
       let lastError: Error;
       try {
-        const res = await this.attempt(m, url, options, idempotencyKey);
-        if (res.ok) {
-          if (res.status === 204) return undefined as T;
-          const text = await res.text();
-          return (text === "" ? undefined : JSON.parse(text)) as T;
-        }
+        const { res, sentHeaders } = await this.attempt(m, url, options, idempotencyKey, streaming);
+        if (res.ok) return res;
         const body: unknown = await res.json().catch(() => null);
         const err = APIError.from(res.status, body, res.headers);
-        if (res.status === 401 && !refreshed && this.opts.onUnauthorized && (await this.opts.onUnauthorized(err))) {
-          refreshed = true;
+        if (
+          res.status === 401 &&
+          unauthorizedRetries < unauthorizedRetriesMax &&
+          this.opts.onUnauthorized &&
+          (await this.opts.onUnauthorized(err, { sentHeaders, retries: unauthorizedRetries, url }))
+        ) {
+          unauthorizedRetries++;
           attempt--;
           continue;
         }
@@ -122,13 +151,22 @@ export class Transport {
     }
   }
 
-  private async attempt(method: string, url: string, o: RequestOptions, idempotencyKey?: string): Promise<Response> {
+  private async attempt(
+    method: string,
+    url: string,
+    o: RequestOptions,
+    idempotencyKey: string | undefined,
+    streaming: boolean,
+  ): Promise<{ res: Response; sentHeaders: Record<string, string> }> {
     const headers: Record<string, string> = { accept: "application/json", ...o.headers };
     if (o.body !== undefined) headers["content-type"] = "application/json";
     if (idempotencyKey) headers["idempotency-key"] = idempotencyKey;
     Object.assign(headers, await this.opts.auth?.({ method, url }));
-    const timeout = AbortSignal.timeout(o.timeoutMs ?? this.opts.timeoutMs ?? requestTimeoutDefaultMs);
-    const signals = [timeout, this.closer.signal];
+    const timeoutMs = o.timeoutMs ?? this.opts.timeoutMs ?? requestTimeoutDefaultMs;
+    // A stream must outlive the timeout: it bounds the wait for headers only, then is cleared.
+    const timeout = new AbortController();
+    const timer = setTimeout(() => timeout.abort(new TimeoutError(`request timed out: ${method} ${url}`)), timeoutMs);
+    const signals = [timeout.signal, this.closer.signal];
     if (o.signal) signals.push(o.signal);
     const signal = AbortSignal.any(signals);
     try {
@@ -138,9 +176,17 @@ export class Transport {
         body: o.body === undefined ? undefined : JSON.stringify(o.body),
         signal,
       });
-      return res;
+      if (streaming && res.ok) clearTimeout(timer);
+      else {
+        // Read the whole body under the timeout, so a stalled body cannot hang the call.
+        const text = await res.text();
+        clearTimeout(timer);
+        return { res: new Response(res.status === 204 || res.status === 304 ? null : text, { status: res.status, statusText: res.statusText, headers: res.headers }), sentHeaders: headers };
+      }
+      return { res, sentHeaders: headers };
     } catch (e) {
-      if (timeout.aborted && !o.signal?.aborted && !this.closer.signal.aborted) {
+      clearTimeout(timer);
+      if (timeout.signal.aborted && !o.signal?.aborted && !this.closer.signal.aborted) {
         throw new TimeoutError(`request timed out: ${method} ${url}`, { cause: e });
       }
       if (o.signal?.aborted || this.closer.signal.aborted) {
@@ -148,6 +194,11 @@ export class Transport {
       }
       throw new ConnectionError(`connection failed: ${method} ${url}`, { cause: e });
     }
+  }
+
+  /** The abort signal of the client: aborted by close(). */
+  get closedSignal(): AbortSignal {
+    return this.closer.signal;
   }
 
   /** Aborts every in-flight request and any later one. */

@@ -1,0 +1,25 @@
+/** `/v1/agents`: owners manage agents; an agent credential sees only itself. */
+import type { Page } from "../pagination.ts";
+import type { Agent, AgentCreateParams, AgentUpdateParams, PageParams } from "../types.ts";
+import { Resource, segment, type CallOptions } from "./resource.ts";
+
+export class Agents extends Resource {
+  /** @example const agent = await bursar.agents.create({ name: "Invoice bot" }); */
+  create(params: AgentCreateParams, options?: CallOptions): Promise<Agent> {
+    return this.postJson("/v1/agents", params, options);
+  }
+  retrieve(id: string, options?: CallOptions): Promise<Agent> {
+    return this.getJson(`/v1/agents/${segment(id)}`, undefined, options);
+  }
+  update(id: string, params: AgentUpdateParams, options?: CallOptions): Promise<Agent> {
+    return this.patchJson(`/v1/agents/${segment(id)}`, params, options);
+  }
+  /** Disables the agent and revokes all its credentials (its wallet and history stay). */
+  disable(id: string, options?: CallOptions): Promise<Agent> {
+    return this.deleteJson(`/v1/agents/${segment(id)}`, options);
+  }
+  /** @example for await (const agent of await bursar.agents.list()) console.log(agent.name); */
+  list(params: PageParams = {}, options?: CallOptions): Promise<Page<Agent>> {
+    return this.paginate("/v1/agents", { ...params }, options);
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * The SDK's plain types (types.ts) against the zod wire schemas the server validates and
+ * documents with (`@bursar/core` `wire`): assignable both ways, checked by `npm run typecheck`.
+ * A field added, removed or retyped on either side fails the build here, not in a user's code.
+ */
+import type { wire } from "@bursar/core";
+import { describe, expect, it } from "vitest";
+import type { z } from "zod";
+import type * as T from "./types.ts";
+
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Wire<K extends keyof typeof wire> = (typeof wire)[K] extends z.ZodType ? z.output<(typeof wire)[K]> : never;
+type WireInput<K extends keyof typeof wire> = (typeof wire)[K] extends z.ZodType ? z.input<(typeof wire)[K]> : never;
+
+const checks = {
+  agent: true as Same<T.Agent, Wire<"agent">>,
+  registrationTicket: true as Same<T.RegistrationTicket, Wire<"registrationTicket">>,
+  registration: true as Same<T.Registration, Wire<"registration">>,
+  credentialBinding: true as Same<T.CredentialBinding, Wire<"credentialBinding">>,
+  apiKey: true as Same<T.ApiKey, Wire<"apiKey">>,
+  apiKeyUsage: true as Same<T.ApiKeyUsage, Wire<"apiKeyUsage">>,
+  principal: true as Same<T.Principal, Wire<"principal">>,
+  account: true as Same<T.Account, Wire<"account">>,
+  transfer: true as Same<T.Transfer, Wire<"transfer">>,
+  balance: true as Same<T.Balance, Wire<"balance">>,
+  event: true as Same<T.BursarEvent, Wire<"event">>,
+  webhookEndpoint: true as Same<T.WebhookEndpoint, Wire<"webhookEndpoint">>,
+  webhookEndpointWithSecret: true as Same<T.WebhookEndpointWithSecret, Wire<"webhookEndpointWithSecret">>,
+  webhookDelivery: true as Same<T.WebhookDelivery, Wire<"webhookDelivery">>,
+  authority: true as Same<T.JournalAuthority, Wire<"authority">>,
+  checkpoint: true as Same<T.JournalCheckpoint, Wire<"checkpoint">>,
+  entry: true as Same<T.JournalEntry, Wire<"entry">>,
+  inclusionProof: true as Same<T.InclusionProof, Wire<"inclusionProof">>,
+  consistencyProof: true as Same<T.ConsistencyProof, Wire<"consistencyProof">>,
+  // Request bodies: what the SDK lets a caller send is what the server accepts.
+  createAgent: true as Same<T.AgentCreateParams, WireInput<"createAgentBody">>,
+  updateAgent: true as Same<T.AgentUpdateParams, WireInput<"updateAgentBody">>,
+  createTicket: true as Same<T.RegistrationTicketCreateParams, WireInput<"createTicketBody">>,
+  createApiKey: true as Same<T.ApiKeyCreateParams, WireInput<"createApiKeyBody">>,
+  createAccount: true as Same<T.AccountCreateParams, WireInput<"createAccountBody">>,
+  deposit: true as Same<T.DepositParams, WireInput<"depositBody">>,
+  transfer_body: true as Same<T.TransferCreateParams, WireInput<"transferBody">>,
+  createWebhookEndpoint: true as Same<T.WebhookEndpointCreateParams, WireInput<"createWebhookEndpointBody">>,
+  updateWebhookEndpoint: true as Same<T.WebhookEndpointUpdateParams, WireInput<"updateWebhookEndpointBody">>,
+} satisfies Record<string, true>;
+
+describe("types.ts mirrors the wire schemas", () => {
+  it("is checked by the type checker (this only keeps the table alive)", () => {
+    expect(Object.values(checks).every(Boolean)).toBe(true);
+  });
+});

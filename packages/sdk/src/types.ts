@@ -1,0 +1,383 @@
+/**
+ * The shapes of the API's request and response bodies, as plain TypeScript types. They mirror the
+ * zod wire schemas of `@bursar/core` (`wire.*`); types.test.ts checks, at typecheck time, that
+ * every one stays assignable both ways, so the built SDK carries no zod at runtime and still
+ * cannot drift from the server.
+ */
+
+/** RFC 3339 UTC time. */
+export type Timestamp = string;
+export type Metadata = Record<string, string>;
+
+/** Scopes (SPEC 3): agent scopes, and owner-only ones never grantable to an agent credential. */
+export type AgentScope = "agents:execute" | "transactions:read" | "events:read" | "payees:read" | "budgets:read";
+export type Scope = AgentScope | "agents:config" | "approvals:write" | "tenant:admin";
+
+/** `limit` and `cursor` of every list (SPEC 3 "Pagination"). */
+export interface PageParams {
+  limit?: number;
+  cursor?: string;
+}
+
+/** The list envelope of every list endpoint. */
+export interface PageBody<T> {
+  data: T[];
+  has_more: boolean;
+  next_cursor: string | null;
+}
+
+// --- identity ---
+
+export interface Agent {
+  id: string;
+  object: "agent";
+  name: string;
+  description: string | null;
+  status: "active" | "disabled";
+  wallet_account_id: string;
+  metadata: Metadata | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+export interface AgentCreateParams {
+  name: string;
+  description?: string;
+  /** ISO 4217 currency of the wallet; GBP by default. */
+  currency?: string;
+  metadata?: Metadata;
+}
+export interface AgentUpdateParams {
+  name?: string;
+  description?: string | null;
+  metadata?: Metadata | null;
+}
+
+export interface RegistrationTicket {
+  id: string;
+  object: "registration_ticket";
+  /** Shown once; null when an idempotent replay answers. */
+  ticket: string | null;
+  agent_id: string;
+  scopes: string[];
+  expires_at: Timestamp;
+  created_at: Timestamp;
+}
+export interface RegistrationTicketCreateParams {
+  agent_id: string;
+  scopes: Scope[];
+  /** Seconds; 900 by default. */
+  expires_in?: number;
+}
+
+export interface Registration {
+  client_id: string;
+  fingerprint: string;
+  agent_id: string;
+  tenant_id: string;
+  scopes: string[];
+  algorithm: "ES256" | "EdDSA";
+  token_endpoint: string;
+}
+
+export interface CredentialBinding {
+  id: string;
+  object: "credential_binding";
+  agent_id: string;
+  fingerprint: string;
+  algorithm: "ES256" | "EdDSA";
+  public_key_jwk: Record<string, string>;
+  scopes: string[];
+  client_metadata: Record<string, unknown> | null;
+  status: "active" | "revoked";
+  created_at: Timestamp;
+  revoked_at: Timestamp | null;
+}
+
+export interface ApiKey {
+  id: string;
+  object: "api_key";
+  /** The secret (`bsk_…`), on creation and rotation only. */
+  key?: string | null;
+  name: string;
+  agent_id: string | null;
+  scopes: string[];
+  rate_limit_per_minute: number;
+  status: "active" | "expiring" | "expired" | "revoked";
+  created_at: Timestamp;
+  expires_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+  rotated_from_id: string | null;
+  last_used_at: Timestamp | null;
+}
+export interface ApiKeyCreateParams {
+  name: string;
+  /** The agent the key acts as; omit for a service account. */
+  agent_id?: string;
+  scopes: Scope[];
+  rate_limit_per_minute?: number;
+}
+export interface ApiKeyUsage {
+  id: string;
+  object: "api_key_usage";
+  accepted: number;
+  denied: Record<string, number>;
+  denied_total: number;
+  last_used_at: Timestamp | null;
+}
+
+export interface PersonalAccessToken {
+  id: string;
+  object: "personal_access_token";
+  token: string | null;
+  name: string;
+  scopes: string[];
+  expires_at: Timestamp | null;
+  created_at: Timestamp;
+}
+export interface PersonalAccessTokenCreateParams {
+  name: string;
+  scopes?: Scope[];
+  expires_in?: number;
+}
+
+export interface Principal {
+  tenant_id: string;
+  principal_type: "user" | "agent" | "api_key";
+  principal_id: string;
+  agent_id?: string;
+  credential_id: string;
+  scopes: string[];
+}
+
+// --- ledger ---
+
+export type AccountKind = "wallet" | "funding" | "payee" | "escrow" | "rail_clearing" | "fees" | "general";
+
+export interface Account {
+  id: string;
+  object: "account";
+  currency: string;
+  kind: AccountKind;
+  name: string | null;
+  debits_must_not_exceed_credits: boolean;
+  debits_pending: number;
+  debits_posted: number;
+  credits_pending: number;
+  credits_posted: number;
+  balance: number;
+  balance_display: string;
+  available: number;
+  available_display: string;
+  metadata: Metadata | null;
+  created_at: Timestamp;
+}
+export interface AccountCreateParams {
+  currency: string;
+  kind?: Exclude<AccountKind, "funding">;
+  name?: string;
+  debits_must_not_exceed_credits?: boolean;
+  metadata?: Metadata;
+}
+export interface DepositParams {
+  /** Minor units. */
+  amount: number;
+  id?: string;
+  reference?: string;
+}
+
+export interface Transfer {
+  id: string;
+  object: "transfer";
+  debit_account_id: string;
+  credit_account_id: string;
+  amount: number;
+  amount_display: string;
+  currency: string;
+  status: "posted" | "pending" | "voided" | "expired";
+  posted_amount: number;
+  expires_at: Timestamp | null;
+  reference: string | null;
+  metadata: Metadata | null;
+  batch_id: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+export interface TransferCreateParams {
+  /** Your id (`tr_…`): retrying with the same id and fields returns the first result. */
+  id?: string;
+  debit_account_id: string;
+  credit_account_id: string;
+  /** Minor units. */
+  amount: number;
+  currency: string;
+  /** A hold instead of a posted transfer. */
+  pending?: boolean;
+  timeout_seconds?: number;
+  reference?: string;
+  metadata?: Metadata;
+}
+export interface TransferListParams extends PageParams {
+  account_id?: string;
+}
+
+export interface Balance {
+  object: "balance";
+  agent_id: string;
+  currency: string;
+  balance: number;
+  balance_display: string;
+  available: number;
+  available_display: string;
+  account: Account;
+}
+
+// --- events, webhooks, journal ---
+
+export interface Actor {
+  type: "user" | "agent" | "system" | "api_key";
+  id: string;
+}
+
+/** One journal event, exactly as listed, streamed, delivered by webhook and hashed into the journal. */
+export interface BursarEvent<Type extends string = string, Data = Record<string, unknown>> {
+  id: string;
+  seq: number;
+  type: Type;
+  tenant_id: string;
+  agent_id: string | null;
+  created_at: Timestamp;
+  actor: Actor;
+  data: Data;
+}
+
+export interface EventListParams extends PageParams {
+  /** Oldest first from this seq (journal order) instead of newest first. */
+  after_seq?: number;
+  /** Exact types, `prefix.*` or `*`; an array is sent comma-separated. */
+  type?: string | string[];
+  agent_id?: string;
+}
+
+export interface WebhookEndpoint {
+  id: string;
+  object: "webhook_endpoint";
+  url: string;
+  description: string | null;
+  event_types: string[];
+  enabled: boolean;
+  disabled_reason: string | null;
+  signature_schemes: Array<"v1" | "v1a">;
+  /** `whpk_…`: the Ed25519 public key for `v1a`. */
+  public_key: string | null;
+  previous_secret_expires_at: Timestamp | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+export interface WebhookEndpointWithSecret extends WebhookEndpoint {
+  /** `whsec_…`, shown once; null when an idempotent replay answers. */
+  secret: string | null;
+}
+export interface WebhookEndpointCreateParams {
+  url: string;
+  event_types?: string[];
+  description?: string | null;
+  enabled?: boolean;
+  signature_schemes?: Array<"v1" | "v1a">;
+}
+export interface WebhookEndpointUpdateParams {
+  url?: string;
+  event_types?: string[];
+  description?: string | null;
+  enabled?: boolean;
+}
+export interface WebhookDelivery {
+  id: string;
+  object: "webhook_delivery";
+  endpoint_id: string;
+  event_id: string;
+  event_seq: number;
+  event_type: string;
+  status: "pending" | "delivered" | "failed";
+  attempt_count: number;
+  next_attempt_at: Timestamp | null;
+  last_attempt_at: Timestamp | null;
+  attempts: Array<{
+    attempted_at: Timestamp;
+    duration_ms: number;
+    status_code: number | null;
+    error: string | null;
+    response_body: string | null;
+  }>;
+  created_at: Timestamp;
+}
+
+export interface JournalAuthority {
+  tenant_id: string;
+  origin: string;
+  key_name: string;
+  key_id: string;
+  algorithm: "Ed25519";
+  public_key: string;
+  verifier_key: string;
+}
+/** A checkpoint as the server serves it (C2SP tlog-checkpoint note plus its fields). */
+export interface JournalCheckpoint {
+  origin: string;
+  tree_size: number;
+  root_hash: string;
+  time: Timestamp;
+  note: string;
+}
+export interface JournalEntry {
+  seq: number;
+  leaf_hash: string;
+  event: BursarEvent;
+}
+export interface InclusionProof {
+  seq: number;
+  leaf_index: number;
+  tree_size: number;
+  leaf_hash: string;
+  root_hash: string;
+  proof: string[];
+}
+export interface ConsistencyProof {
+  from_size: number;
+  to_size: number;
+  from_root: string;
+  to_root: string;
+  proof: string[];
+}
+
+// --- typed events ---
+
+/**
+ * The `data` of the event types the server emits today, by type. Events of other types (new
+ * ones, or ones this SDK version does not know) still arrive, as `BursarEvent<string>`.
+ */
+export interface EventDataMap {
+  "tenant.created": { tenant: { id: string; name: string; created_at: Timestamp } };
+  "user.created": { user: { id: string; name: string; email: string | null; role: string } };
+  "personal_access_token.created": { personal_access_token: { id: string; user_id: string; name: string; scopes: string[]; expires_at: Timestamp | null } };
+  "agent.created": { agent: Agent };
+  "agent.updated": { agent: Agent };
+  "agent.disabled": { agent: Agent };
+  "account.created": { account: Account };
+  "transfer.created": { transfer: Transfer };
+  "transfer.posted": { transfer: Transfer };
+  "transfer.voided": { transfer: Transfer };
+  "transfer.expired": { transfer: Transfer };
+  "credential_binding.registered": { credential_binding: CredentialBinding; registration_ticket_id: string };
+  "credential_binding.revoked": { credential_binding: CredentialBinding | { id: string; agent_id: string; reason: string } };
+  "api_key.created": { api_key: ApiKey };
+  "api_key.rotated": { api_key: ApiKey; rotated_from: ApiKey };
+  "api_key.revoked": { api_key: ApiKey | { id: string; agent_id: string; reason: string } };
+  "refresh_token.reuse_detected": { refresh_token: { id: string; family_id: string; credential_binding_id: string } };
+  "webhook_endpoint.created": { webhook_endpoint: WebhookEndpoint };
+  "webhook_endpoint.updated": { webhook_endpoint: WebhookEndpoint };
+  "webhook_endpoint.secret_rotated": { webhook_endpoint: WebhookEndpoint };
+  "webhook_endpoint.deleted": { webhook_endpoint: WebhookEndpoint };
+}
+
+/** An event of a known type, with its typed `data`. */
+export type EventOf<Type extends keyof EventDataMap> = BursarEvent<Type, EventDataMap[Type]>;

@@ -1,0 +1,113 @@
+/**
+ * The `bursar` CLI end to end, by spawning the bin against a real server: init → agents create →
+ * tickets create → auth agent --ticket → auth status → journal verify (twice: the second run
+ * proves the journal extends the first) → events tail; and a tampered trust record is refused.
+ */
+import { execFile } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RunningServer } from "@bursar/server";
+import { repoRoot, startTestServer, tempDir } from "./support.js";
+
+const exec = promisify(execFile);
+const bin = path.join(repoRoot, "packages/cli/bin/bursar.js");
+
+let server: RunningServer;
+let dataDir: string;
+beforeAll(async () => {
+  dataDir = tempDir("cli-sdk-data");
+  server = await startTestServer("sqlite", { config: { dataDir } });
+});
+afterAll(async () => {
+  await server.close();
+});
+
+interface Ran {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function bursar(args: string[], env: Record<string, string> = {}): Promise<Ran> {
+  const base: Record<string, string | undefined> = { ...process.env, BURSAR_API_URL: server.url, BURSAR_DATA_DIR: tempDir("cli-no-demo") };
+  delete base.BURSAR_TOKEN;
+  delete base.BURSAR_CONFIG_DIR;
+  try {
+    const { stdout, stderr } = await exec(process.execPath, [bin, ...args], { cwd: repoRoot, env: { ...base, ...env } });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+async function json(args: string[], env: Record<string, string> = {}): Promise<any> {
+  const ran = await bursar([...args, "--json"], env);
+  expect(ran.code, ran.stderr).toBe(0);
+  return JSON.parse(ran.stdout);
+}
+
+describe("bursar CLI over the SDK", () => {
+  it("onboards an agent from a ticket and verifies the journal", async () => {
+    const init = await json(["init", "--data-dir", dataDir, "--name", "CLI tenant"]);
+    const owner = { BURSAR_TOKEN: init.owner_token };
+    const agent = await json(["agents", "create", "--name", "CLI agent"], owner);
+    expect(agent.id).toMatch(/^agt_/);
+
+    // Readable output here; JSON for the rest.
+    const minted = await bursar(["tickets", "create", "--agent", agent.id], owner);
+    expect(minted.code, minted.stderr).toBe(0);
+    expect(minted.stdout).toMatch(/^scopes\s+agents:execute transactions:read events:read$/m);
+    const ticket = { ticket: /^ticket\s+(\S+)$/m.exec(minted.stdout)![1]! };
+    expect(ticket.ticket).toMatch(/^bursar-reg_/);
+    expect(minted.stdout).toContain(`bursar auth agent --ticket ${ticket.ticket}`);
+
+    const configDir = path.join(tempDir("cli-sdk-config"), "store");
+    const store = { BURSAR_CONFIG_DIR: configDir };
+    const registered = await json(["auth", "agent", "--ticket", ticket.ticket], store);
+    expect(registered).toMatchObject({ agentId: agent.id, clientId: expect.stringMatching(/^cb_/), config_dir: configDir });
+    expect(fs.statSync(path.join(configDir, "credentials.json")).mode & 0o777).toBe(0o600);
+    // The ticket is spent: a second registration fails with the server's code.
+    const again = await bursar(["auth", "agent", "--ticket", ticket.ticket, "--json"], { BURSAR_CONFIG_DIR: tempDir("cli-again") });
+    expect(again.code).toBe(1);
+    expect(JSON.parse(again.stderr).error.code).toBe("ticket_already_consumed");
+
+    const status = await json(["auth", "status"], { ...store, ...owner });
+    expect(status.agent).toMatchObject({ client_id: registered.clientId, agent_id: agent.id, error: null, principal: { principal_type: "agent", agent_id: agent.id } });
+    expect(status.owner).toMatchObject({ error: null, principal: { principal_type: "user" } });
+
+    // As the agent (no owner token): the first run pins the checkpoint, the second proves growth.
+    const first = await json(["journal", "verify"], store);
+    expect(first).toMatchObject({ verified: true, origin: `bursar/${init.tenant_id}`, extends_previous: null });
+    expect(first.inclusion.seq).toBeGreaterThan(0);
+    const second = await bursar(["journal", "verify", "--all"], { ...store, ...owner });
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stdout).toContain(`extends the checkpoint verified before (${first.tree_size} entries)`);
+    expect(second.stdout).toMatch(/entries\s+all \d+ re-hashed to the signed root/);
+
+    const tail = await bursar(["events", "tail", "--after-seq", "0", "--max", "2", "--json"], owner);
+    expect(tail.code, tail.stderr).toBe(0);
+    expect(tail.stdout.trim().split("\n").map((line) => JSON.parse(line).seq)).toEqual([1, 2]);
+
+    // A trust record that does not match what the server signs is refused, with its own exit code.
+    const trustFile = path.join(configDir, "journal-trust.json");
+    const trust = JSON.parse(fs.readFileSync(trustFile, "utf8"));
+    const record = trust[first.origin];
+    record.checkpoint.root_hash = Buffer.alloc(32, 1).toString("base64");
+    fs.writeFileSync(trustFile, JSON.stringify(trust));
+    const refused = await bursar(["journal", "verify"], store);
+    expect(refused.code).toBe(3);
+    expect(refused.stdout).toContain("JOURNAL VERIFICATION FAILED");
+  }, 180_000);
+
+  it("says what is missing", async () => {
+    const noOwner = await bursar(["tickets", "create", "--agent", "agt_x"]);
+    expect(noOwner.code).toBe(2);
+    expect(noOwner.stderr).toContain("owner token");
+    const noAgent = await bursar(["journal", "verify"], { BURSAR_CONFIG_DIR: tempDir("cli-empty") });
+    expect(noAgent.code).toBe(1);
+    expect(noAgent.stderr).toContain("no credentials");
+  });
+});
