@@ -23,6 +23,9 @@ import { PrincipalResource } from "./resources/principal.ts";
 import { RegistrationTickets } from "./resources/registration-tickets.ts";
 import type { Requester } from "./resources/resource.ts";
 import { Transfers } from "./resources/transfers.ts";
+import { Payees } from "./resources/payees.ts";
+import { Approvals, PaymentIntents, Transactions } from "./resources/payments.ts";
+import { Budgets, PolicyResource } from "./resources/policy.ts";
 import { WebhookEndpoints } from "./resources/webhook-endpoints.ts";
 import { Transport, type FetchLike, type RequestOptions } from "./transport.ts";
 
@@ -95,6 +98,12 @@ export class Bursar implements Requester {
   readonly events: Events;
   readonly webhookEndpoints: WebhookEndpoints;
   readonly journal: Journal;
+  readonly payees: Payees;
+  readonly policy: PolicyResource;
+  readonly budgets: Budgets;
+  readonly paymentIntents: PaymentIntents;
+  readonly approvals: Approvals;
+  readonly transactions: Transactions;
 
   private readonly options: BursarOptions;
   private resolved: Promise<Resolved> | null = null;
@@ -115,6 +124,12 @@ export class Bursar implements Requester {
     this.principal = new PrincipalResource(this);
     this.accounts = new Accounts(this);
     this.transfers = new Transfers(this);
+    this.payees = new Payees(this);
+    this.policy = new PolicyResource(this);
+    this.budgets = new Budgets(this);
+    this.paymentIntents = new PaymentIntents(this);
+    this.approvals = new Approvals(this);
+    this.transactions = new Transactions(this);
     this.balance = new BalanceResource(this);
     this.events = new Events(this);
     this.webhookEndpoints = new WebhookEndpoints(this);

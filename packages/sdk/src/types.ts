@@ -381,3 +381,214 @@ export interface EventDataMap {
 
 /** An event of a known type, with its typed `data`. */
 export type EventOf<Type extends keyof EventDataMap> = BursarEvent<Type, EventDataMap[Type]>;
+
+// --- governed spending ---
+
+export type Period = "daily" | "weekly" | "monthly" | "all_time";
+export type DecisionKind = "allow" | "approval_required" | "deny";
+type PerPeriod = { daily?: number; weekly?: number; monthly?: number; all_time?: number };
+
+/** An agent's spending rules (owners edit them; amounts in minor units). */
+export interface PolicyRules {
+  currency: string;
+  per_transaction_max_minor: number | null;
+  amount_max_minor: PerPeriod;
+  count_max: PerPeriod;
+  allowed_payee_ids: string[] | null;
+  blocked_payee_ids: string[];
+  allowed_currencies: string[] | null;
+  /** `service` or `service.operation`; null: every service. */
+  allowed_services: string[] | null;
+  approval_threshold_minor: number | null;
+  new_payee_requires_approval: boolean;
+  approval_expiry_seconds: number;
+}
+export interface Policy extends PolicyRules {
+  object: "policy";
+  /** Null while the agent runs on the default policy. */
+  id: string | null;
+  agent_id: string;
+  is_default: boolean;
+  updated_at: Timestamp | null;
+}
+
+export interface PolicyDecision {
+  object: "policy_decision";
+  decision: DecisionKind;
+  reason_codes: string[];
+  /** Amount or count left after the action; null when unlimited. */
+  remaining: Record<string, number | null>;
+  available_actions: string[];
+  policy_id: string | null;
+}
+export interface PolicyCheckParams {
+  /** Owners name the agent; an agent checks itself. */
+  agent_id?: string;
+  kind?: "payment" | "service_request";
+  amount: number;
+  currency: string;
+  /** A payee id, name or alias. */
+  payee?: string;
+  service?: string;
+  operation?: string;
+}
+
+export interface Budget {
+  object: "budget";
+  id: string;
+  agent_id: string | null;
+  period: Period;
+  amount: number;
+  amount_display: string;
+  currency: string;
+  status: "active" | "replaced";
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+export interface BudgetList {
+  object: "list";
+  agent_id: string;
+  data: Budget[];
+}
+export interface BudgetsParams {
+  budgets: Array<{ period: Period; amount: number; currency: string }>;
+}
+
+export type RailName = "sandbox" | "webhook";
+export interface Payee {
+  object: "payee";
+  id: string;
+  name: string;
+  aliases: string[];
+  currency: string;
+  account_id: string;
+  rail: RailName;
+  rail_details: Record<string, unknown>;
+  metadata: Metadata | null;
+  status: "active" | "deleted";
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+export interface PayeeCreateParams {
+  name: string;
+  aliases?: string[];
+  currency: string;
+  rail?: RailName;
+  rail_details?: Record<string, string | number | boolean>;
+  metadata?: Metadata;
+}
+export interface PayeeUpdateParams {
+  name?: string;
+  aliases?: string[];
+  rail?: RailName;
+  rail_details?: Record<string, string | number | boolean>;
+  metadata?: Metadata | null;
+}
+export interface PayeeListParams extends PageParams {
+  /** A name or alias: the payees it matches exactly (case-insensitive). */
+  q?: string;
+}
+
+export type LegStatus = "denied" | "pending_approval" | "executing" | "completed" | "failed" | "cancelled";
+export interface PaymentLeg {
+  index: number;
+  payee_id: string;
+  payee_name: string;
+  amount: number;
+  amount_display: string;
+  currency: string;
+  reference: string | null;
+  status: LegStatus;
+  decision: DecisionKind;
+  reason_codes: string[];
+  available_actions: string[];
+  remaining: Record<string, number | null>;
+  hold_transfer_id: string | null;
+  transaction_id: string | null;
+  failure_reason: string | null;
+}
+export interface PaymentIntent {
+  object: "payment_intent";
+  id: string;
+  agent_id: string;
+  amount: number | null;
+  amount_display: string | null;
+  currency: string | null;
+  reference: string | null;
+  metadata: Metadata | null;
+  approval_status: "auto_approved" | "pending_approval" | "approved_by_user" | "rejected" | "expired";
+  execution_status: "pending" | "executing" | "completed" | "partially_failed" | "failed" | "cancelled";
+  approval_id: string | null;
+  decision: DecisionKind;
+  reason_codes: string[];
+  available_actions: string[];
+  legs: PaymentLeg[];
+  transaction_ids: string[];
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+export interface PaymentInstruction {
+  payee_id?: string;
+  /** A payee id, name or alias. */
+  payee?: string;
+  amount: number;
+  currency: string;
+  reference?: string | null;
+}
+/** Either `instructions` (legs), or one leg's fields at the top level. */
+export interface PaymentIntentCreateParams {
+  instructions?: PaymentInstruction[];
+  payee_id?: string;
+  payee?: string;
+  amount?: number;
+  currency?: string;
+  reference?: string | null;
+  metadata?: Metadata | null;
+}
+export interface RecordListParams extends PageParams {
+  agent_id?: string;
+  status?: string;
+}
+
+export interface Approval {
+  object: "approval";
+  id: string;
+  subject_type: "payment_intent" | "service_request";
+  subject_id: string;
+  payment_intent_id?: string;
+  service_request_id?: string;
+  agent_id: string;
+  amount: number;
+  amount_display: string;
+  currency: string;
+  reason_codes: string[];
+  status: "pending" | "approved" | "rejected" | "expired";
+  expires_at: Timestamp;
+  decided_by: { type: string; id: string } | null;
+  decided_at: Timestamp | null;
+  note: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface Transaction {
+  object: "transaction";
+  id: string;
+  payment_intent_id: string;
+  leg_index: number;
+  agent_id: string;
+  amount: number;
+  amount_display: string;
+  currency: string;
+  status: "pending" | "completed" | "failed";
+  creditor: { payee_id: string; name: string; account_id: string };
+  debtor: { agent_id: string; account_id: string };
+  reference: string | null;
+  rail: RailName;
+  rail_reference: string | null;
+  failure_reason: string | null;
+  hold_transfer_id: string;
+  completed_at: Timestamp | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
