@@ -44,3 +44,4 @@ export * from "./governance/rails.js";
 export * from "./governance/approvals.js";
 export * from "./governance/payment-intents.js";
 export * from "./governance/approval-decisions.js";
+export * from "./governance/rail-configs.js";
