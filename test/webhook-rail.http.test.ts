@@ -169,7 +169,8 @@ describe.each(storeKinds)("webhook rail over HTTP (%s)", (kind) => {
     // so the answer is 404, not the 409 of a settled webhook payment.
     const sandboxPayee = await createPayee(owner, "Sandbox failing", { rail_details: { outcome: "fail" } });
     const sandboxIntent = expectStatus(await agent.post("/v1/payment-intents", { payee_id: sandboxPayee.id, amount: 100, currency: "GBP" }), 201);
-    const nowMs = Date.now();
+    // Stale and future relative to the server's clock (fixed for this test), not to the real time.
+    const nowMs = clock.ms;
 
     const forged = signedCallback(`whsec_${randomBytes(32).toString("base64")}`, good);
     const stale = signedCallback(secret, good, { date: new Date(nowMs - 301_000) });
