@@ -45,3 +45,4 @@ export * from "./governance/approvals.js";
 export * from "./governance/payment-intents.js";
 export * from "./governance/approval-decisions.js";
 export * from "./chat/index.js";
+export * from "./governance/rail-configs.js";

@@ -27,6 +27,23 @@ export const approvalExpirySecondsMax = 7 * 24 * 60 * 60;
 export const governanceSweepCountMax = 100;
 /** Delay a sandbox payee may ask for (tests of slow rails). */
 export const sandboxDelayMsMax = 60_000;
+/**
+ * Body of a webhook-rail callback: a transaction id, a status and two short strings fit in a few
+ * hundred bytes; anything larger is refused before it is parsed or its signature computed.
+ */
+export const railCallbackBodyBytesMax = 4 * 1024;
+/**
+ * Age (either way) of a signed callback's `webhook-timestamp`: the Standard Webhooks reference
+ * tolerance. A captured callback cannot be replayed later than this (replays inside it are
+ * harmless: settling is idempotent).
+ */
+export const railCallbackAgeSecondsMax = 5 * 60;
+/** An executor's `rail_reference` (its own id for the payment): shown in the transaction. */
+export const railReferenceLengthMax = 200;
+/** An executor's failure `reason`: a snake_case code, like Bursar's own. */
+export const railFailureReasonLengthMax = 64;
+/** Longest secret-rotation overlap of a rail configuration: the old secret stays valid this long at most. */
+export const railSecretOverlapSecondsMax = 7 * 24 * 60 * 60;
 
 /** Largest amount of one transfer or deposit, in minor units (SPEC 1: "never above 10^15"). */
 export const amountMinorMax = 1_000_000_000_000_000;
@@ -325,4 +342,5 @@ export function checkLimits(): void {
   assert(chatToolArgumentsBytesMax <= requestBodyBytesMax, "tool arguments must fit a request the tool makes");
   assert(chatToolCallsPerTurnMax >= 3, "a payment needs up to 3 tool calls (find payee, balance, create)");
   assert(chatHistoryMessagesMax >= 2 * chatToolCallsPerTurnMax + 2, "the history must hold at least one whole turn");
+  assert(railCallbackBodyBytesMax <= requestBodyBytesMax, "rail callbacks within the body limit");
 }

@@ -16,6 +16,7 @@ import { publishingStore } from "./events/publishing-store.js";
 import { startDeliveryWorker, type DeliveryWorker } from "./webhooks/worker.js";
 import { createRailDispatcher, type RailDispatcher } from "./rails/dispatcher.js";
 import { sandboxRail } from "./rails/sandbox-rail.js";
+import { createWebhookRail } from "./rails/webhook-rail.js";
 
 export interface RunningServer {
   /** Base URL the server listens on, e.g. `http://127.0.0.1:7420`. */
@@ -53,13 +54,24 @@ export async function startServer(config: ServerConfig, options: { clock?: Clock
     eventHub.publish(events);
     webhooks?.kick();
   });
+  // The app's logger, once the app exists (payments start only after it listens).
+  const railLog = { warn: (details: object, message: string) => app.log.warn(details, message), error: (details: object, message: string) => app.log.error(details, message) };
+  // Executors call back at the public URL; the listening address is known only after listen().
+  let baseUrl = config.publicBaseUrl?.replace(/\/+$/, "") ?? null;
+  const webhookRail = createWebhookRail({
+    reader: store.read,
+    clock,
+    allowPrivateTargets: config.allowPrivateWebhookTargets,
+    requestTimeoutMs: config.webhookAttemptTimeoutMs,
+    callbackUrl: () => `${baseUrl ?? ""}/v1/rails/webhook/callbacks`,
+    log: railLog,
+  });
   const rails = createRailDispatcher({
     store,
     clock,
-    rails: [sandboxRail],
+    rails: [sandboxRail, webhookRail],
     attemptTimeoutMs: railTimeoutSecondsDefault * 1000,
-    // The app's logger, once the app exists (payments start only after it listens).
-    log: { warn: (details, message) => app.log.warn(details, message), error: (details, message) => app.log.error(details, message) },
+    log: railLog,
   });
   const app = buildApp({
     store,
@@ -76,6 +88,7 @@ export async function startServer(config: ServerConfig, options: { clock?: Clock
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : config.port;
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+  baseUrl ??= `http://${host}:${port}`;
   const sweeper = startSweeper(store, clock, config.sweepIntervalMs, app.log);
   webhooks = startDeliveryWorker(
     store,

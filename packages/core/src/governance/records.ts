@@ -1,9 +1,9 @@
 /**
  * Governance records (SPEC 1: policy, budget, payee, approval, payment intent, transaction,
- * service, service request, conversation). Each is stored as one JSON document with the few
- * columns its lookups need (agent, status, a link to another record, a due time), in one table
- * that both store adapters implement once. Money never lives here: balances and holds are in
- * the ledger, spending history in `spends`.
+ * service, service request, conversation; and a tenant's rail configuration, `rail_config`).
+ * Each is stored as one JSON document with the few columns its lookups need (agent, status, a
+ * link to another record, a due time), in one table that both store adapters implement once.
+ * Money never lives here: balances and holds are in the ledger, spending history in `spends`.
  */
 import type { PageQuery } from "../ports.js";
 
@@ -17,6 +17,7 @@ export const recordKinds = [
   "service",
   "service_request",
   "conversation",
+  "rail_config",
 ] as const;
 export type RecordKind = (typeof recordKinds)[number];
 

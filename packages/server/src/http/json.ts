@@ -13,6 +13,24 @@ import { ProblemError } from "./problem.js";
  */
 const parsedBodies = new WeakMap<FastifyRequest, unknown>();
 
+declare module "fastify" {
+  interface FastifyContextConfig {
+    /**
+     * Keep the body's bytes as received (`rawJsonBody`): a signature over the body is over these
+     * bytes, and parsed-then-reserialised JSON would not match them.
+     */
+    rawBody?: boolean;
+  }
+}
+
+/** Bytes of bodies of `rawBody` routes, as received. */
+const rawBodies = new WeakMap<FastifyRequest, Buffer>();
+
+/** The request's body bytes as received, on routes that declare `config.rawBody`. */
+export function rawJsonBody(request: FastifyRequest): Buffer | undefined {
+  return rawBodies.get(request);
+}
+
 /** The request's JSON body as parsed, before validation; `undefined` when it had none. */
 export function parsedJsonBody(request: FastifyRequest): unknown {
   return parsedBodies.get(request);
@@ -114,6 +132,7 @@ export function installJsonParser(app: FastifyInstance): void {
       done(new ProblemError("unsupported_media_type", "JSON bodies must be UTF-8."), undefined);
       return;
     }
+    if (request.routeOptions.config.rawBody === true) rawBodies.set(request, body as Buffer);
     try {
       done(null, parseJsonBody(request, body as Buffer));
     } catch (error) {

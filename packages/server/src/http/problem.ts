@@ -26,6 +26,7 @@ export const httpCodes = [
   "invalid_dpop_proof",
   "use_dpop_nonce",
   "invalid_client",
+  "invalid_signature",
   "invalid_request",
   "unsupported_grant_type",
   "unsupported_token_type",
@@ -113,6 +114,8 @@ export const problemTable = {
   invalid_dpop_proof: { status: 401, title: "Invalid DPoP proof" },
   use_dpop_nonce: { status: 401, title: "DPoP nonce required" },
   invalid_client: { status: 401, title: "Client authentication failed" },
+  // A signed callback (webhook rail) whose Standard Webhooks signature or timestamp does not verify.
+  invalid_signature: { status: 401, title: "Signature does not verify" },
   invalid_request: { status: 400, title: "Invalid request" },
   unsupported_grant_type: { status: 400, title: "Unsupported grant type" },
   unsupported_token_type: { status: 400, title: "Unsupported token type" },

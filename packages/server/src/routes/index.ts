@@ -20,6 +20,7 @@ import { policyRoutes } from "./policies.js";
 import { paymentIntentRoutes } from "./payment-intents.js";
 import { approvalRoutes } from "./approvals.js";
 import { transactionRoutes } from "./transactions.js";
+import { railRoutes } from "./rails.js";
 
 export const routeModules: RouteModule[] = [
   accountRoutes,
@@ -42,4 +43,5 @@ export const routeModules: RouteModule[] = [
   paymentIntentRoutes,
   approvalRoutes,
   transactionRoutes,
+  railRoutes,
 ];

@@ -13,6 +13,11 @@ export interface PostResult {
   error: string | null;
   responseBody: string | null;
   durationMs: number;
+  /**
+   * True when no answer came in time (or `signal` aborted): the receiver may have got the
+   * request and acted on it, so the outcome is unknown rather than a failure.
+   */
+  timedOut?: boolean;
 }
 
 /**
@@ -20,7 +25,14 @@ export interface PostResult {
  * answer between the check and the connection cannot redirect us). TLS still verifies the
  * certificate against the URL's host name.
  */
-export function postWebhook(url: URL, address: { address: string; family: number }, headers: Record<string, string>, body: string, timeoutMs: number): Promise<PostResult> {
+export function postWebhook(
+  url: URL,
+  address: { address: string; family: number },
+  headers: Record<string, string>,
+  body: string,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<PostResult> {
   const startedMs = performance.now();
   const pinned: LookupFunction = (_hostname, options, callback) => {
     if ((options as { all?: boolean }).all) (callback as (error: null, addresses: Array<{ address: string; family: number }>) => void)(null, [address]);
@@ -33,6 +45,7 @@ export function postWebhook(url: URL, address: { address: string; family: number
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      signal?.removeEventListener("abort", abort);
       resolve({ ...result, durationMs: Math.round(performance.now() - startedMs) });
     };
     const request = transport.request(url, {
@@ -43,8 +56,14 @@ export function postWebhook(url: URL, address: { address: string; family: number
     });
     const timer = setTimeout(() => {
       request.destroy();
-      finish({ statusCode: null, error: `timed out after ${timeoutMs} ms`, responseBody: null });
+      finish({ statusCode: null, error: `timed out after ${timeoutMs} ms`, responseBody: null, timedOut: true });
     }, timeoutMs);
+    function abort() {
+      request.destroy();
+      finish({ statusCode: null, error: "aborted", responseBody: null, timedOut: true });
+    }
+    if (signal?.aborted) abort();
+    else signal?.addEventListener("abort", abort, { once: true });
     request.on("error", (error) => finish({ statusCode: null, error: `network error: ${error.message}`, responseBody: null }));
     request.on("response", (response) => {
       const chunks: Buffer[] = [];
