@@ -9,7 +9,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningServer } from "@bursar/server";
-import { repoRoot, startTestServer, tempDir } from "./support.js";
+import { client, repoRoot, startTestServer, tempDir } from "./support.js";
 
 const exec = promisify(execFile);
 const bin = path.join(repoRoot, "packages/cli/bin/bursar.js");
@@ -77,6 +77,28 @@ describe("bursar CLI over the SDK", () => {
     const status = await json(["auth", "status"], { ...store, ...owner });
     expect(status.agent).toMatchObject({ client_id: registered.clientId, agent_id: agent.id, error: null, principal: { principal_type: "agent", agent_id: agent.id } });
     expect(status.owner).toMatchObject({ error: null, principal: { principal_type: "user" } });
+
+    // Pay as the agent; the owner approves from the CLI; the transaction shows up.
+    const http = client(server.url, init.owner_token);
+    expect((await http.post(`/v1/accounts/${agent.wallet_account_id}/deposits`, { amount: 100_000 })).status).toBe(201);
+    expect((await http.post("/v1/payees", { name: "Bob Smith", aliases: ["Bob"], currency: "GBP" })).status).toBe(201);
+    const policy = (await http.get(`/v1/agents/${agent.id}/policy`)).body;
+    const { object: _o, id: _i, agent_id: _a, is_default: _d, updated_at: _u, ...rules } = policy;
+    expect((await http.call("PUT", `/v1/agents/${agent.id}/policy`, { ...rules, approval_threshold_minor: 20_000 })).status).toBe(200);
+    const intent = await json(["payment-intents", "create", "--payee", "Bob", "--amount", "50000", "--currency", "GBP", "--reference", "April invoice"], store);
+    expect(intent).toMatchObject({ approval_status: "pending_approval", amount: 50_000 });
+    const pending = await json(["approvals", "list", "--status", "pending"], owner);
+    expect(pending.map((approval: { id: string }) => approval.id)).toEqual([intent.approval_id]);
+    const agentCannot = await bursar(["approvals", "approve", intent.approval_id, "--json"], { ...store, BURSAR_DATA_DIR: tempDir("cli-no-owner") });
+    expect(agentCannot.code).toBe(2);
+    const approved = await json(["approvals", "approve", intent.approval_id, "--note", "checked"], owner);
+    expect(approved).toMatchObject({ status: "approved", note: "checked" });
+    const transactions = await json(["transactions"], store);
+    expect(transactions).toHaveLength(1);
+    expect(transactions[0]).toMatchObject({ status: "completed", amount: 50_000, reference: "April invoice", payment_intent_id: intent.id });
+    const listed = await bursar(["payment-intents", "list"], store);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toMatch(new RegExp(`${intent.id}\\s+500\\.00 GBP\\s+approved_by_user\\s+completed`));
 
     // As the agent (no owner token): the first run pins the checkpoint, the second proves growth.
     const first = await json(["journal", "verify"], store);

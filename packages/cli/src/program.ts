@@ -10,6 +10,7 @@ import { authCommands } from "./commands/auth.js";
 import { eventCommands } from "./commands/events.js";
 import { journalCommands } from "./commands/journal.js";
 import { ticketCommands } from "./commands/tickets.js";
+import { paymentCommands } from "./commands/payments.js";
 
 export const program = new Command()
   .name("bursar")
@@ -103,3 +104,4 @@ ticketCommands(program);
 authCommands(program);
 eventCommands(program);
 journalCommands(program);
+paymentCommands(program);
