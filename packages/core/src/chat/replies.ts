@@ -77,7 +77,7 @@ export function describeIntent(value: unknown, payeeName?: string): string {
   const intent = record(value);
   const id = text(intent.id) ?? "the payment";
   const legs = Array.isArray(intent.legs) ? intent.legs.map(record) : [];
-  const payee = payeeName ?? text(legs[0]?.payee_id) ?? "the payee";
+  const payee = payeeName ?? text(legs[0]?.payee_name) ?? text(legs[0]?.payee_id) ?? "the payee";
   const amount = money(intent.amount, intent.currency, intent.amount_display);
   const what = `${amount} to ${payee} (${id})`;
   // A payment the policy (or the wallet) refused is an intent whose `decision` is `deny`, with
