@@ -307,6 +307,12 @@ describe.each(storeKinds)("the payment agent over HTTP (%s)", (kind) => {
     expect((await balanceOf(agent)).balance).toBe(before.balance - 100);
   });
 
+  it("the service tools say plainly that the catalog is not available yet", async () => {
+    const answer = await chat("list services");
+    expect(answer.reply).toContain("(not_available)");
+    expect(JSON.parse(answer.new_messages.find((message: any) => message.role === "tool").content)).toMatchObject({ error: { code: "not_available" } });
+  });
+
   it("a credential without transactions:read cannot list payments through the chat either", async () => {
     const narrow = await agentClient(server.url, await onboard(server.url, owner, { scopes: ["agents:execute"] }));
     const answer = expectStatus(await narrow.post("/v1/chat", { message: "List my recent payments" }), 200);
