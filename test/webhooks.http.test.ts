@@ -106,8 +106,12 @@ for (const kind of storeKinds) {
       const failed = receiver.received.filter((r) => r.answered !== 200);
       expect(failed.length).toBe(4);
       for (const attempt of failed) expect(expectedIds.has(attempt.headers["webhook-id"]!)).toBe(true);
-      const deliveries = await listAll(api, `/v1/webhook-endpoints/${endpointId}/deliveries`);
-      expect(deliveries.every((d) => d.status === "delivered")).toBe(true);
+      // The receiver has the last request before the worker has recorded its answer: wait for the record.
+      let deliveries: any[] = [];
+      await waitFor(async () => {
+        deliveries = await listAll(api, `/v1/webhook-endpoints/${endpointId}/deliveries`);
+        return deliveries.every((d) => d.status === "delivered");
+      }, 20_000, "every delivery recorded as delivered");
       const attempts = deliveries.flatMap((d) => d.attempts);
       expect(attempts.length).toBe(expected.length + 4);
       expect(attempts.filter((a) => a.status_code === 500)).toHaveLength(3);
