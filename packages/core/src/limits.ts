@@ -316,6 +316,19 @@ export const llmCompletionTimeoutMs = 60_000;
 /** Bytes of one streamed LLM completion read before it is abandoned as runaway. */
 export const llmResponseBytesMax = 1024 * 1024;
 
+/**
+ * Bytes of one stored conversation's messages (as JSON). Each message is bounded on its own, but
+ * a hundred tool results of up to `chatToolResultBytesMax` would make a 25 MiB row read and
+ * rewritten on every turn; older whole turns are dropped past this (the newest turn is kept).
+ */
+export const conversationStoredBytesMax = 1024 * 1024;
+
+/**
+ * Payment intents the agent's `list_payment_intents` tool scans to filter by an approval status
+ * (only the execution status is indexed). Older ones are still listed by the API.
+ */
+export const chatIntentStatusScanMax = 500;
+
 /** Fails fast when bounds contradict each other. Called once at start-up. */
 export function checkLimits(): void {
   const assert = (condition: boolean, message: string) => {
@@ -343,4 +356,6 @@ export function checkLimits(): void {
   assert(chatToolCallsPerTurnMax >= 3, "a payment needs up to 3 tool calls (find payee, balance, create)");
   assert(chatHistoryMessagesMax >= 2 * chatToolCallsPerTurnMax + 2, "the history must hold at least one whole turn");
   assert(railCallbackBodyBytesMax <= requestBodyBytesMax, "rail callbacks within the body limit");
+  assert(conversationStoredBytesMax >= chatToolResultBytesMax + 4 * chatMessageLengthMax, "a stored conversation must hold a turn with a large tool result");
+  assert(chatIntentStatusScanMax >= pageLimitMax, "the status scan must fill a page");
 }

@@ -46,6 +46,8 @@ export const resultCodes = [
   "service_not_found",
   "payload_invalid",
   "rail_not_configured",
+  // the payment agent
+  "message_too_long",
   // OAuth (RFC 6749 §5.2), returned by the token logic
   "invalid_grant",
   "invalid_scope",

@@ -2,7 +2,7 @@
  * `bursar serve`: opens the store, migrates it, builds the HTTP app, starts the sweeper.
  */
 import path from "node:path";
-import { checkLimits, railTimeoutSecondsDefault, shutdownGraceMs, systemClock, type Clock, type Store } from "@bursar/core";
+import { checkLimits, deterministicPlanner, railTimeoutSecondsDefault, shutdownGraceMs, systemClock, type Clock, type Store } from "@bursar/core";
 import type { FastifyInstance } from "fastify";
 import type { ServerConfig } from "./config.js";
 import { buildApp } from "./http/app.js";
@@ -17,6 +17,7 @@ import { startDeliveryWorker, type DeliveryWorker } from "./webhooks/worker.js";
 import { createRailDispatcher, type RailDispatcher } from "./rails/dispatcher.js";
 import { sandboxRail } from "./rails/sandbox-rail.js";
 import { createWebhookRail } from "./rails/webhook-rail.js";
+import { createLlmPlanner } from "./chat/llm-planner.js";
 
 export interface RunningServer {
   /** Base URL the server listens on, e.g. `http://127.0.0.1:7420`. */
@@ -80,7 +81,12 @@ export async function startServer(config: ServerConfig, options: { clock?: Clock
     identity: { redisUrl: config.redisUrl, redisKeyPrefix: config.redisKeyPrefix, dpopNonceRequired: config.dpopNonceRequired, rateLimitPerMinute: config.rateLimitPerMinute },
     logger: config.logLevel === "silent" ? false : { level: config.logLevel },
     routes: routeModules,
-    routeDeps: routeDeps(store, clock, { eventHub, allowPrivateWebhookTargets: config.allowPrivateWebhookTargets, rails }),
+    routeDeps: routeDeps(store, clock, {
+      eventHub,
+      allowPrivateWebhookTargets: config.allowPrivateWebhookTargets,
+      rails,
+      planner: config.llm ? createLlmPlanner(config.llm) : deterministicPlanner,
+    }),
   });
   // Open streams would keep `app.close()` waiting for their connections: end them first.
   app.addHook("preClose", async () => eventHub.close());

@@ -36,3 +36,12 @@ export {
 } from "./conversation.js";
 export { understand, type ChatRequest } from "./understand.js";
 export { deterministicPlanner } from "./planner.js";
+export {
+  appendToConversation,
+  boundMessages,
+  conversationSummaryView,
+  conversationView,
+  deleteConversation,
+  type ConversationBody,
+  type ConversationRecord,
+} from "./conversations.js";

@@ -186,6 +186,18 @@ const scenarios: Record<string, Scenario> = {
     calls: [["get_payment_intent", { payment_intent_id: "pi_1" }]],
     reply: ["waiting for approval apr_1"],
   },
+  "status of a denied intent: refused by policy, not a rail failure": {
+    before: ["pay Bob £5000"],
+    message: "status of pi_1",
+    calls: [["get_payment_intent", { payment_intent_id: "pi_1" }]],
+    reply: ["The payment of 5000.00 GBP to pay_bob (pi_1) was refused: above the per-payment maximum (amount_exceeds_transaction_max)", "Nothing was paid."],
+  },
+  "a denied intent in a list": {
+    before: ["pay Bob £5000"],
+    message: "show my payment intents",
+    calls: [["list_payment_intents", { limit: 10 }]],
+    reply: ["pi_1: 5000.00 GBP, refused (amount_exceeds_transaction_max"],
+  },
   "status of an unknown intent": {
     message: "status of pi_404",
     calls: [["get_payment_intent", { payment_intent_id: "pi_404" }]],

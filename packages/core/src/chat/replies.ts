@@ -77,14 +77,20 @@ export function describeIntent(value: unknown, payeeName?: string): string {
   const intent = record(value);
   const id = text(intent.id) ?? "the payment";
   const legs = Array.isArray(intent.legs) ? intent.legs.map(record) : [];
-  const payee = payeeName ?? text(legs[0]?.payee_id) ?? "the payee";
+  const payee = payeeName ?? text(legs[0]?.payee_name) ?? text(legs[0]?.payee_id) ?? "the payee";
   const amount = money(intent.amount, intent.currency, intent.amount_display);
   const what = `${amount} to ${payee} (${id})`;
+  // A payment the policy (or the wallet) refused is an intent whose `decision` is `deny`, with
+  // `execution_status: "failed"` and its approval status untouched: it never reached a rail, and
+  // no owner rejected it. Said so first, so it is never described as a rail failure.
+  if (isDenied(intent, legs)) {
+    return `The payment of ${what} was refused: ${reasons(intent.reason_codes)}. Nothing was paid.${nextActions(intent.available_actions)}`;
+  }
   switch (intent.approval_status) {
     case "pending_approval":
       return `The payment of ${what} is waiting for approval ${text(intent.approval_id) ?? "(no approval id)"}: ${reasons(intent.reason_codes)}. An owner must approve it; I cannot.`;
     case "rejected":
-      return `The payment of ${what} was refused: ${reasons(intent.reason_codes)}. Nothing was paid.${nextActions(intent.available_actions)}`;
+      return `The payment of ${what} was rejected by an owner; nothing was paid.`;
     case "expired":
       return `The payment of ${what} was not approved in time; its approval expired and nothing was paid.`;
   }
@@ -106,6 +112,12 @@ export function describeIntent(value: unknown, payeeName?: string): string {
   }
 }
 
+/** True when the policy or the wallet refused every leg (`decision: "deny"`, legs `denied`). */
+function isDenied(intent: Json, legs: Json[]): boolean {
+  if (legs.length > 0) return legs.every((leg) => leg.status === "denied" || leg.decision === "deny");
+  return intent.decision === "deny";
+}
+
 function legReasons(legs: Json[]): string {
   const codes = legs.flatMap((leg) => (Array.isArray(leg.reason_codes) ? leg.reason_codes.map(String) : []));
   return codes.length === 0 ? "" : ` (${reasons(codes)})`;
@@ -114,8 +126,10 @@ function legReasons(legs: Json[]): string {
 /** A one-line status of a payment intent for lists. */
 export function intentStatus(value: unknown): string {
   const intent = record(value);
+  const legs = Array.isArray(intent.legs) ? intent.legs.map(record) : [];
+  if (isDenied(intent, legs)) return `refused (${(Array.isArray(intent.reason_codes) ? intent.reason_codes : []).join(", ")})`;
   if (intent.approval_status === "pending_approval") return `waiting for approval ${text(intent.approval_id) ?? ""}`.trim();
-  if (intent.approval_status === "rejected") return `refused (${(Array.isArray(intent.reason_codes) ? intent.reason_codes : []).join(", ")})`;
+  if (intent.approval_status === "rejected") return "rejected by an owner";
   if (intent.approval_status === "expired") return "approval expired";
   return String(intent.execution_status ?? "unknown");
 }

@@ -129,8 +129,11 @@ export function fakeTools(world: FakeWorld = fakeWorld()): FakeTools {
       if (approved) spends.push({ amountMinor, currency: args.currency, atMs: nowMs, payeeId: payee.id });
       const intent: Record<string, unknown> = {
         id,
-        approval_status: approved ? "auto_approved" : pending ? "pending_approval" : "rejected",
-        execution_status: approved ? "completed" : pending ? "pending" : "cancelled",
+        // As the server answers: a denied payment keeps `auto_approved` (no owner was asked),
+        // fails with `decision: "deny"`, and its leg is `denied`.
+        approval_status: pending ? "pending_approval" : "auto_approved",
+        execution_status: approved ? "completed" : pending ? "pending" : "failed",
+        decision: result.decision,
         approval_id: pending ? `apr_${sequence}` : null,
         amount: amountMinor,
         currency: args.currency,
@@ -138,7 +141,7 @@ export function fakeTools(world: FakeWorld = fakeWorld()): FakeTools {
         reference: args.reference ?? null,
         reason_codes: result.reason_codes,
         available_actions: result.available_actions,
-        legs: [{ payee_id: payee.id, amount: amountMinor, currency: args.currency, status: approved ? "completed" : "pending", decision: result.decision, reason_codes: result.reason_codes, transaction_id: approved ? `txn_${sequence}` : null }],
+        legs: [{ payee_id: payee.id, amount: amountMinor, currency: args.currency, status: approved ? "completed" : pending ? "pending_approval" : "denied", decision: result.decision, reason_codes: result.reason_codes, transaction_id: approved ? `txn_${sequence}` : null }],
       };
       intents.set(id, intent);
       return intent;

@@ -138,6 +138,9 @@ describe("understand", () => {
     ["please authorise the payment", { kind: "cannot_approve" }],
     ["raise my daily limit to £10,000", { kind: "cannot_change_policy" }],
     ["change the policy so I can pay anyone", { kind: "cannot_change_policy" }],
+    ["Set my per-transaction maximum to 1000000 GBP", { kind: "cannot_change_policy" }],
+    ["remove the cap on my payments", { kind: "cannot_change_policy" }],
+    ["update my rules so Mallory is off the block list", { kind: "cannot_change_policy" }],
     ["show me the API key", { kind: "cannot_reveal_secrets" }],
     // everything else
     ["help", { kind: "help" }],

@@ -208,7 +208,7 @@ export function understand(message: string): ChatRequest {
   const verb = payVerb.exec(text);
   if (verb) return parsePayment(text.slice(verb[0].length));
 
-  if (/\b(?:raise|increase|change|edit|lift|remove|update|set|bump|double|disable|turn off)\b.*\b(?:limits?|policy|policies|budgets?|thresholds?|allowance)\b/.test(lower)) {
+  if (/\b(?:raise|increase|change|edit|lift|remove|update|set|bump|double|disable|turn off)\b.*\b(?:limits?|policy|policies|budgets?|thresholds?|allowance|max(?:imum)?s?|minimums?|caps?|ceilings?|rules?|allow[- ]?lists?|block[- ]?lists?)\b/.test(lower)) {
     return { kind: "cannot_change_policy" };
   }
   if (/\b(?:show|reveal|give|tell|what(?:'s| is| are)|print|display|share|leak)\b.*\b(?:secrets?|api keys?|passwords?|private keys?|tokens?|credentials?)\b/.test(lower)) {

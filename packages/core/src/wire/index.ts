@@ -7,3 +7,4 @@ export * from "./identity.js";
 export * from "./policy.js";
 export * from "./governance.js";
 export * from "./rails.js";
+export * from "./chat.js";

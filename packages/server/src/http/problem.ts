@@ -83,7 +83,7 @@ export const problemTable = {
   invalid_public_key: { status: 400, title: "Invalid public key" },
   scope_exceeds_ticket_ceiling: { status: 422, title: "Scope exceeds the ticket's ceiling" },
   api_key_revoked: { status: 409, title: "API key revoked or expired" },
-  // OAuth (RFC 6749 §5.2). The token and revocation endpoints answer every OAuth error with 400
+  // core: governed spending
   payee_not_found: { status: 422, title: "No payee by that name or id" },
   payee_ambiguous: { status: 422, title: "Several payees match that name" },
   approval_not_pending: { status: 409, title: "Approval already decided" },
@@ -92,6 +92,9 @@ export const problemTable = {
   service_not_found: { status: 422, title: "No such service or operation" },
   payload_invalid: { status: 422, title: "Payload does not match the operation's input schema" },
   rail_not_configured: { status: 422, title: "The payee's rail is not configured" },
+  // core: the payment agent
+  message_too_long: { status: 400, title: "Chat message too long" },
+  // OAuth (RFC 6749 §5.2). The token and revocation endpoints answer every OAuth error with 400
   // except invalid_client (401), as §5.2 says, whatever the status here: see routes/oauth.ts.
   invalid_grant: { status: 400, title: "Invalid grant" },
   invalid_scope: { status: 400, title: "Invalid scope" },

@@ -3,7 +3,7 @@
  * per resource: it declares zod schemas (validation and OpenAPI), the scopes it needs
  * (`config.scopes`), and calls the core through `mutate` for writes or `store.read` for reads.
  */
-import type { Clock, Result, Store, WriteContext } from "@bursar/core";
+import { deterministicPlanner, type Clock, type Planner, type Result, type Store, type WriteContext } from "@bursar/core";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { EventHub } from "../events/hub.js";
 import type { RailDispatcher } from "../rails/dispatcher.js";
@@ -33,6 +33,8 @@ export interface RouteDeps {
   allowPrivateWebhookTargets: boolean;
   /** Starts committed payments on asynchronous rails; null in unit tests of other routes. */
   rails: RailDispatcher | null;
+  /** The payment agent's planner: the LLM planner when a model is configured, else the deterministic one. */
+  planner: Planner;
 }
 
 /** Optional parts of `RouteDeps`. */
@@ -40,6 +42,7 @@ export interface RouteExtras {
   eventHub?: EventHub | null;
   allowPrivateWebhookTargets?: boolean;
   rails?: RailDispatcher | null;
+  planner?: Planner;
 }
 
 export type RouteModule = AppRouteModule<RouteDeps>;
@@ -52,6 +55,7 @@ export function routeDeps(store: Store, clock: Clock, extras: RouteExtras = {}):
     eventHub: extras.eventHub ?? null,
     allowPrivateWebhookTargets: extras.allowPrivateWebhookTargets ?? false,
     rails: extras.rails ?? null,
+    planner: extras.planner ?? deterministicPlanner,
     async mutate(request, reply, operation, respond) {
       const { tenantId, principalType, principalId } = request.principal;
       const actor = { type: principalType, id: principalId } as const;

@@ -21,6 +21,8 @@ import { paymentIntentRoutes } from "./payment-intents.js";
 import { approvalRoutes } from "./approvals.js";
 import { transactionRoutes } from "./transactions.js";
 import { railRoutes } from "./rails.js";
+import { chatRoutes } from "./chat.js";
+import { conversationRoutes } from "./conversations.js";
 
 export const routeModules: RouteModule[] = [
   accountRoutes,
@@ -44,4 +46,6 @@ export const routeModules: RouteModule[] = [
   approvalRoutes,
   transactionRoutes,
   railRoutes,
+  chatRoutes,
+  conversationRoutes,
 ];

@@ -1,0 +1,213 @@
+/**
+ * `POST /v1/chat` and `POST /v1/chat/stream`: one message to the payment agent (SPEC 3 "The
+ * payment agent (chat)"; docs/chat.md). Scope `agents:execute`; an agent credential chats as
+ * itself, an owner names the agent with `agent_id` (and needs `agents:config`).
+ *
+ * A turn is not one transaction: each tool call that changes something (a payment intent) is its
+ * own durable write, committed as it happens and journaled like the same call over HTTP; the
+ * conversation is appended in one more write at the end of the turn. With an Idempotency-Key the
+ * answer is recorded in that last write, so a retry gets the first turn's answer (as JSON, for the
+ * stream too) and never pays twice.
+ */
+import {
+  appendToConversation,
+  chatMessageLengthMax,
+  eventStreamBufferedBytesMax,
+  loadRecord,
+  newId,
+  runTurn,
+  wire,
+  type ChatEvent,
+  type ConversationBody,
+  type TurnResult,
+} from "@bursar/core";
+import type { FastifyReply, FastifyRequest } from "fastify";
+import type { ServerResponse } from "node:http";
+import type { z } from "zod";
+import { createChatTools } from "../chat/tools.js";
+import { recordedBody, returnIdempotencyClaim, takeIdempotencyClaim } from "../http/idempotency.js";
+import { ProblemError } from "../http/problem.js";
+import type { RouteDeps, RouteModule } from "./context.js";
+import { actingAgentId, notFound } from "./context.js";
+
+type ChatBody = z.infer<typeof wire.chatBody>;
+
+/** A turn ready to run: everything checked that could fail before any event is sent. */
+interface PreparedTurn {
+  conversationId: string;
+  agentId: string;
+  input: Omit<Parameters<typeof runTurn>[0], "emit" | "signal">;
+}
+
+/** Checks the request and loads the conversation; throws problems (sent as problem+json). */
+async function prepare(deps: RouteDeps, request: FastifyRequest, body: ChatBody): Promise<PreparedTurn> {
+  const { tenantId, principalType, principalId, scopes } = request.principal;
+  const { message, conversation_id } = body;
+  if (message.length > chatMessageLengthMax) throw new ProblemError("message_too_long", `Messages are limited to ${chatMessageLengthMax} characters; this one has ${message.length}.`);
+  if (message.trim() === "") throw new ProblemError("validation_failed", "message must not be empty");
+  const agentId = actingAgentId(request, body.agent_id);
+  const agent = await deps.store.read.getAgent(tenantId, agentId);
+  if (!agent) throw notFound("agent", agentId);
+  let history: ConversationBody["messages"] = [];
+  if (conversation_id !== undefined) {
+    const conversation = await loadRecord<ConversationBody>(deps.store.read, tenantId, "conversation", conversation_id);
+    // Another agent's conversation, or a deleted one, is "not found": its id tells nothing.
+    if (!conversation || conversation.agentId !== agentId || conversation.body.status === "deleted") throw notFound("conversation", conversation_id);
+    history = conversation.body.messages;
+  }
+  const tools = createChatTools({
+    store: deps.store, clock: deps.clock, rails: deps.rails, tenantId, agentId,
+    actor: { type: principalType, id: principalId }, scopes, services: null,
+  });
+  return {
+    conversationId: conversation_id ?? newId("conv", deps.clock.nowMs()),
+    agentId,
+    input: { planner: deps.planner, tools, history, message },
+  };
+}
+
+/** The body of `POST /v1/chat`. */
+function chatAnswer(turn: PreparedTurn, result: TurnResult) {
+  return {
+    object: "chat.response" as const,
+    conversation_id: turn.conversationId,
+    reply: result.reply,
+    new_messages: result.new_messages,
+    payment_intents: result.payment_intents,
+    ...(result.error ? { error: result.error } : {}),
+  };
+}
+
+/**
+ * Appends the turn to its conversation in one durable write, with the Idempotency-Key's answer
+ * when the request has one. A conversation deleted while the turn ran stays deleted.
+ */
+async function saveTurn(deps: RouteDeps, request: FastifyRequest, turn: PreparedTurn, result: TurnResult, answer: unknown): Promise<void> {
+  const { tenantId, principalType, principalId } = request.principal;
+  const claim = takeIdempotencyClaim(request);
+  try {
+    await deps.store.write(tenantId, async (tx) => {
+      const context = { tx, tenantId, nowMs: deps.clock.nowMs(), actor: { type: principalType, id: principalId } };
+      await appendToConversation(context, turn.conversationId, turn.agentId, result.new_messages);
+      if (claim) await tx.completeIdempotencyKey(claim, 200, recordedBody(request, answer));
+    });
+  } catch (error) {
+    if (claim) returnIdempotencyClaim(request, claim);
+    throw error;
+  }
+}
+
+/** Aborts the turn (an LLM request in flight) when the client goes away before the answer. */
+function abortWhenGone(reply: FastifyReply): AbortController {
+  const controller = new AbortController();
+  reply.raw.on("close", () => {
+    if (!reply.raw.writableFinished) controller.abort();
+  });
+  return controller;
+}
+
+/**
+ * One SSE message (WHATWG HTML §9.2): `event:` the type, `data:` its JSON on one line
+ * (JSON.stringify escapes every CR and LF, so a text never splits an event).
+ */
+function sseMessage(type: string, data: unknown): string {
+  return `event: ${type}\ndata: ${JSON.stringify(data)}\n\n`;
+}
+
+/**
+ * Writes to a stream, waiting while the client reads slower than the turn produces (the runner
+ * awaits `emit`, so a slow reader slows the turn instead of growing a buffer). Returns false when
+ * the client is gone.
+ */
+async function write(raw: ServerResponse, text: string): Promise<boolean> {
+  if (raw.destroyed || raw.writableEnded) return false;
+  if (raw.write(text) || raw.writableLength <= eventStreamBufferedBytesMax) return true;
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      raw.off("drain", done);
+      raw.off("close", done);
+      resolve();
+    };
+    raw.on("drain", done);
+    raw.on("close", done);
+  });
+  return !raw.destroyed;
+}
+
+export const chatRoutes: RouteModule = (app, deps) => {
+  app.post(
+    "/v1/chat",
+    {
+      schema: {
+        tags: ["chat"],
+        summary: "Send a message to the payment agent",
+        description: `The agent acts through the same governed operations as the API and can never approve, change a policy or reveal a secret. Messages over ${chatMessageLengthMax} characters answer 400 message_too_long.`,
+        body: wire.chatBody,
+        response: { 200: wire.chatResponse },
+      },
+      config: { scopes: ["agents:execute"] },
+    },
+    async (request, reply) => {
+      const turn = await prepare(deps, request, request.body);
+      const controller = abortWhenGone(reply);
+      const result = await runTurn({ ...turn.input, signal: controller.signal });
+      const answer = chatAnswer(turn, result);
+      await saveTurn(deps, request, turn, result, answer);
+      return reply.code(200).send(answer);
+    },
+  );
+
+  app.post(
+    "/v1/chat/stream",
+    {
+      schema: {
+        tags: ["chat"],
+        summary: "Send a message to the payment agent and stream the turn (Server-Sent Events)",
+        description:
+          "Events: `conversation {conversation_id, agent_id}`, then `text_delta {text}`, `tool_started {tool_call_id, tool_name, arguments}`, " +
+          "`tool_completed {tool_call_id, tool_name, result}`, `tool_failed {tool_call_id, tool_name, error}`, " +
+          "`approval_required {approval_id, payment_intent_id, amount, currency, reason_codes}`, then `reply {text}` or `error {code, message}`, and last `done {conversation_id}`. " +
+          "Problems found before the turn starts (auth, validation, message_too_long, an unknown conversation) answer problem+json instead.",
+        body: wire.chatBody,
+      },
+      config: { scopes: ["agents:execute"] },
+    },
+    async (request, reply) => {
+      const turn = await prepare(deps, request, request.body);
+      reply.hijack();
+      const raw = reply.raw;
+      raw.writeHead(200, {
+        "content-type": "text/event-stream; charset=utf-8",
+        "cache-control": "no-cache, no-transform",
+        "x-request-id": request.id,
+        // Tells nginx-style proxies not to buffer the stream.
+        "x-accel-buffering": "no",
+      });
+      const controller = abortWhenGone(reply);
+      const send = async (type: string, data: unknown) => {
+        await write(raw, sseMessage(type, data));
+      };
+      await send("conversation", { conversation_id: turn.conversationId, agent_id: turn.agentId });
+      try {
+        const result = await runTurn({
+          ...turn.input,
+          signal: controller.signal,
+          emit: async (event: ChatEvent) => {
+            const { type, ...data } = event;
+            await send(type, data);
+          },
+        });
+        await saveTurn(deps, request, turn, result, chatAnswer(turn, result));
+      } catch (error) {
+        // The stream is open: the failure can only be told as an event. Its message may hold
+        // internals, so it is logged, not sent.
+        request.log.error({ err: error }, "chat turn failed");
+        await send("error", { code: "internal_error", message: "The turn failed; anything already done above stands." });
+        const claim = takeIdempotencyClaim(request);
+        if (claim) await deps.store.write(request.principal.tenantId, (tx) => tx.releaseIdempotencyKey(claim)).catch(() => undefined);
+      }
+      await send("done", { conversation_id: turn.conversationId });
+      if (!raw.destroyed && !raw.writableEnded) raw.end();
+    },
+  );
+};
