@@ -63,6 +63,26 @@ describe("governed payments through the SDK", () => {
     expect(denied.available_actions).toContain("fund_wallet");
   });
 
+  it("chats with the payment agent, sync and streamed, and keeps the conversation", async () => {
+    const balance = await agent.chat.send({ message: "What is my balance?" });
+    expect(balance.reply).toMatch(/479\.90 GBP/);
+    const events = [];
+    for await (const event of agent.chat.stream({ message: "Pay £300 to Bob for the May invoice", conversation_id: balance.conversation_id })) events.push(event);
+    expect(events[0]).toMatchObject({ type: "conversation", conversation_id: balance.conversation_id });
+    expect(events.at(-1)).toMatchObject({ type: "done" });
+    const needed = events.find((event) => event.type === "approval_required");
+    expect(needed).toMatchObject({ type: "approval_required", amount: 30_000, currency: "GBP" });
+    if (needed?.type !== "approval_required") throw new Error("no approval_required event");
+    await setup.owner.approvals.approve(needed.approval_id);
+    const status = await agent.chat.send({ message: `What is the status of ${needed.payment_intent_id}?`, conversation_id: balance.conversation_id });
+    expect(status.reply).toMatch(/Paid 300\.00 GBP to Bob Smith/);
+    const kept = await agent.conversations.retrieve(balance.conversation_id);
+    expect(kept.messages.filter((message) => message.role === "user")).toHaveLength(3);
+    const listed = [];
+    for await (const conversation of await agent.conversations.list()) listed.push(conversation.id);
+    expect(listed).toContain(balance.conversation_id);
+  });
+
   it("owners manage payees and budgets", async () => {
     const payee = await setup.owner.payees.create({ name: "Carol", currency: "GBP" });
     expect((await setup.owner.payees.update(payee.id, { aliases: ["C"] })).aliases).toEqual(["C"]);

@@ -24,6 +24,7 @@ import { RegistrationTickets } from "./resources/registration-tickets.ts";
 import type { Requester } from "./resources/resource.ts";
 import { Transfers } from "./resources/transfers.ts";
 import { Payees } from "./resources/payees.ts";
+import { Chat, Conversations } from "./resources/chat.ts";
 import { Approvals, PaymentIntents, Transactions } from "./resources/payments.ts";
 import { Budgets, PolicyResource } from "./resources/policy.ts";
 import { WebhookEndpoints } from "./resources/webhook-endpoints.ts";
@@ -104,6 +105,8 @@ export class Bursar implements Requester {
   readonly paymentIntents: PaymentIntents;
   readonly approvals: Approvals;
   readonly transactions: Transactions;
+  readonly chat: Chat;
+  readonly conversations: Conversations;
 
   private readonly options: BursarOptions;
   private resolved: Promise<Resolved> | null = null;
@@ -130,6 +133,8 @@ export class Bursar implements Requester {
     this.paymentIntents = new PaymentIntents(this);
     this.approvals = new Approvals(this);
     this.transactions = new Transactions(this);
+    this.chat = new Chat(this);
+    this.conversations = new Conversations(this);
     this.balance = new BalanceResource(this);
     this.events = new Events(this);
     this.webhookEndpoints = new WebhookEndpoints(this);

@@ -40,7 +40,11 @@ const checks = {
   paymentIntent: true as Same<T.PaymentIntent, Wire<"paymentIntent">>,
   approval: true as Same<T.Approval, Wire<"approval">>,
   transaction: true as Same<T.Transaction, Wire<"transaction">>,
+  chatResponse: true as Same<T.ChatResponse, Wire<"chatResponse">>,
+  conversationSummary: true as Same<T.ConversationSummary, Wire<"conversationSummary">>,
+  conversation: true as Same<T.Conversation, Wire<"conversation">>,
   // Request bodies: what the SDK lets a caller send is what the server accepts.
+  chat: true as Same<T.ChatParams, WireInput<"chatBody">>,
   policyRules: true as Same<T.PolicyRules, WireInput<"policy">>,
   policyCheck: true as Same<T.PolicyCheckParams, WireInput<"policyCheckBody">>,
   budgets: true as Same<T.BudgetsParams, WireInput<"budgetsBody">>,

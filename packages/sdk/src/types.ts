@@ -592,3 +592,53 @@ export interface Transaction {
   created_at: Timestamp;
   updated_at: Timestamp;
 }
+
+// --- the payment agent (chat) ---
+
+export interface ChatMessage {
+  role: "user" | "assistant" | "tool";
+  content: string | null;
+  tool_calls?: Array<{ id: string; type: "function"; function: { name: string; arguments: string } }>;
+  tool_call_id?: string;
+}
+export interface ChatParams {
+  message: string;
+  /** Continue this conversation; without it a new one starts. */
+  conversation_id?: string;
+  /** Owners: the agent to act for. */
+  agent_id?: string;
+}
+export interface ChatResponse {
+  object: "chat.response";
+  conversation_id: string;
+  reply: string;
+  new_messages: ChatMessage[];
+  payment_intents: unknown[];
+  error?: { code: string; message: string };
+}
+/** The events of `chat.stream`, in order: `conversation`, then the turn's, then `done`. */
+export type ChatStreamEvent =
+  | { type: "conversation"; conversation_id: string; agent_id: string }
+  | { type: "text_delta"; text: string }
+  | { type: "tool_started"; tool_call_id: string; tool_name: string; arguments: unknown }
+  | { type: "tool_completed"; tool_call_id: string; tool_name: string; result: unknown }
+  | { type: "tool_failed"; tool_call_id: string; tool_name: string; error: { code: string; message: string } }
+  | { type: "approval_required"; approval_id: string; payment_intent_id: string; amount: number; currency: string; reason_codes: string[] }
+  | { type: "reply"; text: string }
+  | { type: "error"; code: string; message: string }
+  | { type: "done"; conversation_id: string };
+export interface ConversationSummary {
+  object: "conversation";
+  id: string;
+  agent_id: string;
+  title: string;
+  message_count: number;
+  messages_kept: number;
+  status: "active" | "deleted";
+  created_by: { type: string; id: string };
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+export interface Conversation extends ConversationSummary {
+  messages: ChatMessage[];
+}
