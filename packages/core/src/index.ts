@@ -44,3 +44,5 @@ export * from "./governance/rails.js";
 export * from "./governance/approvals.js";
 export * from "./governance/payment-intents.js";
 export * from "./governance/approval-decisions.js";
+export * from "./governance/services.js";
+export * from "./governance/service-requests.js";

@@ -6,3 +6,4 @@ export * from "./webhooks.js";
 export * from "./identity.js";
 export * from "./policy.js";
 export * from "./governance.js";
+export * from "./services.js";
