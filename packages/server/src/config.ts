@@ -3,7 +3,15 @@
  * Loosening security is explicit: nothing here turns a check off by default.
  */
 import path from "node:path";
-import { credentialRateLimitPerMinuteDefault, webhookAttemptTimeoutMs, webhookPollIntervalMs, webhookRetryBaseMs } from "@bursar/core";
+import {
+  credentialRateLimitPerMinuteDefault,
+  sandboxSlowDelayMsDefault,
+  serviceCallTimeoutMsDefault,
+  serviceRequestWaitMsDefault,
+  webhookAttemptTimeoutMs,
+  webhookPollIntervalMs,
+  webhookRetryBaseMs,
+} from "@bursar/core";
 
 export interface ServerConfig {
   host: string;
@@ -42,6 +50,15 @@ export interface ServerConfig {
   webhookAttemptTimeoutMs: number;
   /** How often the delivery worker polls for due deliveries. */
   webhookPollIntervalMs: number;
+  /**
+   * Time one call of a tenant's HTTP service operation may take. Tenant service URLs are guarded
+   * like webhook targets (`allowPrivateWebhookTargets` opens both). Env `BURSAR_SERVICE_CALL_TIMEOUT_MS`.
+   */
+  serviceCallTimeoutMs: number;
+  /** How long `POST /v1/service-requests` waits for an HTTP operation before answering 202 `running`. */
+  serviceRequestWaitMs: number;
+  /** How long the built-in `sandbox.slow` operation takes. */
+  sandboxSlowDelayMs: number;
 }
 
 export const defaultPort = 7420;
@@ -69,6 +86,10 @@ export function loadConfig(overrides: Partial<ServerConfig> = {}, env: NodeJS.Pr
     webhookAttemptTimeoutMs:
       overrides.webhookAttemptTimeoutMs ?? positiveFromEnv(env.BURSAR_WEBHOOK_ATTEMPT_TIMEOUT_MS, webhookAttemptTimeoutMs, "BURSAR_WEBHOOK_ATTEMPT_TIMEOUT_MS"),
     webhookPollIntervalMs: overrides.webhookPollIntervalMs ?? webhookPollIntervalMs,
+    serviceCallTimeoutMs:
+      overrides.serviceCallTimeoutMs ?? positiveFromEnv(env.BURSAR_SERVICE_CALL_TIMEOUT_MS, serviceCallTimeoutMsDefault, "BURSAR_SERVICE_CALL_TIMEOUT_MS"),
+    serviceRequestWaitMs: overrides.serviceRequestWaitMs ?? serviceRequestWaitMsDefault,
+    sandboxSlowDelayMs: overrides.sandboxSlowDelayMs ?? sandboxSlowDelayMsDefault,
   };
 }
 

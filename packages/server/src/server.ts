@@ -16,6 +16,7 @@ import { publishingStore } from "./events/publishing-store.js";
 import { startDeliveryWorker, type DeliveryWorker } from "./webhooks/worker.js";
 import { createRailDispatcher, type RailDispatcher } from "./rails/dispatcher.js";
 import { sandboxRail } from "./rails/sandbox-rail.js";
+import { createServiceRunner, type ServiceRunner } from "./services/runner.js";
 
 export interface RunningServer {
   /** Base URL the server listens on, e.g. `http://127.0.0.1:7420`. */
@@ -29,6 +30,8 @@ export interface RunningServer {
   eventHub: EventHub;
   /** Payments in flight on asynchronous rails (tests call `drain`). */
   rails: RailDispatcher;
+  /** Service requests running after their write (tests call `drain`). */
+  services: ServiceRunner;
   close(): Promise<void>;
 }
 
@@ -61,6 +64,14 @@ export async function startServer(config: ServerConfig, options: { clock?: Clock
     // The app's logger, once the app exists (payments start only after it listens).
     log: { warn: (details, message) => app.log.warn(details, message), error: (details, message) => app.log.error(details, message) },
   });
+  const services = createServiceRunner({
+    store,
+    clock,
+    callTimeoutMs: config.serviceCallTimeoutMs,
+    sandboxSlowDelayMs: config.sandboxSlowDelayMs,
+    allowPrivateTargets: config.allowPrivateWebhookTargets,
+    log: { error: (details, message) => app.log.error(details, message) },
+  });
   const app = buildApp({
     store,
     clock,
@@ -68,7 +79,7 @@ export async function startServer(config: ServerConfig, options: { clock?: Clock
     identity: { redisUrl: config.redisUrl, redisKeyPrefix: config.redisKeyPrefix, dpopNonceRequired: config.dpopNonceRequired, rateLimitPerMinute: config.rateLimitPerMinute },
     logger: config.logLevel === "silent" ? false : { level: config.logLevel },
     routes: routeModules,
-    routeDeps: routeDeps(store, clock, { eventHub, allowPrivateWebhookTargets: config.allowPrivateWebhookTargets, rails }),
+    routeDeps: routeDeps(store, clock, { eventHub, allowPrivateWebhookTargets: config.allowPrivateWebhookTargets, rails, services, serviceRequestWaitMs: config.serviceRequestWaitMs }),
   });
   // Open streams would keep `app.close()` waiting for their connections: end them first.
   app.addHook("preClose", async () => eventHub.close());
@@ -88,7 +99,7 @@ export async function startServer(config: ServerConfig, options: { clock?: Clock
     },
     app.log,
   );
-  if (config.allowPrivateWebhookTargets) app.log.warn("webhook targets on loopback and private addresses are allowed (allowPrivateWebhookTargets)");
+  if (config.allowPrivateWebhookTargets) app.log.warn("webhook and service targets on loopback and private addresses are allowed (allowPrivateWebhookTargets)");
   const worker = webhooks;
   return {
     url: `http://${host}:${port}`,
@@ -98,9 +109,11 @@ export async function startServer(config: ServerConfig, options: { clock?: Clock
     webhooks: worker,
     eventHub,
     rails,
+    services,
     async close() {
       await sweeper.stop();
       await rails.close();
+      await services.close();
       await worker.stop();
       // Bounded shutdown: connections still open after the grace period (a client that opened
       // a socket and sent nothing yet) are cut rather than waited for.

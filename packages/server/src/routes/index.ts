@@ -20,6 +20,8 @@ import { policyRoutes } from "./policies.js";
 import { paymentIntentRoutes } from "./payment-intents.js";
 import { approvalRoutes } from "./approvals.js";
 import { transactionRoutes } from "./transactions.js";
+import { serviceRoutes } from "./services.js";
+import { serviceRequestRoutes } from "./service-requests.js";
 
 export const routeModules: RouteModule[] = [
   accountRoutes,
@@ -42,4 +44,6 @@ export const routeModules: RouteModule[] = [
   paymentIntentRoutes,
   approvalRoutes,
   transactionRoutes,
+  serviceRoutes,
+  serviceRequestRoutes,
 ];
