@@ -106,6 +106,9 @@ for (const kind of storeKinds) {
       const failed = receiver.received.filter((r) => r.answered !== 200);
       expect(failed.length).toBe(4);
       for (const attempt of failed) expect(expectedIds.has(attempt.headers["webhook-id"]!)).toBe(true);
+      // The receiver answers before the worker records the attempt: wait for the records.
+      const delivered = async () => (await listAll(api, `/v1/webhook-endpoints/${endpointId}/deliveries`)).every((d) => d.status === "delivered");
+      await waitFor(delivered, 20_000, "every delivery recorded as delivered");
       const deliveries = await listAll(api, `/v1/webhook-endpoints/${endpointId}/deliveries`);
       expect(deliveries.every((d) => d.status === "delivered")).toBe(true);
       const attempts = deliveries.flatMap((d) => d.attempts);
