@@ -64,6 +64,8 @@ describe.each(storeKinds)("governed service requests over HTTP (%s)", (kind) => 
     expect(sandbox.operations[1]).toMatchObject({ price_display: "2.50", input_schema: { type: "object", required: ["amount", "from", "to"] } });
     expect(expectStatus(await owner.get("/v1/services"), 200).data).toEqual(catalog.data);
     expect(expectStatus(await agent.get("/v1/services/sandbox"), 200).id).toBe("svc_sandbox");
+    const openapi = expectStatus(await owner.get("/openapi.json"), 200);
+    for (const path of ["/v1/services", "/v1/services/{id}", "/v1/service-requests", "/v1/service-requests/{id}"]) expect(Object.keys(openapi.paths), path).toContain(path);
   });
 
   it("executes a sandbox operation at once and captures its price exactly once", async () => {
@@ -360,5 +362,24 @@ describe.each(storeKinds)("service request deadlines (%s)", (kind) => {
     expect(expectStatus(await owner.get(`/v1/transfers/${running.hold_transfer_id}`), 200)).toMatchObject({ status: "voided" });
     expect(await balanceOf(agent)).toEqual(before);
     expect(stub.calls.map((call) => call.path)).toEqual(["/hang"]);
+  });
+
+  it("an approval that expires releases the held price and blocks the request", async () => {
+    const agentId = expectStatus(await agent.get("/v1/balance"), 200).agent_id;
+    await putPolicy(owner, agentId, { approval_threshold_minor: 1, approval_expiry_seconds: 600 });
+    const before = await balanceOf(agent);
+    const waiting = expectStatus(await agent.post("/v1/service-requests", { service: "sandbox", operation: "echo" }), 202);
+    expect(await balanceOf(agent)).toMatchObject({ available: before.available - 100 });
+    const start = clock.ms;
+    try {
+      clock.advance(600_000);
+      expect((await server.sweeper.sweepOnce()).expiredApprovals).toBe(1);
+    } finally {
+      clock.ms = start;
+    }
+    expect(expectStatus(await agent.get(`/v1/service-requests/${waiting.id}`), 200)).toMatchObject({ status: "blocked", approval_status: "expired", reason_codes: ["approval_threshold_reached", "approval_expired"] });
+    expect(expectStatus(await owner.get(`/v1/approvals/${waiting.approval_id}`), 200)).toMatchObject({ status: "expired" });
+    expect(await balanceOf(agent)).toEqual(before);
+    await checkLedger(owner);
   });
 });
