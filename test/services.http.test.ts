@@ -77,6 +77,7 @@ describe.each(storeKinds)("governed service requests over HTTP (%s)", (kind) => 
     expect(hold).toMatchObject({ status: "posted", posted_amount: 100, debit_account_id: walletAccountId });
     const revenue = expectStatus(await owner.get(`/v1/accounts/${hold.credit_account_id}`), 200);
     expect(revenue).toMatchObject({ kind: "payee", balance: 100, metadata: { service_id: "svc_sandbox" } });
+    expect(expectStatus(await agent.get("/v1/services/svc_sandbox"), 200).account_ids).toEqual({ GBP: hold.credit_account_id });
     expect(await balanceOf(agent)).toMatchObject({ balance: before.balance - 100, available: before.available - 100 });
 
     const quote = expectStatus(await request("quote", { amount: 10_000, from: "GBP", to: "USD" }), 200);
@@ -330,8 +331,9 @@ describe.each(storeKinds)("service request deadlines (%s)", (kind) => {
 
   beforeAll(async () => {
     stub = await startServiceStub();
-    // A call timeout far beyond the test: only the deadline can end the hanging call here.
-    server = await startTestServer(kind, { clock, config: { allowPrivateWebhookTargets: true, serviceCallTimeoutMs: 120_000 } });
+    // A call timeout far beyond the test: only the deadline can end the hanging call here. The
+    // answer waits 50 ms for the call, which never answers, so it is always 202 running.
+    server = await startTestServer(kind, { clock, config: { allowPrivateWebhookTargets: true, serviceCallTimeoutMs: 120_000, serviceRequestWaitMs: 50 } });
     owner = client(server.url, (await createTestTenant(server.store)).token);
     agent = await agentClient(server.url, await fundedAgent(server.url, owner, 10_000));
     expectStatus(await owner.post("/v1/services", { name: "stuck", operations: [{ name: "wait", url: `${stub.url}/hang`, price: 70, currency: "GBP", input_schema: { type: "object" } }] }), 201);
@@ -342,9 +344,9 @@ describe.each(storeKinds)("service request deadlines (%s)", (kind) => {
     await stub?.close();
   });
 
-  it("a running request past its deadline fails on the sweep and releases its hold; the call's end changes nothing", async () => {
+  it("a call that outlasts the wait answers 202 running; past its deadline the sweep fails it and releases its hold", async () => {
     const before = await balanceOf(agent);
-    const running = expectStatus(await agent.post("/v1/service-requests", { service: "stuck", operation: "wait", payload: {} }, { prefer: "respond-async" }), 202);
+    const running = expectStatus(await agent.post("/v1/service-requests", { service: "stuck", operation: "wait", payload: {} }), 202);
     expect(running).toMatchObject({ status: "running", failure_reason: null });
     expect(await balanceOf(agent)).toMatchObject({ available: before.available - 70 });
     const start = clock.ms;

@@ -85,7 +85,7 @@ const sandboxOperations: ServiceOperation[] = [
   },
 ];
 
-/** The built-in service as the catalog shows it (its account ids are per tenant, so not shown). */
+/** The built-in service; its account ids are per tenant (see `tenantSandbox`). */
 export const sandboxService: ServiceRecord = {
   tenantId: "", kind: "service", id: sandboxServiceId, agentId: null, status: "active", refId: null, dueAtMs: null, createdAtMs: 0, updatedAtMs: 0,
   body: {
@@ -142,15 +142,21 @@ export function serviceView(service: ServiceRecord) {
   };
 }
 
+/** The built-in service as one tenant sees it: with the accounts its payments went to, once it has any. */
+async function tenantSandbox(reader: StoreReader, tenantId: string): Promise<ServiceRecord> {
+  const own = await loadRecord<ServiceBody>(reader, tenantId, "service", sandboxServiceId);
+  return own ? { ...sandboxService, body: { ...sandboxService.body, account_ids: own.body.account_ids } } : sandboxService;
+}
+
 /** The built-in service, then the tenant's active services, oldest first. */
 export async function listCatalog(reader: StoreReader, tenantId: string): Promise<ServiceRecord[]> {
   const own = await listRecordsOf<ServiceBody>(reader, tenantId, { kind: "service", status: "active", limit: servicesPerTenantMax });
-  return [sandboxService, ...own.reverse()];
+  return [await tenantSandbox(reader, tenantId), ...own.reverse()];
 }
 
 /** A service by `svc_` id or by name: the built-in one, or an active service of the tenant. */
 export async function findService(reader: StoreReader, tenantId: string, reference: string): Promise<ServiceRecord | null> {
-  if (reference === sandboxServiceName || reference === sandboxServiceId) return sandboxService;
+  if (reference === sandboxServiceName || reference === sandboxServiceId) return tenantSandbox(reader, tenantId);
   if (reference.startsWith("svc_")) {
     const service = await loadRecord<ServiceBody>(reader, tenantId, "service", reference);
     return service && service.body.status === "active" ? service : null;
