@@ -235,12 +235,17 @@ describe.each(storeKinds)("governed service requests over HTTP (%s)", (kind) => 
     const before = await balanceOf(agent);
     const running = expectStatus(await request("gated", { city: "York" }, "weather", { prefer: "respond-async" }), 202);
     expect(running.status).toBe("running");
+    const again = await request("gated", { city: "York" }, "weather", { prefer: "respond-async" });
+    expect(again.status).toBe(202);
+    expect(again.headers.get("preference-applied")).toBe("respond-async");
     expect(expectStatus(await agent.get(`/v1/service-requests/${running.id}`), 200).status).toBe("running");
-    expect(await balanceOf(agent)).toMatchObject({ balance: before.balance, available: before.available - 30 });
+    expect(await balanceOf(agent)).toMatchObject({ balance: before.balance, available: before.available - 60 });
     stub.openGate();
     await server.services.drain();
-    expect(expectStatus(await agent.get(`/v1/service-requests/${running.id}`), 200)).toMatchObject({ status: "executed", result: { released: true } });
-    expect(await balanceOf(agent)).toMatchObject({ balance: before.balance - 30, available: before.available - 30 });
+    for (const id of [running.id, again.body.id]) {
+      expect(expectStatus(await agent.get(`/v1/service-requests/${id}`), 200)).toMatchObject({ status: "executed", result: { released: true } });
+    }
+    expect(await balanceOf(agent)).toMatchObject({ balance: before.balance - 60, available: before.available - 60 });
   });
 
   it("an Idempotency-Key runs a request once and replays the first answer", async () => {

@@ -58,7 +58,11 @@ export const serviceRequestRoutes: RouteModule = (app, { mutate, store, services
           if (!services || change.dispatch.length === 0) return null;
           services.dispatch(tenantId, change.dispatch);
           const created = change.request;
-          if (respondAsync || created.body.service_id === sandboxServiceId) return null;
+          if (created.body.service_id === sandboxServiceId) return null;
+          if (respondAsync) {
+            reply.header("preference-applied", "respond-async");
+            return null;
+          }
           await services.waitFor(created.id, serviceRequestWaitMs);
           const now = await loadRecord<ServiceRequestBody>(store.read, tenantId, "service_request", created.id);
           return now ? answerOf(now) : null;
