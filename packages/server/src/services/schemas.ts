@@ -1,7 +1,7 @@
 /**
  * Input JSON Schemas of service operations, with ajv. A tenant writes these schemas, so they are
  * untrusted code in waiting: ajv compiles a schema to a JavaScript function. Bounds: the schema's
- * size (limits.ts `serviceInputSchemaBytesMax`, checked at registration), strict mode (unknown
+ * size (limits.ts `serviceInputSchemaBytesMax`, checked at registration), strict schemas (unknown
  * keywords are refused rather than silently ignored), no remote `$ref` loading (ajv without
  * `loadSchema` never fetches), and one ajv instance per compiled schema, so one tenant's `$id`
  * can neither clash with nor be referenced by another's. Compiled validators are cached per
@@ -20,7 +20,9 @@ const addFormats = ((addFormatsModule as unknown as { default?: unknown }).defau
 
 /** Compiles a schema in an ajv instance of its own. Throws when the schema is invalid. */
 function compile(schema: JsonSchema): ValidateFunction {
-  const ajv = new Ajv({ strict: true, allErrors: true, validateSchema: true, addUsedSchema: false });
+  // Unknown or ignored keywords are refused (a typo must not silently accept everything); loose
+  // but valid schemas (`properties` without `type`, `required` of undeclared names) are accepted.
+  const ajv = new Ajv({ strictSchema: true, strictNumbers: true, strictTypes: false, strictTuples: false, strictRequired: false, allErrors: true, addUsedSchema: false });
   addFormats(ajv);
   return ajv.compile(schema);
 }
