@@ -9,8 +9,32 @@ import { onboard } from "./agents-support.js";
 import { checkJournal, checkLedger, fetchVerifiedCheckpoint } from "./books.js";
 import { agentClient, balanceOf, expectStatus, fundedAgent, putPolicy, type AgentApi } from "./payments-support.js";
 import { startServiceStub, type ServiceStub } from "./service-stub.js";
-import { client, createTestTenant, listAll, startTestServer, storeKinds, TestClock } from "./support.js";
+import { client, createTestTenant, listAll, startTestServer, storeKinds } from "./support.js";
+import type { Clock } from "@bursar/core";
 import type { RunningServer } from "@bursar/server";
+
+/**
+ * Real time plus an offset, or frozen while a test moves it by hand. Agents' DPoP proofs and
+ * client assertions carry real time, so the server's clock must follow it however long a loaded
+ * machine takes to run the suite.
+ */
+class SteppingClock implements Clock {
+  private offsetMs = 0;
+  private frozenMs: number | null = null;
+  nowMs(): number {
+    return this.frozenMs ?? Date.now() + this.offsetMs;
+  }
+  advance(ms: number): void {
+    if (this.frozenMs === null) this.offsetMs += ms;
+    else this.frozenMs += ms;
+  }
+  freeze(): void {
+    this.frozenMs = this.nowMs();
+  }
+  thaw(): void {
+    this.frozenMs = null;
+  }
+}
 
 describe.each(storeKinds)("governed service requests over HTTP (%s)", (kind) => {
   let server: RunningServer;
@@ -20,12 +44,12 @@ describe.each(storeKinds)("governed service requests over HTTP (%s)", (kind) => 
   let agentId: string;
   let walletAccountId: string;
   let weather: any;
-  const clock = new TestClock(Date.now());
+  const clock = new SteppingClock();
 
   const request = (operation: string, payload: unknown = {}, service = "sandbox", headers?: Record<string, string>) =>
     agent.post("/v1/service-requests", { service, operation, payload }, headers);
-  // The test clock stands still, and the newest policy is the one in force: a millisecond between
-  // two policies orders them.
+  // The newest policy is the one in force, and ids order by millisecond: one between two
+  // policies orders them.
   const setPolicy = async (policy: Record<string, unknown>) => {
     clock.advance(1);
     await putPolicy(owner, agentId, policy);
@@ -36,9 +60,10 @@ describe.each(storeKinds)("governed service requests over HTTP (%s)", (kind) => 
     stub = await startServiceStub();
     server = await startTestServer(kind, {
       clock,
-      // Loopback service URLs are an explicit opt-in, as for webhooks. A long wait, so an answer
-      // that comes back at all is waited for; the call timeout is what ends a hanging call.
-      config: { allowPrivateWebhookTargets: true, sandboxSlowDelayMs: 20, serviceCallTimeoutMs: 300, serviceRequestWaitMs: 30_000 },
+      // Loopback service URLs are an explicit opt-in, as for webhooks. A long wait and call
+      // timeout, so an answer that comes back at all is waited for; the `stuck` operation's own
+      // short timeout is what ends its hanging call.
+      config: { allowPrivateWebhookTargets: true, sandboxSlowDelayMs: 20, serviceCallTimeoutMs: 60_000, serviceRequestWaitMs: 60_000 },
     });
     owner = client(server.url, (await createTestTenant(server.store)).token);
     const onboarded = await fundedAgent(server.url, owner, 100_000);
@@ -179,7 +204,7 @@ describe.each(storeKinds)("governed service requests over HTTP (%s)", (kind) => 
       name, url: `${stub.url}${path}`, price: 30, currency: "GBP",
       input_schema: { type: "object", required: ["city"], properties: { city: { type: "string", minLength: 1 } } }, ...extra,
     });
-    const body = { name: "weather", description: "Forecasts", operations: [operation("forecast", "/ok"), operation("flaky", "/fail"), operation("stuck", "/hang"), operation("huge", "/big"), operation("moved", "/redirect"), operation("text", "/not-json"), operation("gated", "/gate")] };
+    const body = { name: "weather", description: "Forecasts", operations: [operation("forecast", "/ok"), operation("flaky", "/fail"), operation("stuck", "/hang", { timeout_ms: 300 }), operation("huge", "/big"), operation("moved", "/redirect"), operation("text", "/not-json"), operation("gated", "/gate")] };
     expect(expectStatus(await agent.post("/v1/services", body), 403).code).toBe("insufficient_scope");
     expect(expectStatus(await owner.post("/v1/services", { ...body, operations: [operation("forecast", "/ok", { input_schema: { type: "object", properties: { city: { type: "strin" } } } })] }), 422).code).toBe("service_schema_invalid");
     expect(expectStatus(await owner.post("/v1/services", { ...body, operations: [operation("forecast", "/ok", { input_schema: { type: "object", madeUp: true } })] }), 422).code).toBe("service_schema_invalid");
@@ -332,7 +357,7 @@ describe.each(storeKinds)("service request deadlines (%s)", (kind) => {
   let stub: ServiceStub;
   let owner: ReturnType<typeof client>;
   let agent: AgentApi;
-  const clock = new TestClock(Date.now());
+  const clock = new SteppingClock();
 
   beforeAll(async () => {
     stub = await startServiceStub();
@@ -351,22 +376,27 @@ describe.each(storeKinds)("service request deadlines (%s)", (kind) => {
 
   it("a call that outlasts the wait answers 202 running; past its deadline the sweep fails it and releases its hold", async () => {
     const before = await balanceOf(agent);
-    const running = expectStatus(await agent.post("/v1/service-requests", { service: "stuck", operation: "wait", payload: {} }), 202);
-    expect(running).toMatchObject({ status: "running", failure_reason: null });
-    expect(await balanceOf(agent)).toMatchObject({ available: before.available - 70 });
-    const start = clock.ms;
+    let requestId = "";
+    let holdId = "";
+    // Frozen from before the request, so its deadline is exactly 300 s ahead of the clock.
+    clock.freeze();
     try {
+      const running = expectStatus(await agent.post("/v1/service-requests", { service: "stuck", operation: "wait", payload: {} }), 202);
+      expect(running).toMatchObject({ status: "running", failure_reason: null });
+      expect(await balanceOf(agent)).toMatchObject({ available: before.available - 70 });
+      requestId = running.id;
+      holdId = running.hold_transfer_id;
       clock.advance(299_000);
       expect((await server.sweeper.sweepOnce()).timedOutServiceRequests).toBe(0);
       clock.advance(1_000);
       expect((await server.sweeper.sweepOnce()).timedOutServiceRequests).toBe(1);
       expect((await server.sweeper.sweepOnce()).timedOutServiceRequests).toBe(0);
-      expect(expectStatus(await owner.get(`/v1/service-requests/${running.id}`), 200)).toMatchObject({ status: "failed", failure_reason: "deadline_exceeded" });
+      expect(expectStatus(await owner.get(`/v1/service-requests/${requestId}`), 200)).toMatchObject({ status: "failed", failure_reason: "deadline_exceeded" });
     } finally {
-      // Back to the time the agent's token and proofs were made in.
-      clock.ms = start;
+      // Back to the time the agent's token and proofs are made in.
+      clock.thaw();
     }
-    expect(expectStatus(await owner.get(`/v1/transfers/${running.hold_transfer_id}`), 200)).toMatchObject({ status: "voided" });
+    expect(expectStatus(await owner.get(`/v1/transfers/${holdId}`), 200)).toMatchObject({ status: "voided" });
     expect(await balanceOf(agent)).toEqual(before);
     expect(stub.calls.map((call) => call.path)).toEqual(["/hang"]);
   });
@@ -375,14 +405,17 @@ describe.each(storeKinds)("service request deadlines (%s)", (kind) => {
     const agentId = expectStatus(await agent.get("/v1/balance"), 200).agent_id;
     await putPolicy(owner, agentId, { approval_threshold_minor: 1, approval_expiry_seconds: 600 });
     const before = await balanceOf(agent);
-    const waiting = expectStatus(await agent.post("/v1/service-requests", { service: "sandbox", operation: "echo" }), 202);
-    expect(await balanceOf(agent)).toMatchObject({ available: before.available - 100 });
-    const start = clock.ms;
+    clock.freeze();
+    let waiting: any;
     try {
-      clock.advance(600_000);
+      waiting = expectStatus(await agent.post("/v1/service-requests", { service: "sandbox", operation: "echo" }), 202);
+      expect(await balanceOf(agent)).toMatchObject({ available: before.available - 100 });
+      clock.advance(599_999);
+      expect((await server.sweeper.sweepOnce()).expiredApprovals).toBe(0);
+      clock.advance(1);
       expect((await server.sweeper.sweepOnce()).expiredApprovals).toBe(1);
     } finally {
-      clock.ms = start;
+      clock.thaw();
     }
     expect(expectStatus(await agent.get(`/v1/service-requests/${waiting.id}`), 200)).toMatchObject({ status: "blocked", approval_status: "expired", reason_codes: ["approval_threshold_reached", "approval_expired"] });
     expect(expectStatus(await owner.get(`/v1/approvals/${waiting.approval_id}`), 200)).toMatchObject({ status: "expired" });

@@ -51,6 +51,8 @@ export const servicePayloadErrorsMax = 20;
 export const serviceSchemaCacheEntriesMax = 1000;
 /** Time one HTTP call of a tenant's operation may take, connect to last byte (server config may lower it). */
 export const serviceCallTimeoutMsDefault = 10_000;
+/** Longest call timeout a tenant may give one operation (`timeout_ms`). */
+export const serviceCallTimeoutMsMax = 60_000;
 /** How long `POST /v1/service-requests` waits for an HTTP operation before answering 202 `running`. */
 export const serviceRequestWaitMsDefault = 5_000;
 /** How long `sandbox.slow` takes (server config may change it; tests shorten it). */
@@ -326,7 +328,7 @@ export function checkLimits(): void {
   assert(apiKeyRateLimitPerMinuteDefault <= apiKeyRateLimitPerMinuteMax, "API-key rate limit default above its ceiling");
   assert(accessTokenLifetimeSecondsMax < refreshTokenLifetimeSecondsMax, "access tokens outlive refresh tokens");
   assert(oauthFormBytesMax <= requestBodyBytesMax, "form bodies within the body limit");
-  assert(serviceCallTimeoutMsDefault < serviceRequestDeadlineSeconds * 1000, "a service call must end before its request's deadline");
+  assert(serviceCallTimeoutMsDefault <= serviceCallTimeoutMsMax && serviceCallTimeoutMsMax < serviceRequestDeadlineSeconds * 1000, "a service call must end before its request's deadline");
   assert(sandboxSlowDelayMsDefault < serviceRequestDeadlineSeconds * 1000, "sandbox.slow must finish before its deadline");
   assert(approvalExpirySecondsMax + serviceRequestDeadlineSeconds + holdGraceSeconds <= holdTimeoutSecondsMax, "a service hold must outlive its approval and deadline");
   assert(servicePayloadBytesMax + serviceResultBytesMax <= requestBodyBytesMax, "a service request fits a request body");

@@ -38,6 +38,8 @@ export interface ServiceOperation {
   input_schema: JsonSchema;
   /** Where Bursar POSTs the payload (http services); null for built-in operations. */
   url: string | null;
+  /** Time one call may take; null for the server's default (`serviceCallTimeoutMs`). */
+  timeout_ms: number | null;
 }
 
 export interface ServiceBody {
@@ -63,11 +65,11 @@ const sandboxRatesPerMillion: Readonly<Record<string, bigint>> = { GBP: 1_000_00
 
 const sandboxOperations: ServiceOperation[] = [
   {
-    name: "echo", description: "Returns the payload as it was sent.", price: 100, currency: "GBP", url: null,
+    name: "echo", description: "Returns the payload as it was sent.", price: 100, currency: "GBP", url: null, timeout_ms: null,
     input_schema: { type: "object", maxProperties: 20 },
   },
   {
-    name: "quote", description: "Converts an amount in minor units between GBP, EUR, USD and JPY at fixed sandbox rates.", price: 250, currency: "GBP", url: null,
+    name: "quote", description: "Converts an amount in minor units between GBP, EUR, USD and JPY at fixed sandbox rates.", price: 250, currency: "GBP", url: null, timeout_ms: null,
     input_schema: {
       type: "object",
       required: ["amount", "from", "to"],
@@ -80,7 +82,7 @@ const sandboxOperations: ServiceOperation[] = [
     },
   },
   {
-    name: "slow", description: "Answers `running` at once and finishes after a short delay (poll the request).", price: 50, currency: "GBP", url: null,
+    name: "slow", description: "Answers `running` at once and finishes after a short delay (poll the request).", price: 50, currency: "GBP", url: null, timeout_ms: null,
     input_schema: { type: "object", additionalProperties: false, properties: { message: { type: "string", maxLength: 200 } } },
   },
 ];
@@ -215,7 +217,7 @@ export async function serviceAccountId(context: WriteContext, service: ServiceRe
 export interface ServiceInput {
   name: string;
   description?: string | null;
-  operations: Array<Omit<ServiceOperation, "description"> & { description?: string | null }>;
+  operations: Array<Omit<ServiceOperation, "description" | "timeout_ms"> & { description?: string | null; timeout_ms?: number | null }>;
   metadata?: Record<string, string> | null;
 }
 
@@ -226,7 +228,7 @@ function checkOperations(operations: ServiceInput["operations"]): Result<Service
     names.add(operation.name);
     if (operation.url === null) return fail("validation_failed", `operations.${index}: an HTTP operation needs a url`);
   }
-  return ok(operations.map((operation) => ({ ...operation, description: operation.description ?? null })));
+  return ok(operations.map((operation) => ({ ...operation, description: operation.description ?? null, timeout_ms: operation.timeout_ms ?? null })));
 }
 
 /** Opens the accounts a service needs for its operations' currencies. */

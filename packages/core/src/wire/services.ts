@@ -1,6 +1,6 @@
 /** Wire schemas of services (the catalog) and service requests. */
 import { z } from "zod";
-import { serviceNameLengthMax, serviceOperationsMax, stringLengthMax, webhookUrlLengthMax } from "../limits.js";
+import { serviceCallTimeoutMsMax, serviceNameLengthMax, serviceOperationsMax, stringLengthMax, webhookUrlLengthMax } from "../limits.js";
 import { serviceRequestStatuses } from "../governance/service-requests.js";
 import { amountMinor, currencyCode, metadata, timestamp } from "./common.js";
 
@@ -19,6 +19,7 @@ const operationBody = z
     price: amountMinor.describe("Price per call in minor units"),
     currency: currencyCode,
     input_schema: inputSchema,
+    timeout_ms: z.number().int().min(100).max(serviceCallTimeoutMsMax).nullable().optional().describe("Time one call may take; default: the server's setting"),
   })
   .strict();
 
@@ -44,6 +45,7 @@ export const service = z.object({
       currency: z.string(),
       input_schema: z.record(z.string(), z.unknown()),
       url: z.string().nullable(),
+      timeout_ms: z.number().int().nullable(),
       execution: z.enum(["inline", "async", "http"]).describe("inline: answered at once; async and http: may answer 202 `running`"),
     }),
   ),

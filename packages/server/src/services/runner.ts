@@ -59,7 +59,7 @@ export function createServiceRunner(options: ServiceRunnerOptions): ServiceRunne
     const operation = service?.body.operations.find((candidate) => candidate.name === request.operation);
     if (!operation?.url) return { status: "failed", reason: "service_unavailable" };
     const outcome = await callOperation(operation.url, request.payload, { serviceRequestId: request.id, tenantId }, {
-      timeoutMs: options.callTimeoutMs, allowPrivateTargets: options.allowPrivateTargets, signal: stop.signal,
+      timeoutMs: operation.timeout_ms ?? options.callTimeoutMs, allowPrivateTargets: options.allowPrivateTargets, signal: stop.signal,
     });
     return stop.signal.aborted ? null : outcome;
   }
