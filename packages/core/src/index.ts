@@ -46,3 +46,5 @@ export * from "./governance/payment-intents.js";
 export * from "./governance/approval-decisions.js";
 export * from "./chat/index.js";
 export * from "./governance/rail-configs.js";
+export * from "./governance/services.js";
+export * from "./governance/service-requests.js";

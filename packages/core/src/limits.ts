@@ -45,6 +45,41 @@ export const railFailureReasonLengthMax = 64;
 /** Longest secret-rotation overlap of a rail configuration: the old secret stays valid this long at most. */
 export const railSecretOverlapSecondsMax = 7 * 24 * 60 * 60;
 
+// --- Services and service requests (SPEC 2.4, docs/services.md) ---
+
+/** Services one tenant registers: the catalog is read whole (no pagination), so it must stay short. */
+export const servicesPerTenantMax = 100;
+/** Operations of one service. */
+export const serviceOperationsMax = 20;
+/** Service and operation names: short identifiers an agent types (`weather.forecast`). */
+export const serviceNameLengthMax = 64;
+/**
+ * An operation's input JSON Schema, as JSON bytes. Schemas are compiled to code (ajv), so their
+ * size bounds compile time and memory; 16 KiB is a generous hand-written schema.
+ */
+export const serviceInputSchemaBytesMax = 16 * 1024;
+/** A service request's payload, as JSON bytes: stored with the request and journaled. */
+export const servicePayloadBytesMax = 16 * 1024;
+/** An operation's result, as JSON bytes: a larger HTTP answer fails the request (it is journaled). */
+export const serviceResultBytesMax = 16 * 1024;
+/** Payload validation errors reported in a problem's `errors` (ajv collects all of them). */
+export const servicePayloadErrorsMax = 20;
+/** Compiled input schemas kept per server process (least recently used dropped first). */
+export const serviceSchemaCacheEntriesMax = 1000;
+/** Time one HTTP call of a tenant's operation may take, connect to last byte (server config may lower it). */
+export const serviceCallTimeoutMsDefault = 10_000;
+/** Longest call timeout a tenant may give one operation (`timeout_ms`). */
+export const serviceCallTimeoutMsMax = 60_000;
+/** How long `POST /v1/service-requests` waits for an HTTP operation before answering 202 `running`. */
+export const serviceRequestWaitMsDefault = 5_000;
+/** How long `sandbox.slow` takes (server config may change it; tests shorten it). */
+export const sandboxSlowDelayMsDefault = 2_000;
+/**
+ * A running request's deadline: past it the sweeper fails the request and releases its hold
+ * (a runner that crashed mid-call never reports). Well above the call timeout and the slow delay.
+ */
+export const serviceRequestDeadlineSeconds = 5 * 60;
+
 /** Largest amount of one transfer or deposit, in minor units (SPEC 1: "never above 10^15"). */
 export const amountMinorMax = 1_000_000_000_000_000;
 
@@ -358,4 +393,8 @@ export function checkLimits(): void {
   assert(railCallbackBodyBytesMax <= requestBodyBytesMax, "rail callbacks within the body limit");
   assert(conversationStoredBytesMax >= chatToolResultBytesMax + 4 * chatMessageLengthMax, "a stored conversation must hold a turn with a large tool result");
   assert(chatIntentStatusScanMax >= pageLimitMax, "the status scan must fill a page");
+  assert(serviceCallTimeoutMsDefault <= serviceCallTimeoutMsMax && serviceCallTimeoutMsMax < serviceRequestDeadlineSeconds * 1000, "a service call must end before its request's deadline");
+  assert(sandboxSlowDelayMsDefault < serviceRequestDeadlineSeconds * 1000, "sandbox.slow must finish before its deadline");
+  assert(approvalExpirySecondsMax + serviceRequestDeadlineSeconds + holdGraceSeconds <= holdTimeoutSecondsMax, "a service hold must outlive its approval and deadline");
+  assert(servicePayloadBytesMax + serviceResultBytesMax <= requestBodyBytesMax, "a service request fits a request body");
 }

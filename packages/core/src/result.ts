@@ -45,6 +45,9 @@ export const resultCodes = [
   "transaction_not_pending",
   "service_not_found",
   "payload_invalid",
+  "service_schema_invalid",
+  "service_name_taken",
+  "service_url_forbidden",
   "rail_not_configured",
   // the payment agent
   "message_too_long",

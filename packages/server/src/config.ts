@@ -4,7 +4,15 @@
  */
 import path from "node:path";
 import { readLlmConfig, type LlmConfig } from "./chat/llm-planner.js";
-import { credentialRateLimitPerMinuteDefault, webhookAttemptTimeoutMs, webhookPollIntervalMs, webhookRetryBaseMs } from "@bursar/core";
+import {
+  credentialRateLimitPerMinuteDefault,
+  sandboxSlowDelayMsDefault,
+  serviceCallTimeoutMsDefault,
+  serviceRequestWaitMsDefault,
+  webhookAttemptTimeoutMs,
+  webhookPollIntervalMs,
+  webhookRetryBaseMs,
+} from "@bursar/core";
 
 export interface ServerConfig {
   host: string;
@@ -48,6 +56,15 @@ export interface ServerConfig {
    * null means the deterministic, offline planner.
    */
   llm: LlmConfig | null;
+  /**
+   * Time one call of a tenant's HTTP service operation may take. Tenant service URLs are guarded
+   * like webhook targets (`allowPrivateWebhookTargets` opens both). Env `BURSAR_SERVICE_CALL_TIMEOUT_MS`.
+   */
+  serviceCallTimeoutMs: number;
+  /** How long `POST /v1/service-requests` waits for an HTTP operation before answering 202 `running`. */
+  serviceRequestWaitMs: number;
+  /** How long the built-in `sandbox.slow` operation takes. */
+  sandboxSlowDelayMs: number;
 }
 
 export const defaultPort = 7420;
@@ -76,6 +93,10 @@ export function loadConfig(overrides: Partial<ServerConfig> = {}, env: NodeJS.Pr
       overrides.webhookAttemptTimeoutMs ?? positiveFromEnv(env.BURSAR_WEBHOOK_ATTEMPT_TIMEOUT_MS, webhookAttemptTimeoutMs, "BURSAR_WEBHOOK_ATTEMPT_TIMEOUT_MS"),
     webhookPollIntervalMs: overrides.webhookPollIntervalMs ?? webhookPollIntervalMs,
     llm: overrides.llm !== undefined ? overrides.llm : readLlmConfig(env),
+    serviceCallTimeoutMs:
+      overrides.serviceCallTimeoutMs ?? positiveFromEnv(env.BURSAR_SERVICE_CALL_TIMEOUT_MS, serviceCallTimeoutMsDefault, "BURSAR_SERVICE_CALL_TIMEOUT_MS"),
+    serviceRequestWaitMs: overrides.serviceRequestWaitMs ?? serviceRequestWaitMsDefault,
+    sandboxSlowDelayMs: overrides.sandboxSlowDelayMs ?? sandboxSlowDelayMsDefault,
   };
 }
 

@@ -18,6 +18,7 @@ import { createRailDispatcher, type RailDispatcher } from "./rails/dispatcher.js
 import { sandboxRail } from "./rails/sandbox-rail.js";
 import { createWebhookRail } from "./rails/webhook-rail.js";
 import { createLlmPlanner } from "./chat/llm-planner.js";
+import { createServiceRunner, type ServiceRunner } from "./services/runner.js";
 
 export interface RunningServer {
   /** Base URL the server listens on, e.g. `http://127.0.0.1:7420`. */
@@ -31,6 +32,8 @@ export interface RunningServer {
   eventHub: EventHub;
   /** Payments in flight on asynchronous rails (tests call `drain`). */
   rails: RailDispatcher;
+  /** Service requests running after their write (tests call `drain`). */
+  services: ServiceRunner;
   close(): Promise<void>;
 }
 
@@ -74,6 +77,14 @@ export async function startServer(config: ServerConfig, options: { clock?: Clock
     attemptTimeoutMs: railTimeoutSecondsDefault * 1000,
     log: railLog,
   });
+  const services = createServiceRunner({
+    store,
+    clock,
+    callTimeoutMs: config.serviceCallTimeoutMs,
+    sandboxSlowDelayMs: config.sandboxSlowDelayMs,
+    allowPrivateTargets: config.allowPrivateWebhookTargets,
+    log: { error: (details, message) => app.log.error(details, message) },
+  });
   const app = buildApp({
     store,
     clock,
@@ -86,6 +97,8 @@ export async function startServer(config: ServerConfig, options: { clock?: Clock
       allowPrivateWebhookTargets: config.allowPrivateWebhookTargets,
       rails,
       planner: config.llm ? createLlmPlanner(config.llm) : deterministicPlanner,
+      services,
+      serviceRequestWaitMs: config.serviceRequestWaitMs,
     }),
   });
   // Open streams would keep `app.close()` waiting for their connections: end them first.
@@ -107,7 +120,7 @@ export async function startServer(config: ServerConfig, options: { clock?: Clock
     },
     app.log,
   );
-  if (config.allowPrivateWebhookTargets) app.log.warn("webhook targets on loopback and private addresses are allowed (allowPrivateWebhookTargets)");
+  if (config.allowPrivateWebhookTargets) app.log.warn("webhook and service targets on loopback and private addresses are allowed (allowPrivateWebhookTargets)");
   const worker = webhooks;
   return {
     url: `http://${host}:${port}`,
@@ -117,9 +130,11 @@ export async function startServer(config: ServerConfig, options: { clock?: Clock
     webhooks: worker,
     eventHub,
     rails,
+    services,
     async close() {
       await sweeper.stop();
       await rails.close();
+      await services.close();
       await worker.stop();
       // Bounded shutdown: connections still open after the grace period (a client that opened
       // a socket and sent nothing yet) are cut rather than waited for.

@@ -1,16 +1,17 @@
 /**
  * Background sweeps: expire approvals past their time (releasing what they held), fail payments
- * whose rail missed its deadline (`rail_timeout`, releasing the hold), expire ledger holds, and
+ * whose rail missed its deadline (`rail_timeout`, releasing the hold), fail running service
+ * requests past their deadline (`deadline_exceeded`, releasing the hold), expire ledger holds, and
  * drop idempotency records older than the retention window. Each sweep does a bounded amount
  * of work (limits.ts).
  */
-import { expireApproval, expireHold, governanceSweepCountMax, holdExpirySweepCountMax, settleTransaction, type Clock, type Store } from "@bursar/core";
+import { expireApproval, expireHold, governanceSweepCountMax, holdExpirySweepCountMax, settleServiceRequest, settleTransaction, type Clock, type Store } from "@bursar/core";
 import type { FastifyBaseLogger } from "fastify";
 import { sweepExpiredIdempotencyRecords } from "./http/idempotency.js";
 
 export interface Sweeper {
   /** Runs one sweep now (tests call this instead of waiting for the timer). */
-  sweepOnce(): Promise<{ expiredApprovals: number; timedOutTransactions: number; expiredHolds: number; deletedIdempotencyRecords: number }>;
+  sweepOnce(): Promise<{ expiredApprovals: number; timedOutTransactions: number; timedOutServiceRequests: number; expiredHolds: number; deletedIdempotencyRecords: number }>;
   stop(): Promise<void>;
 }
 
@@ -31,6 +32,13 @@ export function startSweeper(store: Store, clock: Clock, intervalMs: number, log
       );
       if (result.ok) timedOutTransactions++;
     }
+    let timedOutServiceRequests = 0;
+    for (const { tenantId, id } of await store.read.listDueRecords("service_request", clock.nowMs(), governanceSweepCountMax)) {
+      const result = await store.write(tenantId, (tx) =>
+        settleServiceRequest({ tx, tenantId, nowMs: clock.nowMs(), actor: { type: "system", id: "service_deadline" } }, id, { status: "failed", reason: "deadline_exceeded" }),
+      );
+      if (result.ok && result.value.body.failure_reason === "deadline_exceeded") timedOutServiceRequests++;
+    }
     const nowMs = clock.nowMs();
     const due = await store.read.listExpiredHolds(nowMs, holdExpirySweepCountMax);
     let expiredHolds = 0;
@@ -42,7 +50,7 @@ export function startSweeper(store: Store, clock: Clock, intervalMs: number, log
       if (result.ok) expiredHolds++;
     }
     const deletedIdempotencyRecords = await sweepExpiredIdempotencyRecords(store, clock);
-    return { expiredApprovals, timedOutTransactions, expiredHolds, deletedIdempotencyRecords };
+    return { expiredApprovals, timedOutTransactions, timedOutServiceRequests, expiredHolds, deletedIdempotencyRecords };
   }
 
   const timer = setInterval(() => {

@@ -8,3 +8,4 @@ export * from "./policy.js";
 export * from "./governance.js";
 export * from "./rails.js";
 export * from "./chat.js";
+export * from "./services.js";

@@ -91,6 +91,9 @@ export const problemTable = {
   transaction_not_pending: { status: 409, title: "Transaction already settled" },
   service_not_found: { status: 422, title: "No such service or operation" },
   payload_invalid: { status: 422, title: "Payload does not match the operation's input schema" },
+  service_schema_invalid: { status: 422, title: "Invalid input JSON Schema" },
+  service_name_taken: { status: 409, title: "A service already has that name" },
+  service_url_forbidden: { status: 422, title: "Service URL not allowed" },
   rail_not_configured: { status: 422, title: "The payee's rail is not configured" },
   // core: the payment agent
   message_too_long: { status: 400, title: "Chat message too long" },

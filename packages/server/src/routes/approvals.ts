@@ -39,7 +39,8 @@ export const approvalRoutes: RouteModule = (app, deps) => {
             return { status: 200, body: approvalView(change.approval) };
           },
         );
-        deps.rails?.dispatch(tenantId, dispatch);
+        deps.rails?.dispatch(tenantId, dispatch.filter((id) => !id.startsWith("sr_")));
+        deps.services?.dispatch(tenantId, dispatch.filter((id) => id.startsWith("sr_")));
         return sent;
       },
     );

@@ -7,6 +7,7 @@ import { deterministicPlanner, type Clock, type Planner, type Result, type Store
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { EventHub } from "../events/hub.js";
 import type { RailDispatcher } from "../rails/dispatcher.js";
+import type { ServiceRunner } from "../services/runner.js";
 import type { RouteModule as AppRouteModule } from "../http/app.js";
 import { recordedBody, returnIdempotencyClaim, takeIdempotencyClaim } from "../http/idempotency.js";
 import { ProblemError, failureToProblem } from "../http/problem.js";
@@ -25,8 +26,18 @@ export interface RouteDeps {
    * Runs a core operation in one durable write for the caller's tenant, as the caller, and sends
    * `respond(value)`; an expected failure becomes a problem+json answer. With an
    * Idempotency-Key, the answer is recorded in the same transaction as the change.
+   *
+   * `afterCommit`, when given, runs after the commit and may replace the answer sent (not the one
+   * recorded): a service request waits there for its outcome, while a replay answers the request
+   * as it stood when it was accepted (its id and status, to poll).
    */
-  mutate<T>(request: FastifyRequest, reply: FastifyReply, operation: (context: WriteContext) => Promise<Result<T>>, respond: (value: T) => Answer): Promise<FastifyReply>;
+  mutate<T>(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    operation: (context: WriteContext) => Promise<Result<T>>,
+    respond: (value: T) => Answer,
+    afterCommit?: (value: T) => Promise<Answer | null>,
+  ): Promise<FastifyReply>;
   /** Live events for streams; null when the server runs without one (unit tests of other routes). */
   eventHub: EventHub | null;
   /** Explicit opt-in: webhook URLs may resolve to loopback or private addresses. */
@@ -35,6 +46,10 @@ export interface RouteDeps {
   rails: RailDispatcher | null;
   /** The payment agent's planner: the LLM planner when a model is configured, else the deterministic one. */
   planner: Planner;
+  /** Runs committed service requests (sandbox.slow, HTTP operations); null in unit tests of other routes. */
+  services: ServiceRunner | null;
+  /** How long a service request answer waits for an HTTP operation before answering `running`. */
+  serviceRequestWaitMs: number;
 }
 
 /** Optional parts of `RouteDeps`. */
@@ -43,6 +58,8 @@ export interface RouteExtras {
   allowPrivateWebhookTargets?: boolean;
   rails?: RailDispatcher | null;
   planner?: Planner;
+  services?: ServiceRunner | null;
+  serviceRequestWaitMs?: number;
 }
 
 export type RouteModule = AppRouteModule<RouteDeps>;
@@ -56,12 +73,20 @@ export function routeDeps(store: Store, clock: Clock, extras: RouteExtras = {}):
     allowPrivateWebhookTargets: extras.allowPrivateWebhookTargets ?? false,
     rails: extras.rails ?? null,
     planner: extras.planner ?? deterministicPlanner,
-    async mutate(request, reply, operation, respond) {
+    services: extras.services ?? null,
+    serviceRequestWaitMs: extras.serviceRequestWaitMs ?? 0,
+    async mutate<T>(
+      request: FastifyRequest,
+      reply: FastifyReply,
+      operation: (context: WriteContext) => Promise<Result<T>>,
+      respond: (value: T) => Answer,
+      afterCommit?: (value: T) => Promise<Answer | null>,
+    ) {
       const { tenantId, principalType, principalId } = request.principal;
       const actor = { type: principalType, id: principalId } as const;
       const claim = takeIdempotencyClaim(request);
       let answer: Answer | null = null;
-      let result: Result<unknown>;
+      let result: Result<T>;
       try {
         result = await store.write(tenantId, async (tx) => {
           const outcome = await operation({ tx, tenantId, nowMs: clock.nowMs(), actor });
@@ -80,7 +105,7 @@ export function routeDeps(store: Store, clock: Clock, extras: RouteExtras = {}):
         if (claim) returnIdempotencyClaim(request, claim);
         throw failureToProblem(result);
       }
-      const { status, body } = answer!;
+      const { status, body } = (afterCommit ? await afterCommit(result.value) : null) ?? answer!;
       return reply.code(status).send(body);
     },
   };

@@ -23,6 +23,8 @@ import { transactionRoutes } from "./transactions.js";
 import { railRoutes } from "./rails.js";
 import { chatRoutes } from "./chat.js";
 import { conversationRoutes } from "./conversations.js";
+import { serviceRoutes } from "./services.js";
+import { serviceRequestRoutes } from "./service-requests.js";
 
 export const routeModules: RouteModule[] = [
   accountRoutes,
@@ -48,4 +50,6 @@ export const routeModules: RouteModule[] = [
   railRoutes,
   chatRoutes,
   conversationRoutes,
+  serviceRoutes,
+  serviceRequestRoutes,
 ];
