@@ -307,10 +307,11 @@ describe.each(storeKinds)("the payment agent over HTTP (%s)", (kind) => {
     expect((await balanceOf(agent)).balance).toBe(before.balance - 100);
   });
 
-  it("the service tools say plainly that the catalog is not available yet", async () => {
+  it("lists the service catalog", async () => {
     const answer = await chat("list services");
-    expect(answer.reply).toContain("(not_available)");
-    expect(JSON.parse(answer.new_messages.find((message: any) => message.role === "tool").content)).toMatchObject({ error: { code: "not_available" } });
+    const tool = JSON.parse(answer.new_messages.find((message: any) => message.role === "tool").content);
+    expect(tool.data.map((service: any) => service.name)).toContain("sandbox");
+    expect(answer.reply).toContain("sandbox");
   });
 
   it("a credential without transactions:read cannot list payments through the chat either", async () => {
@@ -387,6 +388,21 @@ describe.each(storeKinds)("the payment agent with the LLM planner (%s)", (kind) 
     expect(expectStatus(await owner.get(`/v1/approvals/${approvalId}`), 200).status).toBe("pending");
     expect(expectStatus(await owner.get(`/v1/agents/${agentId}/policy`), 200)).toEqual(policyBefore);
     expect(expectStatus(await owner.get("/v1/journal/checkpoint"), 200).tree_size).toBe(sizeBefore);
+  });
+
+  it("a model can buy a priced service operation through the governed service request", async () => {
+    const requestsBefore = model.requests.length;
+    const agent = await agentClient(server.url, onboarded);
+    const before = (await balanceOf(agent)).balance;
+    script = (_request, index) =>
+      [
+        toolCallAnswer([{ id: "call_echo", name: "create_service_request", arguments: '{"service":"sandbox","operation":"echo","payload":{"text":"hi"}}' }]),
+        textAnswer("Done.", 1),
+      ][index - requestsBefore] ?? { status: 500 };
+    const answer = expectStatus(await agent.post("/v1/chat", { message: "Echo hi with the sandbox service" }), 200);
+    const result = JSON.parse(answer.new_messages.find((message: any) => message.role === "tool").content);
+    expect(result).toMatchObject({ status: "executed", service: "sandbox", operation: "echo" });
+    expect((await balanceOf(agent)).balance).toBe(before - 100); // sandbox.echo costs £1.00
   });
 
   it("a model that fails ends the turn with an error event, and the conversation keeps the message", async () => {

@@ -13,6 +13,11 @@
  */
 import {
   approvalView,
+  createServiceRequest,
+  listCatalog,
+  ok,
+  serviceRequestView,
+  serviceView,
   ChatToolError,
   createPaymentIntent,
   listRecordsOf,
@@ -41,17 +46,36 @@ import {
   type WriteContext,
 } from "@bursar/core";
 import type { RailDispatcher } from "../rails/dispatcher.js";
+import { validatePayload } from "../services/schemas.js";
+import type { ServiceRunner } from "../services/runner.js";
 
 /**
- * The service catalog and service requests, once they exist in the core (another change adds
- * `GET /v1/services` and `POST /v1/service-requests`). Wire them here; until then the two tools
- * fail with `not_available`.
+ * The service catalog and service requests, as `GET /v1/services` and `POST /v1/service-requests`
+ * do them (`chatServices` below); null on a server without a service runner, where the two
+ * tools fail with `not_available`.
  */
 export interface ChatServiceOperations {
   /** The catalog as `GET /v1/services` answers it (`{data, has_more}`). */
   list(reader: StoreReader, tenantId: string, agent: AgentRow): Promise<unknown>;
-  /** `POST /v1/service-requests` in the caller's write: the view, and transactions to dispatch after commit. */
+  /** `POST /v1/service-requests` in the caller's write: the view, and requests to run after commit. */
   create(context: WriteContext, agent: AgentRow, input: ChatToolArguments<"create_service_request">): Promise<Result<{ view: unknown; dispatch: string[] }>>;
+  /** Runs committed requests (slow and HTTP operations). */
+  dispatch(tenantId: string, requestIds: readonly string[]): void;
+}
+
+/** The service operations over the core and a server's service runner. */
+export function chatServices(runner: ServiceRunner): ChatServiceOperations {
+  return {
+    async list(reader, tenantId) {
+      return { data: (await listCatalog(reader, tenantId)).map(serviceView), has_more: false };
+    },
+    async create(context, agent, input) {
+      const created = await createServiceRequest(context, agent, { service: input.service, operation: input.operation, payload: input.payload ?? {} }, validatePayload);
+      if (!created.ok) return created;
+      return ok({ view: serviceRequestView(created.value.request), dispatch: created.value.dispatch });
+    },
+    dispatch: (tenantId, requestIds) => runner.dispatch(tenantId, requestIds),
+  };
 }
 
 /** Who the tools act as, and what they use. */
@@ -194,14 +218,14 @@ export function createChatTools(context: ChatToolsContext): ChatTools {
         return services.create(writeContext, await loadAgent(tx), args);
       });
       if (!result.ok) throw refused(result);
-      context.rails?.dispatch(tenantId, result.value.dispatch);
+      services.dispatch(tenantId, result.value.dispatch);
       return result.value.view;
     },
   };
 }
 
 function notAvailable(): ChatToolError {
-  return new ChatToolError("not_available", "The service catalog is not available on this server yet; use payments instead.");
+  return new ChatToolError("not_available", "This server runs no service catalog; use payments instead.");
 }
 
 /** `{data, has_more}` from `limit + 1` rows, as the list routes answer (without the cursor: the planner asks again with a larger limit). */

@@ -24,7 +24,7 @@ import {
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { ServerResponse } from "node:http";
 import type { z } from "zod";
-import { createChatTools } from "../chat/tools.js";
+import { chatServices, createChatTools } from "../chat/tools.js";
 import { recordedBody, returnIdempotencyClaim, takeIdempotencyClaim } from "../http/idempotency.js";
 import { ProblemError } from "../http/problem.js";
 import type { RouteDeps, RouteModule } from "./context.js";
@@ -57,7 +57,7 @@ async function prepare(deps: RouteDeps, request: FastifyRequest, body: ChatBody)
   }
   const tools = createChatTools({
     store: deps.store, clock: deps.clock, rails: deps.rails, tenantId, agentId,
-    actor: { type: principalType, id: principalId }, scopes, services: null,
+    actor: { type: principalType, id: principalId }, scopes, services: deps.services ? chatServices(deps.services) : null,
   });
   return {
     conversationId: conversation_id ?? newId("conv", deps.clock.nowMs()),
