@@ -85,6 +85,12 @@ describe("bursar CLI over the SDK", () => {
     const policy = (await http.get(`/v1/agents/${agent.id}/policy`)).body;
     const { object: _o, id: _i, agent_id: _a, is_default: _d, updated_at: _u, ...rules } = policy;
     expect((await http.call("PUT", `/v1/agents/${agent.id}/policy`, { ...rules, approval_threshold_minor: 20_000 })).status).toBe(200);
+    const chat = await bursar(["chat", "Pay", "£500", "to", "Bob", "for", "the", "April", "invoice"], store);
+    expect(chat.code, chat.stderr).toBe(0);
+    expect(chat.stderr).toMatch(/approval apr_\w+ needed/);
+    const chatted = (await http.get("/v1/payment-intents")).body.data[0];
+    expect(chatted).toMatchObject({ approval_status: "pending_approval", amount: 50_000, reference: "April invoice" });
+    expect((await http.post(`/v1/approvals/${chatted.approval_id}/reject`)).status).toBe(200);
     const intent = await json(["payment-intents", "create", "--payee", "Bob", "--amount", "50000", "--currency", "GBP", "--reference", "April invoice"], store);
     expect(intent).toMatchObject({ approval_status: "pending_approval", amount: 50_000 });
     const pending = await json(["approvals", "list", "--status", "pending"], owner);

@@ -83,6 +83,20 @@ describe("governed payments through the SDK", () => {
     expect(listed).toContain(balance.conversation_id);
   });
 
+  it("buys a priced service operation and waits for a slow one", async () => {
+    const catalog = await agent.services.list();
+    const sandbox = catalog.find((service) => service.name === "sandbox")!;
+    expect(sandbox.operations.map((operation) => operation.name)).toEqual(expect.arrayContaining(["echo", "slow"]));
+    const before = (await agent.balance.get()).balance;
+    const echo = await agent.serviceRequests.createAndWait({ service: "sandbox", operation: "echo", payload: { text: "hi" } });
+    expect(echo).toMatchObject({ status: "executed", result: { echo: { text: "hi" } } });
+    const slow = await agent.serviceRequests.createAndWait({ service: "sandbox", operation: "slow", payload: {} }, { pollMs: 20 });
+    expect(slow.status).toBe("executed");
+    expect((await agent.balance.get()).balance).toBe(before - echo.amount - slow.amount);
+    const invalid = await agent.serviceRequests.create({ service: "sandbox", operation: "nope" }).catch((caught: unknown) => caught);
+    expect(invalid).toMatchObject({ status: 422, code: "service_not_found" });
+  });
+
   it("owners manage payees and budgets", async () => {
     const payee = await setup.owner.payees.create({ name: "Carol", currency: "GBP" });
     expect((await setup.owner.payees.update(payee.id, { aliases: ["C"] })).aliases).toEqual(["C"]);

@@ -11,6 +11,7 @@ import { eventCommands } from "./commands/events.js";
 import { journalCommands } from "./commands/journal.js";
 import { ticketCommands } from "./commands/tickets.js";
 import { paymentCommands } from "./commands/payments.js";
+import { chatCommands } from "./commands/chat.js";
 
 export const program = new Command()
   .name("bursar")
@@ -105,3 +106,4 @@ authCommands(program);
 eventCommands(program);
 journalCommands(program);
 paymentCommands(program);
+chatCommands(program);

@@ -25,6 +25,7 @@ import type { Requester } from "./resources/resource.ts";
 import { Transfers } from "./resources/transfers.ts";
 import { Payees } from "./resources/payees.ts";
 import { Chat, Conversations } from "./resources/chat.ts";
+import { ServiceRequests, Services } from "./resources/services.ts";
 import { Approvals, PaymentIntents, Transactions } from "./resources/payments.ts";
 import { Budgets, PolicyResource } from "./resources/policy.ts";
 import { WebhookEndpoints } from "./resources/webhook-endpoints.ts";
@@ -107,6 +108,8 @@ export class Bursar implements Requester {
   readonly transactions: Transactions;
   readonly chat: Chat;
   readonly conversations: Conversations;
+  readonly services: Services;
+  readonly serviceRequests: ServiceRequests;
 
   private readonly options: BursarOptions;
   private resolved: Promise<Resolved> | null = null;
@@ -135,6 +138,8 @@ export class Bursar implements Requester {
     this.transactions = new Transactions(this);
     this.chat = new Chat(this);
     this.conversations = new Conversations(this);
+    this.services = new Services(this);
+    this.serviceRequests = new ServiceRequests(this);
     this.balance = new BalanceResource(this);
     this.events = new Events(this);
     this.webhookEndpoints = new WebhookEndpoints(this);

@@ -43,7 +43,10 @@ const checks = {
   chatResponse: true as Same<T.ChatResponse, Wire<"chatResponse">>,
   conversationSummary: true as Same<T.ConversationSummary, Wire<"conversationSummary">>,
   conversation: true as Same<T.Conversation, Wire<"conversation">>,
+  service: true as Same<T.Service, Wire<"service">>,
+  serviceRequest: true as Same<T.ServiceRequest, Wire<"serviceRequest">>,
   // Request bodies: what the SDK lets a caller send is what the server accepts.
+  createServiceRequest: true as Same<T.ServiceRequestCreateParams, WireInput<"createServiceRequestBody">>,
   chat: true as Same<T.ChatParams, WireInput<"chatBody">>,
   policyRules: true as Same<T.PolicyRules, WireInput<"policy">>,
   policyCheck: true as Same<T.PolicyCheckParams, WireInput<"policyCheckBody">>,

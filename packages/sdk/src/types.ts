@@ -642,3 +642,66 @@ export interface ConversationSummary {
 export interface Conversation extends ConversationSummary {
   messages: ChatMessage[];
 }
+
+// --- services ---
+
+export interface ServiceOperation {
+  name: string;
+  description: string | null;
+  price: number;
+  price_display: string;
+  currency: string;
+  input_schema: Record<string, unknown>;
+  url: string | null;
+  timeout_ms: number | null;
+  /** inline: answered at once; async and http: may answer `running`. */
+  execution: "inline" | "async" | "http";
+}
+export interface Service {
+  object: "service";
+  id: string;
+  name: string;
+  description: string | null;
+  kind: "builtin" | "http";
+  operations: ServiceOperation[];
+  account_ids: Record<string, string>;
+  metadata: Metadata | null;
+  status: "active" | "deleted";
+  created_at: Timestamp | null;
+  updated_at: Timestamp | null;
+}
+export type ServiceRequestStatus = "executed" | "blocked" | "approval_required" | "failed" | "running";
+export interface ServiceRequest {
+  object: "service_request";
+  id: string;
+  agent_id: string;
+  service: string;
+  service_id: string;
+  operation: string;
+  payload: unknown;
+  amount: number;
+  amount_display: string;
+  currency: string;
+  status: ServiceRequestStatus;
+  decision: DecisionKind;
+  reason_codes: string[];
+  available_actions: string[];
+  remaining: Record<string, number | null>;
+  approval_id: string | null;
+  approval_status: "not_required" | "pending" | "approved" | "rejected" | "expired";
+  hold_transfer_id: string | null;
+  result: unknown;
+  failure_reason: string | null;
+  deadline_at: Timestamp | null;
+  completed_at: Timestamp | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+export interface ServiceRequestCreateParams {
+  /** A service name (`sandbox`) or id. */
+  service: string;
+  operation: string;
+  payload?: unknown;
+  /** Owners: the agent to act for. */
+  agent_id?: string;
+}
