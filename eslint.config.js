@@ -7,7 +7,8 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     rules: {
-      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+      // `const { id, ...rest } = x` drops `id` on purpose.
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", ignoreRestSiblings: true }],
       "no-constant-condition": ["error", { checkLoops: false }],
     },
   },
@@ -15,5 +16,10 @@ export default tseslint.config(
     // Tests read JSON answers of a server under test: their shape is what is being checked.
     files: ["test/**/*.ts", "**/*.test.ts", "bench/**/*.ts"],
     rules: { "@typescript-eslint/no-explicit-any": "off" },
+  },
+  {
+    // Examples are scripts a newcomer runs with node: they print.
+    files: ["packages/sdk/examples/**"],
+    languageOptions: { globals: { console: "readonly", process: "readonly" } },
   },
 );
