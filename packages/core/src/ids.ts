@@ -26,17 +26,33 @@ function randomBytes(count: number): Uint8Array {
   return bytes;
 }
 
-/** Returns a new id such as `acc_01JD3Z4Y8K2M4N6P8R0T2V4X6Z`. */
+/** The last id's time and random digits: ids made in one millisecond count up from there. */
+let lastTimeMs = -1;
+const lastDigits = new Array<number>(16).fill(0);
+
+/**
+ * Returns a new id such as `acc_01JD3Z4Y8K2M4N6P8R0T2V4X6Z`. Within a process ids are strictly
+ * increasing (ULID's monotonic mode): in the same millisecond, or if the clock steps back, the
+ * random part of the previous id is incremented, so "newest first" never depends on chance.
+ */
 export function newId(prefix: IdPrefix, nowMs: number = Date.now()): string {
+  if (nowMs > lastTimeMs) {
+    lastTimeMs = nowMs;
+    const random = randomBytes(16);
+    for (let i = 0; i < 16; i++) lastDigits[i] = random[i]! % 32;
+  } else {
+    let i = 15;
+    while (lastDigits[i] === 31) lastDigits[i--] = 0;
+    lastDigits[i]! += 1;
+  }
   let time = "";
-  let t = nowMs;
+  let t = lastTimeMs;
   for (let i = 0; i < 10; i++) {
     time = alphabet[t % 32] + time;
     t = Math.floor(t / 32);
   }
-  const random = randomBytes(16);
   let body = "";
-  for (let i = 0; i < 16; i++) body += alphabet[random[i]! % 32];
+  for (let i = 0; i < 16; i++) body += alphabet[lastDigits[i]!];
   return `${prefix}_${time}${body}`;
 }
 
