@@ -27,8 +27,9 @@ import type { z } from "zod";
 import { chatServices, createChatTools } from "../chat/tools.js";
 import { recordedBody, returnIdempotencyClaim, takeIdempotencyClaim } from "../http/idempotency.js";
 import { ProblemError } from "../http/problem.js";
+import { openEventStream, sseMessage } from "../http/sse.js";
 import type { RouteDeps, RouteModule } from "./context.js";
-import { actingAgentId, notFound } from "./context.js";
+import { actingAgent, notFound } from "./context.js";
 
 type ChatBody = z.infer<typeof wire.chatBody>;
 
@@ -45,9 +46,8 @@ async function prepare(deps: RouteDeps, request: FastifyRequest, body: ChatBody)
   const { message, conversation_id } = body;
   if (message.length > chatMessageLengthMax) throw new ProblemError("message_too_long", `Messages are limited to ${chatMessageLengthMax} characters; this one has ${message.length}.`);
   if (message.trim() === "") throw new ProblemError("validation_failed", "message must not be empty");
-  const agentId = actingAgentId(request, body.agent_id);
-  const agent = await deps.store.read.getAgent(tenantId, agentId);
-  if (!agent) throw notFound("agent", agentId);
+  const agent = await actingAgent(deps.store, request, body.agent_id);
+  const agentId = agent.id;
   let history: ConversationBody["messages"] = [];
   if (conversation_id !== undefined) {
     const conversation = await loadRecord<ConversationBody>(deps.store.read, tenantId, "conversation", conversation_id);
@@ -106,13 +106,6 @@ function abortWhenGone(reply: FastifyReply): AbortController {
   return controller;
 }
 
-/**
- * One SSE message (WHATWG HTML §9.2): `event:` the type, `data:` its JSON on one line
- * (JSON.stringify escapes every CR and LF, so a text never splits an event).
- */
-function sseMessage(type: string, data: unknown): string {
-  return `event: ${type}\ndata: ${JSON.stringify(data)}\n\n`;
-}
 
 /**
  * Writes to a stream, waiting while the client reads slower than the turn produces (the runner
@@ -174,15 +167,7 @@ export const chatRoutes: RouteModule = (app, deps) => {
     },
     async (request, reply) => {
       const turn = await prepare(deps, request, request.body);
-      reply.hijack();
-      const raw = reply.raw;
-      raw.writeHead(200, {
-        "content-type": "text/event-stream; charset=utf-8",
-        "cache-control": "no-cache, no-transform",
-        "x-request-id": request.id,
-        // Tells nginx-style proxies not to buffer the stream.
-        "x-accel-buffering": "no",
-      });
+      const raw = openEventStream(request, reply);
       const controller = abortWhenGone(reply);
       const send = async (type: string, data: unknown) => {
         await write(raw, sseMessage(type, data));

@@ -3,7 +3,7 @@
  * per resource: it declares zod schemas (validation and OpenAPI), the scopes it needs
  * (`config.scopes`), and calls the core through `mutate` for writes or `store.read` for reads.
  */
-import { deterministicPlanner, type Clock, type Planner, type Result, type Store, type WriteContext } from "@bursar/core";
+import { deterministicPlanner, type AgentRow, type Clock, type Planner, type Result, type Store, type WriteContext } from "@bursar/core";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { EventHub } from "../events/hub.js";
 import type { RailDispatcher } from "../rails/dispatcher.js";
@@ -141,6 +141,14 @@ export function actingAgentId(request: FastifyRequest, named: string | undefined
   if (named === undefined) throw new ProblemError("validation_failed", "name the agent with agent_id");
   requireScope(request, "agents:config");
   return named;
+}
+
+/** The agent a request acts for (see `actingAgentId`), loaded; "not found" when it does not exist. */
+export async function actingAgent(store: Store, request: FastifyRequest, named: string | undefined): Promise<AgentRow> {
+  const agentId = actingAgentId(request, named);
+  const agent = await store.read.getAgent(request.principal.tenantId, agentId);
+  if (!agent) throw notFound("agent", agentId);
+  return agent;
 }
 
 /** The agent filter of a list: an agent credential sees only its own records; owners may filter. */

@@ -17,6 +17,7 @@ import {
 import type { FastifyRequest } from "fastify";
 import { ProblemError } from "../http/problem.js";
 import { Subscription } from "../events/subscription.js";
+import { openEventStream, sseMessage } from "../http/sse.js";
 import type { RouteModule } from "./context.js";
 
 /** The type filter as patterns, or a 400. */
@@ -37,10 +38,6 @@ function agentFilter(request: FastifyRequest, asked: string | undefined): string
   return request.principal.agentId ?? asked;
 }
 
-/** One SSE message. Event JSON has no raw newlines, so `data:` is one line. */
-function sseMessage(event: JournalEvent): string {
-  return `id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
-}
 
 export const eventRoutes: RouteModule = (app, { store, eventHub }) => {
   app.get(
@@ -121,18 +118,8 @@ export const eventRoutes: RouteModule = (app, { store, eventHub }) => {
       }
       openStreams.set(principal.credentialId, open + 1);
 
-      reply.hijack();
-      const raw = reply.raw;
-      raw.writeHead(200, {
-        "content-type": "text/event-stream; charset=utf-8",
-        "cache-control": "no-cache, no-transform",
-        "x-request-id": request.id,
-        // Tells nginx-style proxies not to buffer the stream.
-        "x-accel-buffering": "no",
-        // A stream ends only when one side gives up or the server shuts down: the socket goes
-        // with it, so no ended stream lingers as a keep-alive connection that delays shutdown.
-        connection: "close",
-      });
+      // A stream ends only when one side gives up or the server shuts down: the socket goes with it.
+      const raw = openEventStream(request, reply, { closeConnection: true });
       raw.write(`: stream open\nretry: ${eventStreamRetryMs}\n\n`);
 
       let ended = false;
@@ -155,7 +142,7 @@ export const eventRoutes: RouteModule = (app, { store, eventHub }) => {
       // the limit it is dropped, and resumes from its Last-Event-ID without losing anything.
       const send = (event: JournalEvent) => {
         if (ended || raw.writableLength > eventStreamBufferedBytesMax) return false;
-        raw.write(sseMessage(event));
+        raw.write(sseMessage(event.type, event, event.id));
         return true;
       };
       const subscription = new Subscription(store.read, tenantId, filter, cursorSeq, send, finish);

@@ -7,7 +7,7 @@ import { createPaymentIntent, paymentIntentView, wire, type PaymentIntentBody, t
 import { z } from "zod";
 import { ProblemError } from "../http/problem.js";
 import type { RouteModule } from "./context.js";
-import { actingAgentId, notFound } from "./context.js";
+import { actingAgent } from "./context.js";
 import { recordReadRoutes } from "./records.js";
 
 const createBody = wire.createPaymentIntentBody.extend({ agent_id: z.string().max(64).optional().describe("Owners: the agent to pay for") });
@@ -30,9 +30,7 @@ export const paymentIntentRoutes: RouteModule = (app, deps) => {
     async (request, reply) => {
       const { tenantId } = request.principal;
       const body = request.body;
-      const agentId = actingAgentId(request, body.agent_id);
-      const agent = await store.read.getAgent(tenantId, agentId);
-      if (!agent) throw notFound("agent", agentId);
+      const agent = await actingAgent(store, request, body.agent_id);
       const instructions: PaymentInstruction[] = body.instructions
         ? body.instructions.map((leg) => ({ payee: (leg.payee_id ?? leg.payee)!, amountMinor: leg.amount, currency: leg.currency, reference: leg.reference }))
         : [];

@@ -18,7 +18,7 @@ import {
 } from "@bursar/core";
 import { validatePayload } from "../services/schemas.js";
 import type { Answer, RouteModule } from "./context.js";
-import { actingAgentId, listedAgentId, notFound, pageOf, visible } from "./context.js";
+import { actingAgent, listedAgentId, pageOf, visible } from "./context.js";
 
 const tags = ["service requests"];
 const config = { scopes: ["agents:execute"] } as const;
@@ -44,9 +44,7 @@ export const serviceRequestRoutes: RouteModule = (app, { mutate, store, services
     async (request, reply) => {
       const { tenantId } = request.principal;
       const body = request.body;
-      const agentId = actingAgentId(request, body.agent_id);
-      const agent = await store.read.getAgent(tenantId, agentId);
-      if (!agent) throw notFound("agent", agentId);
+      const agent = await actingAgent(store, request, body.agent_id);
       const prefer = request.headers.prefer;
       const respondAsync = /\brespond-async\b/i.test(Array.isArray(prefer) ? prefer.join(",") : (prefer ?? ""));
       return mutate(
