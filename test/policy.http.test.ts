@@ -51,7 +51,7 @@ describe.each(storeKinds)("policies, budgets and policy check (%s)", (kind) => {
     const check = expectStatus(await agent.post("/v1/policy/check", { amount: 9_000, currency: "GBP", payee: payee.id }), 200);
     expect(check.decision).toBe("deny");
     expect(check.reason_codes).toEqual(["amount_exceeds_transaction_max", "daily_amount_limit_exceeded", "approval_threshold_reached", "new_payee_requires_approval"]);
-    expect(check.available_actions).toEqual(["request_approval", "lower_amount", "retry_after_window"].filter((action) => action !== "request_approval"));
+    expect(check.available_actions).toEqual(["lower_amount", "retry_after_window"]);
     const approval = expectStatus(await agent.post("/v1/policy/check", { amount: 4_000, currency: "GBP", payee: "Alice" }), 200);
     expect(approval).toMatchObject({ decision: "approval_required", reason_codes: ["approval_threshold_reached", "new_payee_requires_approval"] });
     expect(expectStatus(await agent.post("/v1/policy/check", { amount: 60_000, currency: "GBP" }), 200).reason_codes).toContain("insufficient_funds");
