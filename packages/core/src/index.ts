@@ -48,3 +48,4 @@ export * from "./chat/index.js";
 export * from "./governance/rail-configs.js";
 export * from "./governance/services.js";
 export * from "./governance/service-requests.js";
+export * from "./console/index.js";

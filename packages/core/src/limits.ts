@@ -25,6 +25,21 @@ export const approvalExpirySecondsDefault = 24 * 60 * 60;
 export const approvalExpirySecondsMax = 7 * 24 * 60 * 60;
 /** Approvals, rail deadlines and running requests one sweep settles. */
 export const governanceSweepCountMax = 100;
+/**
+ * Console sessions (console/sessions.ts). A session is a bearer cookie: it lives a working day,
+ * then the owner signs in again; a stolen one is useless by the next morning.
+ */
+export const consoleSessionLifetimeSecondsMax = 12 * 60 * 60;
+/** The one-time login link `bursar serve` prints: long enough to click, short enough that a scrollback leak is stale. */
+export const consoleLoginCodeLifetimeSecondsMax = 15 * 60;
+/** A member invite link: a few days to be accepted, then the inviter makes a new one. */
+export const consoleInviteLifetimeSecondsMax = 7 * 24 * 60 * 60;
+/** Members of one tenant (the member list is read whole). */
+export const tenantMembersMax = 200;
+/** Open sessions a member may hold at once; signing in beyond it ends the oldest. */
+export const consoleSessionsPerUserMax = 20;
+/** A member's display name or e-mail address. */
+export const memberNameLengthMax = 200;
 /** Delay a sandbox payee may ask for (tests of slow rails). */
 export const sandboxDelayMsMax = 60_000;
 /**

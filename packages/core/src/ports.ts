@@ -32,6 +32,8 @@ export interface UserRow {
   name: string;
   role: OwnerRole;
   createdAtMs: number;
+  /** Set when the member was removed: their sessions and tokens stop working (console/members.ts). */
+  removedAtMs: number | null;
 }
 
 export interface PersonalAccessTokenRow {
@@ -191,6 +193,8 @@ export interface StoreReader {
   countTenants(): Promise<number>;
   getTenant(tenantId: string): Promise<TenantRow | null>;
   getUser(tenantId: string, userId: string): Promise<UserRow | null>;
+  /** The tenant's members (removed ones included), oldest first, at most `limit`. */
+  listUsers(tenantId: string, limit: number): Promise<UserRow[]>;
   /** Looks a token up by hash across tenants: this is how a bearer token finds its tenant. */
   findPersonalAccessTokenByHash(tokenHash: string): Promise<PersonalAccessTokenRow | null>;
 
@@ -263,6 +267,8 @@ export interface StoreTx extends StoreReader {
   /** Sets the journal size (the caller appended events and nodes in the same transaction). */
   setJournalSize(tenantId: string, size: number): Promise<void>;
   insertUser(row: UserRow): Promise<void>;
+  /** Writes name, email, role and removedAtMs. */
+  updateUser(row: UserRow): Promise<void>;
   insertPersonalAccessToken(row: PersonalAccessTokenRow): Promise<void>;
 
   /**

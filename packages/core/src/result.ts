@@ -37,6 +37,10 @@ export const resultCodes = [
   "invalid_public_key",
   "scope_exceeds_ticket_ceiling",
   "api_key_revoked",
+  // the owner console
+  "invalid_login_code",
+  "member_role_forbidden",
+  "last_owner",
   // governed spending
   "payee_not_found",
   "payee_ambiguous",

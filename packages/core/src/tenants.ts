@@ -47,6 +47,7 @@ export async function createTenant(
     name: input.ownerName,
     role: "owner" satisfies OwnerRole,
     createdAtMs: input.nowMs,
+    removedAtMs: null,
   };
   await tx.insertUser(owner);
   const context: WriteContext = { tx, tenantId: tenant.id, nowMs: input.nowMs, actor: { type: "system", id: "bootstrap" } };

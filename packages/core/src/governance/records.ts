@@ -18,6 +18,9 @@ export const recordKinds = [
   "service_request",
   "conversation",
   "rail_config",
+  // The owner console (console/sessions.ts): sessions, and one-time login and invite codes.
+  "console_session",
+  "console_code",
 ] as const;
 export type RecordKind = (typeof recordKinds)[number];
 

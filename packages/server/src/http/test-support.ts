@@ -59,7 +59,7 @@ export async function seedOwner(
       journalSize: 0,
       createdAtMs: nowMs,
     });
-    await tx.insertUser({ id: userId, tenantId, email: null, name: "Owner", role: "owner", createdAtMs: nowMs });
+    await tx.insertUser({ id: userId, tenantId, email: null, name: "Owner", role: "owner", createdAtMs: nowMs, removedAtMs: null });
   });
   const secret = await addToken(store, { tenantId, userId }, nowMs, token);
   const row = await store.read.findPersonalAccessTokenByHash(sha256Hex(secret));

@@ -40,7 +40,7 @@ export function tenantRow(overrides: Partial<TenantRow> = {}): TenantRow {
 }
 
 export function userRow(tenantId: string, overrides: Partial<UserRow> = {}): UserRow {
-  return { id: newId("usr"), tenantId, email: "owner@example.com", name: "Owner", role: "owner", createdAtMs: baseMs, ...overrides };
+  return { id: newId("usr"), tenantId, email: "owner@example.com", name: "Owner", role: "owner", createdAtMs: baseMs, removedAtMs: null, ...overrides };
 }
 
 export function tokenRow(tenantId: string, userId: string, overrides: Partial<PersonalAccessTokenRow> = {}): PersonalAccessTokenRow {

@@ -93,6 +93,19 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         const duplicate = tokenRow(tenant.id, user.id, { tokenHash: token.tokenHash });
         await expect(store.write(tenant.id, (tx) => tx.insertPersonalAccessToken(duplicate))).rejects.toThrow();
       });
+
+      it("lists members oldest first and updates a member's role and removal", async () => {
+        const { tenant, user } = await seedTenant(store);
+        const second = userRow(tenant.id, { role: "approver" });
+        await store.write(tenant.id, (tx) => tx.insertUser(second));
+        expect((await store.read.listUsers(tenant.id, 10)).map((row) => row.id)).toEqual([user.id, second.id]);
+        expect(await store.read.listUsers(tenant.id, 1)).toEqual([user]);
+        const changed = { ...second, role: "viewer" as const, name: "Renamed", removedAtMs: baseMs + 9 };
+        await store.write(tenant.id, (tx) => tx.updateUser(changed));
+        expect(await store.read.getUser(tenant.id, second.id)).toEqual(changed);
+        expect(await store.read.listUsers(newId("ten"), 10)).toEqual([]);
+        await expect(store.write(tenant.id, (tx) => tx.updateUser({ ...second, id: newId("usr") }))).rejects.toThrow();
+      });
     });
 
     describe("accounts", () => {

@@ -636,6 +636,8 @@ export const migrations: readonly Migration[] = [
   { version: 2, name: "identity", sqlite: identitySqlite, postgres: identityPostgres },
   { version: 3, name: "webhooks", sqlite: webhooksSqlite, postgres: webhooksPostgres },
   { version: 4, name: "governance", sqlite: governanceSqlite, postgres: governancePostgres },
+  // Numbered after its issue (16, the owner console) so parallel branches do not collide.
+  { version: 16, name: "console members", sqlite: "ALTER TABLE users ADD COLUMN removed_at_ms INTEGER;", postgres: "ALTER TABLE users ADD COLUMN removed_at_ms BIGINT;" },
 ];
 
 /**

@@ -46,7 +46,7 @@ export function checkLimit(limit: number): number {
 
 export const tenantColumns =
   "id, name, journal_private_key_pkcs8, journal_public_key, journal_size, created_at_ms";
-export const userColumns = "tenant_id, id, email, name, role, created_at_ms";
+export const userColumns = "tenant_id, id, email, name, role, created_at_ms, removed_at_ms";
 export const personalAccessTokenColumns =
   "tenant_id, id, user_id, token_hash, name, scopes, created_at_ms, expires_at_ms, revoked_at_ms";
 export const accountColumns =
@@ -187,6 +187,7 @@ export function userFrom(row: Row): UserRow {
     name: textFrom(row.name, "users.name"),
     role: textFrom(row.role, "users.role") as OwnerRole,
     createdAtMs: integerFrom(row.created_at_ms, "users.created_at_ms"),
+    removedAtMs: nullableIntegerFrom(row.removed_at_ms, "users.removed_at_ms"),
   };
 }
 

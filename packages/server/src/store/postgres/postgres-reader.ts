@@ -110,6 +110,10 @@ export class PostgresReader implements StoreReader {
     return row ? userFrom(row) : null;
   }
 
+  async listUsers(tenantId: string, limit: number): Promise<UserRow[]> {
+    return (await this.rows(this.sql.listUsers, [tenantId, limit])).map(userFrom);
+  }
+
   async findPersonalAccessTokenByHash(tokenHash: string): Promise<PersonalAccessTokenRow | null> {
     const row = await this.first(this.sql.findPersonalAccessTokenByHash, [tokenHash]);
     return row ? personalAccessTokenFrom(row) : null;

@@ -50,6 +50,7 @@ export class PostgresSql {
   readonly countTenants: string;
   readonly getTenant: string;
   readonly getUser: string;
+  readonly listUsers: string;
   readonly findPersonalAccessTokenByHash: string;
   readonly getAccount: string;
   readonly listAccounts: string;
@@ -81,6 +82,7 @@ export class PostgresSql {
   readonly insertTenant: string;
   readonly setJournalSize: string;
   readonly insertUser: string;
+  readonly updateUser: string;
   readonly insertPersonalAccessToken: string;
   readonly getAccountsForUpdate: string;
   readonly insertAccount: string;
@@ -134,6 +136,7 @@ export class PostgresSql {
     this.countTenants = `SELECT count(*) AS count FROM ${s}.tenants`;
     this.getTenant = `SELECT ${tenantColumns} FROM ${s}.tenants WHERE id = $1`;
     this.getUser = `SELECT ${userColumns} FROM ${s}.users WHERE tenant_id = $1 AND id = $2`;
+    this.listUsers = `SELECT ${userColumns} FROM ${s}.users WHERE tenant_id = $1 ORDER BY id LIMIT $2`;
     this.findPersonalAccessTokenByHash =
       `SELECT ${personalAccessTokenColumns} FROM ${s}.personal_access_tokens WHERE token_hash = $1`;
     this.getAccount = `SELECT ${accountColumns} FROM ${s}.accounts WHERE tenant_id = $1 AND id = $2`;
@@ -192,6 +195,7 @@ export class PostgresSql {
     this.insertTenant = insert("tenants", tenantColumns);
     this.setJournalSize = `UPDATE ${s}.tenants SET journal_size = $2 WHERE id = $1`;
     this.insertUser = insert("users", userColumns);
+    this.updateUser = `UPDATE ${s}.users SET name = $3, email = $4, role = $5, removed_at_ms = $6 WHERE tenant_id = $1 AND id = $2`;
     this.insertPersonalAccessToken = insert("personal_access_tokens", personalAccessTokenColumns);
     // Rows are locked in id order, so two writers never wait on each other in a cycle.
     this.getAccountsForUpdate =

@@ -68,7 +68,12 @@ export class PostgresTransaction extends PostgresReader implements StoreTx {
   }
 
   async insertUser(row: UserRow): Promise<void> {
-    await this.execute(this.sql.insertUser, [row.tenantId, row.id, row.email, row.name, row.role, row.createdAtMs]);
+    await this.execute(this.sql.insertUser, [row.tenantId, row.id, row.email, row.name, row.role, row.createdAtMs, row.removedAtMs]);
+  }
+
+  async updateUser(row: UserRow): Promise<void> {
+    const changed = await this.execute(this.sql.updateUser, [row.tenantId, row.id, row.name, row.email, row.role, row.removedAtMs]);
+    invariant(changed === 1, `user ${row.id} not found in tenant ${row.tenantId}`);
   }
 
   async insertPersonalAccessToken(row: PersonalAccessTokenRow): Promise<void> {

@@ -83,6 +83,7 @@ export class SqliteReadStatements {
   readonly countTenants: RowStatement;
   readonly getTenant: RowStatement;
   readonly getUser: RowStatement;
+  readonly listUsers: RowStatement;
   readonly findPersonalAccessTokenByHash: RowStatement;
   readonly getAccount: RowStatement;
   readonly listAccounts: RowStatement;
@@ -130,6 +131,7 @@ export class SqliteReadStatements {
     this.countTenants = prepare("SELECT count(*) AS count FROM tenants");
     this.getTenant = prepare(`SELECT ${tenantColumns} FROM tenants WHERE id = ?`);
     this.getUser = prepare(`SELECT ${userColumns} FROM users WHERE tenant_id = ? AND id = ?`);
+    this.listUsers = prepare(`SELECT ${userColumns} FROM users WHERE tenant_id = ? ORDER BY id LIMIT ?`);
     this.findPersonalAccessTokenByHash = prepare(
       `SELECT ${personalAccessTokenColumns} FROM personal_access_tokens WHERE token_hash = ?`,
     );
@@ -265,6 +267,11 @@ export class SqliteReader implements StoreReader {
     this.checkActive();
     const row = this.reads.getUser.get(tenantId, userId);
     return row ? userFrom(row) : null;
+  }
+
+  async listUsers(tenantId: string, limit: number): Promise<UserRow[]> {
+    this.checkActive();
+    return this.reads.listUsers.all(tenantId, limit).map(userFrom);
   }
 
   async findPersonalAccessTokenByHash(tokenHash: string): Promise<PersonalAccessTokenRow | null> {

@@ -66,6 +66,7 @@ export class SqliteWriteStatements {
   readonly insertTenant: RowStatement;
   readonly setJournalSize: RowStatement;
   readonly insertUser: RowStatement;
+  readonly updateUser: RowStatement;
   readonly insertPersonalAccessToken: RowStatement;
   readonly insertAccount: RowStatement;
   readonly updateAccountBalances: RowStatement;
@@ -106,6 +107,7 @@ export class SqliteWriteStatements {
     this.insertTenant = insert("tenants", tenantColumns);
     this.setJournalSize = prepare("UPDATE tenants SET journal_size = ? WHERE id = ?");
     this.insertUser = insert("users", userColumns);
+    this.updateUser = prepare("UPDATE users SET name = ?, email = ?, role = ?, removed_at_ms = ? WHERE tenant_id = ? AND id = ?");
     this.insertPersonalAccessToken = insert("personal_access_tokens", personalAccessTokenColumns);
     this.insertAccount = insert("accounts", accountColumns);
     this.updateAccountBalances = prepare(
@@ -238,7 +240,13 @@ export class SqliteTransaction extends SqliteReader implements StoreTx {
 
   async insertUser(row: UserRow): Promise<void> {
     this.checkActive();
-    this.writes.insertUser.run(row.tenantId, row.id, row.email, row.name, row.role, row.createdAtMs);
+    this.writes.insertUser.run(row.tenantId, row.id, row.email, row.name, row.role, row.createdAtMs, row.removedAtMs);
+  }
+
+  async updateUser(row: UserRow): Promise<void> {
+    this.checkActive();
+    const { changes } = this.writes.updateUser.run(row.name, row.email, row.role, row.removedAtMs, row.tenantId, row.id);
+    invariant(changes === 1, `user ${row.id} not found in tenant ${row.tenantId}`);
   }
 
   async insertPersonalAccessToken(row: PersonalAccessTokenRow): Promise<void> {

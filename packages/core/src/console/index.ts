@@ -1,0 +1,3 @@
+export * from "./roles.js";
+export * from "./sessions.js";
+export * from "./members.js";
