@@ -31,7 +31,7 @@ program
   .action(async (options: { port?: number; host?: string; dataDir?: string; databaseUrl?: string; demo: boolean; quiet?: boolean; allowPrivateWebhookTargets?: boolean }) => {
     // Loaded here, not at the top: the API commands should not pay for starting a server's modules.
     const { systemClock } = await import("@bursar/core");
-    const { ensureDemoTenant, loadConfig, startServer } = await import("@bursar/server");
+    const { demoLoginLink, ensureDemoTenant, loadConfig, startServer } = await import("@bursar/server");
     const config = loadConfig({
       port: options.port,
       host: options.host,
@@ -43,6 +43,14 @@ program
     const server = await startServer(config);
     const demo = options.demo && !config.databaseUrl ? await ensureDemoTenant(server.store, config.dataDir, systemClock) : null;
     const lines = [`Bursar is listening on ${server.url} (store: ${server.store.kind}${config.databaseUrl ? "" : `, ${config.dataDir}`})`];
+    // The console comes first: it is what a newcomer should open. A fresh one-time link each start.
+    const login = options.demo && !config.databaseUrl ? await demoLoginLink(server.store, config.dataDir, server.url, systemClock) : null;
+    lines.push(
+      "",
+      login
+        ? `Open the owner console (one-time link, valid 15 minutes):\n  ${login.url}`
+        : `Owner console: ${server.url}/console (sign in with a personal access token)`,
+    );
     if (demo) {
       lines.push(
         "",

@@ -5,7 +5,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { createAgent, createPayee, createTenant, defaultPolicy, deposit, invariant, setPolicy, type Clock, type Store } from "@bursar/core";
+import { createAgent, createLoginCode, createPayee, createTenant, defaultPolicy, deposit, invariant, setPolicy, sha256Hex, type Clock, type Store } from "@bursar/core";
 
 export interface DemoTenant {
   tenantId: string;
@@ -39,4 +39,22 @@ export async function ensureDemoTenant(store: Store, dataDir: string, clock: Clo
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   fs.writeFileSync(tokenFile, created.ownerToken + "\n", { mode: 0o600 });
   return { tenantId, ownerToken: created.ownerToken, agentId: agent.id, walletAccountId, tokenFile };
+}
+
+/**
+ * A one-time console login link for the demo owner (the owner of the token in
+ * `<data dir>/demo-owner-token`), minted on every start: `<base>/console/login#code=…`. The code
+ * is in the fragment, so it never reaches a server log or a Referer header. Null when there is no
+ * demo owner (PostgreSQL, `--no-demo`, or the token was revoked).
+ */
+export async function demoLoginLink(store: Store, dataDir: string, baseUrl: string, clock: Clock): Promise<{ url: string; expiresAtMs: number } | null> {
+  const tokenFile = path.join(dataDir, "demo-owner-token");
+  if (!fs.existsSync(tokenFile)) return null;
+  const token = fs.readFileSync(tokenFile, "utf8").trim();
+  const row = await store.read.findPersonalAccessTokenByHash(sha256Hex(token));
+  if (!row || row.revokedAtMs !== null) return null;
+  const { code, expiresAtMs } = await store.write(row.tenantId, (tx) =>
+    createLoginCode({ tx, tenantId: row.tenantId, nowMs: clock.nowMs(), actor: { type: "system", id: "bursar serve" } }, { userId: row.userId }),
+  );
+  return { url: `${baseUrl.replace(/\/+$/, "")}/console/login#code=${code}`, expiresAtMs };
 }

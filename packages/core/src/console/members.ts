@@ -21,6 +21,7 @@ import { roleScopes } from "./roles.js";
 export function memberView(user: UserRow) {
   return {
     id: user.id,
+    object: "member" as const,
     name: user.name,
     email: user.email,
     role: user.role,

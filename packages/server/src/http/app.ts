@@ -16,6 +16,7 @@ import { installMetrics } from "./metrics.js";
 import { bearerSecurityScheme, registerOpenApi } from "./openapi.js";
 import { ProblemError, problemErrorHandler, routeNotFoundHandler, sendProblem, toProblem } from "./problem.js";
 import { requestIdFor } from "./request-id.js";
+import { registerConsole } from "./console-static.js";
 
 declare module "fastify" {
   interface FastifyInstance {
@@ -47,6 +48,8 @@ interface CommonOptions {
   clock?: Clock;
   /** Redis, DPoP nonces, default rate limit. In memory with defaults when absent. */
   identity?: IdentityOptions;
+  /** The owner console's build directory (default: packages/console/dist); `false` serves none. */
+  consoleDir?: string | false;
 }
 
 /**
@@ -137,6 +140,7 @@ export function buildApp<Deps>(options: AppOptions<Deps>): FastifyInstance {
 
   registerOpenApi(app, options.publicBaseUrl ?? null);
   app.register(healthRoutes(registry));
+  if (options.consoleDir !== false) registerConsole(app, options.consoleDir);
   app.register(async function routesContext(api) {
     api.addHook("onRoute", secureRoute);
     for (const routes of options.routes ?? []) {

@@ -3,12 +3,15 @@
  * - owners: personal access tokens, `Authorization: Bearer bpat_…`;
  * - agents: DPoP-bound access tokens, `Authorization: DPoP <token>` plus a `DPoP` proof
  *   (RFC 9449 §7), checked in identity/agent-auth.ts;
- * - API keys: `Authorization: Bearer bsk_…`, for an agent or a service account.
+ * - API keys: `Authorization: Bearer bsk_…`, for an agent or a service account;
+ * - console sessions: the httpOnly session cookie, with CSRF checks (console-auth.ts), only
+ *   when no `Authorization` header is sent.
  * Then a per-credential rate limit, then the route's scopes.
  */
 import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from "fastify";
 import { apiKeyIsDead, apiKeyPrefix, isOwnerOnlyScope, isScope, personalAccessTokenPrefix, sha256Hex, type Scope } from "@bursar/core";
 import { authenticateAgent, dpopChallenge } from "../identity/agent-auth.js";
+import { authenticateConsoleSession, memberScopeCeiling } from "./console-auth.js";
 import { rateLimitHeaders } from "../identity/rate-limit.js";
 import { ProblemError } from "./problem.js";
 
@@ -83,7 +86,11 @@ function credentials(request: FastifyRequest): { scheme: "bearer" | "dpop"; toke
  */
 export async function authenticate(request: FastifyRequest): Promise<Principal> {
   const sent = credentials(request);
-  if (sent === null) throw unauthorized("This route needs credentials.");
+  if (sent === null) {
+    const session = await authenticateConsoleSession(request);
+    if (session) return session;
+    throw unauthorized("This route needs credentials.");
+  }
   if (sent.scheme === "dpop") return authenticateAgent(request, sent.token);
   const { token } = sent;
   if (token.startsWith(`${personalAccessTokenPrefix}_`)) return authenticatePersonalAccessToken(request, token);
@@ -104,6 +111,9 @@ async function authenticatePersonalAccessToken(request: FastifyRequest, token: s
   const nowMs = request.server.clock.nowMs();
   if (row.revokedAtMs !== null && row.revokedAtMs <= nowMs) throw invalidToken();
   if (row.expiresAtMs !== null && row.expiresAtMs <= nowMs) throw invalidToken();
+  // A removed member's tokens die with them; a member's token holds no more than their role.
+  const ceiling = await memberScopeCeiling(request, row.tenantId, row.userId);
+  if (ceiling === null) throw invalidToken();
   return {
     tenantId: row.tenantId,
     principalType: "user",
@@ -111,7 +121,7 @@ async function authenticatePersonalAccessToken(request: FastifyRequest, token: s
     agentId: null,
     credentialId: row.id,
     // Unknown strings in a stored row (a scope since renamed) grant nothing.
-    scopes: row.scopes.filter(isScope),
+    scopes: row.scopes.filter(isScope).filter((scope) => ceiling.includes(scope)),
     rateLimitPerMinute: request.server.identity.rateLimitPerMinute,
   };
 }

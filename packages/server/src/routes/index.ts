@@ -25,6 +25,7 @@ import { chatRoutes } from "./chat.js";
 import { conversationRoutes } from "./conversations.js";
 import { serviceRoutes } from "./services.js";
 import { serviceRequestRoutes } from "./service-requests.js";
+import { consoleRoutes } from "./console.js";
 
 export const routeModules: RouteModule[] = [
   accountRoutes,
@@ -52,4 +53,5 @@ export const routeModules: RouteModule[] = [
   conversationRoutes,
   serviceRoutes,
   serviceRequestRoutes,
+  consoleRoutes,
 ];
