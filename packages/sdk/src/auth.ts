@@ -29,6 +29,29 @@ export class BearerAuth implements Authenticator {
   }
 }
 
+/**
+ * A console session in a browser: the session is an httpOnly cookie the browser sends by itself
+ * (same-origin `fetch`), so no `Authorization` header; every mutation carries the session's CSRF
+ * token in `X-CSRF-Token`, which the server requires for cookie-authenticated writes.
+ *
+ * @example
+ * const bursar = new Bursar({ baseUrl: location.origin, auth: new SessionAuth(session.csrf_token) });
+ */
+export class SessionAuth implements Authenticator {
+  constructor(private csrfToken: string | null) {}
+  /** Replaces the CSRF token (after signing in again). */
+  setCsrfToken(token: string | null): void {
+    this.csrfToken = token;
+  }
+  async headers(request: { method: string }): Promise<Record<string, string>> {
+    if (this.csrfToken === null || request.method === "GET" || request.method === "HEAD") return {};
+    return { "x-csrf-token": this.csrfToken };
+  }
+  async onUnauthorized(): Promise<boolean> {
+    return false;
+  }
+}
+
 /** RFC 7523 §2.2. */
 const jwtBearerAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 

@@ -38,6 +38,8 @@ export interface BursarOptions {
   apiKey?: string;
   /** A personal access token (`bpat_…`) for owner calls, sent as a bearer token. */
   token?: string;
+  /** Another way to authenticate, e.g. `SessionAuth` (a console session in a browser). */
+  auth?: Authenticator;
   /** An agent's client_id (`cb_…`), with `privateKey` or `privateKeyPath`. */
   clientId?: string;
   /** PKCS#8 PEM, a private CryptoKey (with `publicKey`), a CryptoKeyPair, or an `AgentKey`. */
@@ -120,7 +122,7 @@ export class Bursar implements Requester {
 
   constructor(options: BursarOptions = {}) {
     this.options = options;
-    const explicit = options.apiKey ?? options.token ?? options.clientId;
+    const explicit = options.apiKey ?? options.token ?? options.clientId ?? options.auth;
     this.store = options.credentialStore ?? (options.configDir !== undefined || !explicit ? new FileCredentialStore({ dir: options.configDir }) : null);
     this.agents = new Agents(this);
     this.registrationTickets = new RegistrationTickets(this);
@@ -204,7 +206,9 @@ export class Bursar implements Requester {
     // BURSAR_API_KEY stands in for the store only when no store was named explicitly.
     const storeNamed = o.configDir !== undefined || o.credentialStore !== undefined;
     const apiKey = o.apiKey ?? (o.token === undefined && o.clientId === undefined && !storeNamed ? envVar("BURSAR_API_KEY") : undefined);
-    if (o.apiKey !== undefined || o.token !== undefined) {
+    if (o.auth !== undefined) {
+      auth = o.auth;
+    } else if (o.apiKey !== undefined || o.token !== undefined) {
       auth = new BearerAuth((o.apiKey ?? o.token)!);
     } else if (o.clientId !== undefined) {
       baseUrl ??= defaultBaseUrl;

@@ -14,7 +14,7 @@ export { register } from "./register.ts";
 export type { RegisterOptions, RegisterResult } from "./register.ts";
 export { FileCredentialStore, configDirectory } from "./credential-store.ts";
 export type { AgentCredentials, CredentialStore, JournalTrust } from "./credential-store.ts";
-export { BearerAuth, DpopAuth } from "./auth.ts";
+export { BearerAuth, DpopAuth, SessionAuth } from "./auth.ts";
 export type { Authenticator, DpopAuthOptions } from "./auth.ts";
 export { generateAgentKey, importPrivateKeyPem, exportPrivateKeyPem, agentKeyFromCryptoKeys, jwkThumbprint } from "./jose.ts";
 export type { AgentKey, CryptoKey, CryptoKeyPair, JsonWebKey, PublicJwk, SigningAlgorithm } from "./jose.ts";

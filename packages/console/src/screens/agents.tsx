@@ -1,0 +1,189 @@
+/**
+ * Agents: the list with balances and status; an agent's page with its policy editor and a live
+ * dry run (`POST /v1/policy/check`), budgets, credential bindings with revoke, a registration
+ * ticket (shown once, with the commands that use it) and recent activity.
+ */
+import { useEffect, useState } from "preact/hooks";
+import type { Account, Agent, PolicyDecision, RegistrationTicket } from "@bursar/sdk";
+import { bursar, errorText, toMinor, type ConsoleSession } from "../api.ts";
+import { useLoad } from "../hooks.ts";
+
+export function AgentsScreen() {
+  const agents = useLoad(async () => {
+    const page = await bursar.agents.list({ limit: 100 });
+    return Promise.all(page.data.map(async (agent) => ({ agent, wallet: await bursar.request<Account>("GET", `/v1/accounts/${agent.wallet_account_id}`).catch(() => null) })));
+  });
+  return (
+    <section aria-labelledby="agents-title">
+      <h1 id="agents-title">Agents</h1>
+      {agents.error && <p class="error" role="alert">{agents.error}</p>}
+      <table data-testid="agents">
+        <thead><tr><th scope="col">Agent</th><th scope="col">Status</th><th scope="col">Balance</th><th scope="col">Available</th><th scope="col">Id</th></tr></thead>
+        <tbody>
+          {(agents.data ?? []).map(({ agent, wallet }) => (
+            <tr key={agent.id}>
+              <td><a href={`/console/agents/${agent.id}`}>{agent.name}</a></td>
+              <td>{agent.status}</td>
+              <td>{wallet ? `${wallet.balance_display} ${wallet.currency}` : "—"}</td>
+              <td>{wallet ? `${wallet.available_display} ${wallet.currency}` : "—"}</td>
+              <td><code>{agent.id}</code></td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+function PolicyEditor({ agent, canConfigure }: { agent: Agent; canConfigure: boolean }) {
+  const policy = useLoad(() => bursar.policy.get(agent.id), [agent.id]);
+  const [text, setText] = useState("");
+  const [saved, setSaved] = useState<string | null>(null);
+  useEffect(() => {
+    if (!policy.data) return;
+    const { object: _object, id: _id, agent_id: _agent, is_default: _default, updated_at: _updated, ...rules } = policy.data;
+    setText(JSON.stringify(rules, null, 2));
+  }, [policy.data]);
+  const save = async () => {
+    try {
+      const rules = JSON.parse(text) as Parameters<typeof bursar.policy.update>[1];
+      await bursar.policy.update(agent.id, rules);
+      setSaved("Policy saved.");
+      policy.reload();
+    } catch (error) {
+      setSaved(`Not saved: ${errorText(error)}`);
+    }
+  };
+  return (
+    <section aria-labelledby="policy-title">
+      <h2 id="policy-title">Policy</h2>
+      {policy.error && <p class="error" role="alert">{policy.error}</p>}
+      {policy.data && <p class="hint">{policy.data.is_default ? "The default policy is in force." : `Policy ${policy.data.id}, updated ${policy.data.updated_at}.`}</p>}
+      <label for="policy-json">Rules (JSON; amounts in minor units)</label>
+      <textarea id="policy-json" data-testid="policy-json" rows={14} value={text} readOnly={!canConfigure} onInput={(event) => setText((event.target as HTMLTextAreaElement).value)} />
+      {canConfigure && <button type="button" onClick={save}>Save policy</button>}
+      {saved && <p role="status" data-testid="policy-saved">{saved}</p>}
+    </section>
+  );
+}
+
+function DryRun({ agent, currency }: { agent: Agent; currency: string }) {
+  const [amount, setAmount] = useState("");
+  const [payee, setPayee] = useState("");
+  const [result, setResult] = useState<PolicyDecision | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    const minor = toMinor(amount);
+    if (minor === null || minor <= 0) {
+      setResult(null);
+      return;
+    }
+    const timer = setTimeout(() => {
+      bursar.policy.check({ agent_id: agent.id, amount: minor, currency, payee: payee.trim() || undefined }).then(
+        (decision) => {
+          setResult(decision);
+          setError(null);
+        },
+        (failure: unknown) => setError(errorText(failure)),
+      );
+    }, 250);
+    return () => clearTimeout(timer);
+  }, [amount, payee, agent.id, currency]);
+  return (
+    <section aria-labelledby="dry-run-title">
+      <h2 id="dry-run-title">Dry run</h2>
+      <p class="hint">What would happen to a payment by this agent now (nothing is held or paid).</p>
+      <div class="filters">
+        <label>Amount ({currency}) <input data-testid="dry-run-amount" inputMode="decimal" value={amount} onInput={(event) => setAmount((event.target as HTMLInputElement).value)} /></label>
+        <label>Payee <input data-testid="dry-run-payee" value={payee} onInput={(event) => setPayee((event.target as HTMLInputElement).value)} /></label>
+      </div>
+      {error && <p class="error" role="alert">{error}</p>}
+      {result && (
+        <p role="status" data-testid="dry-run-result" data-decision={result.decision}>
+          <strong>{result.decision}</strong>
+          {result.reason_codes.length > 0 && ` — ${result.reason_codes.join(", ")}`}
+          {result.available_actions.length > 0 && ` · next: ${result.available_actions.join(", ")}`}
+        </p>
+      )}
+    </section>
+  );
+}
+
+function Credentials({ agent, canConfigure }: { agent: Agent; canConfigure: boolean }) {
+  const bindings = useLoad(() => bursar.credentialBindings.list({ agent_id: agent.id, limit: 100 }).then((page) => page.data), [agent.id]);
+  const [ticket, setTicket] = useState<RegistrationTicket | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const mint = async () => {
+    try {
+      setTicket(await bursar.registrationTickets.create({ agent_id: agent.id, scopes: ["agents:execute", "transactions:read", "payees:read", "events:read"] }));
+    } catch (failure) {
+      setError(errorText(failure));
+    }
+  };
+  const revoke = async (id: string) => {
+    try {
+      await bursar.credentialBindings.revoke(id);
+    } catch (failure) {
+      setError(errorText(failure));
+    }
+    bindings.reload();
+  };
+  return (
+    <section aria-labelledby="credentials-title">
+      <h2 id="credentials-title">Credentials</h2>
+      {error && <p class="error" role="alert">{error}</p>}
+      {canConfigure && <button type="button" onClick={mint}>Mint a registration ticket</button>}
+      {ticket && (
+        <div class="secret" data-testid="ticket">
+          <p>Shown once: it expires at {ticket.expires_at}. On the agent's host run one of:</p>
+          <pre><code data-testid="ticket-value">{`BURSAR_API_URL=${location.origin} npx bursar auth agent --ticket ${ticket.ticket ?? ""}`}</code></pre>
+          <pre><code>{`await register({ ticket: "${ticket.ticket ?? ""}", baseUrl: "${location.origin}" })`}</code></pre>
+          <button type="button" onClick={() => navigator.clipboard?.writeText(ticket.ticket ?? "")}>Copy the ticket</button>
+        </div>
+      )}
+      <table data-testid="bindings">
+        <caption>Credential bindings (registered keys)</caption>
+        <thead><tr><th scope="col">Client id</th><th scope="col">Algorithm</th><th scope="col">Scopes</th><th scope="col">Status</th><th scope="col">Action</th></tr></thead>
+        <tbody>
+          {(bindings.data ?? []).map((binding) => (
+            <tr key={binding.id} data-testid="binding" data-binding-id={binding.id}>
+              <td><code>{binding.id}</code></td><td>{binding.algorithm}</td><td>{binding.scopes.join(" ")}</td><td>{binding.status}</td>
+              <td>{canConfigure && binding.status === "active" && <button type="button" class="reject" onClick={() => revoke(binding.id)}>Revoke</button>}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+function Activity({ agent }: { agent: Agent }) {
+  const events = useLoad(() => bursar.events.list({ agent_id: agent.id, limit: 10 }).then((page) => page.data), [agent.id]);
+  return (
+    <section aria-labelledby="activity-title">
+      <h2 id="activity-title">Recent activity</h2>
+      <ul>{(events.data ?? []).map((event) => <li key={event.id}><code>{event.type}</code> · {event.created_at}</li>)}</ul>
+    </section>
+  );
+}
+
+export function AgentScreen({ agentId, session }: { agentId: string; session: ConsoleSession }) {
+  const canConfigure = session.scopes.includes("agents:config");
+  const agent = useLoad(() => bursar.request<Agent>("GET", `/v1/agents/${encodeURIComponent(agentId)}`), [agentId]);
+  const wallet = useLoad(async () => (agent.data ? bursar.request<Account>("GET", `/v1/accounts/${agent.data.wallet_account_id}`) : null), [agent.data?.id]);
+  if (agent.error) return <section><h1>Agent</h1><p class="error" role="alert">{agent.error}</p></section>;
+  if (!agent.data) return <section><h1>Agent</h1><p>Loading…</p></section>;
+  const currency = wallet.data?.currency ?? "GBP";
+  return (
+    <section aria-labelledby="agent-title">
+      <h1 id="agent-title">{agent.data.name}</h1>
+      <p><code>{agent.data.id}</code> · {agent.data.status} · wallet {wallet.data ? `${wallet.data.balance_display} ${currency} (available ${wallet.data.available_display})` : "…"}</p>
+      <div class="columns">
+        <PolicyEditor agent={agent.data} canConfigure={canConfigure} />
+        <DryRun agent={agent.data} currency={currency} />
+      </div>
+      <Credentials agent={agent.data} canConfigure={canConfigure} />
+      <Activity agent={agent.data} />
+    </section>
+  );
+}
