@@ -1,0 +1,344 @@
+/**
+ * The owner console in a real browser (Debian's Chromium driven by playwright-core) against a
+ * real server, one browser and one server for the whole file, steps in order:
+ * sign in with the printed link (which then fails on second use); an agent's payment above the
+ * threshold appears in the inbox without a reload, is approved and executes; another is
+ * rejected; a policy is edited with the live dry run; a ticket minted in the console registers
+ * an agent through the SDK; a revoked binding makes the agent's next call fail; the journal
+ * verifies in the browser and a tampered checkpoint is refused; a viewer sees no approve button
+ * and the API refuses the viewer's approve. Security: a cross-site form post is refused, a payee
+ * named like markup renders as text, the CSP holds (no violation on any screen), sign-out
+ * revokes. Every screen passes axe-core (no serious or critical violation) and is saved as a
+ * screenshot in test-results/console/.
+ */
+import { execSync } from "node:child_process";
+import fs from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import axe from "axe-core";
+import { Bursar, register } from "@bursar/sdk";
+import { demoLoginLink, ensureDemoTenant, type DemoTenant, type RunningServer } from "@bursar/server";
+import { systemClock } from "@bursar/core";
+import { client, repoRoot, startTestServer, tempDir } from "./support.js";
+import { putPolicy } from "./payments-support.js";
+
+const chromiumPath = process.env.BURSAR_CHROMIUM ?? "/usr/bin/chromium";
+const shots = path.join(repoRoot, "test-results/console");
+
+/** DEVELOPERS' flags: no network chatter, no GPU, no sandbox in the CI container. */
+const chromiumArgs = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
+
+describe.skipIf(!fs.existsSync(chromiumPath))("the owner console in Chromium", () => {
+  let server: RunningServer;
+  let dataDir: string;
+  let demo: DemoTenant;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let owner: ReturnType<typeof client>;
+  let agent: Bursar;
+  let agentDir: string;
+  const cspViolations: string[] = [];
+  const pageErrors: string[] = [];
+
+  function watch(target: Page): void {
+    target.on("console", (message) => {
+      if (/Content Security Policy|Refused to/i.test(message.text())) cspViolations.push(message.text());
+    });
+    target.on("pageerror", (error) => pageErrors.push(String(error)));
+  }
+
+  async function screen(target: Page, name: string): Promise<void> {
+    await target.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+  }
+
+  /** axe-core on the page as it is: no serious or critical violation. */
+  async function accessible(target: Page, name: string): Promise<void> {
+    // Evaluated through the DevTools protocol, which the page's CSP does not govern.
+    await target.evaluate(axe.source);
+    const violations = await target.evaluate(async () => {
+      const result = await (window as unknown as { axe: typeof axe }).axe.run(document, { resultTypes: ["violations"] });
+      return result.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
+    });
+    expect(violations, name).toEqual([]);
+  }
+
+  async function goto(target: Page, pathname: string, heading: string | RegExp): Promise<void> {
+    await target.goto(server.url + pathname);
+    await target.getByRole("heading", { level: 1, name: heading }).waitFor();
+  }
+
+  beforeAll(async () => {
+    if (!fs.existsSync(path.join(repoRoot, "packages/console/dist/index.html"))) execSync("npm run build -w @bursar/console", { cwd: repoRoot, stdio: "ignore" });
+    fs.mkdirSync(shots, { recursive: true });
+    dataDir = tempDir("console-e2e");
+    server = await startTestServer("sqlite", { config: { dataDir } });
+    // What `bursar serve` does on a fresh data directory.
+    demo = (await ensureDemoTenant(server.store, dataDir, systemClock))!;
+    owner = client(server.url, demo.ownerToken);
+    agentDir = tempDir("console-agent");
+    browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: chromiumArgs });
+    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    page = await context.newPage();
+    watch(page);
+  });
+
+  afterAll(async () => {
+    await agent?.close();
+    await browser?.close();
+    await server?.close();
+  });
+
+  it("signs in with the printed one-time link; the link fails on second use", async () => {
+    const link = (await demoLoginLink(server.store, dataDir, server.url, systemClock))!;
+    expect(link.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/console\/login#code=bcl\./);
+    await page.goto(link.url);
+    await page.getByRole("heading", { level: 1, name: "Approvals" }).waitFor();
+    expect(page.url()).toBe(`${server.url}/console/approvals`);
+    await expect(page.getByTestId("member").textContent()).resolves.toBe("Demo owner");
+    const cookies = await context.cookies();
+    const session = cookies.find((cookie) => cookie.name === "bursar_session")!;
+    expect(session).toMatchObject({ httpOnly: true, sameSite: "Strict", secure: false, path: "/" });
+    // The page's script cannot read it.
+    expect(await page.evaluate(() => document.cookie)).toBe("");
+
+    const other = await browser.newContext();
+    const again = await other.newPage();
+    await again.goto(link.url);
+    await again.getByTestId("login-error").waitFor();
+    expect(await again.getByTestId("login-error").textContent()).toContain("already used");
+    await screen(again, "login-replayed");
+    await accessible(again, "login");
+    await other.close();
+  });
+
+  it("mints a registration ticket; the SDK registers an agent with it", async () => {
+    await goto(page, "/console/agents", "Agents");
+    await page.getByRole("link", { name: "Demo agent" }).click();
+    await page.getByRole("heading", { level: 1, name: "Demo agent" }).waitFor();
+    await page.getByRole("button", { name: "Mint a registration ticket" }).click();
+    const command = await page.getByTestId("ticket-value").textContent();
+    const ticket = /--ticket (bursar-reg_\S+)/.exec(command ?? "")?.[1];
+    expect(ticket, command ?? "").toBeTruthy();
+    const registered = await register({ ticket, baseUrl: server.url, configDir: agentDir });
+    expect(registered.agentId).toBe(demo.agentId);
+    agent = new Bursar({ configDir: agentDir, baseUrl: server.url });
+    expect((await agent.balance.get()).balance).toBe(100_000);
+    await page.reload();
+    await page.getByTestId("binding").first().waitFor();
+    expect(await page.getByTestId("binding").count()).toBe(1);
+  });
+
+  it("a payment above the threshold appears in the inbox without a reload; approving it executes it", async () => {
+    await goto(page, "/console/approvals", "Approvals");
+    await page.getByText("Live: new approvals appear").waitFor();
+    await page.getByTestId("inbox-empty").waitFor();
+    const intent = await agent.paymentIntents.create({ payee: "Bob", amount: 50_000, currency: "GBP", reference: "April invoice" });
+    expect(intent.approval_status).toBe("pending_approval");
+    const card = page.locator(`[data-approval-id="${intent.approval_id}"]`);
+    await card.waitFor();
+    expect(await card.getByTestId("approval-amount").textContent()).toBe("500.00 GBP");
+    expect(await card.getByTestId("approval-payee").textContent()).toBe("Bob Smith");
+    expect(await card.getByTestId("approval-reasons").textContent()).toContain("approval_threshold_reached");
+    expect(await card.getByTestId("approval-expiry").textContent()).toMatch(/\d+h \d+m|\d+m \d+s/);
+    await screen(page, "approvals");
+    await accessible(page, "approvals");
+    await card.getByLabel("Note").fill("April invoice checked");
+    await card.getByRole("button", { name: "Approve" }).click();
+    await page.getByTestId("decision-message").filter({ hasText: "Approved" }).waitFor();
+    await expect.poll(async () => (await owner.get(`/v1/payment-intents/${intent.id}`)).body.execution_status, { timeout: 10_000 }).toBe("completed");
+    const approval = (await owner.get(`/v1/approvals/${intent.approval_id}`)).body;
+    expect(approval).toMatchObject({ status: "approved", note: "April invoice checked", decided_by: { type: "user" } });
+    await goto(page, "/console/payments", "Payments");
+    await page.locator(`[data-intent-id="${intent.id}"][data-execution="completed"]`).waitFor();
+    await screen(page, "payments");
+    await accessible(page, "payments");
+  });
+
+  it("rejects another payment with a note", async () => {
+    await goto(page, "/console/approvals", "Approvals");
+    const intent = await agent.paymentIntents.create({ payee: "Bob", amount: 30_000, currency: "GBP", reference: "May invoice" });
+    const card = page.locator(`[data-approval-id="${intent.approval_id}"]`);
+    await card.waitFor();
+    await card.getByLabel("Note").fill("not ours");
+    await card.getByRole("button", { name: "Reject" }).click();
+    await page.getByTestId("decision-message").filter({ hasText: "Rejected" }).waitFor();
+    const approval = (await owner.get(`/v1/approvals/${intent.approval_id}`)).body;
+    expect(approval).toMatchObject({ status: "rejected", note: "not ours" });
+    expect((await owner.get(`/v1/payment-intents/${intent.id}`)).body.approval_status).toBe("rejected");
+  });
+
+  it("edits a policy with the live dry run", async () => {
+    await goto(page, `/console/agents/${demo.agentId}`, "Demo agent");
+    await page.getByTestId("dry-run-amount").fill("250");
+    await page.getByTestId("dry-run-payee").fill("Bob");
+    await page.locator('[data-testid="dry-run-result"][data-decision="approval_required"]').waitFor();
+    const editor = page.getByTestId("policy-json");
+    await expect.poll(async () => (await editor.inputValue()).includes("approval_threshold_minor")).toBe(true);
+    const rules = JSON.parse(await editor.inputValue());
+    expect(rules.approval_threshold_minor).toBe(20_000);
+    await editor.fill(JSON.stringify({ ...rules, approval_threshold_minor: 100_000 }, null, 2));
+    await page.getByRole("button", { name: "Save policy" }).click();
+    await page.getByTestId("policy-saved").filter({ hasText: "Policy saved." }).waitFor();
+    // The dry run answers for the policy now in force.
+    await page.getByTestId("dry-run-amount").fill("250.00");
+    await page.locator('[data-testid="dry-run-result"][data-decision="allow"]').waitFor();
+    expect((await owner.get(`/v1/agents/${demo.agentId}/policy`)).body.approval_threshold_minor).toBe(100_000);
+    await screen(page, "agent");
+    await accessible(page, "agent");
+  });
+
+  it("revokes a binding: the agent's next call fails", async () => {
+    await goto(page, `/console/agents/${demo.agentId}`, "Demo agent");
+    const binding = page.getByTestId("binding").first();
+    await binding.getByRole("button", { name: "Revoke" }).click();
+    await page.locator('[data-testid="binding"]', { hasText: "revoked" }).waitFor();
+    await expect(agent.balance.get()).rejects.toMatchObject({ status: 401 });
+  });
+
+  it("verifies the journal in the browser, and refuses a tampered checkpoint", async () => {
+    await goto(page, "/console/journal", "Journal");
+    await page.getByTestId("verify-journal").click();
+    const result = page.getByTestId("journal-result");
+    await result.waitFor();
+    expect(await result.getAttribute("data-ok")).toBe("true");
+    expect(await result.textContent()).toContain("trust on first use");
+    // More history; the second verification proves the journal only grew.
+    await owner.post("/v1/payees", { name: "Dora", currency: "GBP" });
+    await page.getByTestId("verify-journal").click();
+    await expect.poll(async () => result.textContent()).toContain("consistency proof shows it extends");
+    expect(await result.getAttribute("data-ok")).toBe("true");
+    const trustedIn = () => page.evaluate(() => Object.entries(localStorage).filter(([key]) => key.startsWith("bursar.journal.trust.")).map(([, value]) => JSON.parse(value).checkpoint.tree_size));
+    const trusted = await trustedIn();
+    expect(trusted).toHaveLength(1);
+    await screen(page, "journal");
+    await accessible(page, "journal");
+
+    // A man in the middle rewrites the signed note's root hash (and the field that restates it).
+    await owner.post("/v1/payees", { name: "Eve", currency: "GBP" });
+    await page.route("**/v1/journal/checkpoint", async (route) => {
+      const response = await route.fetch();
+      const body = await response.json();
+      const forged = Buffer.alloc(32, 7).toString("base64");
+      const lines = String(body.note).split("\n");
+      lines[2] = forged;
+      await route.fulfill({ response, json: { ...body, root_hash: forged, note: lines.join("\n") } });
+    });
+    await page.getByTestId("verify-journal").click();
+    await expect.poll(async () => result.getAttribute("data-ok")).toBe("false");
+    expect(await result.textContent()).toContain("Refused");
+    expect(await trustedIn()).toEqual(trusted);
+    await screen(page, "journal-tampered");
+    await page.unroute("**/v1/journal/checkpoint");
+  });
+
+  it("renders a payee named like markup as text", async () => {
+    const name = `<img src=x onerror="window.__xss=1">`;
+    expect((await owner.post("/v1/payees", { name, currency: "GBP" })).status).toBe(201);
+    await goto(page, "/console/payees", "Payees");
+    const cell = page.getByTestId("payee-name").filter({ hasText: "<img" });
+    await cell.waitFor();
+    expect(await cell.textContent()).toBe(name);
+    expect(await page.locator('[data-testid="payees"] img').count()).toBe(0);
+    expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+    await screen(page, "payees");
+    await accessible(page, "payees");
+  });
+
+  it("every other screen renders, passes axe, and breaks no CSP rule", async () => {
+    // Each screen with what shows it has loaded (the live feeds keep the network busy, so no "idle").
+    const screens: Array<[string, string, string, string]> = [
+      ["/console/agents", "Agents", "agents", '[data-testid="agents"] tbody tr'],
+      ["/console/ledger", "Ledger", "ledger", '[data-testid="accounts"] tbody tr'],
+      ["/console/events", "Events", "events", '[data-testid="events"] tbody tr'],
+      ["/console/webhooks", "Webhooks", "webhooks", "text=No webhook endpoints yet"],
+      ["/console/settings", "Settings", "settings", '[data-testid="members"] tbody tr'],
+    ];
+    for (const [pathname, heading, name, loaded] of screens) {
+      await goto(page, pathname, heading);
+      await page.locator(loaded).first().waitFor();
+      await screen(page, name);
+      await accessible(page, name);
+    }
+    const response = await page.goto(`${server.url}/console/settings`);
+    expect(response!.headers()["content-security-policy"]).toContain("frame-ancestors 'none'");
+    expect(cspViolations).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it("refuses a cross-site form post: SameSite keeps the cookie home, and CSRF would stop it anyway", async () => {
+    // The attacker's site: `localhost` is another site than `127.0.0.1` for the browser.
+    const target = `${server.url}/v1/agents`;
+    const attacker = http.createServer((_request, response) => {
+      response.setHeader("content-type", "text/html");
+      response.end(`<!doctype html><form id="f" method="POST" action="${target}" enctype="application/x-www-form-urlencoded"><input name="name" value="evil"></form><script>document.getElementById("f").submit()</script>`);
+    });
+    await new Promise<void>((resolve) => attacker.listen(0, "127.0.0.1", resolve));
+    const port = (attacker.address() as AddressInfo).port;
+    try {
+      const evil = await context.newPage();
+      const posted = evil.waitForResponse((response) => response.url() === target);
+      await evil.goto(`http://localhost:${port}/`);
+      const answer = await posted;
+      expect([401, 403]).toContain(answer.status());
+      await evil.close();
+    } finally {
+      attacker.close();
+    }
+    const names = (await owner.get("/v1/agents?limit=100")).body.data.map((row: { name: string }) => row.name);
+    expect(names).not.toContain("evil");
+  });
+
+  it("a viewer sees no approve button, and the API refuses the viewer's approve", async () => {
+    await goto(page, "/console/settings", "Settings");
+    await page.getByLabel("Invite as").selectOption("viewer");
+    await page.getByRole("button", { name: "Create invite link" }).click();
+    const inviteUrl = (await page.getByTestId("invite-url").textContent())!;
+    expect(inviteUrl).toMatch(/\/console\/invite#code=bci\./);
+
+    // A payment waiting for approval (the new threshold is £1,000), from another agent.
+    const other = (await owner.post("/v1/agents", { name: "Second agent" })).body;
+    await owner.post(`/v1/accounts/${other.wallet_account_id}/deposits`, { amount: 500_000 });
+    await putPolicy(owner, other.id, { approval_threshold_minor: 1_000 });
+    const waiting = (await owner.post("/v1/payment-intents", { agent_id: other.id, payee: "Bob", amount: 5_000, currency: "GBP", reference: "viewer test" })).body;
+    expect(waiting.approval_id).toBeTruthy();
+
+    const viewerContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const viewer = await viewerContext.newPage();
+    watch(viewer);
+    await viewer.goto(inviteUrl);
+    await viewer.getByLabel("Your name").fill("Vic Viewer");
+    await viewer.getByRole("button", { name: "Accept the invite" }).click();
+    await viewer.getByRole("heading", { level: 1, name: "Approvals" }).waitFor();
+    expect(await viewer.getByTestId("role").textContent()).toBe("viewer");
+    const card = viewer.locator(`[data-approval-id="${waiting.approval_id}"]`);
+    await card.waitFor();
+    expect(await card.getByRole("button", { name: "Approve" }).count()).toBe(0);
+    expect(await viewer.getByRole("button", { name: "Approve" }).count()).toBe(0);
+    await screen(viewer, "approvals-viewer");
+    await accessible(viewer, "approvals-viewer");
+    // The API refuses it too, with the viewer's own session and CSRF token.
+    const refused = await viewer.evaluate(async (approvalId) => {
+      const session = await (await fetch("/v1/console/session")).json();
+      const answer = await fetch(`/v1/approvals/${approvalId}/approve`, { method: "POST", headers: { "content-type": "application/json", "x-csrf-token": session.csrf_token }, body: "{}" });
+      return { status: answer.status, code: (await answer.json()).code };
+    }, waiting.approval_id as string);
+    expect(refused).toEqual({ status: 403, code: "insufficient_scope" });
+    expect((await owner.get(`/v1/approvals/${waiting.approval_id}`)).body.status).toBe("pending");
+    await viewerContext.close();
+  });
+
+  it("sign-out revokes the session", async () => {
+    await goto(page, "/console/approvals", "Approvals");
+    const cookie = (await context.cookies()).find((row) => row.name === "bursar_session")!;
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByRole("heading", { level: 1, name: "Sign in to Bursar" }).waitFor();
+    const replayed = await fetch(`${server.url}/v1/approvals`, { headers: { cookie: `${cookie.name}=${cookie.value}` } });
+    expect(replayed.status).toBe(401);
+    await goto(page, "/console/approvals", /Bursar console/);
+    await screen(page, "signed-out");
+  });
+});
