@@ -18,6 +18,11 @@ export default tseslint.config(
     rules: { "@typescript-eslint/no-explicit-any": "off" },
   },
   {
+    // Build scripts of the console run on Node.
+    files: ["packages/console/scripts/**"],
+    languageOptions: { globals: { URL: "readonly", process: "readonly" } },
+  },
+  {
     // Examples are scripts a newcomer runs with node: they print.
     files: ["packages/sdk/examples/**"],
     languageOptions: { globals: { console: "readonly", process: "readonly" } },

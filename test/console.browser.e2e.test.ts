@@ -60,7 +60,8 @@ describe.skipIf(!fs.existsSync(chromiumPath))("the owner console in Chromium", (
     // Evaluated through the DevTools protocol, which the page's CSP does not govern.
     await target.evaluate(axe.source);
     const violations = await target.evaluate(async () => {
-      const result = await (window as unknown as { axe: typeof axe }).axe.run(document, { resultTypes: ["violations"] });
+      const browser = globalThis as any;
+      const result = await (browser.axe as typeof axe).run(browser.document, { resultTypes: ["violations"] });
       return result.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
     });
     expect(violations, name).toEqual([]);
@@ -103,7 +104,7 @@ describe.skipIf(!fs.existsSync(chromiumPath))("the owner console in Chromium", (
     const session = cookies.find((cookie) => cookie.name === "bursar_session")!;
     expect(session).toMatchObject({ httpOnly: true, sameSite: "Strict", secure: false, path: "/" });
     // The page's script cannot read it.
-    expect(await page.evaluate(() => document.cookie)).toBe("");
+    expect(await page.evaluate(() => (globalThis as any).document.cookie)).toBe("");
 
     const other = await browser.newContext();
     const again = await other.newPage();
@@ -211,7 +212,7 @@ describe.skipIf(!fs.existsSync(chromiumPath))("the owner console in Chromium", (
     await page.getByTestId("verify-journal").click();
     await expect.poll(async () => result.textContent()).toContain("consistency proof shows it extends");
     expect(await result.getAttribute("data-ok")).toBe("true");
-    const trustedIn = () => page.evaluate(() => Object.entries(localStorage).filter(([key]) => key.startsWith("bursar.journal.trust.")).map(([, value]) => JSON.parse(value).checkpoint.tree_size));
+    const trustedIn = () => page.evaluate(() => Object.entries((globalThis as any).localStorage as Record<string, string>).filter(([key]) => key.startsWith("bursar.journal.trust.")).map(([, value]) => JSON.parse(value).checkpoint.tree_size));
     const trusted = await trustedIn();
     expect(trusted).toHaveLength(1);
     await screen(page, "journal");
@@ -243,7 +244,7 @@ describe.skipIf(!fs.existsSync(chromiumPath))("the owner console in Chromium", (
     await cell.waitFor();
     expect(await cell.textContent()).toBe(name);
     expect(await page.locator('[data-testid="payees"] img').count()).toBe(0);
-    expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+    expect(await page.evaluate(() => (globalThis as any).__xss)).toBeUndefined();
     await screen(page, "payees");
     await accessible(page, "payees");
   });
@@ -322,9 +323,9 @@ describe.skipIf(!fs.existsSync(chromiumPath))("the owner console in Chromium", (
     await accessible(viewer, "approvals-viewer");
     // The API refuses it too, with the viewer's own session and CSRF token.
     const refused = await viewer.evaluate(async (approvalId) => {
-      const session = await (await fetch("/v1/console/session")).json();
+      const session: any = await (await fetch("/v1/console/session")).json();
       const answer = await fetch(`/v1/approvals/${approvalId}/approve`, { method: "POST", headers: { "content-type": "application/json", "x-csrf-token": session.csrf_token }, body: "{}" });
-      return { status: answer.status, code: (await answer.json()).code };
+      return { status: answer.status, code: ((await answer.json()) as any).code };
     }, waiting.approval_id as string);
     expect(refused).toEqual({ status: 403, code: "insufficient_scope" });
     expect((await owner.get(`/v1/approvals/${waiting.approval_id}`)).body.status).toBe("pending");

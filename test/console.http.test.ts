@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningServer } from "@bursar/server";
 import { consoleLoginCodeLifetimeSecondsMax } from "@bursar/core";
 import http from "node:http";
-import { client, createTestTenant, startTestServer, storeKinds, type TestTenant } from "./support.js";
+import { client, createTestTenant, killHard, spawnServer, startTestServer, storeKinds, tempDir, type TestTenant } from "./support.js";
 import { expectStatus, fundedAgent, putPolicy, agentClient, createPayee } from "./payments-support.js";
 import { cookiePair, loginCode, sessionClient, signIn } from "./console-support.js";
 
@@ -220,5 +220,27 @@ describe("the console's static answers", () => {
     }
     expect((await fetch(`${server.url}/console/assets/missing.js`)).status).toBe(404);
     expect((await fetch(`${server.url}/console/..%2f..%2fpackage.json`)).status).toBe(200);
+  });
+});
+
+describe("bursar serve", () => {
+  it("prints a one-time console login link first, on every start", async () => {
+    const dataDir = tempDir("console-serve");
+    const started = await spawnServer({ BURSAR_DATA_DIR: dataDir }, { demo: true });
+    try {
+      const lines = started.stdout().split("\n");
+      expect(lines[0]).toContain("listening on");
+      expect(lines[2]).toMatch(/^Open the owner console/);
+      const link = /(http:\/\/\S+\/console\/login#code=(\S+))/.exec(started.stdout());
+      expect(link, started.stdout()).not.toBeNull();
+      expect(link![1]!.startsWith(`${started.url}/console/login#code=bcl.`)).toBe(true);
+      const first = await client(started.url).post("/v1/console/sessions", { login_code: link![2] });
+      expect(first.status).toBe(201);
+      expect(first.body.member.role).toBe("owner");
+      expect((await client(started.url).post("/v1/console/sessions", { login_code: link![2] })).status).toBe(401);
+      expect((await fetch(`${started.url}/console`)).status).toBe(200);
+    } finally {
+      await killHard(started.process);
+    }
   });
 });
