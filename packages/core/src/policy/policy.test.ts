@@ -16,6 +16,11 @@ const open: Policy = {
   approvalThresholdMinor: null,
   newPayeeRequiresApproval: false,
   approvalExpirySeconds: 3600,
+  allowedOperations: null,
+  blockedOperations: [],
+  operationLimits: {},
+  allowedVendors: null,
+  blockedVendors: [],
 };
 /** A payment action; `history` (raw spends) is summed per window as the store would. */
 const pay = (amountMinor: number, more: Partial<PolicyAction> & { history?: Spend[]; paidPayeeIds?: string[] } = {}): PolicyAction => {
