@@ -9,4 +9,5 @@ export * from "./governance.js";
 export * from "./rails.js";
 export * from "./chat.js";
 export * from "./services.js";
+export * from "./spend.js";
 export * from "./console.js";

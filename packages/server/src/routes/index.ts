@@ -25,6 +25,8 @@ import { chatRoutes } from "./chat.js";
 import { conversationRoutes } from "./conversations.js";
 import { serviceRoutes } from "./services.js";
 import { serviceRequestRoutes } from "./service-requests.js";
+import { spendAuthorizationRoutes } from "./spend-authorizations.js";
+import { capabilityRoutes } from "./capabilities.js";
 import { consoleRoutes } from "./console.js";
 
 export const routeModules: RouteModule[] = [
@@ -53,5 +55,7 @@ export const routeModules: RouteModule[] = [
   conversationRoutes,
   serviceRoutes,
   serviceRequestRoutes,
+  spendAuthorizationRoutes,
+  capabilityRoutes,
   consoleRoutes,
 ];

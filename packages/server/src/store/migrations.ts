@@ -626,6 +626,17 @@ CREATE INDEX spends_by_agent ON spends (tenant_id, agent_id, at_ms, state, curre
 CREATE INDEX spends_by_payee ON spends (tenant_id, agent_id, payee_id) WHERE state = 'settled';
 `;
 
+/** Spend authorizations: a spend may name its operation, for per-operation limits. */
+const spendOperationsSqlite = `
+ALTER TABLE spends ADD COLUMN operation TEXT;
+CREATE INDEX spends_by_operation ON spends (tenant_id, agent_id, operation, at_ms) WHERE operation IS NOT NULL;
+`;
+
+const spendOperationsPostgres = `
+ALTER TABLE spends ADD COLUMN operation TEXT COLLATE "C";
+CREATE INDEX spends_by_operation ON spends (tenant_id, agent_id, operation, at_ms) WHERE operation IS NOT NULL;
+`;
+
 /**
  * Every migration, oldest first, versions strictly increasing. A gap is allowed, and
  * `pendingMigrations` runs whatever known version a database lacks (2 and 3 were developed on
@@ -636,6 +647,7 @@ export const migrations: readonly Migration[] = [
   { version: 2, name: "identity", sqlite: identitySqlite, postgres: identityPostgres },
   { version: 3, name: "webhooks", sqlite: webhooksSqlite, postgres: webhooksPostgres },
   { version: 4, name: "governance", sqlite: governanceSqlite, postgres: governancePostgres },
+  { version: 5, name: "spend operations", sqlite: spendOperationsSqlite, postgres: spendOperationsPostgres },
   // Numbered after its issue (16, the owner console) so parallel branches do not collide.
   { version: 16, name: "console members", sqlite: "ALTER TABLE users ADD COLUMN removed_at_ms INTEGER;", postgres: "ALTER TABLE users ADD COLUMN removed_at_ms BIGINT;" },
 ];
