@@ -31,6 +31,20 @@ const shots = path.join(repoRoot, "test-results/console");
 /** DEVELOPERS' flags: no network chatter, no GPU, no sandbox in the CI container. */
 const chromiumArgs = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
 
+/** True when packages/console/dist is missing or older than a console or SDK source file (a test must not drive yesterday's build). */
+function consoleBuildIsStale(): boolean {
+  const built = path.join(repoRoot, "packages/console/dist/index.html");
+  if (!fs.existsSync(built)) return true;
+  const builtMs = fs.statSync(built).mtimeMs;
+  const sources = path.join(repoRoot, "packages/console");
+  const newer = (dir: string): boolean =>
+    fs.readdirSync(dir, { withFileTypes: true }).some((entry) => {
+      const full = path.join(dir, entry.name);
+      return entry.isDirectory() ? newer(full) : fs.statSync(full).mtimeMs > builtMs;
+    });
+  return newer(path.join(sources, "src")) || newer(path.join(repoRoot, "packages/sdk/src")) || fs.statSync(path.join(sources, "index.html")).mtimeMs > builtMs;
+}
+
 describe.skipIf(!fs.existsSync(chromiumPath))("the owner console in Chromium", () => {
   let server: RunningServer;
   let dataDir: string;
@@ -73,7 +87,7 @@ describe.skipIf(!fs.existsSync(chromiumPath))("the owner console in Chromium", (
   }
 
   beforeAll(async () => {
-    if (!fs.existsSync(path.join(repoRoot, "packages/console/dist/index.html"))) execSync("npm run build -w @bursar/console", { cwd: repoRoot, stdio: "ignore" });
+    if (consoleBuildIsStale()) execSync("npm run build -w @bursar/console", { cwd: repoRoot, stdio: "ignore" });
     fs.mkdirSync(shots, { recursive: true });
     dataDir = tempDir("console-e2e");
     server = await startTestServer("sqlite", { config: { dataDir } });
@@ -83,6 +97,8 @@ describe.skipIf(!fs.existsSync(chromiumPath))("the owner console in Chromium", (
     agentDir = tempDir("console-agent");
     browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: chromiumArgs });
     context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    // A step that waits longer than this is broken; fail fast and keep the suite's time bounded.
+    context.setDefaultTimeout(10_000);
     page = await context.newPage();
     watch(page);
   });
@@ -153,8 +169,11 @@ describe.skipIf(!fs.existsSync(chromiumPath))("the owner console in Chromium", (
     await expect.poll(async () => (await owner.get(`/v1/payment-intents/${intent.id}`)).body.execution_status, { timeout: 10_000 }).toBe("completed");
     const approval = (await owner.get(`/v1/approvals/${intent.approval_id}`)).body;
     expect(approval).toMatchObject({ status: "approved", note: "April invoice checked", decided_by: { type: "user" } });
+    const spend = await owner.post("/v1/spend/authorizations", { agent_id: demo.agentId, operation: "openai.chat", amount: 300, currency: "GBP" });
+    expect(spend.status).toBe(201);
     await goto(page, "/console/payments", "Payments");
     await page.locator(`[data-intent-id="${intent.id}"][data-execution="completed"]`).waitFor();
+    await page.getByTestId("spend-authorization").filter({ hasText: "openai.chat" }).waitFor();
     await screen(page, "payments");
     await accessible(page, "payments");
   });

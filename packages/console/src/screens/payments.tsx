@@ -1,13 +1,21 @@
-/** Payments: payment intents with legs and statuses, and executed transactions. */
+/**
+ * Payments: payment intents with legs and statuses, executed transactions, service requests and
+ * spend authorizations (authorize → complete holds for things paid outside Bursar).
+ */
 import { bursar, money } from "../api.ts";
 import { useLiveEvents, useLoad } from "../hooks.ts";
 
 export function PaymentsScreen() {
   const intents = useLoad(() => bursar.paymentIntents.list({ limit: 50 }).then((page) => page.data));
   const transactions = useLoad(() => bursar.transactions.list({ limit: 50 }).then((page) => page.data));
-  useLiveEvents(["payment_intent.*", "transaction.*"], () => {
+  // Neither has an SDK resource yet: the SDK's generic request, same session and CSRF handling.
+  const spends = useLoad(() => bursar.request<{ data: SpendAuthorization[] }>("GET", "/v1/spend/authorizations", { query: { limit: 50 } }).then((page) => page.data));
+  const services = useLoad(() => bursar.request<{ data: ServiceRequest[] }>("GET", "/v1/service-requests", { query: { limit: 50 } }).then((page) => page.data));
+  useLiveEvents(["payment_intent.*", "transaction.*", "spend_authorization.*", "service_request.*"], () => {
     intents.reload();
     transactions.reload();
+    spends.reload();
+    services.reload();
   });
   return (
     <section aria-labelledby="payments-title">
@@ -46,6 +54,55 @@ export function PaymentsScreen() {
           ))}
         </tbody>
       </table>
+      <table data-testid="spend-authorizations">
+        <caption>Spend authorizations</caption>
+        <thead><tr><th scope="col">Id</th><th scope="col">Operation</th><th scope="col">Vendor</th><th scope="col">Held</th><th scope="col">Consumed</th><th scope="col">Status</th><th scope="col">Approval</th><th scope="col">Expires</th></tr></thead>
+        <tbody>
+          {(spends.data ?? []).map((spend) => (
+            <tr key={spend.id} data-testid="spend-authorization">
+              <td><code>{spend.id}</code></td><td><code>{spend.operation}</code></td><td>{spend.vendor}</td>
+              <td>{spend.amount_display} {spend.currency}</td><td>{spend.consumed_amount_display ?? ""}</td>
+              <td>{spend.status}</td><td>{spend.approval_status}</td><td>{spend.expires_at ?? ""}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {spends.error && <p class="hint">Spend authorizations: {spends.error}</p>}
+      <table data-testid="service-requests">
+        <caption>Service requests</caption>
+        <thead><tr><th scope="col">Id</th><th scope="col">Service</th><th scope="col">Operation</th><th scope="col">Price</th><th scope="col">Status</th><th scope="col">Reasons</th></tr></thead>
+        <tbody>
+          {(services.data ?? []).map((request) => (
+            <tr key={request.id}>
+              <td><code>{request.id}</code></td><td>{request.service}</td><td>{request.operation}</td>
+              <td>{request.amount_display} {request.currency}</td><td>{request.status}</td><td>{request.reason_codes.join(", ")}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {services.error && <p class="hint">Service requests: {services.error}</p>}
     </section>
   );
+}
+
+interface SpendAuthorization {
+  id: string;
+  operation: string;
+  vendor: string;
+  amount_display: string;
+  currency: string;
+  consumed_amount_display: string | null;
+  status: string;
+  approval_status: string;
+  expires_at: string | null;
+}
+
+interface ServiceRequest {
+  id: string;
+  service: string;
+  operation: string;
+  amount_display: string;
+  currency: string;
+  status: string;
+  reason_codes: string[];
 }
