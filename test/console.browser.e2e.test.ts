@@ -207,6 +207,12 @@ describe.skipIf(!fs.existsSync(chromiumPath))("the owner console in Chromium", (
     await page.getByTestId("dry-run-amount").fill("250.00");
     await page.locator('[data-testid="dry-run-result"][data-decision="allow"]').waitFor();
     expect((await owner.get(`/v1/agents/${demo.agentId}/policy`)).body.approval_threshold_minor).toBe(100_000);
+    // Budgets beside the policy.
+    const budgets = page.locator('section[aria-labelledby="budgets-title"]');
+    await budgets.getByLabel("Amount (GBP)").fill("900");
+    await budgets.getByRole("button", { name: "Set budget" }).click();
+    await budgets.getByText("monthly: 900.00 GBP").waitFor();
+    expect((await owner.get(`/v1/agents/${demo.agentId}/budgets`)).body.data.filter((budget: any) => budget.status === "active")).toMatchObject([{ period: "monthly", amount: 90_000 }]);
     await screen(page, "agent");
     await accessible(page, "agent");
   });

@@ -4,7 +4,7 @@
  * ticket (shown once, with the commands that use it) and recent activity.
  */
 import { useEffect, useState } from "preact/hooks";
-import type { Account, Agent, PolicyDecision, RegistrationTicket } from "@bursar/sdk";
+import type { Account, Agent, ApiKey, ApiKeyUsage, Period, PolicyDecision, RegistrationTicket } from "@bursar/sdk";
 import { bursar, errorText, toMinor, type ConsoleSession } from "../api.ts";
 import { useLoad } from "../hooks.ts";
 
@@ -157,6 +157,89 @@ function Credentials({ agent, canConfigure }: { agent: Agent; canConfigure: bool
   );
 }
 
+function Budgets({ agent, currency, canConfigure }: { agent: Agent; currency: string; canConfigure: boolean }) {
+  const budgets = useLoad(() => bursar.budgets.list(agent.id).then((list) => list.data.filter((budget) => budget.status === "active")), [agent.id]);
+  const [period, setPeriod] = useState<Period>("monthly");
+  const [amount, setAmount] = useState("");
+  const [message, setMessage] = useState<string | null>(null);
+  const save = async (event: Event) => {
+    event.preventDefault();
+    const minor = toMinor(amount);
+    if (minor === null || minor <= 0) return setMessage("Give an amount such as 250.00.");
+    const others = (budgets.data ?? []).filter((budget) => budget.period !== period).map((budget) => ({ period: budget.period, amount: budget.amount, currency: budget.currency }));
+    try {
+      await bursar.budgets.set(agent.id, { budgets: [...others, { period, amount: minor, currency }] });
+      setMessage("Budgets saved.");
+    } catch (error) {
+      setMessage(`Not saved: ${errorText(error)}`);
+    }
+    budgets.reload();
+  };
+  return (
+    <section aria-labelledby="budgets-title">
+      <h2 id="budgets-title">Budgets</h2>
+      {budgets.error && <p class="error" role="alert">{budgets.error}</p>}
+      {(budgets.data ?? []).length === 0 && !budgets.error ? <p>No budgets: only the policy's limits apply.</p> : (
+        <ul>{(budgets.data ?? []).map((budget) => <li key={budget.id}>{budget.period}: {budget.amount_display} {budget.currency}</li>)}</ul>
+      )}
+      {canConfigure && (
+        <form class="filters" onSubmit={save}>
+          <label>Period{" "}
+            <select value={period} onChange={(event) => setPeriod((event.target as HTMLSelectElement).value as Period)}>
+              {(["daily", "weekly", "monthly", "all_time"] as const).map((option) => <option key={option} value={option}>{option}</option>)}
+            </select>
+          </label>
+          <label>Amount ({currency}) <input inputMode="decimal" value={amount} onInput={(event) => setAmount((event.target as HTMLInputElement).value)} /></label>
+          <button type="submit">Set budget</button>
+        </form>
+      )}
+      {message && <p role="status">{message}</p>}
+    </section>
+  );
+}
+
+function ApiKeys({ agent }: { agent: Agent }) {
+  const keys = useLoad(() => bursar.apiKeys.list({ limit: 100 }).then((page) => page.data.filter((key) => key.agent_id === agent.id)), [agent.id]);
+  const [usage, setUsage] = useState<Record<string, ApiKeyUsage>>({});
+  const [secret, setSecret] = useState<ApiKey | null>(null);
+  const [message, setMessage] = useState<string | null>(null);
+  const run = async (what: () => Promise<unknown>) => {
+    try {
+      await what();
+    } catch (error) {
+      setMessage(errorText(error));
+    }
+    keys.reload();
+  };
+  if (keys.error) return null; // Keys need tenant:admin; other roles do not see this section.
+  return (
+    <section aria-labelledby="keys-title">
+      <h2 id="keys-title">API keys</h2>
+      {message && <p role="status">{message}</p>}
+      <button type="button" onClick={() => run(async () => setSecret(await bursar.apiKeys.create({ name: `${agent.name} key`, agent_id: agent.id, scopes: ["agents:execute", "transactions:read"] })))}>Create an API key</button>
+      {secret?.key && <pre class="secret"><code>{secret.key}</code></pre>}
+      <table>
+        <caption>Keys of this agent</caption>
+        <thead><tr><th scope="col">Key</th><th scope="col">Status</th><th scope="col">Scopes</th><th scope="col">Last used</th><th scope="col">Usage</th><th scope="col">Actions</th></tr></thead>
+        <tbody>
+          {(keys.data ?? []).map((key) => (
+            <tr key={key.id}>
+              <td>{key.name} <code>{key.id}</code></td><td>{key.status}</td><td>{key.scopes.join(" ")}</td><td>{key.last_used_at ?? "never"}</td>
+              <td>{usage[key.id] ? `${usage[key.id]!.accepted} accepted, ${usage[key.id]!.denied_total} denied` : <button type="button" onClick={() => run(async () => { const found = await bursar.apiKeys.usage(key.id); setUsage((previous) => ({ ...previous, [key.id]: found })); })}>Usage</button>}</td>
+              <td>{key.status === "active" && (
+                <>
+                  <button type="button" onClick={() => run(async () => setSecret(await bursar.apiKeys.rotate(key.id)))}>Rotate</button>
+                  <button type="button" class="reject" onClick={() => run(() => bursar.apiKeys.revoke(key.id))}>Revoke</button>
+                </>
+              )}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
 function Activity({ agent }: { agent: Agent }) {
   const events = useLoad(() => bursar.events.list({ agent_id: agent.id, limit: 10 }).then((page) => page.data), [agent.id]);
   return (
@@ -182,7 +265,9 @@ export function AgentScreen({ agentId, session }: { agentId: string; session: Co
         <PolicyEditor agent={agent.data} canConfigure={canConfigure} />
         <DryRun agent={agent.data} currency={currency} />
       </div>
+      <Budgets agent={agent.data} currency={currency} canConfigure={canConfigure} />
       <Credentials agent={agent.data} canConfigure={canConfigure} />
+      {session.scopes.includes("tenant:admin") && <ApiKeys agent={agent.data} />}
       <Activity agent={agent.data} />
     </section>
   );

@@ -125,7 +125,7 @@ export function ApprovalsScreen({ session }: { session: ConsoleSession }) {
                 <tbody>
                   {intent.legs.map((leg) => (
                     <tr key={leg.index}>
-                      <td>{leg.index}</td><td>{leg.payee_name}</td><td>{leg.amount_display} {leg.currency}</td><td>{leg.status}</td><td>{remainingText(leg.remaining)}</td>
+                      <td>{leg.index}</td><td>{leg.payee_name}</td><td>{leg.amount_display} {leg.currency}</td><td>{leg.status}</td><td>{remainingText(leg.remaining) || "no limit applies"}</td>
                     </tr>
                   ))}
                 </tbody>
