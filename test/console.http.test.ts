@@ -244,3 +244,17 @@ describe("bursar serve", () => {
     }
   });
 });
+
+describe("console sessions behind a proxy", () => {
+  it("accept the configured public origin and refuse others", async () => {
+    const server = await startTestServer("sqlite", { config: { publicBaseUrl: "https://bursar.example.com" } });
+    try {
+      const tenant = await createTestTenant(server.store);
+      const { api } = await signIn(server.url, { login_code: await loginCode(server.store, tenant.tenantId, tenant.ownerId) });
+      expect((await api.post("/v1/agents", { name: "via proxy" }, { origin: "https://bursar.example.com" })).status).toBe(201);
+      expect((await api.post("/v1/agents", { name: "elsewhere" }, { origin: "https://example.com" })).body.code).toBe("csrf_check_failed");
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -18,6 +18,7 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import { findConsoleSession, isScope, roleScopes, secretMatches } from "@bursar/core";
 import type { Principal } from "./auth.js";
 import { ProblemError } from "./problem.js";
+import { baseUrlOf } from "../identity/urls.js";
 
 /** The cookie's name over HTTPS (`__Host-`: Secure, no Domain, Path=/). */
 const secureCookieName = "__Host-bursar_session";
@@ -73,8 +74,9 @@ export function refuseCrossSite(request: FastifyRequest): void {
   if (request.headers["sec-fetch-site"] === "cross-site") throw new ProblemError("csrf_check_failed", "Cross-site requests cannot use a console session.");
   const origin = request.headers.origin;
   if (origin === undefined) return;
-  const own = `${request.protocol}://${request.host}`;
-  if (origin !== own) throw new ProblemError("csrf_check_failed", `Requests from ${origin} cannot use a console session.`);
+  // Our origin as the browser sees it: the configured public URL behind a proxy, else this request's.
+  const own = new Set([`${request.protocol}://${request.host}`, new URL(baseUrlOf(request)).origin]);
+  if (!own.has(origin)) throw new ProblemError("csrf_check_failed", `Requests from ${origin} cannot use a console session.`);
 }
 
 function checkCsrf(request: FastifyRequest, csrfHash: string): void {
