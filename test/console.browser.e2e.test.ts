@@ -259,6 +259,20 @@ describe.skipIf(!fs.existsSync(chromiumPath))("the owner console in Chromium", (
     expect(await trustedIn()).toEqual(trusted);
     await screen(page, "journal-tampered");
     await page.unroute("**/v1/journal/checkpoint");
+
+    // A genuine checkpoint, but a consistency proof that does not hold: refused, trust unchanged.
+    await page.route("**/v1/journal/proofs/consistency*", async (route) => {
+      const response = await route.fetch();
+      const body = await response.json();
+      await route.fulfill({ response, json: { ...body, proof: body.proof.map(() => Buffer.alloc(32, 9).toString("base64")) } });
+    });
+    await page.getByTestId("verify-journal").click();
+    await expect.poll(async () => result.textContent()).toContain("does not extend the trusted one");
+    expect(await result.getAttribute("data-ok")).toBe("false");
+    expect(await trustedIn()).toEqual(trusted);
+    await page.unroute("**/v1/journal/proofs/consistency*");
+    await page.getByTestId("verify-journal").click();
+    await expect.poll(async () => result.getAttribute("data-ok")).toBe("true");
   });
 
   it("renders a payee named like markup as text", async () => {
@@ -289,6 +303,15 @@ describe.skipIf(!fs.existsSync(chromiumPath))("the owner console in Chromium", (
       await screen(page, name);
       await accessible(page, name);
     }
+    // A deposit into a wallet from the ledger screen.
+    await goto(page, "/console/ledger", "Ledger");
+    await page.locator('[data-testid="accounts"] tbody tr').first().waitFor();
+    const before = (await owner.get(`/v1/accounts/${demo.walletAccountId}`)).body.balance;
+    await page.getByLabel("Wallet").selectOption(demo.walletAccountId);
+    await page.getByLabel("Amount").fill("10.00");
+    await page.getByRole("button", { name: "Deposit (sandbox)" }).click();
+    await page.getByText("Deposited.").waitFor();
+    expect((await owner.get(`/v1/accounts/${demo.walletAccountId}`)).body.balance).toBe(before + 1_000);
     const response = await page.goto(`${server.url}/console/settings`);
     expect(response!.headers()["content-security-policy"]).toContain("frame-ancestors 'none'");
     expect(cspViolations).toEqual([]);
@@ -336,6 +359,9 @@ describe.skipIf(!fs.existsSync(chromiumPath))("the owner console in Chromium", (
     const viewer = await viewerContext.newPage();
     watch(viewer);
     await viewer.goto(inviteUrl);
+    await viewer.getByLabel("Your name").waitFor();
+    await screen(viewer, "invite");
+    await accessible(viewer, "invite");
     await viewer.getByLabel("Your name").fill("Vic Viewer");
     await viewer.getByRole("button", { name: "Accept the invite" }).click();
     await viewer.getByRole("heading", { level: 1, name: "Approvals" }).waitFor();
@@ -364,7 +390,10 @@ describe.skipIf(!fs.existsSync(chromiumPath))("the owner console in Chromium", (
     await page.getByRole("heading", { level: 1, name: "Sign in to Bursar" }).waitFor();
     const replayed = await fetch(`${server.url}/v1/approvals`, { headers: { cookie: `${cookie.name}=${cookie.value}` } });
     expect(replayed.status).toBe(401);
+    await screen(page, "login");
+    await accessible(page, "login");
     await goto(page, "/console/approvals", /Bursar console/);
     await screen(page, "signed-out");
+    await accessible(page, "signed-out");
   });
 });
