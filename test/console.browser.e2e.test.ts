@@ -291,7 +291,8 @@ describe.skipIf(!fs.existsSync(chromiumPath))("the owner console in Chromium", (
   it("every other screen renders, passes axe, and breaks no CSP rule", async () => {
     // Each screen with what shows it has loaded (the live feeds keep the network busy, so no "idle").
     const screens: Array<[string, string, string, string]> = [
-      ["/console/agents", "Agents", "agents", '[data-testid="agents"] tbody tr'],
+      // £900 monthly budget − £500 paid − £3 held for the openai.chat spend authorization.
+      ["/console/agents", "Agents", "agents", '[data-testid="limits-left"]:has-text("budget monthly: 397.00")'],
       ["/console/ledger", "Ledger", "ledger", '[data-testid="accounts"] tbody tr'],
       ["/console/events", "Events", "events", '[data-testid="events"] tbody tr'],
       ["/console/webhooks", "Webhooks", "webhooks", "text=No webhook endpoints yet"],

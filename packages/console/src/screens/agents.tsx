@@ -8,24 +8,42 @@ import type { Account, Agent, ApiKey, ApiKeyUsage, Period, PolicyDecision, Regis
 import { bursar, errorText, toMinor, type ConsoleSession } from "../api.ts";
 import { useLoad } from "../hooks.ts";
 
+/**
+ * What is left of each amount limit and budget now. A dry run of the smallest payment (1 minor
+ * unit) answers what would remain after it, so what remains now is one more. Nothing is held.
+ */
+async function limitsLeft(agent: Agent, currency: string): Promise<string> {
+  const decision = await bursar.policy.check({ agent_id: agent.id, amount: 1, currency }).catch(() => null);
+  if (!decision) return "—";
+  const periods = ["daily", "weekly", "monthly", "all_time"];
+  const parts = Object.entries(decision.remaining)
+    .filter(([key, value]) => value !== null && (periods.includes(key) || key.startsWith("budget_")))
+    .map(([key, value]) => `${key.replace("budget_", "budget ").replace("_", " ")}: ${((value! + 1) / 100).toFixed(2)}`);
+  return parts.length === 0 ? "no limits" : parts.join(" · ");
+}
+
 export function AgentsScreen() {
   const agents = useLoad(async () => {
     const page = await bursar.agents.list({ limit: 100 });
-    return Promise.all(page.data.map(async (agent) => ({ agent, wallet: await bursar.request<Account>("GET", `/v1/accounts/${agent.wallet_account_id}`).catch(() => null) })));
+    return Promise.all(page.data.map(async (agent) => {
+      const wallet = await bursar.request<Account>("GET", `/v1/accounts/${agent.wallet_account_id}`).catch(() => null);
+      return { agent, wallet, left: await limitsLeft(agent, wallet?.currency ?? "GBP") };
+    }));
   });
   return (
     <section aria-labelledby="agents-title">
       <h1 id="agents-title">Agents</h1>
       {agents.error && <p class="error" role="alert">{agents.error}</p>}
       <table data-testid="agents">
-        <thead><tr><th scope="col">Agent</th><th scope="col">Status</th><th scope="col">Balance</th><th scope="col">Available</th><th scope="col">Id</th></tr></thead>
+        <thead><tr><th scope="col">Agent</th><th scope="col">Status</th><th scope="col">Balance</th><th scope="col">Available</th><th scope="col">Left of limits now</th><th scope="col">Id</th></tr></thead>
         <tbody>
-          {(agents.data ?? []).map(({ agent, wallet }) => (
+          {(agents.data ?? []).map(({ agent, wallet, left }) => (
             <tr key={agent.id}>
               <td><a href={`/console/agents/${agent.id}`}>{agent.name}</a></td>
               <td>{agent.status}</td>
               <td>{wallet ? `${wallet.balance_display} ${wallet.currency}` : "—"}</td>
               <td>{wallet ? `${wallet.available_display} ${wallet.currency}` : "—"}</td>
+              <td data-testid="limits-left">{left}</td>
               <td><code>{agent.id}</code></td>
             </tr>
           ))}
