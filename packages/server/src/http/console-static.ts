@@ -53,9 +53,12 @@ interface ConsoleFile {
   type: string;
 }
 
-/** Where the build is, unless configured: packages/console/dist beside this package. */
+/**
+ * Where the build is: `BURSAR_CONSOLE_DIR` (a packaged install that ships the build elsewhere),
+ * else packages/console/dist beside this package.
+ */
 export function defaultConsoleDir(): string {
-  return fileURLToPath(new URL("../../../console/dist", import.meta.url));
+  return process.env.BURSAR_CONSOLE_DIR ?? fileURLToPath(new URL("../../../console/dist", import.meta.url));
 }
 
 function loadBuild(dir: string): Map<string, ConsoleFile> | null {
