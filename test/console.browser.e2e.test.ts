@@ -178,7 +178,7 @@ describe.skipIf(!fs.existsSync(chromiumPath))("the owner console in Chromium", (
     await accessible(page, "payments");
   });
 
-  it("rejects another payment with a note", async () => {
+  it("rejects another payment with a note, and approves one from the keyboard", async () => {
     await goto(page, "/console/approvals", "Approvals");
     const intent = await agent.paymentIntents.create({ payee: "Bob", amount: 30_000, currency: "GBP", reference: "May invoice" });
     const card = page.locator(`[data-approval-id="${intent.approval_id}"]`);
@@ -189,6 +189,14 @@ describe.skipIf(!fs.existsSync(chromiumPath))("the owner console in Chromium", (
     const approval = (await owner.get(`/v1/approvals/${intent.approval_id}`)).body;
     expect(approval).toMatchObject({ status: "rejected", note: "not ours" });
     expect((await owner.get(`/v1/payment-intents/${intent.id}`)).body.approval_status).toBe("rejected");
+
+    // Keyboard: `a` approves the selected approval.
+    const third = await agent.paymentIntents.create({ payee: "Bob", amount: 21_000, currency: "GBP", reference: "June invoice" });
+    await page.locator(`[data-approval-id="${third.approval_id}"]`).waitFor();
+    await page.getByRole("heading", { level: 1, name: "Approvals" }).click();
+    await page.keyboard.press("a");
+    await page.getByTestId("decision-message").filter({ hasText: `Approved ${third.approval_id}` }).waitFor();
+    expect((await owner.get(`/v1/approvals/${third.approval_id}`)).body.status).toBe("approved");
   });
 
   it("edits a policy with the live dry run", async () => {
@@ -291,8 +299,8 @@ describe.skipIf(!fs.existsSync(chromiumPath))("the owner console in Chromium", (
   it("every other screen renders, passes axe, and breaks no CSP rule", async () => {
     // Each screen with what shows it has loaded (the live feeds keep the network busy, so no "idle").
     const screens: Array<[string, string, string, string]> = [
-      // £900 monthly budget − £500 paid − £3 held for the openai.chat spend authorization.
-      ["/console/agents", "Agents", "agents", '[data-testid="limits-left"]:has-text("budget monthly: 397.00")'],
+      // £900 monthly budget − £500 and £210 paid − £3 held for the openai.chat spend authorization.
+      ["/console/agents", "Agents", "agents", '[data-testid="limits-left"]:has-text("budget monthly: 187.00")'],
       ["/console/ledger", "Ledger", "ledger", '[data-testid="accounts"] tbody tr'],
       ["/console/events", "Events", "events", '[data-testid="events"] tbody tr'],
       ["/console/webhooks", "Webhooks", "webhooks", "text=No webhook endpoints yet"],
