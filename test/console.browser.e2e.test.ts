@@ -90,7 +90,8 @@ describe.skipIf(!fs.existsSync(chromiumPath))("the owner console in Chromium", (
     if (consoleBuildIsStale()) execSync("npm run build -w @bursar/console", { cwd: repoRoot, stdio: "ignore" });
     fs.mkdirSync(shots, { recursive: true });
     dataDir = tempDir("console-e2e");
-    server = await startTestServer("sqlite", { config: { dataDir } });
+    // Private webhook targets: the test's own receiver on loopback (an explicit, test-only opt-in).
+    server = await startTestServer("sqlite", { config: { dataDir, allowPrivateWebhookTargets: true } });
     // What `bursar serve` does on a fresh data directory.
     demo = (await ensureDemoTenant(server.store, dataDir, systemClock))!;
     owner = client(server.url, demo.ownerToken);
@@ -297,13 +298,29 @@ describe.skipIf(!fs.existsSync(chromiumPath))("the owner console in Chromium", (
   });
 
   it("every other screen renders, passes axe, and breaks no CSP rule", async () => {
+    // A webhook endpoint whose receiver fails, so there is a delivery to retry.
+    let received = 0;
+    const receiver = http.createServer((_request, response) => {
+      received += 1;
+      response.statusCode = 500;
+      response.end();
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+    const hook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+    expect((await owner.post("/v1/webhook-endpoints", { url: hook, event_types: ["payee.*"] })).status).toBe(201);
+    await owner.post("/v1/payees", { name: "Frank", currency: "GBP" });
+    // The worker delivers by itself (a committed event wakes it); runOnce only hurries it.
+    await expect.poll(async () => {
+      await server.webhooks.runOnce();
+      return received;
+    }, { timeout: 10_000 }).toBeGreaterThanOrEqual(1);
     // Each screen with what shows it has loaded (the live feeds keep the network busy, so no "idle").
     const screens: Array<[string, string, string, string]> = [
       // £900 monthly budget − £500 and £210 paid − £3 held for the openai.chat spend authorization.
       ["/console/agents", "Agents", "agents", '[data-testid="limits-left"]:has-text("budget monthly: 187.00")'],
       ["/console/ledger", "Ledger", "ledger", '[data-testid="accounts"] tbody tr'],
       ["/console/events", "Events", "events", '[data-testid="events"] tbody tr'],
-      ["/console/webhooks", "Webhooks", "webhooks", "text=No webhook endpoints yet"],
+      ["/console/webhooks", "Webhooks", "webhooks", "text=Show deliveries"],
       ["/console/settings", "Settings", "settings", '[data-testid="members"] tbody tr'],
     ];
     for (const [pathname, heading, name, loaded] of screens) {
@@ -321,6 +338,17 @@ describe.skipIf(!fs.existsSync(chromiumPath))("the owner console in Chromium", (
     await page.getByRole("button", { name: "Deposit (sandbox)" }).click();
     await page.getByText("Deposited.").waitFor();
     expect((await owner.get(`/v1/accounts/${demo.walletAccountId}`)).body.balance).toBe(before + 1_000);
+    // Webhooks: the failed delivery, retried from the console.
+    await goto(page, "/console/webhooks", "Webhooks");
+    await page.getByRole("button", { name: "Show deliveries" }).click();
+    const attemptsBefore = received;
+    await page.getByRole("button", { name: "Retry" }).first().click();
+    await page.getByText(/queued again/).waitFor();
+    await expect.poll(async () => {
+      await server.webhooks.runOnce();
+      return received;
+    }, { timeout: 10_000 }).toBeGreaterThan(attemptsBefore);
+    receiver.close();
     const response = await page.goto(`${server.url}/console/settings`);
     expect(response!.headers()["content-security-policy"]).toContain("frame-ancestors 'none'");
     expect(cspViolations).toEqual([]);
