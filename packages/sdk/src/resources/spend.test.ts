@@ -1,8 +1,8 @@
 /**
  * `spend.authorizeAndWait` against a scripted HTTP server, for what a real one cannot be made to
- * do on cue: the poll interval's lower bound holds however small the caller asks, and a decision
+ * do on cue: the poll interval's lower bound holds however small the caller asks; a decision
  * that lands just as the wait gives up (the release answers 409) is reported as decided, not as
- * a timeout. The flows themselves run against a real server in test/sdk.spend.e2e.test.ts.
+ * a timeout; a failed poll releases the hold before the error surfaces. The flows themselves run against a real server in test/sdk.spend.e2e.test.ts.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -62,5 +62,12 @@ describe("spend.authorizeAndWait", () => {
     };
     const result = await bursar.spend.authorizeAndWait({ operation: "a.b", amount: 100, currency: "GBP" }, { timeoutMs: 150 });
     expect(result).toMatchObject({ status: "decided", authorization: { status: "rejected" } });
+  });
+
+  it("a poll that fails releases the authorization before the error surfaces: no hold outlives a call that threw", async () => {
+    answer = (request) =>
+      request.method === "GET" ? { status: 500, body: { code: "internal_error" } } : { status: request.url?.endsWith("/complete") ? 200 : 201, body: authorization(request.url?.endsWith("/complete") ? "released" : "pending_approval") };
+    await expect(bursar.spend.authorizeAndWait({ operation: "a.b", amount: 100, currency: "GBP" }, { timeoutMs: 5_000, pollIntervalMs: 100 })).rejects.toMatchObject({ status: 500 });
+    expect(seen).toEqual(["POST /v1/spend/authorizations", "GET /v1/spend/authorizations/sa_1", "POST /v1/spend/authorizations/sa_1/complete"]);
   });
 });

@@ -21,7 +21,7 @@ export interface SpendWaitOptions {
    * up to `limits.spendApprovalPollIntervalMaxMs` (5 s).
    */
   pollIntervalMs?: number;
-  /** Stops waiting: the authorization is released (best effort) and a `ConnectionError` thrown. */
+  /** Stops waiting: the authorization is released (best effort, as when a poll fails) and a `ConnectionError` thrown. */
   signal?: AbortSignal;
 }
 
@@ -196,8 +196,9 @@ export class SpendAuthorizations extends Resource {
         current = await this.get(current.id, { signal });
       }
     } catch (error) {
-      // A caller who stops waiting no longer wants the money held (and may not know the id).
-      if (signal.aborted && current.status === "pending_approval") await this.complete(current.id, { outcome: "released" }).catch(() => undefined);
+      // Aborted, or a poll failed: the caller gets an error, not the id, so nothing may stay held
+      // for it (best effort; else the approval's own expiry releases it).
+      if (current.status === "pending_approval") await this.complete(current.id, { outcome: "released" }).catch(() => undefined);
       throw error;
     }
     return { status: "decided", authorization: current };
