@@ -8,8 +8,8 @@ import { useLiveEvents, useLoad } from "../hooks.ts";
 export function PaymentsScreen() {
   const intents = useLoad(() => bursar.paymentIntents.list({ limit: 50 }).then((page) => page.data));
   const transactions = useLoad(() => bursar.transactions.list({ limit: 50 }).then((page) => page.data));
-  // Neither has an SDK resource yet: the SDK's generic request, same session and CSRF handling.
-  const spends = useLoad(() => bursar.request<{ data: SpendAuthorization[] }>("GET", "/v1/spend/authorizations", { query: { limit: 50 } }).then((page) => page.data));
+  const spends = useLoad(() => bursar.spend.list({ limit: 50 }).then((page) => page.data));
+  // No SDK resource lists service requests yet: the SDK's generic request, same session and CSRF handling.
   const services = useLoad(() => bursar.request<{ data: ServiceRequest[] }>("GET", "/v1/service-requests", { query: { limit: 50 } }).then((page) => page.data));
   useLiveEvents(["payment_intent.*", "transaction.*", "spend_authorization.*", "service_request.*"], () => {
     intents.reload();
@@ -83,18 +83,6 @@ export function PaymentsScreen() {
       {services.error && <p class="hint">Service requests: {services.error}</p>}
     </section>
   );
-}
-
-interface SpendAuthorization {
-  id: string;
-  operation: string;
-  vendor: string;
-  amount_display: string;
-  currency: string;
-  consumed_amount_display: string | null;
-  status: string;
-  approval_status: string;
-  expires_at: string | null;
 }
 
 interface ServiceRequest {
