@@ -307,7 +307,11 @@ describe.skipIf(!fs.existsSync(chromiumPath))("the owner console in Chromium", (
     });
     await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
     const hook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
-    expect((await owner.post("/v1/webhook-endpoints", { url: hook, event_types: ["payee.*"] })).status).toBe(201);
+    await goto(page, "/console/webhooks", "Webhooks");
+    await page.getByLabel("URL").fill(hook);
+    await page.getByLabel("Event types").fill("payee.*");
+    await page.getByRole("button", { name: "Add endpoint" }).click();
+    expect(await page.getByTestId("webhook-secret").textContent()).toMatch(/whsec_/);
     await owner.post("/v1/payees", { name: "Frank", currency: "GBP" });
     // The worker delivers by itself (a committed event wakes it); runOnce only hurries it.
     await expect.poll(async () => {
