@@ -284,10 +284,16 @@ describe.skipIf(!fs.existsSync(chromiumPath))("the owner console in Chromium", (
     await expect.poll(async () => result.getAttribute("data-ok")).toBe("true");
   });
 
-  it("renders a payee named like markup as text", async () => {
+  it("renders payee names like markup as text, whether an agent's API call or the form wrote them", async () => {
     const name = `<img src=x onerror="window.__xss=1">`;
     expect((await owner.post("/v1/payees", { name, currency: "GBP" })).status).toBe(201);
     await goto(page, "/console/payees", "Payees");
+    const typed = `<script>window.__xss=2</script><b>Bold</b>`;
+    await page.getByLabel("Name").fill(typed);
+    await page.getByRole("button", { name: "Add payee" }).click();
+    await page.getByText("Payee added.").waitFor();
+    expect(await page.getByTestId("payee-name").filter({ hasText: "<script>" }).textContent()).toBe(typed);
+    expect(await page.locator('[data-testid="payees"] b, [data-testid="payees"] script').count()).toBe(0);
     const cell = page.getByTestId("payee-name").filter({ hasText: "<img" });
     await cell.waitFor();
     expect(await cell.textContent()).toBe(name);

@@ -42,7 +42,7 @@ function Screen({ path, session }: { path: string; session: ConsoleSession }) {
     case "/console/ledger":
       return <LedgerScreen session={session} />;
     case "/console/payees":
-      return <PayeesScreen />;
+      return <PayeesScreen session={session} />;
     case "/console/events":
       return <EventsScreen />;
     case "/console/journal":
