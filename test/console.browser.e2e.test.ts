@@ -427,6 +427,16 @@ describe.skipIf(!fs.existsSync(chromiumPath))("the owner console in Chromium", (
     }, waiting.approval_id as string);
     expect(refused).toEqual({ status: 403, code: "insufficient_scope" });
     expect((await owner.get(`/v1/approvals/${waiting.approval_id}`)).body.status).toBe("pending");
+
+    // The owner changes the viewer's role: the viewer's session ends; then removes them.
+    await goto(page, "/console/settings", "Settings");
+    await page.getByLabel("Role of Vic Viewer").selectOption("approver");
+    await page.getByTestId("settings-message").filter({ hasText: "Role of Vic Viewer changed." }).waitFor();
+    expect(await viewer.evaluate(async () => (await fetch("/v1/approvals")).status)).toBe(401);
+    await page.getByRole("row", { name: /Vic Viewer/ }).getByRole("button", { name: "Remove" }).click();
+    await page.getByTestId("settings-message").filter({ hasText: "Vic Viewer removed." }).waitFor();
+    const members = (await owner.get("/v1/members")).body.data;
+    expect(members.find((member: any) => member.name === "Vic Viewer")).toMatchObject({ role: "approver", status: "removed" });
     await viewerContext.close();
   });
 
