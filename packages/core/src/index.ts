@@ -3,6 +3,7 @@ export * from "./limits.js";
 export * from "./ids.js";
 export * from "./money.js";
 export * from "./canonical.js";
+export * from "./unicode.js";
 export * from "./hash.js";
 export * from "./time.js";
 export * from "./result.js";

@@ -16,6 +16,7 @@ import { installMetrics } from "./metrics.js";
 import { bearerSecurityScheme, registerOpenApi } from "./openapi.js";
 import { ProblemError, problemErrorHandler, routeNotFoundHandler, sendProblem, toProblem } from "./problem.js";
 import { requestIdFor } from "./request-id.js";
+import { refuseIllFormedUnicode } from "./unicode.js";
 
 declare module "fastify" {
   interface FastifyInstance {
@@ -132,6 +133,8 @@ export function buildApp<Deps>(options: AppOptions<Deps>): FastifyInstance {
   app.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);
   });
+  // Before any route hook (authentication included): nothing downstream meets a lone surrogate.
+  app.addHook("onRequest", refuseIllFormedUnicode);
   app.addHook("onSend", idempotencyOnSend);
   const registry = installMetrics(app);
 

@@ -11,6 +11,7 @@ import type { Failure, ResultCode } from "@bursar/core";
 export const httpCodes = [
   "bad_request",
   "malformed_json",
+  "invalid_unicode",
   "json_too_deep",
   "json_forbidden_key",
   "body_too_large",
@@ -104,6 +105,7 @@ export const problemTable = {
   // HTTP layer
   bad_request: { status: 400, title: "Bad request" },
   malformed_json: { status: 400, title: "Malformed JSON" },
+  invalid_unicode: { status: 400, title: "Text is not well-formed Unicode" },
   json_too_deep: { status: 400, title: "JSON nested too deeply" },
   json_forbidden_key: { status: 400, title: "Forbidden JSON key" },
   body_too_large: { status: 413, title: "Request body too large" },
