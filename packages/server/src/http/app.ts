@@ -17,6 +17,9 @@ import { bearerSecurityScheme, registerOpenApi } from "./openapi.js";
 import { ProblemError, problemErrorHandler, routeNotFoundHandler, sendProblem, toProblem } from "./problem.js";
 import { requestIdFor } from "./request-id.js";
 import { refuseIllFormedUnicode } from "./unicode.js";
+import { answerHeadWithoutStream } from "./sse.js";
+import { answerClientError } from "./client-errors.js";
+import { RouteMethods } from "./methods.js";
 
 declare module "fastify" {
   interface FastifyInstance {
@@ -73,6 +76,7 @@ function prependHook<T>(hook: T, existing: T | T[] | undefined): T[] {
  * scopes nor `public: true` fails at start-up: forgetting auth must not silently mean "public".
  */
 export function secureRoute(route: RouteOptions): void {
+  answerHeadWithoutStream(route);
   const config = route.config ?? {};
   const where = `${route.method.toString()} ${route.url}`;
   if (config.public === true) {
@@ -107,6 +111,8 @@ export function buildApp<Deps>(options: AppOptions<Deps>): FastifyInstance {
     requestTimeout: requestReceiveTimeoutMs,
     genReqId: requestIdFor,
     logController: new LogController({ requestIdLogLabel: "request_id" }),
+    // Errors of the HTTP parser, before a request exists (client-errors.ts).
+    clientErrorHandler: answerClientError,
     // Errors raised while routing (an undecodable URL), before any hook runs.
     frameworkErrors: (error, request, reply) => {
       reply.header("x-request-id", request.id);
@@ -125,7 +131,9 @@ export function buildApp<Deps>(options: AppOptions<Deps>): FastifyInstance {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(problemErrorHandler);
-  app.setNotFoundHandler(routeNotFoundHandler);
+  const routeMethods = new RouteMethods();
+  app.addHook("onRoute", routeMethods.onRoute);
+  app.setNotFoundHandler(routeNotFoundHandler((path) => routeMethods.allowed(path)));
   installJsonParser(app);
   installFormParser(app);
 

@@ -17,6 +17,11 @@ export const httpCodes = [
   "body_too_large",
   "unsupported_media_type",
   "route_not_found",
+  "method_not_allowed",
+  "method_not_implemented",
+  "malformed_request",
+  "headers_too_large",
+  "request_timeout",
   "unauthorized",
   "invalid_token",
   "insufficient_scope",
@@ -111,6 +116,12 @@ export const problemTable = {
   body_too_large: { status: 413, title: "Request body too large" },
   unsupported_media_type: { status: 415, title: "Unsupported media type" },
   route_not_found: { status: 404, title: "Route not found" },
+  // Answered before or beside routing: see methods.ts and client-errors.ts.
+  method_not_allowed: { status: 405, title: "Method not allowed" },
+  method_not_implemented: { status: 501, title: "Method not implemented" },
+  malformed_request: { status: 400, title: "Malformed HTTP request" },
+  headers_too_large: { status: 431, title: "Request headers too large" },
+  request_timeout: { status: 408, title: "Request timeout" },
   unauthorized: { status: 401, title: "Authentication required" },
   invalid_token: { status: 401, title: "Invalid access token" },
   insufficient_scope: { status: 403, title: "Insufficient scope" },
@@ -274,8 +285,18 @@ export function problemErrorHandler(error: unknown, request: FastifyRequest, rep
   return sendProblem(reply, new ProblemError("internal_error", "An unexpected error occurred. Quote the request id when reporting it."));
 }
 
-/** The not-found handler: unknown routes answer a 404 problem like every other error. */
-export function routeNotFoundHandler(request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  // The path is not echoed back: reflecting request input into responses is how injection starts.
-  return sendProblem(reply, new ProblemError("route_not_found", `No route matches ${request.method} on this path.`));
+/**
+ * The not-found handler: an unknown path answers a 404 problem like every other error; a known
+ * path with a method it lacks answers 405 with `Allow` (RFC 9110 §15.5.6). `allowed` lists the
+ * path's methods (methods.ts).
+ */
+export function routeNotFoundHandler(allowed: (path: string) => string[]) {
+  return function notFound(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+    const methods = allowed(request.url.split("?")[0] ?? "");
+    if (methods.length > 0) {
+      return sendProblem(reply, new ProblemError("method_not_allowed", `This resource answers ${methods.join(", ")}.`, { headers: { allow: methods.join(", ") } }));
+    }
+    // The path is not echoed back: reflecting request input into responses is how injection starts.
+    return sendProblem(reply, new ProblemError("route_not_found", "No route matches this path."));
+  };
 }
