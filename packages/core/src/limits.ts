@@ -359,6 +359,13 @@ export const llmResponseBytesMax = 1024 * 1024;
 export const conversationStoredBytesMax = 1024 * 1024;
 
 /**
+ * Active conversations one agent may keep. Each holds up to `conversationStoredBytesMax`, so an
+ * agent that starts a conversation per message (or a loop that does) would otherwise grow the
+ * store without bound; deleting conversations frees room.
+ */
+export const conversationsPerAgentMax = 1000;
+
+/**
  * Payment intents the agent's `list_payment_intents` tool scans to filter by an approval status
  * (only the execution status is indexed). Older ones are still listed by the API.
  */

@@ -51,6 +51,8 @@ export const resultCodes = [
   "rail_not_configured",
   // the payment agent
   "message_too_long",
+  "conversations_limit_reached",
+  "conversation_deleted",
   // OAuth (RFC 6749 §5.2), returned by the token logic
   "invalid_grant",
   "invalid_scope",

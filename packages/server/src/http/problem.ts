@@ -103,6 +103,9 @@ export const problemTable = {
   rail_not_configured: { status: 422, title: "The payee's rail is not configured" },
   // core: the payment agent
   message_too_long: { status: 400, title: "Chat message too long" },
+  conversations_limit_reached: { status: 422, title: "Conversation limit reached" },
+  // The replay of a chat turn whose conversation was deleted since: the text is erased.
+  conversation_deleted: { status: 410, title: "Conversation deleted" },
   // OAuth (RFC 6749 §5.2). The token and revocation endpoints answer every OAuth error with 400
   // except invalid_client (401), as §5.2 says, whatever the status here: see routes/oauth.ts.
   invalid_grant: { status: 400, title: "Invalid grant" },

@@ -62,6 +62,12 @@ export class RecordsSql {
     this.setSpendState = sql(`UPDATE ${spends} SET state = ? WHERE tenant_id = ? AND id = ?`);
   }
 
+  /** Counts records of one kind with the query's equality filters, up to `limit` rows read. */
+  countRecords(tenantId: string, query: Pick<RecordQuery, "kind" | "agentId" | "status">, limit: number): Statement {
+    const { text, params } = this.listRecords(tenantId, { ...query, limit });
+    return { text: `SELECT count(*) AS count FROM (${text.replace(`SELECT ${recordColumns} FROM`, "SELECT 1 AS one FROM")}) AS counted`, params };
+  }
+
   /** A keyset page of one kind, newest first, with the query's equality filters. */
   listRecords(tenantId: string, query: RecordQuery): Statement {
     const params: unknown[] = [];

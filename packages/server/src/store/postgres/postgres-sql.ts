@@ -93,6 +93,7 @@ export class PostgresSql {
   readonly claimIdempotencyKey: string;
   readonly completeIdempotencyKey: string;
   readonly releaseIdempotencyKey: string;
+  readonly redactIdempotencyAnswers: string;
   readonly deleteExpiredIdempotencyRecords: string;
   readonly insertAgent: string;
   readonly updateAgent: string;
@@ -233,6 +234,10 @@ export class PostgresSql {
       `UPDATE ${s}.idempotency_keys SET state = 'completed', response_status = $6, response_body = $7 WHERE ${scopeCondition}`;
     // A completed answer is never released: only an in-flight claim is given up.
     this.releaseIdempotencyKey = `DELETE FROM ${s}.idempotency_keys WHERE ${scopeCondition} AND state = 'in_progress'`;
+    // strpos, not LIKE: ids hold `_`, which LIKE reads as a wildcard.
+    this.redactIdempotencyAnswers =
+      `UPDATE ${s}.idempotency_keys SET response_status = $1, response_body = $2 ` +
+      "WHERE tenant_id = $3 AND route = ANY($4::text[]) AND state = 'completed' AND strpos(response_body, $5) > 0";
     this.deleteExpiredIdempotencyRecords =
       `DELETE FROM ${s}.idempotency_keys WHERE (tenant_id, principal_id, method, route, idempotency_key) IN ` +
       `(SELECT tenant_id, principal_id, method, route, idempotency_key FROM ${s}.idempotency_keys ` +

@@ -116,7 +116,33 @@ class PostgresStore implements Store {
     }
   }
 
+  /**
+   * VACUUM of the tables that held the erased text: the old row versions (dead tuples) are pruned
+   * now instead of whenever autovacuum comes, so no snapshot, page inspection or dump can read
+   * them. One at a time per process, after the write that erased committed. PostgreSQL does not
+   * promise to zero the freed bytes, and keeps copies outside the heap (WAL segments, archives,
+   * backups): those are the operator's to expire (docs/operating.md).
+   */
+  async purgeErased(): Promise<void> {
+    if (this.vacuuming) return this.vacuuming;
+    this.vacuuming = (async () => {
+      const client = await this.pool.connect();
+      try {
+        await client.query(`VACUUM ${quoteSchema(this.schema)}.records, ${quoteSchema(this.schema)}.idempotency_keys`);
+      } catch {
+        // Best effort: a VACUUM refused (permissions, a lock) leaves autovacuum to do it later.
+      } finally {
+        client.release();
+        this.vacuuming = null;
+      }
+    })();
+    return this.vacuuming;
+  }
+
+  private vacuuming: Promise<void> | null = null;
+
   async close(): Promise<void> {
+    await this.vacuuming;
     await this.pool.end();
     await this.claimOwner.close();
   }

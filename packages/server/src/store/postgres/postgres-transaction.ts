@@ -164,6 +164,10 @@ export class PostgresTransaction extends PostgresReader implements StoreTx {
     await this.execute(this.sql.releaseIdempotencyKey, scopeParams(scope));
   }
 
+  async redactIdempotencyAnswers(tenantId: string, routes: readonly string[], marker: string, responseStatus: number, responseBody: string): Promise<number> {
+    return this.execute(this.sql.redactIdempotencyAnswers, [responseStatus, responseBody, tenantId, [...routes], marker]);
+  }
+
   async deleteExpiredIdempotencyRecords(nowMs: number, limit: number): Promise<number> {
     return this.execute(this.sql.deleteExpiredIdempotencyRecords, [nowMs, checkLimit(limit)]);
   }
