@@ -27,6 +27,7 @@ export * from "./journal/verify.js";
 export * from "./journal/note.js";
 export * from "./webhooks/types.js";
 export * from "./webhooks/event-types.js";
+export * from "./webhooks/event-catalog.js";
 export * from "./webhooks/queue.js";
 export * from "./webhooks/endpoints.js";
 export * from "./identity/jose.js";

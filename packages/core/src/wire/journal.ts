@@ -50,7 +50,18 @@ export const entriesQuery = z.object({
   limit: pageLimit(journalEntriesPageMax, 100),
 });
 
-export const entry = z.object({ seq: z.number().int(), leaf_hash: z.string(), event });
+/**
+ * One journal entry. `event` is null when the entry is outside the caller's view: for a
+ * credential that acts for an agent, every entry that is not about that agent (the same events
+ * `/v1/events` hides from it). Its leaf hash is still given, so the caller can recompute the
+ * whole tree and check it against the signed checkpoint, and prove its own entries, while
+ * reading nothing of another agent's.
+ */
+export const entry = z.object({
+  seq: z.number().int(),
+  leaf_hash: z.string(),
+  event: event.nullable().describe("null when the entry is outside the caller's view (another agent's); its leaf hash still counts"),
+});
 
 export const inclusionQuery = z.object({ seq: size, tree_size: size });
 export const inclusionProof = z.object({
