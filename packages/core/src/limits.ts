@@ -291,6 +291,15 @@ export const walletCacheEntriesMax = 10_000;
 /** Credentials tracked by the in-memory rate limiter at once (oldest windows dropped first). */
 export const rateLimitCredentialsMax = 100_000;
 
+/**
+ * Requests per minute per source address to the unauthenticated write routes (rail callbacks,
+ * registrations, /oauth/token, /oauth/revoke): no credential to count against, and each request
+ * costs a signature check or a store write, so a flood from one address must stop early. IPv6
+ * addresses count per /64 (one host usually owns a whole /64). Server config may change it
+ * (`BURSAR_SOURCE_RATE_LIMIT_PER_MINUTE`); behind a proxy every client shares its address.
+ */
+export const sourceRateLimitPerMinuteDefault = 600;
+
 /** API-key rate limits: default and ceiling, requests per minute. */
 export const apiKeyRateLimitPerMinuteDefault = 600;
 export const apiKeyRateLimitPerMinuteMax = 100_000;

@@ -20,6 +20,7 @@ import { refuseIllFormedUnicode } from "./unicode.js";
 import { answerHeadWithoutStream } from "./sse.js";
 import { answerClientError } from "./client-errors.js";
 import { RouteMethods } from "./methods.js";
+import { limitBySource } from "./source-limit.js";
 
 declare module "fastify" {
   interface FastifyInstance {
@@ -79,13 +80,15 @@ export function secureRoute(route: RouteOptions): void {
   answerHeadWithoutStream(route);
   const config = route.config ?? {};
   const where = `${route.method.toString()} ${route.url}`;
+  const methods = Array.isArray(route.method) ? route.method : [route.method];
   if (config.public === true) {
     if (config.scopes) throw new Error(`${where}: a route is public or has scopes, not both`);
+    // A write nobody authenticates is counted per source address instead (source-limit.ts).
+    if (methods.some((method) => idempotentMethods.has(method) || method === "PUT")) route.onRequest = prependHook(limitBySource, route.onRequest as never);
     return;
   }
   if (!config.scopes) throw new Error(`${where}: declare config.scopes, or config.public: true`);
   route.onRequest = prependHook(requireScopes(...config.scopes), route.onRequest as never);
-  const methods = Array.isArray(route.method) ? route.method : [route.method];
   if (methods.some((method) => idempotentMethods.has(method))) {
     route.preHandler = prependHook(idempotencyPreHandler, route.preHandler as never);
   }
