@@ -58,6 +58,16 @@ describe("event schemas", () => {
     expectStatus(await owner.post(`/v1/transfers/${hold.id}/post`, {}), 200);
     const voided = expectStatus(await owner.post("/v1/transfers", { debit_account_id: accountB.id, credit_account_id: accountA.id, amount: 10, currency: "GBP", pending: true }), 201);
     expectStatus(await owner.post(`/v1/transfers/${voided.id}/void`, {}), 200);
+    const spend = (body: Record<string, unknown>) => owner.post("/v1/spend/authorizations", { agent_id: agent.agentId, currency: "GBP", ...body });
+    const consumed = expectStatus(await spend({ operation: "openai.chat", amount: 300 }), 201);
+    expectStatus(await owner.post(`/v1/spend/authorizations/${consumed.id}/complete`, { outcome: "consumed", amount: 100 }), 200);
+    const released = expectStatus(await spend({ operation: "openai.chat", amount: 200 }), 201);
+    expectStatus(await owner.post(`/v1/spend/authorizations/${released.id}/complete`, { outcome: "released" }), 200);
+    const capability = expectStatus(
+      await owner.post("/v1/capabilities", { agent_id: agent.agentId, allowed_operations: ["openai.*"], max_amount: 10_000, currency: "GBP", expires_at: new Date(Date.now() + 3_600_000).toISOString() }),
+      201,
+    );
+    expectStatus(await owner.call("DELETE", `/v1/capabilities/${capability.id}`), 200);
     const other = await createAgent(owner, "Other");
     await register(server.url, await mintTicket(owner, other.id), newKeyPair());
     expectStatus(await owner.call("DELETE", `/v1/agents/${other.id}`), 200);

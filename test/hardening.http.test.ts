@@ -54,7 +54,7 @@ describe("hardening", () => {
       expect(response.status).toBe(400);
       expect(response.headers.get("content-type")).toMatch(/^application\/problem\+json/);
       expect(response.headers.get("x-request-id")).toMatch(/^req_/);
-      expect((await response.json()).code).toBe("invalid_unicode");
+      expect(((await response.json()) as { code: string }).code).toBe("invalid_unicode");
       expect(await journalSize()).toBe(before);
     });
 
@@ -66,7 +66,7 @@ describe("hardening", () => {
       for (const path of ["/v1/rails/webhook/callbacks", "/v1/registrations"]) {
         const response = await fetch(server.url + path, { method: "POST", headers: { "content-type": "application/json" }, body: `{"ticket":"${lone}","transaction_id":"${lone}"}` });
         expect(response.status, path).toBe(400);
-        expect((await response.json()).code).toBe("invalid_unicode");
+        expect(((await response.json()) as { code: string }).code).toBe("invalid_unicode");
       }
     });
   });
@@ -177,7 +177,7 @@ describe("hardening", () => {
       const refused = await send();
       if (refused.status === 429) {
         expect(refused.headers.get("retry-after")).toMatch(/^\d+$/);
-        expect((await refused.json()).code).toBe("rate_limited");
+        expect(((await refused.json()) as { code: string }).code).toBe("rate_limited");
       }
     });
 

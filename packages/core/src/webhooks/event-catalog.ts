@@ -76,6 +76,10 @@ export const eventCatalog: Readonly<Record<string, z.ZodType>> = {
   ...each("transaction", ["pending", "completed", "failed"], data({ transaction: wire.transaction })),
   ...each("approval", ["created", ...approvalStatuses.filter((status) => status !== "pending")], data({ approval: wire.approval })),
 
+  ...each("spend_authorization", ["created", "authorized", "consumed", "released", "rejected", "expired"], data({ spend_authorization: wire.spendAuthorization })),
+  "capability.created": data({ capability: wire.capability }),
+  "capability.revoked": data({ capability: wire.capability }),
+
   "service.created": data({ service: wire.service }),
   "service.updated": data({ service: wire.service }),
   "service.deleted": data({ service: wire.service }),

@@ -1015,7 +1015,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       it("sums an agent's spends after a moment, leaving out released ones", async () => {
         const { tenant } = await seedTenant(store);
         const spend = (id: string, amountMinor: number, atMs: number, more: Partial<SpendRow> = {}): SpendRow => ({
-          tenantId: tenant.id, id, agentId: "agt_1", amountMinor, currency: "GBP", payeeId: "pay_1", atMs, state: "held", ...more,
+          tenantId: tenant.id, id, agentId: "agt_1", amountMinor, currency: "GBP", payeeId: "pay_1", operation: null, atMs, state: "held", ...more,
         });
         await store.write(tenant.id, async (tx) => {
           await tx.insertSpend(spend("s1", 100, 10));
@@ -1032,6 +1032,33 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         expect(await store.read.hasSettledSpend(tenant.id, "agt_1", "pay_1")).toBe(true);
         expect(await store.read.hasSettledSpend(tenant.id, "agt_2", "pay_2")).toBe(false);
         await expect(store.write(tenant.id, (tx) => tx.setSpendState(tenant.id, "missing", "settled"))).rejects.toThrow();
+      });
+
+      it("sums spends per operation pattern, and settles a spend at a lower amount", async () => {
+        const { tenant } = await seedTenant(store);
+        const spend = (id: string, amountMinor: number, operation: string | null, more: Partial<SpendRow> = {}): SpendRow => ({
+          tenantId: tenant.id, id, agentId: "agt_1", amountMinor, currency: "GBP", payeeId: null, operation, atMs: 10, state: "held", ...more,
+        });
+        await store.write(tenant.id, async (tx) => {
+          await tx.insertSpend(spend("o1", 100, "openai.chat"));
+          await tx.insertSpend(spend("o2", 200, "openai.chat.stream"));
+          await tx.insertSpend(spend("o3", 400, "openaix.chat"));
+          await tx.insertSpend(spend("o4", 800, "openai"));
+          await tx.insertSpend(spend("o5", 1600, "openai/x"));
+          await tx.insertSpend(spend("o6", 3200, null));
+          await tx.insertSpend(spend("o7", 6400, "openai.images", { atMs: 5 }));
+          await tx.insertSpend(spend("o8", 12800, "openai.chat", { state: "released" }));
+        });
+        const sum = (pattern: string, sinceMs = 0) => store.read.sumOperationSpends(tenant.id, "agt_1", "GBP", sinceMs, pattern);
+        expect(await sum("openai.*")).toEqual({ amountMinor: 6700, count: 3 });
+        expect(await sum("openai.*", 5)).toEqual({ amountMinor: 300, count: 2 });
+        expect(await sum("openai.chat")).toEqual({ amountMinor: 100, count: 1 });
+        expect(await sum("openai")).toEqual({ amountMinor: 800, count: 1 });
+        expect(await sum("*")).toEqual({ amountMinor: 9500, count: 6 });
+        expect(await store.read.sumOperationSpends(tenant.id, "agt_2", "GBP", 0, "*")).toEqual({ amountMinor: 0, count: 0 });
+        await store.write(tenant.id, (tx) => tx.setSpendState(tenant.id, "o1", "settled", 70));
+        expect(await sum("openai.chat")).toEqual({ amountMinor: 70, count: 1 });
+        expect(await store.read.sumSpends(tenant.id, "agt_1", "GBP", 0)).toEqual({ amountMinor: 12_670, count: 7 });
       });
     });
 
