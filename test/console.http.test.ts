@@ -7,9 +7,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningServer } from "@bursar/server";
-import { consoleLoginCodeLifetimeSecondsMax } from "@bursar/core";
+import { consoleLoginCodeLifetimeSecondsMax, eventCatalog } from "@bursar/core";
 import http from "node:http";
-import { client, createTestTenant, killHard, spawnServer, startTestServer, storeKinds, tempDir, type TestTenant } from "./support.js";
+import { client, createTestTenant, killHard, listAll, spawnServer, startTestServer, storeKinds, tempDir, type TestTenant } from "./support.js";
 import { expectStatus, fundedAgent, putPolicy, agentClient, createPayee } from "./payments-support.js";
 import { cookiePair, loginCode, sessionClient, signIn } from "./console-support.js";
 
@@ -183,6 +183,17 @@ describe.each(storeKinds)("console sessions and members (%s)", (kind) => {
     expect(last.status).toBe(409);
     expect(last.body.code).toBe("last_owner");
     expect((await asOwner.api.call("PATCH", `/v1/members/${tenant.ownerId}`, { role: "admin" })).body.code).toBe("last_owner");
+  });
+
+  it("journals every sign-in, invite and member change with a registered schema, and never a secret", async () => {
+    const events = await listAll(owner, "/v1/events");
+    const consoleEvents = events.filter((event: any) => event.type.startsWith("console.") || event.type.startsWith("user."));
+    expect(new Set(consoleEvents.map((event: any) => event.type))).toEqual(new Set(["user.created", "user.role_changed", "user.removed", "console.login_code.created", "console.invite.created", "console.session.created", "console.session.revoked"]));
+    for (const event of consoleEvents) {
+      const parsed = eventCatalog[event.type]!.safeParse(event.data);
+      expect(parsed.success, `${event.type}: ${JSON.stringify(event.data)}`).toBe(true);
+      expect(JSON.stringify(event.data)).not.toMatch(/bc[lsi]\.ten_|secret_hash|csrf/);
+    }
   });
 });
 
