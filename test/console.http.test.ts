@@ -230,7 +230,10 @@ describe("the console's static answers", () => {
       expect(await answer.text()).toBe(html);
     }
     expect((await fetch(`${server.url}/console/assets/missing.js`)).status).toBe(404);
-    expect((await fetch(`${server.url}/console/..%2f..%2fpackage.json`)).status).toBe(200);
+    // No request path reaches the file system: a traversal gets the app, never a file.
+    const traversal = await fetch(`${server.url}/console/..%2f..%2fpackage.json`);
+    expect(traversal.status).toBe(200);
+    expect(await traversal.text()).toBe(html);
   });
 });
 
