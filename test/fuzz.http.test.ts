@@ -24,8 +24,11 @@ import { client, createTestTenant, startTestServer } from "./support.js";
 
 const caseCount = Number(process.env.BURSAR_FUZZ_CASES ?? 10_500);
 const seed = Number(process.env.BURSAR_FUZZ_SEED ?? Date.now() % 2 ** 31);
-/** Wall-clock bound of the whole run; the CI suite budget is minutes, this suite's share seconds. */
-const runTimeMaxMs = 90_000;
+/**
+ * Wall-clock bound of the whole run. Alone it takes ~15 s (10 500 cases, 3 lanes); inside the
+ * whole suite on two shared cores ~50 s. Past the bound it fails rather than stretch CI.
+ */
+const runTimeMaxMs = 120_000;
 
 /** mulberry32: small, fast, seedable. */
 function generator(initial: number) {
@@ -322,5 +325,5 @@ describe("fuzz over the OpenAPI document", () => {
     );
     // The generator must not be so wrong that nothing succeeds: some cases reach the handlers.
     expect([...statuses].filter(([status]) => status < 300).reduce((sum, [, count]) => sum + count, 0)).toBeGreaterThan(caseCount / 50);
-  }, 120_000);
+  }, 150_000);
 });
