@@ -25,10 +25,11 @@ import { client, createTestTenant, startTestServer } from "./support.js";
 const caseCount = Number(process.env.BURSAR_FUZZ_CASES ?? 10_500);
 const seed = Number(process.env.BURSAR_FUZZ_SEED ?? Date.now() % 2 ** 31);
 /**
- * Wall-clock bound of the whole run. Alone it takes ~15 s (10 500 cases, 3 lanes); inside the
- * whole suite on two shared cores ~50 s. Past the bound it fails rather than stretch CI.
+ * Wall-clock bound of the whole run. Alone it takes 14-23 s (10 500 cases, 3 lanes, 2 cores);
+ * inside the whole suite, with other suites' servers on the same cores, 50-120 s were measured.
+ * Past the bound it fails rather than stretch CI without end.
  */
-const runTimeMaxMs = 120_000;
+const runTimeMaxMs = 240_000;
 
 /** mulberry32: small, fast, seedable. */
 function generator(initial: number) {
@@ -325,5 +326,5 @@ describe("fuzz over the OpenAPI document", () => {
     );
     // The generator must not be so wrong that nothing succeeds: some cases reach the handlers.
     expect([...statuses].filter(([status]) => status < 300).reduce((sum, [, count]) => sum + count, 0)).toBeGreaterThan(caseCount / 50);
-  }, 150_000);
+  }, 300_000);
 });
