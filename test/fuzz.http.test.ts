@@ -183,10 +183,14 @@ function queryFor(operation: Operation, random: Random): string {
   return parts.length === 0 ? "" : `?${parts.join("&")}`;
 }
 
-/** A path with its parameters filled: garbage mostly, a real id of the fixtures sometimes. */
+/**
+ * A path with its parameters filled: garbage mostly, a real id of the fixtures sometimes — never
+ * for a DELETE, which would disable the lane's agent or revoke its binding and leave every later
+ * agent case a plain 401.
+ */
 function pathFor(operation: Operation, random: Random, realIds: string[]): string {
   return operation.path.replace(/\{([^}]+)\}/g, () =>
-    random.chance(0.25) ? random.pick(realIds) : encodeURIComponent(random.pick(nastyStrings.filter((text) => !text.includes(loneMarker))) || "x").replace(/%2F/gi, random.pick(["%2F", "/"])),
+    operation.method !== "DELETE" && random.chance(0.25) ? random.pick(realIds) : encodeURIComponent(random.pick(nastyStrings.filter((text) => !text.includes(loneMarker))) || "x").replace(/%2F/gi, random.pick(["%2F", "/"])),
   );
 }
 
