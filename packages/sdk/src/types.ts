@@ -489,6 +489,10 @@ export interface Payee {
   rail_details: Record<string, unknown>;
   metadata: Metadata | null;
   status: "active" | "deleted";
+  /** The public JWK that signs the payee's escrow evidence (Ed25519 or P-256). */
+  evidence_public_key: Record<string, string> | null;
+  /** Its RFC 7638 thumbprint: what an escrow intent's payer signs. */
+  evidence_key_thumbprint: string | null;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -499,6 +503,8 @@ export interface PayeeCreateParams {
   rail?: RailName;
   rail_details?: Record<string, string | number | boolean>;
   metadata?: Metadata;
+  /** The public JWK (Ed25519 or P-256) that will sign the payee's escrow evidence. */
+  evidence_public_key?: Record<string, string>;
 }
 export interface PayeeUpdateParams {
   name?: string;
@@ -506,6 +512,7 @@ export interface PayeeUpdateParams {
   rail?: RailName;
   rail_details?: Record<string, string | number | boolean>;
   metadata?: Metadata | null;
+  evidence_public_key?: Record<string, string> | null;
 }
 export interface PayeeListParams extends PageParams {
   /** A name or alias: the payees it matches exactly (case-insensitive). */
@@ -576,11 +583,12 @@ export interface RecordListParams extends PageParams {
 export interface Approval {
   object: "approval";
   id: string;
-  subject_type: "payment_intent" | "service_request" | "spend_authorization";
+  subject_type: "payment_intent" | "service_request" | "spend_authorization" | "escrow_intent";
   subject_id: string;
   payment_intent_id?: string;
   service_request_id?: string;
   spend_authorization_id?: string;
+  escrow_intent_id?: string;
   agent_id: string;
   amount: number;
   amount_display: string;
