@@ -11,6 +11,7 @@ import {
   spendEvidenceBytesMax,
 } from "../limits.js";
 import { amountMinor, currencyCode, metadata, text, timestamp } from "./common.js";
+import { recordListQuery } from "./governance.js";
 import { operationName, operationPattern } from "./policy.js";
 
 const idText = z.string().min(1).max(200);
@@ -79,12 +80,6 @@ export const spendAuthorization = z.object({
   updated_at: timestamp,
 });
 
-export const spendAuthorizationListQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().max(64).optional(),
-  agent_id: z.string().max(64).optional(),
-  status: z.enum(spendAuthorizationStatuses).optional(),
-});
 
 export const createCapabilityBody = z
   .object({
@@ -124,12 +119,7 @@ export const capabilityWithToken = capability.extend({
   token: z.string().nullable().describe("The capability token: shown once, give it to the agent (null in an idempotent replay)"),
 });
 
-export const capabilityListQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().max(64).optional(),
-  agent_id: z.string().max(64).optional(),
-  status: z.enum(["active", "revoked"]).optional(),
-});
+export const capabilityListQuery = recordListQuery.extend({ status: z.enum(["active", "revoked"]).optional() });
 
 /** The longest a capability may be valid, for the route's check of `expires_at`. */
 export const capabilityLifetimeMs = capabilityLifetimeSecondsMax * 1000;
