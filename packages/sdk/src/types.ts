@@ -778,6 +778,8 @@ export interface SpendAuthorization {
   external_reference: string | null;
   evidence: unknown;
   completed_at: Timestamp | null;
+  /** Drawn on this escrow intent (its capability was presented), not the wallet. */
+  escrow_intent_id?: string | null;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -832,6 +834,8 @@ export interface Capability {
   status: "active" | "revoked";
   revoked_at: Timestamp | null;
   description: string | null;
+  /** Issued by this escrow intent: authorizations presenting it draw on the escrow. */
+  escrow_intent_id?: string | null;
   created_at: Timestamp;
   updated_at: Timestamp;
 }

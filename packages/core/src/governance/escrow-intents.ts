@@ -172,6 +172,7 @@ export function escrowIntentView(intent: EscrowIntentRecord) {
     object: "escrow_intent" as const,
     ...recordStamp(intent, toRfc3339),
     ...rest,
+    predicate: body.predicate as unknown as Record<string, unknown>,
     amount_display: formatMinor(body.amount, body.currency),
     releasable_amount: body.settlement ? 0 : Math.max(0, body.amount - body.drawn_amount),
     attempts_remaining: escrowEvidenceAttemptsMax - body.attempts.length,
