@@ -19,6 +19,12 @@ export interface EscrowDrawSource {
   escrowAccountId: string;
 }
 
+/** Sets what the funding counts in the windows (a spend amount is positive, so nothing counted is `released`). */
+export async function setFundingSpend(context: WriteContext, holdId: string, amountMinor: number): Promise<void> {
+  if (amountMinor > 0) await context.tx.setSpendState(context.tenantId, holdId, "settled", amountMinor);
+  else await context.tx.setSpendState(context.tenantId, holdId, "released");
+}
+
 async function loadFunded(context: WriteContext, intentId: string): Promise<StoredRecord<EscrowIntentBody>> {
   const intent = await loadRecord<EscrowIntentBody>(context.tx, context.tenantId, "escrow_intent", intentId);
   invariant(intent && intent.body.hold_transfer_id && intent.body.escrow_account_id, `escrow intent ${intentId} was funded`);
@@ -32,7 +38,7 @@ async function shiftDrawn(context: WriteContext, intent: StoredRecord<EscrowInte
   intent.body.drawn_amount = drawn;
   intent.updatedAtMs = context.nowMs;
   await saveRecord(context.tx, intent, false);
-  if (intent.body.settlement === null) await context.tx.setSpendState(context.tenantId, intent.body.hold_transfer_id!, "settled", intent.body.amount - drawn);
+  if (intent.body.settlement === null) await setFundingSpend(context, intent.body.hold_transfer_id!, intent.body.amount - drawn);
 }
 
 /**
@@ -51,14 +57,14 @@ export async function startEscrowDraw(context: WriteContext, intentId: string, a
   if (verdict.verdict === "refuse") return fail(verdict.code, `escrow intent ${intentId} is ${intent.body.status}; nothing can be drawn on it`);
   if (verdict.verdict === "unchanged") return fail("escrow_already_settled", `escrow intent ${intentId} is ${intent.body.status}`);
   const funded = await loadFunded(context, intentId);
-  await context.tx.setSpendState(context.tenantId, funded.body.hold_transfer_id!, "settled", Math.max(0, funded.body.amount - funded.body.drawn_amount - amountMinor));
+  await setFundingSpend(context, funded.body.hold_transfer_id!, funded.body.amount - funded.body.drawn_amount - amountMinor);
   return ok({ intentId, escrowAccountId: funded.body.escrow_account_id! });
 }
 
 /** The draw was denied or could not hold: the funding's spend counts as before. */
 export async function undoDrawStart(context: WriteContext, intentId: string): Promise<void> {
   const intent = await loadFunded(context, intentId);
-  await context.tx.setSpendState(context.tenantId, intent.body.hold_transfer_id!, "settled", intent.body.amount - intent.body.drawn_amount);
+  await setFundingSpend(context, intent.body.hold_transfer_id!, intent.body.amount - intent.body.drawn_amount);
 }
 
 /** The draw holds `amountMinor` of the escrow. */

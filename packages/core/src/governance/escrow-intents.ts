@@ -60,6 +60,7 @@ import type { StoredRecord } from "./records.js";
 import type { JsonSchema } from "./services.js";
 import type { PayloadValidator } from "./service-requests.js";
 import { releaseSpendAuthorization } from "./spend-authorizations.js";
+import { setFundingSpend } from "./escrow-draws.js";
 import { capture, checkSpend, release, reserve } from "./spending.js";
 import { listRecordsOf, loadRecord, recordStamp, saveRecord } from "./store.js";
 
@@ -519,8 +520,7 @@ async function settle(context: WriteContext, intent: EscrowIntentRecord, outcome
       transferIds.push(...created.value.transfers.map((transfer) => transfer.id));
     }
     // The funding counts in the windows as what reached the payee; draws count as their own spends.
-    if (payeeAmount > 0) await tx.setSpendState(tenantId, body.hold_transfer_id!, "settled", payeeAmount);
-    else await tx.setSpendState(tenantId, body.hold_transfer_id!, "released");
+    await setFundingSpend(context, body.hold_transfer_id!, payeeAmount);
   }
   body.settlement = { outcome, payee_amount: payeeAmount, refund_amount: refundAmount, drawn_amount: body.drawn_amount, transfer_ids: transferIds, settled_at: toRfc3339(nowMs) };
   intent.dueAtMs = null;
