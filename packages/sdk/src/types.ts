@@ -859,3 +859,117 @@ export interface CapabilityListParams extends PageParams {
   agent_id?: string;
   status?: "active" | "revoked";
 }
+
+// --- escrow intents, predicates, reputation (docs/escrow.md) ---
+
+export type EscrowStatus = "open" | "funded" | "evidence_submitted" | "disputed" | "released" | "refunded" | "split" | "expired";
+/** What the payer signs: the exact terms, named as in docs/escrow.md. */
+export interface EscrowTerms {
+  tenant_id: string;
+  intent_id: string;
+  payer_agent_id: string;
+  payee_id: string;
+  payee_key_thumbprint: string;
+  amount: number;
+  currency: string;
+  deadline: string;
+  release_mode: "auto" | "confirm";
+  cost_path: string | null;
+  evidence_schema_sha256: string;
+  predicate_sha256: string;
+  allowed_operations_sha256: string;
+}
+export interface PredicateEvaluation {
+  passed: boolean;
+  /** JSON Pointer into the predicate of the node that failed. */
+  failing_node: string | null;
+  reason: string | null;
+  steps: number;
+}
+export interface EvidenceArtifact {
+  sha256: string;
+  uri?: string;
+  media_type?: string;
+}
+export interface EscrowIntent {
+  object: "escrow_intent";
+  id: string;
+  terms: EscrowTerms;
+  signature: { key_id: string; algorithm: "ES256" | "EdDSA"; public_key_jwk: Record<string, string>; value: string };
+  payer_agent_id: string;
+  payee_id: string;
+  amount: number;
+  amount_display: string;
+  currency: string;
+  deadline: string;
+  release_mode: "auto" | "confirm";
+  cost_path: string | null;
+  evidence_schema: Record<string, unknown>;
+  predicate: Record<string, unknown>;
+  allowed_operations: string[];
+  description: string | null;
+  metadata: Metadata | null;
+  status: EscrowStatus;
+  decision: DecisionKind | null;
+  reason_codes: string[];
+  remaining: Record<string, number | null>;
+  approval_id: string | null;
+  approval_status: "not_required" | "pending" | "approved" | "rejected" | "expired" | "cancelled";
+  hold_transfer_id: string | null;
+  escrow_account_id: string | null;
+  funded_at: Timestamp | null;
+  capability_id: string | null;
+  drawn_amount: number;
+  releasable_amount: number;
+  attempts: Array<{ binding_sha256: string; submitted_at: string; received_at: Timestamp; passed: boolean; failing_node: string | null; reason: string | null }>;
+  attempts_remaining: number;
+  accepted_evidence: { payload: unknown; artifacts: EvidenceArtifact[]; submitted_at: string; evaluation: PredicateEvaluation } | null;
+  last_evaluation: PredicateEvaluation | null;
+  disputed_at: Timestamp | null;
+  dispute_reason: string | null;
+  was_disputed: boolean;
+  settlement: {
+    outcome: "released" | "refunded" | "split" | "expired";
+    payee_amount: number;
+    refund_amount: number;
+    drawn_amount: number;
+    transfer_ids: string[];
+    settled_at: Timestamp;
+  } | null;
+  available_actions: string[];
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+export interface EscrowCapability {
+  escrow_intent_id: string;
+  capability_id: string;
+  token: string;
+}
+export interface PredicatePreview {
+  predicate: Record<string, unknown>;
+  cost_path: string | null;
+  summary: string;
+}
+export interface PredicateTestResult {
+  valid: boolean;
+  errors: Array<{ path: string; code: string; detail: string }>;
+  evaluation: PredicateEvaluation | null;
+  summary: string;
+}
+export interface ReputationReceipt {
+  version: 1;
+  tenant_id: string;
+  payee_id: string;
+  journal_seq: number;
+  computed_at: Timestamp;
+  counts: { settled: number; released: number; refunded: number; split: number; expired: number; disputed: number };
+  rates_bps: { released: number; refunded: number; split: number; expired: number; disputed: number };
+  volume: Record<string, number>;
+  time_to_release_seconds: { median: number | null; p90: number | null; samples: number };
+  truncated: boolean;
+}
+export interface SignedReputationReceipt {
+  receipt: ReputationReceipt;
+  signature: string;
+  key_id: string;
+}
