@@ -135,7 +135,8 @@ export class Predicates extends Resource {
 export class Reputation extends Resource {
   /**
    * A payee's signed reputation receipt, verified with the tenant's Ed25519 key before it is
-   * returned: `publicKey` (base64, raw 32 bytes) when you hold it, else the one the server states.
+   * returned: `publicKey` (base64, raw 32 bytes) when you hold it, else the one `GET /v1/journal/authority`
+   * states (needs `events:read`).
    * Throws `ConfigError` when the signature does not verify.
    */
   async get(payeeId: string, options: CallOptions & { publicKey?: string } = {}): Promise<SignedReputationReceipt & { verified: true }> {
