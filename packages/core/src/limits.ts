@@ -452,6 +452,11 @@ export function checkLimits(): void {
   assert(eventStreamPageMax <= 10_000, "a stream page must fit one store query");
   assert(registrationTicketTtlSecondsMin <= registrationTicketTtlSecondsDefault && registrationTicketTtlSecondsDefault <= registrationTicketTtlSecondsMax, "ticket lifetime bounds");
   assert(jtiLengthMax < jwsCompactLengthMax, "a jti fits in a JWS");
+  assert(escrowDeadlineSecondsMax <= capabilityLifetimeSecondsMax, "an escrow's capability lives until its deadline");
+  assert(approvalExpirySecondsMax + holdGraceSeconds <= holdTimeoutSecondsMax, "an escrow funding hold must outlive its approval");
+  assert(escrowEvidenceAttemptsMax >= 1, "a payee may submit evidence at least once");
+  assert(predicateNodesMax <= predicateStepsMax, "every node of a predicate can be visited");
+  assert(escrowAllowedOperationsMax <= policyListEntriesMax, "an escrow's operations fit a capability");
   assert(apiKeyRateLimitPerMinuteDefault <= apiKeyRateLimitPerMinuteMax, "API-key rate limit default above its ceiling");
   assert(accessTokenLifetimeSecondsMax < refreshTokenLifetimeSecondsMax, "access tokens outlive refresh tokens");
   assert(oauthFormBytesMax <= requestBodyBytesMax, "form bodies within the body limit");
