@@ -254,6 +254,31 @@ describe.each(storeKinds)("escrow intents over HTTP (%s)", (kind) => {
     await booksHold();
   });
 
+  it("a rejected funding releases its hold; a funding still waiting at the deadline is cancelled; attempts are bounded", async () => {
+    const before = await balanceOf(agent);
+    const rejected = expectStatus(await create({ amount: 60_000 }, { fund: true }), 201);
+    expectStatus(await owner.post(`/v1/approvals/${rejected.approval_id}/reject`, { note: "too much" }), 200);
+    expect(expectStatus(await agent.get(`/v1/escrow-intents/${rejected.id}`), 200)).toMatchObject({ status: "open", approval_status: "rejected", hold_transfer_id: null, available_actions: ["fund"] });
+    expect(await balanceOf(agent)).toMatchObject({ balance: before.balance, available: before.balance });
+
+    const waiting = expectStatus(await create({ amount: 60_000, deadline: new Date(clock.ms + 30_000).toISOString() }, { fund: true }), 201);
+    expect(await balanceOf(agent)).toMatchObject({ available: before.balance - 60_000 });
+    const start = clock.ms;
+    clock.advance(30_000);
+    expect((await server.sweeper.sweepOnce()).expiredEscrowIntents).toBe(1);
+    clock.ms = start;
+    expect(expectStatus(await agent.get(`/v1/escrow-intents/${waiting.id}`), 200)).toMatchObject({ status: "expired", approval_status: "cancelled", settlement: { payee_amount: 0, refund_amount: 0 } });
+    expect(expectStatus(await owner.get(`/v1/approvals/${waiting.approval_id}`), 200).status).toBe("cancelled");
+    expect(await balanceOf(agent)).toMatchObject({ balance: before.balance, available: before.balance });
+
+    const bounded = expectStatus(await create({}, { fund: true }), 201);
+    for (let i = 0; i < 10; i++) expectStatus(await submit(bounded.id, evidenceFor(bounded.id, { status: 500, pages: i })), 200);
+    const exhausted = await submit(bounded.id, evidenceFor(bounded.id, { status: 200, pages: 12 }));
+    expect(expectStatus(exhausted, 409).code).toBe("evidence_attempts_exhausted");
+    expectStatus(await owner.post(`/v1/escrow-intents/${bounded.id}/refund`), 200);
+    await booksHold();
+  });
+
   it("a capability draws on the escrow, never past it; release pays what remains; settlement releases live draws", async () => {
     const before = await balanceOf(agent);
     const intent = expectStatus(await create({ allowed_operations: ["tools.*"] }, { fund: true }), 201);

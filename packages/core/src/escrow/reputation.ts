@@ -3,8 +3,9 @@
  * a journal position, signed with the tenant's Ed25519 journal key so that anyone holding the
  * tenant's public key (`GET /v1/journal/authority`) can check it offline.
  *
- * The formula (docs/escrow.md, "Reputation receipts"), over the payee's escrow intents that are
- * settled (`released`, `refunded`, `split`, `expired`), at most `reputationIntentsMax` of the newest:
+ * The formula (docs/escrow.md, "Reputation receipts"), over the payee's escrow intents that were
+ * funded and are settled (`released`, `refunded`, `split`, `expired`), at most
+ * `reputationIntentsMax` of the newest (an intent never funded says nothing about the payee):
  * - `counts`: settled intents per outcome, and `disputed`: those that were ever disputed;
  * - `rates_bps`: each count × 10 000 ÷ settled, rounded down (0 when nothing settled);
  * - `volume`: per currency, the minor units paid to the payee by settlements;
@@ -55,6 +56,7 @@ export function computeReputation(meta: { tenantId: string; payeeId: string; jou
   const durations: number[] = [];
   for (const intent of intents) {
     if (intent.status !== "released" && intent.status !== "refunded" && intent.status !== "split" && intent.status !== "expired") continue;
+    if (intent.fundedAtMs === null) continue;
     counts.settled++;
     counts[intent.status]++;
     if (intent.wasDisputed) counts.disputed++;
