@@ -406,6 +406,23 @@ function evidenceDocument(submission: Omit<EvidenceSubmission, "signature">) {
 }
 
 /**
+ * Checks that `submission` is signed by the payee's evidence key over its binding to `intent`;
+ * answers the binding's digest (what identifies a submission). Pure but for the key import: the
+ * evidence route calls it on a read before taking the tenant's write, so unsigned traffic never
+ * queues behind the writer (the route is public: a flood of forged bodies must cost a signature
+ * check, not a serialised transaction).
+ */
+export function checkEvidenceSignature(intent: EscrowIntentRecord, submission: EvidenceSubmission): Result<string> {
+  const binding = evidenceBindingOf(intent.tenantId, intent.id, intent.body.payee_id, submission);
+  const payeeKey = importPublicJwk(intent.body.payee_evidence_key);
+  invariant(payeeKey.ok, `escrow intent ${intent.id} holds a valid payee key`);
+  if (!verifyDetachedSignature(payeeKey.value.algorithm, payeeKey.value.key, evidenceSigningInput(binding), submission.signature)) {
+    return fail("evidence_signature_invalid", "the signature does not verify over this evidence binding with the payee's evidence key (docs/escrow.md)");
+  }
+  return ok(canonicalDigest(binding));
+}
+
+/**
  * A payee's evidence (see the module comment). Fails: `not_found`, the guard's codes,
  * `evidence_signature_invalid` (not signed by the payee's evidence key over this binding, e.g. a
  * body signed for another intent), `evidence_stale` (`submitted_at` outside the skew),
@@ -419,13 +436,9 @@ export async function submitEscrowEvidence(context: WriteContext, intentId: stri
   const intent = loaded.value;
   const body = intent.body;
   // Authentication first: nothing about the intent's state is told to an unsigned caller.
-  const binding = evidenceBindingOf(tenantId, intent.id, body.payee_id, submission);
-  const payeeKey = importPublicJwk(body.payee_evidence_key);
-  invariant(payeeKey.ok, `escrow intent ${intentId} holds a valid payee key`);
-  if (!verifyDetachedSignature(payeeKey.value.algorithm, payeeKey.value.key, evidenceSigningInput(binding), submission.signature)) {
-    return fail("evidence_signature_invalid", "the signature does not verify over this evidence binding with the payee's evidence key (docs/escrow.md)");
-  }
-  const bindingSha256 = canonicalDigest(binding);
+  const authenticated = checkEvidenceSignature(intent, submission);
+  if (!authenticated.ok) return authenticated;
+  const bindingSha256 = authenticated.value;
   if (body.attempts.some((attempt) => attempt.binding_sha256 === bindingSha256)) return ok(intent);
   const submittedAtMs = Date.parse(submission.submittedAt);
   if (!Number.isFinite(submittedAtMs) || Math.abs(submittedAtMs - nowMs) > escrowEvidenceSkewSecondsMax * 1000) {

@@ -6,6 +6,7 @@
  * the predicate language, and `/v1/payees/{id}/reputation` a signed receipt of a payee's record.
  */
 import {
+  checkEvidenceSignature,
   createEscrowIntent,
   decideEscrowIntent,
   escrowIntentView,
@@ -14,6 +15,7 @@ import {
   fundEscrowIntent,
   importPublicJwk,
   issueEscrowCapability,
+  loadRecord,
   parsePredicate,
   payeeReputation,
   describePredicate,
@@ -181,12 +183,14 @@ export const escrowIntentRoutes: RouteModule = (app, deps) => {
       const body = request.body;
       const tenant = await store.read.getTenant(body.tenant_id);
       if (!tenant) throw new ProblemError("not_found", `escrow intent ${request.params.id} not found`);
+      const submission = { payload: body.payload, artifacts: body.artifacts, submittedAt: body.submitted_at, signature: body.signature };
+      // The route is public: check the signature on a read, so forged bodies never take the
+      // tenant's write (the write checks it again, on the row it changes).
+      const intent = await loadRecord<EscrowIntentBody>(store.read, tenant.id, "escrow_intent", request.params.id);
+      if (!intent) throw new ProblemError("not_found", `escrow intent ${request.params.id} not found`);
+      orProblem(checkEvidenceSignature(intent, submission));
       const nowMs = clock.nowMs();
-      const result = await store.write(tenant.id, (tx) =>
-        submitEscrowEvidence({ tx, tenantId: tenant.id, nowMs, actor: evidenceActor }, request.params.id, {
-          payload: body.payload, artifacts: body.artifacts, submittedAt: body.submitted_at, signature: body.signature,
-        }, validatePayload),
-      );
+      const result = await store.write(tenant.id, (tx) => submitEscrowEvidence({ tx, tenantId: tenant.id, nowMs, actor: evidenceActor }, request.params.id, submission, validatePayload));
       return escrowIntentView(orProblem(result));
     },
   );
