@@ -146,6 +146,29 @@ describe.each(storeKinds)("escrow intents over HTTP (%s)", (kind) => {
     expect(expectStatus(reuse, 409).code).toBe("escrow_intent_exists");
   });
 
+  it("an owner creates for the paying agent, signing with a registered signing key; agents cannot use owners' keys", async () => {
+    const ownerKey = newEvidenceKey("p256");
+    const registered = expectStatus(await owner.post("/v1/signing-keys", { public_key_jwk: ownerKey.publicJwk, name: "treasury" }), 201);
+    expect(registered).toMatchObject({ object: "signing_key", algorithm: "ES256", status: "active" });
+    expect(registered.id).toMatch(/^sk_/);
+    expect(expectStatus(await agent.post("/v1/signing-keys", { public_key_jwk: ownerKey.publicJwk }), 403).code).toBe("insufficient_scope");
+
+    const request = intentRequest(payee, clock.ms);
+    const signature = signTerms(ownerKey.privateKey, termsOf(tenantId, onboarded.agentId, request));
+    const byAgent = await agent.post("/v1/escrow-intents", { ...request, signature, signing_key_id: registered.id });
+    expect(expectStatus(byAgent, 422).code).toBe("signing_key_not_found");
+    const wrongKey = await owner.post("/v1/escrow-intents", { ...request, agent_id: onboarded.agentId, signature: signTerms(newEvidenceKey().privateKey, termsOf(tenantId, onboarded.agentId, request)), signing_key_id: registered.id });
+    expect(expectStatus(wrongKey, 422).code).toBe("principal_signature_invalid");
+    const created = expectStatus(await owner.post("/v1/escrow-intents", { ...request, agent_id: onboarded.agentId, signature, signing_key_id: registered.id, fund: true }), 201);
+    expect(created).toMatchObject({ status: "funded", payer_agent_id: onboarded.agentId, signature: { key_id: registered.id, algorithm: "ES256" } });
+
+    expectStatus(await owner.call("DELETE", `/v1/signing-keys/${registered.id}`), 200);
+    const next = intentRequest(payee, clock.ms);
+    const revoked = await owner.post("/v1/escrow-intents", { ...next, agent_id: onboarded.agentId, signature: signTerms(ownerKey.privateKey, termsOf(tenantId, onboarded.agentId, next)), signing_key_id: registered.id });
+    expect(expectStatus(revoked, 422).code).toBe("signing_key_not_found");
+    expectStatus(await owner.post(`/v1/escrow-intents/${created.id}/refund`), 200);
+  });
+
   it("evidence attacks: another key, a body replayed for another intent, a stale or future submitted_at, the payee's key swapped", async () => {
     const first = expectStatus(await create({}, { fund: true }), 201);
     const second = expectStatus(await create({}, { fund: true }), 201);

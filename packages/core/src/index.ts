@@ -59,3 +59,4 @@ export * from "./escrow/state-machine.js";
 export * from "./escrow/reputation.js";
 export * from "./governance/escrow-draws.js";
 export * from "./governance/escrow-intents.js";
+export * from "./governance/signing-keys.js";

@@ -165,3 +165,20 @@ export const reputationReceipt = z.object({
   signature: z.string().describe("Base64url Ed25519 signature by the tenant's journal key over `bursar-reputation-receipt-v1.` + canonical JSON of `receipt`"),
   key_id: z.string(),
 });
+
+export const createSigningKeyBody = z
+  .object({ public_key_jwk: z.record(z.string().max(16), z.string().max(200)).describe("Ed25519 (OKP) or P-256 (EC) public JWK"), name: text.nullable().optional() })
+  .strict();
+export const signingKey = z.object({
+  object: z.literal("signing_key"),
+  id: z.string(),
+  owner_id: z.string(),
+  name: z.string().nullable(),
+  public_key_jwk: jwk,
+  algorithm: z.enum(["ES256", "EdDSA"]),
+  thumbprint: z.string(),
+  status: z.enum(["active", "revoked"]),
+  revoked_at: timestamp.nullable(),
+  created_at: timestamp,
+  updated_at: timestamp,
+});

@@ -25,6 +25,7 @@ import {
   type EscrowIntentBody,
   type FieldError,
   type PrincipalKey,
+  type SigningKeyBody,
 } from "@bursar/core";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { ProblemError } from "../http/problem.js";
@@ -66,7 +67,13 @@ export const escrowIntentRoutes: RouteModule = (app, deps) => {
   async function signingKey(request: FastifyRequest, agentId: string, named: string | undefined): Promise<PrincipalKey> {
     const own = request.principal.agentId !== null && request.principal.credentialId.startsWith("cb_") ? request.principal.credentialId : undefined;
     const keyId = named ?? own;
-    if (keyId === undefined) throw new ProblemError("signing_key_not_found", "name the payer's credential binding that signed with signing_key_id");
+    if (keyId === undefined) throw new ProblemError("signing_key_not_found", "name the key that signed with signing_key_id: the payer's credential binding (cb_…) or an owner's signing key (sk_…)");
+    if (keyId.startsWith("sk_")) {
+      // An owner's key signs only for an owner's request: an agent cannot borrow an owner's assent.
+      const key = request.principal.agentId === null ? await loadRecord<SigningKeyBody>(store.read, request.principal.tenantId, "signing_key", keyId) : null;
+      if (!key || key.body.status !== "active") throw new ProblemError("signing_key_not_found", `${keyId} is not an active signing key of this tenant's owners`);
+      return { id: key.id, jwk: key.body.public_key_jwk, algorithm: key.body.algorithm };
+    }
     const binding = await store.read.findCredentialBinding(keyId);
     if (!binding || binding.tenantId !== request.principal.tenantId || binding.agentId !== agentId || binding.revokedAtMs !== null) {
       throw new ProblemError("signing_key_not_found", `${keyId} is not a live credential binding of agent ${agentId}`);

@@ -28,6 +28,7 @@ import { serviceRequestRoutes } from "./service-requests.js";
 import { spendAuthorizationRoutes } from "./spend-authorizations.js";
 import { capabilityRoutes } from "./capabilities.js";
 import { escrowIntentRoutes } from "./escrow-intents.js";
+import { signingKeyRoutes } from "./signing-keys.js";
 
 export const routeModules: RouteModule[] = [
   accountRoutes,
@@ -58,4 +59,5 @@ export const routeModules: RouteModule[] = [
   spendAuthorizationRoutes,
   capabilityRoutes,
   escrowIntentRoutes,
+  signingKeyRoutes,
 ];
