@@ -30,7 +30,7 @@ import { Approvals, PaymentIntents, Transactions } from "./resources/payments.ts
 import { Budgets, PolicyResource } from "./resources/policy.ts";
 import { WebhookEndpoints } from "./resources/webhook-endpoints.ts";
 import { SpendAuthorizations } from "./resources/spend.ts";
-import { EscrowIntents, Predicates, Reputation } from "./resources/escrow.ts";
+import { EscrowIntents, Predicates, Reputation, SigningKeys } from "./resources/escrow.ts";
 import { Capabilities } from "./resources/capabilities.ts";
 import { Transport, type FetchLike, type RequestOptions } from "./transport.ts";
 
@@ -119,6 +119,7 @@ export class Bursar implements Requester {
   readonly escrow: EscrowIntents;
   readonly predicates: Predicates;
   readonly reputation: Reputation;
+  readonly signingKeys: SigningKeys;
 
   private readonly options: BursarOptions;
   private resolved: Promise<Resolved> | null = null;
@@ -157,6 +158,7 @@ export class Bursar implements Requester {
     });
     this.predicates = new Predicates(this);
     this.reputation = new Reputation(this);
+    this.signingKeys = new SigningKeys(this);
     this.balance = new BalanceResource(this);
     this.events = new Events(this);
     this.webhookEndpoints = new WebhookEndpoints(this);

@@ -42,6 +42,7 @@ const checks = {
   predicatePreview: true as Same<T.PredicatePreview, Wire<"predicatePreview">>,
   predicateTest: true as Same<T.PredicateTestResult, Wire<"predicateTest">>,
   reputationReceipt: true as Same<T.SignedReputationReceipt, Wire<"reputationReceipt">>,
+  signingKey: true as Same<T.SigningKey, Wire<"signingKey">>,
   paymentIntent: true as Same<T.PaymentIntent, Wire<"paymentIntent">>,
   approval: true as Same<T.Approval, Wire<"approval">>,
   transaction: true as Same<T.Transaction, Wire<"transaction">>,

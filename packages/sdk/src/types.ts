@@ -973,3 +973,17 @@ export interface SignedReputationReceipt {
   signature: string;
   key_id: string;
 }
+/** An owner's public signing key (`sk_…`): signs what an owner agrees to for an agent (escrow terms). */
+export interface SigningKey {
+  object: "signing_key";
+  id: string;
+  owner_id: string;
+  name: string | null;
+  public_key_jwk: Record<string, string>;
+  algorithm: "ES256" | "EdDSA";
+  thumbprint: string;
+  status: "active" | "revoked";
+  revoked_at: Timestamp | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}

@@ -9,7 +9,7 @@ import { ConfigError } from "../errors.ts";
 import { escrowTerms, signEscrowTerms, verifyReputationReceipt, type SignedEvidence } from "../escrow.ts";
 import type { AgentKey } from "../jose.ts";
 import type { Page } from "../pagination.ts";
-import type { EscrowCapability, EscrowIntent, Payee, PredicatePreview, PredicateTestResult, Principal, SignedReputationReceipt } from "../types.ts";
+import type { EscrowCapability, EscrowIntent, Payee, PredicatePreview, PredicateTestResult, Principal, SignedReputationReceipt, SigningKey } from "../types.ts";
 import { Resource, segment, type CallOptions, type Requester } from "./resource.ts";
 
 /** The agent key and binding id the client signs with, or null for bearer (owner) credentials. */
@@ -158,4 +158,22 @@ export async function submitEscrowEvidence(baseUrl: string, intentId: string, ev
   const body = (await response.json()) as EscrowIntent & { code?: string; detail?: string };
   if (!response.ok) throw new ConfigError(`evidence refused (${response.status} ${body.code ?? ""}): ${body.detail ?? ""}`);
   return body;
+}
+
+/** `/v1/signing-keys` (owners): public keys an owner signs escrow terms with for a paying agent. */
+export class SigningKeys extends Resource {
+  /** @example const key = await owner.signingKeys.create({ public_key_jwk: ownerKey.publicJwk, name: "treasury" }); */
+  create(params: { public_key_jwk: Record<string, string>; name?: string | null }, options?: CallOptions): Promise<SigningKey> {
+    return this.postJson("/v1/signing-keys", params, options);
+  }
+  list(params: { limit?: number; cursor?: string; status?: string } = {}, options?: CallOptions): Promise<Page<SigningKey>> {
+    return this.paginate("/v1/signing-keys", { ...params }, options);
+  }
+  get(id: string, options?: CallOptions): Promise<SigningKey> {
+    return this.getJson(`/v1/signing-keys/${segment(id)}`, undefined, options);
+  }
+  /** It signs nothing new; what it signed stays verifiable. */
+  revoke(id: string, options?: CallOptions): Promise<SigningKey> {
+    return this.deleteJson(`/v1/signing-keys/${segment(id)}`, options);
+  }
 }
