@@ -430,7 +430,7 @@ export function checkEvidenceSignature(intent: EscrowIntentRecord, submission: E
  * intent as it is. A failing predicate is a recorded outcome (`last_evaluation`), not a failure.
  */
 export async function submitEscrowEvidence(context: WriteContext, intentId: string, submission: EvidenceSubmission, validate: PayloadValidator): Promise<Result<EscrowIntentRecord>> {
-  const { tenantId, nowMs } = context;
+  const { nowMs } = context;
   const loaded = await loadIntent(context, intentId, null);
   if (!loaded.ok) return loaded;
   const intent = loaded.value;
