@@ -83,6 +83,8 @@ export const resultCodes = [
   "evidence_already_accepted",
   // the payment agent
   "message_too_long",
+  "conversations_limit_reached",
+  "conversation_deleted",
   // OAuth (RFC 6749 §5.2), returned by the token logic
   "invalid_grant",
   "invalid_scope",
