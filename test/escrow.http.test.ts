@@ -15,7 +15,8 @@ import { checkJournal, checkLedger, fetchVerifiedCheckpoint } from "./books.js";
 import { createIntent, intentRequest, newEvidenceKey, payeeWithKey, signEvidence, signTerms, termsOf, type EvidenceKey } from "./escrow-support.js";
 import { agentClient, balanceOf, expectStatus, fundedAgent, putPolicy, type AgentApi } from "./payments-support.js";
 import type { Onboarded } from "./agents-support.js";
-import { client, createTestTenant, startTestServer, storeKinds, TestClock } from "./support.js";
+import { client, createTestTenant, listAll, startTestServer, storeKinds, TestClock } from "./support.js";
+import { eventCatalog } from "@bursar/core";
 
 describe.each(storeKinds)("escrow intents over HTTP (%s)", (kind) => {
   let server: RunningServer;
@@ -41,7 +42,7 @@ describe.each(storeKinds)("escrow intents over HTTP (%s)", (kind) => {
   const accountBalance = async (id: string) => expectStatus(await owner.get(`/v1/accounts/${id}`), 200).balance as number;
 
   beforeAll(async () => {
-    server = await startTestServer(kind, { clock });
+    server = await startTestServer(kind, { clock, config: { logLevel: "error" } });
     const tenant = await createTestTenant(server.store);
     tenantId = tenant.tenantId;
     owner = client(server.url, tenant.token);
@@ -356,5 +357,17 @@ describe.each(storeKinds)("escrow intents over HTTP (%s)", (kind) => {
     expect(expectStatus(await agent.post("/v1/predicates/test", { predicate: { version: 1, root: { op: "regex" } }, evidence: { payload: {} } }), 422).code).toBe("predicate_invalid");
     expect(expectStatus(await agent.post("/v1/predicates/preview", { template: "nope" }), 400).code).toBe("validation_failed");
     expect(expectStatus(await create({ evidence_schema: { type: "object", properties: { a: { type: "strnig" } } } }), 422).code).toBe("evidence_schema_invalid");
+  });
+
+  it("every event these flows journaled is registered and matches its schema", async () => {
+    const events = await listAll(owner, "/v1/events");
+    const types = new Set(events.map((event: any) => event.type));
+    for (const type of ["escrow_intent.created", "escrow_intent.funded", "escrow_intent.funding_pending_approval", "escrow_intent.funding_denied", "escrow_intent.evidence_submitted", "escrow_intent.disputed", "escrow_intent.released", "escrow_intent.refunded", "escrow_intent.split", "escrow_intent.expired", "signing_key.created", "signing_key.revoked"]) {
+      expect(types.has(type), type).toBe(true);
+    }
+    for (const event of events) {
+      const parsed = eventCatalog[event.type]!.safeParse(event.data);
+      expect(parsed.success, `${event.type}: ${parsed.error?.message}`).toBe(true);
+    }
   });
 });
