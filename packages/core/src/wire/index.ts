@@ -10,4 +10,5 @@ export * from "./rails.js";
 export * from "./chat.js";
 export * from "./services.js";
 export * from "./spend.js";
+export * from "./escrow.js";
 export * from "./console.js";

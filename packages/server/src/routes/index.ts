@@ -27,6 +27,8 @@ import { serviceRoutes } from "./services.js";
 import { serviceRequestRoutes } from "./service-requests.js";
 import { spendAuthorizationRoutes } from "./spend-authorizations.js";
 import { capabilityRoutes } from "./capabilities.js";
+import { escrowIntentRoutes } from "./escrow-intents.js";
+import { signingKeyRoutes } from "./signing-keys.js";
 import { consoleRoutes } from "./console.js";
 
 export const routeModules: RouteModule[] = [
@@ -57,5 +59,7 @@ export const routeModules: RouteModule[] = [
   serviceRequestRoutes,
   spendAuthorizationRoutes,
   capabilityRoutes,
+  escrowIntentRoutes,
+  signingKeyRoutes,
   consoleRoutes,
 ];
