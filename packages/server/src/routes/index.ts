@@ -27,6 +27,7 @@ import { serviceRoutes } from "./services.js";
 import { serviceRequestRoutes } from "./service-requests.js";
 import { spendAuthorizationRoutes } from "./spend-authorizations.js";
 import { capabilityRoutes } from "./capabilities.js";
+import { mcpRoutes } from "./mcp.js";
 
 export const routeModules: RouteModule[] = [
   accountRoutes,
@@ -56,4 +57,5 @@ export const routeModules: RouteModule[] = [
   serviceRequestRoutes,
   spendAuthorizationRoutes,
   capabilityRoutes,
+  mcpRoutes,
 ];
