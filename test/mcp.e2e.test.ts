@@ -20,7 +20,7 @@ import type { RunningServer } from "@bursar/server";
 import { bursarToolNames, forbiddenToolWords } from "@bursar/sdk/tools";
 import { checkLedger } from "./books.js";
 import { onboardWithSdk } from "./sdk-support.js";
-import { approvalThresholdMinor, paymentIntentsOf, toolTenant, walletOf, type ToolTenant } from "./mcp-support.js";
+import { paymentIntentsOf, toolTenant, walletOf, type ToolTenant } from "./mcp-support.js";
 import { client, repoRoot, startTestServer } from "./support.js";
 
 let server: RunningServer;

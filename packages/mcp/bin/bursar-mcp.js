@@ -9,6 +9,7 @@ const hook = `export async function resolve(specifier, context, next) {
 }`;
 registerHooks(`data:text/javascript,${encodeURIComponent(hook)}`);
 register();
+/* global process */
 const { runStdio } = await import("../src/stdio.ts");
 await runStdio().catch((error) => {
   process.stderr.write(`bursar-mcp: ${error instanceof Error ? error.message : String(error)}\n`);
