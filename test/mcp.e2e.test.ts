@@ -18,6 +18,7 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import { CallToolResultSchema } from "@modelcontextprotocol/sdk/types.js";
 import type { RunningServer } from "@bursar/server";
 import { bursarToolNames, forbiddenToolWords } from "@bursar/sdk/tools";
+import { DpopAuth, FileCredentialStore, importPrivateKeyPem } from "@bursar/sdk";
 import { checkLedger } from "./books.js";
 import { onboardWithSdk } from "./sdk-support.js";
 import { paymentIntentsOf, toolTenant, walletOf, type ToolTenant } from "./mcp-support.js";
@@ -195,6 +196,28 @@ describe("Streamable HTTP only", () => {
     // A new request (another id) is a new payment.
     const other = await post({ ...message, id: 4243 }, { authorization: `Bearer ${agentApiKey}`, "mcp-protocol-version": "2025-06-18" });
     expect(((await other.json()) as any).result.structuredContent.ids.payment_intent_id).not.toBe(answers[0].ids.payment_intent_id);
+  });
+
+  it("an agent's DPoP token with a fresh proof per request works as on every other route; a replayed proof is refused", async () => {
+    const stored = (await new FileCredentialStore({ dir: tenant.configDir }).load())!;
+    const auth = new DpopAuth({ clientId: stored.clientId, key: await importPrivateKeyPem(stored.privateKeyPem), baseUrl: server.url });
+    const proofs: Record<string, string>[] = [];
+    const dpopFetch = async (url: string | URL, init: RequestInit = {}) => {
+      const headers = await auth.headers({ method: init.method ?? "GET", url: String(url) });
+      proofs.push(headers);
+      return fetch(url, { ...init, headers: { ...Object.fromEntries(new Headers(init.headers).entries()), ...headers } });
+    };
+    const mcp = new Client({ name: "dpop-host", version: "1.0.0" });
+    await mcp.connect(new StreamableHTTPClientTransport(new URL(`${server.url}/v1/mcp`), { fetch: dpopFetch as typeof fetch }));
+    try {
+      expect(proofs[0]!.authorization).toMatch(/^DPoP /);
+      expect((await call(mcp, "bursar_get_balance", {})).result).toMatchObject({ status: "executed", data: { agent_id: tenant.agentId } });
+    } finally {
+      await mcp.close();
+    }
+    // The same proof again (a replay) is refused.
+    const replay = await post(initialize, proofs.at(-1)!);
+    expect(replay.status).toBe(401);
   });
 
   it("refuses an unauthenticated request (401 with a challenge) and a dead key", async () => {
