@@ -331,7 +331,8 @@ export interface JournalCheckpoint {
 export interface JournalEntry {
   seq: number;
   leaf_hash: string;
-  event: BursarEvent;
+  /** Null for an entry outside the caller's view (another agent's, for an agent credential): its leaf hash still counts. */
+  event: BursarEvent | null;
 }
 export interface InclusionProof {
   seq: number;

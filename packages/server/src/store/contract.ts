@@ -5,7 +5,7 @@
  * alone, except where noted (global counts are compared before and after).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { appendEvent, newId, type AgentRow, type SpendRow, type StoredRecord, type RefreshTokenRow, type Store, type StoreTx, type TreeNodeKey } from "@bursar/core";
+import { appendEvent, newId, type AgentRow, type IdempotencyRecord, type SpendRow, type StoredRecord, type RefreshTokenRow, type Store, type StoreTx, type TreeNodeKey } from "@bursar/core";
 import {
   accountRow,
   agentRow,
@@ -372,6 +372,38 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         expect(await store.read.getIdempotencyRecord(old[1]!)).not.toBeNull();
         expect(await store.write(tenant.id, (tx) => tx.deleteExpiredIdempotencyRecords(3, 10))).toBe(2);
         expect(await store.read.getIdempotencyRecord(old[2]!)).toBeNull();
+      });
+
+      it("redacts the recorded answers that name an erased object, on the routes given, in the tenant only", async () => {
+        const { tenant } = await seedTenant(store);
+        const other = await seedTenant(store);
+        const answer = (id: string) => `{"object":"chat.response","conversation_id":"${id}","reply":"secret"}`;
+        const chat = idempotencyRecord(tenant.id, { route: "/v1/chat" });
+        const otherConversation = idempotencyRecord(tenant.id, { route: "/v1/chat" });
+        // "conv_1" must not match "conv_10", nor "_" act as a wildcard.
+        const lookalike = idempotencyRecord(tenant.id, { route: "/v1/chat" });
+        const otherRoute = idempotencyRecord(tenant.id, { route: "/v1/payees" });
+        const otherTenant = idempotencyRecord(other.tenant.id, { route: "/v1/chat" });
+        const inFlight = idempotencyRecord(tenant.id, { route: "/v1/chat" });
+        const answers: Array<[IdempotencyRecord, string]> = [[chat, answer("conv_1")], [otherConversation, answer("conv_2")], [lookalike, answer("conv_10").replace("conv_10", "convX1")], [otherRoute, answer("conv_1")]];
+        await store.write(tenant.id, async (tx) => {
+          for (const [record, body] of answers) {
+            await tx.claimIdempotencyKey(record, stale);
+            await tx.completeIdempotencyKey(record, 200, body);
+          }
+          await tx.claimIdempotencyKey(inFlight, stale);
+        });
+        await store.write(other.tenant.id, async (tx) => {
+          await tx.claimIdempotencyKey(otherTenant, stale);
+          await tx.completeIdempotencyKey(otherTenant, 200, answer("conv_1"));
+        });
+        const marker = '"conversation_id":"conv_1"';
+        expect(await store.write(tenant.id, (tx) => tx.redactIdempotencyAnswers(tenant.id, ["/v1/chat", "/v1/chat/stream"], marker, 410, '{"code":"gone"}'))).toBe(1);
+        expect(await store.read.getIdempotencyRecord(chat)).toMatchObject({ state: "completed", responseStatus: 410, responseBody: '{"code":"gone"}' });
+        for (const [record, body] of answers.slice(1)) expect((await store.read.getIdempotencyRecord(record))?.responseBody).toBe(body);
+        expect((await store.read.getIdempotencyRecord(otherTenant))?.responseBody).toBe(answer("conv_1"));
+        expect((await store.read.getIdempotencyRecord(inFlight))?.state).toBe("in_progress");
+        await store.purgeErased();
       });
     });
 
@@ -985,6 +1017,11 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         expect((await store.read.listRecords(tenant.id, { kind: "approval", limit: 10, status: "pending", refId: "pi_0" })).map((row) => row.id)).toEqual([ids[2], ids[0]]);
         expect(await store.read.getRecord(tenant.id, "payee", ids[0]!)).toBeNull();
         expect(await store.read.getRecord(other.tenant.id, "approval", ids[0]!)).toBeNull();
+        // Counting, for caps: the same filters, at most `limit`.
+        expect(await store.read.countRecords(tenant.id, { kind: "approval" }, 100)).toBe(5);
+        expect(await store.read.countRecords(tenant.id, { kind: "approval" }, 3)).toBe(3);
+        expect(await store.read.countRecords(tenant.id, { kind: "approval", agentId: "agt_a", status: "pending" }, 100)).toBe(1);
+        expect(await store.read.countRecords(other.tenant.id, { kind: "approval", agentId: "agt_a" }, 100)).toBe(0);
         const before = (await store.read.getRecord(tenant.id, "approval", ids[0]!))!;
         const changed = { ...before, status: "approved", dueAtMs: null, updatedAtMs: baseMs + 5, body: { decided: true } };
         await store.write(tenant.id, (tx) => tx.updateRecord(changed));
