@@ -107,7 +107,7 @@ async function approvalOf(context: ToolContext, approvalId: string): Promise<Too
   const where = context.approvalBaseUrl ? `POST ${context.approvalBaseUrl.replace(/\/$/, "")}/v1/approvals/${approvalId}/approve` : `bursar approvals approve ${approvalId}`;
   let approval: Approval | null = null;
   try {
-    approval = await context.bursar.approvals.retrieve(approvalId, { signal: context.signal });
+    approval = await context.bursar.approvals.get(approvalId, { signal: context.signal });
   } catch (error) {
     // Reading approvals needs `transactions:read`; without it the id is still enough to wait on.
     if (!(error instanceof APIError)) throw error;
@@ -214,7 +214,7 @@ export const bursarTools: readonly BursarTool[] = [
     async refresh(previous, context) {
       const id = previous.ids.payment_intent_id;
       if (typeof id !== "string") return previous;
-      return paymentResult(await context.bursar.paymentIntents.retrieve(id, read(context)), context);
+      return paymentResult(await context.bursar.paymentIntents.get(id, read(context)), context);
     },
   }),
   define({
@@ -224,7 +224,7 @@ export const bursarTools: readonly BursarTool[] = [
     annotations: readOnly("Payment status"),
     writes: false,
     async run(input, context) {
-      return paymentResult(await context.bursar.paymentIntents.retrieve(input.payment_intent_id, read(context)), context);
+      return paymentResult(await context.bursar.paymentIntents.get(input.payment_intent_id, read(context)), context);
     },
   }),
   define({
@@ -287,7 +287,7 @@ export const bursarTools: readonly BursarTool[] = [
     async refresh(previous, context) {
       const id = previous.ids.service_request_id;
       if (typeof id !== "string") return previous;
-      return serviceResult(await context.bursar.serviceRequests.retrieve(id, read(context)), context);
+      return serviceResult(await context.bursar.serviceRequests.get(id, read(context)), context);
     },
   }),
   define({
