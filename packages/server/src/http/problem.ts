@@ -40,6 +40,7 @@ export const httpCodes = [
   "internal_error",
   "host_not_allowed",
   "origin_not_allowed",
+  "not_acceptable",
 ] as const;
 
 export type HttpCode = (typeof httpCodes)[number];
@@ -157,6 +158,7 @@ export const problemTable = {
   // The MCP endpoint's DNS-rebinding guard (routes/mcp.ts).
   host_not_allowed: { status: 403, title: "Host not allowed" },
   origin_not_allowed: { status: 403, title: "Origin not allowed" },
+  not_acceptable: { status: 406, title: "Not acceptable" },
   unsupported_grant_type: { status: 400, title: "Unsupported grant type" },
   unsupported_token_type: { status: 400, title: "Unsupported token type" },
   not_ready: { status: 503, title: "Not ready" },

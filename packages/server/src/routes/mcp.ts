@@ -14,11 +14,11 @@
  * configured, the Host must be its host; without one, a loopback name. A browser's `Origin`, when
  * sent, must be the same origin. Credentials are required anyway; this is the second wall.
  */
-import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import { Bursar, type FetchLike } from "@bursar/sdk";
 import { createBursarMcpServer } from "@bursar/mcp";
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { ProblemError } from "../http/problem.js";
+import { ProblemError, type ProblemCode } from "../http/problem.js";
 import { baseUrlOf } from "../identity/urls.js";
 import type { RouteModule } from "./context.js";
 
@@ -55,6 +55,28 @@ function injectFetch(app: FastifyInstance): FetchLike {
   };
 }
 
+/** The request as a web-standard `Request` for the transport (the body is passed already parsed). */
+function webRequestOf(request: FastifyRequest): Request {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value === undefined || name === "content-length" || name === "transfer-encoding" || name === "connection") continue;
+    headers.set(name, Array.isArray(value) ? value.join(", ") : String(value));
+  }
+  return new Request(`http://bursar.internal${request.url}`, { method: "POST", headers });
+}
+
+const transportCodes: Record<number, ProblemCode> = { 400: "bad_request", 404: "route_not_found", 405: "method_not_allowed", 406: "not_acceptable", 415: "unsupported_media_type" };
+
+function transportProblem(status: number, text: string): ProblemError {
+  let detail = "The MCP request was refused.";
+  try {
+    detail = (JSON.parse(text) as { error?: { message?: string } }).error?.message ?? detail;
+  } catch {
+    // not JSON: keep the generic detail
+  }
+  return new ProblemError(transportCodes[status] ?? "bad_request", detail);
+}
+
 export const mcpRoutes: RouteModule = (app) => {
   app.post(
     "/v1/mcp",
@@ -68,32 +90,25 @@ export const mcpRoutes: RouteModule = (app) => {
       const bursar = new Bursar({ apiKey: lent.token, baseUrl: "http://bursar.internal", fetch: injectFetch(request.server) });
       const { tenantId, credentialId } = request.principal;
       const server = createBursarMcpServer({ bursar, idempotencyScope: `http:${tenantId}:${credentialId}`, approvalBaseUrl: baseUrlOf(request) });
-      const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
-      reply.hijack();
-      reply.raw.setHeader("x-request-id", request.id);
-      reply.raw.on("close", () => {
-        lent.release();
-        void transport.close();
-        void server.close();
-        void bursar.close();
-      });
+      const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
       try {
         await server.connect(transport);
-        await transport.handleRequest(request.raw, reply.raw, request.body);
-      } catch (error) {
-        request.log.error({ err: error }, "mcp request failed");
-        if (!reply.raw.headersSent) reply.raw.writeHead(500, { "content-type": "application/json" }).end(JSON.stringify({ jsonrpc: "2.0", error: { code: -32603, message: "Internal error" }, id: null }));
+        const response = await transport.handleRequest(webRequestOf(request), { parsedBody: request.body });
+        const text = await response.text();
+        // The transport's own refusals (Accept, Content-Type, not JSON-RPC) are JSON-RPC errors;
+        // answer them as problems like every other 4xx of this API (the JSON-RPC message kept).
+        if (response.status >= 400) throw transportProblem(response.status, text);
+        reply.code(response.status);
+        if (text === "") return reply.send();
+        return reply.type(response.headers.get("content-type") ?? "application/json").send(text);
+      } finally {
+        lent.release();
+        await transport.close().catch(() => undefined);
+        await server.close().catch(() => undefined);
+        await bursar.close();
       }
     },
   );
-  // Stateless: no server-initiated stream (GET) and no session to end (DELETE).
-  for (const method of ["GET", "DELETE"] as const) {
-    app.route({
-      method,
-      url: "/v1/mcp",
-      schema: { tags: ["mcp"], summary: "Not offered: this MCP endpoint is stateless (405)" },
-      config: { scopes: [] },
-      handler: async (_request, reply) => reply.code(405).header("allow", "POST").send({ jsonrpc: "2.0", error: { code: -32000, message: "Method not allowed." }, id: null }),
-    });
-  }
+  // Stateless: no server-initiated stream (GET) and no session to end (DELETE). Those methods are
+  // answered 405 with `Allow: POST` by the app (http/methods.ts), which MCP clients accept.
 };
