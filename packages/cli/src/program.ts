@@ -12,10 +12,12 @@ import { journalCommands } from "./commands/journal.js";
 import { ticketCommands } from "./commands/tickets.js";
 import { paymentCommands } from "./commands/payments.js";
 import { chatCommands } from "./commands/chat.js";
+import packageJson from "../package.json" with { type: "json" };
 
 export const program = new Command()
   .name("bursar")
   .description("Bursar: let AI agents spend money safely")
+  .version(packageJson.version, "-V, --version", "print the version")
   .showHelpAfterError();
 
 program
