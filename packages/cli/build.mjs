@@ -7,6 +7,7 @@
  * esbuild takes well under a second, so the test suite rebuilds before it spawns the CLI
  * (test/global-setup.ts) and `npm install` builds in `prepare`.
  */
+import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -27,6 +28,7 @@ const workspaceSources = {
 };
 
 export async function buildCli() {
+  fs.rmSync(path.join(cliDir, "dist"), { recursive: true, force: true });
   await build({
     absWorkingDir: cliDir,
     entryPoints: { bin: "src/bin.ts" },
