@@ -33,6 +33,8 @@ export default async function setup(): Promise<() => Promise<void>> {
       if (codes && !codes.has(code!)) missing.add(`${key}: ${code}`);
     }
     if (missing.size > 0) {
+      // Vitest reports an error thrown here but still exits 0: fail the run explicitly.
+      process.exitCode = 1;
       throw new Error(`Routes answered with error codes their OpenAPI operations do not document (add them to the route's config.errors):\n  ${[...missing].sort().join("\n  ")}`);
     }
   };

@@ -103,7 +103,8 @@ export function securityFor(scopes: readonly Scope[]): Record<string, string[]>[
   return [{ [securitySchemeNames.agentToken]: list, [securitySchemeNames.dpopProof]: [] }, ...owners];
 }
 
-const authErrors: ProblemCode[] = ["unauthorized", "invalid_token", "insufficient_scope", "rate_limited"];
+// `not_ready`: the shared replay and rate-limit state (Redis) does not answer.
+const authErrors: ProblemCode[] = ["unauthorized", "invalid_token", "insufficient_scope", "rate_limited", "not_ready"];
 const dpopErrors: ProblemCode[] = ["invalid_dpop_proof", "use_dpop_nonce"];
 const bodyErrors: ProblemCode[] = ["validation_failed", "malformed_json", "json_too_deep", "json_forbidden_key", "body_too_large", "unsupported_media_type", "bad_request"];
 const idempotencyErrors: ProblemCode[] = ["invalid_idempotency_key", "idempotency_key_payload_mismatch", "idempotency_key_in_use"];
@@ -131,6 +132,8 @@ export function routeErrorCodes(info: RouteInfo): ProblemCode[] {
   }
   if (info.hasBody) for (const code of bodyErrors) codes.add(code);
   if (info.hasParams || info.hasQuery) codes.add("validation_failed");
+  // A route with an id in its path answers 404 when there is no such thing (or the caller may not see it).
+  if (info.hasParams) codes.add("not_found");
   for (const code of info.config.errors ?? []) codes.add(code);
   return [...codes];
 }
