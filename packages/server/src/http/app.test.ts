@@ -198,7 +198,7 @@ describe("the app over HTTP", () => {
         type: "object",
         properties: { id: { type: "string" }, name: { type: "string" } },
       });
-      expect(create.security).toBeUndefined();
+      expect(create.security).toEqual([]);
 
       const read = document.paths["/test/widgets/{id}"]!.get!;
       expect(read.parameters).toEqual([expect.objectContaining({ in: "path", name: "id", required: true, schema: expect.objectContaining({ maxLength: 64 }) })]);
