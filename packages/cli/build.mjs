@@ -15,13 +15,27 @@ import { build } from "esbuild";
 const cliDir = path.dirname(fileURLToPath(import.meta.url));
 const packagesDir = path.dirname(cliDir);
 
-/** Workspace packages are bundled from source; every other bare import stays external. */
+const rootModules = path.join(path.dirname(packagesDir), "node_modules");
+
+/**
+ * Workspace packages are bundled from source; every other bare import stays external. A package
+ * npm installed inside a workspace package (packages/server/node_modules/ajv: v8, while the root
+ * holds another major for eslint) would resolve to the root's copy from dist/, so such imports
+ * point at that package's own copy, by a path relative to the bundle.
+ */
 const workspaceSources = {
   name: "workspace-sources",
   setup(builder) {
-    builder.onResolve({ filter: /^[^./]/ }, (args) => {
+    builder.onResolve({ filter: /^[^./]/ }, async (args) => {
       if (args.path === "@bursar/sdk") return { path: path.join(packagesDir, "sdk/src/index.ts") };
-      if (args.path.startsWith("@bursar/")) return undefined;
+      if (args.path.startsWith("@bursar/") || args.path.startsWith("node:") || args.pluginData === "nested") return undefined;
+      if (args.importer && args.importer.startsWith(packagesDir) && !args.importer.includes(`${path.sep}node_modules${path.sep}`)) {
+        const resolved = await builder.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: "nested" });
+        if (resolved.path && resolved.path.startsWith(packagesDir) && !resolved.path.startsWith(rootModules)) {
+          const relative = path.relative(path.join(cliDir, "dist"), resolved.path).split(path.sep).join("/");
+          return { path: relative.startsWith(".") ? relative : `./${relative}`, external: true };
+        }
+      }
       return { path: args.path, external: true };
     });
   },

@@ -413,6 +413,11 @@ export interface PolicyRules {
   new_payee_requires_approval: boolean;
   approval_expiry_seconds: number;
 }
+/** A partial policy for `policy.patch`: per-period objects merge key by key (`null` removes a key). */
+export type PolicyPatch = {
+  [K in keyof PolicyRules]?: PolicyRules[K] extends Partial<Record<string, number>> ? Partial<Record<keyof PolicyRules[K], number | null>> : PolicyRules[K];
+};
+
 export interface Policy extends PolicyRules {
   object: "policy";
   /** Null while the agent runs on the default policy. */

@@ -17,7 +17,9 @@ import { jsonBytes, serviceInputSchemaBytesMax, servicePayloadErrorsMax, service
 
 // ajv and ajv-formats are CommonJS: under Node's ESM loader their exports are the default
 // export's properties (named imports work only under a bundler or tsx).
-const { Ajv } = ajvModule as unknown as { Ajv: typeof import("ajv").Ajv };
+// Which one holds the class depends on the loader (Node, tsx or a bundler), so take either.
+const ajvExports = ajvModule as unknown as { Ajv?: typeof import("ajv").Ajv; default?: typeof import("ajv").Ajv };
+const Ajv = (ajvExports.Ajv ?? ajvExports.default ?? ajvModule) as typeof import("ajv").Ajv;
 type Ajv = import("ajv").Ajv;
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv) => Ajv;
 
