@@ -21,9 +21,9 @@ export interface CommonOptions {
 }
 
 /** Adds a subcommand with the common options. */
-export function apiCommand(parent: Command, name: string, description: string): Command {
+export function apiCommand(parent: Command, name: string, description: string, settings: { isDefault?: boolean } = {}): Command {
   return parent
-    .command(name)
+    .command(name, settings)
     .description(description)
     .addOption(new Option("--api-url <url>", "Bursar API URL (default: the stored credentials', else http://127.0.0.1:7420)").env("BURSAR_API_URL"))
     .addOption(new Option("--token <token>", "owner personal access token (bpat_…); default: the demo owner token of ./.bursar").env("BURSAR_TOKEN"))

@@ -136,7 +136,8 @@ export function moneyCommands(program: Command): void {
       }),
     );
 
-  const budgets = apiCommand(program, "budgets", "An agent's budgets (owners: --agent, or the only agent)")
+  const budgets = program.command("budgets").description("An agent's budgets: list (the default), set");
+  apiCommand(budgets, "list", "An agent's budgets (owners: --agent, or the only agent)", { isDefault: true })
     .option("--agent <id>", "owners: the agent")
     .action(
       action(async (options: AgentOptions) => {
