@@ -53,7 +53,7 @@ export function startupBanner(input: BannerInput): string {
       `    -d '{"agent_id":"${demo.agentId}","payee":"Bob","amount":50000,"currency":"GBP","reference":"April invoice"}'`,
       `  curl -s ${auth} "${input.url}/v1/approvals?status=pending"`,
       `  APPROVAL=$(curl -s ${auth} "${input.url}/v1/approvals?status=pending" | node -p 'JSON.parse(require("fs").readFileSync(0, "utf8")).data[0].id')`,
-      `  curl -s -X POST ${auth} ${input.url}/v1/approvals/$APPROVAL/approve`,
+      `  curl -s ${auth} -H 'content-type: application/json' ${input.url}/v1/approvals/$APPROVAL/approve -d '{"note":"Invoice checked"}'`,
       `  curl -s ${auth} "${input.url}/v1/transactions?agent_id=${demo.agentId}"`,
       `  curl -s ${auth} ${input.url}/v1/journal/checkpoint`,
       "",
