@@ -53,7 +53,10 @@ export async function ensureDemoTenant(store: Store, dataDir: string, clock: Clo
     const funded = await deposit(context, { accountId: agent.value.walletAccountId, amountMinor: 100_000, reference: "demo funding" });
     invariant(funded.ok, "demo wallet funded");
     invariant((await createPayee(context, { name: "Bob Smith", aliases: ["Bob"], currency: "GBP" })).ok, "demo payee created");
-    invariant((await setPolicy(context, agent.value.id, { ...defaultPolicy("GBP"), approval_threshold_minor: 20_000 })).ok, "demo policy set");
+    // The demo's own policy, set as an owner would (a new agent's default allows only 100.00 a
+    // payment and 250.00 a day): up to £1,000 a payment and £2,000 a day, £200 or more approved.
+    const demoPolicy = { ...defaultPolicy("GBP"), per_transaction_max_minor: 100_000, amount_max_minor: { daily: 200_000 }, approval_threshold_minor: 20_000 };
+    invariant((await setPolicy(context, agent.value.id, demoPolicy)).ok, "demo policy set");
     return agent.value;
   });
   const walletAccountId = agent.walletAccountId;

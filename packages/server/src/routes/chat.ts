@@ -62,7 +62,7 @@ async function prepare(deps: RouteDeps, request: FastifyRequest, body: ChatBody)
   return {
     conversationId: conversation_id ?? newId("conv", deps.clock.nowMs()),
     agentId,
-    input: { planner: deps.planner, tools, history, message },
+    input: { planner: deps.planner, tools, history, message, nowMs: deps.clock.nowMs() },
   };
 }
 
