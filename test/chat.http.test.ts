@@ -317,7 +317,7 @@ describe.each(storeKinds)("the payment agent over HTTP (%s)", (kind) => {
   it("a credential without transactions:read cannot list payments through the chat either", async () => {
     const narrow = await agentClient(server.url, await onboard(server.url, owner, { scopes: ["agents:execute"] }));
     const answer = expectStatus(await narrow.post("/v1/chat", { message: "List my recent payments" }), 200);
-    expect(answer.reply).toContain("insufficient_scope");
+    expect(answer.reply).toContain("lacks the transactions:read scope");
     expect(JSON.parse(answer.new_messages.find((message: any) => message.role === "tool").content)).toMatchObject({ error: { code: "insufficient_scope" } });
   });
 });
