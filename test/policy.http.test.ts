@@ -50,7 +50,7 @@ describe.each(storeKinds)("policies, budgets and policy check (%s)", (kind) => {
       body: JSON.stringify({ amount_max_minor: { daily: null }, per_transaction_max_minor: null }),
     });
     expect(response.status).toBe(200);
-    const cleared = await response.json();
+    const cleared = (await response.json()) as any;
     expect(cleared).toMatchObject({ amount_max_minor: { weekly: 90_000 }, per_transaction_max_minor: null, approval_threshold_minor: 4_000 });
     expect(cleared.amount_max_minor).not.toHaveProperty("daily");
     // The merged policy must still be valid: a required field cannot be removed, unknown ones are refused.
