@@ -15,6 +15,7 @@ import { chatCommands } from "./commands/chat.js";
 import { serveCommand } from "./commands/serve.js";
 import { moneyCommands } from "./commands/money.js";
 import { adminCommands } from "./commands/admin.js";
+import { spendCommands } from "./commands/spend.js";
 import packageJson from "../package.json" with { type: "json" };
 
 export const program = new Command()
@@ -64,6 +65,7 @@ paymentCommands(program);
 chatCommands(program);
 moneyCommands(program);
 adminCommands(program);
+spendCommands(program);
 
 program.addHelpText(
   "after",

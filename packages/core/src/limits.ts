@@ -15,6 +15,20 @@ export const payeeMatchesMax = 10;
 export const paymentInstructionsMax = 20;
 /** Budgets of one agent (one per period and currency is the usual shape). */
 export const budgetsPerAgentMax = 16;
+/** Longest operation name or pattern of a spend authorization (`stripe.charges.create`). */
+export const operationNameLengthMax = 128;
+/** Default life of a spend authorization: long enough for one paid call, short enough that a forgotten hold comes back soon. */
+export const spendAuthorizationExpirySecondsDefault = 15 * 60;
+/** Longest life of a spend authorization a caller may ask for: a day; the money stays held meanwhile. */
+export const spendAuthorizationExpirySecondsMax = 24 * 60 * 60;
+/** Longest a capability may stay valid: 90 days, after which the owner mints a new one. */
+export const capabilityLifetimeSecondsMax = 90 * 24 * 60 * 60;
+/** Most uses a capability may allow. */
+export const capabilityUsesMax = 1_000_000;
+/** Longest capability token accepted: its header, terms and signature fit easily. */
+export const capabilityTokenLengthMax = 8 * 1024;
+/** Bytes of an authorization's or completion's `evidence` JSON: a receipt, not a document store. */
+export const spendEvidenceBytesMax = 8 * 1024;
 /** Time a rail has to report a payment's outcome before the payment fails and its hold is released. */
 export const railTimeoutSecondsDefault = 5 * 60;
 /** Extra life of a payment hold past its approval and rail deadlines, so the governance sweeper always acts first. */
@@ -299,6 +313,15 @@ export const walletCacheEntriesMax = 10_000;
 /** Credentials tracked by the in-memory rate limiter at once (oldest windows dropped first). */
 export const rateLimitCredentialsMax = 100_000;
 
+/**
+ * Requests per minute per source address to the unauthenticated write routes (rail callbacks,
+ * registrations, /oauth/token, /oauth/revoke): no credential to count against, and each request
+ * costs a signature check or a store write, so a flood from one address must stop early. IPv6
+ * addresses count per /64 (one host usually owns a whole /64). Server config may change it
+ * (`BURSAR_SOURCE_RATE_LIMIT_PER_MINUTE`); behind a proxy every client shares its address.
+ */
+export const sourceRateLimitPerMinuteDefault = 600;
+
 /** API-key rate limits: default and ceiling, requests per minute. */
 export const apiKeyRateLimitPerMinuteDefault = 600;
 export const apiKeyRateLimitPerMinuteMax = 100_000;
@@ -365,6 +388,13 @@ export const llmResponseBytesMax = 1024 * 1024;
  * rewritten on every turn; older whole turns are dropped past this (the newest turn is kept).
  */
 export const conversationStoredBytesMax = 1024 * 1024;
+
+/**
+ * Active conversations one agent may keep. Each holds up to `conversationStoredBytesMax`, so an
+ * agent that starts a conversation per message (or a loop that does) would otherwise grow the
+ * store without bound; deleting conversations frees room.
+ */
+export const conversationsPerAgentMax = 1000;
 
 /**
  * Payment intents the agent's `list_payment_intents` tool scans to filter by an approval status

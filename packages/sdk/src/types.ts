@@ -20,6 +20,8 @@ export type AvailableAction =
   | "choose_allowed_payee"
   | "choose_allowed_currency"
   | "choose_allowed_service"
+  | "choose_allowed_operation"
+  | "choose_allowed_vendor"
   | "retry_after_window"
   | "fund_wallet";
 
@@ -161,7 +163,7 @@ export interface Principal {
 
 // --- ledger ---
 
-export type AccountKind = "wallet" | "funding" | "payee" | "escrow" | "rail_clearing" | "fees" | "general";
+export type AccountKind = "wallet" | "funding" | "payee" | "escrow" | "rail_clearing" | "fees" | "vendor" | "general";
 
 export interface Account {
   id: string;
@@ -183,7 +185,7 @@ export interface Account {
 }
 export interface AccountCreateParams {
   currency: string;
-  kind?: Exclude<AccountKind, "funding">;
+  kind?: Exclude<AccountKind, "funding" | "vendor">;
   name?: string;
   debits_must_not_exceed_credits?: boolean;
   metadata?: Metadata;
@@ -341,7 +343,8 @@ export interface JournalCheckpoint {
 export interface JournalEntry {
   seq: number;
   leaf_hash: string;
-  event: BursarEvent;
+  /** Null for an entry outside the caller's view (another agent's, for an agent credential): its leaf hash still counts. */
+  event: BursarEvent | null;
 }
 export interface InclusionProof {
   seq: number;
@@ -399,7 +402,25 @@ export type DecisionKind = "allow" | "approval_required" | "deny";
 type PerPeriod = { daily?: number; weekly?: number; monthly?: number; all_time?: number };
 
 /** An agent's spending rules (owners edit them; amounts in minor units). */
-export interface PolicyRules {
+/** Limits on every operation a pattern matches: each call, and their sum over the trailing 24 h. */
+export interface OperationLimit {
+  per_call_max_minor: number | null;
+  daily_max_minor: number | null;
+}
+/** The operation and vendor rules of a policy (spend authorizations); each has a default. */
+export interface PolicyOperationRules {
+  /** Operation patterns (exact, `prefix.*` or `*`) a spend authorization may name; null: any. */
+  allowed_operations: string[] | null;
+  blocked_operations: string[];
+  /** Keyed by operation pattern, e.g. `{"openai.*": {per_call_max_minor: 500, daily_max_minor: 5000}}`. */
+  operation_limits: Record<string, OperationLimit>;
+  /** Vendors an action may name; null: any. */
+  allowed_vendors: string[] | null;
+  blocked_vendors: string[];
+}
+/** What `policy.update` sends: the operation rules may be left out (their defaults apply). */
+export interface PolicyRules extends Partial<Omit<PolicyOperationRules, "operation_limits">> {
+  operation_limits?: Record<string, Partial<OperationLimit>>;
   currency: string;
   per_transaction_max_minor: number | null;
   amount_max_minor: PerPeriod;
@@ -418,7 +439,7 @@ export type PolicyPatch = {
   [K in keyof PolicyRules]?: PolicyRules[K] extends Partial<Record<string, number>> ? Partial<Record<keyof PolicyRules[K], number | null>> : PolicyRules[K];
 };
 
-export interface Policy extends PolicyRules {
+export interface Policy extends Omit<PolicyRules, keyof PolicyOperationRules>, PolicyOperationRules {
   object: "policy";
   /** Null while the agent runs on the default policy. */
   id: string | null;
@@ -439,13 +460,18 @@ export interface PolicyDecision {
 export interface PolicyCheckParams {
   /** Owners name the agent; an agent checks itself. */
   agent_id?: string;
-  kind?: "payment" | "service_request";
+  kind?: "payment" | "service_request" | "spend_authorization";
   amount: number;
   currency: string;
   /** A payee id, name or alias. */
   payee?: string;
   service?: string;
+  /** A service's operation, or a spend authorization's dotted operation name. */
   operation?: string;
+  /** Spend authorizations: who is paid outside Bursar. */
+  vendor?: string;
+  /** Spend authorizations: a capability token the action would present. */
+  capability_token?: string;
 }
 
 export interface Budget {
@@ -568,16 +594,17 @@ export interface RecordListParams extends PageParams {
 export interface Approval {
   object: "approval";
   id: string;
-  subject_type: "payment_intent" | "service_request";
+  subject_type: "payment_intent" | "service_request" | "spend_authorization";
   subject_id: string;
   payment_intent_id?: string;
   service_request_id?: string;
+  spend_authorization_id?: string;
   agent_id: string;
   amount: number;
   amount_display: string;
   currency: string;
   reason_codes: string[];
-  status: "pending" | "approved" | "rejected" | "expired";
+  status: "pending" | "approved" | "rejected" | "expired" | "cancelled";
   expires_at: Timestamp;
   decided_by: { type: string; id: string } | null;
   decided_at: Timestamp | null;
@@ -719,4 +746,122 @@ export interface ServiceRequestCreateParams {
   payload?: unknown;
   /** Owners: the agent to act for. */
   agent_id?: string;
+}
+
+// --- spend authorizations and capabilities ---
+
+/**
+ * `authorized` (held until `expires_at`) | `pending_approval` (held, waiting for an owner) |
+ * `denied` (nothing held) | `consumed` | `released` | `rejected` | `expired`.
+ */
+export type SpendAuthorizationStatus = "authorized" | "pending_approval" | "denied" | "consumed" | "released" | "rejected" | "expired";
+/** Permission to spend up to `amount` on `operation`, for something Bursar does not execute itself. */
+export interface SpendAuthorization {
+  object: "spend_authorization";
+  id: string;
+  agent_id: string;
+  operation: string;
+  vendor: string;
+  payee_id: string | null;
+  amount: number;
+  amount_display: string;
+  currency: string;
+  status: SpendAuthorizationStatus;
+  decision: DecisionKind;
+  reason_codes: string[];
+  remaining: Record<string, number | null>;
+  /** `consume`, `release` while authorized; `wait_for_approval`, `release` while pending; a denial's own. */
+  available_actions: string[];
+  approval_id: string | null;
+  approval_status: "not_required" | "pending" | "approved" | "rejected" | "expired" | "cancelled";
+  capability_id: string | null;
+  hold_transfer_id: string | null;
+  /** The vendor's ledger account (kind `vendor`), or the payee's. */
+  credit_account_id: string | null;
+  tool_call_id: string | null;
+  metadata: Metadata | null;
+  expires_in_seconds: number;
+  /** Until when an authorized one may be completed; null while it waits for approval. */
+  expires_at: Timestamp | null;
+  consumed_amount: number | null;
+  consumed_amount_display: string | null;
+  external_reference: string | null;
+  evidence: unknown;
+  completed_at: Timestamp | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+export interface SpendAuthorizeParams {
+  /** A dotted name you choose for what is paid for: `openai.chat`, `stripe.charges.create`, `x402.fetch`. */
+  operation: string;
+  /** The most the call may cost, in minor units. */
+  amount: number;
+  currency: string;
+  /** Who is paid outside Bursar; default: the operation's first word. */
+  vendor?: string;
+  /** A payee id, name or alias, when the money goes to a Bursar payee. */
+  payee?: string;
+  tool_call_id?: string;
+  /** An owner's pre-approval (`capabilities.create`): skips the approval threshold while it covers the spend. */
+  capability_token?: string;
+  metadata?: Metadata | null;
+  /** Seconds until an authorized hold is released if not completed; 900 by default. */
+  expires_in?: number;
+  /** Owners: the agent to act for. */
+  agent_id?: string;
+}
+export interface SpendCompleteParams {
+  outcome: "consumed" | "released";
+  /** Consumed: what the call cost (at most the authorized amount); all of it by default. */
+  amount?: number;
+  /** The vendor's id for the charge. */
+  external_reference?: string | null;
+  /** What proves the spend (a receipt, a response header), as JSON; bounded by the server. */
+  evidence?: unknown;
+}
+export interface SpendAuthorizationListParams extends PageParams {
+  agent_id?: string;
+  status?: SpendAuthorizationStatus;
+}
+
+/** An owner's pre-approval for one agent: operations, a total amount, an expiry, optionally a number of uses. */
+export interface Capability {
+  object: "capability";
+  id: string;
+  agent_id: string;
+  allowed_operations: string[];
+  max_amount: number;
+  max_amount_display: string;
+  currency: string;
+  expires_at: Timestamp;
+  max_uses: number | null;
+  used_amount: number;
+  uses: number;
+  remaining_amount: number;
+  remaining_uses: number | null;
+  status: "active" | "revoked";
+  revoked_at: Timestamp | null;
+  description: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+export interface CapabilityWithToken extends Capability {
+  /** The capability token: shown once, give it to the agent (null in an idempotent replay). */
+  token: string | null;
+}
+export interface CapabilityCreateParams {
+  agent_id: string;
+  /** Exact operation names, `prefix.*` or `*`. */
+  allowed_operations: string[];
+  /** The most all authorizations under it may take together, in minor units. */
+  max_amount: number;
+  currency: string;
+  /** RFC 3339; at most 90 days ahead. */
+  expires_at: Timestamp;
+  max_uses?: number | null;
+  description?: string | null;
+}
+export interface CapabilityListParams extends PageParams {
+  agent_id?: string;
+  status?: "active" | "revoked";
 }

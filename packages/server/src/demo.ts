@@ -45,7 +45,7 @@ export async function ensureDemoTenant(store: Store, dataDir: string, clock: Clo
   );
   const tenantId = created.tenant.id;
   // An agent with £1,000, a payee it may call "Bob", and a policy: payments of £200 or more wait
-  // for the owner's approval.
+  // for the owner's approval; spend authorizations of `openai.*` are capped at £5 each, £50 a day.
   const agent = await store.write(tenantId, async (tx) => {
     const context = { tx, tenantId, nowMs: clock.nowMs(), actor: { type: "user", id: created.owner.id } as const };
     const agent = await createAgent(context, { name: "Demo agent", currency: "GBP" });
@@ -54,8 +54,15 @@ export async function ensureDemoTenant(store: Store, dataDir: string, clock: Clo
     invariant(funded.ok, "demo wallet funded");
     invariant((await createPayee(context, { name: "Bob Smith", aliases: ["Bob"], currency: "GBP" })).ok, "demo payee created");
     // The demo's own policy, set as an owner would (a new agent's default allows only 100.00 a
-    // payment and 250.00 a day): up to £1,000 a payment and £2,000 a day, £200 or more approved.
-    const demoPolicy = { ...defaultPolicy("GBP"), per_transaction_max_minor: 100_000, amount_max_minor: { daily: 200_000 }, approval_threshold_minor: 20_000 };
+    // payment and 250.00 a day): up to £1,000 a payment and £2,000 a day, £200 or more approved,
+    // and openai.* calls capped at £5 each and £50 a day.
+    const demoPolicy = {
+      ...defaultPolicy("GBP"),
+      per_transaction_max_minor: 100_000,
+      amount_max_minor: { daily: 200_000 },
+      approval_threshold_minor: 20_000,
+      operation_limits: { "openai.*": { per_call_max_minor: 500, daily_max_minor: 5_000 } },
+    };
     invariant((await setPolicy(context, agent.value.id, demoPolicy)).ok, "demo policy set");
     return agent.value;
   });

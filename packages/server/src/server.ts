@@ -90,7 +90,7 @@ export async function startServer(config: ServerConfig, options: { clock?: Clock
     store,
     clock,
     publicBaseUrl: config.publicBaseUrl ?? undefined,
-    identity: { redisUrl: config.redisUrl, redisKeyPrefix: config.redisKeyPrefix, dpopNonceRequired: config.dpopNonceRequired, rateLimitPerMinute: config.rateLimitPerMinute },
+    identity: { redisUrl: config.redisUrl, redisKeyPrefix: config.redisKeyPrefix, dpopNonceRequired: config.dpopNonceRequired, rateLimitPerMinute: config.rateLimitPerMinute, sourceRateLimitPerMinute: config.sourceRateLimitPerMinute },
     logger: config.logLevel === "silent" ? false : { level: config.logLevel, ...(config.logFormat === "pretty" ? { stream: prettyLogStream(process.stdout) } : {}) },
     routes: routeModules,
     routeDeps: routeDeps(store, clock, {

@@ -144,7 +144,7 @@ export function adminCommands(program: Command): void {
     .argument("<request_id>")
     .action((id: string, options: CommonOptions, command: Command) =>
       action(async () => {
-        const request = await anyClient(options).serviceRequests.retrieve(id);
+        const request = await anyClient(options).serviceRequests.get(id);
         print(options.json, request, () => fields({ ...requestRow(request), result: request.result ?? null }));
       })(options, command),
     );

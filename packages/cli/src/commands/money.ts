@@ -90,7 +90,7 @@ export function moneyCommands(program: Command): void {
     .argument("<payee_id>")
     .action((id: string, options: CommonOptions, command: Command) =>
       action(async () => {
-        const payee = await anyClient(options).payees.retrieve(id);
+        const payee = await anyClient(options).payees.get(id);
         print(options.json, payee, () => fields({ id: payee.id, name: payee.name, aliases: payee.aliases, currency: payee.currency, rail: payee.rail, account: payee.account_id, status: payee.status, created_at: payee.created_at }));
       })(options, command),
     );

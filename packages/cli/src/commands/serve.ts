@@ -39,7 +39,8 @@ export function startupBanner(input: BannerInput): string {
     if (demo.created) {
       lines.push(
         `Created the demo tenant ${demo.tenantId}: agent ${demo.agentId} with £1,000, a payee "Bob",`,
-        "and a policy that holds payments of £200 or more for your approval.",
+        "and a policy that holds payments of £200 or more for your approval and caps openai.* calls",
+        "at £5 each and £50 a day (spend authorizations: docs/spend.md).",
         `Owner token (shown once; saved in ${tokenFile}):`,
         `  ${demo.ownerToken}`,
       );
@@ -55,6 +56,8 @@ export function startupBanner(input: BannerInput): string {
       `  APPROVAL=$(curl -s ${auth} "${input.url}/v1/approvals?status=pending" | node -p 'JSON.parse(require("fs").readFileSync(0, "utf8")).data[0].id')`,
       `  curl -s ${auth} -H 'content-type: application/json' ${input.url}/v1/approvals/$APPROVAL/approve -d '{"note":"Invoice checked"}'`,
       `  curl -s ${auth} "${input.url}/v1/transactions?agent_id=${demo.agentId}"`,
+      `  curl -s ${auth} -H 'content-type: application/json' ${input.url}/v1/spend/authorizations \\`,
+      `    -d '{"agent_id":"${demo.agentId}","operation":"openai.chat","amount":300,"currency":"GBP"}'`,
       `  curl -s ${auth} ${input.url}/v1/journal/checkpoint`,
       "",
       `Or with the CLI: ${selfCommand()} approvals list --status pending; ${selfCommand()} approvals approve apr_…; ${selfCommand()} --help`,

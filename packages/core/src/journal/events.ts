@@ -11,6 +11,7 @@ import { toRfc3339 } from "../time.js";
 import { leafHash } from "./merkle.js";
 import { appendLeaf } from "./tree.js";
 import { queueWebhookDeliveries } from "../webhooks/queue.js";
+import { isKnownEventType } from "../webhooks/event-catalog.js";
 import type { Actor, JournalEvent } from "./types.js";
 
 /** What a domain operation knows when it changes state. */
@@ -32,6 +33,9 @@ export async function appendEvent(
   agentId: string | null = null,
 ): Promise<JournalEvent> {
   const { tx, tenantId } = context;
+  // Receivers type events from the catalog (the OpenAPI webhooks section): an unregistered type
+  // is a bug, caught by the first test that writes it.
+  invariant(isKnownEventType(type), `event type ${type} is registered in webhooks/event-catalog.ts`);
   const tenant = await tx.getTenant(tenantId);
   invariant(tenant, `tenant ${tenantId} exists`);
   const size = tenant.journalSize;

@@ -1,11 +1,11 @@
 /** Wire schemas of governed spending: policies, budgets, payees, payment intents, approvals, transactions. */
 import { z } from "zod";
-import { approvalStatuses } from "../governance/approvals.js";
+import { approvalStatuses, approvalSubjects } from "../governance/approvals.js";
 import { railNames } from "../governance/payees.js";
-import { budgetsPerAgentMax, payeeAliasesMax, paymentInstructionsMax, sandboxDelayMsMax } from "../limits.js";
+import { budgetsPerAgentMax, capabilityTokenLengthMax, payeeAliasesMax, paymentInstructionsMax, sandboxDelayMsMax } from "../limits.js";
 import { availableActionNames, periods, reasonOrder } from "../policy/policy.js";
 import { resultCodes } from "../result.js";
-import { amountMinor, currencyCode, metadata, text, timestamp } from "./common.js";
+import { amountMinor, currencyCode, idCursor, metadata, pageLimit, text, timestamp } from "./common.js";
 import { policy } from "./policy.js";
 
 const idText = z.string().min(1).max(200);
@@ -49,12 +49,14 @@ export const decision = z.object({
 export const policyCheckBody = z
   .object({
     agent_id: z.string().max(64).optional().describe("Owners name the agent; an agent checks itself"),
-    kind: z.enum(["payment", "service_request"]).default("payment"),
+    kind: z.enum(["payment", "service_request", "spend_authorization"]).default("payment"),
     amount: amountMinor,
     currency: currencyCode,
     payee: idText.optional().describe("A payee id or a name or alias"),
     service: idText.optional(),
-    operation: idText.optional(),
+    operation: idText.optional().describe("A service's operation, or a spend authorization's dotted operation name"),
+    vendor: idText.optional().describe("Spend authorizations: who is paid outside Bursar"),
+    capability_token: z.string().min(1).max(capabilityTokenLengthMax).optional().describe("Spend authorizations: a capability the action would present"),
   })
   .strict();
 
@@ -118,8 +120,8 @@ export const payee = z.object({
   updated_at: timestamp,
 });
 export const payeeListQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().max(64).optional(),
+  limit: pageLimit(),
+  cursor: idCursor,
   q: text.optional().describe("A name or alias: the payees it matches exactly (case-insensitive)"),
 });
 
@@ -186,8 +188,8 @@ export const paymentIntent = z.object({
   updated_at: timestamp,
 });
 export const recordListQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().max(64).optional(),
+  limit: pageLimit(),
+  cursor: idCursor,
   agent_id: z.string().max(64).optional(),
   status: z.string().max(32).optional(),
 });
@@ -195,10 +197,11 @@ export const recordListQuery = z.object({
 export const approval = z.object({
   object: z.literal("approval"),
   id: z.string(),
-  subject_type: z.enum(["payment_intent", "service_request"]),
+  subject_type: z.enum(approvalSubjects),
   subject_id: z.string(),
   payment_intent_id: z.string().optional(),
   service_request_id: z.string().optional(),
+  spend_authorization_id: z.string().optional(),
   agent_id: z.string(),
   amount: z.number().int(),
   amount_display: z.string(),

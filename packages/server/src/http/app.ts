@@ -17,6 +17,11 @@ import { registerOpenApi } from "./openapi.js";
 import { ProblemError, problemErrorHandler, routeNotFoundHandler, sendProblem, toProblem } from "./problem.js";
 import { requestIdFor } from "./request-id.js";
 import { installProblemRecorder } from "./problem-recorder.js";
+import { refuseIllFormedUnicode } from "./unicode.js";
+import { answerHeadWithoutStream } from "./sse.js";
+import { answerClientError } from "./client-errors.js";
+import { RouteMethods } from "./methods.js";
+import { limitBySource } from "./source-limit.js";
 
 declare module "fastify" {
   interface FastifyInstance {
@@ -73,15 +78,18 @@ function prependHook<T>(hook: T, existing: T | T[] | undefined): T[] {
  * scopes nor `public: true` fails at start-up: forgetting auth must not silently mean "public".
  */
 export function secureRoute(route: RouteOptions): void {
+  answerHeadWithoutStream(route);
   const config = route.config ?? {};
   const where = `${route.method.toString()} ${route.url}`;
+  const methods = Array.isArray(route.method) ? route.method : [route.method];
   if (config.public === true) {
     if (config.scopes) throw new Error(`${where}: a route is public or has scopes, not both`);
+    // A write nobody authenticates is counted per source address instead (source-limit.ts).
+    if (methods.some((method) => idempotentMethods.has(method) || method === "PUT")) route.onRequest = prependHook(limitBySource, route.onRequest as never);
     return;
   }
   if (!config.scopes) throw new Error(`${where}: declare config.scopes, or config.public: true`);
   route.onRequest = prependHook(requireScopes(...config.scopes), route.onRequest as never);
-  const methods = Array.isArray(route.method) ? route.method : [route.method];
   if (methods.some((method) => idempotentMethods.has(method))) {
     route.preHandler = prependHook(idempotencyPreHandler, route.preHandler as never);
   }
@@ -101,6 +109,8 @@ export function buildApp<Deps>(options: AppOptions<Deps>): FastifyInstance {
     requestTimeout: requestReceiveTimeoutMs,
     genReqId: requestIdFor,
     logController: new LogController({ requestIdLogLabel: "request_id" }),
+    // Errors of the HTTP parser, before a request exists (client-errors.ts).
+    clientErrorHandler: answerClientError,
     // Errors raised while routing (an undecodable URL), before any hook runs.
     frameworkErrors: (error, request, reply) => {
       reply.header("x-request-id", request.id);
@@ -119,7 +129,9 @@ export function buildApp<Deps>(options: AppOptions<Deps>): FastifyInstance {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(problemErrorHandler);
-  app.setNotFoundHandler(routeNotFoundHandler);
+  const routeMethods = new RouteMethods();
+  app.addHook("onRoute", routeMethods.onRoute);
+  app.setNotFoundHandler(routeNotFoundHandler((path) => routeMethods.allowed(path)));
   installJsonParser(app);
   installFormParser(app);
 
@@ -127,6 +139,8 @@ export function buildApp<Deps>(options: AppOptions<Deps>): FastifyInstance {
   app.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);
   });
+  // Before any route hook (authentication included): nothing downstream meets a lone surrogate.
+  app.addHook("onRequest", refuseIllFormedUnicode);
   app.addHook("onSend", idempotencyOnSend);
   installProblemRecorder(app, process.env.BURSAR_TEST_PROBLEM_LOG);
   const registry = installMetrics(app);

@@ -7,7 +7,7 @@
  *   grouped by status, each with its `code` values enumerated;
  * - an operation id, a curl example (`x-codeSamples`) and the request body example
  *   (`config.example`);
- * - `text/event-stream` answers from `config.stream`.
+ * - `text/event-stream` answers from `config.streamEvents`.
  * test/openapi.test.ts checks the result: a description and an example on every operation, the
  * Spectral lint, and that the codes the suite saw each route answer are all documented.
  */
@@ -45,8 +45,8 @@ declare module "fastify" {
     errors?: readonly ProblemCode[];
     /** The request example the reference shows (validated against the body schema by the lint). */
     example?: RouteExample;
-    /** A Server-Sent Events route: its event types. */
-    stream?: StreamDocs;
+    /** A Server-Sent Events route: its event types, for the reference. */
+    streamEvents?: StreamDocs;
     /** The OAuth endpoints answer errors as RFC 6749 §5.2 JSON, not as problems. */
     oauthErrors?: boolean;
     /** Overrides the derived operation id. */
@@ -278,7 +278,7 @@ export function curlExample(info: RouteInfo): string {
   const lines = [`curl -s${info.method === "GET" ? "" : ` -X ${info.method}`} "$BURSAR_API_URL${examplePath(info.path)}${query}"`];
   if (info.config.oauthErrors) lines.push(`  -H 'content-type: application/x-www-form-urlencoded'`);
   else if (info.scopes !== null) lines.push(`  -H "Authorization: Bearer $BURSAR_TOKEN"`);
-  if (info.config.stream) lines.push(`  -H 'accept: text/event-stream' -N`);
+  if (info.config.streamEvents) lines.push(`  -H 'accept: text/event-stream' -N`);
   const body = info.config.example?.body;
   if (body !== undefined) {
     if (info.config.oauthErrors) lines.push(`  --data '${String(body)}'`);
@@ -305,11 +305,11 @@ export function documentOperation(operation: Operation, info: RouteInfo): void {
     const answer = response as { description?: string };
     if (answer.description === "Default Response") answer.description = status === "201" ? "Created" : status === "202" ? "Accepted" : status === "204" ? "No content" : "OK";
   }
-  if (info.config.stream) {
-    const events = info.config.stream.events;
+  if (info.config.streamEvents) {
+    const events = info.config.streamEvents.events;
     responses["200"] = {
       description: `A Server-Sent Events stream. Event types: ${events.map((event) => `\`${event.event}\` (${event.description})`).join("; ")}.`,
-      content: { "text/event-stream": { schema: { type: "string", description: "WHATWG HTML §9.2 event stream" }, example: info.config.stream.example } },
+      content: { "text/event-stream": { schema: { type: "string", description: "WHATWG HTML §9.2 event stream" }, example: info.config.streamEvents.example } },
     };
   }
   const codes = routeErrorCodes(info);

@@ -7,6 +7,7 @@ import fastifySwaggerUi from "@fastify/swagger-ui";
 import type { FastifyInstance, RouteOptions } from "fastify";
 import { jsonSchemaTransform } from "fastify-type-provider-zod";
 import { documentOperation, securitySchemes, type RouteInfo } from "./openapi-docs.js";
+import { eventWebhooks } from "./event-webhooks.js";
 
 /** The document's tags, in reading order. */
 export const openApiTags = [
@@ -73,6 +74,9 @@ export function registerOpenApi(app: FastifyInstance, publicBaseUrl: string | nu
       info: { title: "Bursar API", version: "1", description, license: { name: "Apache-2.0", identifier: "Apache-2.0" } },
       servers: [{ url: publicBaseUrl ?? "http://127.0.0.1:7420", description: publicBaseUrl ? "This server" : "A local `npm start`" }],
       tags: openApiTags,
+      // Every event type's body, from core's event catalog (event-webhooks.ts).
+      // (Plain JSON Schema objects; @fastify/swagger types them with its own nominal shapes.)
+      webhooks: eventWebhooks() as never,
       components: { securitySchemes: securitySchemes as never },
     },
     transform: jsonSchemaTransform,

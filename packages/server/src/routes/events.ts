@@ -56,7 +56,7 @@ export const eventRoutes: RouteModule = (app, { store, eventHub }) => {
     async (request) => {
       const { limit, cursor, after_seq, type, agent_id } = request.query;
       const ascending = after_seq !== undefined;
-      const cursorSeq = cursor === undefined ? undefined : Number(cursor);
+      const cursorSeq = cursor;
       const events = await store.read.listEvents(request.principal.tenantId, {
         limit: limit + 1,
         ascending,
@@ -88,9 +88,10 @@ export const eventRoutes: RouteModule = (app, { store, eventHub }) => {
       },
       config: {
         scopes: ["events:read"],
+        stream: true,
         errors: ["cursor_expired", "seq_out_of_range"],
         example: { query: "type=payment_intent.*" },
-        stream: {
+        streamEvents: {
           events: [
             { event: "<event type>", description: "one event per message: `id:` is the event id, `event:` its type (e.g. `payment_intent.created`), `data:` the event as `GET /v1/events` lists it" },
             { event: "(comment)", description: `a heartbeat line every ${eventStreamHeartbeatMs / 1000} s` },

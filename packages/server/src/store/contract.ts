@@ -5,7 +5,7 @@
  * alone, except where noted (global counts are compared before and after).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { appendEvent, newId, type AgentRow, type SpendRow, type StoredRecord, type RefreshTokenRow, type Store, type StoreTx, type TreeNodeKey } from "@bursar/core";
+import { appendEvent, newId, type AgentRow, type IdempotencyRecord, type SpendRow, type StoredRecord, type RefreshTokenRow, type Store, type StoreTx, type TreeNodeKey } from "@bursar/core";
 import {
   accountRow,
   agentRow,
@@ -372,6 +372,38 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         expect(await store.read.getIdempotencyRecord(old[1]!)).not.toBeNull();
         expect(await store.write(tenant.id, (tx) => tx.deleteExpiredIdempotencyRecords(3, 10))).toBe(2);
         expect(await store.read.getIdempotencyRecord(old[2]!)).toBeNull();
+      });
+
+      it("redacts the recorded answers that name an erased object, on the routes given, in the tenant only", async () => {
+        const { tenant } = await seedTenant(store);
+        const other = await seedTenant(store);
+        const answer = (id: string) => `{"object":"chat.response","conversation_id":"${id}","reply":"secret"}`;
+        const chat = idempotencyRecord(tenant.id, { route: "/v1/chat" });
+        const otherConversation = idempotencyRecord(tenant.id, { route: "/v1/chat" });
+        // "conv_1" must not match "conv_10", nor "_" act as a wildcard.
+        const lookalike = idempotencyRecord(tenant.id, { route: "/v1/chat" });
+        const otherRoute = idempotencyRecord(tenant.id, { route: "/v1/payees" });
+        const otherTenant = idempotencyRecord(other.tenant.id, { route: "/v1/chat" });
+        const inFlight = idempotencyRecord(tenant.id, { route: "/v1/chat" });
+        const answers: Array<[IdempotencyRecord, string]> = [[chat, answer("conv_1")], [otherConversation, answer("conv_2")], [lookalike, answer("conv_10").replace("conv_10", "convX1")], [otherRoute, answer("conv_1")]];
+        await store.write(tenant.id, async (tx) => {
+          for (const [record, body] of answers) {
+            await tx.claimIdempotencyKey(record, stale);
+            await tx.completeIdempotencyKey(record, 200, body);
+          }
+          await tx.claimIdempotencyKey(inFlight, stale);
+        });
+        await store.write(other.tenant.id, async (tx) => {
+          await tx.claimIdempotencyKey(otherTenant, stale);
+          await tx.completeIdempotencyKey(otherTenant, 200, answer("conv_1"));
+        });
+        const marker = '"conversation_id":"conv_1"';
+        expect(await store.write(tenant.id, (tx) => tx.redactIdempotencyAnswers(tenant.id, ["/v1/chat", "/v1/chat/stream"], marker, 410, '{"code":"gone"}'))).toBe(1);
+        expect(await store.read.getIdempotencyRecord(chat)).toMatchObject({ state: "completed", responseStatus: 410, responseBody: '{"code":"gone"}' });
+        for (const [record, body] of answers.slice(1)) expect((await store.read.getIdempotencyRecord(record))?.responseBody).toBe(body);
+        expect((await store.read.getIdempotencyRecord(otherTenant))?.responseBody).toBe(answer("conv_1"));
+        expect((await store.read.getIdempotencyRecord(inFlight))?.state).toBe("in_progress");
+        await store.purgeErased();
       });
     });
 
@@ -985,6 +1017,11 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         expect((await store.read.listRecords(tenant.id, { kind: "approval", limit: 10, status: "pending", refId: "pi_0" })).map((row) => row.id)).toEqual([ids[2], ids[0]]);
         expect(await store.read.getRecord(tenant.id, "payee", ids[0]!)).toBeNull();
         expect(await store.read.getRecord(other.tenant.id, "approval", ids[0]!)).toBeNull();
+        // Counting, for caps: the same filters, at most `limit`.
+        expect(await store.read.countRecords(tenant.id, { kind: "approval" }, 100)).toBe(5);
+        expect(await store.read.countRecords(tenant.id, { kind: "approval" }, 3)).toBe(3);
+        expect(await store.read.countRecords(tenant.id, { kind: "approval", agentId: "agt_a", status: "pending" }, 100)).toBe(1);
+        expect(await store.read.countRecords(other.tenant.id, { kind: "approval", agentId: "agt_a" }, 100)).toBe(0);
         const before = (await store.read.getRecord(tenant.id, "approval", ids[0]!))!;
         const changed = { ...before, status: "approved", dueAtMs: null, updatedAtMs: baseMs + 5, body: { decided: true } };
         await store.write(tenant.id, (tx) => tx.updateRecord(changed));
@@ -1015,7 +1052,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       it("sums an agent's spends after a moment, leaving out released ones", async () => {
         const { tenant } = await seedTenant(store);
         const spend = (id: string, amountMinor: number, atMs: number, more: Partial<SpendRow> = {}): SpendRow => ({
-          tenantId: tenant.id, id, agentId: "agt_1", amountMinor, currency: "GBP", payeeId: "pay_1", atMs, state: "held", ...more,
+          tenantId: tenant.id, id, agentId: "agt_1", amountMinor, currency: "GBP", payeeId: "pay_1", operation: null, atMs, state: "held", ...more,
         });
         await store.write(tenant.id, async (tx) => {
           await tx.insertSpend(spend("s1", 100, 10));
@@ -1032,6 +1069,33 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         expect(await store.read.hasSettledSpend(tenant.id, "agt_1", "pay_1")).toBe(true);
         expect(await store.read.hasSettledSpend(tenant.id, "agt_2", "pay_2")).toBe(false);
         await expect(store.write(tenant.id, (tx) => tx.setSpendState(tenant.id, "missing", "settled"))).rejects.toThrow();
+      });
+
+      it("sums spends per operation pattern, and settles a spend at a lower amount", async () => {
+        const { tenant } = await seedTenant(store);
+        const spend = (id: string, amountMinor: number, operation: string | null, more: Partial<SpendRow> = {}): SpendRow => ({
+          tenantId: tenant.id, id, agentId: "agt_1", amountMinor, currency: "GBP", payeeId: null, operation, atMs: 10, state: "held", ...more,
+        });
+        await store.write(tenant.id, async (tx) => {
+          await tx.insertSpend(spend("o1", 100, "openai.chat"));
+          await tx.insertSpend(spend("o2", 200, "openai.chat.stream"));
+          await tx.insertSpend(spend("o3", 400, "openaix.chat"));
+          await tx.insertSpend(spend("o4", 800, "openai"));
+          await tx.insertSpend(spend("o5", 1600, "openai/x"));
+          await tx.insertSpend(spend("o6", 3200, null));
+          await tx.insertSpend(spend("o7", 6400, "openai.images", { atMs: 5 }));
+          await tx.insertSpend(spend("o8", 12800, "openai.chat", { state: "released" }));
+        });
+        const sum = (pattern: string, sinceMs = 0) => store.read.sumOperationSpends(tenant.id, "agt_1", "GBP", sinceMs, pattern);
+        expect(await sum("openai.*")).toEqual({ amountMinor: 6700, count: 3 });
+        expect(await sum("openai.*", 5)).toEqual({ amountMinor: 300, count: 2 });
+        expect(await sum("openai.chat")).toEqual({ amountMinor: 100, count: 1 });
+        expect(await sum("openai")).toEqual({ amountMinor: 800, count: 1 });
+        expect(await sum("*")).toEqual({ amountMinor: 9500, count: 6 });
+        expect(await store.read.sumOperationSpends(tenant.id, "agt_2", "GBP", 0, "*")).toEqual({ amountMinor: 0, count: 0 });
+        await store.write(tenant.id, (tx) => tx.setSpendState(tenant.id, "o1", "settled", 70));
+        expect(await sum("openai.chat")).toEqual({ amountMinor: 70, count: 1 });
+        expect(await store.read.sumSpends(tenant.id, "agt_1", "GBP", 0)).toEqual({ amountMinor: 12_670, count: 7 });
       });
     });
 

@@ -626,6 +626,25 @@ CREATE INDEX spends_by_agent ON spends (tenant_id, agent_id, at_ms, state, curre
 CREATE INDEX spends_by_payee ON spends (tenant_id, agent_id, payee_id) WHERE state = 'settled';
 `;
 
+/** Spend authorizations: a spend may name its operation, for per-operation limits. */
+const spendOperationsSqlite = `
+ALTER TABLE spends ADD COLUMN operation TEXT;
+CREATE INDEX spends_by_operation ON spends (tenant_id, agent_id, operation, at_ms) WHERE operation IS NOT NULL;
+`;
+
+const spendOperationsPostgres = `
+ALTER TABLE spends ADD COLUMN operation TEXT COLLATE "C";
+CREATE INDEX spends_by_operation ON spends (tenant_id, agent_id, operation, at_ms) WHERE operation IS NOT NULL;
+`;
+
+/**
+ * The process that owns an in-flight idempotency claim on PostgreSQL: the key of the session
+ * advisory lock it holds while alive (postgres/claim-owner.ts). SQLite needs nothing: one process
+ * owns the file and releases every claim when it starts.
+ */
+const claimOwnersSqlite = `SELECT 1;`;
+const claimOwnersPostgres = `ALTER TABLE idempotency_keys ADD COLUMN owner_key INTEGER;`;
+
 /**
  * Every migration, oldest first, versions strictly increasing. A gap is allowed, and
  * `pendingMigrations` runs whatever known version a database lacks (2 and 3 were developed on
@@ -636,6 +655,9 @@ export const migrations: readonly Migration[] = [
   { version: 2, name: "identity", sqlite: identitySqlite, postgres: identityPostgres },
   { version: 3, name: "webhooks", sqlite: webhooksSqlite, postgres: webhooksPostgres },
   { version: 4, name: "governance", sqlite: governanceSqlite, postgres: governancePostgres },
+  { version: 5, name: "spend operations", sqlite: spendOperationsSqlite, postgres: spendOperationsPostgres },
+  // Numbered 17 after its issue, leaving 6-16 to migrations developed alongside it.
+  { version: 17, name: "idempotency claim owners", sqlite: claimOwnersSqlite, postgres: claimOwnersPostgres },
 ];
 
 /**

@@ -317,6 +317,11 @@ export class PostgresReader implements StoreReader {
     return (await this.rows(text, params)).map(recordFrom);
   }
 
+  async countRecords(tenantId: string, query: Pick<RecordQuery, "kind" | "agentId" | "status">, limit: number): Promise<number> {
+    const { text, params } = this.sql.records.countRecords(tenantId, query, limit);
+    return integerFrom((await this.rows(text, params))[0]?.count ?? 0, "count");
+  }
+
   async findRecordIdsByName(tenantId: string, kind: RecordKind, nameKey: string, limit: number): Promise<string[]> {
     const rows = await this.rows(this.sql.records.findRecordIdsByName, [tenantId, kind, nameKey, checkLimit(limit)]);
     return rows.map((row) => textFrom(row.id, "record_names.id"));
@@ -329,6 +334,11 @@ export class PostgresReader implements StoreReader {
 
   async sumSpends(tenantId: string, agentId: string, currency: string, sinceMs: number): Promise<SpendSum> {
     return spendSumFrom(await this.first(this.sql.records.sumSpends, [currency, tenantId, agentId, sinceMs]));
+  }
+
+  async sumOperationSpends(tenantId: string, agentId: string, currency: string, sinceMs: number, pattern: string): Promise<SpendSum> {
+    const { text, params } = this.sql.records.sumOperationSpends(currency, tenantId, agentId, sinceMs, pattern);
+    return spendSumFrom(await this.first(text, params));
   }
 
   async hasSettledSpend(tenantId: string, agentId: string, payeeId: string): Promise<boolean> {

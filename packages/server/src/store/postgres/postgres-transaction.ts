@@ -41,6 +41,8 @@ import { recordParams, recordUpdateParams, spendParams } from "../records-sql.js
 
 export class PostgresTransaction extends PostgresReader implements StoreTx {
   private active = true;
+  /** The owner key recorded with idempotency claims (claim-owner.ts); null: claims only time out. */
+  claimOwnerKey: number | null = null;
 
   /** Called when the write's callback has settled; later calls are bugs and throw. */
   end(): void {
@@ -146,7 +148,7 @@ export class PostgresTransaction extends PostgresReader implements StoreTx {
   async claimIdempotencyKey(record: IdempotencyRecord, staleClaimBeforeMs: number): Promise<IdempotencyRecord | null> {
     const claimed = await this.rows(this.sql.claimIdempotencyKey, [
       ...scopeParams(record), record.fingerprint, record.state, record.responseStatus, record.responseBody,
-      record.createdAtMs, record.expiresAtMs, staleClaimBeforeMs,
+      record.createdAtMs, record.expiresAtMs, staleClaimBeforeMs, this.claimOwnerKey,
     ]);
     if (claimed.length > 0) return null;
     const existing = await this.first(this.sql.getIdempotencyRecord, scopeParams(record));
@@ -160,6 +162,10 @@ export class PostgresTransaction extends PostgresReader implements StoreTx {
 
   async releaseIdempotencyKey(scope: IdempotencyScope): Promise<void> {
     await this.execute(this.sql.releaseIdempotencyKey, scopeParams(scope));
+  }
+
+  async redactIdempotencyAnswers(tenantId: string, routes: readonly string[], marker: string, responseStatus: number, responseBody: string): Promise<number> {
+    return this.execute(this.sql.redactIdempotencyAnswers, [responseStatus, responseBody, tenantId, [...routes], marker]);
   }
 
   async deleteExpiredIdempotencyRecords(nowMs: number, limit: number): Promise<number> {
@@ -313,8 +319,8 @@ export class PostgresTransaction extends PostgresReader implements StoreTx {
     await this.execute(this.sql.records.insertSpend, spendParams(row));
   }
 
-  async setSpendState(tenantId: string, spendId: string, state: SpendRow["state"]): Promise<void> {
-    const changed = await this.execute(this.sql.records.setSpendState, [state, tenantId, spendId]);
+  async setSpendState(tenantId: string, spendId: string, state: SpendRow["state"], amountMinor?: number): Promise<void> {
+    const changed = await this.execute(this.sql.records.setSpendState, [state, amountMinor ?? null, tenantId, spendId]);
     invariant(changed === 1, `spend ${spendId} not found in tenant ${tenantId}`);
   }
 }

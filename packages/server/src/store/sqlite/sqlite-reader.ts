@@ -497,6 +497,12 @@ export class SqliteReader implements StoreReader {
     return this.reads.statement(text).all(...params).map(recordFrom);
   }
 
+  async countRecords(tenantId: string, query: Pick<RecordQuery, "kind" | "agentId" | "status">, limit: number): Promise<number> {
+    this.checkActive();
+    const { text, params } = this.reads.records.countRecords(tenantId, query, limit);
+    return integerFrom(this.reads.statement(text).get(...params)?.count ?? 0, "count");
+  }
+
   async findRecordIdsByName(tenantId: string, kind: RecordKind, nameKey: string, limit: number): Promise<string[]> {
     this.checkActive();
     const rows = this.reads.statement(this.reads.records.findRecordIdsByName).all(tenantId, kind, nameKey, checkLimit(limit));
@@ -512,6 +518,12 @@ export class SqliteReader implements StoreReader {
   async sumSpends(tenantId: string, agentId: string, currency: string, sinceMs: number): Promise<SpendSum> {
     this.checkActive();
     return spendSumFrom(this.reads.statement(this.reads.records.sumSpends).get(currency, tenantId, agentId, sinceMs));
+  }
+
+  async sumOperationSpends(tenantId: string, agentId: string, currency: string, sinceMs: number, pattern: string): Promise<SpendSum> {
+    this.checkActive();
+    const { text, params } = this.reads.records.sumOperationSpends(currency, tenantId, agentId, sinceMs, pattern);
+    return spendSumFrom(this.reads.statement(text).get(...params));
   }
 
   async hasSettledSpend(tenantId: string, agentId: string, payeeId: string): Promise<boolean> {

@@ -76,6 +76,7 @@ export class SqliteWriteStatements {
   readonly claimIdempotencyKey: RowStatement;
   readonly completeIdempotencyKey: RowStatement;
   readonly releaseIdempotencyKey: RowStatement;
+  readonly redactIdempotencyAnswers: RowStatement;
   readonly deleteExpiredIdempotencyRecords: RowStatement;
   readonly insertWebhookEndpoint: RowStatement;
   readonly updateWebhookEndpoint: RowStatement;
@@ -134,6 +135,11 @@ export class SqliteWriteStatements {
     );
     // A completed answer is never released: only an in-flight claim is given up.
     this.releaseIdempotencyKey = prepare(`DELETE FROM idempotency_keys WHERE ${scopeCondition} AND state = 'in_progress'`);
+    // instr, not LIKE: ids hold `_`, which LIKE reads as a wildcard.
+    this.redactIdempotencyAnswers = prepare(
+      "UPDATE idempotency_keys SET response_status = ?, response_body = ? " +
+        "WHERE tenant_id = ? AND route = ? AND state = 'completed' AND instr(response_body, ?) > 0",
+    );
     this.deleteExpiredIdempotencyRecords = prepare(
       "DELETE FROM idempotency_keys WHERE (tenant_id, principal_id, method, route, idempotency_key) IN " +
         "(SELECT tenant_id, principal_id, method, route, idempotency_key FROM idempotency_keys " +
@@ -331,6 +337,13 @@ export class SqliteTransaction extends SqliteReader implements StoreTx {
     this.writes.releaseIdempotencyKey.run(...scopeParams(scope));
   }
 
+  async redactIdempotencyAnswers(tenantId: string, routes: readonly string[], marker: string, responseStatus: number, responseBody: string): Promise<number> {
+    this.checkActive();
+    let changed = 0;
+    for (const route of routes) changed += this.writes.redactIdempotencyAnswers.run(responseStatus, responseBody, tenantId, route, marker).changes;
+    return changed;
+  }
+
   async deleteExpiredIdempotencyRecords(nowMs: number, limit: number): Promise<number> {
     this.checkActive();
     return this.writes.deleteExpiredIdempotencyRecords.run(nowMs, checkLimit(limit)).changes;
@@ -512,8 +525,8 @@ export class SqliteTransaction extends SqliteReader implements StoreTx {
     this.runRecords(this.reads.records.insertSpend, spendParams(row));
   }
 
-  async setSpendState(tenantId: string, spendId: string, state: SpendRow["state"]): Promise<void> {
-    const changed = this.runRecords(this.reads.records.setSpendState, [state, tenantId, spendId]);
+  async setSpendState(tenantId: string, spendId: string, state: SpendRow["state"], amountMinor?: number): Promise<void> {
+    const changed = this.runRecords(this.reads.records.setSpendState, [state, amountMinor ?? null, tenantId, spendId]);
     invariant(changed === 1, `spend ${spendId} not found in tenant ${tenantId}`);
   }
 }
