@@ -22,6 +22,8 @@ export const openApiTags = [
   { name: "approvals", description: "Human decisions that payments and service requests wait on" },
   { name: "services", description: "The catalog of priced service operations" },
   { name: "service requests", description: "Governed, priced calls of service operations" },
+  { name: "spend authorizations", description: "Authorize → execute → complete: holds for what an agent pays for outside Bursar (docs/spend.md)" },
+  { name: "capabilities", description: "Owners' signed pre-approvals for an agent: operations, amount, expiry, uses" },
   { name: "rails", description: "The webhook rail: the tenant's own payment executor" },
   { name: "chat", description: "The payment agent: plain-English requests through the same governed operations" },
   { name: "events", description: "The tenant's events (the audit log) and their live stream" },
