@@ -25,7 +25,8 @@ beforeAll(async () => {
   server = await startTestServer("sqlite");
   setup = await onboardWithSdk(server, { scopes: ["agents:execute"], fundMinor: 100_000 });
   const { object, id, agent_id, is_default, updated_at, ...rules } = await setup.owner.policy.get(setup.agentId);
-  await setup.owner.policy.update(setup.agentId, { ...rules, approval_threshold_minor: 20_000 });
+  // The default policy is spend-limited (docs/concepts.md); this agent's owner lifts the limits.
+  await setup.owner.policy.update(setup.agentId, { ...rules, per_transaction_max_minor: null, amount_max_minor: {}, approval_threshold_minor: 20_000 });
   asAgent = { BURSAR_CONFIG_DIR: setup.configDir };
   asOwner = { BURSAR_TOKEN: setup.ownerToken };
 });

@@ -95,6 +95,7 @@ describe("bursar CLI", () => {
     expect(answers[2].data.map((approval: { id: string }) => approval.id)).toEqual([answers[1].approval_id]);
     expect(answers[3]).toMatchObject({ object: "approval", id: answers[1].approval_id, status: "approved" });
     expect(answers[4].data).toMatchObject([{ amount: 50_000, currency: "GBP", creditor: { name: "Bob Smith" }, payment_intent_id: answers[1].id }]);
-    expect(answers[5]).toMatchObject({ tree_size: expect.any(Number) });
+    expect(answers[5]).toMatchObject({ object: "spend_authorization", status: "authorized", operation: "openai.chat", amount: 300 });
+    expect(answers[6]).toMatchObject({ tree_size: expect.any(Number) });
   });
 });

@@ -49,7 +49,7 @@ describe("the OpenAPI document", () => {
     expect(codes.get("POST /v1/payment-intents")).toEqual(new Set([
       ...["unauthorized", "invalid_token", "insufficient_scope", "rate_limited", "invalid_dpop_proof", "use_dpop_nonce", "not_ready"],
       ...["invalid_idempotency_key", "idempotency_key_payload_mismatch", "idempotency_key_in_use"],
-      ...["validation_failed", "malformed_json", "json_too_deep", "json_forbidden_key", "body_too_large", "unsupported_media_type", "bad_request"],
+      ...["validation_failed", "malformed_json", "json_too_deep", "json_forbidden_key", "body_too_large", "unsupported_media_type", "bad_request", "invalid_unicode"],
       ...["payee_not_found", "payee_ambiguous", "currency_mismatch", "unknown_currency", "rail_not_configured", "agent_disabled", "not_found", "internal_error"],
     ]));
     expect(create.responses["422"].content["application/problem+json"].schema.properties.code.enum).toEqual(["currency_mismatch", "payee_ambiguous", "payee_not_found", "rail_not_configured", "unknown_currency"]);
@@ -58,6 +58,9 @@ describe("the OpenAPI document", () => {
     const token = document.paths["/oauth/token"]!.post!;
     expect(token.responses["400"].content["application/json"].schema.properties.error.enum).toContain("invalid_grant");
     expect(token.responses["401"].content["application/json"].schema.properties.error.enum).toEqual(["invalid_client"]);
+    // What the edge refuses before OAuth runs (a body too large, the source rate limit) is a problem.
+    expect(token.responses["413"].content["application/problem+json"].schema.properties.code.enum).toEqual(["body_too_large"]);
+    expect(token.responses["429"].content["application/problem+json"].schema.properties.code.enum).toEqual(["rate_limited"]);
   });
 
   it("declares DPoP (with its proof header), owner tokens and API keys, and uses them per route", () => {

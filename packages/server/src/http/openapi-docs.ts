@@ -106,7 +106,7 @@ export function securityFor(scopes: readonly Scope[]): Record<string, string[]>[
 // `not_ready`: the shared replay and rate-limit state (Redis) does not answer.
 const authErrors: ProblemCode[] = ["unauthorized", "invalid_token", "insufficient_scope", "rate_limited", "not_ready"];
 const dpopErrors: ProblemCode[] = ["invalid_dpop_proof", "use_dpop_nonce"];
-const bodyErrors: ProblemCode[] = ["validation_failed", "malformed_json", "json_too_deep", "json_forbidden_key", "body_too_large", "unsupported_media_type", "bad_request"];
+const bodyErrors: ProblemCode[] = ["validation_failed", "malformed_json", "json_too_deep", "json_forbidden_key", "body_too_large", "unsupported_media_type", "bad_request", "invalid_unicode"];
 const idempotencyErrors: ProblemCode[] = ["invalid_idempotency_key", "idempotency_key_payload_mismatch", "idempotency_key_in_use"];
 
 /** What the docs need to know about a route, collected when it is added. */
@@ -121,21 +121,32 @@ export interface RouteInfo {
   config: NonNullable<RouteOptions["config"]>;
 }
 
-/** The codes a route can answer with: those of its kind, then its own. */
-export function routeErrorCodes(info: RouteInfo): ProblemCode[] {
-  const codes = new Set<ProblemCode>(["internal_error"]);
+/** Methods whose requests may carry a body Bursar parses (DELETE included: a body sent is parsed). */
+const bodyMethods: ReadonlySet<string> = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+/** The codes every route of its kind answers with, before its own `config.errors`. */
+export function standardErrorCodes(info: RouteInfo): ProblemCode[] {
+  // invalid_unicode: a lone surrogate in the path, query or headers is refused on every route.
+  const codes = new Set<ProblemCode>(["internal_error", "invalid_unicode"]);
   const authenticated = info.scopes !== null;
   if (authenticated) {
     for (const code of authErrors) codes.add(code);
     if (!info.scopes!.some(isOwnerOnlyScope)) for (const code of dpopErrors) codes.add(code);
     if (idempotentMethods.has(info.method)) for (const code of idempotencyErrors) codes.add(code);
+  } else if (bodyMethods.has(info.method)) {
+    // Unauthenticated writes are limited per source address.
+    codes.add("rate_limited");
   }
-  if (info.hasBody) for (const code of bodyErrors) codes.add(code);
+  if (info.hasBody || bodyMethods.has(info.method)) for (const code of bodyErrors) codes.add(code);
   if (info.hasParams || info.hasQuery) codes.add("validation_failed");
   // A route with an id in its path answers 404 when there is no such thing (or the caller may not see it).
   if (info.hasParams) codes.add("not_found");
-  for (const code of info.config.errors ?? []) codes.add(code);
   return [...codes];
+}
+
+/** The codes a route can answer with: those of its kind, then its own. */
+export function routeErrorCodes(info: RouteInfo): ProblemCode[] {
+  return [...new Set<ProblemCode>([...standardErrorCodes(info), ...(info.config.errors ?? [])])];
 }
 
 /** The JSON Schema of a problem whose `code` is one of `codes`. */
@@ -312,9 +323,20 @@ export function documentOperation(operation: Operation, info: RouteInfo): void {
       content: { "text/event-stream": { schema: { type: "string", description: "WHATWG HTML §9.2 event stream" }, example: info.config.streamEvents.example } },
     };
   }
-  const codes = routeErrorCodes(info);
-  Object.assign(responses, info.config.oauthErrors ? oauthErrorResponses(codes) : errorResponses(codes));
-  if (info.config.oauthErrors && codes.includes("internal_error")) Object.assign(responses, errorResponses(["internal_error"]));
+  if (info.config.oauthErrors) {
+    // The OAuth errors are RFC 6749 JSON; what the edge refuses first (body size, media type,
+    // source rate limit) is a problem like anywhere else.
+    const oauth = info.config.errors ?? [];
+    const problems = standardErrorCodes(info).filter((code) => !oauth.includes(code) && code !== "validation_failed");
+    const oauthResponses = oauthErrorResponses([...oauth]) as Record<string, { description: string; content: Record<string, unknown> }>;
+    const problemResponses = errorResponses(problems) as Record<string, { description: string; content: Record<string, unknown> }>;
+    for (const [status, response] of Object.entries(problemResponses)) {
+      const existing = oauthResponses[status];
+      if (existing) oauthResponses[status] = { description: `${existing.description}; ${response.description}`, content: { ...existing.content, ...response.content } };
+      else oauthResponses[status] = response;
+    }
+    Object.assign(responses, oauthResponses);
+  } else Object.assign(responses, errorResponses(routeErrorCodes(info)));
   operation.responses = responses;
   const example = info.config.example?.body;
   const media = operation.requestBody?.content;

@@ -16,7 +16,7 @@ export const capabilityRoutes: RouteModule = (app, { mutate, store, clock }) => 
     "/v1/capabilities",
     {
       schema: { tags, summary: "Mint a capability: a signed pre-approval for one agent (the token is shown once)", description: "An owner's pre-approval for one agent: the operations it covers, the most all authorizations under it may take, an expiry and optionally a number of uses. Signed by the tenant; the token is in this answer only.", body: wire.createCapabilityBody, response: { 201: wire.capabilityWithToken } },
-      config: { example: {"body": {"agent_id": "agt_01JD5Y4Q7X8ZK3M2N1P0R9S8T7", "allowed_operations": ["openai.*"], "max_amount": 5000, "currency": "GBP", "expires_at": "2026-12-31T00:00:00Z", "max_uses": 100}}, ...config, secretFields: ["token"] },
+      config: { errors: ["not_found"], example: {"body": {"agent_id": "agt_01JD5Y4Q7X8ZK3M2N1P0R9S8T7", "allowed_operations": ["openai.*"], "max_amount": 5000, "currency": "GBP", "expires_at": "2026-12-31T00:00:00Z", "max_uses": 100}}, ...config, secretFields: ["token"] },
     },
     async (request, reply) => {
       const body = request.body;

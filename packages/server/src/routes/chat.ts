@@ -171,7 +171,7 @@ export const chatRoutes: RouteModule = (app, deps) => {
       config: {
         scopes: ["agents:execute"],
         idempotencyRoute: chatIdempotencyRoute,
-        errors: ["message_too_long", "not_found"],
+        errors: ["message_too_long", "not_found", "conversation_deleted", "conversations_limit_reached"],
         example: { body: { message: "Pay £500 to Bob for the April invoice", agent_id: "agt_01JD5Y4Q7X8ZK3M2N1P0R9S8T7" } },
       },
     },
@@ -201,7 +201,7 @@ export const chatRoutes: RouteModule = (app, deps) => {
       config: {
         scopes: ["agents:execute"],
         idempotencyRoute: chatIdempotencyRoute,
-        errors: ["message_too_long", "not_found"],
+        errors: ["message_too_long", "not_found", "conversation_deleted", "conversations_limit_reached"],
         example: { body: { message: "What is my balance?", agent_id: "agt_01JD5Y4Q7X8ZK3M2N1P0R9S8T7" } },
         streamEvents: {
           events: [

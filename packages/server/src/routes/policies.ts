@@ -92,7 +92,7 @@ export const policyRoutes: RouteModule = (app, { mutate, store, clock }) => {
 
   app.post(
     "/v1/policy/check",
-    { schema: { tags: ["governance"], summary: "Dry run: what would happen to this action now, and why (no side effects)", description: "What would happen to this payment or service request now, and why: the `decision` (`allow`, `approval_required`, `deny`), its `reason_codes`, the `remaining` amounts and counts, and the `available_actions`. No side effects; nothing is held.", body: wire.policyCheckBody, response: { 200: wire.decision } }, config: { errors: ["not_found", "payee_ambiguous", "payee_not_found"], example: {"body": {"agent_id": "agt_01JD5Y4Q7X8ZK3M2N1P0R9S8T7", "amount": 50000, "currency": "GBP", "payee": "Bob"}}, scopes: ["agents:execute"] } },
+    { schema: { tags: ["governance"], summary: "Dry run: what would happen to this action now, and why (no side effects)", description: "What would happen to this payment or service request now, and why: the `decision` (`allow`, `approval_required`, `deny`), its `reason_codes`, the `remaining` amounts and counts, and the `available_actions`. No side effects; nothing is held.", body: wire.policyCheckBody, response: { 200: wire.decision } }, config: { errors: ["not_found", "payee_ambiguous", "payee_not_found", "capability_agent_mismatch", "capability_currency_mismatch", "capability_exhausted", "capability_expired", "capability_invalid", "capability_operation_not_allowed", "capability_revoked", "capability_tenant_mismatch"], example: {"body": {"agent_id": "agt_01JD5Y4Q7X8ZK3M2N1P0R9S8T7", "amount": 50000, "currency": "GBP", "payee": "Bob"}}, scopes: ["agents:execute"] } },
     async (request) => {
       const { tenantId } = request.principal;
       const body = request.body;
