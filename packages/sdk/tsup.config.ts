@@ -1,7 +1,7 @@
 /**
  * The published build of @bursar/sdk: ESM + CJS + declarations in dist/. `@bursar/core`'s journal
  * verifier (WebCrypto only) is bundled in, so the package has no runtime dependencies. Inside the
- * monorepo nothing needs this build: the `bursar-source` export condition points at src/.
+ * monorepo nothing needs this build: tsconfig `paths`, the vitest alias and the CLI's bundle use src/.
  */
 import { defineConfig } from "tsup";
 

@@ -12,7 +12,7 @@ import { newId } from "../ids.js";
 import { appendEvent, type WriteContext } from "../journal/events.js";
 import { holdGraceSeconds, railTimeoutSecondsDefault } from "../limits.js";
 import { formatMinor } from "../money.js";
-import type { DecisionKind } from "../policy/policy.js";
+import type { AvailableAction, DecisionKind } from "../policy/policy.js";
 import type { AgentRow, StoreReader } from "../ports.js";
 import { fail, invariant, ok, type Result } from "../result.js";
 import { toRfc3339 } from "../time.js";
@@ -37,7 +37,7 @@ export interface PaymentLeg {
   status: LegStatus;
   decision: DecisionKind;
   reason_codes: string[];
-  available_actions: string[];
+  available_actions: AvailableAction[];
   remaining: Record<string, number | null>;
   hold_transfer_id: string | null;
   transaction_id: string | null;

@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions, type RawServerDefault, type RouteOptions } from "fastify";
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
-import { requestBodyBytesMax, requestReceiveTimeoutMs, systemClock, wire, type Clock, type Store } from "@bursar/core";
+import { requestBodyBytesMax, requestReceiveTimeoutMs, systemClock, type Clock, type Store } from "@bursar/core";
 import { PrincipalDelegations, requireScopes, type Principal } from "./auth.js";
 import { healthRoutes } from "./health.js";
 import { idempotencyOnSend, idempotencyPreHandler, idempotentMethods } from "./idempotency.js";
@@ -13,9 +13,10 @@ import { installJsonParser } from "./json.js";
 import { installFormParser } from "./form.js";
 import { IdentityServices, type IdentityOptions } from "../identity/services.js";
 import { installMetrics } from "./metrics.js";
-import { bearerSecurityScheme, registerOpenApi } from "./openapi.js";
+import { registerOpenApi } from "./openapi.js";
 import { ProblemError, problemErrorHandler, routeNotFoundHandler, sendProblem, toProblem } from "./problem.js";
 import { requestIdFor } from "./request-id.js";
+import { installProblemRecorder } from "./problem-recorder.js";
 import { refuseIllFormedUnicode } from "./unicode.js";
 import { answerHeadWithoutStream } from "./sse.js";
 import { answerClientError } from "./client-errors.js";
@@ -94,12 +95,6 @@ export function secureRoute(route: RouteOptions): void {
   if (methods.some((method) => idempotentMethods.has(method))) {
     route.preHandler = prependHook(idempotencyPreHandler, route.preHandler as never);
   }
-  route.schema = {
-    ...route.schema,
-    security: [{ [bearerSecurityScheme]: [...config.scopes] }],
-    // Documented for clients; problems are sent pre-serialised, so these never shape a body.
-    response: { 401: wire.problem, 403: wire.problem, ...(route.schema?.response as object | undefined) },
-  };
 }
 
 /**
@@ -150,6 +145,7 @@ export function buildApp<Deps>(options: AppOptions<Deps>): FastifyInstance {
   // Before any route hook (authentication included): nothing downstream meets a lone surrogate.
   app.addHook("onRequest", refuseIllFormedUnicode);
   app.addHook("onSend", idempotencyOnSend);
+  installProblemRecorder(app, process.env.BURSAR_TEST_PROBLEM_LOG);
   const registry = installMetrics(app);
 
   registerOpenApi(app, options.publicBaseUrl ?? null);

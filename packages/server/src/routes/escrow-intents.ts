@@ -46,6 +46,9 @@ const reads = recordReadRoutes<EscrowIntentBody>({
   scope: "agents:execute",
   view: escrowIntentView,
   schema: wire.escrowIntent,
+  listDescription: "Escrow intents, newest first; filter by `agent_id` (the payer) and `status`. An agent sees the intents it pays for.",
+  getDescription: "One escrow intent: its signed terms and principal signature (re-verifiable), the funding hold, evidence attempts and their predicate results, and how it settled.",
+  listExample: "status=funded",
 });
 
 /** An evidence schema is compiled by ajv: refuse one that does not compile or nests too deep. */
