@@ -36,6 +36,7 @@ import {
   type TreeNode,
 } from "@bursar/core";
 import { loadConfig, openStore, startServer } from "@bursar/server";
+import { baselineOf, formatTargets, runTargets, type TargetRow } from "./targets.js";
 
 const quick = process.env.BENCH_QUICK === "1";
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -463,7 +464,7 @@ async function dpopPayments(count: number, concurrency: number) {
   }
 }
 
-/** `BENCH_ONLY=http,journal` runs some sections only (store, http, dpop, payments, journal, events). */
+/** `BENCH_ONLY=http,journal` runs some sections only (store, http, dpop, payments, targets, journal, events). */
 const only = process.env.BENCH_ONLY?.split(",") ?? null;
 const runs = (section: string) => !only || only.includes(section);
 
@@ -510,6 +511,16 @@ async function main() {
     record("payment intent latency p99", ms(payments.p99));
   }
 
+  let targets: TargetRow[] = [];
+  if (runs("targets")) {
+    const repeat = Number(process.env.BENCH_REPEAT ?? (quick ? 1 : 2));
+    const databaseUrl = process.env.BENCH_DATABASE_URL ?? process.env.BURSAR_TEST_DATABASE_URL ?? null;
+    targets = await runTargets({ quick, repeat, databaseUrl, log: (line) => process.stderr.write(`${line}\n`) });
+    if (process.env.BENCH_WRITE_BASELINE === "1") {
+      fs.writeFileSync(path.join(repoRoot, "bench/baseline.json"), `${JSON.stringify(baselineOf(targets, new Date().toISOString().slice(0, 10)), null, 2)}\n`);
+    }
+  }
+
   if (runs("journal")) {
     const small = await journalAtSize(1000, 2000);
     const largeSize = quick ? 100_000 : 1_000_000;
@@ -537,6 +548,7 @@ async function main() {
   const valueWidth = Math.max(...rows.map((r) => r.value.length));
   process.stdout.write(`\n| ${"measure".padEnd(width)} | ${"value".padStart(valueWidth)} | note\n|${"-".repeat(width + 2)}|${"-".repeat(valueWidth + 2)}|------\n`);
   for (const row of rows) process.stdout.write(`| ${row.measure.padEnd(width)} | ${row.value.padStart(valueWidth)} | ${row.note}\n`);
+  if (targets.length > 0) process.stdout.write(`\n${formatTargets(targets)}`);
 }
 
 await main();
