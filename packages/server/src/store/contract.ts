@@ -1033,6 +1033,46 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         expect(await store.read.hasSettledSpend(tenant.id, "agt_2", "pay_2")).toBe(false);
         await expect(store.write(tenant.id, (tx) => tx.setSpendState(tenant.id, "missing", "settled"))).rejects.toThrow();
       });
+
+      it("sums trailing windows exactly across hour buckets, whatever the spends' states became", async () => {
+        // The rolling counters (hour buckets and an all-time row, migration 19) must agree with
+        // the plain definition: not released, at_ms strictly after the window start.
+        const { tenant } = await seedTenant(store);
+        const hourMs = 3_600_000;
+        const startMs = Date.UTC(2026, 0, 1);
+        const spends: SpendRow[] = [];
+        // Deterministic spread over five hours: on bucket edges, just before and after them.
+        const offsets = [0, 1, hourMs - 1, hourMs, hourMs + 1, 2 * hourMs + 17, 3 * hourMs - 1, 3 * hourMs, 4 * hourMs + 5, 4 * hourMs + 6];
+        offsets.forEach((offset, i) => {
+          spends.push({
+            tenantId: tenant.id, id: `sr${i}`, agentId: i % 4 === 3 ? "agt_other" : "agt_roll", amountMinor: 10 + i * 7,
+            currency: i % 3 === 2 ? "EUR" : "GBP", payeeId: null, atMs: startMs + offset, state: i % 5 === 4 ? "settled" : "held",
+          });
+        });
+        await store.write(tenant.id, async (tx) => {
+          for (const row of spends) await tx.insertSpend(row);
+        });
+        const settle = (id: string, state: SpendRow["state"]) => {
+          spends.find((row) => row.id === id)!.state = state;
+          return store.write(tenant.id, (tx) => tx.setSpendState(tenant.id, id, state));
+        };
+        await settle("sr1", "released");
+        await settle("sr5", "settled");
+        await settle("sr6", "released");
+        await settle("sr2", "settled");
+        const expected = (agentId: string, currency: string, sinceMs: number) => {
+          const live = spends.filter((row) => row.agentId === agentId && row.atMs > sinceMs && row.state !== "released");
+          return { amountMinor: live.filter((row) => row.currency === currency).reduce((sum, row) => sum + row.amountMinor, 0), count: live.length };
+        };
+        const starts = [Number.MIN_SAFE_INTEGER, 0, startMs - 1, ...offsets.map((offset) => startMs + offset), startMs + hourMs / 2, startMs + 10 * hourMs];
+        for (const agentId of ["agt_roll", "agt_other"]) {
+          for (const currency of ["GBP", "EUR"]) {
+            for (const sinceMs of starts) {
+              expect(await store.read.sumSpends(tenant.id, agentId, currency, sinceMs), `${agentId} ${currency} after ${sinceMs - startMs}`).toEqual(expected(agentId, currency, sinceMs));
+            }
+          }
+        }
+      });
     });
 
     describe("write transactions", () => {

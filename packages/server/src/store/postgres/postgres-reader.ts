@@ -55,7 +55,7 @@ import {
   webhookEndpointFrom,
   type Row,
 } from "../rows.js";
-import { recordFrom, spendSumFrom } from "../records-sql.js";
+import { recordFrom, spendSumFrom, sumSpendsStatement } from "../records-sql.js";
 import type { PagedSql, PostgresSql } from "./postgres-sql.js";
 
 /** What both a pg Pool and a pg PoolClient offer. */
@@ -328,7 +328,8 @@ export class PostgresReader implements StoreReader {
   }
 
   async sumSpends(tenantId: string, agentId: string, currency: string, sinceMs: number): Promise<SpendSum> {
-    return spendSumFrom(await this.first(this.sql.records.sumSpends, [currency, tenantId, agentId, sinceMs]));
+    const { text, params } = sumSpendsStatement(this.sql.records, tenantId, agentId, currency, sinceMs);
+    return spendSumFrom(await this.first(text, params));
   }
 
   async hasSettledSpend(tenantId: string, agentId: string, payeeId: string): Promise<boolean> {

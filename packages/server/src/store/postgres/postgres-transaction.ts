@@ -310,6 +310,8 @@ export class PostgresTransaction extends PostgresReader implements StoreTx {
   }
 
   async insertSpend(row: SpendRow): Promise<void> {
+    // The rollups' hour buckets (migration 19) assume times since the epoch.
+    invariant(row.atMs >= 0, `spend ${row.id} at ${row.atMs} ms, before the epoch`);
     await this.execute(this.sql.records.insertSpend, spendParams(row));
   }
 

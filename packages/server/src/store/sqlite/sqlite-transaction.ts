@@ -509,6 +509,8 @@ export class SqliteTransaction extends SqliteReader implements StoreTx {
   }
 
   async insertSpend(row: SpendRow): Promise<void> {
+    // The rollups' hour buckets (migration 19) assume times since the epoch.
+    invariant(row.atMs >= 0, `spend ${row.id} at ${row.atMs} ms, before the epoch`);
     this.runRecords(this.reads.records.insertSpend, spendParams(row));
   }
 
