@@ -5,7 +5,7 @@
  * alone, except where noted (global counts are compared before and after).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { appendEvent, newId, type AgentRow, type SpendRow, type StoredRecord, type RefreshTokenRow, type Store, type StoreTx, type TreeNodeKey } from "@bursar/core";
+import { appendEvent, appendLeaf, canonicalJson, inclusionProof, leafHash, newId, rootHash, type AgentRow, type SpendRow, type StoredRecord, type RefreshTokenRow, type Store, type StoreTx, type TreeNodeKey } from "@bursar/core";
 import {
   accountRow,
   agentRow,
@@ -255,6 +255,34 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
     });
 
     describe("journal events and tree nodes", () => {
+      it("appends a write's events in one pass: the same tree as one leaf at a time", async () => {
+        const { tenant } = await seedTenant(store);
+        const context = (tx: StoreTx) => ({ tx, tenantId: tenant.id, nowMs: baseMs, actor: { type: "system" as const, id: "test" } });
+        // Writes of 1, 5, 2, 8 and 3 events: every alignment of the tree's right edge.
+        const returned: number[] = [];
+        for (const count of [1, 5, 2, 8, 3]) {
+          await store.write(tenant.id, async (tx) => {
+            for (let i = 0; i < count; i++) returned.push((await appendEvent(context(tx), "test.appended", { i, count })).seq);
+          });
+        }
+        const size = 19;
+        expect(returned).toEqual(Array.from({ length: size }, (_, i) => i + 1));
+        expect((await store.read.getTenant(tenant.id))?.journalSize).toBe(size);
+        const events = await store.read.listEvents(tenant.id, { limit: 100, ascending: true });
+        expect(events.map((event) => event.seq)).toEqual(returned);
+        // The reference: the same leaves appended one at a time into memory.
+        const memory = new Map<string, Uint8Array>();
+        const memoryRead = async (keys: TreeNodeKey[]) => keys.map((key) => memory.get(`${key.level}/${key.index}`)!);
+        for (const [index, event] of events.entries()) {
+          for (const node of await appendLeaf(memoryRead, index, leafHash(new TextEncoder().encode(canonicalJson(event))))) memory.set(`${node.level}/${node.index}`, node.hash);
+        }
+        const storedRead = (keys: TreeNodeKey[]) => store.read.getTreeNodes(tenant.id, keys);
+        for (let treeSize = 1; treeSize <= size; treeSize++) {
+          expect(await rootHash(storedRead, treeSize)).toEqual(await rootHash(memoryRead, treeSize));
+          expect(await inclusionProof(storedRead, treeSize - 1, size)).toEqual(await inclusionProof(memoryRead, treeSize - 1, size));
+        }
+      });
+
       it("stores events and returns them parsed, filtered and ordered", async () => {
         const { tenant } = await seedTenant(store);
         const agentId = newId("agt");

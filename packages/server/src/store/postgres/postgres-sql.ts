@@ -89,6 +89,7 @@ export class PostgresSql {
   readonly updateTransfer: string;
   readonly insertEvent: string;
   readonly insertTreeNodes: string;
+  readonly appendJournal: string;
   readonly claimIdempotencyKey: string;
   readonly completeIdempotencyKey: string;
   readonly releaseIdempotencyKey: string;
@@ -212,6 +213,14 @@ export class PostgresSql {
     this.insertTreeNodes =
       `INSERT INTO ${s}.journal_nodes (tenant_id, level, idx, hash) ` +
       "SELECT $1, level, idx, hash FROM unnest($2::int[], $3::bigint[], $4::bytea[]) AS node (level, idx, hash)";
+    // A write's journal pass in one statement: data-modifying CTEs all run, whatever the outer
+    // query reads; the size update's row count tells the tenant exists.
+    this.appendJournal =
+      `WITH new_events AS (INSERT INTO ${s}.events (tenant_id, seq, id, type, agent_id, body) ` +
+      "SELECT $1, seq, id, type, agent_id, body FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[]) AS event (seq, id, type, agent_id, body)), " +
+      `new_nodes AS (INSERT INTO ${s}.journal_nodes (tenant_id, level, idx, hash) ` +
+      "SELECT $1, level, idx, hash FROM unnest($7::int[], $8::bigint[], $9::bytea[]) AS node (level, idx, hash)) " +
+      `UPDATE ${s}.tenants SET journal_size = $10 WHERE id = $1`;
     // Claims a fresh key or takes over an expired record or a stale claim in one statement; no
     // row comes back when a live record holds the scope (that row is then locked by us).
     this.claimIdempotencyKey =

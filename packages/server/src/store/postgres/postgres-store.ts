@@ -118,6 +118,7 @@ class PostgresStore implements Store {
       await client.query("BEGIN");
       if (tenantId !== null) await client.query(this.sql.lockTenant, [tenantId]);
       const value = await fn(tx);
+      await tx.runBeforeCommit();
       tx.end();
       await client.query("COMMIT");
       return value;

@@ -12,6 +12,7 @@ import {
   type IdempotencyRecord,
   type IdempotencyScope,
   type JournalEvent,
+  type JournalEntryWrite,
   type PersonalAccessTokenRow,
   type RefreshTokenRow,
   type RegistrationTicketRow,
@@ -42,9 +43,21 @@ import { recordParams, recordUpdateParams, spendParams } from "../records-sql.js
 export class PostgresTransaction extends PostgresReader implements StoreTx {
   private active = true;
 
+  private readonly commitHooks: Array<() => Promise<void>> = [];
+
   /** Called when the write's callback has settled; later calls are bugs and throw. */
   end(): void {
     this.active = false;
+  }
+
+  beforeCommit(hook: () => Promise<void>): void {
+    this.checkActive();
+    this.commitHooks.push(hook);
+  }
+
+  /** Runs the `beforeCommit` hooks (the store calls it once the write's callback resolved). */
+  async runBeforeCommit(): Promise<void> {
+    for (let i = 0; i < this.commitHooks.length; i++) await this.commitHooks[i]!();
   }
 
   protected override checkActive(): void {
@@ -128,6 +141,28 @@ export class PostgresTransaction extends PostgresReader implements StoreTx {
     await this.execute(this.sql.insertEvent, [
       event.tenant_id, event.seq, event.id, event.type, event.agent_id, canonicalBody ?? canonicalJson(event),
     ]);
+  }
+
+  /**
+   * One statement for everything (events and nodes as arrays, unnest'ed in data-modifying CTEs,
+   * and the size): a write's whole journal pass costs one round trip.
+   */
+  async appendJournal(tenantId: string, entries: readonly JournalEntryWrite[], nodes: readonly TreeNode[], size: number): Promise<void> {
+    invariant(entries.length <= rowsPerQueryMax && nodes.length <= rowsPerQueryMax, `${entries.length} journal entries in one write`);
+    for (const { event } of entries) invariant(event.tenant_id === tenantId, "journal entries belong to the tenant");
+    const changed = await this.execute(this.sql.appendJournal, [
+      tenantId,
+      entries.map(({ event }) => event.seq),
+      entries.map(({ event }) => event.id),
+      entries.map(({ event }) => event.type),
+      entries.map(({ event }) => event.agent_id),
+      entries.map(({ canonicalBody }) => canonicalBody),
+      nodes.map((node) => node.level),
+      nodes.map((node) => node.index),
+      nodes.map((node) => node.hash),
+      size,
+    ]);
+    invariant(changed === 1, `tenant ${tenantId} not found when setting its journal size`);
   }
 
   /** A journal append stores a few dozen nodes; bulk loads are cut into bounded statements. */

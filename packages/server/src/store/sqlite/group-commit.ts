@@ -36,6 +36,8 @@ export interface GroupCommitStats {
 /** A transaction for one operation, and how to close it once the operation settled. */
 export interface OperationTransaction {
   tx: StoreTx;
+  /** Runs the transaction's `beforeCommit` hooks, once the operation's function resolved. */
+  finish(): Promise<void>;
   end(): void;
 }
 
@@ -167,6 +169,7 @@ export class GroupCommit {
     const operation = this.beginOperation();
     try {
       const value = await write.fn(operation.tx);
+      await operation.finish();
       operation.end();
       this.statements.release.run();
       return { write, value };

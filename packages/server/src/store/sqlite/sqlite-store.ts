@@ -85,7 +85,7 @@ class SqliteStoreImpl implements SqliteStore {
     this.groupCommit = new GroupCommit(writer, () => {
       const { reads, writes } = this.preparedWriterStatements();
       const tx = new SqliteTransaction(reads, writes);
-      return { tx, end: () => tx.end() };
+      return { tx, finish: () => tx.runBeforeCommit(), end: () => tx.end() };
     });
   }
 

@@ -17,6 +17,7 @@ import {
   type IdempotencyRecord,
   type IdempotencyScope,
   type JournalEvent,
+  type JournalEntryWrite,
   type PersonalAccessTokenRow,
   type RefreshTokenRow,
   type RegistrationTicketRow,
@@ -214,9 +215,21 @@ export class SqliteTransaction extends SqliteReader implements StoreTx {
     super(reads);
   }
 
+  private readonly commitHooks: Array<() => Promise<void>> = [];
+
   /** Called by the group commit when the operation's function has settled. */
   end(): void {
     this.active = false;
+  }
+
+  beforeCommit(hook: () => Promise<void>): void {
+    this.checkActive();
+    this.commitHooks.push(hook);
+  }
+
+  /** Runs the `beforeCommit` hooks (the group commit calls it once the operation's function resolved). */
+  async runBeforeCommit(): Promise<void> {
+    for (let i = 0; i < this.commitHooks.length; i++) await this.commitHooks[i]!();
   }
 
   protected override checkActive(): void {
@@ -307,6 +320,18 @@ export class SqliteTransaction extends SqliteReader implements StoreTx {
   async putTreeNodes(tenantId: string, nodes: TreeNode[]): Promise<void> {
     this.checkActive();
     for (const node of nodes) this.writes.insertTreeNode.run(tenantId, node.level, node.index, blob(node.hash));
+  }
+
+  /** Prepared single-row inserts: SQLite runs in-process, so a statement costs no round trip. */
+  async appendJournal(tenantId: string, entries: readonly JournalEntryWrite[], nodes: readonly TreeNode[], size: number): Promise<void> {
+    this.checkActive();
+    for (const { event, canonicalBody } of entries) {
+      invariant(event.tenant_id === tenantId, "journal entries belong to the tenant");
+      this.writes.insertEvent.run(tenantId, event.seq, event.id, event.type, event.agent_id, canonicalBody);
+    }
+    for (const node of nodes) this.writes.insertTreeNode.run(tenantId, node.level, node.index, blob(node.hash));
+    const { changes } = this.writes.setJournalSize.run(size, tenantId);
+    invariant(changes === 1, `tenant ${tenantId} not found when setting its journal size`);
   }
 
   async claimIdempotencyKey(record: IdempotencyRecord, staleClaimBeforeMs: number): Promise<IdempotencyRecord | null> {
