@@ -455,6 +455,55 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         expect(await store.read.getWebhookDelivery(tenant.id, attempted.id)).toEqual(attempted);
       });
 
+      it("queues deliveries for the endpoints as they are now, also after another store process changed them", async () => {
+        // Endpoints are cached per process under the tenant's config version (migration 19):
+        // a change by another process, or by the same write, must be seen by the next append.
+        const { tenant } = await seedTenant(store);
+        const other = await open();
+        try {
+          const context = (tx: StoreTx) => ({ tx, tenantId: tenant.id, nowMs: baseMs, actor: { type: "system" as const, id: "test" } });
+          const first = webhookEndpointRow(tenant.id, { eventTypes: ["*"] });
+          await store.write(tenant.id, (tx) => tx.insertWebhookEndpoint(first));
+          const delivered = async (endpointId: string) => (await store.read.listWebhookDeliveries(tenant.id, endpointId, { limit: 100 })).map((row) => row.eventId);
+          const one = await store.write(tenant.id, (tx) => appendEvent(context(tx), "test.one", {}));
+          expect(await delivered(first.id)).toEqual([one.id]);
+          // Another process adds an endpoint and disables the first.
+          const second = webhookEndpointRow(tenant.id, { eventTypes: ["test.*"] });
+          await other.write(tenant.id, async (tx) => {
+            await tx.insertWebhookEndpoint(second);
+            await tx.updateWebhookEndpoint({ ...first, enabled: false, disabledReason: "test", updatedAtMs: baseMs + 1 });
+          });
+          const two = await store.write(tenant.id, (tx) => appendEvent(context(tx), "test.two", {}));
+          expect(await delivered(first.id)).toEqual([one.id]);
+          expect(await delivered(second.id)).toEqual([two.id]);
+          // The same write adds an endpoint, then appends: the new endpoint hears the event.
+          const third = webhookEndpointRow(tenant.id, { eventTypes: ["*"] });
+          const three = await store.write(tenant.id, async (tx) => {
+            await appendEvent(context(tx), "test.before", {});
+            await tx.insertWebhookEndpoint(third);
+            return appendEvent(context(tx), "test.three", {});
+          });
+          expect(await delivered(third.id)).toEqual([three.id]);
+          // A write that changed endpoints and rolled back leaves the cache as it was.
+          await expect(
+            store.write(tenant.id, async (tx) => {
+              await tx.deleteWebhookEndpoint(tenant.id, third.id);
+              await appendEvent(context(tx), "test.rolled_back", {});
+              throw new Error("rolled back");
+            }),
+          ).rejects.toThrow("rolled back");
+          const four = await store.write(tenant.id, (tx) => appendEvent(context(tx), "test.four", {}));
+          expect(await delivered(third.id)).toEqual([four.id, three.id]);
+          // Another process deletes it: the next append no longer queues for it.
+          await other.write(tenant.id, (tx) => tx.deleteWebhookEndpoint(tenant.id, third.id));
+          await store.write(tenant.id, (tx) => appendEvent(context(tx), "test.five", {}));
+          expect(await delivered(third.id)).toEqual([]);
+          expect((await delivered(second.id)).length).toBe(5);
+        } finally {
+          await other.close();
+        }
+      });
+
       it("claims due pending deliveries across tenants in due order, leased until the lease ends", async () => {
         const a = await seedTenant(store);
         const b = await seedTenant(store);

@@ -634,8 +634,14 @@ CREATE INDEX spends_by_payee ON spends (tenant_id, agent_id, payee_id) WHERE sta
  * `spends`, so every way a spend changes (inserted held, settled, settled for less than it held,
  * released, deleted) moves the counters in the same statement. A window then reads at most one
  * partial hour of spends plus whole-hour buckets (records-sql.ts `sumSpends`); all time reads one
- * row per currency. Versioned 19 (this issue's number), so parallel branches' migrations keep
- * their own numbers.
+ * row per currency.
+ *
+ * `tenants.config_version` counts changes to what a write reads on every journal append (the
+ * tenant's webhook endpoints), bumped by triggers in the changing transaction: a process caches
+ * those rows under the version it read with the tenant's lock (store/tenant-config-cache.ts),
+ * so another process's change is seen by the next write, with no query while nothing changed.
+ *
+ * Versioned 19 (this issue's number), so parallel branches' migrations keep their own numbers.
  */
 const spendRollupsSqlite = `
 CREATE TABLE spend_rollups (
@@ -678,6 +684,17 @@ CREATE TRIGGER spends_rollup_delete AFTER DELETE ON spends WHEN OLD.state <> 're
   UPDATE spend_rollups SET amount_minor = amount_minor - OLD.amount_minor, spend_count = spend_count - 1
     WHERE tenant_id = OLD.tenant_id AND agent_id = OLD.agent_id AND currency = OLD.currency
       AND bucket_start_ms IN (-1, (OLD.at_ms / 3600000) * 3600000);
+END;
+
+ALTER TABLE tenants ADD COLUMN config_version INTEGER NOT NULL DEFAULT 0;
+CREATE TRIGGER webhook_endpoints_version_insert AFTER INSERT ON webhook_endpoints BEGIN
+  UPDATE tenants SET config_version = config_version + 1 WHERE id = NEW.tenant_id;
+END;
+CREATE TRIGGER webhook_endpoints_version_update AFTER UPDATE ON webhook_endpoints BEGIN
+  UPDATE tenants SET config_version = config_version + 1 WHERE id IN (OLD.tenant_id, NEW.tenant_id);
+END;
+CREATE TRIGGER webhook_endpoints_version_delete AFTER DELETE ON webhook_endpoints BEGIN
+  UPDATE tenants SET config_version = config_version + 1 WHERE id = OLD.tenant_id;
 END;
 `;
 
@@ -727,6 +744,16 @@ CREATE TRIGGER spends_rollup_update AFTER UPDATE ON spends FOR EACH ROW
     OR OLD.currency IS DISTINCT FROM NEW.currency OR OLD.agent_id IS DISTINCT FROM NEW.agent_id OR OLD.tenant_id IS DISTINCT FROM NEW.tenant_id)
   EXECUTE FUNCTION spends_rollup();
 CREATE TRIGGER spends_rollup_delete AFTER DELETE ON spends FOR EACH ROW WHEN (OLD.state <> 'released') EXECUTE FUNCTION spends_rollup();
+
+ALTER TABLE tenants ADD COLUMN config_version BIGINT NOT NULL DEFAULT 0;
+CREATE FUNCTION tenant_config_changed() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+  UPDATE tenants SET config_version = config_version + 1
+    WHERE id IN (CASE WHEN TG_OP = 'INSERT' THEN NULL ELSE OLD.tenant_id END, CASE WHEN TG_OP = 'DELETE' THEN NULL ELSE NEW.tenant_id END);
+  RETURN NULL;
+END;
+$$;
+CREATE TRIGGER webhook_endpoints_version AFTER INSERT OR UPDATE OR DELETE ON webhook_endpoints FOR EACH ROW EXECUTE FUNCTION tenant_config_changed();
 `;
 
 /**
@@ -739,7 +766,7 @@ export const migrations: readonly Migration[] = [
   { version: 2, name: "identity", sqlite: identitySqlite, postgres: identityPostgres },
   { version: 3, name: "webhooks", sqlite: webhooksSqlite, postgres: webhooksPostgres },
   { version: 4, name: "governance", sqlite: governanceSqlite, postgres: governancePostgres },
-  { version: 19, name: "spend rollups", sqlite: spendRollupsSqlite, postgres: spendRollupsPostgres },
+  { version: 19, name: "spend rollups and tenant config version", sqlite: spendRollupsSqlite, postgres: spendRollupsPostgres },
 ];
 
 /**

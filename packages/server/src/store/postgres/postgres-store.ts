@@ -13,6 +13,8 @@ import { migratePostgres } from "./postgres-migrate.js";
 import { PostgresReader, type Queryable } from "./postgres-reader.js";
 import { PostgresSql, quoteSchema } from "./postgres-sql.js";
 import { PostgresTransaction } from "./postgres-transaction.js";
+import { integerFrom } from "../rows.js";
+import { TenantConfigCache } from "../tenant-config-cache.js";
 
 /**
  * Attempts of one write when PostgreSQL aborts it as a serialization failure (40001) or a
@@ -69,6 +71,7 @@ class PostgresStore implements Store {
    * The row lock still orders writes across processes.
    */
   private readonly tenantQueues = new Map<string, Promise<unknown>>();
+  private readonly configCache = new TenantConfigCache();
 
   constructor(
     private readonly pool: pg.Pool,
@@ -113,17 +116,22 @@ class PostgresStore implements Store {
   private async writeOnce<T>(tenantId: string | null, fn: (tx: StoreTx) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     let broken: Error | undefined;
-    const tx = new PostgresTransaction(client as unknown as Queryable, this.sql);
+    let tx: PostgresTransaction | null = null;
     try {
       await client.query("BEGIN");
-      if (tenantId !== null) await client.query(this.sql.lockTenant, [tenantId]);
+      let locked: { tenantId: string; configVersion: number } | null = null;
+      if (tenantId !== null) {
+        const row = (await client.query(this.sql.lockTenant, [tenantId])).rows[0] as { config_version?: unknown } | undefined;
+        if (row) locked = { tenantId, configVersion: integerFrom(row.config_version, "tenants.config_version") };
+      }
+      tx = new PostgresTransaction(client as unknown as Queryable, this.sql, this.configCache, locked);
       const value = await fn(tx);
       await tx.runBeforeCommit();
       tx.end();
       await client.query("COMMIT");
       return value;
     } catch (error) {
-      tx.end();
+      tx?.end();
       try {
         await client.query("ROLLBACK");
       } catch (rollbackError) {

@@ -37,11 +37,39 @@ import {
   webhookDeliveryParams,
   webhookEndpointParams,
 } from "../rows.js";
-import { PostgresReader, scopeParams } from "./postgres-reader.js";
+import { PostgresReader, scopeParams, type Queryable } from "./postgres-reader.js";
+import type { PostgresSql } from "./postgres-sql.js";
+import type { TenantConfigCache } from "../tenant-config-cache.js";
 import { recordParams, recordUpdateParams, spendParams } from "../records-sql.js";
 
 export class PostgresTransaction extends PostgresReader implements StoreTx {
   private active = true;
+  /** Tenants whose webhook endpoints this transaction changed: it reads them uncached. */
+  private readonly endpointsChanged = new Set<string>();
+
+  /**
+   * `locked`: the tenant this write locked and its config version as the lock read it (null for
+   * writes without a tenant); `configCache` is the process's cache of config rows.
+   */
+  constructor(
+    db: Queryable,
+    sql: PostgresSql,
+    private readonly configCache: TenantConfigCache,
+    private readonly locked: { tenantId: string; configVersion: number } | null,
+  ) {
+    super(db, sql);
+  }
+
+  override async listEnabledWebhookEndpoints(tenantId: string, limit: number): Promise<WebhookEndpointRow[]> {
+    this.checkActive();
+    const version = this.locked?.tenantId === tenantId && !this.endpointsChanged.has(tenantId) ? this.locked.configVersion : null;
+    if (version === null) return super.listEnabledWebhookEndpoints(tenantId, limit);
+    const cached = this.configCache.endpoints(tenantId, version, limit);
+    if (cached) return cached;
+    const endpoints = await super.listEnabledWebhookEndpoints(tenantId, limit);
+    this.configCache.remember(tenantId, version, limit, endpoints);
+    return endpoints;
+  }
 
   private readonly commitHooks: Array<() => Promise<void>> = [];
 
@@ -202,10 +230,12 @@ export class PostgresTransaction extends PostgresReader implements StoreTx {
   }
 
   async insertWebhookEndpoint(row: WebhookEndpointRow): Promise<void> {
+    this.endpointsChanged.add(row.tenantId);
     await this.execute(this.sql.insertWebhookEndpoint, webhookEndpointParams(row, (value) => value, (value) => value));
   }
 
   async updateWebhookEndpoint(row: WebhookEndpointRow): Promise<void> {
+    this.endpointsChanged.add(row.tenantId);
     const changed = await this.execute(this.sql.updateWebhookEndpoint, [
       row.tenantId, row.id, row.url, row.description, JSON.stringify(row.eventTypes), row.enabled, row.disabledReason,
       row.secret, row.previousSecret, row.previousSecretExpiresAtMs, row.ed25519PrivateKeyPkcs8, row.ed25519PublicKey,
@@ -215,6 +245,7 @@ export class PostgresTransaction extends PostgresReader implements StoreTx {
   }
 
   async deleteWebhookEndpoint(tenantId: string, endpointId: string): Promise<void> {
+    this.endpointsChanged.add(tenantId);
     await this.execute(this.sql.deleteWebhookDeliveriesOfEndpoint, [tenantId, endpointId]);
     await this.execute(this.sql.deleteWebhookEndpoint, [tenantId, endpointId]);
   }

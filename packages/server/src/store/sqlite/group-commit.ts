@@ -82,6 +82,8 @@ export class GroupCommit {
   constructor(
     private readonly db: Database.Database,
     private readonly beginOperation: () => OperationTransaction,
+    /** Called when a batch's transaction rolled back, after some of its operations had run. */
+    private readonly onBatchRolledBack: () => void = () => undefined,
   ) {
     this.statements = new WriterStatements(db);
   }
@@ -138,6 +140,7 @@ export class GroupCommit {
         } else if (!this.db.inTransaction) {
           // SQLite rolled the whole transaction back (disk full, I/O error): the operations
           // that had already succeeded in this batch are gone too.
+          this.onBatchRolledBack();
           this.fail(completed.map((done) => done.write), new Error("sqlite rolled back the batch transaction"));
           completed = [];
           this.statements.begin.run();
@@ -145,6 +148,7 @@ export class GroupCommit {
       }
       this.statements.commit.run();
     } catch (error) {
+      this.onBatchRolledBack();
       try {
         if (this.db.inTransaction) this.statements.rollback.run();
       } catch {

@@ -57,6 +57,7 @@ import {
   type Row,
 } from "../rows.js";
 import { recordParams, recordUpdateParams, spendParams } from "../records-sql.js";
+import type { TenantConfigCache } from "../tenant-config-cache.js";
 import { scopeParams, SqliteReader, type RowStatement, type SqliteReadStatements } from "./sqlite-reader.js";
 
 const placeholders = (columns: string) => columns.split(",").map(() => "?").join(", ");
@@ -66,6 +67,7 @@ const scopeCondition = "tenant_id = ? AND principal_id = ? AND method = ? AND ro
 export class SqliteWriteStatements {
   readonly insertTenant: RowStatement;
   readonly setJournalSize: RowStatement;
+  readonly configVersion: RowStatement;
   readonly insertUser: RowStatement;
   readonly insertPersonalAccessToken: RowStatement;
   readonly insertAccount: RowStatement;
@@ -106,6 +108,7 @@ export class SqliteWriteStatements {
       prepare(`INSERT INTO ${table} (${columns}) VALUES (${placeholders(columns)})`);
     this.insertTenant = insert("tenants", tenantColumns);
     this.setJournalSize = prepare("UPDATE tenants SET journal_size = ? WHERE id = ?");
+    this.configVersion = prepare("SELECT config_version FROM tenants WHERE id = ?");
     this.insertUser = insert("users", userColumns);
     this.insertPersonalAccessToken = insert("personal_access_tokens", personalAccessTokenColumns);
     this.insertAccount = insert("accounts", accountColumns);
@@ -208,11 +211,27 @@ const blob = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byte
 export class SqliteTransaction extends SqliteReader implements StoreTx {
   private active = true;
 
+  /** Tenants whose webhook endpoints this transaction changed: it reads them uncached. */
+  private readonly endpointsChanged = new Set<string>();
+
   constructor(
     reads: SqliteReadStatements,
     private readonly writes: SqliteWriteStatements,
+    private readonly configCache: TenantConfigCache,
   ) {
     super(reads);
+  }
+
+  override async listEnabledWebhookEndpoints(tenantId: string, limit: number): Promise<WebhookEndpointRow[]> {
+    this.checkActive();
+    if (this.endpointsChanged.has(tenantId)) return super.listEnabledWebhookEndpoints(tenantId, limit);
+    const version = this.writes.configVersion.get(tenantId)?.config_version;
+    if (typeof version !== "number") return super.listEnabledWebhookEndpoints(tenantId, limit);
+    const cached = this.configCache.endpoints(tenantId, version, limit);
+    if (cached) return cached;
+    const endpoints = await super.listEnabledWebhookEndpoints(tenantId, limit);
+    this.configCache.remember(tenantId, version, limit, endpoints);
+    return endpoints;
   }
 
   private readonly commitHooks: Array<() => Promise<void>> = [];
@@ -363,11 +382,13 @@ export class SqliteTransaction extends SqliteReader implements StoreTx {
 
   async insertWebhookEndpoint(row: WebhookEndpointRow): Promise<void> {
     this.checkActive();
+    this.endpointsChanged.add(row.tenantId);
     this.writes.insertWebhookEndpoint.run(...webhookEndpointParams(row, (value) => (value ? 1 : 0), blob));
   }
 
   async updateWebhookEndpoint(row: WebhookEndpointRow): Promise<void> {
     this.checkActive();
+    this.endpointsChanged.add(row.tenantId);
     const { changes } = this.writes.updateWebhookEndpoint.run(
       row.url, row.description, JSON.stringify(row.eventTypes), row.enabled ? 1 : 0, row.disabledReason, row.secret,
       row.previousSecret, row.previousSecretExpiresAtMs,
@@ -380,6 +401,7 @@ export class SqliteTransaction extends SqliteReader implements StoreTx {
 
   async deleteWebhookEndpoint(tenantId: string, endpointId: string): Promise<void> {
     this.checkActive();
+    this.endpointsChanged.add(tenantId);
     this.writes.deleteWebhookDeliveriesOfEndpoint.run(tenantId, endpointId);
     this.writes.deleteWebhookEndpoint.run(tenantId, endpointId);
   }
