@@ -504,6 +504,38 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         }
       });
 
+      it("reads an agent's newest policy inside a write as it is now, also after another store process changed it", async () => {
+        // Policies and budgets are cached per process under the tenant's config version.
+        const { tenant } = await seedTenant(store);
+        const other = await open();
+        try {
+          const policy = (id: string, createdAtMs: number, kind: "policy" | "budget" = "policy"): StoredRecord => ({
+            tenantId: tenant.id, kind, id, agentId: "agt_cached", status: "active", refId: null, dueAtMs: null, createdAtMs, updatedAtMs: createdAtMs, body: { limit: createdAtMs },
+          });
+          const newest = (tx: StoreTx) => tx.listRecords(tenant.id, { kind: "policy", agentId: "agt_cached", limit: 1 });
+          await store.write(tenant.id, (tx) => tx.insertRecord(policy("pol_1", 1)));
+          expect((await store.write(tenant.id, newest)).map((row) => row.id)).toEqual(["pol_1"]);
+          expect((await store.write(tenant.id, newest)).map((row) => row.id)).toEqual(["pol_1"]);
+          await other.write(tenant.id, (tx) => tx.insertRecord(policy("pol_2", 2)));
+          expect((await store.write(tenant.id, newest)).map((row) => row.id)).toEqual(["pol_2"]);
+          // Changed and read in one write: the write sees its own change.
+          const seen = await store.write(tenant.id, async (tx) => {
+            await newest(tx);
+            await tx.insertRecord(policy("pol_3", 3));
+            return newest(tx);
+          });
+          expect(seen.map((row) => row.id)).toEqual(["pol_3"]);
+          // A cached body handed out is a copy: changing it changes nothing cached.
+          const [copy] = await store.write(tenant.id, newest);
+          copy!.body.limit = -1;
+          expect((await store.write(tenant.id, newest))[0]!.body).toEqual({ limit: 3 });
+          await other.write(tenant.id, (tx) => tx.updateRecord({ ...policy("pol_3", 3), status: "active", updatedAtMs: 4, body: { limit: 4 } }));
+          expect((await store.write(tenant.id, newest))[0]!.body).toEqual({ limit: 4 });
+        } finally {
+          await other.close();
+        }
+      });
+
       it("claims due pending deliveries across tenants in due order, leased until the lease ends", async () => {
         const a = await seedTenant(store);
         const b = await seedTenant(store);

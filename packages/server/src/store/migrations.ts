@@ -636,10 +636,11 @@ CREATE INDEX spends_by_payee ON spends (tenant_id, agent_id, payee_id) WHERE sta
  * partial hour of spends plus whole-hour buckets (records-sql.ts `sumSpends`); all time reads one
  * row per currency.
  *
- * `tenants.config_version` counts changes to what a write reads on every journal append (the
- * tenant's webhook endpoints), bumped by triggers in the changing transaction: a process caches
- * those rows under the version it read with the tenant's lock (store/tenant-config-cache.ts),
- * so another process's change is seen by the next write, with no query while nothing changed.
+ * `tenants.config_version` counts changes to what writes read on every journal append or spend
+ * decision (the tenant's webhook endpoints, policy and budget records), bumped by triggers in the
+ * changing transaction: a process caches those rows under the version it read with the tenant's
+ * row (store/tenant-config-cache.ts), so another process's change is seen by the next write,
+ * with no query while nothing changed.
  *
  * Versioned 19 (this issue's number), so parallel branches' migrations keep their own numbers.
  */
@@ -694,6 +695,15 @@ CREATE TRIGGER webhook_endpoints_version_update AFTER UPDATE ON webhook_endpoint
   UPDATE tenants SET config_version = config_version + 1 WHERE id IN (OLD.tenant_id, NEW.tenant_id);
 END;
 CREATE TRIGGER webhook_endpoints_version_delete AFTER DELETE ON webhook_endpoints BEGIN
+  UPDATE tenants SET config_version = config_version + 1 WHERE id = OLD.tenant_id;
+END;
+CREATE TRIGGER config_records_version_insert AFTER INSERT ON records WHEN NEW.kind IN ('policy', 'budget') BEGIN
+  UPDATE tenants SET config_version = config_version + 1 WHERE id = NEW.tenant_id;
+END;
+CREATE TRIGGER config_records_version_update AFTER UPDATE ON records WHEN NEW.kind IN ('policy', 'budget') OR OLD.kind IN ('policy', 'budget') BEGIN
+  UPDATE tenants SET config_version = config_version + 1 WHERE id IN (OLD.tenant_id, NEW.tenant_id);
+END;
+CREATE TRIGGER config_records_version_delete AFTER DELETE ON records WHEN OLD.kind IN ('policy', 'budget') BEGIN
   UPDATE tenants SET config_version = config_version + 1 WHERE id = OLD.tenant_id;
 END;
 `;
@@ -754,6 +764,12 @@ BEGIN
 END;
 $$;
 CREATE TRIGGER webhook_endpoints_version AFTER INSERT OR UPDATE OR DELETE ON webhook_endpoints FOR EACH ROW EXECUTE FUNCTION tenant_config_changed();
+CREATE TRIGGER config_records_version_insert AFTER INSERT ON records FOR EACH ROW WHEN (NEW.kind IN ('policy', 'budget'))
+  EXECUTE FUNCTION tenant_config_changed();
+CREATE TRIGGER config_records_version_update AFTER UPDATE ON records FOR EACH ROW WHEN (NEW.kind IN ('policy', 'budget') OR OLD.kind IN ('policy', 'budget'))
+  EXECUTE FUNCTION tenant_config_changed();
+CREATE TRIGGER config_records_version_delete AFTER DELETE ON records FOR EACH ROW WHEN (OLD.kind IN ('policy', 'budget'))
+  EXECUTE FUNCTION tenant_config_changed();
 `;
 
 /**

@@ -1,6 +1,7 @@
 /** StoreTx on one pooled client inside BEGIN … COMMIT (see postgres-store.ts). */
 import {
   type RecordKind,
+  type RecordQuery,
   type SpendRow,
   type StoredRecord,
   canonicalJson,
@@ -39,13 +40,12 @@ import {
 } from "../rows.js";
 import { PostgresReader, scopeParams, type Queryable } from "./postgres-reader.js";
 import type { PostgresSql } from "./postgres-sql.js";
-import type { TenantConfigCache } from "../tenant-config-cache.js";
+import { ConfigReads, configRecordKinds, recordQueryKey, type TenantConfigCache } from "../tenant-config-cache.js";
 import { recordParams, recordUpdateParams, spendParams } from "../records-sql.js";
 
 export class PostgresTransaction extends PostgresReader implements StoreTx {
   private active = true;
-  /** Tenants whose webhook endpoints this transaction changed: it reads them uncached. */
-  private readonly endpointsChanged = new Set<string>();
+  private readonly config: ConfigReads;
 
   /**
    * `locked`: the tenant this write locked and its config version as the lock read it (null for
@@ -54,21 +54,22 @@ export class PostgresTransaction extends PostgresReader implements StoreTx {
   constructor(
     db: Queryable,
     sql: PostgresSql,
-    private readonly configCache: TenantConfigCache,
-    private readonly locked: { tenantId: string; configVersion: number } | null,
+    configCache: TenantConfigCache,
+    locked: { tenantId: string; configVersion: number } | null,
   ) {
     super(db, sql);
+    this.config = new ConfigReads(configCache, async (tenantId) => (locked?.tenantId === tenantId ? locked.configVersion : null));
   }
 
   override async listEnabledWebhookEndpoints(tenantId: string, limit: number): Promise<WebhookEndpointRow[]> {
     this.checkActive();
-    const version = this.locked?.tenantId === tenantId && !this.endpointsChanged.has(tenantId) ? this.locked.configVersion : null;
-    if (version === null) return super.listEnabledWebhookEndpoints(tenantId, limit);
-    const cached = this.configCache.endpoints(tenantId, version, limit);
-    if (cached) return cached;
-    const endpoints = await super.listEnabledWebhookEndpoints(tenantId, limit);
-    this.configCache.remember(tenantId, version, limit, endpoints);
-    return endpoints;
+    return this.config.read(tenantId, `endpoints:${limit}`, () => super.listEnabledWebhookEndpoints(tenantId, limit));
+  }
+
+  override async listRecords(tenantId: string, query: RecordQuery): Promise<StoredRecord[]> {
+    this.checkActive();
+    if (!configRecordKinds.has(query.kind)) return super.listRecords(tenantId, query);
+    return this.config.read(tenantId, recordQueryKey(query), () => super.listRecords(tenantId, query));
   }
 
   private readonly commitHooks: Array<() => Promise<void>> = [];
@@ -230,12 +231,12 @@ export class PostgresTransaction extends PostgresReader implements StoreTx {
   }
 
   async insertWebhookEndpoint(row: WebhookEndpointRow): Promise<void> {
-    this.endpointsChanged.add(row.tenantId);
+    this.config.changedBy(row.tenantId);
     await this.execute(this.sql.insertWebhookEndpoint, webhookEndpointParams(row, (value) => value, (value) => value));
   }
 
   async updateWebhookEndpoint(row: WebhookEndpointRow): Promise<void> {
-    this.endpointsChanged.add(row.tenantId);
+    this.config.changedBy(row.tenantId);
     const changed = await this.execute(this.sql.updateWebhookEndpoint, [
       row.tenantId, row.id, row.url, row.description, JSON.stringify(row.eventTypes), row.enabled, row.disabledReason,
       row.secret, row.previousSecret, row.previousSecretExpiresAtMs, row.ed25519PrivateKeyPkcs8, row.ed25519PublicKey,
@@ -245,7 +246,7 @@ export class PostgresTransaction extends PostgresReader implements StoreTx {
   }
 
   async deleteWebhookEndpoint(tenantId: string, endpointId: string): Promise<void> {
-    this.endpointsChanged.add(tenantId);
+    this.config.changedBy(tenantId);
     await this.execute(this.sql.deleteWebhookDeliveriesOfEndpoint, [tenantId, endpointId]);
     await this.execute(this.sql.deleteWebhookEndpoint, [tenantId, endpointId]);
   }
@@ -362,10 +363,12 @@ export class PostgresTransaction extends PostgresReader implements StoreTx {
   }
 
   async insertRecord(row: StoredRecord): Promise<void> {
+    if (configRecordKinds.has(row.kind)) this.config.changedBy(row.tenantId);
     await this.execute(this.sql.records.insertRecord, recordParams(row));
   }
 
   async updateRecord(row: StoredRecord): Promise<void> {
+    if (configRecordKinds.has(row.kind)) this.config.changedBy(row.tenantId);
     const changed = await this.execute(this.sql.records.updateRecord, recordUpdateParams(row));
     invariant(changed === 1, `${row.kind} ${row.id} not found in tenant ${row.tenantId}`);
   }

@@ -7,6 +7,7 @@ import type Database from "better-sqlite3";
 import {
   canonicalJson,
   type RecordKind,
+  type RecordQuery,
   type SpendRow,
   type StoredRecord,
   invariant,
@@ -57,7 +58,7 @@ import {
   type Row,
 } from "../rows.js";
 import { recordParams, recordUpdateParams, spendParams } from "../records-sql.js";
-import type { TenantConfigCache } from "../tenant-config-cache.js";
+import { ConfigReads, configRecordKinds, recordQueryKey, type TenantConfigCache } from "../tenant-config-cache.js";
 import { scopeParams, SqliteReader, type RowStatement, type SqliteReadStatements } from "./sqlite-reader.js";
 
 const placeholders = (columns: string) => columns.split(",").map(() => "?").join(", ");
@@ -211,27 +212,29 @@ const blob = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byte
 export class SqliteTransaction extends SqliteReader implements StoreTx {
   private active = true;
 
-  /** Tenants whose webhook endpoints this transaction changed: it reads them uncached. */
-  private readonly endpointsChanged = new Set<string>();
+  private readonly config: ConfigReads;
 
   constructor(
     reads: SqliteReadStatements,
     private readonly writes: SqliteWriteStatements,
-    private readonly configCache: TenantConfigCache,
+    configCache: TenantConfigCache,
   ) {
     super(reads);
+    this.config = new ConfigReads(configCache, async (tenantId) => {
+      const version = this.writes.configVersion.get(tenantId)?.config_version;
+      return typeof version === "number" ? version : null;
+    });
   }
 
   override async listEnabledWebhookEndpoints(tenantId: string, limit: number): Promise<WebhookEndpointRow[]> {
     this.checkActive();
-    if (this.endpointsChanged.has(tenantId)) return super.listEnabledWebhookEndpoints(tenantId, limit);
-    const version = this.writes.configVersion.get(tenantId)?.config_version;
-    if (typeof version !== "number") return super.listEnabledWebhookEndpoints(tenantId, limit);
-    const cached = this.configCache.endpoints(tenantId, version, limit);
-    if (cached) return cached;
-    const endpoints = await super.listEnabledWebhookEndpoints(tenantId, limit);
-    this.configCache.remember(tenantId, version, limit, endpoints);
-    return endpoints;
+    return this.config.read(tenantId, `endpoints:${limit}`, () => super.listEnabledWebhookEndpoints(tenantId, limit));
+  }
+
+  override async listRecords(tenantId: string, query: RecordQuery): Promise<StoredRecord[]> {
+    this.checkActive();
+    if (!configRecordKinds.has(query.kind)) return super.listRecords(tenantId, query);
+    return this.config.read(tenantId, recordQueryKey(query), () => super.listRecords(tenantId, query));
   }
 
   private readonly commitHooks: Array<() => Promise<void>> = [];
@@ -382,13 +385,13 @@ export class SqliteTransaction extends SqliteReader implements StoreTx {
 
   async insertWebhookEndpoint(row: WebhookEndpointRow): Promise<void> {
     this.checkActive();
-    this.endpointsChanged.add(row.tenantId);
+    this.config.changedBy(row.tenantId);
     this.writes.insertWebhookEndpoint.run(...webhookEndpointParams(row, (value) => (value ? 1 : 0), blob));
   }
 
   async updateWebhookEndpoint(row: WebhookEndpointRow): Promise<void> {
     this.checkActive();
-    this.endpointsChanged.add(row.tenantId);
+    this.config.changedBy(row.tenantId);
     const { changes } = this.writes.updateWebhookEndpoint.run(
       row.url, row.description, JSON.stringify(row.eventTypes), row.enabled ? 1 : 0, row.disabledReason, row.secret,
       row.previousSecret, row.previousSecretExpiresAtMs,
@@ -401,7 +404,7 @@ export class SqliteTransaction extends SqliteReader implements StoreTx {
 
   async deleteWebhookEndpoint(tenantId: string, endpointId: string): Promise<void> {
     this.checkActive();
-    this.endpointsChanged.add(tenantId);
+    this.config.changedBy(tenantId);
     this.writes.deleteWebhookDeliveriesOfEndpoint.run(tenantId, endpointId);
     this.writes.deleteWebhookEndpoint.run(tenantId, endpointId);
   }
@@ -542,10 +545,12 @@ export class SqliteTransaction extends SqliteReader implements StoreTx {
   }
 
   async insertRecord(row: StoredRecord): Promise<void> {
+    if (configRecordKinds.has(row.kind)) this.config.changedBy(row.tenantId);
     this.runRecords(this.reads.records.insertRecord, recordParams(row));
   }
 
   async updateRecord(row: StoredRecord): Promise<void> {
+    if (configRecordKinds.has(row.kind)) this.config.changedBy(row.tenantId);
     const changed = this.runRecords(this.reads.records.updateRecord, recordUpdateParams(row));
     invariant(changed === 1, `${row.kind} ${row.id} not found in tenant ${row.tenantId}`);
   }
