@@ -131,7 +131,8 @@ export class PostgresSql {
     const s = quoteSchema(schema);
     this.records = new RecordsSql("postgres", (table) => `${s}.${table}`);
     this.events = `${s}.events`;
-    this.lockTenant = `SELECT id, config_version FROM ${s}.tenants WHERE id = $1 FOR UPDATE`;
+    // The locked row is the write's view of the tenant (getTenant inside the write answers from it).
+    this.lockTenant = `SELECT ${tenantColumns}, config_version FROM ${s}.tenants WHERE id = $1 FOR UPDATE`;
     this.countTenants = `SELECT count(*) AS count FROM ${s}.tenants`;
     this.getTenant = `SELECT ${tenantColumns} FROM ${s}.tenants WHERE id = $1`;
     this.getUser = `SELECT ${userColumns} FROM ${s}.users WHERE tenant_id = $1 AND id = $2`;

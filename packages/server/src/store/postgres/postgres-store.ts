@@ -10,10 +10,10 @@
 import pg from "pg";
 import type { Store, StoreTx } from "@bursar/core";
 import { migratePostgres } from "./postgres-migrate.js";
-import { PostgresReader, type Queryable } from "./postgres-reader.js";
+import { PostgresReader, runPrepared, type Queryable } from "./postgres-reader.js";
 import { PostgresSql, quoteSchema } from "./postgres-sql.js";
-import { PostgresTransaction } from "./postgres-transaction.js";
-import { integerFrom } from "../rows.js";
+import { PostgresTransaction, type LockedTenant } from "./postgres-transaction.js";
+import { integerFrom, tenantFrom } from "../rows.js";
 import { TenantConfigCache } from "../tenant-config-cache.js";
 
 /**
@@ -119,10 +119,10 @@ class PostgresStore implements Store {
     let tx: PostgresTransaction | null = null;
     try {
       await client.query("BEGIN");
-      let locked: { tenantId: string; configVersion: number } | null = null;
+      let locked: LockedTenant | null = null;
       if (tenantId !== null) {
-        const row = (await client.query(this.sql.lockTenant, [tenantId])).rows[0] as { config_version?: unknown } | undefined;
-        if (row) locked = { tenantId, configVersion: integerFrom(row.config_version, "tenants.config_version") };
+        const row = (await runPrepared(client as unknown as Queryable, this.sql.lockTenant, [tenantId])).rows[0];
+        if (row) locked = { tenantId, configVersion: integerFrom(row.config_version, "tenants.config_version"), row: tenantFrom(row) };
       }
       tx = new PostgresTransaction(client as unknown as Queryable, this.sql, this.configCache, locked);
       const value = await fn(tx);

@@ -38,10 +38,17 @@ import {
   webhookDeliveryParams,
   webhookEndpointParams,
 } from "../rows.js";
-import { PostgresReader, scopeParams, type Queryable } from "./postgres-reader.js";
+import { PostgresReader, runPrepared, scopeParams, type Queryable } from "./postgres-reader.js";
 import type { PostgresSql } from "./postgres-sql.js";
 import { ConfigReads, configRecordKinds, recordQueryKey, type TenantConfigCache } from "../tenant-config-cache.js";
 import { recordParams, recordUpdateParams, spendParams } from "../records-sql.js";
+
+/** The tenant a write locked: its row as the lock read it, and its config version then. */
+export interface LockedTenant {
+  tenantId: string;
+  configVersion: number;
+  row: TenantRow;
+}
 
 export class PostgresTransaction extends PostgresReader implements StoreTx {
   private active = true;
@@ -55,10 +62,20 @@ export class PostgresTransaction extends PostgresReader implements StoreTx {
     db: Queryable,
     sql: PostgresSql,
     configCache: TenantConfigCache,
-    locked: { tenantId: string; configVersion: number } | null,
+    private readonly locked: LockedTenant | null,
   ) {
     super(db, sql);
     this.config = new ConfigReads(configCache, async (tenantId) => (locked?.tenantId === tenantId ? locked.configVersion : null));
+  }
+
+  /**
+   * The locked tenant from its lock (no round trip): the row cannot change under the lock but by
+   * this transaction, which keeps `journalSize` up to date below.
+   */
+  override async getTenant(tenantId: string): Promise<TenantRow | null> {
+    this.checkActive();
+    if (this.locked?.tenantId === tenantId) return { ...this.locked.row };
+    return super.getTenant(tenantId);
   }
 
   override async listEnabledWebhookEndpoints(tenantId: string, limit: number): Promise<WebhookEndpointRow[]> {
@@ -95,7 +112,7 @@ export class PostgresTransaction extends PostgresReader implements StoreTx {
 
   private async execute(text: string, values: unknown[]): Promise<number> {
     this.checkActive();
-    return (await this.db.query(text, values)).rowCount ?? 0;
+    return (await runPrepared(this.db, text, values)).rowCount ?? 0;
   }
 
   async insertTenant(row: TenantRow): Promise<void> {
@@ -107,6 +124,7 @@ export class PostgresTransaction extends PostgresReader implements StoreTx {
   async setJournalSize(tenantId: string, size: number): Promise<void> {
     const changed = await this.execute(this.sql.setJournalSize, [tenantId, size]);
     invariant(changed === 1, `tenant ${tenantId} not found when setting its journal size`);
+    if (this.locked?.tenantId === tenantId) this.locked.row.journalSize = size;
   }
 
   async insertUser(row: UserRow): Promise<void> {
@@ -192,6 +210,7 @@ export class PostgresTransaction extends PostgresReader implements StoreTx {
       size,
     ]);
     invariant(changed === 1, `tenant ${tenantId} not found when setting its journal size`);
+    if (this.locked?.tenantId === tenantId) this.locked.row.journalSize = size;
   }
 
   /** A journal append stores a few dozen nodes; bulk loads are cut into bounded statements. */
