@@ -257,7 +257,7 @@ export async function seedSpends(store: Store, tenantId: string, agentId: string
     await store.write(tenantId, async (tx) => {
       for (let i = start; i < Math.min(count, start + chunk); i++) {
         const atMs = nowMs - yearMs + Math.floor((i / count) * (yearMs - 3600_000));
-        await tx.insertSpend({ tenantId, id: `tr_seed${agentId.slice(4)}${String(i).padStart(8, "0")}`, agentId, amountMinor: 1, currency: "GBP", payeeId: null, atMs, state: "settled" });
+        await tx.insertSpend({ tenantId, id: `tr_seed${agentId.slice(4)}${String(i).padStart(8, "0")}`, agentId, amountMinor: 1, currency: "GBP", payeeId: null, operation: null, atMs, state: "settled" });
       }
     });
   }

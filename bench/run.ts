@@ -6,7 +6,8 @@
  * - DPoP-authenticated `GET /v1/balance` requests/s ≥ 0.6 × the single-core ES256 verify rate,
  *   per server core (the server is one Node process: one core for JavaScript);
  * - durable payment intents/s (DPoP, policy-checked, held, executed on the sandbox rail,
- *   journaled) ≥ 0.4 × that verify rate per server core, with p50/p99 at 32 clients.
+ *   journaled) ≥ 0.4 × that verify rate per server core, with p50/p99 at 32 clients;
+ * - durable spend authorize+complete pairs/s and server CPU per pair, beside the payment intent's.
  * Set BENCH_QUICK=1 for a short run (smaller journal, fewer requests).
  */
 import { spawn } from "node:child_process";
@@ -464,6 +465,69 @@ async function dpopPayments(count: number, concurrency: number) {
   }
 }
 
+/**
+ * Durable spend authorization pairs: authorize (policy-checked, held towards the vendor's account,
+ * journaled) then complete `consumed` for part of the hold, each request DPoP-authenticated.
+ * The completion's URL names the authorization, so its proof is signed when the answer arrives
+ * (the load generator's signing is on its own CPU, not the server's).
+ */
+async function dpopSpendPairs(count: number, concurrency: number) {
+  const { child, url, ownerToken } = await benchServer("spend");
+  try {
+    const session = await agentSession(url, ownerToken);
+    await session.json(`/v1/accounts/${session.agent.wallet_account_id}/deposits`, { amount: 1e12 }, ownerToken);
+    const policy = {
+      currency: "GBP", per_transaction_max_minor: 10_000, amount_max_minor: { daily: 1e12 }, count_max: { daily: 1e9 }, allowed_payee_ids: null, blocked_payee_ids: [],
+      allowed_currencies: null, allowed_services: null, approval_threshold_minor: null, new_payee_requires_approval: false, approval_expiry_seconds: 3600,
+      allowed_operations: ["openai.*"], operation_limits: { "openai.*": { per_call_max_minor: 5_000, daily_max_minor: 1e12 } },
+    };
+    const put = await fetch(`${url}/v1/agents/${session.agent.id}/policy`, { method: "PUT", headers: { "content-type": "application/json", authorization: `Bearer ${ownerToken}` }, body: JSON.stringify(policy) });
+    if (!put.ok) throw new Error(`policy: ${put.status} ${await put.text()}`);
+    const agentPool = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+    const post = (pathname: string, body: string) =>
+      new Promise<Record<string, unknown>>((resolve, reject) => {
+        const headers = { authorization: `DPoP ${session.accessToken}`, dpop: session.proofs(1, "POST", url + pathname)[0]!, "content-type": "application/json" };
+        const target = new URL(url);
+        const request = http.request({ host: target.hostname, port: target.port, path: pathname, method: "POST", agent: agentPool, headers }, (response) => {
+          let text = "";
+          response.on("data", (chunk: Buffer) => (text += chunk.toString()));
+          response.on("end", () => (response.statusCode! < 300 ? resolve(JSON.parse(text) as Record<string, unknown>) : reject(new Error(`HTTP ${response.statusCode} ${text}`))));
+        });
+        request.on("error", reject);
+        request.end(body);
+      });
+    const authorizeBody = JSON.stringify({ operation: "openai.chat", amount: 1_000, currency: "GBP" });
+    const completeBody = JSON.stringify({ outcome: "consumed", amount: 700 });
+    const pair = async () => {
+      const authorization = await post("/v1/spend/authorizations", authorizeBody);
+      if (authorization.status !== "authorized") throw new Error(`not authorized: ${JSON.stringify(authorization)}`);
+      await post(`/v1/spend/authorizations/${String(authorization.id)}/complete`, completeBody);
+    };
+    for (let i = 0; i < 100; i++) await pair(); // warm-up
+    const latencies: number[] = [];
+    let next = 0;
+    const cpuBefore = cpuSecondsOf(child.pid);
+    const start = performance.now();
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next++ < count) {
+          const started = performance.now();
+          await pair();
+          latencies.push(performance.now() - started);
+        }
+      }),
+    );
+    const seconds = (performance.now() - start) / 1000;
+    const cpuAfter = cpuSecondsOf(child.pid);
+    agentPool.destroy();
+    latencies.sort((x, y) => x - y);
+    const cpuPerPairMs = cpuBefore === null || cpuAfter === null ? null : ((cpuAfter - cpuBefore) * 1000) / count;
+    return { rate: count / seconds, cpuPerPairMs, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+  } finally {
+    child.kill("SIGTERM");
+  }
+}
+
 /** `BENCH_ONLY=http,journal` runs some sections only (store, http, dpop, payments, targets, journal, events). */
 const only = process.env.BENCH_ONLY?.split(",") ?? null;
 const runs = (section: string) => !only || only.includes(section);
@@ -509,6 +573,17 @@ async function main() {
     }
     record("payment intent latency p50", ms(payments.p50));
     record("payment intent latency p99", ms(payments.p99));
+    const intentCpuMs = payments.perCore === null ? null : 1000 / payments.perCore;
+    if (intentCpuMs !== null) record("server CPU per durable payment intent", ms(intentCpuMs), `${(intentCpuMs / (1000 / verifyRate)).toFixed(1)}x one ES256 verify`);
+
+    const pairs = await dpopSpendPairs(quick ? 500 : 2500, 32);
+    record("durable spend authorize+complete pairs/s (DPoP, policy, hold, partial capture; 32 clients)", pairs.rate.toFixed(0), "two requests per pair");
+    if (pairs.cpuPerPairMs !== null) {
+      const relative = intentCpuMs === null ? "" : `, ${(pairs.cpuPerPairMs / intentCpuMs).toFixed(2)}x a payment intent`;
+      record("server CPU per spend authorize+complete pair", ms(pairs.cpuPerPairMs), `${(pairs.cpuPerPairMs / (1000 / verifyRate)).toFixed(1)}x one ES256 verify${relative}`);
+    }
+    record("spend pair latency p50 (both requests)", ms(pairs.p50));
+    record("spend pair latency p99 (both requests)", ms(pairs.p99));
   }
 
   let targets: TargetRow[] = [];

@@ -47,6 +47,16 @@ describe("bursar CLI", () => {
     expect((await demo.get(`/v1/payment-intents/${intent.body.id}`)).body.execution_status).toBe("completed");
     expect((await demo.get(`/v1/balance?agent_id=${agentId}`)).body).toMatchObject({ balance: 50_000 });
 
+    // The printed spend authorization, as printed: within the demo's openai.* cap, held, then consumed in part.
+    const spendBody = [...output.matchAll(/-d '(\{.*\})'/g)].map((match) => JSON.parse(match[1]!)).find((parsed) => parsed.operation);
+    expect(spendBody, output).toMatchObject({ agent_id: agentId, operation: "openai.chat" });
+    const authorization = await demo.post("/v1/spend/authorizations", spendBody);
+    expect(authorization.body, JSON.stringify(authorization.body)).toMatchObject({ status: "authorized", amount: 300 });
+    expect((await demo.post("/v1/spend/authorizations", { ...spendBody, amount: 501 })).body).toMatchObject({ status: "denied", reason_codes: ["amount_exceeds_operation_max"] });
+    const consumed = await demo.post(`/v1/spend/authorizations/${authorization.body.id}/complete`, { outcome: "consumed", amount: 120 });
+    expect(consumed.body).toMatchObject({ status: "consumed", consumed_amount: 120 });
+    expect((await demo.get(`/v1/balance?agent_id=${agentId}`)).body).toMatchObject({ balance: 49_880 });
+
     const { stdout } = await run(process.execPath, [bin, "init", "--json", "--name", "Second"], { env: { ...process.env, BURSAR_DATA_DIR: dataDir } });
     const created = JSON.parse(stdout);
     expect(created).toMatchObject({ tenant_id: expect.stringMatching(/^ten_/), owner_id: expect.stringMatching(/^usr_/), owner_token: expect.stringMatching(/^bpat_/) });

@@ -47,7 +47,8 @@ program
       lines.push(
         "",
         `Created the demo tenant ${demo.tenantId}: agent ${demo.agentId} with £1,000, a payee "Bob",`,
-        "and a policy that holds payments of £200 or more for your approval.",
+        "and a policy that holds payments of £200 or more for your approval and caps openai.* calls",
+        "at £5 each and £50 a day (spend authorizations: docs/spend.md).",
         `Owner token (also saved in ${demo.tokenFile}):`,
         `  ${demo.ownerToken}`,
         "",
@@ -57,6 +58,8 @@ program
         `  curl -s -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' ${server.url}/v1/payment-intents \\`,
         `    -d '{"agent_id":"${demo.agentId}","payee":"Bob","amount":50000,"currency":"GBP","reference":"April invoice"}'`,
         `  curl -s -H "Authorization: Bearer $TOKEN" "${server.url}/v1/approvals?status=pending"`,
+        `  curl -s -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' ${server.url}/v1/spend/authorizations \\`,
+        `    -d '{"agent_id":"${demo.agentId}","operation":"openai.chat","amount":300,"currency":"GBP"}'`,
         `  curl -s -H "Authorization: Bearer $TOKEN" ${server.url}/v1/journal/checkpoint`,
         `API reference: ${server.url}/docs`,
       );

@@ -48,3 +48,7 @@ export * from "./chat/index.js";
 export * from "./governance/rail-configs.js";
 export * from "./governance/services.js";
 export * from "./governance/service-requests.js";
+export * from "./governance/vendors.js";
+export * from "./governance/capabilities.js";
+export * from "./governance/spend-authorizations.js";
+export * from "./dotted-names.js";

@@ -15,6 +15,20 @@ export const payeeMatchesMax = 10;
 export const paymentInstructionsMax = 20;
 /** Budgets of one agent (one per period and currency is the usual shape). */
 export const budgetsPerAgentMax = 16;
+/** Longest operation name or pattern of a spend authorization (`stripe.charges.create`). */
+export const operationNameLengthMax = 128;
+/** Default life of a spend authorization: long enough for one paid call, short enough that a forgotten hold comes back soon. */
+export const spendAuthorizationExpirySecondsDefault = 15 * 60;
+/** Longest life of a spend authorization a caller may ask for: a day; the money stays held meanwhile. */
+export const spendAuthorizationExpirySecondsMax = 24 * 60 * 60;
+/** Longest a capability may stay valid: 90 days, after which the owner mints a new one. */
+export const capabilityLifetimeSecondsMax = 90 * 24 * 60 * 60;
+/** Most uses a capability may allow. */
+export const capabilityUsesMax = 1_000_000;
+/** Longest capability token accepted: its header, terms and signature fit easily. */
+export const capabilityTokenLengthMax = 8 * 1024;
+/** Bytes of an authorization's or completion's `evidence` JSON: a receipt, not a document store. */
+export const spendEvidenceBytesMax = 8 * 1024;
 /** Time a rail has to report a payment's outcome before the payment fails and its hold is released. */
 export const railTimeoutSecondsDefault = 5 * 60;
 /** Extra life of a payment hold past its approval and rail deadlines, so the governance sweeper always acts first. */

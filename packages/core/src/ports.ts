@@ -259,6 +259,8 @@ export interface StoreReader {
   listDueRecords(kind: RecordKind, nowMs: number, limit: number): Promise<Array<{ tenantId: string; id: string }>>;
   /** The agent's spends not released with `atMs > sinceMs`: amount in `currency`, count in every currency. */
   sumSpends(tenantId: string, agentId: string, currency: string, sinceMs: number): Promise<SpendSum>;
+  /** As `sumSpends`, over the spends whose operation `pattern` matches (exact, `prefix.*` or `*`, see dotted-names.ts). */
+  sumOperationSpends(tenantId: string, agentId: string, currency: string, sinceMs: number, pattern: string): Promise<SpendSum>;
   /** Whether the agent has a settled spend to this payee (it paid them before). */
   hasSettledSpend(tenantId: string, agentId: string, payeeId: string): Promise<boolean>;
 }
@@ -360,7 +362,8 @@ export interface StoreTx extends StoreReader {
   /** Replaces the name keys a record can be found by (a payee's name and aliases). */
   setRecordNames(tenantId: string, kind: RecordKind, id: string, nameKeys: string[]): Promise<void>;
   insertSpend(row: SpendRow): Promise<void>;
-  setSpendState(tenantId: string, spendId: string, state: SpendRow["state"]): Promise<void>;
+  /** Sets a spend's state; `amountMinor`, when given (a partial capture), becomes its amount. */
+  setSpendState(tenantId: string, spendId: string, state: SpendRow["state"], amountMinor?: number): Promise<void>;
 }
 
 export interface Store {

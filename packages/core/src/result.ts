@@ -49,6 +49,19 @@ export const resultCodes = [
   "service_name_taken",
   "service_url_forbidden",
   "rail_not_configured",
+  // spend authorizations and capabilities
+  "authorization_already_completed",
+  "authorization_expired",
+  "authorization_not_authorized",
+  "amount_exceeds_authorization",
+  "capability_invalid",
+  "capability_tenant_mismatch",
+  "capability_agent_mismatch",
+  "capability_revoked",
+  "capability_expired",
+  "capability_operation_not_allowed",
+  "capability_currency_mismatch",
+  "capability_exhausted",
   // the payment agent
   "message_too_long",
   // OAuth (RFC 6749 §5.2), returned by the token logic

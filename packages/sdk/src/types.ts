@@ -151,7 +151,7 @@ export interface Principal {
 
 // --- ledger ---
 
-export type AccountKind = "wallet" | "funding" | "payee" | "escrow" | "rail_clearing" | "fees" | "general";
+export type AccountKind = "wallet" | "funding" | "payee" | "escrow" | "rail_clearing" | "fees" | "vendor" | "general";
 
 export interface Account {
   id: string;
@@ -173,7 +173,7 @@ export interface Account {
 }
 export interface AccountCreateParams {
   currency: string;
-  kind?: Exclude<AccountKind, "funding">;
+  kind?: Exclude<AccountKind, "funding" | "vendor">;
   name?: string;
   debits_must_not_exceed_credits?: boolean;
   metadata?: Metadata;
@@ -389,7 +389,25 @@ export type DecisionKind = "allow" | "approval_required" | "deny";
 type PerPeriod = { daily?: number; weekly?: number; monthly?: number; all_time?: number };
 
 /** An agent's spending rules (owners edit them; amounts in minor units). */
-export interface PolicyRules {
+/** Limits on every operation a pattern matches: each call, and their sum over the trailing 24 h. */
+export interface OperationLimit {
+  per_call_max_minor: number | null;
+  daily_max_minor: number | null;
+}
+/** The operation and vendor rules of a policy (spend authorizations); each has a default. */
+export interface PolicyOperationRules {
+  /** Operation patterns (exact, `prefix.*` or `*`) a spend authorization may name; null: any. */
+  allowed_operations: string[] | null;
+  blocked_operations: string[];
+  /** Keyed by operation pattern, e.g. `{"openai.*": {per_call_max_minor: 500, daily_max_minor: 5000}}`. */
+  operation_limits: Record<string, OperationLimit>;
+  /** Vendors an action may name; null: any. */
+  allowed_vendors: string[] | null;
+  blocked_vendors: string[];
+}
+/** What `policy.update` sends: the operation rules may be left out (their defaults apply). */
+export interface PolicyRules extends Partial<Omit<PolicyOperationRules, "operation_limits">> {
+  operation_limits?: Record<string, Partial<OperationLimit>>;
   currency: string;
   per_transaction_max_minor: number | null;
   amount_max_minor: PerPeriod;
@@ -403,7 +421,7 @@ export interface PolicyRules {
   new_payee_requires_approval: boolean;
   approval_expiry_seconds: number;
 }
-export interface Policy extends PolicyRules {
+export interface Policy extends Omit<PolicyRules, keyof PolicyOperationRules>, PolicyOperationRules {
   object: "policy";
   /** Null while the agent runs on the default policy. */
   id: string | null;
@@ -424,13 +442,18 @@ export interface PolicyDecision {
 export interface PolicyCheckParams {
   /** Owners name the agent; an agent checks itself. */
   agent_id?: string;
-  kind?: "payment" | "service_request";
+  kind?: "payment" | "service_request" | "spend_authorization";
   amount: number;
   currency: string;
   /** A payee id, name or alias. */
   payee?: string;
   service?: string;
+  /** A service's operation, or a spend authorization's dotted operation name. */
   operation?: string;
+  /** Spend authorizations: who is paid outside Bursar. */
+  vendor?: string;
+  /** Spend authorizations: a capability token the action would present. */
+  capability_token?: string;
 }
 
 export interface Budget {
@@ -553,16 +576,17 @@ export interface RecordListParams extends PageParams {
 export interface Approval {
   object: "approval";
   id: string;
-  subject_type: "payment_intent" | "service_request";
+  subject_type: "payment_intent" | "service_request" | "spend_authorization";
   subject_id: string;
   payment_intent_id?: string;
   service_request_id?: string;
+  spend_authorization_id?: string;
   agent_id: string;
   amount: number;
   amount_display: string;
   currency: string;
   reason_codes: string[];
-  status: "pending" | "approved" | "rejected" | "expired";
+  status: "pending" | "approved" | "rejected" | "expired" | "cancelled";
   expires_at: Timestamp;
   decided_by: { type: string; id: string } | null;
   decided_at: Timestamp | null;

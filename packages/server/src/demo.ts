@@ -23,7 +23,7 @@ export async function ensureDemoTenant(store: Store, dataDir: string, clock: Clo
   );
   const tenantId = created.tenant.id;
   // An agent with £1,000, a payee it may call "Bob", and a policy: payments of £200 or more wait
-  // for the owner's approval.
+  // for the owner's approval; spend authorizations of `openai.*` are capped at £5 each, £50 a day.
   const agent = await store.write(tenantId, async (tx) => {
     const context = { tx, tenantId, nowMs: clock.nowMs(), actor: { type: "user", id: created.owner.id } as const };
     const agent = await createAgent(context, { name: "Demo agent", currency: "GBP" });
@@ -31,7 +31,11 @@ export async function ensureDemoTenant(store: Store, dataDir: string, clock: Clo
     const funded = await deposit(context, { accountId: agent.value.walletAccountId, amountMinor: 100_000, reference: "demo funding" });
     invariant(funded.ok, "demo wallet funded");
     invariant((await createPayee(context, { name: "Bob Smith", aliases: ["Bob"], currency: "GBP" })).ok, "demo payee created");
-    invariant((await setPolicy(context, agent.value.id, { ...defaultPolicy("GBP"), approval_threshold_minor: 20_000 })).ok, "demo policy set");
+    invariant((await setPolicy(context, agent.value.id, {
+      ...defaultPolicy("GBP"),
+      approval_threshold_minor: 20_000,
+      operation_limits: { "openai.*": { per_call_max_minor: 500, daily_max_minor: 5_000 } },
+    })).ok, "demo policy set");
     return agent.value;
   });
   const walletAccountId = agent.walletAccountId;

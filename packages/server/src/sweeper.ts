@@ -1,17 +1,25 @@
 /**
  * Background sweeps: expire approvals past their time (releasing what they held), fail payments
  * whose rail missed its deadline (`rail_timeout`, releasing the hold), fail running service
- * requests past their deadline (`deadline_exceeded`, releasing the hold), expire ledger holds, and
+ * requests past their deadline (`deadline_exceeded`, releasing the hold), expire spend
+ * authorizations not completed in time (releasing the hold), expire ledger holds, and
  * drop idempotency records older than the retention window. Each sweep does a bounded amount
  * of work (limits.ts).
  */
-import { expireApproval, expireHold, governanceSweepCountMax, holdExpirySweepCountMax, settleServiceRequest, settleTransaction, type Clock, type Store } from "@bursar/core";
+import { expireApproval, expireHold, expireSpendAuthorization, governanceSweepCountMax, holdExpirySweepCountMax, settleServiceRequest, settleTransaction, type Clock, type Store } from "@bursar/core";
 import type { FastifyBaseLogger } from "fastify";
 import { sweepExpiredIdempotencyRecords } from "./http/idempotency.js";
 
 export interface Sweeper {
   /** Runs one sweep now (tests call this instead of waiting for the timer). */
-  sweepOnce(): Promise<{ expiredApprovals: number; timedOutTransactions: number; timedOutServiceRequests: number; expiredHolds: number; deletedIdempotencyRecords: number }>;
+  sweepOnce(): Promise<{
+    expiredApprovals: number;
+    timedOutTransactions: number;
+    timedOutServiceRequests: number;
+    expiredSpendAuthorizations: number;
+    expiredHolds: number;
+    deletedIdempotencyRecords: number;
+  }>;
   stop(): Promise<void>;
 }
 
@@ -39,6 +47,11 @@ export function startSweeper(store: Store, clock: Clock, intervalMs: number, log
       );
       if (result.ok && result.value.body.failure_reason === "deadline_exceeded") timedOutServiceRequests++;
     }
+    let expiredSpendAuthorizations = 0;
+    for (const { tenantId, id } of await store.read.listDueRecords("spend_authorization", clock.nowMs(), governanceSweepCountMax)) {
+      const result = await store.write(tenantId, (tx) => expireSpendAuthorization({ tx, tenantId, nowMs: clock.nowMs(), actor: { type: "system", id: "authorization_expiry" } }, id));
+      if (result.ok && result.value) expiredSpendAuthorizations++;
+    }
     const nowMs = clock.nowMs();
     const due = await store.read.listExpiredHolds(nowMs, holdExpirySweepCountMax);
     let expiredHolds = 0;
@@ -50,7 +63,7 @@ export function startSweeper(store: Store, clock: Clock, intervalMs: number, log
       if (result.ok) expiredHolds++;
     }
     const deletedIdempotencyRecords = await sweepExpiredIdempotencyRecords(store, clock);
-    return { expiredApprovals, timedOutTransactions, timedOutServiceRequests, expiredHolds, deletedIdempotencyRecords };
+    return { expiredApprovals, timedOutTransactions, timedOutServiceRequests, expiredSpendAuthorizations, expiredHolds, deletedIdempotencyRecords };
   }
 
   const timer = setInterval(() => {

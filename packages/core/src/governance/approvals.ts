@@ -11,9 +11,11 @@ import { toRfc3339 } from "../time.js";
 import type { StoredRecord } from "./records.js";
 import { recordStamp, saveRecord } from "./store.js";
 
-export const approvalStatuses = ["pending", "approved", "rejected", "expired"] as const;
+/** `cancelled`: what waited on it was withdrawn (an agent released its spend authorization). */
+export const approvalStatuses = ["pending", "approved", "rejected", "expired", "cancelled"] as const;
 export type ApprovalStatus = (typeof approvalStatuses)[number];
-export type ApprovalSubject = "payment_intent" | "service_request";
+export const approvalSubjects = ["payment_intent", "service_request", "spend_authorization"] as const;
+export type ApprovalSubject = (typeof approvalSubjects)[number];
 
 export interface ApprovalBody {
   subject_type: ApprovalSubject;

@@ -39,6 +39,11 @@ export function defaultPolicy(currency: string): PolicyWire {
     approval_threshold_minor: null,
     new_payee_requires_approval: false,
     approval_expiry_seconds: approvalExpirySecondsDefault,
+    allowed_operations: null,
+    blocked_operations: [],
+    operation_limits: {},
+    allowed_vendors: null,
+    blocked_vendors: [],
   };
 }
 
@@ -56,6 +61,13 @@ export function enginePolicy(wire: PolicyWire): Policy {
     approvalThresholdMinor: wire.approval_threshold_minor,
     newPayeeRequiresApproval: wire.new_payee_requires_approval,
     approvalExpirySeconds: wire.approval_expiry_seconds,
+    allowedOperations: wire.allowed_operations,
+    blockedOperations: wire.blocked_operations,
+    operationLimits: Object.fromEntries(
+      Object.entries(wire.operation_limits).map(([pattern, limit]) => [pattern, { perCallMaxMinor: limit.per_call_max_minor, dailyMaxMinor: limit.daily_max_minor }]),
+    ),
+    allowedVendors: wire.allowed_vendors,
+    blockedVendors: wire.blocked_vendors,
   };
 }
 
@@ -69,7 +81,10 @@ export interface AgentPolicy {
 /** The policy in force for an agent whose wallet is in `walletCurrency`. */
 export async function loadPolicy(reader: StoreReader, tenantId: string, agentId: string, walletCurrency: string): Promise<AgentPolicy> {
   const [newest] = await listRecordsOf<PolicyWire>(reader, tenantId, { kind: "policy", agentId, limit: 1 });
-  return newest ? { id: newest.id, policy: newest.body, updatedAtMs: newest.updatedAtMs } : { id: null, policy: defaultPolicy(walletCurrency), updatedAtMs: null };
+  // A policy stored before a field existed gets that field's default (the wire schema's too).
+  return newest
+    ? { id: newest.id, policy: { ...defaultPolicy(walletCurrency), ...newest.body }, updatedAtMs: newest.updatedAtMs }
+    : { id: null, policy: defaultPolicy(walletCurrency), updatedAtMs: null };
 }
 
 export function policyView(agentId: string, agentPolicy: AgentPolicy) {

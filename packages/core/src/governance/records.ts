@@ -1,6 +1,7 @@
 /**
  * Governance records (SPEC 1: policy, budget, payee, approval, payment intent, transaction,
- * service, service request, conversation; and a tenant's rail configuration, `rail_config`).
+ * service, service request, conversation, spend authorization, capability; a tenant's rail
+ * configuration, `rail_config`; and `vendor`, who an authorization's money went to outside Bursar).
  * Each is stored as one JSON document with the few columns its lookups need (agent, status, a
  * link to another record, a due time), in one table that both store adapters implement once.
  * Money never lives here: balances and holds are in the ledger, spending history in `spends`.
@@ -18,6 +19,9 @@ export const recordKinds = [
   "service_request",
   "conversation",
   "rail_config",
+  "spend_authorization",
+  "capability",
+  "vendor",
 ] as const;
 export type RecordKind = (typeof recordKinds)[number];
 
@@ -54,6 +58,8 @@ export interface SpendRow {
   amountMinor: number;
   currency: string;
   payeeId: string | null;
+  /** A spend authorization's operation (per-operation limits); null for payments and service requests. */
+  operation: string | null;
   atMs: number;
   state: "held" | "settled" | "released";
 }

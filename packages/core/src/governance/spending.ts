@@ -8,7 +8,7 @@
 import type { WriteContext } from "../journal/events.js";
 import { createTransfers, postTransfer, voidTransfer } from "../ledger/ledger.js";
 import type { Transfer } from "../ledger/types.js";
-import { decide, periodsInUse, windowStartMs, type Decision, type Period, type PolicyAction, type WindowSpend } from "../policy/policy.js";
+import { decide, operationLimitPatterns, periodsInUse, windowStartMs, type Decision, type Period, type PolicyAction, type WindowSpend } from "../policy/policy.js";
 import type { AgentRow, StoreReader } from "../ports.js";
 import { invariant, ok, type Result } from "../result.js";
 import { engineBudgets, enginePolicy, loadBudgets, loadPolicy, type AgentPolicy } from "./policies.js";
@@ -20,6 +20,9 @@ export interface SpendAction {
   payeeId?: string;
   service?: string;
   operation?: string;
+  vendor?: string;
+  /** A capability covers the action (approval reasons waived). */
+  preApproved?: boolean;
 }
 
 export interface SpendCheck {
@@ -37,8 +40,15 @@ export async function checkSpend(reader: StoreReader, agent: AgentRow, walletCur
   for (const period of periodsInUse(policy, budgets)) {
     spent[period] = await reader.sumSpends(tenantId, agent.id, policy.currency, windowStartMs(period, nowMs));
   }
+  const operationSpent: Record<string, WindowSpend> = {};
+  if (action.kind === "spend_authorization") {
+    for (const pattern of operationLimitPatterns(policy, action.operation)) {
+      if (policy.operationLimits[pattern]!.dailyMaxMinor === null) continue;
+      operationSpent[pattern] = await reader.sumOperationSpends(tenantId, agent.id, policy.currency, windowStartMs("daily", nowMs), pattern);
+    }
+  }
   const payeePaidBefore = action.payeeId !== undefined && policy.newPayeeRequiresApproval ? await reader.hasSettledSpend(tenantId, agent.id, action.payeeId) : false;
-  const decision = decide(policy, { ...action, spent, payeePaidBefore, budgets, nowMs });
+  const decision = decide(policy, { ...action, spent, operationSpent, payeePaidBefore, budgets, nowMs });
   return { decision, policy: agentPolicy };
 }
 
@@ -69,6 +79,8 @@ export interface Reservation {
   amountMinor: number;
   currency: string;
   payeeId: string | null;
+  /** The spend authorization's operation, for per-operation limits; null for payments and service requests. */
+  operation?: string | null;
   timeoutSeconds: number;
   reference: string | null;
   metadata: Record<string, string>;
@@ -96,16 +108,20 @@ export async function reserve(context: WriteContext, reservation: Reservation): 
   const hold = created.value.transfers[0]!;
   await context.tx.insertSpend({
     tenantId: context.tenantId, id: hold.id, agentId: reservation.agentId, amountMinor: reservation.amountMinor,
-    currency: reservation.currency, payeeId: reservation.payeeId, atMs: context.nowMs, state: "held",
+    currency: reservation.currency, payeeId: reservation.payeeId, operation: reservation.operation ?? null, atMs: context.nowMs, state: "held",
   });
   return ok(hold);
 }
 
-/** Posts the hold and settles its spend. Fails (writing nothing) when the hold is no longer pending. */
-export async function capture(context: WriteContext, holdId: string): Promise<Result<Transfer>> {
-  const posted = await postTransfer(context, holdId);
+/**
+ * Posts the hold, in full or for `amountMinor` of it (the rest goes back to the wallet), and
+ * settles its spend at the amount posted, so the windows count what was spent, not what was
+ * held. Fails (writing nothing) when the hold is no longer pending or the amount exceeds it.
+ */
+export async function capture(context: WriteContext, holdId: string, amountMinor?: number): Promise<Result<Transfer>> {
+  const posted = await postTransfer(context, holdId, amountMinor);
   if (!posted.ok) return posted;
-  await context.tx.setSpendState(context.tenantId, holdId, "settled");
+  await context.tx.setSpendState(context.tenantId, holdId, "settled", posted.value.postedAmountMinor);
   return ok(posted.value);
 }
 

@@ -1,6 +1,6 @@
 /** Ledger types (SPEC 1: account, transfer). Amounts are integer minor units. */
 
-export const accountKinds = ["wallet", "funding", "payee", "escrow", "rail_clearing", "fees", "general"] as const;
+export const accountKinds = ["wallet", "funding", "payee", "escrow", "rail_clearing", "fees", "vendor", "general"] as const;
 export type AccountKind = (typeof accountKinds)[number];
 
 export interface Account {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { decide, periodsInUse, windowStartMs, sumSpends, type Decision, type Policy, type PolicyAction, type Spend } from "./policy.js";
+import { decide, operationLimitPatterns, periodsInUse, windowStartMs, sumSpends, type Decision, type Policy, type PolicyAction, type Spend } from "./policy.js";
 
 const dayMs = 86_400_000;
 const nowMs = 100 * dayMs;
@@ -16,6 +16,11 @@ const open: Policy = {
   approvalThresholdMinor: null,
   newPayeeRequiresApproval: false,
   approvalExpirySeconds: 3600,
+  allowedOperations: null,
+  blockedOperations: [],
+  operationLimits: {},
+  allowedVendors: null,
+  blockedVendors: [],
 };
 /** A payment action; `history` (raw spends) is summed per window as the store would. */
 const pay = (amountMinor: number, more: Partial<PolicyAction> & { history?: Spend[]; paidPayeeIds?: string[] } = {}): PolicyAction => {
@@ -76,8 +81,61 @@ const scenarios: Scenario[] = [
   { name: "two approval reasons together", policy: { approvalThresholdMinor: 10, newPayeeRequiresApproval: true }, action: pay(10, { paidPayeeIds: [] }), decision: "approval_required", reasons: ["approval_threshold_reached", "new_payee_requires_approval"] },
 ];
 
-describe("policy scenarios", () => {
-  for (const s of scenarios) {
+/** A spend authorization of `operation`; `operationSpent` as the store sums it per limit pattern. */
+const spend = (amountMinor: number, operation: string, more: Partial<PolicyAction> & { history?: Spend[] } = {}): PolicyAction => {
+  const { history = [], ...rest } = more;
+  const action: PolicyAction = { kind: "spend_authorization", amountMinor, currency: "GBP", operation, spent: {}, payeePaidBefore: false, nowMs, ...rest };
+  return { ...action, spent: rest.spent ?? sumSpends(history, "GBP", action.nowMs) };
+};
+const opSpent = (pattern: string, amountMinor: number) => ({ operationSpent: { [pattern]: { amountMinor, count: 1 } } });
+const limits = (perCallMaxMinor: number | null, dailyMaxMinor: number | null) => ({ perCallMaxMinor, dailyMaxMinor });
+
+// prettier-ignore
+const spendScenarios: Scenario[] = [
+  { name: "any operation when no allow-list",                policy: {}, action: spend(100, "openai.chat"), decision: "allow", reasons: [], actions: [] },
+  { name: "allow-list: prefix pattern matches deeper names",  policy: { allowedOperations: ["openai.*"] }, action: spend(100, "openai.chat.stream"), decision: "allow", reasons: [] },
+  { name: "allow-list: prefix pattern is not the bare word",  policy: { allowedOperations: ["openai.*"] }, action: spend(100, "openai"), decision: "deny", reasons: ["operation_not_allowed"], actions: ["choose_allowed_operation"] },
+  { name: "allow-list: prefix is a word, not a string prefix", policy: { allowedOperations: ["openai.*"] }, action: spend(100, "openaix.chat"), decision: "deny", reasons: ["operation_not_allowed"] },
+  { name: "allow-list: exact name",                           policy: { allowedOperations: ["stripe.charges.create"] }, action: spend(100, "stripe.charges.create"), decision: "allow", reasons: [] },
+  { name: "allow-list: exact name is not a prefix",           policy: { allowedOperations: ["stripe.charges"] }, action: spend(100, "stripe.charges.create"), decision: "deny", reasons: ["operation_not_allowed"] },
+  { name: "allow-list: star allows everything",               policy: { allowedOperations: ["*"] }, action: spend(100, "x402.fetch"), decision: "allow", reasons: [] },
+  { name: "allow-list: empty allows nothing",                 policy: { allowedOperations: [] }, action: spend(100, "x402.fetch"), decision: "deny", reasons: ["operation_not_allowed"] },
+  { name: "block-list wins over the allow-list",              policy: { allowedOperations: ["openai.*"], blockedOperations: ["openai.images"] }, action: spend(100, "openai.images"), decision: "deny", reasons: ["operation_blocked"], actions: ["choose_allowed_operation"] },
+  { name: "blocked prefix",                                   policy: { blockedOperations: ["crypto.*"] }, action: spend(100, "crypto.swap.eth"), decision: "deny", reasons: ["operation_blocked"] },
+  { name: "vendor blocked",                                   policy: { blockedVendors: ["shady"] }, action: spend(100, "tools.x", { vendor: "shady" }), decision: "deny", reasons: ["vendor_blocked"], actions: ["choose_allowed_vendor"] },
+  { name: "vendor not on the allow-list",                     policy: { allowedVendors: ["openai"] }, action: spend(100, "tools.x", { vendor: "acme" }), decision: "deny", reasons: ["vendor_not_allowed"] },
+  { name: "vendor on the allow-list",                         policy: { allowedVendors: ["openai"] }, action: spend(100, "openai.chat", { vendor: "openai" }), decision: "allow", reasons: [] },
+  { name: "vendor lists apply to payments that name a vendor", policy: { blockedVendors: ["shady"] }, action: pay(100, { vendor: "shady" }), decision: "deny", reasons: ["vendor_blocked"] },
+  { name: "operation rules never touch payments",             policy: { allowedOperations: [], operationLimits: { "*": limits(1, 1) } }, action: pay(100), decision: "allow", reasons: [] },
+  { name: "operation rules never touch service requests",     policy: { allowedOperations: [] }, action: { ...pay(5), kind: "service_request", service: "sandbox", operation: "echo" }, decision: "allow", reasons: [] },
+  { name: "allowed services do not govern authorizations",    policy: { allowedServices: ["sandbox"] }, action: spend(100, "openai.chat"), decision: "allow", reasons: [] },
+  { name: "per-call max: at the max",                         policy: { operationLimits: { "openai.*": limits(500, null) } }, action: spend(500, "openai.chat"), decision: "allow", reasons: [], remaining: { operation_per_call: 0 } },
+  { name: "per-call max: one over",                           policy: { operationLimits: { "openai.*": limits(500, null) } }, action: spend(501, "openai.chat"), decision: "deny", reasons: ["amount_exceeds_operation_max"], actions: ["lower_amount"] },
+  { name: "per-call max of a pattern that does not match",    policy: { operationLimits: { "openai.*": limits(500, null) } }, action: spend(501, "anthropic.messages"), decision: "allow", reasons: [] },
+  { name: "operation daily: reaches the limit exactly",       policy: { operationLimits: { "openai.*": limits(null, 1000) } }, action: spend(400, "openai.chat", opSpent("openai.*", 600)), decision: "allow", reasons: [], remaining: { operation_daily: 0 } },
+  { name: "operation daily: one over",                        policy: { operationLimits: { "openai.*": limits(null, 1000) } }, action: spend(401, "openai.chat", opSpent("openai.*", 600)), decision: "deny", reasons: ["operation_daily_limit_exceeded"], actions: ["lower_amount", "retry_after_window"] },
+  { name: "operation daily: other patterns' sums do not count", policy: { operationLimits: { "openai.*": limits(null, 1000) } }, action: spend(1000, "openai.chat", opSpent("anthropic.*", 900)), decision: "allow", reasons: [] },
+  { name: "every matching pattern applies; the tightest remains", policy: { operationLimits: { "openai.*": limits(900, 5000), "openai.chat": limits(300, null), "*": limits(null, 2000) } },
+    action: spend(400, "openai.chat", { operationSpent: { "openai.*": { amountMinor: 100, count: 1 }, "*": { amountMinor: 1500, count: 3 } } }), decision: "deny",
+    reasons: ["amount_exceeds_operation_max"], remaining: { operation_per_call: -100, operation_daily: 100 } },
+  { name: "shared windows: prior payments and services count against the daily limit", policy: { amountMaxMinor: { daily: 1000 } }, action: spend(401, "openai.chat", { history: [spent(300, 1), spent(300, 2)] }), decision: "deny", reasons: ["daily_amount_limit_exceeded"], remaining: { daily: -1 } },
+  { name: "shared windows: the count limit counts authorizations", policy: { countMax: { daily: 2 } }, action: spend(1, "openai.chat", { history: [spent(1, 1), spent(1, 2)] }), decision: "deny", reasons: ["daily_count_limit_exceeded"] },
+  { name: "shared budgets",                                   policy: {}, action: spend(500, "openai.chat", { history: [spent(600, 1)], budgets: [{ period: "daily", amountMinor: 1000 }] }), decision: "deny", reasons: ["budget_exceeded"] },
+  { name: "approval threshold applies to authorizations",     policy: { approvalThresholdMinor: 1000 }, action: spend(1000, "openai.chat"), decision: "approval_required", reasons: ["approval_threshold_reached"], actions: ["request_approval"] },
+  { name: "capability waives the threshold",                  policy: { approvalThresholdMinor: 1000 }, action: spend(1000, "openai.chat", { preApproved: true }), decision: "allow", reasons: [], actions: [] },
+  { name: "capability waives new-payee approval",             policy: { newPayeeRequiresApproval: true }, action: spend(10, "tools.pay", { payeeId: "pay_new", preApproved: true }), decision: "allow", reasons: [] },
+  { name: "capability never waives a hard limit",             policy: { approvalThresholdMinor: 100, perTransactionMaxMinor: 500 }, action: spend(501, "openai.chat", { preApproved: true }), decision: "deny", reasons: ["amount_exceeds_transaction_max"] },
+  { name: "capability never waives the operation rules",      policy: { blockedOperations: ["openai.*"] }, action: spend(1, "openai.chat", { preApproved: true }), decision: "deny", reasons: ["operation_blocked"] },
+  { name: "capability never waives a window",                 policy: { amountMaxMinor: { daily: 1000 }, approvalThresholdMinor: 1 }, action: spend(500, "openai.chat", { history: [spent(600, 1)], preApproved: true }), decision: "deny", reasons: ["daily_amount_limit_exceeded"] },
+  { name: "a named payee meets the payee rules",              policy: { blockedPayeeIds: ["pay_a"] }, action: spend(10, "tools.pay", { payeeId: "pay_a" }), decision: "deny", reasons: ["payee_blocked"] },
+  { name: "no payee named: the payee allow-list does not apply", policy: { allowedPayeeIds: ["pay_b"] }, action: spend(10, "openai.chat"), decision: "allow", reasons: [] },
+];
+
+describe.each([
+  ["policy scenarios", scenarios],
+  ["spend authorization scenarios", spendScenarios],
+])("%s", (_title, table) => {
+  for (const s of table) {
     it(s.name, () => {
       const result = decide({ ...open, ...s.policy }, s.action);
       expect(result.decision).toBe(s.decision);
@@ -114,6 +172,8 @@ describe("policy engine properties", () => {
   });
 
   it("rejects a negative limit and a negative spent window", () => {
+    expect(() => decide({ ...open, operationLimits: { "a.*": limits(-1, null) } }, spend(1, "a.b"))).toThrow(RangeError);
+    expect(() => decide(open, spend(1, "a.b", opSpent("a.*", -5)))).toThrow(RangeError);
     expect(() => decide({ ...open, perTransactionMaxMinor: -1 }, pay(1))).toThrow(RangeError);
     expect(() => decide(open, pay(1, { spent: { daily: { amountMinor: -1, count: 0 } } }))).toThrow(RangeError);
   });
@@ -130,6 +190,13 @@ describe("spending windows", () => {
     });
     expect(windowStartMs("daily", nowMs)).toBe(nowMs - dayMs);
     expect(windowStartMs("all_time", nowMs)).toBe(Number.MIN_SAFE_INTEGER);
+  });
+
+  it("only the operation patterns that match are summed", () => {
+    const policy = { ...open, operationLimits: { "openai.*": limits(1, 1), "openai.chat": limits(1, 1), "anthropic.*": limits(1, 1), "*": limits(1, 1) } };
+    expect(operationLimitPatterns(policy, "openai.chat")).toEqual(["openai.*", "openai.chat", "*"]);
+    expect(operationLimitPatterns(policy, "x402.fetch")).toEqual(["*"]);
+    expect(operationLimitPatterns(policy, undefined)).toEqual([]);
   });
 
   it("only the periods a policy or budget looks at are summed", () => {

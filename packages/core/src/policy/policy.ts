@@ -14,7 +14,16 @@
  *   one minor unit more is denied.
  * - Approval threshold: `amountMinor >= approvalThresholdMinor` needs approval.
  * - Deny wins over approval_required wins over allow; every reason is collected, in `reasonOrder`.
+ * - Spend authorizations (`kind: "spend_authorization"`) also meet the operation rules: allowed
+ *   and blocked operation patterns, and per-operation limits (`operationLimits`, keyed by
+ *   pattern: every entry whose pattern matches the operation applies, its daily sum counting the
+ *   spends of operations that pattern matches, passed in as `operationSpent`). Vendor lists apply
+ *   to any action that names a vendor. Payments and service requests carry no operation, so the
+ *   operation rules never touch them, while all three share the amount and count windows.
+ * - A capability (an owner's pre-approval, checked by the caller) waives the approval reasons
+ *   (`preApproved`); it never waives a deny.
  */
+import { matchesAnyDottedPattern, matchesDottedPattern } from "../dotted-names.js";
 import { isCurrency, isValidAmountMinor } from "../money.js";
 import { policyListEntriesMax } from "../limits.js";
 
@@ -45,6 +54,19 @@ export interface Policy {
   approvalThresholdMinor: number | null;
   newPayeeRequiresApproval: boolean;
   approvalExpirySeconds: number;
+  /** Operation patterns a spend authorization may name; `null` means any operation. */
+  allowedOperations: readonly string[] | null;
+  blockedOperations: readonly string[];
+  /** Limits per operation pattern (`openai.*`), applied to every operation the pattern matches. */
+  operationLimits: Readonly<Record<string, OperationLimit>>;
+  /** Vendors an action may name; `null` means any vendor. */
+  allowedVendors: readonly string[] | null;
+  blockedVendors: readonly string[];
+}
+
+export interface OperationLimit {
+  perCallMaxMinor: number | null;
+  dailyMaxMinor: number | null;
 }
 
 export interface Spend {
@@ -65,12 +87,22 @@ export interface Budget {
 }
 
 export interface PolicyAction {
-  kind: "payment" | "service_request";
+  kind: "payment" | "service_request" | "spend_authorization";
   amountMinor: number;
   currency: string;
   payeeId?: string;
   service?: string;
+  /** A service's operation (service requests), or a spend authorization's dotted operation name. */
   operation?: string;
+  /** Who is paid outside Bursar (spend authorizations), matched against the vendor lists. */
+  vendor?: string;
+  /**
+   * Prior spending in the daily window of each `operationLimits` pattern that matches
+   * `operation` (see `operationLimitPatterns`); a pattern left out counts as nothing spent.
+   */
+  operationSpent?: Readonly<Record<string, WindowSpend>>;
+  /** A capability covers this action: approval reasons are waived (denies are not). */
+  preApproved?: boolean;
   /** Prior spending per window; a period left out counts as nothing spent (see `periodsInUse`). */
   spent: Partial<Record<Period, WindowSpend>>;
   /** Whether the agent has paid `payeeId` before (for `newPayeeRequiresApproval`). */
@@ -95,7 +127,12 @@ export const reasonOrder = [
   "payee_blocked",
   "payee_not_allowed",
   "service_not_allowed",
+  "operation_blocked",
+  "operation_not_allowed",
+  "vendor_blocked",
+  "vendor_not_allowed",
   "amount_exceeds_transaction_max",
+  "amount_exceeds_operation_max",
   "daily_amount_limit_exceeded",
   "weekly_amount_limit_exceeded",
   "monthly_amount_limit_exceeded",
@@ -104,6 +141,7 @@ export const reasonOrder = [
   "weekly_count_limit_exceeded",
   "monthly_count_limit_exceeded",
   "all_time_count_limit_exceeded",
+  "operation_daily_limit_exceeded",
   "budget_exceeded",
   "approval_threshold_reached",
   "new_payee_requires_approval",
@@ -122,7 +160,14 @@ function validate(policy: Policy, action: PolicyAction): void {
   for (const value of [policy.perTransactionMaxMinor, policy.approvalThresholdMinor, ...Object.values(policy.amountMaxMinor), ...Object.values(policy.countMax), ...(action.budgets ?? []).map((b) => b.amountMinor)]) {
     if (!amountOk(value)) throw new RangeError("policy amounts must be non-negative safe integers");
   }
-  for (const list of [policy.allowedPayeeIds, policy.blockedPayeeIds, policy.allowedCurrencies, policy.allowedServices]) {
+  for (const limit of Object.values(policy.operationLimits)) {
+    if (!amountOk(limit.perCallMaxMinor) || !amountOk(limit.dailyMaxMinor)) throw new RangeError("operation limits must be non-negative safe integers");
+  }
+  for (const window of Object.values(action.operationSpent ?? {})) {
+    if (!amountOk(window.amountMinor) || !amountOk(window.count)) throw new RangeError("invalid operation spent window");
+  }
+  if (Object.keys(policy.operationLimits).length > policyListEntriesMax) throw new RangeError("too many operation limits");
+  for (const list of [policy.allowedPayeeIds, policy.blockedPayeeIds, policy.allowedCurrencies, policy.allowedServices, policy.allowedOperations, policy.blockedOperations, policy.allowedVendors, policy.blockedVendors]) {
     if (list && list.length > policyListEntriesMax) throw new RangeError("policy list too long");
   }
 }
@@ -135,6 +180,12 @@ export function windowStartMs(period: Period, nowMs: number): number {
 /** The periods whose spending the policy or budgets look at: the only sums worth computing. */
 export function periodsInUse(policy: Policy, budgets: readonly Budget[] = []): Period[] {
   return periods.filter((period) => policy.amountMaxMinor[period] !== undefined || policy.countMax[period] !== undefined || budgets.some((budget) => budget.period === period));
+}
+
+/** The `operationLimits` patterns that apply to `operation`: the only operation sums worth computing. */
+export function operationLimitPatterns(policy: Policy, operation: string | undefined): string[] {
+  if (operation === undefined) return [];
+  return Object.keys(policy.operationLimits).filter((pattern) => matchesDottedPattern(pattern, operation));
 }
 
 /** In-memory sums of `spends` per window (what the store computes in SQL). */
@@ -166,10 +217,23 @@ export function decide(policy: Policy, action: PolicyAction): Decision {
     if (policy.blockedPayeeIds.includes(payee)) reasons.add("payee_blocked");
     if (policy.allowedPayeeIds && !policy.allowedPayeeIds.includes(payee)) reasons.add("payee_not_allowed");
     if (policy.newPayeeRequiresApproval && !action.payeePaidBefore) reasons.add("new_payee_requires_approval");
-  } else if (policy.allowedServices) {
+  } else if (action.kind === "service_request" && policy.allowedServices) {
     const service = action.service ?? "";
     const full = `${service}.${action.operation ?? ""}`;
     if (!policy.allowedServices.includes(service) && !policy.allowedServices.includes(full)) reasons.add("service_not_allowed");
+  } else if (action.kind === "spend_authorization") {
+    const operation = action.operation ?? "";
+    if (matchesAnyDottedPattern(policy.blockedOperations, operation)) reasons.add("operation_blocked");
+    if (policy.allowedOperations && !matchesAnyDottedPattern(policy.allowedOperations, operation)) reasons.add("operation_not_allowed");
+    if (action.payeeId !== undefined) {
+      if (policy.blockedPayeeIds.includes(action.payeeId)) reasons.add("payee_blocked");
+      if (policy.allowedPayeeIds && !policy.allowedPayeeIds.includes(action.payeeId)) reasons.add("payee_not_allowed");
+      if (policy.newPayeeRequiresApproval && !action.payeePaidBefore) reasons.add("new_payee_requires_approval");
+    }
+  }
+  if (action.vendor !== undefined) {
+    if (policy.blockedVendors.includes(action.vendor)) reasons.add("vendor_blocked");
+    if (policy.allowedVendors && !policy.allowedVendors.includes(action.vendor)) reasons.add("vendor_not_allowed");
   }
 
   const ownAmount = inPolicyCurrency ? amount : 0;
@@ -196,9 +260,26 @@ export function decide(policy: Policy, action: PolicyAction): Decision {
     }
   }
 
+  if (action.kind === "spend_authorization") {
+    for (const pattern of operationLimitPatterns(policy, action.operation)) {
+      const limit = policy.operationLimits[pattern]!;
+      if (limit.perCallMaxMinor !== null) {
+        const left = limit.perCallMaxMinor - ownAmount;
+        remaining.operation_per_call = Math.min(remaining.operation_per_call ?? left, left);
+        if (left < 0) reasons.add("amount_exceeds_operation_max");
+      }
+      if (limit.dailyMaxMinor !== null) {
+        const left = limit.dailyMaxMinor - (action.operationSpent?.[pattern]?.amountMinor ?? 0) - ownAmount;
+        remaining.operation_daily = Math.min(remaining.operation_daily ?? left, left);
+        if (left < 0) reasons.add("operation_daily_limit_exceeded");
+      }
+    }
+  }
+
   if (policy.approvalThresholdMinor !== null && inPolicyCurrency && amount >= policy.approvalThresholdMinor) {
     reasons.add("approval_threshold_reached");
   }
+  if (action.preApproved) for (const code of approvalReasons) reasons.delete(code as ReasonCode);
 
   const reason_codes = reasonOrder.filter((code) => reasons.has(code));
   const denies = reason_codes.some((code) => !approvalReasons.has(code));
@@ -206,15 +287,29 @@ export function decide(policy: Policy, action: PolicyAction): Decision {
   return { decision, reason_codes, remaining, available_actions: availableActions(decision, reason_codes) };
 }
 
+/** Every `available_actions` value a decision can carry, in the order they are listed. */
+export const availableActionOrder = [
+  "request_approval",
+  "lower_amount",
+  "choose_allowed_payee",
+  "choose_allowed_currency",
+  "choose_allowed_service",
+  "choose_allowed_operation",
+  "choose_allowed_vendor",
+  "retry_after_window",
+] as const;
+
 function availableActions(decision: DecisionKind, codes: readonly string[]): string[] {
   const actions = new Set<string>();
   if (decision === "approval_required") actions.add("request_approval");
   for (const code of codes) {
-    if (code === "amount_exceeds_transaction_max" || code.endsWith("_amount_limit_exceeded") || code === "budget_exceeded") actions.add("lower_amount");
+    if (code === "amount_exceeds_transaction_max" || code === "amount_exceeds_operation_max" || code.endsWith("_amount_limit_exceeded") || code === "operation_daily_limit_exceeded" || code === "budget_exceeded") actions.add("lower_amount");
     if (code.endsWith("_limit_exceeded") && !code.startsWith("all_time") || code === "budget_exceeded") actions.add("retry_after_window");
     if (code === "payee_blocked" || code === "payee_not_allowed") actions.add("choose_allowed_payee");
     if (code === "currency_not_allowed") actions.add("choose_allowed_currency");
     if (code === "service_not_allowed") actions.add("choose_allowed_service");
+    if (code === "operation_blocked" || code === "operation_not_allowed") actions.add("choose_allowed_operation");
+    if (code === "vendor_blocked" || code === "vendor_not_allowed") actions.add("choose_allowed_vendor");
   }
-  return ["request_approval", "lower_amount", "choose_allowed_payee", "choose_allowed_currency", "choose_allowed_service", "retry_after_window"].filter((a) => actions.has(a));
+  return availableActionOrder.filter((a) => actions.has(a));
 }

@@ -3,21 +3,14 @@
  * an exact type (`transfer.posted`), a prefix wildcard (`payment_intent.*`, which matches
  * `payment_intent.created` and `payment_intent.leg.failed`), or `*` for everything.
  */
+import { matchesAnyDottedPattern } from "../dotted-names.js";
 
 /** What a pattern may look like: lower-case dotted words, optionally ending in `.*`, or `*`. */
 export const eventTypePattern = /^(\*|[a-z0-9_]+(\.[a-z0-9_]+)*(\.\*)?)$/;
 
 /** True when `type` matches one of `patterns`; an empty list matches nothing. */
 export function matchesEventType(patterns: readonly string[], type: string): boolean {
-  for (const pattern of patterns) {
-    if (pattern === "*") return true;
-    if (pattern.endsWith(".*")) {
-      if (type.startsWith(pattern.slice(0, -1))) return true;
-    } else if (pattern === type) {
-      return true;
-    }
-  }
-  return false;
+  return matchesAnyDottedPattern(patterns, type);
 }
 
 /** Splits a comma-separated filter (`?type=a.b,c.*`) into patterns; null when one is malformed. */

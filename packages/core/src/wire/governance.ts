@@ -1,8 +1,8 @@
 /** Wire schemas of governed spending: policies, budgets, payees, payment intents, approvals, transactions. */
 import { z } from "zod";
-import { approvalStatuses } from "../governance/approvals.js";
+import { approvalStatuses, approvalSubjects } from "../governance/approvals.js";
 import { railNames } from "../governance/payees.js";
-import { budgetsPerAgentMax, payeeAliasesMax, paymentInstructionsMax, sandboxDelayMsMax } from "../limits.js";
+import { budgetsPerAgentMax, capabilityTokenLengthMax, payeeAliasesMax, paymentInstructionsMax, sandboxDelayMsMax } from "../limits.js";
 import { periods } from "../policy/policy.js";
 import { amountMinor, currencyCode, metadata, text, timestamp } from "./common.js";
 import { policy } from "./policy.js";
@@ -32,12 +32,14 @@ export const decision = z.object({
 export const policyCheckBody = z
   .object({
     agent_id: z.string().max(64).optional().describe("Owners name the agent; an agent checks itself"),
-    kind: z.enum(["payment", "service_request"]).default("payment"),
+    kind: z.enum(["payment", "service_request", "spend_authorization"]).default("payment"),
     amount: amountMinor,
     currency: currencyCode,
     payee: idText.optional().describe("A payee id or a name or alias"),
     service: idText.optional(),
-    operation: idText.optional(),
+    operation: idText.optional().describe("A service's operation, or a spend authorization's dotted operation name"),
+    vendor: idText.optional().describe("Spend authorizations: who is paid outside Bursar"),
+    capability_token: z.string().min(1).max(capabilityTokenLengthMax).optional().describe("Spend authorizations: a capability the action would present"),
   })
   .strict();
 
@@ -178,10 +180,11 @@ export const recordListQuery = z.object({
 export const approval = z.object({
   object: z.literal("approval"),
   id: z.string(),
-  subject_type: z.enum(["payment_intent", "service_request"]),
+  subject_type: z.enum(approvalSubjects),
   subject_id: z.string(),
   payment_intent_id: z.string().optional(),
   service_request_id: z.string().optional(),
+  spend_authorization_id: z.string().optional(),
   agent_id: z.string(),
   amount: z.number().int(),
   amount_display: z.string(),

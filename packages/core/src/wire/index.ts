@@ -9,3 +9,4 @@ export * from "./governance.js";
 export * from "./rails.js";
 export * from "./chat.js";
 export * from "./services.js";
+export * from "./spend.js";

@@ -26,7 +26,7 @@ export type AccountView = z.infer<typeof account>;
 
 export const createAccountBody = z.object({
   currency: currencyCode,
-  kind: z.enum(accountKinds).exclude(["funding"]).optional(),
+  kind: z.enum(accountKinds).exclude(["funding", "vendor"]).optional(),
   name: text.optional(),
   debits_must_not_exceed_credits: z.boolean().optional().describe("The floor; defaults to true"),
   metadata: metadata.optional(),

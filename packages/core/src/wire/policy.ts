@@ -1,11 +1,21 @@
 /** Wire schema of an agent's policy (GET/PUT /v1/agents/{id}/policy). */
 import { z } from "zod";
-import { amountMinorMax, approvalExpirySecondsMax, policyListEntriesMax } from "../limits.js";
+import { amountMinorMax, approvalExpirySecondsMax, operationNameLengthMax, policyListEntriesMax } from "../limits.js";
+import { operationNamePattern, operationPatternPattern } from "../dotted-names.js";
 import { currencyCode } from "./common.js";
 
 const limit = z.number().int().min(0).max(amountMinorMax);
 const perPeriod = z.object({ daily: limit, weekly: limit, monthly: limit, all_time: limit }).partial().strict();
 const idList = z.array(z.string().min(1).max(200)).max(policyListEntriesMax);
+/** An exact operation name, `prefix.*`, or `*` (see dotted-names.ts). */
+export const operationPattern = z.string().min(1).max(operationNameLengthMax).regex(operationPatternPattern, "an operation name, `prefix.*` or `*`");
+/** A dotted operation name chosen by the caller (`openai.chat`, `stripe.charges.create`). */
+export const operationName = z.string().min(1).max(operationNameLengthMax).regex(operationNamePattern, "dotted words of letters, digits, `_` or `-`");
+const operationList = z.array(operationPattern).max(policyListEntriesMax);
+const operationLimit = z
+  .object({ per_call_max_minor: limit.nullable().default(null), daily_max_minor: limit.nullable().default(null) })
+  .strict()
+  .describe("Limits on every operation the pattern matches: each call, and their sum over the trailing 24 h");
 
 export const policy = z
   .object({
@@ -20,6 +30,14 @@ export const policy = z
     approval_threshold_minor: limit.nullable(),
     new_payee_requires_approval: z.boolean(),
     approval_expiry_seconds: z.number().int().min(1).max(approvalExpirySecondsMax),
+    allowed_operations: operationList.nullable().default(null).describe("Operations a spend authorization may name (exact, `prefix.*` or `*`); null = any"),
+    blocked_operations: operationList.default([]),
+    operation_limits: z
+      .record(operationPattern, operationLimit)
+      .refine((value) => Object.keys(value).length <= policyListEntriesMax, { message: `at most ${policyListEntriesMax} patterns` })
+      .default({}),
+    allowed_vendors: idList.nullable().default(null).describe("Vendors an action may name; null = any"),
+    blocked_vendors: idList.default([]),
   })
   .strict();
 export type PolicyWire = z.infer<typeof policy>;

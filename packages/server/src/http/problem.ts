@@ -95,6 +95,19 @@ export const problemTable = {
   service_name_taken: { status: 409, title: "A service already has that name" },
   service_url_forbidden: { status: 422, title: "Service URL not allowed" },
   rail_not_configured: { status: 422, title: "The payee's rail is not configured" },
+  // core: spend authorizations and capabilities
+  authorization_already_completed: { status: 409, title: "Spend authorization already completed another way" },
+  authorization_expired: { status: 409, title: "Spend authorization expired" },
+  authorization_not_authorized: { status: 409, title: "Spend authorization is not authorized" },
+  amount_exceeds_authorization: { status: 422, title: "Amount exceeds what was authorized" },
+  capability_invalid: { status: 403, title: "Capability token invalid" },
+  capability_tenant_mismatch: { status: 403, title: "Capability issued by another tenant" },
+  capability_agent_mismatch: { status: 403, title: "Capability issued to another agent" },
+  capability_revoked: { status: 403, title: "Capability revoked" },
+  capability_expired: { status: 403, title: "Capability expired" },
+  capability_operation_not_allowed: { status: 403, title: "Capability does not cover this operation" },
+  capability_currency_mismatch: { status: 403, title: "Capability is in another currency" },
+  capability_exhausted: { status: 403, title: "Capability exhausted" },
   // core: the payment agent
   message_too_long: { status: 400, title: "Chat message too long" },
   // OAuth (RFC 6749 §5.2). The token and revocation endpoints answer every OAuth error with 400

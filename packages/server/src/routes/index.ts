@@ -25,6 +25,8 @@ import { chatRoutes } from "./chat.js";
 import { conversationRoutes } from "./conversations.js";
 import { serviceRoutes } from "./services.js";
 import { serviceRequestRoutes } from "./service-requests.js";
+import { spendAuthorizationRoutes } from "./spend-authorizations.js";
+import { capabilityRoutes } from "./capabilities.js";
 
 export const routeModules: RouteModule[] = [
   accountRoutes,
@@ -52,4 +54,6 @@ export const routeModules: RouteModule[] = [
   conversationRoutes,
   serviceRoutes,
   serviceRequestRoutes,
+  spendAuthorizationRoutes,
+  capabilityRoutes,
 ];

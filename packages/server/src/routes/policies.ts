@@ -2,7 +2,8 @@
  * An agent's policy and budgets (`/v1/agents/{id}/policy`, `/v1/agents/{id}/budgets`), and the
  * dry run `POST /v1/policy/check`. An agent credential reads its own; owners edit.
  */
-import { budgetView, previewSpend, loadBudgets, loadPolicy, policyView, resolvePayee, setBudgets, setPolicy, wire, type AgentRow } from "@bursar/core";
+import { budgetView, checkCapability, defaultVendorOf, previewSpend, loadBudgets, loadPolicy, policyView, resolvePayee, setBudgets, setPolicy, wire, type AgentRow } from "@bursar/core";
+import { ProblemError } from "../http/problem.js";
 import type { FastifyRequest } from "fastify";
 import type { Store } from "@bursar/core";
 import { checkAgentAccess } from "./agents.js";
@@ -71,11 +72,27 @@ export const policyRoutes: RouteModule = (app, { mutate, store, clock }) => {
       const agentId = actingAgentId(request, body.agent_id);
       const { agent } = await loadAgentWallet(store, request, agentId);
       const payeeId = body.payee === undefined ? undefined : orProblem(await resolvePayee(store.read, tenantId, body.payee)).id;
+      const nowMs = clock.nowMs();
+      let vendor = body.vendor;
+      let preApproved = false;
+      if (body.kind === "spend_authorization") {
+        if (body.operation === undefined || !wire.operationName.safeParse(body.operation).success) {
+          throw new ProblemError("validation_failed", "a spend authorization names its `operation`: dotted words of letters, digits, `_` or `-`");
+        }
+        vendor ??= defaultVendorOf(body.operation);
+        if (body.capability_token !== undefined) {
+          const tenant = await store.read.getTenant(tenantId);
+          if (!tenant) throw new Error(`tenant ${tenantId} missing`);
+          // The same refusal the authorization would meet (a 403 with the capability's code).
+          orProblem(await checkCapability(store.read, tenant, body.capability_token, { agentId, operation: body.operation, amountMinor: body.amount, currency: body.currency }, nowMs));
+          preApproved = true;
+        }
+      }
       const { decision, policy } = await previewSpend(
         store.read,
         agent,
-        { kind: body.kind, amountMinor: body.amount, currency: body.currency, payeeId, service: body.service, operation: body.operation },
-        clock.nowMs(),
+        { kind: body.kind, amountMinor: body.amount, currency: body.currency, payeeId, service: body.service, operation: body.operation, vendor, preApproved },
+        nowMs,
       );
       return { object: "policy_decision" as const, ...decision, policy_id: policy.id };
     },

@@ -1124,7 +1124,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       it("sums an agent's spends after a moment, leaving out released ones", async () => {
         const { tenant } = await seedTenant(store);
         const spend = (id: string, amountMinor: number, atMs: number, more: Partial<SpendRow> = {}): SpendRow => ({
-          tenantId: tenant.id, id, agentId: "agt_1", amountMinor, currency: "GBP", payeeId: "pay_1", atMs, state: "held", ...more,
+          tenantId: tenant.id, id, agentId: "agt_1", amountMinor, currency: "GBP", payeeId: "pay_1", operation: null, atMs, state: "held", ...more,
         });
         await store.write(tenant.id, async (tx) => {
           await tx.insertSpend(spend("s1", 100, 10));
@@ -1155,20 +1155,25 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         offsets.forEach((offset, i) => {
           spends.push({
             tenantId: tenant.id, id: `sr${i}`, agentId: i % 4 === 3 ? "agt_other" : "agt_roll", amountMinor: 10 + i * 7,
-            currency: i % 3 === 2 ? "EUR" : "GBP", payeeId: null, atMs: startMs + offset, state: i % 5 === 4 ? "settled" : "held",
+            currency: i % 3 === 2 ? "EUR" : "GBP", payeeId: null, operation: null, atMs: startMs + offset, state: i % 5 === 4 ? "settled" : "held",
           });
         });
         await store.write(tenant.id, async (tx) => {
           for (const row of spends) await tx.insertSpend(row);
         });
-        const settle = (id: string, state: SpendRow["state"]) => {
-          spends.find((row) => row.id === id)!.state = state;
-          return store.write(tenant.id, (tx) => tx.setSpendState(tenant.id, id, state));
+        const settle = (id: string, state: SpendRow["state"], amountMinor?: number) => {
+          const row = spends.find((spend) => spend.id === id)!;
+          row.state = state;
+          if (amountMinor !== undefined) row.amountMinor = amountMinor;
+          return store.write(tenant.id, (tx) => tx.setSpendState(tenant.id, id, state, amountMinor));
         };
         await settle("sr1", "released");
         await settle("sr5", "settled");
         await settle("sr6", "released");
         await settle("sr2", "settled");
+        // Settled for less than was held (a partial capture), in a bucket that also has others.
+        await settle("sr3", "settled", 5);
+        await settle("sr8", "settled", 1);
         const expected = (agentId: string, currency: string, sinceMs: number) => {
           const live = spends.filter((row) => row.agentId === agentId && row.atMs > sinceMs && row.state !== "released");
           return { amountMinor: live.filter((row) => row.currency === currency).reduce((sum, row) => sum + row.amountMinor, 0), count: live.length };
@@ -1181,6 +1186,33 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
             }
           }
         }
+      });
+
+      it("sums spends per operation pattern, and settles a spend at a lower amount", async () => {
+        const { tenant } = await seedTenant(store);
+        const spend = (id: string, amountMinor: number, operation: string | null, more: Partial<SpendRow> = {}): SpendRow => ({
+          tenantId: tenant.id, id, agentId: "agt_1", amountMinor, currency: "GBP", payeeId: null, operation, atMs: 10, state: "held", ...more,
+        });
+        await store.write(tenant.id, async (tx) => {
+          await tx.insertSpend(spend("o1", 100, "openai.chat"));
+          await tx.insertSpend(spend("o2", 200, "openai.chat.stream"));
+          await tx.insertSpend(spend("o3", 400, "openaix.chat"));
+          await tx.insertSpend(spend("o4", 800, "openai"));
+          await tx.insertSpend(spend("o5", 1600, "openai/x"));
+          await tx.insertSpend(spend("o6", 3200, null));
+          await tx.insertSpend(spend("o7", 6400, "openai.images", { atMs: 5 }));
+          await tx.insertSpend(spend("o8", 12800, "openai.chat", { state: "released" }));
+        });
+        const sum = (pattern: string, sinceMs = 0) => store.read.sumOperationSpends(tenant.id, "agt_1", "GBP", sinceMs, pattern);
+        expect(await sum("openai.*")).toEqual({ amountMinor: 6700, count: 3 });
+        expect(await sum("openai.*", 5)).toEqual({ amountMinor: 300, count: 2 });
+        expect(await sum("openai.chat")).toEqual({ amountMinor: 100, count: 1 });
+        expect(await sum("openai")).toEqual({ amountMinor: 800, count: 1 });
+        expect(await sum("*")).toEqual({ amountMinor: 9500, count: 6 });
+        expect(await store.read.sumOperationSpends(tenant.id, "agt_2", "GBP", 0, "*")).toEqual({ amountMinor: 0, count: 0 });
+        await store.write(tenant.id, (tx) => tx.setSpendState(tenant.id, "o1", "settled", 70));
+        expect(await sum("openai.chat")).toEqual({ amountMinor: 70, count: 1 });
+        expect(await store.read.sumSpends(tenant.id, "agt_1", "GBP", 0)).toEqual({ amountMinor: 12_670, count: 7 });
       });
     });
 

@@ -626,6 +626,17 @@ CREATE INDEX spends_by_agent ON spends (tenant_id, agent_id, at_ms, state, curre
 CREATE INDEX spends_by_payee ON spends (tenant_id, agent_id, payee_id) WHERE state = 'settled';
 `;
 
+/** Spend authorizations: a spend may name its operation, for per-operation limits. */
+const spendOperationsSqlite = `
+ALTER TABLE spends ADD COLUMN operation TEXT;
+CREATE INDEX spends_by_operation ON spends (tenant_id, agent_id, operation, at_ms) WHERE operation IS NOT NULL;
+`;
+
+const spendOperationsPostgres = `
+ALTER TABLE spends ADD COLUMN operation TEXT COLLATE "C";
+CREATE INDEX spends_by_operation ON spends (tenant_id, agent_id, operation, at_ms) WHERE operation IS NOT NULL;
+`;
+
 /**
  * Rolling spend counters (issue 19): a policy decision sums the agent's spends over trailing
  * windows, and the all-time window summed every spend the agent ever made. `spend_rollups` keeps,
@@ -782,6 +793,7 @@ export const migrations: readonly Migration[] = [
   { version: 2, name: "identity", sqlite: identitySqlite, postgres: identityPostgres },
   { version: 3, name: "webhooks", sqlite: webhooksSqlite, postgres: webhooksPostgres },
   { version: 4, name: "governance", sqlite: governanceSqlite, postgres: governancePostgres },
+  { version: 5, name: "spend operations", sqlite: spendOperationsSqlite, postgres: spendOperationsPostgres },
   { version: 19, name: "spend rollups and tenant config version", sqlite: spendRollupsSqlite, postgres: spendRollupsPostgres },
 ];
 

@@ -30,6 +30,7 @@ export class RecordsSql {
   readonly insertSpend: string;
   readonly setSpendState: string;
   private readonly records: string;
+  private readonly spends: string;
 
   constructor(
     readonly dialect: Dialect,
@@ -70,9 +71,32 @@ export class RecordsSql {
     this.deleteRecordNames = sql(`DELETE FROM ${names} WHERE tenant_id = ? AND kind = ? AND id = ?`);
     this.insertRecordName = sql(`INSERT INTO ${names} (tenant_id, kind, name_key, id) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`);
     this.insertSpend = sql(
-      `INSERT INTO ${spends} (tenant_id, id, agent_id, amount_minor, currency, payee_id, at_ms, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO ${spends} (tenant_id, id, agent_id, amount_minor, currency, payee_id, operation, at_ms, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    this.setSpendState = sql(`UPDATE ${spends} SET state = ? WHERE tenant_id = ? AND id = ?`);
+    this.setSpendState = sql(`UPDATE ${spends} SET state = ?, amount_minor = coalesce(?, amount_minor) WHERE tenant_id = ? AND id = ?`);
+    this.spends = spends;
+  }
+
+  /**
+   * The sum of `sumSpends` over the spends whose operation matches `pattern`. A prefix pattern
+   * (`openai.*`) is a range on the operation column (`openai.` ≤ operation < `openai/`, the
+   * character after `.`), so no LIKE escaping is needed and the index serves it.
+   */
+  sumOperationSpends(currency: string, tenantId: string, agentId: string, sinceMs: number, pattern: string): Statement {
+    const params: unknown[] = [currency, tenantId, agentId, sinceMs];
+    let condition = "operation IS NOT NULL";
+    if (pattern.endsWith(".*")) {
+      const prefix = pattern.slice(0, -1);
+      condition = "operation >= ? AND operation < ?";
+      params.push(prefix, `${prefix.slice(0, -1)}/`);
+    } else if (pattern !== "*") {
+      condition = "operation = ?";
+      params.push(pattern);
+    }
+    const text =
+      "SELECT coalesce(sum(CASE WHEN currency = ? THEN amount_minor ELSE 0 END), 0) AS amount_minor, count(*) AS count " +
+      `FROM ${this.spends} WHERE tenant_id = ? AND agent_id = ? AND at_ms > ? AND state <> 'released' AND ${condition}`;
+    return { text: this.dialect === "sqlite" ? text : numbered(text), params };
   }
 
   /** A keyset page of one kind, newest first, with the query's equality filters. */
@@ -113,7 +137,7 @@ export function recordUpdateParams(row: StoredRecord): unknown[] {
 }
 
 export function spendParams(row: SpendRow): unknown[] {
-  return [row.tenantId, row.id, row.agentId, row.amountMinor, row.currency, row.payeeId, row.atMs, row.state];
+  return [row.tenantId, row.id, row.agentId, row.amountMinor, row.currency, row.payeeId, row.operation, row.atMs, row.state];
 }
 
 export function recordFrom(row: Row): StoredRecord {

@@ -356,6 +356,11 @@ export class PostgresReader implements StoreReader {
     return spendSumFrom(await this.first(text, params));
   }
 
+  async sumOperationSpends(tenantId: string, agentId: string, currency: string, sinceMs: number, pattern: string): Promise<SpendSum> {
+    const { text, params } = this.sql.records.sumOperationSpends(currency, tenantId, agentId, sinceMs, pattern);
+    return spendSumFrom(await this.first(text, params));
+  }
+
   async hasSettledSpend(tenantId: string, agentId: string, payeeId: string): Promise<boolean> {
     return (await this.first(this.sql.records.hasSettledSpend, [tenantId, agentId, payeeId])) !== null;
   }

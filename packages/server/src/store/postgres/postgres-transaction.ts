@@ -403,8 +403,8 @@ export class PostgresTransaction extends PostgresReader implements StoreTx {
     await this.execute(this.sql.records.insertSpend, spendParams(row));
   }
 
-  async setSpendState(tenantId: string, spendId: string, state: SpendRow["state"]): Promise<void> {
-    const changed = await this.execute(this.sql.records.setSpendState, [state, tenantId, spendId]);
+  async setSpendState(tenantId: string, spendId: string, state: SpendRow["state"], amountMinor?: number): Promise<void> {
+    const changed = await this.execute(this.sql.records.setSpendState, [state, amountMinor ?? null, tenantId, spendId]);
     invariant(changed === 1, `spend ${spendId} not found in tenant ${tenantId}`);
   }
 }

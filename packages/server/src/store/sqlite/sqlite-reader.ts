@@ -515,6 +515,12 @@ export class SqliteReader implements StoreReader {
     return spendSumFrom(this.reads.statement(text).get(...params));
   }
 
+  async sumOperationSpends(tenantId: string, agentId: string, currency: string, sinceMs: number, pattern: string): Promise<SpendSum> {
+    this.checkActive();
+    const { text, params } = this.reads.records.sumOperationSpends(currency, tenantId, agentId, sinceMs, pattern);
+    return spendSumFrom(this.reads.statement(text).get(...params));
+  }
+
   async hasSettledSpend(tenantId: string, agentId: string, payeeId: string): Promise<boolean> {
     this.checkActive();
     return this.reads.statement(this.reads.records.hasSettledSpend).get(tenantId, agentId, payeeId) !== undefined;

@@ -566,8 +566,8 @@ export class SqliteTransaction extends SqliteReader implements StoreTx {
     this.runRecords(this.reads.records.insertSpend, spendParams(row));
   }
 
-  async setSpendState(tenantId: string, spendId: string, state: SpendRow["state"]): Promise<void> {
-    const changed = this.runRecords(this.reads.records.setSpendState, [state, tenantId, spendId]);
+  async setSpendState(tenantId: string, spendId: string, state: SpendRow["state"], amountMinor?: number): Promise<void> {
+    const changed = this.runRecords(this.reads.records.setSpendState, [state, amountMinor ?? null, tenantId, spendId]);
     invariant(changed === 1, `spend ${spendId} not found in tenant ${tenantId}`);
   }
 }
