@@ -20,6 +20,7 @@ import {
   serveChild,
   stopChild,
   tempDir,
+  warmupRequests,
   withStore,
   type LoadResult,
 } from "./cpu-targets.js";
@@ -98,7 +99,7 @@ export async function runTargets(options: TargetOptions): Promise<TargetRow[]> {
       const balanceHtu = `${url}/v1/balance`;
       put("balance", await repeated(repeat, async () => {
         const count = n(10_000, 3000);
-        const proofs = session.proofs(count + 200, "GET", balanceHtu);
+        const proofs = session.proofs(count + warmupRequests, "GET", balanceHtu);
         return measureLoad([child.pid], count, 32, async (i) => void (await client.ok("GET", "/v1/balance", { authorization: `DPoP ${session.accessToken}`, dpop: proofs[i]! })));
       }));
 
@@ -119,20 +120,41 @@ export async function runTargets(options: TargetOptions): Promise<TargetRow[]> {
 
       put("payment", await repeated(repeat, async () => {
         const count = n(4000, 1000);
-        return measureLoad([child.pid], count, 32, paymentSender(client, url, session, count + 200));
+        return measureLoad([child.pid], count, 32, paymentSender(client, url, session, count + warmupRequests));
       }));
       put("payment_8", await repeated(repeat, async () => {
         const count = n(2000, 600);
-        return measureLoad([child.pid], count, 8, paymentSender(client, url, session, count + 200));
+        return measureLoad([child.pid], count, 8, paymentSender(client, url, session, count + warmupRequests));
       }));
 
       put("oauth_token", await repeated(repeat, async () => {
         const count = n(3000, 800);
-        const assertions = session.assertions(count + 200);
+        const assertions = session.assertions(count + warmupRequests);
         const form = (i: number) =>
           new URLSearchParams({ grant_type: "client_credentials", client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", client_assertion: assertions[i]! }).toString();
         return measureLoad([child.pid], count, 32, async (i) => void (await client.ok("POST", "/oauth/token", { "content-type": "application/x-www-form-urlencoded" }, form(i))));
       }));
+
+      // Spend authorizations: authorize, then complete `consumed` for part of the hold (the
+      // completion's URL names the authorization, so its proof is signed when the answer arrives).
+      const policy = await fetch(`${url}/v1/agents/${session.agentId}/policy`, {
+        method: "PUT",
+        headers: ownerHeaders,
+        body: JSON.stringify({
+          currency: "GBP", per_transaction_max_minor: 10_000, amount_max_minor: { daily: 1e12 }, count_max: { daily: 1e9 }, allowed_payee_ids: null, blocked_payee_ids: [],
+          allowed_currencies: null, allowed_services: null, approval_threshold_minor: null, new_payee_requires_approval: false, approval_expiry_seconds: 3600,
+          allowed_operations: ["openai.*"], operation_limits: { "openai.*": { per_call_max_minor: 5_000, daily_max_minor: 1e12 } },
+        }),
+      });
+      if (!policy.ok) throw new Error(`spend policy: ${policy.status} ${await policy.text()}`);
+      const dpopPost = async (pathname: string, body: string) =>
+        JSON.parse(await client.ok("POST", pathname, { authorization: `DPoP ${session.accessToken}`, dpop: session.proofs(1, "POST", url + pathname)[0]!, "content-type": "application/json" }, body)) as { id: string };
+      put("spend_pair", await repeated(repeat, () =>
+        measureLoad([child.pid], n(2000, 500), 32, async () => {
+          const authorization = await dpopPost("/v1/spend/authorizations", JSON.stringify({ operation: "openai.chat", amount: 1_000, currency: "GBP" }));
+          await dpopPost(`/v1/spend/authorizations/${authorization.id}/complete`, JSON.stringify({ outcome: "consumed", amount: 700 }));
+        }, Math.ceil(warmupRequests / 2)),
+      ));
     } finally {
       client.close();
       await stopChild(child);
@@ -161,8 +183,8 @@ export async function runTargets(options: TargetOptions): Promise<TargetRow[]> {
       const longResults: LoadResult[] = [];
       // Alternated, so that drift on the shared machine affects both alike.
       for (let i = 0; i < Math.max(2, repeat); i++) {
-        shortResults.push(await measureLoad([server.child.pid], count, 32, paymentSender(client, server.url, short, count + 200)));
-        longResults.push(await measureLoad([server.child.pid], count, 32, paymentSender(client, server.url, long, count + 200)));
+        shortResults.push(await measureLoad([server.child.pid], count, 32, paymentSender(client, server.url, short, count + warmupRequests)));
+        longResults.push(await measureLoad([server.child.pid], count, 32, paymentSender(client, server.url, long, count + warmupRequests)));
       }
       put("payment_history_100", shortResults);
       put("payment_history_100k", longResults);
@@ -183,8 +205,8 @@ export async function runTargets(options: TargetOptions): Promise<TargetRow[]> {
       return await repeated(repeat, async () => {
         const perTenant = n(1000, 300);
         // Each tenant's 8 clients go to one process (tenants alternate between processes).
-        const senders = sessions.map((session, t) => paymentSender(clients[t % servers.length]!, servers[t % servers.length]!.url, session, perTenant + 200));
-        return measureLoad(servers.map((server) => server.child.pid), perTenant * 4, 32, (i) => senders[i % 4]!(Math.floor(i / 4)), 200);
+        const senders = sessions.map((session, t) => paymentSender(clients[t % servers.length]!, servers[t % servers.length]!.url, session, perTenant + Math.ceil(warmupRequests / 4) + 1));
+        return measureLoad(servers.map((server) => server.child.pid), perTenant * 4, 32, (i) => senders[i % 4]!(Math.floor(i / 4)));
       });
     } finally {
       for (const client of clients) client.close();
@@ -227,6 +249,7 @@ export async function runTargets(options: TargetOptions): Promise<TargetRow[]> {
   cpuRow("batch_100", "batch of 100 transfers, per transfer", 0.3);
   cpuRow("payment", "durable payment intent (32 clients)", 4.0);
   cpuRow("oauth_token", "POST /oauth/token (32 clients)", null);
+  cpuRow("spend_pair", "spend authorize + complete pair (32 clients; two requests, CPU per pair)", null);
   const latency = results.get("payment_8");
   if (latency) {
     const p99 = latency.map((m) => m.p99Ms);
