@@ -236,7 +236,7 @@ export async function runTargets(options: TargetOptions): Promise<TargetRow[]> {
     const micros = (results.get(key) ?? []).map((m) => m.cpuMicros);
     rows.push({
       key, label, value: Math.max(...values), unit: "x verify",
-      target: targetMax === null ? "keep ahead" : `<= ${targetMax.toFixed(1)}x`,
+      target: targetMax === null ? (key === "oauth_token" ? "keep ahead" : "none yet") : `<= ${targetMax.toFixed(1)}x`,
       met: targetMax === null ? null : Math.max(...values) <= targetMax,
       note: `${range(values)}x; ${range(micros, 0)} µs server CPU`,
     });
