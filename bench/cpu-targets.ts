@@ -237,11 +237,23 @@ export async function agentSession(url: string, ownerToken: string): Promise<Age
 
 /** Payment-intent requests of one agent session, proofs signed beforehand. */
 export function paymentSender(client: ReturnType<typeof httpClient>, url: string, session: AgentSession & { payeeId: string }, count: number): Send {
-  const htu = `${url}/v1/payment-intents`;
-  const proofs = session.proofs(count, "POST", htu);
+  const proof = proofSource(session, "POST", `${url}/v1/payment-intents`);
   const body = JSON.stringify({ payee_id: session.payeeId, amount: 100, currency: "GBP", reference: "bench" });
-  return async (i) => {
-    await client.ok("POST", "/v1/payment-intents", { authorization: `DPoP ${session.accessToken}`, dpop: proofs[i]!, "content-type": "application/json" }, body);
+  void count;
+  return async () => {
+    await client.ok("POST", "/v1/payment-intents", { authorization: `DPoP ${session.accessToken}`, dpop: proof(), "content-type": "application/json" }, body);
+  };
+}
+
+/**
+ * Fresh DPoP proofs, signed in chunks just before they are needed: a proof's `iat` must be within
+ * 60 s of its use, and a slow measure (a loaded machine, a long history) outlasts that.
+ */
+export function proofSource(session: AgentSession, htm: string, htu: string): () => string {
+  let ready: string[] = [];
+  return () => {
+    if (ready.length === 0) ready = session.proofs(64, htm, htu);
+    return ready.pop()!;
   };
 }
 

@@ -1271,6 +1271,37 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         await expect(leaked!.insertAccount(accountRow(tenant.id))).rejects.toThrow();
       });
 
+      it("rolls back alone a write that throws among concurrent writes of one tenant, and lets later ones see earlier config", async () => {
+        // Both stores group concurrent writes into one commit, each in its own savepoint.
+        const { tenant } = await seedTenant(store);
+        const context = (tx: StoreTx) => ({ tx, tenantId: tenant.id, nowMs: baseMs, actor: { type: "system" as const, id: "test" } });
+        const endpoint = webhookEndpointRow(tenant.id, { eventTypes: ["*"] });
+        const writes = Array.from({ length: 30 }, (_, i) =>
+          store.write(tenant.id, async (tx) => {
+            if (i === 10) await tx.insertWebhookEndpoint(endpoint);
+            const event = await appendEvent(context(tx), "test.grouped", { i });
+            if (i % 7 === 3) throw new Error(`write ${i} fails`);
+            return event;
+          }),
+        );
+        const outcomes = await Promise.allSettled(writes);
+        const failed = outcomes.flatMap((outcome, i) => (outcome.status === "rejected" ? [i] : []));
+        expect(failed).toEqual([3, 10, 17, 24]);
+        const events = await store.read.listEvents(tenant.id, { limit: 100, ascending: true });
+        const grouped = events.filter((event) => event.type === "test.grouped");
+        expect(grouped.map((event) => (event.data as { i: number }).i)).toEqual(Array.from({ length: 30 }, (_, i) => i).filter((i) => !failed.includes(i)));
+        // No gap: the failed writes' seqs were reused by the next ones.
+        expect(events.map((event) => event.seq)).toEqual(Array.from({ length: events.length }, (_, i) => i + 1));
+        // The endpoint was inserted by a write that failed: it does not exist and heard nothing.
+        expect(await store.read.getWebhookEndpoint(tenant.id, endpoint.id)).toBeNull();
+        const later = webhookEndpointRow(tenant.id, { eventTypes: ["*"] });
+        const withEndpoint = await Promise.all([
+          store.write(tenant.id, (tx) => tx.insertWebhookEndpoint(later)),
+          store.write(tenant.id, (tx) => appendEvent(context(tx), "test.after_endpoint", {})),
+        ]);
+        expect((await store.read.listWebhookDeliveries(tenant.id, later.id, { limit: 10 })).map((row) => row.eventId)).toEqual([withEndpoint[1].id]);
+      });
+
       it("serialises concurrent writes of one tenant: no lost update, no seq gap", async () => {
         const { tenant } = await seedTenant(store);
         const writes = Array.from({ length: 50 }, () =>

@@ -59,12 +59,13 @@ export class TenantConfigCache {
  * this transaction sees it before changing anything (null: do not cache for this tenant).
  */
 export class ConfigReads {
-  private readonly changed = new Set<string>();
   private readonly versions = new Map<string, number | null>();
 
+  /** `changed` may be shared by the transactions of one group commit (PostgreSQL). */
   constructor(
     private readonly cache: TenantConfigCache,
     private readonly versionOf: (tenantId: string) => Promise<number | null>,
+    private readonly changed: Set<string> = new Set(),
   ) {}
 
   /** Marks the tenant's config changed by this transaction: reads bypass the cache from now on. */

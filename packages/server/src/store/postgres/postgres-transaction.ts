@@ -63,9 +63,11 @@ export class PostgresTransaction extends PostgresReader implements StoreTx {
     sql: PostgresSql,
     configCache: TenantConfigCache,
     private readonly locked: LockedTenant | null,
+    /** Shared by the writes of one group commit: a tenant whose config one of them changed. */
+    configChanged?: Set<string>,
   ) {
     super(db, sql);
-    this.config = new ConfigReads(configCache, async (tenantId) => (locked?.tenantId === tenantId ? locked.configVersion : null));
+    this.config = new ConfigReads(configCache, async (tenantId) => (locked?.tenantId === tenantId ? locked.configVersion : null), configChanged);
   }
 
   /**
