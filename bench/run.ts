@@ -222,7 +222,7 @@ async function journalAtSize(size: number, samples: number) {
   const t0 = performance.now();
   const appends = Math.min(samples, 500);
   for (let i = 0; i < appends; i++) {
-    await store.write(tenant.id, (tx) => appendEvent({ tx, tenantId: tenant.id, nowMs: Date.now(), actor: { type: "system", id: "bench" } }, "bench.event", { i }));
+    await store.write(tenant.id, (tx) => appendEvent({ tx, tenantId: tenant.id, nowMs: Date.now(), actor: { type: "system", id: "bench" } }, "tenant.created", { i }));
   }
   const appendMs = (performance.now() - t0) / appends;
   await store.close();
@@ -241,7 +241,7 @@ async function eventsServer(extra: Record<string, unknown> = {}) {
     )).token;
   const append = (count: number, concurrency: number) =>
     runConcurrently(count, concurrency, async (i) => {
-      await server.store.write(tenant.id, (tx) => appendEvent({ tx, tenantId: tenant.id, nowMs: Date.now(), actor: { type: "system", id: "bench" } }, "bench.event", { i }));
+      await server.store.write(tenant.id, (tx) => appendEvent({ tx, tenantId: tenant.id, nowMs: Date.now(), actor: { type: "system", id: "bench" } }, "tenant.created", { i }));
     });
   return { server, tenantId: tenant.id, token: ownerToken, mintToken, append };
 }

@@ -263,3 +263,26 @@ describe("journal verification", () => {
     }
   });
 });
+
+describe("SDK journal verification with an agent credential (redacted entries)", () => {
+  it("verifies every entry and its own inclusion, while other agents' entries come as leaf hashes", async () => {
+    const alice = await onboardWithSdk(server, { scopes: ["agents:execute", "events:read"], fundMinor: 10_000 });
+    // Another agent's activity in the same tenant: its events are outside Alice's view.
+    const bob = await alice.owner.agents.create({ name: "Bob's agent" });
+    await alice.owner.agents.update(bob.id, { name: "Bob's agent, renamed" });
+    const agent = new Bursar({ configDir: alice.configDir });
+    try {
+      const page = await agent.journal.entries({ limit: 1000 });
+      expect(page.data.some((entry) => entry.event === null)).toBe(true);
+      expect(JSON.stringify(page.data)).not.toContain(bob.id);
+      const verified = await agent.journal.verifyEntries();
+      expect(verified.treeSize).toBe(page.data.length);
+      const own = page.data.find((entry) => entry.event !== null)!;
+      expect((await agent.journal.verifyInclusion({ seq: own.seq })).event.agent_id).toBe(alice.agentId);
+      const hidden = page.data.find((entry) => entry.event === null)!;
+      await expect(agent.journal.verifyInclusion({ seq: hidden.seq })).rejects.toBeInstanceOf(JournalVerificationError);
+    } finally {
+      await agent.close();
+    }
+  });
+});

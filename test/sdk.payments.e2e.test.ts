@@ -43,7 +43,7 @@ describe("governed payments through the SDK", () => {
     for await (const approval of await setup.owner.approvals.list({ status: "pending" })) pending.push(approval.id);
     expect(pending).toEqual([large.approval_id]);
     expect(await setup.owner.approvals.approve(large.approval_id!, { note: "invoice checked" })).toMatchObject({ status: "approved" });
-    expect((await agent.paymentIntents.retrieve(large.id)).execution_status).toBe("completed");
+    expect((await agent.paymentIntents.get(large.id)).execution_status).toBe("completed");
 
     for (let i = 0; i < 5; i++) await agent.paymentIntents.create({ payee: "Bob", amount: 100 + i, currency: "GBP" });
     const seen = [];
@@ -76,7 +76,7 @@ describe("governed payments through the SDK", () => {
     await setup.owner.approvals.approve(needed.approval_id);
     const status = await agent.chat.send({ message: `What is the status of ${needed.payment_intent_id}?`, conversation_id: balance.conversation_id });
     expect(status.reply).toMatch(/Paid 300\.00 GBP to Bob Smith/);
-    const kept = await agent.conversations.retrieve(balance.conversation_id);
+    const kept = await agent.conversations.get(balance.conversation_id);
     expect(kept.messages.filter((message) => message.role === "user")).toHaveLength(3);
     const listed = [];
     for await (const conversation of await agent.conversations.list()) listed.push(conversation.id);

@@ -1,8 +1,8 @@
 /**
  * Spend authorizations survive kill -9. A `bursar serve` child takes a burst of authorize →
  * complete pairs (consumed in part, released, or left authorized; some held for approval), each
- * request with an Idempotency-Key, and is SIGKILLed mid-burst. After a restart on the same SQLite
- * file: every acknowledged authorization and completion is there, once; retrying every request
+ * request with an Idempotency-Key, and is SIGKILLed mid-burst. After a restart on the same store
+ * (the SQLite file, or the PostgreSQL schema, whose claims died with the killed process): every acknowledged authorization and completion is there, once; retrying every request
  * with its key creates nothing twice; no hold is orphaned (every pending hold from the wallet
  * belongs to an authorization that is live, and every closed one's hold is posted or voided to
  * match); the wallet is exact and the books balance.
@@ -12,7 +12,7 @@ import { openStore } from "@bursar/server";
 import { onboard } from "./agents-support.js";
 import { checkJournal, checkLedger, fetchVerifiedCheckpoint } from "./books.js";
 import { agentClient, expectStatus, putPolicy } from "./payments-support.js";
-import { client, createTestTenant, killHard, listAll, spawnServer, tempDir, type ChildServer } from "./support.js";
+import { client, createTestTenant, dropSchema, freshStoreConfig, killHard, listAll, spawnServer, storeKinds, type ChildServer } from "./support.js";
 
 const pairs = 150;
 const funding = 10_000_000;
@@ -24,19 +24,23 @@ function slot(i: number) {
   return { authorize: { operation: `tools.op${i % 4}`, amount, currency: "GBP", tool_call_id: `call-${i}` }, completion };
 }
 
-describe("spend authorization crash safety", () => {
+describe.each(storeKinds)("spend authorization crash safety (%s)", (kind) => {
+  const config = freshStoreConfig(kind);
+  const env: Record<string, string> = config.databaseUrl
+    ? { BURSAR_DATA_DIR: config.dataDir, BURSAR_DATABASE_URL: config.databaseUrl, BURSAR_DATABASE_SCHEMA: config.databaseSchema! }
+    : { BURSAR_DATA_DIR: config.dataDir };
   const children: ChildServer[] = [];
   afterAll(async () => {
     for (const child of children) await killHard(child.process);
+    await dropSchema(config.databaseSchema);
   });
 
   it("keeps every acknowledged authorization and completion, once, with no orphaned hold", async () => {
-    const dataDir = tempDir("spend-crash");
-    const bootstrap = await openStore({ dataDir, databaseUrl: null, databaseSchema: null });
+    const bootstrap = await openStore(config);
     const tenant = await createTestTenant(bootstrap);
     await bootstrap.close();
 
-    let server = await spawnServer({ BURSAR_DATA_DIR: dataDir });
+    let server = await spawnServer(env);
     children.push(server);
     let owner = client(server.url, tenant.token);
     const onboarded = await onboard(server.url, owner, { scopes: ["agents:execute", "transactions:read"] });
@@ -71,7 +75,7 @@ describe("spend authorization crash safety", () => {
     await killHard(victim.process);
     expect(authorized.size).toBeGreaterThanOrEqual(60);
 
-    server = await spawnServer({ BURSAR_DATA_DIR: dataDir });
+    server = await spawnServer(env);
     children.push(server);
     owner = client(server.url, tenant.token);
     agent = await agentClient(server.url, onboarded);

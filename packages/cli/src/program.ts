@@ -12,6 +12,7 @@ import { journalCommands } from "./commands/journal.js";
 import { ticketCommands } from "./commands/tickets.js";
 import { paymentCommands } from "./commands/payments.js";
 import { chatCommands } from "./commands/chat.js";
+import { spendCommands } from "./commands/spend.js";
 
 export const program = new Command()
   .name("bursar")
@@ -110,3 +111,4 @@ eventCommands(program);
 journalCommands(program);
 paymentCommands(program);
 chatCommands(program);
+spendCommands(program);

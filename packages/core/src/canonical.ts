@@ -68,7 +68,11 @@ function append(value: unknown, depth: number, seen: object[]): string {
   return text;
 }
 
-/** Returns the RFC 8785 canonical JSON text of a JSON value. */
+/**
+ * Returns the RFC 8785 canonical JSON text of a JSON value. Its strings must be well-formed
+ * Unicode (see unicode.ts): client input with a lone surrogate is refused at the edge with 400
+ * `invalid_unicode`, and outside data is repaired on the way in, so meeting one here is a bug.
+ */
 export function canonicalJson(value: unknown): string {
   const text = append(value, 0, []);
   if (text === undefined) throw new Error("value has no JSON representation");

@@ -312,6 +312,15 @@ export const tenantConfigCacheEntriesMax = 10_000;
 /** Credentials tracked by the in-memory rate limiter at once (oldest windows dropped first). */
 export const rateLimitCredentialsMax = 100_000;
 
+/**
+ * Requests per minute per source address to the unauthenticated write routes (rail callbacks,
+ * registrations, /oauth/token, /oauth/revoke): no credential to count against, and each request
+ * costs a signature check or a store write, so a flood from one address must stop early. IPv6
+ * addresses count per /64 (one host usually owns a whole /64). Server config may change it
+ * (`BURSAR_SOURCE_RATE_LIMIT_PER_MINUTE`); behind a proxy every client shares its address.
+ */
+export const sourceRateLimitPerMinuteDefault = 600;
+
 /** API-key rate limits: default and ceiling, requests per minute. */
 export const apiKeyRateLimitPerMinuteDefault = 600;
 export const apiKeyRateLimitPerMinuteMax = 100_000;
@@ -378,6 +387,13 @@ export const llmResponseBytesMax = 1024 * 1024;
  * rewritten on every turn; older whole turns are dropped past this (the newest turn is kept).
  */
 export const conversationStoredBytesMax = 1024 * 1024;
+
+/**
+ * Active conversations one agent may keep. Each holds up to `conversationStoredBytesMax`, so an
+ * agent that starts a conversation per message (or a loop that does) would otherwise grow the
+ * store without bound; deleting conversations frees room.
+ */
+export const conversationsPerAgentMax = 1000;
 
 /**
  * Payment intents the agent's `list_payment_intents` tool scans to filter by an approval status

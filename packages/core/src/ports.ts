@@ -253,6 +253,8 @@ export interface StoreReader {
 
   getRecord(tenantId: string, kind: RecordKind, id: string): Promise<StoredRecord | null>;
   listRecords(tenantId: string, query: RecordQuery): Promise<StoredRecord[]>;
+  /** How many records match (kind, agent, status), counting at most `limit`: a cap check, not a report. */
+  countRecords(tenantId: string, query: Pick<RecordQuery, "kind" | "agentId" | "status">, limit: number): Promise<number>;
   /** Ids of records of a kind with this name key (see `setRecordNames`), oldest first. */
   findRecordIdsByName(tenantId: string, kind: RecordKind, nameKey: string, limit: number): Promise<string[]>;
   /** Records of a kind due at or before `nowMs`, any tenant, earliest first. */
@@ -310,6 +312,12 @@ export interface StoreTx extends StoreReader {
   completeIdempotencyKey(scope: IdempotencyScope, responseStatus: number, responseBody: string): Promise<void>;
   releaseIdempotencyKey(scope: IdempotencyScope): Promise<void>;
   deleteExpiredIdempotencyRecords(nowMs: number, limit: number): Promise<number>;
+  /**
+   * Erasure: replaces the stored answer of every completed record of the tenant on one of
+   * `routes` whose answer contains `marker` (a conversation id) by `responseStatus` and
+   * `responseBody`, so a replay cannot bring erased text back. Returns how many it replaced.
+   */
+  redactIdempotencyAnswers(tenantId: string, routes: readonly string[], marker: string, responseStatus: number, responseBody: string): Promise<number>;
 
   insertWebhookEndpoint(row: WebhookEndpointRow): Promise<void>;
   /** Writes every mutable field (url, description, filters, enabled, secrets, keys, updatedAtMs). */
@@ -380,6 +388,13 @@ export interface Store {
    * `tenantId` null is for writes that create a tenant.
    */
   write<T>(tenantId: string | null, fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+  /**
+   * Erasure: after a write that erased text has committed, removes the copies the database still
+   * keeps of the old rows where it can (SQLite: the WAL, by a TRUNCATE checkpoint, with
+   * `secure_delete` zeroing freed cells; PostgreSQL: dead row versions, by VACUUM). Best effort:
+   * resolves whether or not a busy database let it finish.
+   */
+  purgeErased(): Promise<void>;
   close(): Promise<void>;
 }
 

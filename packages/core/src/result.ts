@@ -64,6 +64,8 @@ export const resultCodes = [
   "capability_exhausted",
   // the payment agent
   "message_too_long",
+  "conversations_limit_reached",
+  "conversation_deleted",
   // OAuth (RFC 6749 §5.2), returned by the token logic
   "invalid_grant",
   "invalid_scope",

@@ -29,6 +29,8 @@ import { ServiceRequests, Services } from "./resources/services.ts";
 import { Approvals, PaymentIntents, Transactions } from "./resources/payments.ts";
 import { Budgets, PolicyResource } from "./resources/policy.ts";
 import { WebhookEndpoints } from "./resources/webhook-endpoints.ts";
+import { SpendAuthorizations } from "./resources/spend.ts";
+import { Capabilities } from "./resources/capabilities.ts";
 import { Transport, type FetchLike, type RequestOptions } from "./transport.ts";
 
 export interface BursarOptions {
@@ -110,6 +112,9 @@ export class Bursar implements Requester {
   readonly conversations: Conversations;
   readonly services: Services;
   readonly serviceRequests: ServiceRequests;
+  /** Spend authorizations: authorize → execute → complete, and `guard` around a paid call. */
+  readonly spend: SpendAuthorizations;
+  readonly capabilities: Capabilities;
 
   private readonly options: BursarOptions;
   private resolved: Promise<Resolved> | null = null;
@@ -140,6 +145,8 @@ export class Bursar implements Requester {
     this.conversations = new Conversations(this);
     this.services = new Services(this);
     this.serviceRequests = new ServiceRequests(this);
+    this.spend = new SpendAuthorizations(this);
+    this.capabilities = new Capabilities(this);
     this.balance = new BalanceResource(this);
     this.events = new Events(this);
     this.webhookEndpoints = new WebhookEndpoints(this);

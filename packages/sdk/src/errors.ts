@@ -160,3 +160,22 @@ export class WebhookVerificationError extends BursarError {
     this.reason = reason;
   }
 }
+
+/**
+ * `spend.guard()` ran your function (so the money may have been spent) but could not record the
+ * completion: the server refused it (`cause` is the `APIError`, e.g. 422
+ * `amount_exceeds_authorization` when the function reported more than was authorized) or did not
+ * answer (`cause` is a `ConnectionError`). Do not run the function again: complete
+ * `authorizationId` yourself (`spend.complete`), or let the hold expire at its `expires_at`.
+ */
+export class SpendCompletionError extends BursarError {
+  override name = "SpendCompletionError";
+  readonly authorizationId: string;
+  /** What the function returned. */
+  readonly value: unknown;
+  constructor(authorizationId: string, value: unknown, cause: unknown) {
+    super(`spend authorization ${authorizationId} ran but its completion was not recorded: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.authorizationId = authorizationId;
+    this.value = value;
+  }
+}

@@ -26,6 +26,7 @@ export { Page } from "./pagination.ts";
 export { canonicalJson } from "./canonical.ts";
 export type { CallOptions } from "./resources/resource.ts";
 export type { EventStreamParams } from "./resources/events.ts";
+export type { SpendGuardCompletion, SpendGuardOptions, SpendGuardResult, SpendWaitOptions, SpendWaitResult } from "./resources/spend.ts";
 export type { JournalOptions, VerifiedCheckpoint, InclusionResult } from "./resources/journal.ts";
 export type * from "./types.ts";
 export * as limits from "./limits.ts";

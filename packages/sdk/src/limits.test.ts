@@ -16,6 +16,8 @@ describe("SDK limits agree with the server's", () => {
     ["webhook payloads as large as a request body verify", sdk.webhookBodyBytesMax >= server.requestBodyBytesMax],
     ["a rotation's signatures all fit", sdk.webhookSignaturesMax >= 3],
     ["backoff base below its cap", sdk.retryDelayBaseMs <= sdk.retryDelayMaxMs],
+    ["a wait for approval lasts no longer than an approval can", sdk.spendApprovalWaitMaxMs === server.approvalExpirySecondsMax * 1000],
+    ["approval polls: default between the shortest and the longest interval", sdk.spendApprovalPollIntervalMinMs <= sdk.spendApprovalPollIntervalDefaultMs && sdk.spendApprovalPollIntervalDefaultMs <= sdk.spendApprovalPollIntervalMaxMs],
     ["one nonce retry and one refresh", sdk.unauthorizedRetriesMax === 2],
   ])("%s", (_rule, holds) => {
     expect(holds).toBe(true);

@@ -63,3 +63,22 @@ export const journalEntriesPageLimit = 1000;
 
 /** Size of the credential file and the key file read from a credential store (they are tiny). */
 export const credentialFileBytesMax = 64 * 1024;
+
+/**
+ * The longest `spend.authorizeAndWait()` (and `spend.guard({ waitForApproval })`) waits for an
+ * owner's decision. An approval cannot outlive the server's longest approval expiry (7 days), so
+ * a longer wait could only ever end in `expired`; a larger `timeoutMs` is clamped to this.
+ */
+export const spendApprovalWaitMaxMs = 7 * 24 * 60 * 60 * 1000;
+
+/** First delay between two polls of a pending authorization, unless the caller sets one. */
+export const spendApprovalPollIntervalDefaultMs = 1_000;
+
+/** The shortest poll interval a caller may ask for: a human decides in seconds, not milliseconds. */
+export const spendApprovalPollIntervalMinMs = 100;
+
+/**
+ * Each poll waits 1.5× longer than the one before, up to this: a wait of hours costs one GET
+ * every few seconds, and an approval is still noticed within this long of being given.
+ */
+export const spendApprovalPollIntervalMaxMs = 5_000;

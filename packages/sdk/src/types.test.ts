@@ -45,6 +45,9 @@ const checks = {
   conversation: true as Same<T.Conversation, Wire<"conversation">>,
   service: true as Same<T.Service, Wire<"service">>,
   serviceRequest: true as Same<T.ServiceRequest, Wire<"serviceRequest">>,
+  spendAuthorization: true as Same<T.SpendAuthorization, Wire<"spendAuthorization">>,
+  capability: true as Same<T.Capability, Wire<"capability">>,
+  capabilityWithToken: true as Same<T.CapabilityWithToken, Wire<"capabilityWithToken">>,
   // Request bodies: what the SDK lets a caller send is what the server accepts.
   createServiceRequest: true as Same<T.ServiceRequestCreateParams, WireInput<"createServiceRequestBody">>,
   chat: true as Same<T.ChatParams, WireInput<"chatBody">>,
@@ -63,6 +66,9 @@ const checks = {
   transfer_body: true as Same<T.TransferCreateParams, WireInput<"transferBody">>,
   createWebhookEndpoint: true as Same<T.WebhookEndpointCreateParams, WireInput<"createWebhookEndpointBody">>,
   updateWebhookEndpoint: true as Same<T.WebhookEndpointUpdateParams, WireInput<"updateWebhookEndpointBody">>,
+  authorizeSpend: true as Same<T.SpendAuthorizeParams, WireInput<"authorizeSpendBody">>,
+  completeSpend: true as Same<T.SpendCompleteParams, WireInput<"completeSpendBody">>,
+  createCapability: true as Same<T.CapabilityCreateParams, WireInput<"createCapabilityBody">>,
 } satisfies Record<string, true>;
 
 describe("types.ts mirrors the wire schemas", () => {

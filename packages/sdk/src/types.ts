@@ -331,7 +331,8 @@ export interface JournalCheckpoint {
 export interface JournalEntry {
   seq: number;
   leaf_hash: string;
-  event: BursarEvent;
+  /** Null for an entry outside the caller's view (another agent's, for an agent credential): its leaf hash still counts. */
+  event: BursarEvent | null;
 }
 export interface InclusionProof {
   seq: number;
@@ -728,4 +729,122 @@ export interface ServiceRequestCreateParams {
   payload?: unknown;
   /** Owners: the agent to act for. */
   agent_id?: string;
+}
+
+// --- spend authorizations and capabilities ---
+
+/**
+ * `authorized` (held until `expires_at`) | `pending_approval` (held, waiting for an owner) |
+ * `denied` (nothing held) | `consumed` | `released` | `rejected` | `expired`.
+ */
+export type SpendAuthorizationStatus = "authorized" | "pending_approval" | "denied" | "consumed" | "released" | "rejected" | "expired";
+/** Permission to spend up to `amount` on `operation`, for something Bursar does not execute itself. */
+export interface SpendAuthorization {
+  object: "spend_authorization";
+  id: string;
+  agent_id: string;
+  operation: string;
+  vendor: string;
+  payee_id: string | null;
+  amount: number;
+  amount_display: string;
+  currency: string;
+  status: SpendAuthorizationStatus;
+  decision: DecisionKind;
+  reason_codes: string[];
+  remaining: Record<string, number | null>;
+  /** `consume`, `release` while authorized; `wait_for_approval`, `release` while pending; a denial's own. */
+  available_actions: string[];
+  approval_id: string | null;
+  approval_status: "not_required" | "pending" | "approved" | "rejected" | "expired" | "cancelled";
+  capability_id: string | null;
+  hold_transfer_id: string | null;
+  /** The vendor's ledger account (kind `vendor`), or the payee's. */
+  credit_account_id: string | null;
+  tool_call_id: string | null;
+  metadata: Metadata | null;
+  expires_in_seconds: number;
+  /** Until when an authorized one may be completed; null while it waits for approval. */
+  expires_at: Timestamp | null;
+  consumed_amount: number | null;
+  consumed_amount_display: string | null;
+  external_reference: string | null;
+  evidence: unknown;
+  completed_at: Timestamp | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+export interface SpendAuthorizeParams {
+  /** A dotted name you choose for what is paid for: `openai.chat`, `stripe.charges.create`, `x402.fetch`. */
+  operation: string;
+  /** The most the call may cost, in minor units. */
+  amount: number;
+  currency: string;
+  /** Who is paid outside Bursar; default: the operation's first word. */
+  vendor?: string;
+  /** A payee id, name or alias, when the money goes to a Bursar payee. */
+  payee?: string;
+  tool_call_id?: string;
+  /** An owner's pre-approval (`capabilities.create`): skips the approval threshold while it covers the spend. */
+  capability_token?: string;
+  metadata?: Metadata | null;
+  /** Seconds until an authorized hold is released if not completed; 900 by default. */
+  expires_in?: number;
+  /** Owners: the agent to act for. */
+  agent_id?: string;
+}
+export interface SpendCompleteParams {
+  outcome: "consumed" | "released";
+  /** Consumed: what the call cost (at most the authorized amount); all of it by default. */
+  amount?: number;
+  /** The vendor's id for the charge. */
+  external_reference?: string | null;
+  /** What proves the spend (a receipt, a response header), as JSON; bounded by the server. */
+  evidence?: unknown;
+}
+export interface SpendAuthorizationListParams extends PageParams {
+  agent_id?: string;
+  status?: SpendAuthorizationStatus;
+}
+
+/** An owner's pre-approval for one agent: operations, a total amount, an expiry, optionally a number of uses. */
+export interface Capability {
+  object: "capability";
+  id: string;
+  agent_id: string;
+  allowed_operations: string[];
+  max_amount: number;
+  max_amount_display: string;
+  currency: string;
+  expires_at: Timestamp;
+  max_uses: number | null;
+  used_amount: number;
+  uses: number;
+  remaining_amount: number;
+  remaining_uses: number | null;
+  status: "active" | "revoked";
+  revoked_at: Timestamp | null;
+  description: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+export interface CapabilityWithToken extends Capability {
+  /** The capability token: shown once, give it to the agent (null in an idempotent replay). */
+  token: string | null;
+}
+export interface CapabilityCreateParams {
+  agent_id: string;
+  /** Exact operation names, `prefix.*` or `*`. */
+  allowed_operations: string[];
+  /** The most all authorizations under it may take together, in minor units. */
+  max_amount: number;
+  currency: string;
+  /** RFC 3339; at most 90 days ahead. */
+  expires_at: Timestamp;
+  max_uses?: number | null;
+  description?: string | null;
+}
+export interface CapabilityListParams extends PageParams {
+  agent_id?: string;
+  status?: "active" | "revoked";
 }

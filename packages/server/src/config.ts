@@ -6,6 +6,7 @@ import path from "node:path";
 import { readLlmConfig, type LlmConfig } from "./chat/llm-planner.js";
 import {
   credentialRateLimitPerMinuteDefault,
+  sourceRateLimitPerMinuteDefault,
   sandboxSlowDelayMsDefault,
   serviceCallTimeoutMsDefault,
   serviceRequestWaitMsDefault,
@@ -39,6 +40,8 @@ export interface ServerConfig {
   dpopNonceRequired: boolean;
   /** Per-credential requests per minute for personal access tokens and agent access tokens. */
   rateLimitPerMinute: number;
+  /** Unauthenticated write requests per minute per source address. Env `BURSAR_SOURCE_RATE_LIMIT_PER_MINUTE`. */
+  sourceRateLimitPerMinute: number;
   /**
    * Lets webhook URLs resolve to loopback, private, link-local or metadata addresses. Off by
    * default: a tenant could otherwise make the server reach internal services (SSRF). For local
@@ -87,6 +90,9 @@ export function loadConfig(overrides: Partial<ServerConfig> = {}, env: NodeJS.Pr
     dpopNonceRequired: overrides.dpopNonceRequired ?? env.BURSAR_DPOP_NONCE === "required",
     rateLimitPerMinute:
       overrides.rateLimitPerMinute ?? positiveFromEnv(env.BURSAR_RATE_LIMIT_PER_MINUTE, credentialRateLimitPerMinuteDefault, "BURSAR_RATE_LIMIT_PER_MINUTE"),
+    sourceRateLimitPerMinute:
+      overrides.sourceRateLimitPerMinute ??
+      positiveFromEnv(env.BURSAR_SOURCE_RATE_LIMIT_PER_MINUTE, sourceRateLimitPerMinuteDefault, "BURSAR_SOURCE_RATE_LIMIT_PER_MINUTE"),
     allowPrivateWebhookTargets: overrides.allowPrivateWebhookTargets ?? env.BURSAR_ALLOW_PRIVATE_WEBHOOK_TARGETS === "1",
     webhookRetryBaseMs: overrides.webhookRetryBaseMs ?? positiveFromEnv(env.BURSAR_WEBHOOK_RETRY_BASE_MS, webhookRetryBaseMs, "BURSAR_WEBHOOK_RETRY_BASE_MS"),
     webhookAttemptTimeoutMs:

@@ -89,7 +89,7 @@ export async function startServer(config: ServerConfig, options: { clock?: Clock
     store,
     clock,
     publicBaseUrl: config.publicBaseUrl ?? undefined,
-    identity: { redisUrl: config.redisUrl, redisKeyPrefix: config.redisKeyPrefix, dpopNonceRequired: config.dpopNonceRequired, rateLimitPerMinute: config.rateLimitPerMinute },
+    identity: { redisUrl: config.redisUrl, redisKeyPrefix: config.redisKeyPrefix, dpopNonceRequired: config.dpopNonceRequired, rateLimitPerMinute: config.rateLimitPerMinute, sourceRateLimitPerMinute: config.sourceRateLimitPerMinute },
     logger: config.logLevel === "silent" ? false : { level: config.logLevel },
     routes: routeModules,
     routeDeps: routeDeps(store, clock, {

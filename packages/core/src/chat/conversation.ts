@@ -7,6 +7,7 @@
  * A planner only decides what to call next and what to say.
  */
 import { chatHistoryMessagesMax, chatMessageLengthMax, chatToolCallsPerTurnMax, chatToolResultBytesMax } from "../limits.js";
+import { parseJsonWellFormed, toWellFormedText } from "../unicode.js";
 import { ChatToolError, utf8Bytes, validateToolCall, type ChatToolFailure, type ChatTools, type JsonValue } from "./tools.js";
 
 // --- Messages (close to OpenAI's chat format, so a history can be sent to an LLM as it is) ---
@@ -291,9 +292,9 @@ function toolMessageContent(outcome: ToolOutcome): string {
 
 function parseOrKeep(text: string): unknown {
   try {
-    return JSON.parse(text);
+    return parseJsonWellFormed(text);
   } catch {
-    return text;
+    return toWellFormedText(text);
   }
 }
 

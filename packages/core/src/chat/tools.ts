@@ -13,6 +13,7 @@
 import { z } from "zod";
 import { chatToolArgumentsBytesMax, pageLimitMax, stringLengthMax } from "../limits.js";
 import { currencyExponent, isCurrency, parseMajor } from "../money.js";
+import { parseJsonWellFormed } from "../unicode.js";
 
 /** A payee id (`pay_…`) or a payee's name or alias ("Bob"). */
 const payee = z.string().trim().min(1).max(200).describe("Payee id (pay_...) or the payee's name or alias");
@@ -165,7 +166,7 @@ export function validateToolCall(name: string, rawArguments: string | Record<str
   }
   let parsed: unknown;
   try {
-    parsed = typeof rawArguments === "string" ? JSON.parse(rawArguments.trim() === "" ? "{}" : rawArguments) : rawArguments;
+    parsed = typeof rawArguments === "string" ? parseJsonWellFormed(rawArguments.trim() === "" ? "{}" : rawArguments) : rawArguments;
   } catch {
     return { ok: false, error: { code: "invalid_arguments", message: "Arguments are not valid JSON." } };
   }

@@ -16,6 +16,7 @@ import { invariant } from "../result.js";
 import { toRfc3339 } from "../time.js";
 import { leafHash, nodeHash } from "./merkle.js";
 import { queueWebhookDeliveries } from "../webhooks/queue.js";
+import { isKnownEventType } from "../webhooks/event-catalog.js";
 import type { Actor, JournalEvent, TreeNode, TreeNodeKey } from "./types.js";
 
 /** What a domain operation knows when it changes state. */
@@ -105,6 +106,9 @@ export async function appendEvent(
   agentId: string | null = null,
 ): Promise<JournalEvent> {
   const { tx, tenantId } = context;
+  // Receivers type events from the catalog (the OpenAPI webhooks section): an unregistered type
+  // is a bug, caught by the first test that writes it.
+  invariant(isKnownEventType(type), `event type ${type} is registered in webhooks/event-catalog.ts`);
   const session = await sessionOf(tx, tenantId);
   invariant(session.size < journalSizeMax, "journal below its size bound");
   const event: JournalEvent = {

@@ -40,9 +40,36 @@ export const idParam = z.object({ id: z.string().min(1).max(clientIdLengthMax) }
 
 export const timestamp = z.string().describe("RFC 3339 UTC time");
 
+/**
+ * An integer query parameter: decimal digits only, between `min` and `max`. Not `z.coerce`:
+ * `Number()` reads `""` as 0, `"1e3"`, `"0x10"` and `" 7 "` as numbers, and digits past 2^53 as
+ * a different number (`9007199254740993` is read as ...992), so a cursor could silently name
+ * another row, or reach the store out of every range it was built for (the 500 issue 17 found).
+ */
+export const queryInteger = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^(0|[1-9][0-9]{0,15})$/, "must be a decimal integer")
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+/** `limit` of a list: 1 to `max` (SPEC 3 "Pagination"). */
+export const pageLimit = (max: number = pageLimitMax, fallback: number = pageLimitDefault) => queryInteger(1, max).default(fallback);
+
+/**
+ * `cursor` of a list ordered by id: the `next_cursor` of the previous page, which is an id (a
+ * prefix and a body, or a client-supplied transfer id). Anything else is a 400, not some page.
+ */
+export const idCursor = z
+  .string()
+  .max(clientIdLengthMax)
+  .regex(/^[a-z]{2,5}_[A-Za-z0-9_-]{1,60}$/, "must be the next_cursor of the previous page")
+  .optional()
+  .describe("next_cursor of the previous page");
+
 export const pageQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(pageLimitMax).default(pageLimitDefault),
-  cursor: z.string().max(clientIdLengthMax).optional(),
+  limit: pageLimit(),
+  cursor: idCursor,
 });
 
 /** The list envelope of SPEC 3 "Pagination". */

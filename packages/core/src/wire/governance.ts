@@ -4,7 +4,7 @@ import { approvalStatuses, approvalSubjects } from "../governance/approvals.js";
 import { railNames } from "../governance/payees.js";
 import { budgetsPerAgentMax, capabilityTokenLengthMax, payeeAliasesMax, paymentInstructionsMax, sandboxDelayMsMax } from "../limits.js";
 import { periods } from "../policy/policy.js";
-import { amountMinor, currencyCode, metadata, text, timestamp } from "./common.js";
+import { amountMinor, currencyCode, idCursor, metadata, pageLimit, text, timestamp } from "./common.js";
 import { policy } from "./policy.js";
 
 const idText = z.string().min(1).max(200);
@@ -103,8 +103,8 @@ export const payee = z.object({
   updated_at: timestamp,
 });
 export const payeeListQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().max(64).optional(),
+  limit: pageLimit(),
+  cursor: idCursor,
   q: text.optional().describe("A name or alias: the payees it matches exactly (case-insensitive)"),
 });
 
@@ -171,8 +171,8 @@ export const paymentIntent = z.object({
   updated_at: timestamp,
 });
 export const recordListQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().max(64).optional(),
+  limit: pageLimit(),
+  cursor: idCursor,
   agent_id: z.string().max(64).optional(),
   status: z.string().max(32).optional(),
 });

@@ -1,7 +1,7 @@
 /** Wire schemas of events and the journal. */
 import { z } from "zod";
-import { journalEntriesPageMax, pageLimitDefault, pageLimitMax } from "../limits.js";
-import { timestamp } from "./common.js";
+import { journalEntriesPageMax, journalSizeMax } from "../limits.js";
+import { pageLimit, queryInteger, timestamp } from "./common.js";
 
 export const event = z.object({
   id: z.string(),
@@ -14,11 +14,14 @@ export const event = z.object({
   data: z.record(z.string(), z.unknown()),
 });
 
-const seq = z.coerce.number().int().min(0);
+/** A journal position: 0 (before the first entry) up to the largest journal. */
+const seq = queryInteger(0, journalSizeMax);
+/** A tree size or an entry's seq: 1 up to the largest journal. */
+const size = queryInteger(1, journalSizeMax);
 
 export const eventsQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(pageLimitMax).default(pageLimitDefault),
-  cursor: z.string().regex(/^\d+$/).optional().describe("next_cursor of the previous page"),
+  limit: pageLimit(),
+  cursor: seq.optional().describe("next_cursor of the previous page"),
   after_seq: seq.optional().describe("Only events after this seq, oldest first"),
   type: z.string().max(1000).optional().describe("Comma-separated event types; `prefix.*` and `*` allowed"),
   agent_id: z.string().max(64).optional(),
@@ -44,12 +47,23 @@ export const checkpoint = z.object({
 
 export const entriesQuery = z.object({
   after_seq: seq.default(0),
-  limit: z.coerce.number().int().min(1).max(journalEntriesPageMax).default(100),
+  limit: pageLimit(journalEntriesPageMax, 100),
 });
 
-export const entry = z.object({ seq: z.number().int(), leaf_hash: z.string(), event });
+/**
+ * One journal entry. `event` is null when the entry is outside the caller's view: for a
+ * credential that acts for an agent, every entry that is not about that agent (the same events
+ * `/v1/events` hides from it). Its leaf hash is still given, so the caller can recompute the
+ * whole tree and check it against the signed checkpoint, and prove its own entries, while
+ * reading nothing of another agent's.
+ */
+export const entry = z.object({
+  seq: z.number().int(),
+  leaf_hash: z.string(),
+  event: event.nullable().describe("null when the entry is outside the caller's view (another agent's); its leaf hash still counts"),
+});
 
-export const inclusionQuery = z.object({ seq: z.coerce.number().int().min(1), tree_size: z.coerce.number().int().min(1) });
+export const inclusionQuery = z.object({ seq: size, tree_size: size });
 export const inclusionProof = z.object({
   seq: z.number().int(),
   leaf_index: z.number().int(),
@@ -59,7 +73,7 @@ export const inclusionProof = z.object({
   proof: z.array(z.string()).describe("base64 hashes, RFC 9162 2.1.3"),
 });
 
-export const consistencyQuery = z.object({ from_size: z.coerce.number().int().min(1), to_size: z.coerce.number().int().min(1) });
+export const consistencyQuery = z.object({ from_size: size, to_size: size });
 export const consistencyProof = z.object({
   from_size: z.number().int(),
   to_size: z.number().int(),

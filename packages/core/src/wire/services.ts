@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { serviceCallTimeoutMsMax, serviceNameLengthMax, serviceOperationsMax, stringLengthMax, webhookUrlLengthMax } from "../limits.js";
 import { serviceRequestStatuses } from "../governance/service-requests.js";
-import { amountMinor, currencyCode, metadata, timestamp } from "./common.js";
+import { amountMinor, currencyCode, idCursor, metadata, pageLimit, timestamp } from "./common.js";
 
 const serviceName = z
   .string()
@@ -93,8 +93,8 @@ export const serviceRequest = z.object({
 });
 
 export const serviceRequestListQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().max(64).optional(),
+  limit: pageLimit(),
+  cursor: idCursor,
   agent_id: z.string().max(64).optional(),
   status: z.enum(serviceRequestStatuses).optional(),
 });

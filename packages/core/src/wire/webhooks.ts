@@ -1,8 +1,8 @@
 /** Wire schemas of webhook endpoints, deliveries and the event stream. */
 import { z } from "zod";
-import { eventTypeFiltersMax, stringLengthMax, webhookUrlLengthMax } from "../limits.js";
+import { eventTypeFiltersMax, journalSizeMax, stringLengthMax, webhookUrlLengthMax } from "../limits.js";
 import { eventTypePattern } from "../webhooks/event-types.js";
-import { timestamp } from "./common.js";
+import { queryInteger, timestamp } from "./common.js";
 
 const eventTypes = z
   .array(z.string().regex(eventTypePattern, "an event type, `prefix.*` or `*`"))
@@ -83,7 +83,7 @@ export const webhookDelivery = z.object({
 export const deliveryParams = z.object({ id: z.string().min(1).max(64), delivery_id: z.string().min(1).max(64) });
 
 export const eventStreamQuery = z.object({
-  after_seq: z.coerce.number().int().min(0).optional().describe("Replay events after this seq; `Last-Event-ID` wins when both are sent"),
+  after_seq: queryInteger(0, journalSizeMax).optional().describe("Replay events after this seq; `Last-Event-ID` wins when both are sent"),
   type: z.string().max(1000).optional().describe("Comma-separated event types, `prefix.*` or `*`"),
   agent_id: z.string().max(64).optional(),
 });

@@ -7,7 +7,7 @@ export class Accounts extends Resource {
   create(params: AccountCreateParams, options?: CallOptions): Promise<Account> {
     return this.postJson("/v1/accounts", params, options);
   }
-  retrieve(id: string, options?: CallOptions): Promise<Account> {
+  get(id: string, options?: CallOptions): Promise<Account> {
     return this.getJson(`/v1/accounts/${segment(id)}`, undefined, options);
   }
   list(params: PageParams = {}, options?: CallOptions): Promise<Page<Account>> {

@@ -8,15 +8,19 @@ export class Agents extends Resource {
   create(params: AgentCreateParams, options?: CallOptions): Promise<Agent> {
     return this.postJson("/v1/agents", params, options);
   }
-  retrieve(id: string, options?: CallOptions): Promise<Agent> {
+  get(id: string, options?: CallOptions): Promise<Agent> {
     return this.getJson(`/v1/agents/${segment(id)}`, undefined, options);
   }
   update(id: string, params: AgentUpdateParams, options?: CallOptions): Promise<Agent> {
     return this.patchJson(`/v1/agents/${segment(id)}`, params, options);
   }
-  /** Disables the agent and revokes all its credentials (its wallet and history stay). */
-  disable(id: string, options?: CallOptions): Promise<Agent> {
+  /** `DELETE /v1/agents/{id}`: disables the agent and revokes all its credentials (its wallet and history stay). */
+  delete(id: string, options?: CallOptions): Promise<Agent> {
     return this.deleteJson(`/v1/agents/${segment(id)}`, options);
+  }
+  /** The same as `delete`, by its effect's name. */
+  disable(id: string, options?: CallOptions): Promise<Agent> {
+    return this.delete(id, options);
   }
   /** @example for await (const agent of await bursar.agents.list()) console.log(agent.name); */
   list(params: PageParams = {}, options?: CallOptions): Promise<Page<Agent>> {

@@ -18,7 +18,12 @@ export class ApiKeys extends Resource {
   usage(id: string, options?: CallOptions): Promise<ApiKeyUsage> {
     return this.getJson(`/v1/api-keys/${segment(id)}/usage`, undefined, options);
   }
-  revoke(id: string, options?: CallOptions): Promise<ApiKey> {
+  /** `DELETE /v1/api-keys/{id}`: revokes the key at once. */
+  delete(id: string, options?: CallOptions): Promise<ApiKey> {
     return this.deleteJson(`/v1/api-keys/${segment(id)}`, options);
+  }
+  /** The same as `delete`, by its effect's name. */
+  revoke(id: string, options?: CallOptions): Promise<ApiKey> {
+    return this.delete(id, options);
   }
 }

@@ -38,10 +38,10 @@ export class Conversations extends Resource {
   list(params: PageParams = {}, options?: CallOptions): Promise<Page<ConversationSummary>> {
     return this.paginate("/v1/conversations", { ...params }, options);
   }
-  retrieve(id: string, options?: CallOptions): Promise<Conversation> {
+  get(id: string, options?: CallOptions): Promise<Conversation> {
     return this.getJson(`/v1/conversations/${segment(id)}`, undefined, options);
   }
-  del(id: string, options?: CallOptions): Promise<ConversationSummary> {
+  delete(id: string, options?: CallOptions): Promise<ConversationSummary> {
     return this.deleteJson(`/v1/conversations/${segment(id)}`, options);
   }
 }

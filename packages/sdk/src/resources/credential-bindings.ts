@@ -8,7 +8,11 @@ export class CredentialBindings extends Resource {
     return this.paginate("/v1/credential-bindings", { ...params }, options);
   }
   /** Revokes at once: the agent's tokens stop working on their next request. */
-  revoke(id: string, options?: CallOptions): Promise<CredentialBinding> {
+  delete(id: string, options?: CallOptions): Promise<CredentialBinding> {
     return this.deleteJson(`/v1/credential-bindings/${segment(id)}`, options);
+  }
+  /** The same as `delete`, by its effect's name. */
+  revoke(id: string, options?: CallOptions): Promise<CredentialBinding> {
+    return this.delete(id, options);
   }
 }

@@ -155,7 +155,7 @@ export class Journal extends Resource {
     let event = params.event;
     if (event === undefined) {
       const page = await this.getJson<PageBody<JournalEntry>>("/v1/journal/entries", { after_seq: seq - 1, limit: 1 }, options);
-      event = page.data[0]?.event;
+      event = page.data[0]?.event ?? undefined;
       if (event === undefined || event.seq !== seq) throw new JournalVerificationError("not_included", `the server did not return entry ${seq}`);
     }
     if (event.seq !== seq) throw new JournalVerificationError("leaf_mismatch", `the event is seq ${event.seq}, not ${seq}`);
@@ -189,8 +189,10 @@ export class Journal extends Resource {
       for (const entry of page.data) {
         if (entry.seq !== afterSeq + 1) throw new JournalVerificationError("not_included", `entry ${afterSeq + 1} is missing (got ${entry.seq})`);
         if (entry.seq > checkpoint.treeSize) break;
-        const leaf = await hashLeaf(encoder.encode(canonicalJson(entry.event)));
-        if (base64Encode(leaf) !== entry.leaf_hash || entry.event.seq !== entry.seq) {
+        // An entry outside this credential's view comes as its leaf hash only: it counts in the
+        // root, and the root is what the signed checkpoint vouches for.
+        const leaf = entry.event === null ? hash(entry.leaf_hash, `entry ${entry.seq}'s leaf hash`) : await hashLeaf(encoder.encode(canonicalJson(entry.event)));
+        if (base64Encode(leaf) !== entry.leaf_hash || (entry.event !== null && entry.event.seq !== entry.seq)) {
           throw new JournalVerificationError("leaf_mismatch", `entry ${entry.seq}'s body does not hash to its leaf`);
         }
         leaves.push(leaf);

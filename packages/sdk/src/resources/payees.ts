@@ -8,7 +8,7 @@ export class Payees extends Resource {
   create(params: PayeeCreateParams, options?: CallOptions): Promise<Payee> {
     return this.postJson("/v1/payees", params, options);
   }
-  retrieve(id: string, options?: CallOptions): Promise<Payee> {
+  get(id: string, options?: CallOptions): Promise<Payee> {
     return this.getJson(`/v1/payees/${segment(id)}`, undefined, options);
   }
   /** All active payees, or with `q` those a name or alias matches exactly. */
@@ -18,7 +18,7 @@ export class Payees extends Resource {
   update(id: string, params: PayeeUpdateParams, options?: CallOptions): Promise<Payee> {
     return this.patchJson(`/v1/payees/${segment(id)}`, params, options);
   }
-  del(id: string, options?: CallOptions): Promise<Payee> {
+  delete(id: string, options?: CallOptions): Promise<Payee> {
     return this.deleteJson(`/v1/payees/${segment(id)}`, options);
   }
 }

@@ -12,7 +12,7 @@ export class PaymentIntents extends Resource {
   create(params: PaymentIntentCreateParams & { agent_id?: string }, options?: CallOptions): Promise<PaymentIntent> {
     return this.postJson("/v1/payment-intents", params, options);
   }
-  retrieve(id: string, options?: CallOptions): Promise<PaymentIntent> {
+  get(id: string, options?: CallOptions): Promise<PaymentIntent> {
     return this.getJson(`/v1/payment-intents/${segment(id)}`, undefined, options);
   }
   list(params: RecordListParams = {}, options?: CallOptions): Promise<Page<PaymentIntent>> {
@@ -21,7 +21,7 @@ export class PaymentIntents extends Resource {
 }
 
 export class Approvals extends Resource {
-  retrieve(id: string, options?: CallOptions): Promise<Approval> {
+  get(id: string, options?: CallOptions): Promise<Approval> {
     return this.getJson(`/v1/approvals/${segment(id)}`, undefined, options);
   }
   /** @example for await (const approval of await bursar.approvals.list({ status: "pending" })) … */
@@ -38,7 +38,7 @@ export class Approvals extends Resource {
 }
 
 export class Transactions extends Resource {
-  retrieve(id: string, options?: CallOptions): Promise<Transaction> {
+  get(id: string, options?: CallOptions): Promise<Transaction> {
     return this.getJson(`/v1/transactions/${segment(id)}`, undefined, options);
   }
   /** @example for await (const transaction of await bursar.transactions.list()) console.log(transaction.amount_display); */

@@ -11,7 +11,7 @@ export class Services extends Resource {
     return (await this.getJson<PageBody<Service>>("/v1/services", undefined, options)).data;
   }
   /** By id or name. */
-  retrieve(idOrName: string, options?: CallOptions): Promise<Service> {
+  get(idOrName: string, options?: CallOptions): Promise<Service> {
     return this.getJson(`/v1/services/${segment(idOrName)}`, undefined, options);
   }
 }
@@ -21,7 +21,7 @@ export class ServiceRequests extends Resource {
   create(params: ServiceRequestCreateParams, options?: CallOptions): Promise<ServiceRequest> {
     return this.postJson("/v1/service-requests", params, options);
   }
-  retrieve(id: string, options?: CallOptions): Promise<ServiceRequest> {
+  get(id: string, options?: CallOptions): Promise<ServiceRequest> {
     return this.getJson(`/v1/service-requests/${segment(id)}`, undefined, options);
   }
   list(params: RecordListParams = {}, options?: CallOptions): Promise<Page<ServiceRequest>> {
@@ -39,7 +39,7 @@ export class ServiceRequests extends Resource {
     while (request.status === "running") {
       if (Date.now() >= deadline) throw new TimeoutError(`service request ${request.id} still running after ${waitMs} ms`);
       await sleep(Math.min(pollMs, Math.max(0, deadline - Date.now())), callOptions.signal);
-      request = await this.retrieve(request.id, { signal: callOptions.signal, timeoutMs: callOptions.timeoutMs });
+      request = await this.get(request.id, { signal: callOptions.signal, timeoutMs: callOptions.timeoutMs });
     }
     return request;
   }

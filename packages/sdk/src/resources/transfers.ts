@@ -13,7 +13,7 @@ export class Transfers extends Resource {
     const batch = await this.postJson<{ object: "list"; data: Transfer[] }>("/v1/transfers", { transfers }, options);
     return batch.data;
   }
-  retrieve(id: string, options?: CallOptions): Promise<Transfer> {
+  get(id: string, options?: CallOptions): Promise<Transfer> {
     return this.getJson(`/v1/transfers/${segment(id)}`, undefined, options);
   }
   list(params: TransferListParams = {}, options?: CallOptions): Promise<Page<Transfer>> {

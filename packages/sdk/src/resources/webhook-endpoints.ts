@@ -8,13 +8,13 @@ export class WebhookEndpoints extends Resource {
   create(params: WebhookEndpointCreateParams, options?: CallOptions): Promise<WebhookEndpointWithSecret> {
     return this.postJson("/v1/webhook-endpoints", params, options);
   }
-  retrieve(id: string, options?: CallOptions): Promise<WebhookEndpoint> {
+  get(id: string, options?: CallOptions): Promise<WebhookEndpoint> {
     return this.getJson(`/v1/webhook-endpoints/${segment(id)}`, undefined, options);
   }
   update(id: string, params: WebhookEndpointUpdateParams, options?: CallOptions): Promise<WebhookEndpoint> {
     return this.patchJson(`/v1/webhook-endpoints/${segment(id)}`, params, options);
   }
-  del(id: string, options?: CallOptions): Promise<WebhookEndpoint> {
+  delete(id: string, options?: CallOptions): Promise<WebhookEndpoint> {
     return this.deleteJson(`/v1/webhook-endpoints/${segment(id)}`, options);
   }
   list(params: PageParams = {}, options?: CallOptions): Promise<Page<WebhookEndpoint>> {

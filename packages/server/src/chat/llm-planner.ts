@@ -12,6 +12,7 @@
  * `error` outcome; nothing here throws into the caller.
  */
 import {
+  toWellFormedText,
   chatToolDefinitions,
   llmCompletionTimeoutMs,
   llmResponseBytesMax,
@@ -195,7 +196,12 @@ async function* complete(config: LlmConfig, context: PlannerContext): AsyncGener
     if (!finished) return failure("llm_malformed_response", "The language model's stream ended before it finished.");
     const toolCalls = [...calls.entries()].sort(([a], [b]) => a - b).map(([, call]) => call);
     if (toolCalls.some((call) => call.name === "")) return failure("llm_malformed_response", "The language model sent a tool call without a name.");
-    return { text, toolCalls: toolCalls.map((call) => ({ ...(call.id ? { id: call.id } : {}), name: call.name, arguments: call.arguments })) };
+    // The model's text is joined before it is repaired: a surrogate pair split across two chunks
+    // is whole again here, and only a truly lone surrogate becomes U+FFFD (core's unicode.ts).
+    return {
+      text: toWellFormedText(text),
+      toolCalls: toolCalls.map((call) => ({ ...(call.id ? { id: toWellFormedText(call.id) } : {}), name: toWellFormedText(call.name), arguments: toWellFormedText(call.arguments) })),
+    };
   } finally {
     clearTimeout(timer);
     context.signal?.removeEventListener("abort", cancel);

@@ -16,6 +16,11 @@ import { installMetrics } from "./metrics.js";
 import { bearerSecurityScheme, registerOpenApi } from "./openapi.js";
 import { ProblemError, problemErrorHandler, routeNotFoundHandler, sendProblem, toProblem } from "./problem.js";
 import { requestIdFor } from "./request-id.js";
+import { refuseIllFormedUnicode } from "./unicode.js";
+import { answerHeadWithoutStream } from "./sse.js";
+import { answerClientError } from "./client-errors.js";
+import { RouteMethods } from "./methods.js";
+import { limitBySource } from "./source-limit.js";
 
 declare module "fastify" {
   interface FastifyInstance {
@@ -72,15 +77,18 @@ function prependHook<T>(hook: T, existing: T | T[] | undefined): T[] {
  * scopes nor `public: true` fails at start-up: forgetting auth must not silently mean "public".
  */
 export function secureRoute(route: RouteOptions): void {
+  answerHeadWithoutStream(route);
   const config = route.config ?? {};
   const where = `${route.method.toString()} ${route.url}`;
+  const methods = Array.isArray(route.method) ? route.method : [route.method];
   if (config.public === true) {
     if (config.scopes) throw new Error(`${where}: a route is public or has scopes, not both`);
+    // A write nobody authenticates is counted per source address instead (source-limit.ts).
+    if (methods.some((method) => idempotentMethods.has(method) || method === "PUT")) route.onRequest = prependHook(limitBySource, route.onRequest as never);
     return;
   }
   if (!config.scopes) throw new Error(`${where}: declare config.scopes, or config.public: true`);
   route.onRequest = prependHook(requireScopes(...config.scopes), route.onRequest as never);
-  const methods = Array.isArray(route.method) ? route.method : [route.method];
   if (methods.some((method) => idempotentMethods.has(method))) {
     route.preHandler = prependHook(idempotencyPreHandler, route.preHandler as never);
   }
@@ -106,6 +114,8 @@ export function buildApp<Deps>(options: AppOptions<Deps>): FastifyInstance {
     requestTimeout: requestReceiveTimeoutMs,
     genReqId: requestIdFor,
     logController: new LogController({ requestIdLogLabel: "request_id" }),
+    // Errors of the HTTP parser, before a request exists (client-errors.ts).
+    clientErrorHandler: answerClientError,
     // Errors raised while routing (an undecodable URL), before any hook runs.
     frameworkErrors: (error, request, reply) => {
       reply.header("x-request-id", request.id);
@@ -124,7 +134,9 @@ export function buildApp<Deps>(options: AppOptions<Deps>): FastifyInstance {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(problemErrorHandler);
-  app.setNotFoundHandler(routeNotFoundHandler);
+  const routeMethods = new RouteMethods();
+  app.addHook("onRoute", routeMethods.onRoute);
+  app.setNotFoundHandler(routeNotFoundHandler((path) => routeMethods.allowed(path)));
   installJsonParser(app);
   installFormParser(app);
 
@@ -132,6 +144,8 @@ export function buildApp<Deps>(options: AppOptions<Deps>): FastifyInstance {
   app.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);
   });
+  // Before any route hook (authentication included): nothing downstream meets a lone surrogate.
+  app.addHook("onRequest", refuseIllFormedUnicode);
   app.addHook("onSend", idempotencyOnSend);
   const registry = installMetrics(app);
 

@@ -35,6 +35,12 @@ declare module "fastify" {
      * JSON body (`"token"`, `"key.secret"`). The replay copy stores null in their place.
      */
     secretFields?: readonly string[];
+    /**
+     * The route an Idempotency-Key is scoped to, when it is not this route's own pattern: two
+     * routes that carry one operation (`POST /v1/chat` and `POST /v1/chat/stream` both run one
+     * chat turn) share a scope, so one key runs the operation once whichever route carries it.
+     */
+    idempotencyRoute?: string;
   }
 }
 
@@ -89,7 +95,7 @@ export async function idempotencyPreHandler(request: FastifyRequest, reply: Fast
     tenantId: principal.tenantId,
     principalId: principal.principalId,
     method: request.method,
-    route: request.routeOptions.url ?? request.url,
+    route: request.routeOptions.config.idempotencyRoute ?? request.routeOptions.url ?? request.url,
     key,
   };
   const record: IdempotencyRecord = {

@@ -3,8 +3,9 @@
  * keys. It replaces all of Fastify's parsers, so any other media type is a 415.
  */
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { jsonDepthMax, requestBodyBytesMax } from "@bursar/core";
+import { isWellFormedText, jsonDepthMax, requestBodyBytesMax } from "@bursar/core";
 import { ProblemError } from "./problem.js";
+import { illFormedUnicode } from "./unicode.js";
 
 /**
  * Parsed bodies as the client sent them, before zod replaced `request.body` with its (defaulted,
@@ -65,7 +66,8 @@ export function jsonNestsDeeperThan(text: string, depthMax: number): boolean {
 }
 
 /**
- * JSON.parse reviver that refuses prototype-poisoning keys. JSON.parse makes `__proto__` an own
+ * JSON.parse reviver that refuses lone surrogates (`"\ud800"`: see core's unicode.ts) and
+ * prototype-poisoning keys. JSON.parse makes `__proto__` an own
  * property, harmless until some code merges the object into another (`Object.assign`, spread into
  * a prototype chain): then it rewrites the prototype. We answer 400 rather than strip the key, as
  * Fastify's secure-json-parse does with `onProtoPoisoning: "error"`: a client sending it is
@@ -73,6 +75,8 @@ export function jsonNestsDeeperThan(text: string, depthMax: number): boolean {
  * is caught too.
  */
 function refusePrototypeKeys(key: string, value: unknown): unknown {
+  // Every key and string of the body passes here once, so this is the one check bodies need.
+  if (!isWellFormedText(key) || (typeof value === "string" && !isWellFormedText(value))) throw illFormedUnicode("body");
   if (key === "__proto__") throw new ProblemError("json_forbidden_key", 'The key "__proto__" is not allowed.');
   if (key === "constructor" && typeof value === "object" && value !== null && Object.hasOwn(value, "prototype")) {
     throw new ProblemError("json_forbidden_key", 'The key "constructor.prototype" is not allowed.');

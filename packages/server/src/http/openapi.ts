@@ -3,6 +3,7 @@ import fastifySwagger from "@fastify/swagger";
 import fastifySwaggerUi from "@fastify/swagger-ui";
 import type { FastifyInstance } from "fastify";
 import { jsonSchemaTransform } from "fastify-type-provider-zod";
+import { eventWebhooks } from "./event-webhooks.js";
 
 /** Name of the bearer security scheme that authenticated routes reference. */
 export const bearerSecurityScheme = "bearer";
@@ -18,6 +19,9 @@ export function registerOpenApi(app: FastifyInstance, publicBaseUrl: string | nu
       openapi: "3.1.0",
       info: { title: "Bursar API", version: "1" },
       ...(publicBaseUrl ? { servers: [{ url: publicBaseUrl }] } : {}),
+      // Every event type's body, from core's event catalog (event-webhooks.ts).
+      // (Plain JSON Schema objects; @fastify/swagger types them with its own nominal shapes.)
+      webhooks: eventWebhooks() as never,
       components: {
         securitySchemes: { [bearerSecurityScheme]: { type: "http", scheme: "bearer", description: "Personal access token (`bpat_…`)" } },
       },

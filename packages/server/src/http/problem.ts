@@ -11,11 +11,17 @@ import type { Failure, ResultCode } from "@bursar/core";
 export const httpCodes = [
   "bad_request",
   "malformed_json",
+  "invalid_unicode",
   "json_too_deep",
   "json_forbidden_key",
   "body_too_large",
   "unsupported_media_type",
   "route_not_found",
+  "method_not_allowed",
+  "method_not_implemented",
+  "malformed_request",
+  "headers_too_large",
+  "request_timeout",
   "unauthorized",
   "invalid_token",
   "insufficient_scope",
@@ -110,6 +116,9 @@ export const problemTable = {
   capability_exhausted: { status: 403, title: "Capability exhausted" },
   // core: the payment agent
   message_too_long: { status: 400, title: "Chat message too long" },
+  conversations_limit_reached: { status: 422, title: "Conversation limit reached" },
+  // The replay of a chat turn whose conversation was deleted since: the text is erased.
+  conversation_deleted: { status: 410, title: "Conversation deleted" },
   // OAuth (RFC 6749 §5.2). The token and revocation endpoints answer every OAuth error with 400
   // except invalid_client (401), as §5.2 says, whatever the status here: see routes/oauth.ts.
   invalid_grant: { status: 400, title: "Invalid grant" },
@@ -117,11 +126,18 @@ export const problemTable = {
   // HTTP layer
   bad_request: { status: 400, title: "Bad request" },
   malformed_json: { status: 400, title: "Malformed JSON" },
+  invalid_unicode: { status: 400, title: "Text is not well-formed Unicode" },
   json_too_deep: { status: 400, title: "JSON nested too deeply" },
   json_forbidden_key: { status: 400, title: "Forbidden JSON key" },
   body_too_large: { status: 413, title: "Request body too large" },
   unsupported_media_type: { status: 415, title: "Unsupported media type" },
   route_not_found: { status: 404, title: "Route not found" },
+  // Answered before or beside routing: see methods.ts and client-errors.ts.
+  method_not_allowed: { status: 405, title: "Method not allowed" },
+  method_not_implemented: { status: 501, title: "Method not implemented" },
+  malformed_request: { status: 400, title: "Malformed HTTP request" },
+  headers_too_large: { status: 431, title: "Request headers too large" },
+  request_timeout: { status: 408, title: "Request timeout" },
   unauthorized: { status: 401, title: "Authentication required" },
   invalid_token: { status: 401, title: "Invalid access token" },
   insufficient_scope: { status: 403, title: "Insufficient scope" },
@@ -285,8 +301,18 @@ export function problemErrorHandler(error: unknown, request: FastifyRequest, rep
   return sendProblem(reply, new ProblemError("internal_error", "An unexpected error occurred. Quote the request id when reporting it."));
 }
 
-/** The not-found handler: unknown routes answer a 404 problem like every other error. */
-export function routeNotFoundHandler(request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  // The path is not echoed back: reflecting request input into responses is how injection starts.
-  return sendProblem(reply, new ProblemError("route_not_found", `No route matches ${request.method} on this path.`));
+/**
+ * The not-found handler: an unknown path answers a 404 problem like every other error; a known
+ * path with a method it lacks answers 405 with `Allow` (RFC 9110 §15.5.6). `allowed` lists the
+ * path's methods (methods.ts).
+ */
+export function routeNotFoundHandler(allowed: (path: string) => string[]) {
+  return function notFound(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+    const methods = allowed(request.url.split("?")[0] ?? "");
+    if (methods.length > 0) {
+      return sendProblem(reply, new ProblemError("method_not_allowed", `This resource answers ${methods.join(", ")}.`, { headers: { allow: methods.join(", ") } }));
+    }
+    // The path is not echoed back: reflecting request input into responses is how injection starts.
+    return sendProblem(reply, new ProblemError("route_not_found", "No route matches this path."));
+  };
 }

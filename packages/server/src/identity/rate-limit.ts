@@ -74,9 +74,9 @@ export class RedisRateLimiter implements RateLimiter {
 }
 
 /** The response headers of a decision. */
-export function rateLimitHeaders(decision: RateLimitDecision): Record<string, string> {
+export function rateLimitHeaders(decision: RateLimitDecision, policy: "credential" | "source" = "credential"): Record<string, string> {
   return {
-    "ratelimit-policy": `"credential";q=${decision.limit};w=${rateLimitWindowMs / 1000}`,
-    ratelimit: `"credential";r=${decision.remaining};t=${decision.resetSeconds}`,
+    "ratelimit-policy": `"${policy}";q=${decision.limit};w=${rateLimitWindowMs / 1000}`,
+    ratelimit: `"${policy}";r=${decision.remaining};t=${decision.resetSeconds}`,
   };
 }

@@ -4,7 +4,7 @@
  * nonces. Redis-backed when a Redis URL is configured, in memory otherwise.
  */
 import { Redis } from "ioredis";
-import { credentialRateLimitPerMinuteDefault, type Clock, type Store } from "@bursar/core";
+import { credentialRateLimitPerMinuteDefault, sourceRateLimitPerMinuteDefault, type Clock, type Store } from "@bursar/core";
 import { ApiKeyUsageRecorder } from "./api-key-usage.js";
 import { DpopNonces } from "./dpop-nonce.js";
 import { ProofKeyCache } from "./dpop.js";
@@ -17,6 +17,8 @@ export interface IdentityOptions {
   redisKeyPrefix?: string;
   dpopNonceRequired?: boolean;
   rateLimitPerMinute?: number;
+  /** Unauthenticated write requests per minute per source address (http/source-limit.ts). */
+  sourceRateLimitPerMinute?: number;
 }
 
 export class IdentityServices {
@@ -27,6 +29,7 @@ export class IdentityServices {
   readonly proofKeys = new ProofKeyCache();
   /** Requests per minute of PAT and agent-token credentials. */
   readonly rateLimitPerMinute: number;
+  readonly sourceRateLimitPerMinute: number;
   readonly dpopNonceRequired: boolean;
   private readonly redis: Redis | null;
   private nonceSource: DpopNonces | null = null;
@@ -40,6 +43,7 @@ export class IdentityServices {
     this.tokens = new TokenService(store, clock);
     this.usage = new ApiKeyUsageRecorder(store, onError);
     this.rateLimitPerMinute = options.rateLimitPerMinute ?? credentialRateLimitPerMinuteDefault;
+    this.sourceRateLimitPerMinute = options.sourceRateLimitPerMinute ?? sourceRateLimitPerMinuteDefault;
     this.dpopNonceRequired = options.dpopNonceRequired ?? false;
     const prefix = options.redisKeyPrefix ?? "bursar:";
     // Commands fail fast rather than queue while Redis is away: a replay check we cannot make is

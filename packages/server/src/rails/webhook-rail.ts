@@ -15,6 +15,7 @@
  * A tenant with no executor configured gets `rail_not_configured` at once.
  */
 import {
+  parseJsonWellFormed,
   canonicalJson,
   formatMinor,
   loadRailConfig,
@@ -74,7 +75,7 @@ export function executorAnswerOutcome(result: PostResult): RailOutcome | { statu
   if (status < 200 || status >= 300) return { status: "failed", reason: "rail_error" };
   let answer: unknown = null;
   try {
-    answer = result.responseBody === null ? null : JSON.parse(result.responseBody);
+    answer = result.responseBody === null ? null : parseJsonWellFormed(result.responseBody);
   } catch {
     // Not JSON (or cut at the body bound): an acceptance without an outcome.
   }

@@ -12,6 +12,7 @@
 import {
   appendToConversation,
   chatMessageLengthMax,
+  conversationsPerAgentMax,
   eventStreamBufferedBytesMax,
   loadRecord,
   newId,
@@ -26,12 +27,32 @@ import type { ServerResponse } from "node:http";
 import type { z } from "zod";
 import { chatServices, createChatTools } from "../chat/tools.js";
 import { recordedBody, returnIdempotencyClaim, takeIdempotencyClaim } from "../http/idempotency.js";
-import { ProblemError } from "../http/problem.js";
+import { ProblemError, problemBody, problemTable } from "../http/problem.js";
 import { openEventStream, sseMessage } from "../http/sse.js";
 import type { RouteDeps, RouteModule } from "./context.js";
 import { actingAgent, notFound } from "./context.js";
 
 type ChatBody = z.infer<typeof wire.chatBody>;
+
+/** Both chat routes carry one operation, a turn: an Idempotency-Key is scoped to this route for both. */
+export const chatIdempotencyRoute = "/v1/chat";
+
+/** Routes whose recorded answers may hold a conversation's text (the stream's, from before they shared a scope). */
+export const chatAnswerRoutes = [chatIdempotencyRoute, "/v1/chat/stream"] as const;
+
+/**
+ * What a replay of a turn answers once its conversation is deleted: 410 `conversation_deleted`,
+ * without the text. The turn's effects (a payment it made) stand, and are not made again.
+ */
+export function erasedTurnAnswer(requestId: string): string {
+  const problem = new ProblemError("conversation_deleted", "This turn's conversation was deleted and its messages erased; what the turn did (a payment) stands and is not repeated.");
+  return JSON.stringify(problemBody(problem, requestId));
+}
+
+/** The text a turn's recorded answer holds that names its conversation (see `redactIdempotencyAnswers`). */
+export function conversationMarker(conversationId: string): string {
+  return `"conversation_id":${JSON.stringify(conversationId)}`;
+}
 
 /** A turn ready to run: everything checked that could fail before any event is sent. */
 interface PreparedTurn {
@@ -54,6 +75,12 @@ async function prepare(deps: RouteDeps, request: FastifyRequest, body: ChatBody)
     // Another agent's conversation, or a deleted one, is "not found": its id tells nothing.
     if (!conversation || conversation.agentId !== agentId || conversation.body.status === "deleted") throw notFound("conversation", conversation_id);
     history = conversation.body.messages;
+  } else {
+    // Checked before the turn runs: refusing after it would leave a payment without its chat.
+    const active = await deps.store.read.countRecords(tenantId, { kind: "conversation", agentId, status: "active" }, conversationsPerAgentMax);
+    if (active >= conversationsPerAgentMax) {
+      throw new ProblemError("conversations_limit_reached", `An agent keeps at most ${conversationsPerAgentMax} conversations; delete some, or continue one with conversation_id.`);
+    }
   }
   const tools = createChatTools({
     store: deps.store, clock: deps.clock, rails: deps.rails, tenantId, agentId,
@@ -80,7 +107,8 @@ function chatAnswer(turn: PreparedTurn, result: TurnResult) {
 
 /**
  * Appends the turn to its conversation in one durable write, with the Idempotency-Key's answer
- * when the request has one. A conversation deleted while the turn ran stays deleted.
+ * when the request has one. A conversation deleted while the turn ran stays deleted, and the
+ * answer recorded for a replay is then the erasure's, not the text.
  */
 async function saveTurn(deps: RouteDeps, request: FastifyRequest, turn: PreparedTurn, result: TurnResult, answer: unknown): Promise<void> {
   const { tenantId, principalType, principalId } = request.principal;
@@ -88,8 +116,10 @@ async function saveTurn(deps: RouteDeps, request: FastifyRequest, turn: Prepared
   try {
     await deps.store.write(tenantId, async (tx) => {
       const context = { tx, tenantId, nowMs: deps.clock.nowMs(), actor: { type: principalType, id: principalId } };
-      await appendToConversation(context, turn.conversationId, turn.agentId, result.new_messages);
-      if (claim) await tx.completeIdempotencyKey(claim, 200, recordedBody(request, answer));
+      const saved = await appendToConversation(context, turn.conversationId, turn.agentId, result.new_messages);
+      if (!claim) return;
+      if (saved) await tx.completeIdempotencyKey(claim, 200, recordedBody(request, answer));
+      else await tx.completeIdempotencyKey(claim, problemTable.conversation_deleted.status, erasedTurnAnswer(request.id));
     });
   } catch (error) {
     if (claim) returnIdempotencyClaim(request, claim);
@@ -138,7 +168,7 @@ export const chatRoutes: RouteModule = (app, deps) => {
         body: wire.chatBody,
         response: { 200: wire.chatResponse },
       },
-      config: { scopes: ["agents:execute"] },
+      config: { scopes: ["agents:execute"], idempotencyRoute: chatIdempotencyRoute },
     },
     async (request, reply) => {
       const turn = await prepare(deps, request, request.body);
@@ -163,7 +193,7 @@ export const chatRoutes: RouteModule = (app, deps) => {
           "Problems found before the turn starts (auth, validation, message_too_long, an unknown conversation) answer problem+json instead.",
         body: wire.chatBody,
       },
-      config: { scopes: ["agents:execute"] },
+      config: { scopes: ["agents:execute"], idempotencyRoute: chatIdempotencyRoute },
     },
     async (request, reply) => {
       const turn = await prepare(deps, request, request.body);

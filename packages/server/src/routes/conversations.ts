@@ -5,6 +5,8 @@
 import { conversationSummaryView, conversationView, deleteConversation, listRecordsOf, loadRecord, ok, wire, type ConversationBody, type ConversationRecord } from "@bursar/core";
 import type { FastifyRequest } from "fastify";
 import type { RouteModule } from "./context.js";
+import { chatAnswerRoutes, conversationMarker, erasedTurnAnswer } from "./chat.js";
+import { problemTable } from "../http/problem.js";
 import { listedAgentId, notFound, pageOf, visible } from "./context.js";
 
 /** The conversation if the caller may see it and it is not deleted, else "not found". */
@@ -48,9 +50,17 @@ export const conversationRoutes: RouteModule = (app, { mutate, store }) => {
         reply,
         async (context) => {
           const conversation = visibleConversation(request, await loadRecord<ConversationBody>(context.tx, context.tenantId, "conversation", id), id);
-          return ok(await deleteConversation(context, conversation));
+          const deleted = await deleteConversation(context, conversation);
+          // Recorded answers of its turns hold the text too: a replay must not bring it back.
+          await context.tx.redactIdempotencyAnswers(context.tenantId, chatAnswerRoutes, conversationMarker(id), problemTable.conversation_deleted.status, erasedTurnAnswer(request.id));
+          return ok(deleted);
         },
         (deleted) => ({ status: 200, body: conversationSummaryView(deleted) }),
+        // The old row versions may linger in the WAL or as dead tuples: purge them once committed.
+        async () => {
+          await store.purgeErased();
+          return null;
+        },
       );
     },
   );

@@ -56,7 +56,7 @@ export const eventRoutes: RouteModule = (app, { store, eventHub }) => {
     async (request) => {
       const { limit, cursor, after_seq, type, agent_id } = request.query;
       const ascending = after_seq !== undefined;
-      const cursorSeq = cursor === undefined ? undefined : Number(cursor);
+      const cursorSeq = cursor;
       const events = await store.read.listEvents(request.principal.tenantId, {
         limit: limit + 1,
         ascending,
@@ -86,7 +86,7 @@ export const eventRoutes: RouteModule = (app, { store, eventHub }) => {
           `At most ${eventStreamsPerCredentialMax} open streams per credential (429).`,
         querystring: wire.eventStreamQuery,
       },
-      config: { scopes: ["events:read"] },
+      config: { scopes: ["events:read"], stream: true },
     },
     async (request, reply) => {
       if (!eventHub) throw new Error("event stream route registered without an event hub");

@@ -55,6 +55,7 @@ export const journalRoutes: RouteModule = (app, { store, clock }) => {
       schema: {
         tags: ["journal"],
         summary: "Journal entries in order, with their leaf hashes",
+        description: "For a credential acting for an agent, entries about other agents (or about no agent) come with `event: null`: their leaf hashes still verify the tree against the checkpoint.",
         querystring: wire.entriesQuery,
         response: { 200: wire.page(wire.entry) },
       },
@@ -66,7 +67,11 @@ export const journalRoutes: RouteModule = (app, { store, clock }) => {
       // The leaf hashes come from the stored tree, not from re-hashing the body here: a verifier
       // recomputes them from the events and so checks the tree and the bodies against each other.
       const leaves = await store.read.getTreeNodes(request.principal.tenantId, page.map((event) => ({ level: 0, index: event.seq - 1 })));
-      const data = page.map((event, i) => ({ seq: event.seq, leaf_hash: encodeBase64(leaves[i]!), event }));
+      // An agent's credential reads its own entries only; the others come as leaf hashes, enough
+      // to verify the tree and its own inclusion, and nothing of another agent's payees,
+      // references or amounts (docs/concepts.md "Journal").
+      const own = request.principal.agentId;
+      const data = page.map((event, i) => ({ seq: event.seq, leaf_hash: encodeBase64(leaves[i]!), event: own === null || event.agent_id === own ? event : null }));
       const hasMore = events.length > limit;
       return { data, has_more: hasMore, next_cursor: hasMore ? String(data[data.length - 1]!.seq) : null };
     },

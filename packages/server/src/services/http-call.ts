@@ -12,7 +12,7 @@
 import http from "node:http";
 import https from "node:https";
 import type { LookupFunction } from "node:net";
-import { serviceResultBytesMax, type ServiceOutcome } from "@bursar/core";
+import { parseJsonWellFormed, serviceResultBytesMax, type ServiceOutcome } from "@bursar/core";
 import { checkWebhookTarget, parseWebhookUrl } from "../webhooks/target-guard.js";
 
 export interface CallOptions {
@@ -86,7 +86,7 @@ export async function callOperation(urlText: string, payload: unknown, ids: Call
         const text = Buffer.concat(chunks).toString("utf8");
         if (text.trim() === "") return finish({ status: "executed", result: null });
         try {
-          finish({ status: "executed", result: JSON.parse(text) as unknown });
+          finish({ status: "executed", result: parseJsonWellFormed(text) });
         } catch {
           finish({ status: "failed", reason: "service_invalid_response" });
         }

@@ -5,7 +5,7 @@
  * alone, except where noted (global counts are compared before and after).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { appendEvent, appendLeaf, canonicalJson, inclusionProof, leafHash, newId, rootHash, type AgentRow, type SpendRow, type StoredRecord, type RefreshTokenRow, type Store, type StoreTx, type TreeNodeKey } from "@bursar/core";
+import { appendEvent, appendLeaf, canonicalJson, inclusionProof, leafHash, newId, rootHash, type AgentRow, type IdempotencyRecord, type SpendRow, type StoredRecord, type RefreshTokenRow, type Store, type StoreTx, type TreeNodeKey } from "@bursar/core";
 import {
   accountRow,
   agentRow,
@@ -262,7 +262,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         const returned: number[] = [];
         for (const count of [1, 5, 2, 8, 3]) {
           await store.write(tenant.id, async (tx) => {
-            for (let i = 0; i < count; i++) returned.push((await appendEvent(context(tx), "test.appended", { i, count })).seq);
+            for (let i = 0; i < count; i++) returned.push((await appendEvent(context(tx), "transfer.created", { i, count })).seq);
           });
         }
         const size = 19;
@@ -401,6 +401,38 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         expect(await store.write(tenant.id, (tx) => tx.deleteExpiredIdempotencyRecords(3, 10))).toBe(2);
         expect(await store.read.getIdempotencyRecord(old[2]!)).toBeNull();
       });
+
+      it("redacts the recorded answers that name an erased object, on the routes given, in the tenant only", async () => {
+        const { tenant } = await seedTenant(store);
+        const other = await seedTenant(store);
+        const answer = (id: string) => `{"object":"chat.response","conversation_id":"${id}","reply":"secret"}`;
+        const chat = idempotencyRecord(tenant.id, { route: "/v1/chat" });
+        const otherConversation = idempotencyRecord(tenant.id, { route: "/v1/chat" });
+        // "conv_1" must not match "conv_10", nor "_" act as a wildcard.
+        const lookalike = idempotencyRecord(tenant.id, { route: "/v1/chat" });
+        const otherRoute = idempotencyRecord(tenant.id, { route: "/v1/payees" });
+        const otherTenant = idempotencyRecord(other.tenant.id, { route: "/v1/chat" });
+        const inFlight = idempotencyRecord(tenant.id, { route: "/v1/chat" });
+        const answers: Array<[IdempotencyRecord, string]> = [[chat, answer("conv_1")], [otherConversation, answer("conv_2")], [lookalike, answer("conv_10").replace("conv_10", "convX1")], [otherRoute, answer("conv_1")]];
+        await store.write(tenant.id, async (tx) => {
+          for (const [record, body] of answers) {
+            await tx.claimIdempotencyKey(record, stale);
+            await tx.completeIdempotencyKey(record, 200, body);
+          }
+          await tx.claimIdempotencyKey(inFlight, stale);
+        });
+        await store.write(other.tenant.id, async (tx) => {
+          await tx.claimIdempotencyKey(otherTenant, stale);
+          await tx.completeIdempotencyKey(otherTenant, 200, answer("conv_1"));
+        });
+        const marker = '"conversation_id":"conv_1"';
+        expect(await store.write(tenant.id, (tx) => tx.redactIdempotencyAnswers(tenant.id, ["/v1/chat", "/v1/chat/stream"], marker, 410, '{"code":"gone"}'))).toBe(1);
+        expect(await store.read.getIdempotencyRecord(chat)).toMatchObject({ state: "completed", responseStatus: 410, responseBody: '{"code":"gone"}' });
+        for (const [record, body] of answers.slice(1)) expect((await store.read.getIdempotencyRecord(record))?.responseBody).toBe(body);
+        expect((await store.read.getIdempotencyRecord(otherTenant))?.responseBody).toBe(answer("conv_1"));
+        expect((await store.read.getIdempotencyRecord(inFlight))?.state).toBe("in_progress");
+        await store.purgeErased();
+      });
     });
 
     describe("webhook endpoints and deliveries", () => {
@@ -465,38 +497,38 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
           const first = webhookEndpointRow(tenant.id, { eventTypes: ["*"] });
           await store.write(tenant.id, (tx) => tx.insertWebhookEndpoint(first));
           const delivered = async (endpointId: string) => (await store.read.listWebhookDeliveries(tenant.id, endpointId, { limit: 100 })).map((row) => row.eventId);
-          const one = await store.write(tenant.id, (tx) => appendEvent(context(tx), "test.one", {}));
+          const one = await store.write(tenant.id, (tx) => appendEvent(context(tx), "transfer.posted", {}));
           expect(await delivered(first.id)).toEqual([one.id]);
           // Another process adds an endpoint and disables the first.
-          const second = webhookEndpointRow(tenant.id, { eventTypes: ["test.*"] });
+          const second = webhookEndpointRow(tenant.id, { eventTypes: ["transfer.*"] });
           await other.write(tenant.id, async (tx) => {
             await tx.insertWebhookEndpoint(second);
             await tx.updateWebhookEndpoint({ ...first, enabled: false, disabledReason: "test", updatedAtMs: baseMs + 1 });
           });
-          const two = await store.write(tenant.id, (tx) => appendEvent(context(tx), "test.two", {}));
+          const two = await store.write(tenant.id, (tx) => appendEvent(context(tx), "transfer.posted", {}));
           expect(await delivered(first.id)).toEqual([one.id]);
           expect(await delivered(second.id)).toEqual([two.id]);
           // The same write adds an endpoint, then appends: the new endpoint hears the event.
           const third = webhookEndpointRow(tenant.id, { eventTypes: ["*"] });
           const three = await store.write(tenant.id, async (tx) => {
-            await appendEvent(context(tx), "test.before", {});
+            await appendEvent(context(tx), "transfer.created", {});
             await tx.insertWebhookEndpoint(third);
-            return appendEvent(context(tx), "test.three", {});
+            return appendEvent(context(tx), "transfer.posted", {});
           });
           expect(await delivered(third.id)).toEqual([three.id]);
           // A write that changed endpoints and rolled back leaves the cache as it was.
           await expect(
             store.write(tenant.id, async (tx) => {
               await tx.deleteWebhookEndpoint(tenant.id, third.id);
-              await appendEvent(context(tx), "test.rolled_back", {});
+              await appendEvent(context(tx), "transfer.voided", {});
               throw new Error("rolled back");
             }),
           ).rejects.toThrow("rolled back");
-          const four = await store.write(tenant.id, (tx) => appendEvent(context(tx), "test.four", {}));
+          const four = await store.write(tenant.id, (tx) => appendEvent(context(tx), "transfer.posted", {}));
           expect(await delivered(third.id)).toEqual([four.id, three.id]);
           // Another process deletes it: the next append no longer queues for it.
           await other.write(tenant.id, (tx) => tx.deleteWebhookEndpoint(tenant.id, third.id));
-          await store.write(tenant.id, (tx) => appendEvent(context(tx), "test.five", {}));
+          await store.write(tenant.id, (tx) => appendEvent(context(tx), "transfer.posted", {}));
           expect(await delivered(third.id)).toEqual([]);
           expect((await delivered(second.id)).length).toBe(5);
         } finally {
@@ -1094,6 +1126,11 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         expect((await store.read.listRecords(tenant.id, { kind: "approval", limit: 10, status: "pending", refId: "pi_0" })).map((row) => row.id)).toEqual([ids[2], ids[0]]);
         expect(await store.read.getRecord(tenant.id, "payee", ids[0]!)).toBeNull();
         expect(await store.read.getRecord(other.tenant.id, "approval", ids[0]!)).toBeNull();
+        // Counting, for caps: the same filters, at most `limit`.
+        expect(await store.read.countRecords(tenant.id, { kind: "approval" }, 100)).toBe(5);
+        expect(await store.read.countRecords(tenant.id, { kind: "approval" }, 3)).toBe(3);
+        expect(await store.read.countRecords(tenant.id, { kind: "approval", agentId: "agt_a", status: "pending" }, 100)).toBe(1);
+        expect(await store.read.countRecords(other.tenant.id, { kind: "approval", agentId: "agt_a" }, 100)).toBe(0);
         const before = (await store.read.getRecord(tenant.id, "approval", ids[0]!))!;
         const changed = { ...before, status: "approved", dueAtMs: null, updatedAtMs: baseMs + 5, body: { decided: true } };
         await store.write(tenant.id, (tx) => tx.updateRecord(changed));
@@ -1279,7 +1316,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         const writes = Array.from({ length: 30 }, (_, i) =>
           store.write(tenant.id, async (tx) => {
             if (i === 10) await tx.insertWebhookEndpoint(endpoint);
-            const event = await appendEvent(context(tx), "test.grouped", { i });
+            const event = await appendEvent(context(tx), "transfer.created", { i });
             if (i % 7 === 3) throw new Error(`write ${i} fails`);
             return event;
           }),
@@ -1288,7 +1325,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         const failed = outcomes.flatMap((outcome, i) => (outcome.status === "rejected" ? [i] : []));
         expect(failed).toEqual([3, 10, 17, 24]);
         const events = await store.read.listEvents(tenant.id, { limit: 100, ascending: true });
-        const grouped = events.filter((event) => event.type === "test.grouped");
+        const grouped = events.filter((event) => event.type === "transfer.created" && typeof (event.data as { i?: unknown }).i === "number");
         expect(grouped.map((event) => (event.data as { i: number }).i)).toEqual(Array.from({ length: 30 }, (_, i) => i).filter((i) => !failed.includes(i)));
         // No gap: the failed writes' seqs were reused by the next ones.
         expect(events.map((event) => event.seq)).toEqual(Array.from({ length: events.length }, (_, i) => i + 1));
@@ -1297,7 +1334,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         const later = webhookEndpointRow(tenant.id, { eventTypes: ["*"] });
         const withEndpoint = await Promise.all([
           store.write(tenant.id, (tx) => tx.insertWebhookEndpoint(later)),
-          store.write(tenant.id, (tx) => appendEvent(context(tx), "test.after_endpoint", {})),
+          store.write(tenant.id, (tx) => appendEvent(context(tx), "transfer.voided", {})),
         ]);
         expect((await store.read.listWebhookDeliveries(tenant.id, later.id, { limit: 10 })).map((row) => row.eventId)).toEqual([withEndpoint[1].id]);
       });

@@ -784,6 +784,14 @@ CREATE TRIGGER config_records_version_delete AFTER DELETE ON records FOR EACH RO
 `;
 
 /**
+ * The process that owns an in-flight idempotency claim on PostgreSQL: the key of the session
+ * advisory lock it holds while alive (postgres/claim-owner.ts). SQLite needs nothing: one process
+ * owns the file and releases every claim when it starts.
+ */
+const claimOwnersSqlite = `SELECT 1;`;
+const claimOwnersPostgres = `ALTER TABLE idempotency_keys ADD COLUMN owner_key INTEGER;`;
+
+/**
  * Every migration, oldest first, versions strictly increasing. A gap is allowed, and
  * `pendingMigrations` runs whatever known version a database lacks (2 and 3 were developed on
  * separate branches, so a database may have got 3 before 2).
@@ -794,6 +802,8 @@ export const migrations: readonly Migration[] = [
   { version: 3, name: "webhooks", sqlite: webhooksSqlite, postgres: webhooksPostgres },
   { version: 4, name: "governance", sqlite: governanceSqlite, postgres: governancePostgres },
   { version: 5, name: "spend operations", sqlite: spendOperationsSqlite, postgres: spendOperationsPostgres },
+  // Numbered 17 after its issue, leaving 6-16 to migrations developed alongside it.
+  { version: 17, name: "idempotency claim owners", sqlite: claimOwnersSqlite, postgres: claimOwnersPostgres },
   { version: 19, name: "spend rollups and tenant config version", sqlite: spendRollupsSqlite, postgres: spendRollupsPostgres },
 ];
 

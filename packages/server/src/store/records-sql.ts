@@ -99,6 +99,12 @@ export class RecordsSql {
     return { text: this.dialect === "sqlite" ? text : numbered(text), params };
   }
 
+  /** Counts records of one kind with the query's equality filters, up to `limit` rows read. */
+  countRecords(tenantId: string, query: Pick<RecordQuery, "kind" | "agentId" | "status">, limit: number): Statement {
+    const { text, params } = this.listRecords(tenantId, { ...query, limit });
+    return { text: `SELECT count(*) AS count FROM (${text.replace(`SELECT ${recordColumns} FROM`, "SELECT 1 AS one FROM")}) AS counted`, params };
+  }
+
   /** A keyset page of one kind, newest first, with the query's equality filters. */
   listRecords(tenantId: string, query: RecordQuery): Statement {
     const params: unknown[] = [];

@@ -341,6 +341,11 @@ export class PostgresReader implements StoreReader {
     return (await this.rows(text, params)).map(recordFrom);
   }
 
+  async countRecords(tenantId: string, query: Pick<RecordQuery, "kind" | "agentId" | "status">, limit: number): Promise<number> {
+    const { text, params } = this.sql.records.countRecords(tenantId, query, limit);
+    return integerFrom((await this.rows(text, params))[0]?.count ?? 0, "count");
+  }
+
   async findRecordIdsByName(tenantId: string, kind: RecordKind, nameKey: string, limit: number): Promise<string[]> {
     const rows = await this.rows(this.sql.records.findRecordIdsByName, [tenantId, kind, nameKey, checkLimit(limit)]);
     return rows.map((row) => textFrom(row.id, "record_names.id"));

@@ -21,6 +21,7 @@ import {
   webhookEndpointColumns,
 } from "../rows.js";
 import { RecordsSql } from "../records-sql.js";
+import { claimOwnerLockClass } from "./claim-owner.js";
 
 /** Schema names Bursar accepts: plain lower-case identifiers, so quoting is trivial and safe. */
 const schemaNamePattern = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -93,6 +94,7 @@ export class PostgresSql {
   readonly claimIdempotencyKey: string;
   readonly completeIdempotencyKey: string;
   readonly releaseIdempotencyKey: string;
+  readonly redactIdempotencyAnswers: string;
   readonly deleteExpiredIdempotencyRecords: string;
   readonly insertAgent: string;
   readonly updateAgent: string;
@@ -224,17 +226,28 @@ export class PostgresSql {
       `UPDATE ${s}.tenants SET journal_size = $10 WHERE id = $1`;
     // Claims a fresh key or takes over an expired record or a stale claim in one statement; no
     // row comes back when a live record holds the scope (that row is then locked by us).
+    // A claim is stale when it is older than the claim timeout ($12), or when its owner's
+    // session advisory lock is gone from pg_locks: the process that made it died (claim-owner.ts).
+    // $13 is this store's owner key (null while its owner connection is down).
     this.claimIdempotencyKey =
-      `INSERT INTO ${s}.idempotency_keys AS record (${idempotencyColumns}) VALUES (${placeholders(idempotencyColumns)}) ` +
+      `INSERT INTO ${s}.idempotency_keys AS record (${idempotencyColumns}, owner_key) VALUES (${placeholders(idempotencyColumns)}, $13) ` +
       "ON CONFLICT (tenant_id, principal_id, method, route, idempotency_key) DO UPDATE SET " +
       "fingerprint = excluded.fingerprint, state = excluded.state, response_status = excluded.response_status, " +
-      "response_body = excluded.response_body, created_at_ms = excluded.created_at_ms, expires_at_ms = excluded.expires_at_ms " +
+      "response_body = excluded.response_body, created_at_ms = excluded.created_at_ms, expires_at_ms = excluded.expires_at_ms, " +
+      "owner_key = excluded.owner_key " +
       "WHERE record.expires_at_ms <= excluded.created_at_ms " +
-      "OR (record.state = 'in_progress' AND record.created_at_ms < $12) RETURNING state";
+      "OR (record.state = 'in_progress' AND (record.created_at_ms < $12 OR (record.owner_key IS NOT NULL AND NOT EXISTS (" +
+      "SELECT 1 FROM pg_catalog.pg_locks AS held WHERE held.locktype = 'advisory' AND held.granted " +
+      "AND held.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()) " +
+      `AND held.classid = ${claimOwnerLockClass}::oid AND held.objid = record.owner_key::oid AND held.objsubid = 2)))) RETURNING state`;
     this.completeIdempotencyKey =
       `UPDATE ${s}.idempotency_keys SET state = 'completed', response_status = $6, response_body = $7 WHERE ${scopeCondition}`;
     // A completed answer is never released: only an in-flight claim is given up.
     this.releaseIdempotencyKey = `DELETE FROM ${s}.idempotency_keys WHERE ${scopeCondition} AND state = 'in_progress'`;
+    // strpos, not LIKE: ids hold `_`, which LIKE reads as a wildcard.
+    this.redactIdempotencyAnswers =
+      `UPDATE ${s}.idempotency_keys SET response_status = $1, response_body = $2 ` +
+      "WHERE tenant_id = $3 AND route = ANY($4::text[]) AND state = 'completed' AND strpos(response_body, $5) > 0";
     this.deleteExpiredIdempotencyRecords =
       `DELETE FROM ${s}.idempotency_keys WHERE (tenant_id, principal_id, method, route, idempotency_key) IN ` +
       `(SELECT tenant_id, principal_id, method, route, idempotency_key FROM ${s}.idempotency_keys ` +

@@ -16,6 +16,7 @@ import { PostgresSql, quoteSchema } from "./postgres-sql.js";
 import { PostgresTransaction, type LockedTenant } from "./postgres-transaction.js";
 import { integerFrom, tenantFrom } from "../rows.js";
 import { TenantConfigCache } from "../tenant-config-cache.js";
+import { ClaimOwner } from "./claim-owner.js";
 
 /**
  * Attempts of one write when PostgreSQL aborts it as a serialization failure (40001) or a
@@ -71,7 +72,14 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   // An idle client whose connection dies (server restart, network) is dropped by the pool, which
   // then emits 'error'; without a listener Node would crash the process. The next query reconnects.
   pool.on("error", () => {});
-  return new PostgresStore(pool, schema);
+  let owner: ClaimOwner;
+  try {
+    owner = await ClaimOwner.open(options.connectionString);
+  } catch (error) {
+    await pool.end();
+    throw error;
+  }
+  return new PostgresStore(pool, schema, owner);
 }
 
 class PostgresStore implements Store {
@@ -90,6 +98,8 @@ class PostgresStore implements Store {
   constructor(
     private readonly pool: pg.Pool,
     private readonly schema: string,
+    /** Holds the advisory lock that keeps this store's idempotency claims alive (claim-owner.ts). */
+    private readonly claimOwner: ClaimOwner,
   ) {
     this.sql = new PostgresSql(schema);
     this.read = new PostgresReader(pool as unknown as Queryable, this.sql);
@@ -178,6 +188,7 @@ class PostgresStore implements Store {
         await client.query("SAVEPOINT operation");
         const journalSize = locked?.row.journalSize;
         const tx = new PostgresTransaction(db, this.sql, this.configCache, locked, configChanged);
+        tx.claimOwnerKey = this.claimOwner.key;
         try {
           const value = await write.fn(tx);
           await tx.runBeforeCommit();
@@ -219,8 +230,35 @@ class PostgresStore implements Store {
     }
   }
 
-  close(): Promise<void> {
-    return this.pool.end();
+  /**
+   * VACUUM of the tables that held the erased text: the old row versions (dead tuples) are pruned
+   * now instead of whenever autovacuum comes, so no snapshot, page inspection or dump can read
+   * them. One at a time per process, after the write that erased committed. PostgreSQL does not
+   * promise to zero the freed bytes, and keeps copies outside the heap (WAL segments, archives,
+   * backups): those are the operator's to expire (docs/operating.md).
+   */
+  async purgeErased(): Promise<void> {
+    if (this.vacuuming) return this.vacuuming;
+    this.vacuuming = (async () => {
+      const client = await this.pool.connect();
+      try {
+        await client.query(`VACUUM ${quoteSchema(this.schema)}.records, ${quoteSchema(this.schema)}.idempotency_keys`);
+      } catch {
+        // Best effort: a VACUUM refused (permissions, a lock) leaves autovacuum to do it later.
+      } finally {
+        client.release();
+        this.vacuuming = null;
+      }
+    })();
+    return this.vacuuming;
+  }
+
+  private vacuuming: Promise<void> | null = null;
+
+  async close(): Promise<void> {
+    await this.vacuuming;
+    await this.pool.end();
+    await this.claimOwner.close();
   }
 
   private async writeOnce<T>(tenantId: string | null, fn: (tx: StoreTx) => Promise<T>): Promise<T> {
@@ -235,6 +273,7 @@ class PostgresStore implements Store {
         if (row) locked = { tenantId, configVersion: integerFrom(row.config_version, "tenants.config_version"), row: tenantFrom(row) };
       }
       tx = new PostgresTransaction(client as unknown as Queryable, this.sql, this.configCache, locked);
+      tx.claimOwnerKey = this.claimOwner.key;
       const value = await fn(tx);
       await tx.runBeforeCommit();
       tx.end();

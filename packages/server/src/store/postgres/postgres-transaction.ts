@@ -93,6 +93,9 @@ export class PostgresTransaction extends PostgresReader implements StoreTx {
 
   private readonly commitHooks: Array<() => Promise<void>> = [];
 
+  /** The owner key recorded with idempotency claims (claim-owner.ts); null: claims only time out. */
+  claimOwnerKey: number | null = null;
+
   /** Called when the write's callback has settled; later calls are bugs and throw. */
   end(): void {
     this.active = false;
@@ -231,7 +234,7 @@ export class PostgresTransaction extends PostgresReader implements StoreTx {
   async claimIdempotencyKey(record: IdempotencyRecord, staleClaimBeforeMs: number): Promise<IdempotencyRecord | null> {
     const claimed = await this.rows(this.sql.claimIdempotencyKey, [
       ...scopeParams(record), record.fingerprint, record.state, record.responseStatus, record.responseBody,
-      record.createdAtMs, record.expiresAtMs, staleClaimBeforeMs,
+      record.createdAtMs, record.expiresAtMs, staleClaimBeforeMs, this.claimOwnerKey,
     ]);
     if (claimed.length > 0) return null;
     const existing = await this.first(this.sql.getIdempotencyRecord, scopeParams(record));
@@ -245,6 +248,10 @@ export class PostgresTransaction extends PostgresReader implements StoreTx {
 
   async releaseIdempotencyKey(scope: IdempotencyScope): Promise<void> {
     await this.execute(this.sql.releaseIdempotencyKey, scopeParams(scope));
+  }
+
+  async redactIdempotencyAnswers(tenantId: string, routes: readonly string[], marker: string, responseStatus: number, responseBody: string): Promise<number> {
+    return this.execute(this.sql.redactIdempotencyAnswers, [responseStatus, responseBody, tenantId, [...routes], marker]);
   }
 
   async deleteExpiredIdempotencyRecords(nowMs: number, limit: number): Promise<number> {

@@ -497,6 +497,12 @@ export class SqliteReader implements StoreReader {
     return this.reads.statement(text).all(...params).map(recordFrom);
   }
 
+  async countRecords(tenantId: string, query: Pick<RecordQuery, "kind" | "agentId" | "status">, limit: number): Promise<number> {
+    this.checkActive();
+    const { text, params } = this.reads.records.countRecords(tenantId, query, limit);
+    return integerFrom(this.reads.statement(text).get(...params)?.count ?? 0, "count");
+  }
+
   async findRecordIdsByName(tenantId: string, kind: RecordKind, nameKey: string, limit: number): Promise<string[]> {
     this.checkActive();
     const rows = this.reads.statement(this.reads.records.findRecordIdsByName).all(tenantId, kind, nameKey, checkLimit(limit));

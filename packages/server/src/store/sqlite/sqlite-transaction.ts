@@ -80,6 +80,7 @@ export class SqliteWriteStatements {
   readonly claimIdempotencyKey: RowStatement;
   readonly completeIdempotencyKey: RowStatement;
   readonly releaseIdempotencyKey: RowStatement;
+  readonly redactIdempotencyAnswers: RowStatement;
   readonly deleteExpiredIdempotencyRecords: RowStatement;
   readonly insertWebhookEndpoint: RowStatement;
   readonly updateWebhookEndpoint: RowStatement;
@@ -139,6 +140,11 @@ export class SqliteWriteStatements {
     );
     // A completed answer is never released: only an in-flight claim is given up.
     this.releaseIdempotencyKey = prepare(`DELETE FROM idempotency_keys WHERE ${scopeCondition} AND state = 'in_progress'`);
+    // instr, not LIKE: ids hold `_`, which LIKE reads as a wildcard.
+    this.redactIdempotencyAnswers = prepare(
+      "UPDATE idempotency_keys SET response_status = ?, response_body = ? " +
+        "WHERE tenant_id = ? AND route = ? AND state = 'completed' AND instr(response_body, ?) > 0",
+    );
     this.deleteExpiredIdempotencyRecords = prepare(
       "DELETE FROM idempotency_keys WHERE (tenant_id, principal_id, method, route, idempotency_key) IN " +
         "(SELECT tenant_id, principal_id, method, route, idempotency_key FROM idempotency_keys " +
@@ -376,6 +382,13 @@ export class SqliteTransaction extends SqliteReader implements StoreTx {
   async releaseIdempotencyKey(scope: IdempotencyScope): Promise<void> {
     this.checkActive();
     this.writes.releaseIdempotencyKey.run(...scopeParams(scope));
+  }
+
+  async redactIdempotencyAnswers(tenantId: string, routes: readonly string[], marker: string, responseStatus: number, responseBody: string): Promise<number> {
+    this.checkActive();
+    let changed = 0;
+    for (const route of routes) changed += this.writes.redactIdempotencyAnswers.run(responseStatus, responseBody, tenantId, route, marker).changes;
+    return changed;
   }
 
   async deleteExpiredIdempotencyRecords(nowMs: number, limit: number): Promise<number> {
