@@ -241,7 +241,8 @@ async function eventsServer(extra: Record<string, unknown> = {}) {
     )).token;
   const append = (count: number, concurrency: number) =>
     runConcurrently(count, concurrency, async (i) => {
-      await server.store.write(tenant.id, (tx) => appendEvent({ tx, tenantId: tenant.id, nowMs: Date.now(), actor: { type: "system", id: "bench" } }, "tenant.created", { i }));
+      // A registered type (appendEvent refuses others) that the tenant's bootstrap never writes.
+      await server.store.write(tenant.id, (tx) => appendEvent({ tx, tenantId: tenant.id, nowMs: Date.now(), actor: { type: "system", id: "bench" } }, "transfer.posted", { i }));
     });
   return { server, tenantId: tenant.id, token: ownerToken, mintToken, append };
 }
@@ -259,14 +260,14 @@ async function streamFanOut(events: number, subscribers: number) {
     Array.from({ length: subscribers }, (_, index) =>
       new Promise<void>((resolve, reject) => {
         const headers = { authorization: `Bearer ${tokens[Math.floor(index / 10)]}` };
-        const request = http.get(`${server.url}/v1/events/stream?type=bench.*`, { agent, headers }, (response) => {
+        const request = http.get(`${server.url}/v1/events/stream?type=transfer.*`, { agent, headers }, (response) => {
           if (response.statusCode !== 200) return reject(new Error(`stream ${response.statusCode}`));
           response.setEncoding("utf8");
           let buffered = "";
           response.on("data", (chunk: string) => {
             const messages = (buffered + chunk).split("\n\n");
             buffered = messages.pop()!;
-            for (const message of messages) if (message.includes("event: bench.event")) received[index]! += 1;
+            for (const message of messages) if (message.includes("event: transfer.posted")) received[index]! += 1;
           });
           resolve();
         });
@@ -299,7 +300,7 @@ async function webhookThroughput(events: number) {
   await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
   const port = (receiver.address() as { port: number }).port;
   await server.store.write(tenantId, (tx) =>
-    createWebhookEndpoint({ tx, tenantId, nowMs: Date.now(), actor: { type: "system", id: "bench" } }, { url: `http://127.0.0.1:${port}/hook`, eventTypes: ["bench.*"] }),
+    createWebhookEndpoint({ tx, tenantId, nowMs: Date.now(), actor: { type: "system", id: "bench" } }, { url: `http://127.0.0.1:${port}/hook`, eventTypes: ["transfer.*"] }),
   );
   const start = performance.now();
   await append(events, 64);
