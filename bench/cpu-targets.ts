@@ -134,7 +134,8 @@ export async function serveChild(env: Record<string, string>): Promise<{ child: 
   const profile = process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
   const child = spawn(process.execPath, [...profile, path.join(repoRoot, "packages/cli/bin/bursar.js"), "serve", "--port", "0", "--no-demo", "--quiet"], {
     cwd: repoRoot,
-    env: { ...process.env, BURSAR_RATE_LIMIT_PER_MINUTE: "1000000000", ...env },
+    // The bench is one credential and one address sending thousands of requests a second.
+    env: { ...process.env, BURSAR_RATE_LIMIT_PER_MINUTE: "1000000000", BURSAR_SOURCE_RATE_LIMIT_PER_MINUTE: "1000000000", ...env },
     stdio: ["ignore", "pipe", "inherit"],
   });
   const url = await new Promise<string>((resolve, reject) => {
