@@ -24,8 +24,12 @@ import { client, createTestTenant, startTestServer } from "./support.js";
 
 const caseCount = Number(process.env.BURSAR_FUZZ_CASES ?? 10_500);
 const seed = Number(process.env.BURSAR_FUZZ_SEED ?? Date.now() % 2 ** 31);
-/** Wall-clock bound of the whole run; the CI suite budget is minutes, this suite's share seconds. */
-const runTimeMaxMs = 90_000;
+/**
+ * Wall-clock bound of the whole run. Alone it takes 14-23 s (10 500 cases, 3 lanes, 2 cores);
+ * inside the whole suite, with other suites' servers on the same cores, 50-120 s were measured.
+ * Past the bound it fails rather than stretch CI without end.
+ */
+const runTimeMaxMs = 240_000;
 
 /** mulberry32: small, fast, seedable. */
 function generator(initial: number) {
@@ -179,10 +183,14 @@ function queryFor(operation: Operation, random: Random): string {
   return parts.length === 0 ? "" : `?${parts.join("&")}`;
 }
 
-/** A path with its parameters filled: garbage mostly, a real id of the fixtures sometimes. */
+/**
+ * A path with its parameters filled: garbage mostly, a real id of the fixtures sometimes — never
+ * for a DELETE, which would disable the lane's agent or revoke its binding and leave every later
+ * agent case a plain 401.
+ */
 function pathFor(operation: Operation, random: Random, realIds: string[]): string {
   return operation.path.replace(/\{([^}]+)\}/g, () =>
-    random.chance(0.25) ? random.pick(realIds) : encodeURIComponent(random.pick(nastyStrings.filter((text) => !text.includes(loneMarker))) || "x").replace(/%2F/gi, random.pick(["%2F", "/"])),
+    operation.method !== "DELETE" && random.chance(0.25) ? random.pick(realIds) : encodeURIComponent(random.pick(nastyStrings.filter((text) => !text.includes(loneMarker))) || "x").replace(/%2F/gi, random.pick(["%2F", "/"])),
   );
 }
 
@@ -322,5 +330,5 @@ describe("fuzz over the OpenAPI document", () => {
     );
     // The generator must not be so wrong that nothing succeeds: some cases reach the handlers.
     expect([...statuses].filter(([status]) => status < 300).reduce((sum, [, count]) => sum + count, 0)).toBeGreaterThan(caseCount / 50);
-  }, 120_000);
+  }, 300_000);
 });

@@ -13,6 +13,7 @@ import { ticketCommands } from "./commands/tickets.js";
 import { paymentCommands } from "./commands/payments.js";
 import { chatCommands } from "./commands/chat.js";
 import { spendCommands } from "./commands/spend.js";
+import { escrowCommands } from "./commands/escrow.js";
 
 export const program = new Command()
   .name("bursar")
@@ -112,3 +113,4 @@ journalCommands(program);
 paymentCommands(program);
 chatCommands(program);
 spendCommands(program);
+escrowCommands(program);

@@ -94,6 +94,60 @@ export const sandboxSlowDelayMsDefault = 2_000;
  */
 export const serviceRequestDeadlineSeconds = 5 * 60;
 
+// --- Escrow intents and predicates (docs/escrow.md) ---
+
+/** Client-chosen escrow intent ids (`int_…`): the id is the idempotency key, so it is bounded like other client ids. */
+export const escrowIntentIdLengthMax = 64;
+/**
+ * Latest deadline of an escrow intent, from its creation: 30 days. Funding posts the money into the
+ * escrow account, so no ledger hold has to outlive the deadline; the bound keeps money from being
+ * parked in escrow indefinitely.
+ */
+export const escrowDeadlineSecondsMax = 30 * 24 * 60 * 60;
+/** How long a disputed intent waits for an owner's decision after its deadline before it is refunded. */
+export const escrowDisputeDecisionSecondsMax = 7 * 24 * 60 * 60;
+/** An intent's evidence JSON Schema, as JSON bytes: compiled by ajv, so bounded like service input schemas. */
+export const escrowEvidenceSchemaBytesMax = 16 * 1024;
+/** Nesting depth of an evidence schema: ajv compiles recursively. */
+export const escrowEvidenceSchemaDepthMax = 12;
+/** Evidence payload, as JSON bytes: a report's structured summary, not the report (artifacts carry digests). */
+export const escrowEvidencePayloadBytesMax = 32 * 1024;
+/** Artifacts (digest, uri, media type) one evidence submission lists. */
+export const escrowEvidenceArtifactsMax = 32;
+/** Evidence submissions one intent accepts (passing or failing): a payee retries a few times, never forever. */
+export const escrowEvidenceAttemptsMax = 10;
+/**
+ * Age (either way) of an evidence `submitted_at`: a signed body captured in transit cannot be
+ * replayed later than this (inside it, the same body answers the first result).
+ */
+export const escrowEvidenceSkewSecondsMax = 5 * 60;
+/** Operation patterns an intent's work may spend on (its capability's `allowed_operations`). */
+export const escrowAllowedOperationsMax = 50;
+/** Escrow intents of one payee a reputation receipt reads: the receipt says when it stopped short. */
+export const reputationIntentsMax = 10_000;
+/** Nodes (operators and operands) of one predicate: hand-written rules are tens of nodes. */
+export const predicateNodesMax = 256;
+/** Nesting depth of a predicate's AST (operators inside operators). */
+export const predicateDepthMax = 12;
+/** Children of one `and` / `or`. */
+export const predicateArgsMax = 32;
+/** Options of one `in`. */
+export const predicateInOptionsMax = 64;
+/** Bytes of one constant operand or `in` option, as JSON. */
+export const predicateConstantBytesMax = 1024;
+/** Characters of one JSON Pointer operand (RFC 6901). */
+export const predicatePointerLengthMax = 256;
+/** Reference tokens of one JSON Pointer. */
+export const predicatePointerTokensMax = 32;
+/**
+ * Evaluation steps of one predicate over one evidence document (each node, operand, array element
+ * visited and value compared costs one). `all`/`any` nest, so array work multiplies; past this the
+ * evaluation stops and fails with `work_limit_exceeded` instead of running on.
+ */
+export const predicateStepsMax = 100_000;
+/** Depth to which two values are compared for equality (evidence is also depth-bounded on the wire). */
+export const predicateValueDepthMax = 64;
+
 /** Largest amount of one transfer or deposit, in minor units (SPEC 1: "never above 10^15"). */
 export const amountMinorMax = 1_000_000_000_000_000;
 
@@ -421,6 +475,11 @@ export function checkLimits(): void {
   assert(eventStreamPageMax <= 10_000, "a stream page must fit one store query");
   assert(registrationTicketTtlSecondsMin <= registrationTicketTtlSecondsDefault && registrationTicketTtlSecondsDefault <= registrationTicketTtlSecondsMax, "ticket lifetime bounds");
   assert(jtiLengthMax < jwsCompactLengthMax, "a jti fits in a JWS");
+  assert(escrowDeadlineSecondsMax <= capabilityLifetimeSecondsMax, "an escrow's capability lives until its deadline");
+  assert(approvalExpirySecondsMax + holdGraceSeconds <= holdTimeoutSecondsMax, "an escrow funding hold must outlive its approval");
+  assert(escrowEvidenceAttemptsMax >= 1, "a payee may submit evidence at least once");
+  assert(predicateNodesMax <= predicateStepsMax, "every node of a predicate can be visited");
+  assert(escrowAllowedOperationsMax <= policyListEntriesMax, "an escrow's operations fit a capability");
   assert(apiKeyRateLimitPerMinuteDefault <= apiKeyRateLimitPerMinuteMax, "API-key rate limit default above its ceiling");
   assert(accessTokenLifetimeSecondsMax < refreshTokenLifetimeSecondsMax, "access tokens outlive refresh tokens");
   assert(oauthFormBytesMax <= requestBodyBytesMax, "form bodies within the body limit");

@@ -80,6 +80,11 @@ export class DpopAuth implements Authenticator {
     return this.options.clientId;
   }
 
+  /** The agent's key: it signs escrow terms (docs/escrow.md) as well as proofs and assertions. */
+  get key(): AgentKey {
+    return this.options.key;
+  }
+
   async headers(request: { method: string; url: string }): Promise<Record<string, string>> {
     const token = await this.accessToken();
     return { authorization: `DPoP ${token.accessToken}`, dpop: await this.proof(request.method, request.url, token.accessToken) };

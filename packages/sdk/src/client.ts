@@ -30,6 +30,7 @@ import { Approvals, PaymentIntents, Transactions } from "./resources/payments.ts
 import { Budgets, PolicyResource } from "./resources/policy.ts";
 import { WebhookEndpoints } from "./resources/webhook-endpoints.ts";
 import { SpendAuthorizations } from "./resources/spend.ts";
+import { EscrowIntents, Predicates, Reputation, SigningKeys } from "./resources/escrow.ts";
 import { Capabilities } from "./resources/capabilities.ts";
 import { Transport, type FetchLike, type RequestOptions } from "./transport.ts";
 
@@ -115,6 +116,10 @@ export class Bursar implements Requester {
   /** Spend authorizations: authorize → execute → complete, and `guard` around a paid call. */
   readonly spend: SpendAuthorizations;
   readonly capabilities: Capabilities;
+  readonly escrow: EscrowIntents;
+  readonly predicates: Predicates;
+  readonly reputation: Reputation;
+  readonly signingKeys: SigningKeys;
 
   private readonly options: BursarOptions;
   private resolved: Promise<Resolved> | null = null;
@@ -147,6 +152,13 @@ export class Bursar implements Requester {
     this.serviceRequests = new ServiceRequests(this);
     this.spend = new SpendAuthorizations(this);
     this.capabilities = new Capabilities(this);
+    this.escrow = new EscrowIntents(this, async () => {
+      const { auth } = await this.resolve();
+      return auth instanceof DpopAuth ? { keyId: auth.clientId, key: auth.key } : null;
+    });
+    this.predicates = new Predicates(this);
+    this.reputation = new Reputation(this);
+    this.signingKeys = new SigningKeys(this);
     this.balance = new BalanceResource(this);
     this.events = new Events(this);
     this.webhookEndpoints = new WebhookEndpoints(this);

@@ -183,6 +183,11 @@ export async function importPrivateKeyPem(pem: string): Promise<AgentKey> {
   throw new ConfigError("the PEM holds neither a P-256 nor an Ed25519 private key");
 }
 
+/** Signs bytes with an agent key: the raw 64-byte signature (Ed25519, or P-256 `r || s`). */
+export async function signBytes(key: Pick<AgentKey, "algorithm" | "privateKey">, bytes: Uint8Array): Promise<Uint8Array> {
+  return new Uint8Array(await subtle().sign(signParams(key.algorithm), key.privateKey, bytes as Uint8Array<ArrayBuffer>));
+}
+
 /** Signs a compact JWS (RFC 7515 §7.1) with an agent key. */
 export async function signJws(key: AgentKey, header: Record<string, unknown>, payload: Record<string, unknown>): Promise<string> {
   const input = `${base64UrlEncode(JSON.stringify({ ...header, alg: key.algorithm }))}.${base64UrlEncode(JSON.stringify(payload))}`;

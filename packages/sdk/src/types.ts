@@ -490,6 +490,10 @@ export interface Payee {
   rail_details: Record<string, unknown>;
   metadata: Metadata | null;
   status: "active" | "deleted";
+  /** The public JWK that signs the payee's escrow evidence (Ed25519 or P-256). */
+  evidence_public_key: Record<string, string> | null;
+  /** Its RFC 7638 thumbprint: what an escrow intent's payer signs. */
+  evidence_key_thumbprint: string | null;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -500,6 +504,8 @@ export interface PayeeCreateParams {
   rail?: RailName;
   rail_details?: Record<string, string | number | boolean>;
   metadata?: Metadata;
+  /** The public JWK (Ed25519 or P-256) that will sign the payee's escrow evidence. */
+  evidence_public_key?: Record<string, string>;
 }
 export interface PayeeUpdateParams {
   name?: string;
@@ -507,6 +513,7 @@ export interface PayeeUpdateParams {
   rail?: RailName;
   rail_details?: Record<string, string | number | boolean>;
   metadata?: Metadata | null;
+  evidence_public_key?: Record<string, string> | null;
 }
 export interface PayeeListParams extends PageParams {
   /** A name or alias: the payees it matches exactly (case-insensitive). */
@@ -577,11 +584,12 @@ export interface RecordListParams extends PageParams {
 export interface Approval {
   object: "approval";
   id: string;
-  subject_type: "payment_intent" | "service_request" | "spend_authorization";
+  subject_type: "payment_intent" | "service_request" | "spend_authorization" | "escrow_intent";
   subject_id: string;
   payment_intent_id?: string;
   service_request_id?: string;
   spend_authorization_id?: string;
+  escrow_intent_id?: string;
   agent_id: string;
   amount: number;
   amount_display: string;
@@ -771,6 +779,8 @@ export interface SpendAuthorization {
   external_reference: string | null;
   evidence: unknown;
   completed_at: Timestamp | null;
+  /** Drawn on this escrow intent (its capability was presented), not the wallet. */
+  escrow_intent_id?: string | null;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -825,6 +835,8 @@ export interface Capability {
   status: "active" | "revoked";
   revoked_at: Timestamp | null;
   description: string | null;
+  /** Issued by this escrow intent: authorizations presenting it draw on the escrow. */
+  escrow_intent_id?: string | null;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -847,4 +859,132 @@ export interface CapabilityCreateParams {
 export interface CapabilityListParams extends PageParams {
   agent_id?: string;
   status?: "active" | "revoked";
+}
+
+// --- escrow intents, predicates, reputation (docs/escrow.md) ---
+
+export type EscrowStatus = "open" | "funded" | "evidence_submitted" | "disputed" | "released" | "refunded" | "split" | "expired";
+/** What the payer signs: the exact terms, named as in docs/escrow.md. */
+export interface EscrowTerms {
+  tenant_id: string;
+  intent_id: string;
+  payer_agent_id: string;
+  payee_id: string;
+  payee_key_thumbprint: string;
+  amount: number;
+  currency: string;
+  deadline: string;
+  release_mode: "auto" | "confirm";
+  cost_path: string | null;
+  evidence_schema_sha256: string;
+  predicate_sha256: string;
+  allowed_operations_sha256: string;
+}
+export interface PredicateEvaluation {
+  passed: boolean;
+  /** JSON Pointer into the predicate of the node that failed. */
+  failing_node: string | null;
+  reason: string | null;
+  steps: number;
+}
+export interface EvidenceArtifact {
+  sha256: string;
+  uri?: string;
+  media_type?: string;
+}
+export interface EscrowIntent {
+  object: "escrow_intent";
+  id: string;
+  terms: EscrowTerms;
+  signature: { key_id: string; algorithm: "ES256" | "EdDSA"; public_key_jwk: Record<string, string>; value: string };
+  payer_agent_id: string;
+  payee_id: string;
+  amount: number;
+  amount_display: string;
+  currency: string;
+  deadline: string;
+  release_mode: "auto" | "confirm";
+  cost_path: string | null;
+  evidence_schema: Record<string, unknown>;
+  predicate: Record<string, unknown>;
+  allowed_operations: string[];
+  description: string | null;
+  metadata: Metadata | null;
+  status: EscrowStatus;
+  decision: DecisionKind | null;
+  reason_codes: string[];
+  remaining: Record<string, number | null>;
+  approval_id: string | null;
+  approval_status: "not_required" | "pending" | "approved" | "rejected" | "expired" | "cancelled";
+  hold_transfer_id: string | null;
+  escrow_account_id: string | null;
+  funded_at: Timestamp | null;
+  capability_id: string | null;
+  drawn_amount: number;
+  releasable_amount: number;
+  attempts: Array<{ binding_sha256: string; submitted_at: string; received_at: Timestamp; passed: boolean; failing_node: string | null; reason: string | null }>;
+  attempts_remaining: number;
+  accepted_evidence: { payload: unknown; artifacts: EvidenceArtifact[]; submitted_at: string; evaluation: PredicateEvaluation } | null;
+  last_evaluation: PredicateEvaluation | null;
+  disputed_at: Timestamp | null;
+  dispute_reason: string | null;
+  was_disputed: boolean;
+  settlement: {
+    outcome: "released" | "refunded" | "split" | "expired";
+    payee_amount: number;
+    refund_amount: number;
+    drawn_amount: number;
+    transfer_ids: string[];
+    settled_at: Timestamp;
+  } | null;
+  available_actions: string[];
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+export interface EscrowCapability {
+  escrow_intent_id: string;
+  capability_id: string;
+  token: string;
+}
+export interface PredicatePreview {
+  predicate: Record<string, unknown>;
+  cost_path: string | null;
+  summary: string;
+}
+export interface PredicateTestResult {
+  valid: boolean;
+  errors: Array<{ path: string; code: string; detail: string }>;
+  evaluation: PredicateEvaluation | null;
+  summary: string;
+}
+export interface ReputationReceipt {
+  version: 1;
+  tenant_id: string;
+  payee_id: string;
+  journal_seq: number;
+  computed_at: Timestamp;
+  counts: { settled: number; released: number; refunded: number; split: number; expired: number; disputed: number };
+  rates_bps: { released: number; refunded: number; split: number; expired: number; disputed: number };
+  volume: Record<string, number>;
+  time_to_release_seconds: { median: number | null; p90: number | null; samples: number };
+  truncated: boolean;
+}
+export interface SignedReputationReceipt {
+  receipt: ReputationReceipt;
+  signature: string;
+  key_id: string;
+}
+/** An owner's public signing key (`sk_…`): signs what an owner agrees to for an agent (escrow terms). */
+export interface SigningKey {
+  object: "signing_key";
+  id: string;
+  owner_id: string;
+  name: string | null;
+  public_key_jwk: Record<string, string>;
+  algorithm: "ES256" | "EdDSA";
+  thumbprint: string;
+  status: "active" | "revoked";
+  revoked_at: Timestamp | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
 }

@@ -2,11 +2,12 @@
  * Background sweeps: expire approvals past their time (releasing what they held), fail payments
  * whose rail missed its deadline (`rail_timeout`, releasing the hold), fail running service
  * requests past their deadline (`deadline_exceeded`, releasing the hold), expire spend
- * authorizations not completed in time (releasing the hold), expire ledger holds, and
+ * authorizations not completed in time (releasing the hold), refund escrow intents past their
+ * deadline, expire ledger holds, and
  * drop idempotency records older than the retention window. Each sweep does a bounded amount
  * of work (limits.ts).
  */
-import { expireApproval, expireHold, expireSpendAuthorization, governanceSweepCountMax, holdExpirySweepCountMax, settleServiceRequest, settleTransaction, type Clock, type Store } from "@bursar/core";
+import { expireApproval, expireEscrowIntent, expireHold, expireSpendAuthorization, governanceSweepCountMax, holdExpirySweepCountMax, settleServiceRequest, settleTransaction, type Clock, type Store } from "@bursar/core";
 import type { FastifyBaseLogger } from "fastify";
 import { sweepExpiredIdempotencyRecords } from "./http/idempotency.js";
 
@@ -17,6 +18,7 @@ export interface Sweeper {
     timedOutTransactions: number;
     timedOutServiceRequests: number;
     expiredSpendAuthorizations: number;
+    expiredEscrowIntents: number;
     expiredHolds: number;
     deletedIdempotencyRecords: number;
   }>;
@@ -52,6 +54,11 @@ export function startSweeper(store: Store, clock: Clock, intervalMs: number, log
       const result = await store.write(tenantId, (tx) => expireSpendAuthorization({ tx, tenantId, nowMs: clock.nowMs(), actor: { type: "system", id: "authorization_expiry" } }, id));
       if (result.ok && result.value) expiredSpendAuthorizations++;
     }
+    let expiredEscrowIntents = 0;
+    for (const { tenantId, id } of await store.read.listDueRecords("escrow_intent", clock.nowMs(), governanceSweepCountMax)) {
+      const result = await store.write(tenantId, (tx) => expireEscrowIntent({ tx, tenantId, nowMs: clock.nowMs(), actor: { type: "system", id: "escrow_deadline" } }, id));
+      if (result.ok && result.value) expiredEscrowIntents++;
+    }
     const nowMs = clock.nowMs();
     const due = await store.read.listExpiredHolds(nowMs, holdExpirySweepCountMax);
     let expiredHolds = 0;
@@ -63,7 +70,7 @@ export function startSweeper(store: Store, clock: Clock, intervalMs: number, log
       if (result.ok) expiredHolds++;
     }
     const deletedIdempotencyRecords = await sweepExpiredIdempotencyRecords(store, clock);
-    return { expiredApprovals, timedOutTransactions, timedOutServiceRequests, expiredSpendAuthorizations, expiredHolds, deletedIdempotencyRecords };
+    return { expiredApprovals, timedOutTransactions, timedOutServiceRequests, expiredSpendAuthorizations, expiredEscrowIntents, expiredHolds, deletedIdempotencyRecords };
   }
 
   const timer = setInterval(() => {

@@ -14,7 +14,7 @@ import { recordStamp, saveRecord } from "./store.js";
 /** `cancelled`: what waited on it was withdrawn (an agent released its spend authorization). */
 export const approvalStatuses = ["pending", "approved", "rejected", "expired", "cancelled"] as const;
 export type ApprovalStatus = (typeof approvalStatuses)[number];
-export const approvalSubjects = ["payment_intent", "service_request", "spend_authorization"] as const;
+export const approvalSubjects = ["payment_intent", "service_request", "spend_authorization", "escrow_intent"] as const;
 export type ApprovalSubject = (typeof approvalSubjects)[number];
 
 export interface ApprovalBody {

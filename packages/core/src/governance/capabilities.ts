@@ -51,6 +51,8 @@ export interface CapabilityBody {
   status: CapabilityStatus;
   revoked_at: string | null;
   description: string | null;
+  /** Issued by a funded escrow intent: authorizations presenting it draw on the escrow, not the wallet. */
+  escrow_intent_id?: string | null;
 }
 export type CapabilityRecord = StoredRecord<CapabilityBody>;
 
@@ -66,6 +68,8 @@ export interface CapabilityClaims {
   max_uses: number | null;
   iat: number;
   exp: number;
+  /** Present when an escrow intent issued it. */
+  escrow_intent_id?: string;
 }
 
 export function capabilityView(capability: CapabilityRecord) {
@@ -88,12 +92,28 @@ export interface MintCapabilityInput {
   expiresAtMs: number;
   maxUses: number | null;
   description: string | null;
+  escrowIntentId?: string;
 }
 
 /** The tenant's journal key as a signing key, and its public half as a verifying key. */
 function tenantKeys(tenant: TenantRow) {
   const privateKey = createPrivateKey({ key: Buffer.from(tenant.journalPrivateKeyPkcs8), format: "der", type: "pkcs8" });
   return { privateKey, publicKey: createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: encodeBase64Url(tenant.journalPublicKey) }, format: "jwk" }) };
+}
+
+/**
+ * The token of a capability: its claims from the record (issued at its creation), signed with the
+ * tenant's key. Ed25519 signatures are deterministic, so the same capability always has the same token.
+ */
+export function capabilityTokenOf(tenant: TenantRow, capability: CapabilityRecord): string {
+  const body = capability.body;
+  const claims: CapabilityClaims = {
+    iss: `bursar/${tenant.id}`, tenant_id: tenant.id, sub: body.agent_id, jti: capability.id,
+    allowed_operations: body.allowed_operations, max_amount: body.max_amount, currency: body.currency, max_uses: body.max_uses,
+    iat: Math.floor(capability.createdAtMs / 1000), exp: Math.floor(Date.parse(body.expires_at) / 1000),
+    ...(body.escrow_intent_id ? { escrow_intent_id: body.escrow_intent_id } : {}),
+  };
+  return signCompactJws({ alg: "EdDSA", typ: capabilityTokenType, kid: `bursar/${tenant.id}` }, { ...claims }, tenantKeys(tenant).privateKey);
 }
 
 /**
@@ -110,15 +130,10 @@ export async function mintCapability(context: WriteContext, input: MintCapabilit
     body: {
       agent_id: input.agentId, allowed_operations: input.allowedOperations, max_amount: input.maxAmountMinor, currency: input.currency,
       expires_at: toRfc3339(input.expiresAtMs), max_uses: input.maxUses, used_amount: 0, uses: 0, status: "active", revoked_at: null,
-      description: input.description,
+      description: input.description, ...(input.escrowIntentId ? { escrow_intent_id: input.escrowIntentId } : {}),
     },
   };
-  const claims: CapabilityClaims = {
-    iss: `bursar/${context.tenantId}`, tenant_id: context.tenantId, sub: input.agentId, jti: capability.id,
-    allowed_operations: input.allowedOperations, max_amount: input.maxAmountMinor, currency: input.currency, max_uses: input.maxUses,
-    iat: Math.floor(context.nowMs / 1000), exp: Math.floor(input.expiresAtMs / 1000),
-  };
-  const token = signCompactJws({ alg: "EdDSA", typ: capabilityTokenType, kid: `bursar/${context.tenantId}` }, { ...claims }, tenantKeys(tenant).privateKey);
+  const token = capabilityTokenOf(tenant, capability);
   await saveRecord(context.tx, capability, true);
   await appendEvent(context, "capability.created", { capability: capabilityView(capability) }, input.agentId);
   return ok({ capability, token });

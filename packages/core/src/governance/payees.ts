@@ -7,6 +7,7 @@
 import { newId } from "../ids.js";
 import { appendEvent, type WriteContext } from "../journal/events.js";
 import { createAccount } from "../ledger/ledger.js";
+import { importPublicJwk, type PublicJwk } from "../identity/jose.js";
 import { payeeMatchesMax } from "../limits.js";
 import type { StoreReader } from "../ports.js";
 import { fail, ok, type Result } from "../result.js";
@@ -27,6 +28,9 @@ export interface PayeeBody {
   rail_details: Record<string, unknown>;
   metadata: Record<string, string> | null;
   status: "active" | "deleted";
+  /** The key that signs escrow evidence (Ed25519 or P-256 public JWK), and its RFC 7638 thumbprint. */
+  evidence_public_key?: PublicJwk | null;
+  evidence_key_thumbprint?: string | null;
 }
 export type PayeeRecord = StoredRecord<PayeeBody>;
 
@@ -36,7 +40,18 @@ export function nameKey(name: string): string {
 }
 
 export function payeeView(payee: PayeeRecord) {
-  return { object: "payee" as const, ...recordStamp(payee, toRfc3339), ...payee.body };
+  return {
+    object: "payee" as const, ...recordStamp(payee, toRfc3339), ...payee.body,
+    evidence_public_key: payee.body.evidence_public_key ?? null, evidence_key_thumbprint: payee.body.evidence_key_thumbprint ?? null,
+  };
+}
+
+/** The evidence key fields of a payee from a submitted JWK (null clears them); `invalid_public_key` otherwise. */
+function evidenceKeyFields(jwk: unknown): Result<{ evidence_public_key: PublicJwk | null; evidence_key_thumbprint: string | null }> {
+  if (jwk === null) return ok({ evidence_public_key: null, evidence_key_thumbprint: null });
+  const imported = importPublicJwk(jwk);
+  if (!imported.ok) return imported;
+  return ok({ evidence_public_key: imported.value.jwk, evidence_key_thumbprint: imported.value.thumbprint });
 }
 
 export interface PayeeInput {
@@ -46,11 +61,14 @@ export interface PayeeInput {
   rail?: RailName;
   railDetails?: Record<string, unknown>;
   metadata?: Record<string, string> | null;
+  evidencePublicKey?: unknown;
 }
 
 /** Event: `payee.created` (after the payee account's `account.created`). */
 export async function createPayee(context: WriteContext, input: PayeeInput): Promise<Result<PayeeRecord>> {
   const id = newId("pay", context.nowMs);
+  const evidenceKey = evidenceKeyFields(input.evidencePublicKey ?? null);
+  if (!evidenceKey.ok) return evidenceKey;
   const account = await createAccount(context, { currency: input.currency, kind: "payee", name: input.name, metadata: { payee_id: id } });
   if (!account.ok) return account;
   const payee: PayeeRecord = {
@@ -59,6 +77,7 @@ export async function createPayee(context: WriteContext, input: PayeeInput): Pro
     body: {
       name: input.name, aliases: input.aliases ?? [], currency: input.currency, account_id: account.value.id,
       rail: input.rail ?? "sandbox", rail_details: input.railDetails ?? {}, metadata: input.metadata ?? null, status: "active",
+      ...evidenceKey.value,
     },
   };
   await saveRecord(context.tx, payee, true);
@@ -71,10 +90,12 @@ export async function createPayee(context: WriteContext, input: PayeeInput): Pro
 export async function updatePayee(
   context: WriteContext,
   payeeId: string,
-  changes: { name?: string; aliases?: string[]; rail?: RailName; railDetails?: Record<string, unknown>; metadata?: Record<string, string> | null },
+  changes: { name?: string; aliases?: string[]; rail?: RailName; railDetails?: Record<string, unknown>; metadata?: Record<string, string> | null; evidencePublicKey?: unknown },
 ): Promise<Result<PayeeRecord>> {
   const existing = await loadRecord<PayeeBody>(context.tx, context.tenantId, "payee", payeeId);
   if (!existing || existing.body.status === "deleted") return fail("not_found", `payee ${payeeId} not found`);
+  const evidenceKey = changes.evidencePublicKey === undefined ? null : evidenceKeyFields(changes.evidencePublicKey);
+  if (evidenceKey && !evidenceKey.ok) return evidenceKey;
   const body: PayeeBody = {
     ...existing.body,
     name: changes.name ?? existing.body.name,
@@ -82,6 +103,7 @@ export async function updatePayee(
     rail: changes.rail ?? existing.body.rail,
     rail_details: changes.railDetails ?? existing.body.rail_details,
     metadata: changes.metadata === undefined ? existing.body.metadata : changes.metadata,
+    ...(evidenceKey ? evidenceKey.value : {}),
   };
   const payee: PayeeRecord = { ...existing, updatedAtMs: context.nowMs, body };
   await saveRecord(context.tx, payee, false);

@@ -1,6 +1,6 @@
 /**
  * Governance records (SPEC 1: policy, budget, payee, approval, payment intent, transaction,
- * service, service request, conversation, spend authorization, capability; a tenant's rail
+ * service, service request, conversation, spend authorization, capability, escrow intent, an owner's signing key; a tenant's rail
  * configuration, `rail_config`; and `vendor`, who an authorization's money went to outside Bursar).
  * Each is stored as one JSON document with the few columns its lookups need (agent, status, a
  * link to another record, a due time), in one table that both store adapters implement once.
@@ -22,6 +22,8 @@ export const recordKinds = [
   "spend_authorization",
   "capability",
   "vendor",
+  "escrow_intent",
+  "signing_key",
 ] as const;
 export type RecordKind = (typeof recordKinds)[number];
 

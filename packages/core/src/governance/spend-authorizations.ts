@@ -32,6 +32,7 @@ import type { StoredRecord } from "./records.js";
 import { capture, checkSpend, release, reserve } from "./spending.js";
 import { loadRecord, recordStamp, saveRecord } from "./store.js";
 import { defaultVendorOf, vendorAccountId } from "./vendors.js";
+import { recordDraw, returnDraw, startEscrowDraw, undoDrawStart, type EscrowDrawSource } from "./escrow-draws.js";
 
 export const spendAuthorizationStatuses = ["authorized", "pending_approval", "denied", "consumed", "released", "rejected", "expired"] as const;
 export type SpendAuthorizationStatus = (typeof spendAuthorizationStatuses)[number];
@@ -65,6 +66,8 @@ export interface SpendAuthorizationBody {
   external_reference: string | null;
   evidence: unknown;
   completed_at: string | null;
+  /** Drawn on this escrow intent's escrow account (its capability was presented), not the wallet. */
+  escrow_intent_id?: string | null;
 }
 export type SpendAuthorizationRecord = StoredRecord<SpendAuthorizationBody>;
 
@@ -151,6 +154,13 @@ export async function authorizeSpend(context: WriteContext, agent: AgentRow, inp
     if (!checked.ok) return checked;
     capability = checked.value;
   }
+  // A capability issued by an escrow intent draws on the escrow (escrow-draws.ts).
+  let draw: EscrowDrawSource | null = null;
+  if (capability?.body.escrow_intent_id) {
+    const started = await startEscrowDraw(context, capability.body.escrow_intent_id, input.amountMinor);
+    if (!started.ok) return started;
+    draw = started.value;
+  }
 
   const vendor = input.vendor ?? defaultVendorOf(input.operation);
   const { decision, policy } = await checkSpend(tx, agent, wallet.currency, {
@@ -166,7 +176,7 @@ export async function authorizeSpend(context: WriteContext, agent: AgentRow, inp
       available_actions: decision.available_actions, approval_id: null, approval_status: "not_required", capability_id: capability?.id ?? null,
       hold_transfer_id: null, credit_account_id: null, tool_call_id: input.toolCallId ?? null, metadata: input.metadata ?? null,
       expires_in_seconds: input.expiresInSeconds ?? spendAuthorizationExpirySecondsDefault, expires_at: null, consumed_amount: null,
-      external_reference: null, evidence: null, completed_at: null,
+      external_reference: null, evidence: null, completed_at: null, escrow_intent_id: draw?.intentId ?? null,
     },
   };
   if (capability) {
@@ -178,6 +188,7 @@ export async function authorizeSpend(context: WriteContext, agent: AgentRow, inp
   }
   const deny = async (): Promise<Result<SpendAuthorizationRecord>> => {
     authorization.body.decision = "deny";
+    if (draw) await undoDrawStart(context, draw.intentId);
     setStatus(authorization, "denied", nowMs);
     await saveRecord(tx, authorization, true);
     await emit(context, "created", authorization);
@@ -189,7 +200,7 @@ export async function authorizeSpend(context: WriteContext, agent: AgentRow, inp
   const creditAccountId = payee ? ok(payee.body.account_id) : await vendorAccountId(context, vendor, input.currency);
   const hold = creditAccountId.ok
     ? await reserve(context, {
-      agentId: agent.id, walletAccountId: wallet.id, creditAccountId: creditAccountId.value, amountMinor: input.amountMinor, currency: input.currency,
+      agentId: agent.id, walletAccountId: draw?.escrowAccountId ?? wallet.id, creditAccountId: creditAccountId.value, amountMinor: input.amountMinor, currency: input.currency,
       payeeId: payee?.id ?? null, operation: input.operation, reference: input.operation, metadata: { spend_authorization_id: authorization.id },
       timeoutSeconds: (waits ? policy.policy.approval_expiry_seconds : 0) + authorization.body.expires_in_seconds + holdGraceSeconds,
     })
@@ -202,6 +213,7 @@ export async function authorizeSpend(context: WriteContext, agent: AgentRow, inp
   authorization.body.hold_transfer_id = hold.value.id;
   authorization.body.credit_account_id = hold.value.creditAccountId;
   if (capability) await takeCapability(context, capability, input.amountMinor);
+  if (draw) await recordDraw(context, draw.intentId, input.amountMinor);
 
   if (waits) {
     const approval = await openApproval(context, {
@@ -221,6 +233,7 @@ export async function authorizeSpend(context: WriteContext, agent: AgentRow, inp
 /** Releases the hold, gives the capability back what was not spent, and closes the authorization. */
 async function finish(context: WriteContext, authorization: SpendAuthorizationRecord, status: "released" | "rejected" | "expired"): Promise<void> {
   await release(context, authorization.body.hold_transfer_id!);
+  if (authorization.body.escrow_intent_id) await returnDraw(context, authorization.body.escrow_intent_id, authorization.body.amount);
   if (authorization.body.capability_id) await giveBackCapability(context, authorization.body.capability_id, authorization.body.amount, true);
   authorization.dueAtMs = null;
   authorization.body.completed_at = toRfc3339(context.nowMs);
@@ -274,6 +287,7 @@ export async function completeSpend(context: WriteContext, authorizationId: stri
     if (!captured.ok) return captured;
   }
   if (body.capability_id) await giveBackCapability(context, body.capability_id, body.amount - consumedMinor, consumedMinor === 0);
+  if (body.escrow_intent_id) await returnDraw(context, body.escrow_intent_id, body.amount - consumedMinor);
   Object.assign(body, {
     consumed_amount: consumedMinor, external_reference: input.externalReference ?? null, evidence: input.evidence ?? null, completed_at: toRfc3339(nowMs),
   });
@@ -282,6 +296,23 @@ export async function completeSpend(context: WriteContext, authorizationId: stri
   await saveRecord(tx, authorization, false);
   await emit(context, "consumed", authorization);
   return ok(authorization);
+}
+
+/**
+ * Releases a live (authorized or pending) authorization whatever its expiry: its escrow intent
+ * settled, so nothing more may be drawn. A pending approval is closed as `cancelled`.
+ */
+export async function releaseSpendAuthorization(context: WriteContext, authorizationId: string): Promise<void> {
+  const authorization = await loadRecord<SpendAuthorizationBody>(context.tx, context.tenantId, "spend_authorization", authorizationId);
+  invariant(authorization && (authorization.body.status === "authorized" || authorization.body.status === "pending_approval"), `spend authorization ${authorizationId} is live`);
+  if (authorization.body.status === "pending_approval") {
+    const approval = await loadRecord<ApprovalBody>(context.tx, context.tenantId, "approval", authorization.body.approval_id!);
+    invariant(approval && approval.body.status === "pending", `pending authorization ${authorizationId} has its pending approval`);
+    await closeApproval(context, approval, "cancelled", "its escrow intent settled");
+    authorization.body.approval_status = "cancelled";
+  }
+  authorization.body.reason_codes = [...authorization.body.reason_codes, "escrow_settled"];
+  await finish(context, authorization, "released");
 }
 
 /** Expires an authorized one past its time (the sweeper); any other is left alone. */

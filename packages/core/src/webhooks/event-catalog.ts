@@ -80,6 +80,14 @@ export const eventCatalog: Readonly<Record<string, z.ZodType>> = {
   "capability.created": data({ capability: wire.capability }),
   "capability.revoked": data({ capability: wire.capability }),
 
+  ...each(
+    "escrow_intent",
+    ["created", "funded", "funding_pending_approval", "funding_denied", "evidence_submitted", "disputed", "released", "refunded", "split", "expired"],
+    data({ escrow_intent: wire.escrowIntent }),
+  ),
+  "signing_key.created": data({ signing_key: wire.signingKey }),
+  "signing_key.revoked": data({ signing_key: wire.signingKey }),
+
   "service.created": data({ service: wire.service }),
   "service.updated": data({ service: wire.service }),
   "service.deleted": data({ service: wire.service }),

@@ -64,6 +64,9 @@ const sandboxDetails = z
   .describe("Sandbox rail: how the payment behaves (tests)");
 const railDetails = z.record(z.string().max(64), z.union([z.string().max(500), z.number(), z.boolean()])).refine((value) => Object.keys(value).length <= 20, { message: "at most 20 keys" });
 
+const evidencePublicKey = z
+  .record(z.string().max(16), z.string().max(200))
+  .describe("The payee's evidence public key: an Ed25519 (OKP) or P-256 (EC) public JWK; escrow evidence must be signed with it");
 export const createPayeeBody = z
   .object({
     name: text,
@@ -72,6 +75,7 @@ export const createPayeeBody = z
     rail: z.enum(railNames).optional(),
     rail_details: railDetails.optional(),
     metadata: metadata.optional(),
+    evidence_public_key: evidencePublicKey.optional(),
   })
   .strict()
   .superRefine((body, context) => {
@@ -86,6 +90,7 @@ export const updatePayeeBody = z
     rail: z.enum(railNames).optional(),
     rail_details: railDetails.optional(),
     metadata: metadata.nullable().optional(),
+    evidence_public_key: evidencePublicKey.nullable().optional().describe("Replace (or with null remove) the evidence key; open escrow intents keep the key they were signed for"),
   })
   .strict();
 export const payee = z.object({
@@ -99,6 +104,8 @@ export const payee = z.object({
   rail_details: z.record(z.string(), z.unknown()),
   metadata: z.record(z.string(), z.string()).nullable(),
   status: z.enum(["active", "deleted"]),
+  evidence_public_key: z.record(z.string(), z.string()).nullable(),
+  evidence_key_thumbprint: z.string().nullable().describe("RFC 7638 thumbprint of the evidence key: what an escrow intent's principal signs"),
   created_at: timestamp,
   updated_at: timestamp,
 });
@@ -185,6 +192,7 @@ export const approval = z.object({
   payment_intent_id: z.string().optional(),
   service_request_id: z.string().optional(),
   spend_authorization_id: z.string().optional(),
+  escrow_intent_id: z.string().optional(),
   agent_id: z.string(),
   amount: z.number().int(),
   amount_display: z.string(),

@@ -10,3 +10,4 @@ export * from "./rails.js";
 export * from "./chat.js";
 export * from "./services.js";
 export * from "./spend.js";
+export * from "./escrow.js";

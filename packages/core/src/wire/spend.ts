@@ -75,6 +75,7 @@ export const spendAuthorization = z.object({
   external_reference: z.string().nullable(),
   evidence: z.unknown(),
   completed_at: timestamp.nullable(),
+  escrow_intent_id: z.string().nullable().optional().describe("Drawn on this escrow intent (its capability was presented), not the wallet"),
   created_at: timestamp,
   updated_at: timestamp,
 });
@@ -109,6 +110,7 @@ export const capability = z.object({
   status: z.enum(["active", "revoked"]),
   revoked_at: timestamp.nullable(),
   description: z.string().nullable(),
+  escrow_intent_id: z.string().nullable().optional().describe("Issued by this escrow intent: authorizations presenting it draw on the escrow"),
   created_at: timestamp,
   updated_at: timestamp,
 });

@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions, type RawServerDefault, type RouteOptions } from "fastify";
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import { requestBodyBytesMax, requestReceiveTimeoutMs, systemClock, wire, type Clock, type Store } from "@bursar/core";
-import { requireScopes, type Principal } from "./auth.js";
+import { PrincipalDelegations, requireScopes, type Principal } from "./auth.js";
 import { healthRoutes } from "./health.js";
 import { idempotencyOnSend, idempotencyPreHandler, idempotentMethods } from "./idempotency.js";
 import { installJsonParser } from "./json.js";
@@ -32,6 +32,8 @@ declare module "fastify" {
     publicBaseUrl: string | null;
     /** Tokens, replay cache, rate limits, API-key usage (identity/services.ts). */
     identity: IdentityServices;
+    /** Principals lent to in-process calls (the MCP endpoint's tools), see auth.ts. */
+    delegations: PrincipalDelegations;
   }
 }
 
@@ -127,6 +129,7 @@ export function buildApp<Deps>(options: AppOptions<Deps>): FastifyInstance {
   app.decorate("publicBaseUrl", options.publicBaseUrl ?? null);
   const identity = new IdentityServices(options.store, options.clock ?? systemClock, options.identity ?? {}, (error) => app.log.error({ err: error }, "identity services"));
   app.decorate("identity", identity);
+  app.decorate("delegations", new PrincipalDelegations());
   app.addHook("onClose", async () => identity.close());
   // Null until the auth hook runs (see the `principal` declaration in auth.ts).
   app.decorateRequest("principal", null as unknown as Principal);

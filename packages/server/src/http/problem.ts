@@ -38,6 +38,9 @@ export const httpCodes = [
   "unsupported_token_type",
   "not_ready",
   "internal_error",
+  "host_not_allowed",
+  "origin_not_allowed",
+  "not_acceptable",
 ] as const;
 
 export type HttpCode = (typeof httpCodes)[number];
@@ -114,6 +117,25 @@ export const problemTable = {
   capability_operation_not_allowed: { status: 403, title: "Capability does not cover this operation" },
   capability_currency_mismatch: { status: 403, title: "Capability is in another currency" },
   capability_exhausted: { status: 403, title: "Capability exhausted" },
+  // core: escrow intents and predicates
+  predicate_invalid: { status: 422, title: "Invalid predicate" },
+  evidence_schema_invalid: { status: 422, title: "Invalid evidence JSON Schema" },
+  principal_signature_invalid: { status: 422, title: "The payer's signature does not verify over these terms" },
+  signing_key_not_found: { status: 422, title: "No such signing key of the payer" },
+  payee_evidence_key_missing: { status: 422, title: "The payee has no evidence public key" },
+  payee_key_mismatch: { status: 422, title: "The signed payee key is not the payee's evidence key" },
+  escrow_intent_exists: { status: 409, title: "Escrow intent id already used with other terms" },
+  escrow_not_funded: { status: 409, title: "Escrow intent is not funded" },
+  escrow_already_settled: { status: 409, title: "Escrow intent already settled" },
+  escrow_expired: { status: 409, title: "Escrow intent expired" },
+  escrow_disputed: { status: 409, title: "Escrow intent is disputed" },
+  escrow_owner_only: { status: 403, title: "Only an owner may do this to an escrow intent" },
+  split_amount_invalid: { status: 422, title: "Split amount outside what the escrow holds" },
+  evidence_signature_invalid: { status: 401, title: "Evidence signature does not verify" },
+  evidence_stale: { status: 422, title: "Evidence submitted_at outside the allowed skew" },
+  evidence_invalid: { status: 422, title: "Evidence payload does not match the intent's schema" },
+  evidence_attempts_exhausted: { status: 409, title: "No evidence attempts left" },
+  evidence_already_accepted: { status: 409, title: "Evidence already accepted" },
   // core: the payment agent
   message_too_long: { status: 400, title: "Chat message too long" },
   conversations_limit_reached: { status: 422, title: "Conversation limit reached" },
@@ -152,6 +174,10 @@ export const problemTable = {
   // A signed callback (webhook rail) whose Standard Webhooks signature or timestamp does not verify.
   invalid_signature: { status: 401, title: "Signature does not verify" },
   invalid_request: { status: 400, title: "Invalid request" },
+  // The MCP endpoint's DNS-rebinding guard (routes/mcp.ts).
+  host_not_allowed: { status: 403, title: "Host not allowed" },
+  origin_not_allowed: { status: 403, title: "Origin not allowed" },
+  not_acceptable: { status: 406, title: "Not acceptable" },
   unsupported_grant_type: { status: 400, title: "Unsupported grant type" },
   unsupported_token_type: { status: 400, title: "Unsupported token type" },
   not_ready: { status: 503, title: "Not ready" },

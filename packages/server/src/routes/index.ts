@@ -27,6 +27,9 @@ import { serviceRoutes } from "./services.js";
 import { serviceRequestRoutes } from "./service-requests.js";
 import { spendAuthorizationRoutes } from "./spend-authorizations.js";
 import { capabilityRoutes } from "./capabilities.js";
+import { mcpRoutes } from "./mcp.js";
+import { escrowIntentRoutes } from "./escrow-intents.js";
+import { signingKeyRoutes } from "./signing-keys.js";
 
 export const routeModules: RouteModule[] = [
   accountRoutes,
@@ -56,4 +59,7 @@ export const routeModules: RouteModule[] = [
   serviceRequestRoutes,
   spendAuthorizationRoutes,
   capabilityRoutes,
+  escrowIntentRoutes,
+  signingKeyRoutes,
+  mcpRoutes,
 ];

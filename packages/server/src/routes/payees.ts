@@ -20,8 +20,8 @@ export const payeeRoutes: RouteModule = (app, { mutate, store }) => {
     "/v1/payees",
     { schema: { tags: ["payees"], summary: "Create a payee (and its ledger account)", body: wire.createPayeeBody, response: { 201: wire.payee } }, config: { scopes: ["agents:config"] } },
     async (request, reply) => {
-      const { name, aliases, currency, rail, rail_details, metadata } = request.body;
-      return mutate(request, reply, (context) => createPayee(context, { name, aliases, currency, rail, railDetails: rail_details, metadata }), (payee) => ({ status: 201, body: payeeView(payee) }));
+      const { name, aliases, currency, rail, rail_details, metadata, evidence_public_key } = request.body;
+      return mutate(request, reply, (context) => createPayee(context, { name, aliases, currency, rail, railDetails: rail_details, metadata, evidencePublicKey: evidence_public_key }), (payee) => ({ status: 201, body: payeeView(payee) }));
     },
   );
 
@@ -39,8 +39,8 @@ export const payeeRoutes: RouteModule = (app, { mutate, store }) => {
     "/v1/payees/:id",
     { schema: { tags: ["payees"], summary: "Rename a payee, change its aliases, rail or metadata", params: wire.idParam, body: wire.updatePayeeBody, response: { 200: wire.payee } }, config: { scopes: ["agents:config"] } },
     async (request, reply) => {
-      const { name, aliases, rail, rail_details, metadata } = request.body;
-      return mutate(request, reply, (context) => updatePayee(context, request.params.id, { name, aliases, rail, railDetails: rail_details, metadata }), (payee) => ({ status: 200, body: payeeView(payee) }));
+      const { name, aliases, rail, rail_details, metadata, evidence_public_key } = request.body;
+      return mutate(request, reply, (context) => updatePayee(context, request.params.id, { name, aliases, rail, railDetails: rail_details, metadata, evidencePublicKey: evidence_public_key }), (payee) => ({ status: 200, body: payeeView(payee) }));
     },
   );
 

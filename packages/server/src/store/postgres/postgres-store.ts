@@ -43,6 +43,12 @@ interface PendingWrite {
   reject: (error: unknown) => void;
 }
 
+/**
+ * When an erasure's purge runs again: VACUUM cannot prune row versions that a transaction begun
+ * before the erasure may still read, and such transactions are short (a request) or rare.
+ */
+export const postgresPurgeRetryDelaysMs = [1000, 10_000] as const;
+
 const retryableErrorCodes = new Set(["40001", "40P01"]);
 
 export interface PostgresStoreOptions {
@@ -233,18 +239,34 @@ class PostgresStore implements Store {
   /**
    * VACUUM of the tables that held the erased text: the old row versions (dead tuples) are pruned
    * now instead of whenever autovacuum comes, so no snapshot, page inspection or dump can read
-   * them. One at a time per process, after the write that erased committed. PostgreSQL does not
-   * promise to zero the freed bytes, and keeps copies outside the heap (WAL segments, archives,
-   * backups): those are the operator's to expire (docs/operating.md).
+   * them. VACUUM can only prune versions no open transaction may still see: a transaction that
+   * began before the erasure (another request of this process, a long report elsewhere) keeps
+   * them until it ends, so the purge runs again after `postgresPurgeRetryDelaysMs`. One at a time
+   * per process. Copies PostgreSQL keeps outside the heap (WAL segments, archives, backups) are
+   * the operator's to expire (docs/operating.md).
    */
   async purgeErased(): Promise<void> {
-    if (this.vacuuming) return this.vacuuming;
-    this.vacuuming = (async () => {
+    await this.vacuumErasureTables();
+    for (const delayMs of postgresPurgeRetryDelaysMs) {
+      const timer = setTimeout(() => void this.vacuumErasureTables(), delayMs);
+      timer.unref();
+      this.purgeTimers.add(timer);
+      setTimeout(() => this.purgeTimers.delete(timer), delayMs + 1).unref();
+    }
+  }
+
+  private vacuuming: Promise<void> | null = null;
+  private readonly purgeTimers = new Set<NodeJS.Timeout>();
+  private closed = false;
+
+  private vacuumErasureTables(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.vacuuming ??= (async () => {
       const client = await this.pool.connect();
       try {
         await client.query(`VACUUM ${quoteSchema(this.schema)}.records, ${quoteSchema(this.schema)}.idempotency_keys`);
       } catch {
-        // Best effort: a VACUUM refused (permissions, a lock) leaves autovacuum to do it later.
+        // Best effort: a VACUUM refused (the role does not own the tables) is left to autovacuum.
       } finally {
         client.release();
         this.vacuuming = null;
@@ -253,9 +275,9 @@ class PostgresStore implements Store {
     return this.vacuuming;
   }
 
-  private vacuuming: Promise<void> | null = null;
-
   async close(): Promise<void> {
+    this.closed = true;
+    for (const timer of this.purgeTimers) clearTimeout(timer);
     await this.vacuuming;
     await this.pool.end();
     await this.claimOwner.close();
