@@ -364,6 +364,13 @@ export const publicKeyCacheEntriesMax = 10_000;
 /** Agents whose (immutable) wallet account id is cached for `GET /v1/balance`. */
 export const walletCacheEntriesMax = 10_000;
 
+/**
+ * Tenants whose enabled webhook endpoints a store process keeps in memory (oldest dropped first).
+ * Each entry is at most `webhookEndpointsPerTenantMax` rows, checked against the tenant's config
+ * version on every write, so the bound is about memory only.
+ */
+export const tenantConfigCacheEntriesMax = 10_000;
+
 /** Credentials tracked by the in-memory rate limiter at once (oldest windows dropped first). */
 export const rateLimitCredentialsMax = 100_000;
 

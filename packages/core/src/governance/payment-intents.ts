@@ -208,10 +208,11 @@ export async function createPaymentIntent(context: WriteContext, agent: AgentRow
   }
   intent.body.execution_status = executionStatusOf(intent.body.legs);
   intent.status = intent.body.execution_status;
-  await saveRecord(tx, intent, true);
   await appendEvent(context, "payment_intent.created", { payment_intent: paymentIntentView(intent) }, agent.id);
   if (approval) await appendEvent(context, "payment_intent.approval_required", { payment_intent: paymentIntentView(intent), approval_id: approval.id }, agent.id);
-  return startLegs(context, intent, "executing", false);
+  // The intent is stored once, by startLegs, in its state after this write (one insert, not an
+  // insert then an update: nothing in between reads it from the store).
+  return startLegs(context, intent, "executing", true);
 }
 
 /**
