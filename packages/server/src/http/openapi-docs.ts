@@ -34,6 +34,8 @@ export interface RouteExample {
   body?: unknown;
   /** e.g. `status=pending`, appended to the curl example's URL. */
   query?: string;
+  /** Extra request headers the curl example sends, e.g. `{accept: "application/json, text/event-stream"}`. */
+  headers?: Readonly<Record<string, string>>;
 }
 
 declare module "fastify" {
@@ -275,6 +277,8 @@ const exampleIds: Record<string, string> = {
   "webhook-endpoints": "whe_01JD5Y4Q7X8ZK3M2N1P0R9S8T7",
   "api-keys": "key_01JD5Y4Q7X8ZK3M2N1P0R9S8T7",
   "credential-bindings": "cb_01JD5Y4Q7X8ZK3M2N1P0R9S8T7",
+  "escrow-intents": "int_report-2026-q2",
+  "signing-keys": "sk_01JD5Y4Q7X8ZK3M2N1P0R9S8T7",
 };
 
 /** The path with example ids in place of its parameters. */
@@ -290,6 +294,7 @@ export function curlExample(info: RouteInfo): string {
   if (info.config.oauthErrors) lines.push(`  -H 'content-type: application/x-www-form-urlencoded'`);
   else if (info.scopes !== null) lines.push(`  -H "Authorization: Bearer $BURSAR_TOKEN"`);
   if (info.config.streamEvents) lines.push(`  -H 'accept: text/event-stream' -N`);
+  for (const [name, value] of Object.entries(info.config.example?.headers ?? {})) lines.push(`  -H '${name}: ${value}'`);
   const body = info.config.example?.body;
   if (body !== undefined) {
     if (info.config.oauthErrors) lines.push(`  --data '${String(body)}'`);

@@ -81,8 +81,17 @@ export const mcpRoutes: RouteModule = (app) => {
   app.post(
     "/v1/mcp",
     {
-      schema: { tags: ["mcp"], summary: "MCP over Streamable HTTP (stateless, JSON answers): Bursar's tools as the caller" },
-      config: { scopes: [] },
+      schema: {
+        tags: ["mcp"],
+        summary: "MCP over Streamable HTTP (stateless, JSON answers): Bursar's tools as the caller",
+        description:
+          "Bursar's MCP server (MCP 2025-06-18 Streamable HTTP), stateless: each POST carries one JSON-RPC message and is answered in JSON; send `Accept: application/json, text/event-stream`. Each tool runs through the API as the caller, so it needs its route's scope and sees only the caller's tenant and agent (docs/integrations.md). DNS-rebinding guard: the `Host` must be the public base URL's host (or, without one, a loopback name) and an `Origin`, when sent, the server's own. `GET` and `DELETE` answer 405.",
+      },
+      config: {
+        scopes: [],
+        errors: ["host_not_allowed", "not_acceptable", "origin_not_allowed"],
+        example: { body: { jsonrpc: "2.0", id: 1, method: "tools/list", params: {} }, headers: { accept: "application/json, text/event-stream" } },
+      },
     },
     async (request, reply) => {
       checkHostAndOrigin(request);
