@@ -22,7 +22,8 @@ export async function toolTenant(server: RunningServer, fundMinor = 500_000): Pr
   const setup = await onboardWithSdk(server, { scopes: ["agents:execute", "transactions:read", "payees:read"], fundMinor });
   const bob = await setup.owner.payees.create({ name: "Bob", aliases: ["bob"], currency: "GBP" });
   const { object: _o, id: _i, agent_id: _a, is_default: _d, updated_at: _u, ...rules } = await setup.owner.policy.get(setup.agentId);
-  await setup.owner.policy.update(setup.agentId, { ...rules, approval_threshold_minor: approvalThresholdMinor, per_transaction_max_minor: perTransactionMaxMinor });
+  // No daily cap: a new agent's default policy has one (docs/concepts.md), and these tests pay more than it allows.
+  await setup.owner.policy.update(setup.agentId, { ...rules, approval_threshold_minor: approvalThresholdMinor, per_transaction_max_minor: perTransactionMaxMinor, amount_max_minor: {} });
   const agent = new Bursar({ configDir: setup.configDir });
   const api = client(server.url, setup.ownerToken);
   return {
