@@ -27,4 +27,9 @@ export default tseslint.config(
     files: ["packages/sdk/examples/**"],
     languageOptions: { globals: { console: "readonly", process: "readonly" } },
   },
+  {
+    // Plain Node scripts: the CLI's launcher and build, test programs run by node.
+    files: ["packages/cli/bin/**", "packages/cli/build.mjs"],
+    languageOptions: { globals: { console: "readonly", process: "readonly", URL: "readonly" } },
+  },
 );

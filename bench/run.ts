@@ -37,6 +37,7 @@ import {
   type TreeNode,
 } from "@bursar/core";
 import { loadConfig, openStore, startServer } from "@bursar/server";
+import { baselineOf, formatTargets, runTargets, type TargetRow } from "./targets.js";
 
 const quick = process.env.BENCH_QUICK === "1";
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -240,7 +241,8 @@ async function eventsServer(extra: Record<string, unknown> = {}) {
     )).token;
   const append = (count: number, concurrency: number) =>
     runConcurrently(count, concurrency, async (i) => {
-      await server.store.write(tenant.id, (tx) => appendEvent({ tx, tenantId: tenant.id, nowMs: Date.now(), actor: { type: "system", id: "bench" } }, "tenant.created", { i }));
+      // A registered type (appendEvent refuses others) that the tenant's bootstrap never writes.
+      await server.store.write(tenant.id, (tx) => appendEvent({ tx, tenantId: tenant.id, nowMs: Date.now(), actor: { type: "system", id: "bench" } }, "transfer.posted", { i }));
     });
   return { server, tenantId: tenant.id, token: ownerToken, mintToken, append };
 }
@@ -258,14 +260,14 @@ async function streamFanOut(events: number, subscribers: number) {
     Array.from({ length: subscribers }, (_, index) =>
       new Promise<void>((resolve, reject) => {
         const headers = { authorization: `Bearer ${tokens[Math.floor(index / 10)]}` };
-        const request = http.get(`${server.url}/v1/events/stream?type=bench.*`, { agent, headers }, (response) => {
+        const request = http.get(`${server.url}/v1/events/stream?type=transfer.*`, { agent, headers }, (response) => {
           if (response.statusCode !== 200) return reject(new Error(`stream ${response.statusCode}`));
           response.setEncoding("utf8");
           let buffered = "";
           response.on("data", (chunk: string) => {
             const messages = (buffered + chunk).split("\n\n");
             buffered = messages.pop()!;
-            for (const message of messages) if (message.includes("event: bench.event")) received[index]! += 1;
+            for (const message of messages) if (message.includes("event: transfer.posted")) received[index]! += 1;
           });
           resolve();
         });
@@ -298,7 +300,7 @@ async function webhookThroughput(events: number) {
   await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
   const port = (receiver.address() as { port: number }).port;
   await server.store.write(tenantId, (tx) =>
-    createWebhookEndpoint({ tx, tenantId, nowMs: Date.now(), actor: { type: "system", id: "bench" } }, { url: `http://127.0.0.1:${port}/hook`, eventTypes: ["bench.*"] }),
+    createWebhookEndpoint({ tx, tenantId, nowMs: Date.now(), actor: { type: "system", id: "bench" } }, { url: `http://127.0.0.1:${port}/hook`, eventTypes: ["transfer.*"] }),
   );
   const start = performance.now();
   await append(events, 64);
@@ -527,7 +529,7 @@ async function dpopSpendPairs(count: number, concurrency: number) {
   }
 }
 
-/** `BENCH_ONLY=http,journal` runs some sections only (store, http, dpop, payments, journal, events). */
+/** `BENCH_ONLY=http,journal` runs some sections only (store, http, dpop, payments, targets, journal, events). */
 const only = process.env.BENCH_ONLY?.split(",") ?? null;
 const runs = (section: string) => !only || only.includes(section);
 
@@ -585,6 +587,16 @@ async function main() {
     record("spend pair latency p99 (both requests)", ms(pairs.p99));
   }
 
+  let targets: TargetRow[] = [];
+  if (runs("targets")) {
+    const repeat = Number(process.env.BENCH_REPEAT ?? (quick ? 1 : 2));
+    const databaseUrl = process.env.BENCH_DATABASE_URL ?? process.env.BURSAR_TEST_DATABASE_URL ?? null;
+    targets = await runTargets({ quick, repeat, databaseUrl, log: (line) => process.stderr.write(`${line}\n`) });
+    if (process.env.BENCH_WRITE_BASELINE === "1") {
+      fs.writeFileSync(path.join(repoRoot, "bench/baseline.json"), `${JSON.stringify(baselineOf(targets, new Date().toISOString().slice(0, 10)), null, 2)}\n`);
+    }
+  }
+
   if (runs("journal")) {
     const small = await journalAtSize(1000, 2000);
     const largeSize = quick ? 100_000 : 1_000_000;
@@ -612,6 +624,7 @@ async function main() {
   const valueWidth = Math.max(...rows.map((r) => r.value.length));
   process.stdout.write(`\n| ${"measure".padEnd(width)} | ${"value".padStart(valueWidth)} | note\n|${"-".repeat(width + 2)}|${"-".repeat(valueWidth + 2)}|------\n`);
   for (const row of rows) process.stdout.write(`| ${row.measure.padEnd(width)} | ${row.value.padStart(valueWidth)} | ${row.note}\n`);
+  if (targets.length > 0) process.stdout.write(`\n${formatTargets(targets)}`);
 }
 
 await main();

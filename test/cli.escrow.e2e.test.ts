@@ -61,7 +61,7 @@ describe("bursar escrow", () => {
     const preview = await json(["predicates", "preview", "http_status", "--param", "status=200"], asAgent);
     expect(preview.summary).toBe("Passes when evidence /payload/status equals 200.");
     const failedTest = await bursar(["predicates", "test", "--predicate", JSON.stringify(preview.predicate), "--payload", '{"status":500}'], asAgent);
-    expect(failedTest.code).toBe(4);
+    expect(failedTest.code).toBe(5);
     expect(failedTest.stdout).toContain("failed at /root");
 
     const intent = await json(["escrow", "create", "--payee", payee.id, "--amount", "2500", "--currency", "GBP", "--deadline-in", "3600",

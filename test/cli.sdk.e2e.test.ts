@@ -84,7 +84,7 @@ describe("bursar CLI over the SDK", () => {
     expect((await http.post("/v1/payees", { name: "Bob Smith", aliases: ["Bob"], currency: "GBP" })).status).toBe(201);
     const policy = (await http.get(`/v1/agents/${agent.id}/policy`)).body;
     const { object: _o, id: _i, agent_id: _a, is_default: _d, updated_at: _u, ...rules } = policy;
-    expect((await http.call("PUT", `/v1/agents/${agent.id}/policy`, { ...rules, approval_threshold_minor: 20_000 })).status).toBe(200);
+    expect((await http.call("PUT", `/v1/agents/${agent.id}/policy`, { ...rules, per_transaction_max_minor: null, amount_max_minor: {}, approval_threshold_minor: 20_000 })).status).toBe(200);
     const chat = await bursar(["chat", "Pay", "£500", "to", "Bob", "for", "the", "April", "invoice"], store);
     expect(chat.code, chat.stderr).toBe(0);
     expect(chat.stderr).toMatch(/approval apr_\w+ needed/);
@@ -135,7 +135,8 @@ describe("bursar CLI over the SDK", () => {
     expect(noOwner.code).toBe(2);
     expect(noOwner.stderr).toContain("owner token");
     const noAgent = await bursar(["journal", "verify"], { BURSAR_CONFIG_DIR: tempDir("cli-empty") });
-    expect(noAgent.code).toBe(1);
+    // Exit code 2: called without credentials (documented in bursar --help).
+    expect(noAgent.code).toBe(2);
     expect(noAgent.stderr).toContain("no credentials");
   });
 });

@@ -25,7 +25,8 @@ beforeAll(async () => {
   server = await startTestServer("sqlite");
   setup = await onboardWithSdk(server, { scopes: ["agents:execute"], fundMinor: 100_000 });
   const { object, id, agent_id, is_default, updated_at, ...rules } = await setup.owner.policy.get(setup.agentId);
-  await setup.owner.policy.update(setup.agentId, { ...rules, approval_threshold_minor: 20_000 });
+  // The default policy is spend-limited (docs/concepts.md); this agent's owner lifts the limits.
+  await setup.owner.policy.update(setup.agentId, { ...rules, per_transaction_max_minor: null, amount_max_minor: {}, approval_threshold_minor: 20_000 });
   asAgent = { BURSAR_CONFIG_DIR: setup.configDir };
   asOwner = { BURSAR_TOKEN: setup.ownerToken };
 });
@@ -73,14 +74,14 @@ describe("bursar spend and capabilities", () => {
     const token = /Token \(shown once; give it to the agent\):\n {2}(\S+)/.exec(minted.stdout)![1]!;
     expect(token).toMatch(/^eyJ/);
 
-    // Above the approval threshold: the capability covers it; without one, --wait runs out and releases (exit 4).
+    // Above the approval threshold: the capability covers it; without one, --wait runs out and releases (exit 5).
     const [covered, waited, capabilities] = await Promise.all([
       json(["spend", "authorize", "--operation", "vendor.invoice", "--amount", "25000", "--currency", "GBP", "--capability", token], asAgent),
       bursar(["spend", "authorize", "--operation", "vendor.invoice", "--amount", "25000", "--currency", "GBP", "--wait", "1", "--json"], asAgent),
       json(["capabilities", "list", "--agent", setup.agentId, "--status", "active"], asOwner),
     ]);
     expect(covered).toMatchObject({ status: "authorized", decision: "allow", capability_id: expect.stringMatching(/^cap_/) });
-    expect(waited.code, waited.stderr).toBe(4);
+    expect(waited.code, waited.stderr).toBe(5);
     expect(JSON.parse(waited.stdout)).toMatchObject({ status: "released", approval_status: "cancelled", amount: 25_000 });
     expect(capabilities).toHaveLength(1);
     expect(capabilities[0]).toMatchObject({ id: covered.capability_id, allowed_operations: ["vendor.*", "tools.search"], max_amount: 50_000, max_uses: 3 });

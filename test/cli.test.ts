@@ -65,11 +65,37 @@ describe("bursar CLI", () => {
     expect(principalView.status).toBe(200);
     expect(principalView.body.data).toEqual([]);
 
-    // A restart does not create a second demo tenant.
+    // A restart does not create a second demo tenant, and prints the banner again: where the
+    // token is (not the token), and the whole try-it sequence.
     await killHard(server.process);
     const again = await spawnServer({ BURSAR_DATA_DIR: dataDir }, { demo: true });
     children.push(again);
     expect(again.stdout()).not.toContain("bpat_");
+    expect(again.stdout()).toContain(`The owner token is in ${tokenFile}`);
+    expect(again.stdout()).toContain(`${again.url}/v1/approvals/$APPROVAL/approve`);
+    expect(again.stdout()).toContain(`${again.url}/docs`);
     expect((await client(again.url, token).get("/v1/accounts")).status).toBe(200);
+  });
+
+  it("the try-it lines serve prints run as printed in a shell: pay, list, approve, see it paid", async () => {
+    const home = tempDir("cli-try");
+    const server = await spawnServer({ BURSAR_DATA_DIR: path.join(home, ".bursar") }, { demo: true });
+    children.push(server);
+    const output = server.stdout();
+    const start = output.indexOf("Try it");
+    const lines = output.slice(start).split("\n").slice(1);
+    const script = lines.slice(0, lines.findIndex((line) => line.trim() === "")).map((line) => line.replace(/^ {2}/, "")).join("\n");
+    expect(script).toContain("TOKEN=$(cat ");
+    expect(script).toContain("/approve");
+    // Each command's output on its own line, so the answers can be read back.
+    const { stdout } = await run("bash", ["-euo", "pipefail", "-c", script.split("\n").map((line) => (/\\$/.test(line) || /^[A-Z]+=/.test(line) ? line : `${line}; echo`)).join("\n")], { cwd: repoRoot });
+    const answers = stdout.trim().split("\n").map((line) => JSON.parse(line));
+    expect(answers[0]).toMatchObject({ object: "balance", balance: 100_000 });
+    expect(answers[1]).toMatchObject({ object: "payment_intent", approval_status: "pending_approval", amount: 50_000 });
+    expect(answers[2].data.map((approval: { id: string }) => approval.id)).toEqual([answers[1].approval_id]);
+    expect(answers[3]).toMatchObject({ object: "approval", id: answers[1].approval_id, status: "approved" });
+    expect(answers[4].data).toMatchObject([{ amount: 50_000, currency: "GBP", creditor: { name: "Bob Smith" }, payment_intent_id: answers[1].id }]);
+    expect(answers[5]).toMatchObject({ object: "spend_authorization", status: "authorized", operation: "openai.chat", amount: 300 });
+    expect(answers[6]).toMatchObject({ tree_size: expect.any(Number) });
   });
 });

@@ -13,10 +13,14 @@ describe.each(storeKinds)("policies, budgets and policy check (%s)", (kind) => {
   let agent: AgentApi;
   let agentId: string;
   let payee: any;
+  let ownerToken: string;
+  let baseUrl: string;
 
   beforeAll(async () => {
     server = await startTestServer(kind);
-    owner = client(server.url, (await createTestTenant(server.store)).token);
+    baseUrl = server.url;
+    ownerToken = (await createTestTenant(server.store)).token;
+    owner = client(server.url, ownerToken);
     const onboarded = await fundedAgent(server.url, owner, 50_000);
     agentId = onboarded.agentId;
     agent = await agentClient(server.url, onboarded);
@@ -24,12 +28,38 @@ describe.each(storeKinds)("policies, budgets and policy check (%s)", (kind) => {
   });
   afterAll(async () => server?.close());
 
-  it("starts on the default policy: wallet currency only, no other limit", async () => {
+  it("starts on the default policy: spend-limited to 100.00 a payment and 250.00 a day in the wallet's currency", async () => {
     const policy = expectStatus(await agent.get(`/v1/agents/${agentId}/policy`), 200);
-    expect(policy).toMatchObject({ object: "policy", id: null, is_default: true, currency: "GBP", per_transaction_max_minor: null, new_payee_requires_approval: false });
+    expect(policy).toMatchObject({ object: "policy", id: null, is_default: true, currency: "GBP", per_transaction_max_minor: 10_000, amount_max_minor: { daily: 25_000 }, new_payee_requires_approval: false });
     const check = expectStatus(await agent.post("/v1/policy/check", { amount: 10_000, currency: "GBP", payee: "al" }), 200);
-    expect(check).toMatchObject({ decision: "allow", reason_codes: [], policy_id: null, remaining: { wallet: 40_000 } });
+    expect(check).toMatchObject({ decision: "allow", reason_codes: [], policy_id: null, remaining: { wallet: 40_000, per_transaction: 0, daily: 15_000 } });
+    const above = expectStatus(await agent.post("/v1/policy/check", { amount: 10_001, currency: "GBP", payee: "al" }), 200);
+    expect(above).toMatchObject({ decision: "deny", reason_codes: ["amount_exceeds_transaction_max"], available_actions: ["lower_amount"] });
     expect(expectStatus(await agent.post("/v1/policy/check", { amount: 10_000, currency: "EUR" }), 200).reason_codes).toContain("currency_not_allowed");
+  });
+
+  it("changes one field with PATCH (JSON Merge Patch), keeping the rest", async () => {
+    const before = expectStatus(await owner.get(`/v1/agents/${agentId}/policy`), 200);
+    expect((await agent.call("PATCH", `/v1/agents/${agentId}/policy`, { approval_threshold_minor: 1 })).status).toBe(403);
+    const patched = expectStatus(await owner.call("PATCH", `/v1/agents/${agentId}/policy`, { approval_threshold_minor: 4_000, amount_max_minor: { weekly: 90_000 } }), 200);
+    expect(patched).toEqual({ ...before, id: patched.id, is_default: false, updated_at: patched.updated_at, approval_threshold_minor: 4_000, amount_max_minor: { ...before.amount_max_minor, weekly: 90_000 } });
+    // null removes a per-period key and clears a nullable limit; application/merge-patch+json is accepted.
+    const response = await fetch(`${baseUrl}/v1/agents/${agentId}/policy`, {
+      method: "PATCH",
+      headers: { authorization: `Bearer ${ownerToken}`, "content-type": "application/merge-patch+json" },
+      body: JSON.stringify({ amount_max_minor: { daily: null }, per_transaction_max_minor: null }),
+    });
+    expect(response.status).toBe(200);
+    const cleared = (await response.json()) as any;
+    expect(cleared).toMatchObject({ amount_max_minor: { weekly: 90_000 }, per_transaction_max_minor: null, approval_threshold_minor: 4_000 });
+    expect(cleared.amount_max_minor).not.toHaveProperty("daily");
+    // The merged policy must still be valid: a required field cannot be removed, unknown ones are refused.
+    for (const bad of [{ approval_expiry_seconds: null }, { surprise: 1 }, { amount_max_minor: { hourly: 5 } }, { per_transaction_max_minor: -1 }]) {
+      const refused = await owner.call("PATCH", `/v1/agents/${agentId}/policy`, bad);
+      expect(refused.status, JSON.stringify(bad)).toBe(400);
+      expect(refused.body.code).toBe("validation_failed");
+    }
+    expect(expectStatus(await owner.get(`/v1/agents/${agentId}/policy`), 200).id).toBe(cleared.id);
   });
 
   it("only owners change a policy; the agent may read its own and no other", async () => {

@@ -13,6 +13,12 @@ import { killHard, repoRoot, spawnServer, tempDir, type ChildServer } from "./su
 
 const exec = promisify(execFile);
 const examples = path.join(repoRoot, "packages/sdk/examples");
+/** A resolve hook that points `@bursar/sdk` at its sources. */
+const sdkSource = pathToFileURL(path.join(repoRoot, "packages/sdk/src/index.ts")).href;
+const sdkSourceHook = `data:text/javascript,${encodeURIComponent(`import { register } from "node:module";
+register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(`export async function resolve(specifier, context, next) {
+  return specifier === "@bursar/sdk" ? { url: ${JSON.stringify(sdkSource)}, shortCircuit: true } : next(specifier, context);
+}`)}`)});`)}`;
 
 describe("SDK examples", () => {
   const children: ChildServer[] = [];
@@ -27,9 +33,9 @@ describe("SDK examples", () => {
     const home = tempDir("example");
     const server = await spawnServer({ BURSAR_DATA_DIR: path.join(home, ".bursar") }, { demo: true });
     children.push(server);
-    // The sources, as the monorepo runs them (the build test covers dist/).
+    // The sources, as the monorepo runs them (test/sdk.package.test.ts runs it on the packed SDK).
     const tsx = pathToFileURL(path.join(repoRoot, "node_modules/tsx/dist/loader.mjs")).href;
-    const { stdout } = await exec(process.execPath, ["--import", tsx, "--conditions", "bursar-source", path.join(examples, "quickstart.mjs")], {
+    const { stdout } = await exec(process.execPath, ["--import", sdkSourceHook, "--import", tsx, path.join(examples, "quickstart.mjs")], {
       cwd: home,
       env: { ...process.env, BURSAR_API_URL: server.url, BURSAR_CONFIG_DIR: "" },
     });

@@ -21,7 +21,8 @@ beforeAll(async () => {
   const current = await setup.owner.policy.get(setup.agentId);
   const { object, id, agent_id, is_default, updated_at, ...rules } = current;
   expect({ object, id, agent_id, is_default, updated_at }).toMatchObject({ object: "policy", id: null, is_default: true });
-  await setup.owner.policy.update(setup.agentId, { ...rules, approval_threshold_minor: 20_000 });
+  // The default policy is spend-limited (docs/concepts.md); this agent's owner lifts the limits.
+  await setup.owner.policy.update(setup.agentId, { ...rules, per_transaction_max_minor: null, amount_max_minor: {}, approval_threshold_minor: 20_000 });
 });
 afterAll(async () => {
   await agent?.close();

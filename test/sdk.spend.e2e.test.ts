@@ -62,7 +62,8 @@ beforeAll(async () => {
   setup = await onboardWithSdk(server, { scopes: ["agents:execute"], fundMinor: funded });
   agent = new Bursar({ configDir: setup.configDir });
   const { object, id, agent_id, is_default, updated_at, ...rules } = await setup.owner.policy.get(setup.agentId);
-  await setup.owner.policy.update(setup.agentId, { ...rules, approval_threshold_minor: 20_000, blocked_operations: ["casino.*"] });
+  // The default policy is spend-limited (docs/concepts.md); this agent's owner lifts the limits.
+  await setup.owner.policy.update(setup.agentId, { ...rules, per_transaction_max_minor: null, amount_max_minor: {}, approval_threshold_minor: 20_000, blocked_operations: ["casino.*"] });
 });
 afterAll(async () => {
   await agent?.close();

@@ -1,10 +1,11 @@
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vite";
 
 // Built into dist/ and served by `bursar serve` at /console (packages/server/src/http/console-static.ts).
-// `bursar-source` resolves @bursar/sdk and @bursar/core to their TypeScript sources (no SDK build needed).
+// @bursar/sdk is bundled from its TypeScript sources (as vitest and tsc see it), never a stale build.
 export default defineConfig({
   base: "/console/",
-  resolve: { conditions: ["bursar-source", "browser", "module", "import", "default"] },
+  resolve: { alias: [{ find: /^@bursar\/sdk$/, replacement: fileURLToPath(new URL("../sdk/src/index.ts", import.meta.url)) }] },
   oxc: { jsx: { runtime: "automatic", importSource: "preact" } },
   build: {
     outDir: "dist",

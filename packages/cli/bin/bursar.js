@@ -1,12 +1,12 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources through tsx until the packages ship a compiled build. The resolve
-// hook adds the `bursar-source` export condition, so `@bursar/sdk` is its sources here too.
-import { register as registerHooks } from "node:module";
-import { register } from "tsx/esm/api";
+// The `bursar` command runs its compiled bundle (packages/cli/build.mjs, run by `npm install`'s
+// `prepare` and by `npm run build`); stack traces map back to the TypeScript sources.
+import fs from "node:fs";
 
-const hook = `export async function resolve(specifier, context, next) {
-  return next(specifier, { ...context, conditions: [...context.conditions, "bursar-source"] });
-}`;
-registerHooks(`data:text/javascript,${encodeURIComponent(hook)}`);
-register();
-await import("../src/bin.ts");
+process.setSourceMapsEnabled(true);
+const bundle = new URL("../dist/bin.js", import.meta.url);
+if (!fs.existsSync(bundle)) {
+  process.stderr.write("error: the bursar command is not built yet. Run `npm install` (or `npm run build`) in the repository first.\n");
+  process.exit(70);
+}
+await import(bundle.href);

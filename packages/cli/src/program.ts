@@ -12,76 +12,20 @@ import { journalCommands } from "./commands/journal.js";
 import { ticketCommands } from "./commands/tickets.js";
 import { paymentCommands } from "./commands/payments.js";
 import { chatCommands } from "./commands/chat.js";
+import { serveCommand } from "./commands/serve.js";
+import { moneyCommands } from "./commands/money.js";
+import { adminCommands } from "./commands/admin.js";
 import { spendCommands } from "./commands/spend.js";
 import { escrowCommands } from "./commands/escrow.js";
+import packageJson from "../package.json" with { type: "json" };
 
 export const program = new Command()
   .name("bursar")
   .description("Bursar: let AI agents spend money safely")
+  .version(packageJson.version, "-V, --version", "print the version")
   .showHelpAfterError();
 
-program
-  .command("serve")
-  .description("Start the Bursar server (SQLite under ./.bursar unless BURSAR_DATABASE_URL is set)")
-  .addOption(new Option("--port <port>", "port to listen on").env("BURSAR_PORT").argParser(Number))
-  .addOption(new Option("--host <host>", "address to listen on").env("BURSAR_HOST"))
-  .addOption(new Option("--data-dir <dir>", "SQLite data directory").env("BURSAR_DATA_DIR"))
-  .addOption(new Option("--database-url <url>", "PostgreSQL URL").env("BURSAR_DATABASE_URL"))
-  .option("--no-demo", "do not create the demo tenant on first start")
-  .option("--quiet", "log warnings and errors only")
-  .option("--allow-private-webhook-targets", "let webhook URLs reach loopback and private addresses (local development only)")
-  .action(async (options: { port?: number; host?: string; dataDir?: string; databaseUrl?: string; demo: boolean; quiet?: boolean; allowPrivateWebhookTargets?: boolean }) => {
-    // Loaded here, not at the top: the API commands should not pay for starting a server's modules.
-    const { systemClock } = await import("@bursar/core");
-    const { demoLoginLink, ensureDemoTenant, loadConfig, startServer } = await import("@bursar/server");
-    const config = loadConfig({
-      port: options.port,
-      host: options.host,
-      dataDir: options.dataDir,
-      databaseUrl: options.databaseUrl,
-      logLevel: options.quiet ? "warn" : undefined,
-      allowPrivateWebhookTargets: options.allowPrivateWebhookTargets ? true : undefined,
-    });
-    const server = await startServer(config);
-    const demo = options.demo && !config.databaseUrl ? await ensureDemoTenant(server.store, config.dataDir, systemClock) : null;
-    const lines = [`Bursar is listening on ${server.url} (store: ${server.store.kind}${config.databaseUrl ? "" : `, ${config.dataDir}`})`];
-    // The console comes first: it is what a newcomer should open. A fresh one-time link each start.
-    const login = options.demo && !config.databaseUrl ? await demoLoginLink(server.store, config.dataDir, server.url, systemClock) : null;
-    lines.push(
-      "",
-      login
-        ? `Open the owner console (one-time link, valid 15 minutes):\n  ${login.url}`
-        : `Owner console: ${server.url}/console (sign in with a personal access token)`,
-    );
-    if (demo) {
-      lines.push(
-        "",
-        `Created the demo tenant ${demo.tenantId}: agent ${demo.agentId} with £1,000, a payee "Bob",`,
-        "and a policy that holds payments of £200 or more for your approval and caps openai.* calls",
-        "at £5 each and £50 a day (spend authorizations: docs/spend.md).",
-        `Owner token (also saved in ${demo.tokenFile}):`,
-        `  ${demo.ownerToken}`,
-        "",
-        "Try it:",
-        `  TOKEN=$(cat ${demo.tokenFile})`,
-        `  curl -s -H "Authorization: Bearer $TOKEN" "${server.url}/v1/balance?agent_id=${demo.agentId}"`,
-        `  curl -s -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' ${server.url}/v1/payment-intents \\`,
-        `    -d '{"agent_id":"${demo.agentId}","payee":"Bob","amount":50000,"currency":"GBP","reference":"April invoice"}'`,
-        `  curl -s -H "Authorization: Bearer $TOKEN" "${server.url}/v1/approvals?status=pending"`,
-        `  curl -s -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' ${server.url}/v1/spend/authorizations \\`,
-        `    -d '{"agent_id":"${demo.agentId}","operation":"openai.chat","amount":300,"currency":"GBP"}'`,
-        `  curl -s -H "Authorization: Bearer $TOKEN" ${server.url}/v1/journal/checkpoint`,
-        `API reference: ${server.url}/docs`,
-      );
-    }
-    process.stdout.write(lines.join("\n") + "\n");
-    const stop = async () => {
-      await server.close();
-      process.exit(0);
-    };
-    process.once("SIGINT", stop);
-    process.once("SIGTERM", stop);
-  });
+serveCommand(program);
 
 program
   .command("init")
@@ -120,5 +64,34 @@ eventCommands(program);
 journalCommands(program);
 paymentCommands(program);
 chatCommands(program);
+moneyCommands(program);
+adminCommands(program);
 spendCommands(program);
 escrowCommands(program);
+
+program.addHelpText(
+  "after",
+  `
+Environment:
+  BURSAR_API_URL           the server (default http://127.0.0.1:7420, or the stored agent's)
+  BURSAR_TOKEN             an owner's personal access token (bpat_…); default: .bursar/demo-owner-token
+  BURSAR_CONFIG_DIR        the agent credential store (default ~/.bursar), shared with the SDK
+  BURSAR_REGISTRATION_TICKET  the ticket for \`auth agent\`
+  BURSAR_PORT, BURSAR_HOST, BURSAR_DATA_DIR, BURSAR_DATABASE_URL, BURSAR_LOG_FORMAT, BURSAR_LOG_LEVEL
+                           for \`serve\` (see \`bursar serve --help\` and the README)
+  BURSAR_LLM_BASE_URL, BURSAR_LLM_MODEL, BURSAR_LLM_API_KEY  the chat agent's model (optional)
+
+Examples (from the repository, after \`npm start\`):
+  npx bursar balance                                  the demo agent's balance
+  npx bursar payees list
+  npx bursar chat "Pay £500 to Bob for the April invoice"
+  npx bursar approvals list --status pending
+  npx bursar approvals approve apr_…
+  npx bursar policy set approval_threshold_minor 30000
+  npx bursar transactions --json
+  npx bursar journal verify
+
+Every command takes --json. Exit codes: 0 done; 1 the API refused or failed; 2 the command was
+called wrong or lacks credentials; 3 the server cannot be reached; 4 the server cannot start;
+5 the answer was not a pass (\`spend authorize\` not authorized, \`predicates test\` failed).`,
+);

@@ -35,6 +35,14 @@ export const railTimeoutSecondsDefault = 5 * 60;
 export const holdGraceSeconds = 10 * 60;
 /** Default approval expiry of a policy that does not set one: one day. */
 export const approvalExpirySecondsDefault = 24 * 60 * 60;
+/**
+ * The default policy of an agent no owner has given one (governance/policies.ts): it may spend,
+ * but little, until an owner decides more. In major units of the wallet's currency (100.00 GBP,
+ * 100 JPY), so the bound means the same whatever the currency's exponent.
+ */
+export const defaultPolicyTransactionAmountMaxMajor = 100;
+/** The default policy's rolling 24-hour spending limit, major units (see above). */
+export const defaultPolicyDailyAmountMaxMajor = 250;
 /** Longest approval expiry: a week; the money stays held meanwhile. */
 export const approvalExpirySecondsMax = 7 * 24 * 60 * 60;
 /** Approvals, rail deadlines and running requests one sweep settles. */
@@ -370,6 +378,13 @@ export const publicKeyCacheEntriesMax = 10_000;
 
 /** Agents whose (immutable) wallet account id is cached for `GET /v1/balance`. */
 export const walletCacheEntriesMax = 10_000;
+
+/**
+ * Tenants whose enabled webhook endpoints a store process keeps in memory (oldest dropped first).
+ * Each entry is at most `webhookEndpointsPerTenantMax` rows, checked against the tenant's config
+ * version on every write, so the bound is about memory only.
+ */
+export const tenantConfigCacheEntriesMax = 10_000;
 
 /** Credentials tracked by the in-memory rate limiter at once (oldest windows dropped first). */
 export const rateLimitCredentialsMax = 100_000;

@@ -166,6 +166,12 @@ export interface ServerSigningKeyRow {
   createdAtMs: number;
 }
 
+/** One journal entry to store: the event and its canonical JSON (what the Merkle leaf hashes). */
+export interface JournalEntryWrite {
+  event: JournalEvent;
+  canonicalBody: string;
+}
+
 /** Keyset pagination: rows strictly older than the cursor id, newest first. */
 export interface PageQuery {
   limit: number;
@@ -291,6 +297,17 @@ export interface StoreTx extends StoreReader {
   /** `canonicalBody`, when given, is `canonicalJson(event)` already computed by the caller. */
   insertEvent(event: JournalEvent, canonicalBody?: string): Promise<void>;
   putTreeNodes(tenantId: string, nodes: TreeNode[]): Promise<void>;
+  /**
+   * A write's journal entries in one pass (journal/events.ts): the events (with their canonical
+   * bodies), every tree node they complete, and the new journal size, in as few statements as
+   * the store allows (multi-row inserts). Events must follow the stored journal without a gap.
+   */
+  appendJournal(tenantId: string, entries: readonly JournalEntryWrite[], nodes: readonly TreeNode[], size: number): Promise<void>;
+  /**
+   * Runs `hook` once the write's callback has resolved, before the commit, in the order hooks
+   * were added (a hook may add another). A hook that throws fails the write like the callback.
+   */
+  beforeCommit(hook: () => Promise<void>): void;
 
   /**
    * Claims an idempotency key: inserts `record` unless a live record exists for its scope, and

@@ -6,8 +6,9 @@ import { Bursar, register } from "@bursar/sdk";
 const owner = new Bursar({ token: fs.readFileSync(".bursar/demo-owner-token", "utf8").trim() });
 const agent = await owner.agents.create({ name: "Invoice bot" });
 await owner.accounts.deposit(agent.wallet_account_id, { amount: 100_000 }); // £1,000.00, in minor units
-const { object, id, agent_id, is_default, updated_at, ...rules } = await owner.policy.get(agent.id);
-await owner.policy.update(agent.id, { ...rules, approval_threshold_minor: 20_000 });
+// A new agent is spend-limited (100.00 a payment, 250.00 a day) until its owner sets a policy:
+// change only the fields that differ (JSON Merge Patch).
+await owner.policy.patch(agent.id, { per_transaction_max_minor: 100_000, amount_max_minor: { daily: 200_000 }, approval_threshold_minor: 20_000 });
 const { ticket } = await owner.registrationTickets.create({
   agent_id: agent.id,
   scopes: ["agents:execute", "transactions:read", "events:read", "payees:read"],

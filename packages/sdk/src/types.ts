@@ -13,6 +13,18 @@ export type Metadata = Record<string, string>;
 export type AgentScope = "agents:execute" | "transactions:read" | "events:read" | "payees:read" | "budgets:read";
 export type Scope = AgentScope | "agents:config" | "approvals:write" | "tenant:admin";
 
+/** What a caller can do about a decision (`available_actions`). */
+export type AvailableAction =
+  | "request_approval"
+  | "lower_amount"
+  | "choose_allowed_payee"
+  | "choose_allowed_currency"
+  | "choose_allowed_service"
+  | "choose_allowed_operation"
+  | "choose_allowed_vendor"
+  | "retry_after_window"
+  | "fund_wallet";
+
 /** `limit` and `cursor` of every list (SPEC 3 "Pagination"). */
 export interface PageParams {
   limit?: number;
@@ -422,6 +434,11 @@ export interface PolicyRules extends Partial<Omit<PolicyOperationRules, "operati
   new_payee_requires_approval: boolean;
   approval_expiry_seconds: number;
 }
+/** A partial policy for `policy.patch`: per-period objects merge key by key (`null` removes a key). */
+export type PolicyPatch = {
+  [K in keyof PolicyRules]?: PolicyRules[K] extends Partial<Record<string, number>> ? Partial<Record<keyof PolicyRules[K], number | null>> : PolicyRules[K];
+};
+
 export interface Policy extends Omit<PolicyRules, keyof PolicyOperationRules>, PolicyOperationRules {
   object: "policy";
   /** Null while the agent runs on the default policy. */
@@ -437,7 +454,7 @@ export interface PolicyDecision {
   reason_codes: string[];
   /** Amount or count left after the action; null when unlimited. */
   remaining: Record<string, number | null>;
-  available_actions: string[];
+  available_actions: AvailableAction[];
   policy_id: string | null;
 }
 export interface PolicyCheckParams {
@@ -532,7 +549,7 @@ export interface PaymentLeg {
   status: LegStatus;
   decision: DecisionKind;
   reason_codes: string[];
-  available_actions: string[];
+  available_actions: AvailableAction[];
   remaining: Record<string, number | null>;
   hold_transfer_id: string | null;
   transaction_id: string | null;
@@ -552,7 +569,7 @@ export interface PaymentIntent {
   approval_id: string | null;
   decision: DecisionKind;
   reason_codes: string[];
-  available_actions: string[];
+  available_actions: AvailableAction[];
   legs: PaymentLeg[];
   transaction_ids: string[];
   created_at: Timestamp;
@@ -718,7 +735,7 @@ export interface ServiceRequest {
   status: ServiceRequestStatus;
   decision: DecisionKind;
   reason_codes: string[];
-  available_actions: string[];
+  available_actions: AvailableAction[];
   remaining: Record<string, number | null>;
   approval_id: string | null;
   approval_status: "not_required" | "pending" | "approved" | "rejected" | "expired";

@@ -4,6 +4,7 @@
  */
 import path from "node:path";
 import { readLlmConfig, type LlmConfig } from "./chat/llm-planner.js";
+import { logFormats, type LogFormat } from "./log-format.js";
 import {
   credentialRateLimitPerMinuteDefault,
   sourceRateLimitPerMinuteDefault,
@@ -27,6 +28,8 @@ export interface ServerConfig {
   /** The URL clients use to reach this server, when it sits behind a proxy. */
   publicBaseUrl: string | null;
   logLevel: string;
+  /** `json` lines, or `pretty` lines for a terminal. Env `BURSAR_LOG_FORMAT`. */
+  logFormat: LogFormat;
   /** How often the hold-expiry and idempotency sweeps run. */
   sweepIntervalMs: number;
   /**
@@ -84,6 +87,7 @@ export function loadConfig(overrides: Partial<ServerConfig> = {}, env: NodeJS.Pr
     databaseSchema: overrides.databaseSchema ?? env.BURSAR_DATABASE_SCHEMA ?? null,
     publicBaseUrl: overrides.publicBaseUrl ?? env.BURSAR_PUBLIC_BASE_URL ?? null,
     logLevel: overrides.logLevel ?? env.BURSAR_LOG_LEVEL ?? "info",
+    logFormat: overrides.logFormat ?? logFormatFromEnv(env.BURSAR_LOG_FORMAT),
     sweepIntervalMs: overrides.sweepIntervalMs ?? 1000,
     redisUrl: overrides.redisUrl ?? env.BURSAR_REDIS_URL ?? null,
     redisKeyPrefix: overrides.redisKeyPrefix ?? env.BURSAR_REDIS_KEY_PREFIX ?? "bursar:",
@@ -112,4 +116,10 @@ function positiveFromEnv(value: string | undefined, fallback: number, name: stri
   const number = Number(value);
   if (!Number.isSafeInteger(number) || number <= 0) throw new Error(`invalid ${name}: ${value}`);
   return number;
+}
+
+function logFormatFromEnv(value: string | undefined): LogFormat {
+  if (value === undefined || value === "") return "json";
+  if (!(logFormats as readonly string[]).includes(value)) throw new Error(`invalid BURSAR_LOG_FORMAT: ${value} (json or pretty)`);
+  return value as LogFormat;
 }

@@ -15,9 +15,31 @@ export interface DemoTenant {
   tokenFile: string;
 }
 
-/** Creates the demo tenant if the store has no tenant yet; returns it, or null if tenants exist. */
-export async function ensureDemoTenant(store: Store, dataDir: string, clock: Clock): Promise<DemoTenant | null> {
-  if ((await store.read.countTenants()) > 0) return null;
+/** What `demo.json` in the data directory keeps, so every start can print the try-it lines. */
+interface DemoFile {
+  tenant_id: string;
+  agent_id: string;
+  wallet_account_id: string;
+}
+
+/**
+ * The demo tenant: created (with `created: true`, and its owner token) if the store has no
+ * tenant yet; else the one an earlier start created in this data directory (`created: false`,
+ * no token: it is in `tokenFile`); else null (tenants made otherwise, e.g. `bursar init`).
+ */
+export async function ensureDemoTenant(store: Store, dataDir: string, clock: Clock): Promise<(DemoTenant & { created: boolean }) | null> {
+  const tokenFile = path.join(dataDir, "demo-owner-token");
+  const demoFile = path.join(dataDir, "demo.json");
+  if ((await store.read.countTenants()) > 0) {
+    let kept: DemoFile;
+    try {
+      kept = JSON.parse(fs.readFileSync(demoFile, "utf8")) as DemoFile;
+    } catch {
+      return null;
+    }
+    if (!(await store.read.getTenant(kept.tenant_id)) || !fs.existsSync(tokenFile)) return null;
+    return { tenantId: kept.tenant_id, agentId: kept.agent_id, walletAccountId: kept.wallet_account_id, ownerToken: "", tokenFile, created: false };
+  }
   const created = await store.write(null, (tx) =>
     createTenant(tx, { name: "Demo", ownerName: "Demo owner", nowMs: clock.nowMs() }),
   );
@@ -31,18 +53,25 @@ export async function ensureDemoTenant(store: Store, dataDir: string, clock: Clo
     const funded = await deposit(context, { accountId: agent.value.walletAccountId, amountMinor: 100_000, reference: "demo funding" });
     invariant(funded.ok, "demo wallet funded");
     invariant((await createPayee(context, { name: "Bob Smith", aliases: ["Bob"], currency: "GBP" })).ok, "demo payee created");
-    invariant((await setPolicy(context, agent.value.id, {
+    // The demo's own policy, set as an owner would (a new agent's default allows only 100.00 a
+    // payment and 250.00 a day): up to £1,000 a payment and £2,000 a day, £200 or more approved,
+    // and openai.* calls capped at £5 each and £50 a day.
+    const demoPolicy = {
       ...defaultPolicy("GBP"),
+      per_transaction_max_minor: 100_000,
+      amount_max_minor: { daily: 200_000 },
       approval_threshold_minor: 20_000,
       operation_limits: { "openai.*": { per_call_max_minor: 500, daily_max_minor: 5_000 } },
-    })).ok, "demo policy set");
+    };
+    invariant((await setPolicy(context, agent.value.id, demoPolicy)).ok, "demo policy set");
     return agent.value;
   });
   const walletAccountId = agent.walletAccountId;
-  const tokenFile = path.join(dataDir, "demo-owner-token");
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   fs.writeFileSync(tokenFile, created.ownerToken + "\n", { mode: 0o600 });
-  return { tenantId, ownerToken: created.ownerToken, agentId: agent.id, walletAccountId, tokenFile };
+  const kept: DemoFile = { tenant_id: tenantId, agent_id: agent.id, wallet_account_id: walletAccountId };
+  fs.writeFileSync(demoFile, JSON.stringify(kept, null, 2) + "\n", { mode: 0o600 });
+  return { tenantId, ownerToken: created.ownerToken, agentId: agent.id, walletAccountId, tokenFile, created: true };
 }
 
 /**

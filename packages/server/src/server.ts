@@ -19,6 +19,7 @@ import { sandboxRail } from "./rails/sandbox-rail.js";
 import { createWebhookRail } from "./rails/webhook-rail.js";
 import { createLlmPlanner } from "./chat/llm-planner.js";
 import { createServiceRunner, type ServiceRunner } from "./services/runner.js";
+import { prettyLogStream } from "./log-format.js";
 
 export interface RunningServer {
   /** Base URL the server listens on, e.g. `http://127.0.0.1:7420`. */
@@ -90,7 +91,7 @@ export async function startServer(config: ServerConfig, options: { clock?: Clock
     clock,
     publicBaseUrl: config.publicBaseUrl ?? undefined,
     identity: { redisUrl: config.redisUrl, redisKeyPrefix: config.redisKeyPrefix, dpopNonceRequired: config.dpopNonceRequired, rateLimitPerMinute: config.rateLimitPerMinute, sourceRateLimitPerMinute: config.sourceRateLimitPerMinute },
-    logger: config.logLevel === "silent" ? false : { level: config.logLevel },
+    logger: config.logLevel === "silent" ? false : { level: config.logLevel, ...(config.logFormat === "pretty" ? { stream: prettyLogStream(process.stdout) } : {}) },
     routes: routeModules,
     routeDeps: routeDeps(store, clock, {
       eventHub,

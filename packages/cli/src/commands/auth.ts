@@ -6,7 +6,7 @@
 import { register, type AgentScope, type Principal } from "@bursar/sdk";
 import { Option, type Command } from "commander";
 import { fields, print } from "../output.js";
-import { action, agentClient, apiCommand, credentialStore, ownerClient, ownerToken, type CommonOptions } from "./context.js";
+import { action, agentClient, apiCommand, credentialStore, ownerClient, ownerToken, selfCommand, type CommonOptions } from "./context.js";
 
 export function authCommands(program: Command): void {
   const auth = program.command("auth").description("Credentials of this host");
@@ -63,7 +63,7 @@ export function authCommands(program: Command): void {
           let text = `credential store  ${result.config_dir}\n\n`;
           if (agent) {
             text += "agent\n" + indent(fields({ client_id: agent.client_id, agent_id: agent.agent_id, tenant: agent.tenant_id, api_url: agent.api_url, key: agent.algorithm, status: agent.error ? `refused: ${agent.error}` : "ok", scopes: agent.principal?.scopes })) + "\n";
-          } else text += "agent             not registered (bursar auth agent --ticket …)\n\n";
+          } else text += `agent             not registered (${selfCommand()} auth agent --ticket …)\n\n`;
           if (owner) text += "owner\n" + indent(fields({ principal: owner.principal?.principal_id, tenant: owner.principal?.tenant_id, status: owner.error ? `refused: ${owner.error}` : "ok" }));
           else text += "owner             no token (--token or BURSAR_TOKEN)\n";
           return text;

@@ -4,7 +4,8 @@
  * `--json` prints every stream event as one JSON line. Without a message, reads it from stdin.
  */
 import type { Command } from "commander";
-import { action, agentClient, apiCommand, ownerClient, UsageError, type CommonOptions } from "./context.js";
+import { chooseAgent } from "./agent-choice.js";
+import { action, agentClient, apiCommand, credentialStore, ownerClient, ownerToken, selfCommand, UsageError, type CommonOptions } from "./context.js";
 
 async function readStdin(): Promise<string> {
   let text = "";
@@ -20,16 +21,20 @@ export function chatCommands(program: Command): void {
     .action((words: string[], options: CommonOptions & { conversation?: string; agent?: string }, command: Command) =>
       action(async () => {
         const message = words.length > 0 ? words.join(" ") : await readStdin();
-        if (!message) throw new UsageError("say something: bursar chat \"What is my balance?\"");
-        const client = options.agent ? ownerClient(options) : agentClient(options);
-        for await (const event of client.chat.stream({ message, conversation_id: options.conversation, agent_id: options.agent })) {
+        if (!message) throw new UsageError(`say something: ${selfCommand()} chat "What is my balance?"`);
+        // An owner (a token given or found) acts for --agent, or the tenant's only agent, or is
+        // asked which; without an owner token, the stored agent chats for itself.
+        const asOwner = options.agent !== undefined || (ownerToken(options) !== null && !(await credentialStore(options).load()));
+        const client = asOwner ? ownerClient(options) : agentClient(options);
+        const agentId = asOwner ? await chooseAgent(options, client) : undefined;
+        for await (const event of client.chat.stream({ message, conversation_id: options.conversation, agent_id: agentId })) {
           if (options.json) {
             process.stdout.write(JSON.stringify(event) + "\n");
             continue;
           }
           if (event.type === "tool_started") process.stderr.write(`… ${event.tool_name}\n`);
           else if (event.type === "tool_failed") process.stderr.write(`✗ ${event.tool_name}: ${event.error.message}\n`);
-          else if (event.type === "approval_required") process.stderr.write(`⏸ approval ${event.approval_id} needed (bursar approvals approve ${event.approval_id})\n`);
+          else if (event.type === "approval_required") process.stderr.write(`⏸ approval ${event.approval_id} needed (${selfCommand()} approvals approve ${event.approval_id})\n`);
           else if (event.type === "reply") process.stdout.write(`${event.text}\n`);
           else if (event.type === "error") throw new Error(`${event.code}: ${event.message}`);
           else if (event.type === "done") process.stderr.write(`(conversation ${event.conversation_id})\n`);

@@ -9,7 +9,7 @@ import fs from "node:fs";
 import { InvalidArgumentError, Option, type Command } from "commander";
 import { importPrivateKeyPem, signEvidence, submitEscrowEvidence, type EscrowIntent } from "@bursar/sdk";
 import { fields, print, table } from "../output.js";
-import { action, agentClient, anyClient, apiCommand, ownerClient, UsageError, type CommonOptions } from "./context.js";
+import { action, agentClient, anyClient, apiCommand, exitCodes, ownerClient, UsageError, type CommonOptions } from "./context.js";
 
 function wholeNumber(value: string): number {
   if (!/^\d{1,15}$/.test(value)) throw new InvalidArgumentError("Expected a whole number.");
@@ -179,7 +179,7 @@ export function escrowCommands(program: Command): void {
         const result = await anyClient(options).predicates.test({ predicate: options.predicate, evidence: { payload: options.payload }, evidence_schema: options.schema, amount: options.amount });
         const outcome = !result.valid ? `invalid: ${result.errors.map((error) => `${error.path} ${error.detail}`).join("; ")}` : result.evaluation!.passed ? "passed" : `failed at ${result.evaluation!.failing_node}: ${result.evaluation!.reason}`;
         print(options.json, result, () => `${outcome}\n${result.summary}`);
-        if (!result.valid || !result.evaluation?.passed) process.exitCode = 4;
+        if (!result.valid || !result.evaluation?.passed) process.exitCode = exitCodes.notPassed;
       }),
     );
 

@@ -7,10 +7,10 @@
 import { InvalidArgumentError, Option, type Command } from "commander";
 import type { Capability, SpendAuthorization, SpendAuthorizationStatus } from "@bursar/sdk";
 import { fields, print, table } from "../output.js";
-import { action, agentClient, anyClient, apiCommand, ownerClient, UsageError, type CommonOptions } from "./context.js";
+import { action, agentClient, anyClient, apiCommand, exitCodes, ownerClient, UsageError, type CommonOptions } from "./context.js";
 
 /** Exit code of `spend authorize` when the answer is anything but `authorized`. */
-export const notAuthorizedExitCode = 4;
+export const notAuthorizedExitCode = exitCodes.notPassed;
 
 /** A non-negative whole number (minor units, seconds, counts): `5.5`, `1e3` or `12abc` are refused, never rounded. */
 function wholeNumber(value: string): number {

@@ -2,7 +2,7 @@
 import type { Scope } from "@bursar/sdk";
 import type { Command } from "commander";
 import { fields, print } from "../output.js";
-import { action, apiCommand, ownerClient, type CommonOptions } from "./context.js";
+import { action, apiCommand, ownerClient, selfCommand, type CommonOptions } from "./context.js";
 
 const defaultScopes = "agents:execute,transactions:read,events:read";
 
@@ -18,7 +18,7 @@ export function ticketCommands(program: Command): void {
         const ticket = await ownerClient(options).registrationTickets.create({ agent_id: options.agent, scopes, expires_in: options.expiresIn });
         print(options.json, ticket, () =>
           fields({ ticket: ticket.ticket, agent_id: ticket.agent_id, scopes: ticket.scopes, expires_at: ticket.expires_at }) +
-          `\nOn the agent's host (once, before it expires):\n  bursar auth agent --ticket ${ticket.ticket}\n`,
+          `\nOn the agent's host (once, before it expires):\n  ${selfCommand()} auth agent --ticket ${ticket.ticket}\n`,
         );
       }),
     );

@@ -69,6 +69,8 @@ export interface PlannerContext {
   message: string;
   /** Tool calls this turn may still make. */
   toolCallsRemaining(): number;
+  /** The time of the turn, for answers about a period ("today"). */
+  nowMs: number;
   signal?: AbortSignal;
 }
 
@@ -107,6 +109,8 @@ export interface TurnInput {
   /** Receives every event in order; awaited, so a slow stream applies back-pressure. */
   emit?: (event: ChatEvent) => void | Promise<void>;
   signal?: AbortSignal;
+  /** The time of the turn ("spent in the last 24 hours"); default: now. */
+  nowMs?: number;
 }
 
 /** What a turn produced: the body of `POST /v1/chat` (with the conversation id added by the route). */
@@ -165,6 +169,7 @@ export async function runTurn(input: TurnInput): Promise<TurnResult> {
     messages,
     message: input.message,
     toolCallsRemaining: () => limits.toolCallsPerTurnMax - toolCallsMade,
+    nowMs: input.nowMs ?? Date.now(),
     signal: input.signal,
   });
   let resumeWith: ToolOutcome[] | undefined;

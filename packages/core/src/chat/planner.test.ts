@@ -68,29 +68,29 @@ const scenarios: Record<string, Scenario> = {
   "approval required: names the approval id": {
     message: "Pay £500 to Bob for the April invoice",
     calls: bobPays("500", "GBP", { reference: "April invoice" }),
-    reply: ["waiting for approval apr_1", "approval_threshold_reached", "An owner must approve it; I cannot."],
+    reply: ["waiting for approval apr_1: at or above the approval threshold.", "An owner must approve it; I cannot."],
   },
   "policy denial: reasons and what can be done": {
     message: "pay Bob £1500",
     calls: bobPays("1500", "GBP"),
-    reply: ["was refused", "amount_exceeds_transaction_max", "Nothing was paid.", "You can pay a smaller amount"],
+    reply: ["was refused: above the per-payment maximum", "Nothing was paid.", "You can pay a smaller amount"],
   },
   "blocked payee": {
     message: "pay Bob £5",
     world: { policy: fakePolicy({ blockedPayeeIds: ["pay_bob"] }) },
     calls: bobPays("5", "GBP"),
-    reply: ["was refused", "this payee is blocked (payee_blocked)", "You can pay an allowed payee."],
+    reply: ["was refused: this payee is blocked.", "You can pay an allowed payee."],
   },
   "daily limit reached by earlier payments": {
     before: ["pay Bob £450", "pay Bob £450", "pay Bob £450", "pay Bob £450"],
     message: "pay Bob £300",
     calls: bobPays("300", "GBP"),
-    reply: ["over the daily spending limit (daily_amount_limit_exceeded)", "try again when the limit's period has moved on"],
+    reply: ["over the daily spending limit.", "try again when the limit's period has moved on"],
   },
-  "a tool's expected failure is reported with its code": {
+  "a tool's expected failure is reported in plain words": {
     message: "pay pay_nobody £5",
     calls: [["create_payment_intent", { payee: "pay_nobody", amount: "5", currency: "GBP" }]],
-    reply: ["I couldn't pay 5.00 GBP to pay_nobody", "(payee_not_found)"],
+    reply: ["I couldn't pay 5.00 GBP to pay_nobody: "],
   },
 
   // --- policy checks (dry runs: nothing created) ---
@@ -102,17 +102,17 @@ const scenarios: Record<string, Scenario> = {
   "check: needs approval": {
     message: "Can I pay Bob £900?",
     calls: [["find_payees", { query: "Bob" }], ["check_policy", { payee: "pay_bob", amount: "900", currency: "GBP" }]],
-    reply: ["would need an owner's approval", "approval_threshold_reached"],
+    reply: ["would need an owner's approval: at or above the approval threshold."],
   },
   "check: denied": {
     message: "am I allowed to send 5000 GBP to Bob",
     calls: [["find_payees", { query: "Bob" }], ["check_policy", { payee: "pay_bob", amount: "5000", currency: "GBP" }]],
-    reply: ["No: paying 5000.00 GBP to Bob would be refused", "amount_exceeds_transaction_max"],
+    reply: ["No: paying 5000.00 GBP to Bob would be refused: above the per-payment maximum"],
   },
   "check: currency not allowed": {
     message: "could I pay ACME Ltd 100 CHF",
     calls: [["find_payees", { query: "ACME Ltd" }], ["check_policy", { payee: "pay_acme", amount: "100", currency: "CHF" }]],
-    reply: ["this currency is not allowed (currency_not_allowed)", "use an allowed currency"],
+    reply: ["this currency is not allowed.", "use an allowed currency"],
   },
 
   // --- payees that do not resolve to exactly one ---
@@ -190,18 +190,18 @@ const scenarios: Record<string, Scenario> = {
     before: ["pay Bob £5000"],
     message: "status of pi_1",
     calls: [["get_payment_intent", { payment_intent_id: "pi_1" }]],
-    reply: ["The payment of 5000.00 GBP to pay_bob (pi_1) was refused: above the per-payment maximum (amount_exceeds_transaction_max)", "Nothing was paid."],
+    reply: ["The payment of 5000.00 GBP to pay_bob (pi_1) was refused: above the per-payment maximum", "Nothing was paid."],
   },
   "a denied intent in a list": {
     before: ["pay Bob £5000"],
     message: "show my payment intents",
     calls: [["list_payment_intents", { limit: 10 }]],
-    reply: ["pi_1: 5000.00 GBP, refused (amount_exceeds_transaction_max"],
+    reply: ["pi_1: 5000.00 GBP, refused (above the per-payment maximum"],
   },
   "status of an unknown intent": {
     message: "status of pi_404",
     calls: [["get_payment_intent", { payment_intent_id: "pi_404" }]],
-    reply: ["I couldn't get pi_404: No payment intent pi_404. (not_found)"],
+    reply: ["I couldn't get pi_404: No payment intent pi_404."],
   },
   "service catalog": { message: "list services", calls: [["list_services", {}]], reply: ["- translate — Machine translation (translate 0.05 GBP)"] },
   "find a payee": { message: "find payee bob", calls: [["find_payees", { query: "bob" }]], reply: ["Bob (also Robert) — pay_bob, GBP", "Bobby Tables — pay_bobby"] },
@@ -224,6 +224,35 @@ describe("deterministic planner scenarios", () => {
     const { reply } = await runTurn({ planner: deterministicPlanner, tools, history: [], message: scenario.message });
     expect(tools.calls.map((call) => [call.name, call.args])).toEqual(scenario.calls);
     for (const fragment of scenario.reply) expect(reply).toContain(fragment);
+    // Plain English: no result or reason codes, no field paths.
+    expect(reply).not.toMatch(/\([a-z]+(?:_[a-z]+)+\)|\binstructions\.\d/);
+  });
+});
+
+describe("deterministic planner: what it cannot do, and totals", () => {
+  it("answers \"cancel my last payment\" honestly: it cannot, and says who can", async () => {
+    const tools = fakeTools();
+    for (const message of ["cancel my last payment", "Can you undo the payment to Bob?", "refund that transaction"]) {
+      const { reply } = await runTurn({ planner: deterministicPlanner, tools, history: [], message });
+      expect(reply, message).toContain("I can't cancel payments");
+      expect(reply).toContain("rejected by an owner");
+    }
+    expect(tools.calls).toEqual([]);
+  });
+
+  it("adds up \"how much have I spent today?\" from the last 24 hours' transactions", async () => {
+    const tools = fakeTools();
+    const nowMs = Date.parse("2026-04-30T12:00:00Z");
+    const none = await runTurn({ planner: deterministicPlanner, tools, history: [], message: "How much have I spent today?", nowMs });
+    expect(none.reply).toBe("You have spent nothing in the last 24 hours.");
+    for (const message of ["pay Bob £50", "pay Bob £25.50"]) await runTurn({ planner: deterministicPlanner, tools, history: [], message, nowMs });
+    tools.calls.length = 0;
+    const { reply } = await runTurn({ planner: deterministicPlanner, tools, history: [], message: "how much have I spent today?", nowMs });
+    expect(tools.calls.map((call) => [call.name, call.args])).toEqual([["list_transactions", { limit: 100 }]]);
+    expect(reply).toBe("In the last 24 hours you have spent 75.50 GBP in 2 payments.");
+    // A day later the same payments are outside the window.
+    const later = await runTurn({ planner: deterministicPlanner, tools, history: [], message: "how much have I spent today?", nowMs: nowMs + 2 * 24 * 60 * 60 * 1000 });
+    expect(later.reply).toBe("You have spent nothing in the last 24 hours.");
   });
 });
 
@@ -263,7 +292,7 @@ describe("deterministic planner, turn shape", () => {
     const events: ChatEvent[] = [];
     const { reply } = await runTurn({ planner: deterministicPlanner, tools, history: [], message: "balance", emit: (event) => void events.push(event) });
     expect(events[1]).toEqual({ type: "tool_failed", tool_call_id: "call_1_1", tool_name: "get_balance", error: { code: "tool_error", message: "get_balance failed unexpectedly." } });
-    expect(reply).toBe("I couldn't get your balance: get_balance failed unexpectedly. (tool_error).");
+    expect(reply).toBe("I couldn't get your balance: Get_balance failed unexpectedly.");
     expect(JSON.stringify(events)).not.toContain("SQLITE");
   });
 
@@ -294,7 +323,7 @@ describe("deterministic planner, turn shape", () => {
     };
     const { reply } = await runTurn({ planner: deterministicPlanner, tools, history: [], message: "pay Bob £5" });
     expect(reply).toBe(
-      "I couldn't pay 5.00 GBP to Bob: The wallet holds less than that. (payment_refused). Reasons: not enough funds (insufficient_funds). You can pay a smaller amount.",
+      "I couldn't pay 5.00 GBP to Bob: The wallet holds less than that. Reasons: not enough money in the wallet. You can pay a smaller amount.",
     );
   });
 

@@ -4,13 +4,19 @@
  * message names none, find the payee, create the intent). Same message, same tool results, same
  * reply, every time.
  */
-import { currencyExponent, isCurrency } from "../money.js";
+import { pageLimitMax } from "../limits.js";
+import { currencyExponent, formatMinor, isCurrency } from "../money.js";
 import type { Planner, PlannerOutcome, PlannerStep, ToolOutcome } from "./conversation.js";
-import { amountProblem, describeIntent, helpText, intentStatus, money, nextActions, reasons, record } from "./replies.js";
+import { amountProblem, describeIntent, helpText, intentStatus, money, nextActions, plainMessage, reasons, record } from "./replies.js";
 import type { ChatToolArguments, ChatToolName } from "./tools.js";
 import { toMinor, understand, type PaymentRequest } from "./understand.js";
 
 type Plan<T> = AsyncGenerator<PlannerStep, T, ToolOutcome[] | undefined>;
+
+/** Transactions "how much have I spent today?" adds up: one page, the tools' own maximum. */
+const spentTransactionsMax = pageLimitMax;
+
+const formatMoney = (amountMinor: number, currency: string) => (isCurrency(currency) ? `${formatMinor(amountMinor, currency)} ${currency}` : `${amountMinor} ${currency}`);
 
 /** Candidates listed when a payee name is ambiguous or only nearly matches. */
 const candidatesShownMax = 5;
@@ -25,10 +31,11 @@ async function* call<Name extends ChatToolName>(name: Name, args: ChatToolArgume
 
 const reply = (text: string): PlannerOutcome => ({ type: "reply", text });
 
-/** "I couldn't get your balance: <message> (<code>)." */
+/** "I couldn't get your balance: <message in plain English>." (the code is in the tool result). */
 function failed(what: string, outcome: Extract<ToolOutcome, { ok: false }>): PlannerOutcome {
   const why = Array.isArray(outcome.error.reason_codes) && outcome.error.reason_codes.length > 0 ? ` Reasons: ${reasons(outcome.error.reason_codes)}.` : "";
-  return reply(`I couldn't ${what}: ${outcome.error.message} (${outcome.error.code}).${why}${nextActions(outcome.error.available_actions)}`);
+  const message = plainMessage(outcome.error.message).replace(/\.$/, "");
+  return reply(`I couldn't ${what}: ${message}.${why}${nextActions(outcome.error.available_actions)}`);
 }
 
 /** The deterministic planner (see docs/chat.md for what it understands). */
@@ -107,6 +114,24 @@ export const deterministicPlanner: Planner = {
         return reply('I can check what your limits allow for a specific payment: ask, for example, "Can I pay Bob £900?". Only an owner can see or change the policy itself.');
       case "cannot_approve":
         return reply("I can't approve or reject anything: approvals are an owner's decision, made in Bursar (for example `bursar approvals approve apr_…`). I can show what is waiting: ask \"What is waiting for approval?\".");
+      case "cannot_cancel":
+        return reply(
+          "I can't cancel payments: a payment that has been made is final, and one waiting for approval can only be rejected by an owner (bursar approvals reject apr_…). I can show your recent payments (\"List my recent payments\") or what waits for approval.",
+        );
+      case "spent": {
+        const outcome = yield* call("list_transactions", { limit: spentTransactionsMax });
+        if (!outcome.ok) return failed("add up your spending", outcome);
+        const page = record(outcome.result);
+        const items = (Array.isArray(page.data) ? page.data : []).map(record);
+        const sinceMs = context.nowMs - 24 * 60 * 60 * 1000;
+        const recent = items.filter((item) => typeof item.created_at === "string" && Date.parse(item.created_at) > sinceMs && item.status !== "failed");
+        if (recent.length === 0) return reply("You have spent nothing in the last 24 hours.");
+        const totals = new Map<string, number>();
+        for (const item of recent) totals.set(String(item.currency), (totals.get(String(item.currency)) ?? 0) + Number(item.amount));
+        const sum = [...totals].map(([currency, amount]) => formatMoney(amount, currency)).join(" and ");
+        const more = page.has_more === true && recent.length === items.length ? ` (at least: I looked at your last ${spentTransactionsMax} payments)` : "";
+        return reply(`In the last 24 hours you have spent ${sum} in ${recent.length} payment${recent.length === 1 ? "" : "s"}${more}.`);
+      }
       case "cannot_change_policy":
         return reply("I can't change limits, budgets or the policy: only an owner can. I can check whether a payment fits the current ones, e.g. \"Can I pay Bob £900?\".");
       case "cannot_reveal_secrets":

@@ -15,12 +15,12 @@ describe("describeIntent: every outcome the server reports, said precisely", () 
     [
       "denied by policy (decision deny, execution failed, approval untouched)",
       intent({ execution_status: "failed", decision: "deny", reason_codes: ["payee_blocked"], available_actions: ["choose_allowed_payee"] }, { status: "denied", decision: "deny", reason_codes: ["payee_blocked"], transaction_id: null }),
-      "The payment of 500.00 GBP to Bob Smith (pi_1) was refused: this payee is blocked (payee_blocked). Nothing was paid. You can pay an allowed payee.",
+      "The payment of 500.00 GBP to Bob Smith (pi_1) was refused: this payee is blocked. Nothing was paid. You can pay an allowed payee.",
     ],
     [
       "denied for lack of funds",
       intent({ execution_status: "failed", decision: "deny", reason_codes: ["insufficient_funds"] }, { status: "denied", decision: "deny", transaction_id: null }),
-      "The payment of 500.00 GBP to Bob Smith (pi_1) was refused: not enough funds (insufficient_funds). Nothing was paid.",
+      "The payment of 500.00 GBP to Bob Smith (pi_1) was refused: not enough money in the wallet. Nothing was paid.",
     ],
     [
       "rejected by an owner",
@@ -37,7 +37,7 @@ describe("describeIntent: every outcome the server reports, said precisely", () 
   });
 
   it("lists a denied intent as refused and a rejected one as rejected", () => {
-    expect(intentStatus(intent({ execution_status: "failed", decision: "deny", reason_codes: ["payee_blocked"] }, { status: "denied", decision: "deny" }))).toBe("refused (payee_blocked)");
+    expect(intentStatus(intent({ execution_status: "failed", decision: "deny", reason_codes: ["payee_blocked"] }, { status: "denied", decision: "deny" }))).toBe("refused (this payee is blocked)");
     expect(intentStatus(intent({ approval_status: "rejected", execution_status: "cancelled" }, { status: "cancelled" }))).toBe("rejected by an owner");
     expect(intentStatus(intent({ execution_status: "failed" }, { status: "failed" }))).toBe("failed");
   });

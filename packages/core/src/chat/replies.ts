@@ -47,7 +47,11 @@ const reasonTexts: Record<string, string> = {
   budget_exceeded: "over budget",
   approval_threshold_reached: "at or above the approval threshold",
   new_payee_requires_approval: "a first payment to this payee",
-  insufficient_funds: "not enough funds",
+  insufficient_funds: "not enough money in the wallet",
+  currency_mismatch: "the payee is paid in another currency",
+  overflows_balance: "the amount is too large for the account",
+  approval_rejected: "an owner rejected it",
+  approval_expired: "no owner approved it in time",
 };
 
 const actionTexts: Record<string, string> = {
@@ -57,13 +61,23 @@ const actionTexts: Record<string, string> = {
   choose_allowed_currency: "use an allowed currency",
   choose_allowed_service: "use an allowed service",
   retry_after_window: "try again when the limit's period has moved on",
+  fund_wallet: "ask an owner to fund the wallet",
 };
 
-/** "above the per-payment maximum (amount_exceeds_transaction_max)"; codes stay visible. */
+/** "above the per-payment maximum": reasons in plain English (the codes are in the tool results). */
 export function reasons(codes: unknown): string {
   const list = Array.isArray(codes) ? codes.map(String) : [];
   if (list.length === 0) return "no reason given";
-  return list.map((code) => (reasonTexts[code] ? `${reasonTexts[code]} (${code})` : code)).join(", ");
+  return list.map((code) => reasonTexts[code] ?? code.replaceAll("_", " ")).join(", ");
+}
+
+/**
+ * A tool's error message as a person reads it: without the field path it starts with
+ * (`instructions.0: payee … is paid in GBP` → `payee … is paid in GBP`), first letter capital.
+ */
+export function plainMessage(message: string): string {
+  const text = message.replace(/^(?:[a-z_]+(?:\.[a-z0-9_]+)*): /, "").trim();
+  return text === "" ? text : text[0]!.toUpperCase() + text.slice(1);
 }
 
 /** " You can: pay a smaller amount, or try again later." or "" when there is nothing to do. */
@@ -127,7 +141,7 @@ function legReasons(legs: Json[]): string {
 export function intentStatus(value: unknown): string {
   const intent = record(value);
   const legs = Array.isArray(intent.legs) ? intent.legs.map(record) : [];
-  if (isDenied(intent, legs)) return `refused (${(Array.isArray(intent.reason_codes) ? intent.reason_codes : []).join(", ")})`;
+  if (isDenied(intent, legs)) return `refused (${reasons(intent.reason_codes)})`;
   if (intent.approval_status === "pending_approval") return `waiting for approval ${text(intent.approval_id) ?? ""}`.trim();
   if (intent.approval_status === "rejected") return "rejected by an owner";
   if (intent.approval_status === "expired") return "approval expired";

@@ -47,6 +47,8 @@ export type ChatRequest =
   | { kind: "limits" }
   | { kind: "cannot_approve" }
   | { kind: "cannot_change_policy" }
+  | { kind: "cannot_cancel" }
+  | { kind: "spent" }
   | { kind: "cannot_reveal_secrets" }
   | { kind: "help" }
   | { kind: "not_understood" };
@@ -205,6 +207,8 @@ export function understand(message: string): ChatRequest {
     const parsed = verb ? parsePayment(rest.slice(verb[0].length)) : { kind: "not_understood" as const };
     return parsed.kind === "pay" ? { kind: "check_policy", payment: parsed.payment } : parsed;
   }
+  if (/\b(?:cancel|undo|revoke|reverse|refund|stop|take back)\b.*\b(?:payments?|transactions?|transfers?|pi_\S+)\b/.test(lower)) return { kind: "cannot_cancel" };
+  if (/\bhow much\b.*\b(?:spent|spend|paid)\b|\b(?:spent|spending)\b.*\b(?:today|so far|this day|last 24 hours)\b|\btotal (?:spent|spend|spending)\b/.test(lower)) return { kind: "spent" };
   const verb = payVerb.exec(text);
   if (verb) return parsePayment(text.slice(verb[0].length));
 

@@ -12,7 +12,7 @@ import { newId } from "../ids.js";
 import { appendEvent, type WriteContext } from "../journal/events.js";
 import { holdGraceSeconds, railTimeoutSecondsDefault } from "../limits.js";
 import { formatMinor } from "../money.js";
-import type { DecisionKind } from "../policy/policy.js";
+import type { AvailableAction, DecisionKind } from "../policy/policy.js";
 import type { AgentRow, StoreReader } from "../ports.js";
 import { fail, invariant, ok, type Result } from "../result.js";
 import { toRfc3339 } from "../time.js";
@@ -37,7 +37,7 @@ export interface PaymentLeg {
   status: LegStatus;
   decision: DecisionKind;
   reason_codes: string[];
-  available_actions: string[];
+  available_actions: AvailableAction[];
   remaining: Record<string, number | null>;
   hold_transfer_id: string | null;
   transaction_id: string | null;
@@ -208,10 +208,11 @@ export async function createPaymentIntent(context: WriteContext, agent: AgentRow
   }
   intent.body.execution_status = executionStatusOf(intent.body.legs);
   intent.status = intent.body.execution_status;
-  await saveRecord(tx, intent, true);
   await appendEvent(context, "payment_intent.created", { payment_intent: paymentIntentView(intent) }, agent.id);
   if (approval) await appendEvent(context, "payment_intent.approval_required", { payment_intent: paymentIntentView(intent), approval_id: approval.id }, agent.id);
-  return startLegs(context, intent, "executing", false);
+  // The intent is stored once, by startLegs, in its state after this write (one insert, not an
+  // insert then an update: nothing in between reads it from the store).
+  return startLegs(context, intent, "executing", true);
 }
 
 /**

@@ -1,13 +1,15 @@
 /**
  * Where an agent's policy and budgets live. A policy is stored as a new record on every change
  * (the newest is in force, older ones are its history); budgets are replaced as a set, the old
- * ones kept with status `replaced`. An agent with no policy gets `defaultPolicy`: its wallet's
- * currency only, no other limit than the money in the wallet (docs/concepts.md says why).
+ * ones kept with status `replaced`. An agent with no policy gets `defaultPolicy`: spend-limited
+ * (at most 100.00 a payment and 250.00 a rolling day in its wallet's currency) until an owner sets
+ * one, so a new agent cannot empty a funded wallet before anyone has decided what it may do
+ * (docs/concepts.md "The default policy").
  */
 import { newId } from "../ids.js";
 import { appendEvent, type WriteContext } from "../journal/events.js";
-import { approvalExpirySecondsDefault, budgetsPerAgentMax } from "../limits.js";
-import { formatMinor } from "../money.js";
+import { approvalExpirySecondsDefault, budgetsPerAgentMax, defaultPolicyDailyAmountMaxMajor, defaultPolicyTransactionAmountMaxMajor } from "../limits.js";
+import { currencyExponent, formatMinor } from "../money.js";
 import type { StoreReader } from "../ports.js";
 import { fail, ok, type Result } from "../result.js";
 import { toRfc3339 } from "../time.js";
@@ -27,10 +29,11 @@ export interface BudgetBody {
 export type BudgetRecord = StoredRecord<BudgetBody>;
 
 export function defaultPolicy(currency: string): PolicyWire {
+  const minorPerMajor = 10 ** currencyExponent(currency);
   return {
     currency,
-    per_transaction_max_minor: null,
-    amount_max_minor: {},
+    per_transaction_max_minor: defaultPolicyTransactionAmountMaxMajor * minorPerMajor,
+    amount_max_minor: { daily: defaultPolicyDailyAmountMaxMajor * minorPerMajor },
     count_max: {},
     allowed_payee_ids: null,
     blocked_payee_ids: [],

@@ -19,7 +19,7 @@ import { newId } from "../ids.js";
 import { appendEvent, type WriteContext } from "../journal/events.js";
 import { holdGraceSeconds, servicePayloadBytesMax, serviceRequestDeadlineSeconds, serviceResultBytesMax } from "../limits.js";
 import { formatMinor } from "../money.js";
-import type { DecisionKind } from "../policy/policy.js";
+import type { AvailableAction, DecisionKind } from "../policy/policy.js";
 import type { AgentRow } from "../ports.js";
 import { fail, invariant, ok, type FieldError, type Result } from "../result.js";
 import { toRfc3339 } from "../time.js";
@@ -45,7 +45,7 @@ export interface ServiceRequestBody {
   status: ServiceRequestStatus;
   decision: DecisionKind;
   reason_codes: string[];
-  available_actions: string[];
+  available_actions: AvailableAction[];
   remaining: Record<string, number | null>;
   approval_id: string | null;
   approval_status: ServiceApprovalStatus;

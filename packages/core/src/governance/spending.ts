@@ -67,7 +67,7 @@ export async function previewSpend(reader: StoreReader, agent: AgentRow, action:
   if (short) {
     decision.decision = "deny";
     decision.reason_codes = [...decision.reason_codes, wallet.currency !== action.currency ? "currency_mismatch" : "insufficient_funds"];
-    decision.available_actions = [...new Set([...decision.available_actions, "lower_amount", "fund_wallet"])];
+    decision.available_actions = [...new Set([...decision.available_actions, "lower_amount" as const, "fund_wallet" as const])];
   }
   return { ...check, decision };
 }

@@ -118,7 +118,7 @@ export interface Decision {
   reason_codes: string[];
   /** Amount or count still available after this action; null when unlimited. */
   remaining: Record<string, number | null>;
-  available_actions: string[];
+  available_actions: AvailableAction[];
 }
 
 /** Stable order of reason codes; the first group denies, the last two ask for approval. */
@@ -147,6 +147,26 @@ export const reasonOrder = [
   "new_payee_requires_approval",
 ] as const;
 export type ReasonCode = (typeof reasonOrder)[number];
+
+/**
+ * Every `available_actions` value, in the order they are listed: what a caller can do about a
+ * decision. `fund_wallet` comes from the ledger hold, not from the policy.
+ */
+export const availableActionNames = [
+  "request_approval",
+  "lower_amount",
+  "choose_allowed_payee",
+  "choose_allowed_currency",
+  "choose_allowed_service",
+  "choose_allowed_operation",
+  "choose_allowed_vendor",
+  "retry_after_window",
+  "fund_wallet",
+] as const;
+export type AvailableAction = (typeof availableActionNames)[number];
+
+/** Every `available_actions` value a policy decision can carry, in the order they are listed. */
+export const availableActionOrder = availableActionNames.filter((action) => action !== "fund_wallet");
 const approvalReasons: ReadonlySet<string> = new Set(["approval_threshold_reached", "new_payee_requires_approval"]);
 
 function validate(policy: Policy, action: PolicyAction): void {
@@ -287,20 +307,8 @@ export function decide(policy: Policy, action: PolicyAction): Decision {
   return { decision, reason_codes, remaining, available_actions: availableActions(decision, reason_codes) };
 }
 
-/** Every `available_actions` value a decision can carry, in the order they are listed. */
-export const availableActionOrder = [
-  "request_approval",
-  "lower_amount",
-  "choose_allowed_payee",
-  "choose_allowed_currency",
-  "choose_allowed_service",
-  "choose_allowed_operation",
-  "choose_allowed_vendor",
-  "retry_after_window",
-] as const;
-
-function availableActions(decision: DecisionKind, codes: readonly string[]): string[] {
-  const actions = new Set<string>();
+function availableActions(decision: DecisionKind, codes: readonly string[]): AvailableAction[] {
+  const actions = new Set<AvailableAction>();
   if (decision === "approval_required") actions.add("request_approval");
   for (const code of codes) {
     if (code === "amount_exceeds_transaction_max" || code === "amount_exceeds_operation_max" || code.endsWith("_amount_limit_exceeded") || code === "operation_daily_limit_exceeded" || code === "budget_exceeded") actions.add("lower_amount");

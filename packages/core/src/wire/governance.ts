@@ -3,13 +3,30 @@ import { z } from "zod";
 import { approvalStatuses, approvalSubjects } from "../governance/approvals.js";
 import { railNames } from "../governance/payees.js";
 import { budgetsPerAgentMax, capabilityTokenLengthMax, payeeAliasesMax, paymentInstructionsMax, sandboxDelayMsMax } from "../limits.js";
-import { periods } from "../policy/policy.js";
+import { availableActionNames, periods, reasonOrder } from "../policy/policy.js";
+import { resultCodes } from "../result.js";
 import { amountMinor, currencyCode, idCursor, metadata, pageLimit, text, timestamp } from "./common.js";
 import { policy } from "./policy.js";
 
 const idText = z.string().min(1).max(200);
 const decisionKind = z.enum(["allow", "approval_required", "deny"]);
-const remaining = z.record(z.string(), z.number().int().nullable()).describe("Amount or count left after this action; null when unlimited");
+/** Amount or count left after an action per limit: the keys a decision can carry (new limits may add keys). */
+const remainingValue = z.number().int().nullable();
+const remainingKeys = ["per_transaction", "wallet", ...periods.flatMap((period) => [period, `${period}_count`, `budget_${period}`])];
+// A record in TypeScript (new limits may add keys); the reference lists the keys a decision carries.
+export const remaining = z
+  .record(z.string(), remainingValue)
+  .meta({ properties: Object.fromEntries(remainingKeys.map((key) => [key, { type: ["integer", "null"] }])) })
+  .describe("Amount (minor units) or count left after this action, per limit (`per_transaction`, `daily`, `daily_count`, `budget_monthly`, …; `wallet` in dry runs); null when unlimited");
+
+/**
+ * Why a decision is what it is: the policy's reasons (in `reasonOrder`), a ledger hold's failure
+ * (`insufficient_funds`, …), or an approval's end (`approval_rejected`, `approval_expired`).
+ */
+export const reasonCodeVocabulary = [...new Set([...reasonOrder, ...resultCodes, "approval_rejected", "approval_expired"])] as [string, ...string[]];
+export const reasonCodes = z.array(z.enum(reasonCodeVocabulary));
+/** What the caller can do next (`availableActionNames`). */
+export const availableActions = z.array(z.enum(availableActionNames));
 const actor = z.object({ type: z.string(), id: z.string() });
 
 export const policyView = policy.extend({
@@ -23,9 +40,9 @@ export const policyView = policy.extend({
 export const decision = z.object({
   object: z.literal("policy_decision"),
   decision: decisionKind,
-  reason_codes: z.array(z.string()),
+  reason_codes: reasonCodes,
   remaining,
-  available_actions: z.array(z.string()),
+  available_actions: availableActions,
   policy_id: z.string().nullable(),
 });
 
@@ -150,8 +167,8 @@ export const paymentLeg = z.object({
   reference: z.string().nullable(),
   status: legStatus,
   decision: decisionKind,
-  reason_codes: z.array(z.string()),
-  available_actions: z.array(z.string()),
+  reason_codes: reasonCodes,
+  available_actions: availableActions,
   remaining,
   hold_transfer_id: z.string().nullable(),
   transaction_id: z.string().nullable(),
@@ -170,8 +187,8 @@ export const paymentIntent = z.object({
   execution_status: z.enum(["pending", "executing", "completed", "partially_failed", "failed", "cancelled"]),
   approval_id: z.string().nullable(),
   decision: decisionKind,
-  reason_codes: z.array(z.string()),
-  available_actions: z.array(z.string()),
+  reason_codes: reasonCodes,
+  available_actions: availableActions,
   legs: z.array(paymentLeg),
   transaction_ids: z.array(z.string()),
   created_at: timestamp,
@@ -197,7 +214,7 @@ export const approval = z.object({
   amount: z.number().int(),
   amount_display: z.string(),
   currency: z.string(),
-  reason_codes: z.array(z.string()),
+  reason_codes: reasonCodes,
   status: z.enum(approvalStatuses),
   expires_at: timestamp,
   decided_by: actor.nullable(),

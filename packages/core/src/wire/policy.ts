@@ -41,3 +41,39 @@ export const policy = z
   })
   .strict();
 export type PolicyWire = z.infer<typeof policy>;
+
+/**
+ * A JSON Merge Patch (RFC 7396) of a policy, derived from `policy` so new fields are patchable:
+ * every field optional; an object field (`amount_max_minor`) merges key by key, `null` removing
+ * a key; `null` on a nullable field means what it means in a PUT (no limit, no list). The merged
+ * policy is then checked against `policy`.
+ */
+export const policyPatch = z
+  .object(
+    Object.fromEntries(
+      Object.entries(policy.shape).map(([name, field]) => {
+        const inner = field instanceof z.ZodObject ? z.object(Object.fromEntries(Object.entries(field.shape as Record<string, z.ZodType>).map(([key, value]) => [key, (value as z.ZodOptional<z.ZodType>).unwrap().nullable().optional()]))).strict() : field;
+        return [name, inner.optional()];
+      }),
+    ) as unknown as { [K in keyof PolicyWire]: z.ZodOptional<z.ZodType> },
+  )
+  .strict()
+  .describe("JSON Merge Patch (RFC 7396) of the policy: only the fields to change");
+
+/** Applies a policy patch (see `policyPatch`) to a policy; the result still needs `policy.safeParse`. */
+export function mergePolicyPatch(current: PolicyWire, patch: Record<string, unknown>): Record<string, unknown> {
+  const merged: Record<string, unknown> = { ...current };
+  for (const [name, value] of Object.entries(patch)) {
+    if (value === undefined) continue;
+    const existing = merged[name];
+    if (value !== null && typeof value === "object" && !Array.isArray(value) && existing !== null && typeof existing === "object" && !Array.isArray(existing)) {
+      const nested: Record<string, unknown> = { ...(existing as Record<string, unknown>) };
+      for (const [key, entry] of Object.entries(value)) {
+        if (entry === null) delete nested[key];
+        else nested[key] = entry;
+      }
+      merged[name] = nested;
+    } else merged[name] = value;
+  }
+  return merged;
+}

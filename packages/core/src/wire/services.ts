@@ -3,6 +3,7 @@ import { z } from "zod";
 import { serviceCallTimeoutMsMax, serviceNameLengthMax, serviceOperationsMax, stringLengthMax, webhookUrlLengthMax } from "../limits.js";
 import { serviceRequestStatuses } from "../governance/service-requests.js";
 import { amountMinor, currencyCode, idCursor, metadata, pageLimit, timestamp } from "./common.js";
+import { availableActions, reasonCodes, remaining } from "./governance.js";
 
 const serviceName = z
   .string()
@@ -78,9 +79,9 @@ export const serviceRequest = z.object({
   currency: z.string(),
   status: z.enum(serviceRequestStatuses),
   decision: z.enum(["allow", "approval_required", "deny"]),
-  reason_codes: z.array(z.string()),
-  available_actions: z.array(z.string()),
-  remaining: z.record(z.string(), z.number().int().nullable()),
+  reason_codes: reasonCodes,
+  available_actions: availableActions,
+  remaining,
   approval_id: z.string().nullable(),
   approval_status: z.enum(["not_required", "pending", "approved", "rejected", "expired"]),
   hold_transfer_id: z.string().nullable(),

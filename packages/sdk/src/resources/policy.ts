@@ -1,5 +1,5 @@
 /** An agent's policy and budgets, and the dry run `policy.check`. */
-import type { BudgetList, BudgetsParams, Policy, PolicyCheckParams, PolicyDecision, PolicyRules } from "../types.ts";
+import type { BudgetList, BudgetsParams, Policy, PolicyCheckParams, PolicyDecision, PolicyPatch, PolicyRules } from "../types.ts";
 import { Resource, segment, type CallOptions } from "./resource.ts";
 
 export class PolicyResource extends Resource {
@@ -10,6 +10,14 @@ export class PolicyResource extends Resource {
   /** Owners: replaces the agent's policy. */
   update(agentId: string, rules: PolicyRules, options?: CallOptions): Promise<Policy> {
     return this.client.request("PUT", `/v1/agents/${segment(agentId)}/policy`, { ...options, body: rules });
+  }
+  /**
+   * Owners: changes only the fields given (JSON Merge Patch, RFC 7396): absent fields stay, `null`
+   * clears a nullable limit, `amount_max_minor` and `count_max` merge key by key.
+   * @example await bursar.policy.patch(agentId, { approval_threshold_minor: 30000 });
+   */
+  patch(agentId: string, changes: PolicyPatch, options?: CallOptions): Promise<Policy> {
+    return this.client.request("PATCH", `/v1/agents/${segment(agentId)}/policy`, { ...options, body: changes });
   }
   /**
    * What would happen to this action now, and why; changes nothing.

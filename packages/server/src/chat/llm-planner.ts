@@ -55,7 +55,11 @@ export function readLlmConfig(env: NodeJS.ProcessEnv = process.env): LlmConfig |
     throw new Error("BURSAR_LLM_BASE_URL must use https unless it is on loopback (or set BURSAR_LLM_ALLOW_INSECURE_HTTP=1)");
   }
   const model = env.BURSAR_LLM_MODEL?.trim();
-  if (!model) throw new Error("BURSAR_LLM_MODEL is required when BURSAR_LLM_BASE_URL is set");
+  if (!model) {
+    throw new Error(
+      "BURSAR_LLM_MODEL is required when BURSAR_LLM_BASE_URL is set: set it to the model's name (e.g. BURSAR_LLM_MODEL=gpt-4o-mini), or unset BURSAR_LLM_BASE_URL to use the deterministic planner",
+    );
+  }
   return { baseUrl: base.replace(/\/+$/, ""), model, apiKey: env.BURSAR_LLM_API_KEY?.trim() || null, completionTimeoutMs: llmCompletionTimeoutMs };
 }
 

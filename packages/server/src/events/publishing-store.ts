@@ -4,7 +4,7 @@
  * still roll back. Writes by other processes (PostgreSQL scale-out) are not seen here: the hub's
  * periodic catch-up read covers them (hub.ts).
  */
-import type { JournalEvent, Store, StoreTx } from "@bursar/core";
+import type { JournalEntryWrite, JournalEvent, Store, StoreTx, TreeNode } from "@bursar/core";
 
 /** Wraps `store`; `onCommitted` gets each committed write's events, in journal order. */
 export function publishingStore(store: Store, onCommitted: (events: JournalEvent[]) => void): Store {
@@ -15,6 +15,12 @@ export function publishingStore(store: Store, onCommitted: (events: JournalEvent
       appended = [];
       const recording = new Proxy(tx, {
         get(target, property) {
+          if (property === "appendJournal") {
+            return async (tenantId: string, entries: readonly JournalEntryWrite[], nodes: readonly TreeNode[], size: number) => {
+              await target.appendJournal(tenantId, entries, nodes, size);
+              for (const entry of entries) appended.push(entry.event);
+            };
+          }
           if (property === "insertEvent") {
             return async (event: JournalEvent, canonicalBody?: string) => {
               await target.insertEvent(event, canonicalBody);

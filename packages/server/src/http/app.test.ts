@@ -185,7 +185,7 @@ describe("the app over HTTP", () => {
       const document = response.body as unknown as OpenApiDocument;
       expect(openApiProblems(document)).toEqual([]);
       expect(document.openapi).toBe("3.1.0");
-      expect(document.servers).toEqual([{ url: "https://bursar.example" }]);
+      expect(document.servers).toEqual([{ url: "https://bursar.example", description: "This server" }]);
 
       const create = document.paths["/test/widgets"]!.post!;
       expect(create.summary).toBe("Create a widget");
@@ -198,16 +198,19 @@ describe("the app over HTTP", () => {
         type: "object",
         properties: { id: { type: "string" }, name: { type: "string" } },
       });
-      expect(create.security).toBeUndefined();
+      expect(create.security).toEqual([]);
 
       const read = document.paths["/test/widgets/{id}"]!.get!;
       expect(read.parameters).toEqual([expect.objectContaining({ in: "path", name: "id", required: true, schema: expect.objectContaining({ maxLength: 64 }) })]);
 
       const remove = document.paths["/test/widgets/{id}"]!.delete!;
-      expect(remove.security).toEqual([{ bearer: ["tenant:admin"] }]);
+      // tenant:admin is owner-only: agent tokens (DPoP) are not offered.
+      expect(remove.security).toEqual([{ ownerToken: [] }, { apiKey: [] }]);
+      expect(remove.responses["404"]!.content["application/problem+json"]!.schema).toMatchObject({ properties: { code: { enum: ["not_found"] } } });
       const unauthorized = Object.values(remove.responses["401"]!.content)[0]!.schema;
       expect(unauthorized).toMatchObject({ properties: { code: { type: "string" }, request_id: { type: "string" } } });
-      expect(document.components.securitySchemes.bearer).toMatchObject({ type: "http", scheme: "bearer" });
+      expect(document.components.securitySchemes.ownerToken).toMatchObject({ type: "http", scheme: "bearer" });
+      expect(document.components.securitySchemes.agentToken).toMatchObject({ type: "http", scheme: "DPoP" });
 
       for (const hidden of ["/openapi.json", "/docs", "/docs/json", "/docs/static/{wildcard}"]) expect(document.paths[hidden]).toBeUndefined();
     });
@@ -217,6 +220,7 @@ describe("the app over HTTP", () => {
       expect(page.status).toBe(200);
       const html = await page.text();
       expect(html).toContain("swagger-ui");
+      expect(html).toMatch(/<title>Bursar API reference<\/title>/);
       const sources = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((match) => match[1]!);
       expect(sources.length).toBeGreaterThan(0);
       for (const source of sources) expect(source, source).not.toMatch(/^(https?:)?\/\//);

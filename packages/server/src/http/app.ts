@@ -5,17 +5,18 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions, type RawServerDefault, type RouteOptions } from "fastify";
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
-import { requestBodyBytesMax, requestReceiveTimeoutMs, systemClock, wire, type Clock, type Store } from "@bursar/core";
-import { requireScopes, type Principal } from "./auth.js";
+import { requestBodyBytesMax, requestReceiveTimeoutMs, systemClock, type Clock, type Store } from "@bursar/core";
+import { PrincipalDelegations, requireScopes, type Principal } from "./auth.js";
 import { healthRoutes } from "./health.js";
 import { idempotencyOnSend, idempotencyPreHandler, idempotentMethods } from "./idempotency.js";
 import { installJsonParser } from "./json.js";
 import { installFormParser } from "./form.js";
 import { IdentityServices, type IdentityOptions } from "../identity/services.js";
 import { installMetrics } from "./metrics.js";
-import { bearerSecurityScheme, registerOpenApi } from "./openapi.js";
+import { registerOpenApi } from "./openapi.js";
 import { ProblemError, problemErrorHandler, routeNotFoundHandler, sendProblem, toProblem } from "./problem.js";
 import { requestIdFor } from "./request-id.js";
+import { installProblemRecorder } from "./problem-recorder.js";
 import { refuseIllFormedUnicode } from "./unicode.js";
 import { answerHeadWithoutStream } from "./sse.js";
 import { answerClientError } from "./client-errors.js";
@@ -33,6 +34,8 @@ declare module "fastify" {
     publicBaseUrl: string | null;
     /** Tokens, replay cache, rate limits, API-key usage (identity/services.ts). */
     identity: IdentityServices;
+    /** Principals lent to in-process calls (the MCP endpoint's tools), see auth.ts. */
+    delegations: PrincipalDelegations;
   }
 }
 
@@ -95,12 +98,6 @@ export function secureRoute(route: RouteOptions): void {
   if (methods.some((method) => idempotentMethods.has(method))) {
     route.preHandler = prependHook(idempotencyPreHandler, route.preHandler as never);
   }
-  route.schema = {
-    ...route.schema,
-    security: [{ [bearerSecurityScheme]: [...config.scopes] }],
-    // Documented for clients; problems are sent pre-serialised, so these never shape a body.
-    response: { 401: wire.problem, 403: wire.problem, ...(route.schema?.response as object | undefined) },
-  };
 }
 
 /**
@@ -130,6 +127,7 @@ export function buildApp<Deps>(options: AppOptions<Deps>): FastifyInstance {
   app.decorate("publicBaseUrl", options.publicBaseUrl ?? null);
   const identity = new IdentityServices(options.store, options.clock ?? systemClock, options.identity ?? {}, (error) => app.log.error({ err: error }, "identity services"));
   app.decorate("identity", identity);
+  app.decorate("delegations", new PrincipalDelegations());
   app.addHook("onClose", async () => identity.close());
   // Null until the auth hook runs (see the `principal` declaration in auth.ts).
   app.decorateRequest("principal", null as unknown as Principal);
@@ -150,6 +148,7 @@ export function buildApp<Deps>(options: AppOptions<Deps>): FastifyInstance {
   // Before any route hook (authentication included): nothing downstream meets a lone surrogate.
   app.addHook("onRequest", refuseIllFormedUnicode);
   app.addHook("onSend", idempotencyOnSend);
+  installProblemRecorder(app, process.env.BURSAR_TEST_PROBLEM_LOG);
   const registry = installMetrics(app);
 
   registerOpenApi(app, options.publicBaseUrl ?? null);

@@ -93,6 +93,11 @@ export async function authenticate(request: FastifyRequest): Promise<Principal> 
   }
   if (sent.scheme === "dpop") return authenticateAgent(request, sent.token);
   const { token } = sent;
+  if (token.startsWith(`${delegationPrefix}_`)) {
+    const lent = request.server.delegations.resolve(token);
+    if (!lent) throw invalidToken();
+    return lent;
+  }
   if (token.startsWith(`${personalAccessTokenPrefix}_`)) return authenticatePersonalAccessToken(request, token);
   if (token.startsWith(`${apiKeyPrefix}_`)) return authenticateApiKey(request, token);
   // RFC 9449 §7.2: a DPoP-bound token sent as a bearer token is refused, with a DPoP challenge,
@@ -144,6 +149,34 @@ async function authenticateApiKey(request: FastifyRequest, token: string): Promi
     scopes: row.scopes.filter(isScope).filter((scope) => row.agentId === null || !isOwnerOnlyScope(scope)),
     rateLimitPerMinute: row.rateLimitPerMinute,
   };
+}
+
+const delegationPrefix = "bdlg";
+
+/**
+ * Principals lent to in-process calls for the length of one request: the MCP endpoint
+ * (routes/mcp.ts) runs its tools through the SDK against this same app (`app.inject`), as the
+ * caller who authenticated the MCP request, so every tool passes through the routes' own auth,
+ * scopes, rate limits, idempotency and validation. A DPoP proof cannot be reused for those inner
+ * calls (it names one method and URL, RFC 9449 §4.3), so the caller's principal is lent under a
+ * random 256-bit bearer secret that never leaves the process, is looked up by its SHA-256 like
+ * API keys, and is forgotten when the MCP request ends. Nothing is stored; a restart forgets all.
+ */
+export class PrincipalDelegations {
+  private readonly lent = new Map<string, Principal>();
+
+  /** Lends `principal` until `release()`: the token authenticates as it on this app only. */
+  lend(principal: Principal): { token: string; release(): void } {
+    const secret = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url");
+    const token = `${delegationPrefix}_${secret}`;
+    const key = sha256Hex(token);
+    this.lent.set(key, principal);
+    return { token, release: () => void this.lent.delete(key) };
+  }
+
+  resolve(token: string): Principal | null {
+    return this.lent.get(sha256Hex(token)) ?? null;
+  }
 }
 
 /** Counts an API key's request outcome (other credentials have no usage counters). */

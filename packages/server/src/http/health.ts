@@ -26,12 +26,12 @@ export function healthRoutes(registry: Registry): FastifyPluginAsyncZod {
   return async function health(app) {
     app.get("/healthz", {
       config: { public: true },
-      schema: { summary: "The process is up", tags: ["health"], response: { 200: status } },
+      schema: { summary: "The process is up", description: "Answers 200 while the process runs; for liveness probes. Never touches the store.", tags: ["health"], response: { 200: status } },
     }, async () => ({ status: "ok" as const }));
 
     app.get("/readyz", {
-      config: { public: true },
-      schema: { summary: "The store answers a trivial read", tags: ["health"], response: { 200: status } },
+      config: { errors: ["not_ready"], public: true },
+      schema: { summary: "The store answers a trivial read", description: "Answers 200 when the store answers a trivial read, else 503 `not_ready`; for readiness probes and load balancers.", tags: ["health"], response: { 200: status } },
     }, async (request) => {
       try {
         await within(app.store.read.countTenants(), readinessTimeoutMs);
@@ -45,7 +45,7 @@ export function healthRoutes(registry: Registry): FastifyPluginAsyncZod {
 
     app.get("/metrics", {
       config: { public: true },
-      schema: { summary: "Prometheus metrics (text exposition format)", tags: ["health"] },
+      schema: { summary: "Prometheus metrics (text exposition format)", description: "Prometheus text exposition: request counts and latencies by route pattern, and the process's default metrics.", tags: ["health"] },
     }, async (_request, reply) => {
       reply.type(registry.contentType);
       return registry.metrics();

@@ -131,7 +131,8 @@ function charsetIsUtf8(contentType: string | undefined): boolean {
  */
 export function installJsonParser(app: FastifyInstance): void {
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser("application/json", { parseAs: "buffer", bodyLimit: requestBodyBytesMax }, (request, body, done) => {
+  // JSON Merge Patch bodies (RFC 7396, `PATCH /v1/agents/{id}/policy`) are JSON too.
+  app.addContentTypeParser(["application/json", "application/merge-patch+json"], { parseAs: "buffer", bodyLimit: requestBodyBytesMax }, (request, body, done) => {
     if (!charsetIsUtf8(request.headers["content-type"])) {
       done(new ProblemError("unsupported_media_type", "JSON bodies must be UTF-8."), undefined);
       return;

@@ -39,6 +39,9 @@ export const httpCodes = [
   "unsupported_token_type",
   "not_ready",
   "internal_error",
+  "host_not_allowed",
+  "origin_not_allowed",
+  "not_acceptable",
 ] as const;
 
 export type HttpCode = (typeof httpCodes)[number];
@@ -176,6 +179,10 @@ export const problemTable = {
   // A signed callback (webhook rail) whose Standard Webhooks signature or timestamp does not verify.
   invalid_signature: { status: 401, title: "Signature does not verify" },
   invalid_request: { status: 400, title: "Invalid request" },
+  // The MCP endpoint's DNS-rebinding guard (routes/mcp.ts).
+  host_not_allowed: { status: 403, title: "Host not allowed" },
+  origin_not_allowed: { status: 403, title: "Origin not allowed" },
+  not_acceptable: { status: 406, title: "Not acceptable" },
   unsupported_grant_type: { status: 400, title: "Unsupported grant type" },
   unsupported_token_type: { status: 400, title: "Unsupported token type" },
   not_ready: { status: 503, title: "Not ready" },

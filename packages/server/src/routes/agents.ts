@@ -21,7 +21,7 @@ export function checkAgentAccess(request: FastifyRequest, agentId: string): void
 export const agentRoutes: RouteModule = (app, { mutate, store }) => {
   app.get(
     "/v1/agents",
-    { schema: { tags: ["agents"], summary: "List agents (an agent credential: only itself)", querystring: wire.pageQuery, response: { 200: wire.page(wire.agent) } }, config: { scopes: [] } },
+    { schema: { tags: ["agents"], summary: "List agents (an agent credential: only itself)", description: "The tenant's agents, newest first. An agent credential sees only itself; owners need `agents:config`.", querystring: wire.pageQuery, response: { 200: wire.page(wire.agent) } }, config: { scopes: [] } },
     async (request) => {
       const { tenantId, agentId } = request.principal;
       if (agentId !== null) {
@@ -36,7 +36,7 @@ export const agentRoutes: RouteModule = (app, { mutate, store }) => {
 
   app.post(
     "/v1/agents",
-    { schema: { tags: ["agents"], summary: "Create an agent with a wallet", body: wire.createAgentBody, response: { 201: wire.agent } }, config: { scopes: ["agents:config"] } },
+    { schema: { tags: ["agents"], summary: "Create an agent with a wallet", description: "Creates an agent and its wallet account in one currency. A new agent is spend-limited by the default policy until an owner sets one (see `PUT /v1/agents/{id}/policy`).", body: wire.createAgentBody, response: { 201: wire.agent } }, config: { errors: ["unknown_currency"], example: {"body": {"name": "Invoice bot", "currency": "GBP", "description": "Pays supplier invoices"}}, scopes: ["agents:config"] } },
     async (request, reply) => {
       const { name, description, currency, metadata } = request.body;
       return mutate(request, reply, (context) => createAgent(context, { name, description, currency, metadata }), (agent) => ({ status: 201, body: agentView(agent) }));
@@ -45,7 +45,7 @@ export const agentRoutes: RouteModule = (app, { mutate, store }) => {
 
   app.get(
     "/v1/agents/:id",
-    { schema: { tags: ["agents"], summary: "Get an agent", params: wire.idParam, response: { 200: wire.agent } }, config: { scopes: [] } },
+    { schema: { tags: ["agents"], summary: "Get an agent", description: "One agent: name, status, wallet account. An agent credential may read only itself.", params: wire.idParam, response: { 200: wire.agent } }, config: { scopes: [] } },
     async (request) => {
       checkAgentAccess(request, request.params.id);
       const agent = await store.read.getAgent(request.principal.tenantId, request.params.id);
@@ -56,7 +56,7 @@ export const agentRoutes: RouteModule = (app, { mutate, store }) => {
 
   app.patch(
     "/v1/agents/:id",
-    { schema: { tags: ["agents"], summary: "Rename or describe an agent", params: wire.idParam, body: wire.updateAgentBody, response: { 200: wire.agent } }, config: { scopes: ["agents:config"] } },
+    { schema: { tags: ["agents"], summary: "Rename or describe an agent", description: "Changes an agent's name, description or metadata (JSON Merge Patch semantics: absent fields stay; `null` clears).", params: wire.idParam, body: wire.updateAgentBody, response: { 200: wire.agent } }, config: { example: {"body": {"description": "Pays supplier invoices up to £500"}}, scopes: ["agents:config"] } },
     async (request, reply) =>
       mutate(request, reply, (context) => updateAgent(context, request.params.id, request.body), (agent) => ({ status: 200, body: agentView(agent) })),
   );
@@ -66,7 +66,7 @@ export const agentRoutes: RouteModule = (app, { mutate, store }) => {
     {
       schema: {
         tags: ["agents"],
-        summary: "Disable an agent and revoke all its credentials (its wallet and history stay)",
+        summary: "Disable an agent and revoke all its credentials (its wallet and history stay)", description: "Disables the agent and revokes its credential bindings, tokens and API keys at once. Its wallet, records and journal stay.",
         params: wire.idParam,
         response: { 200: wire.agent },
       },

@@ -14,7 +14,7 @@ export const apiKeyRoutes: RouteModule = (app, { mutate, store, clock }) => {
 
   app.get(
     "/v1/api-keys",
-    { schema: { tags: ["identity"], summary: "List API keys (never their secrets)", querystring: wire.pageQuery, response: { 200: wire.page(wire.apiKey) } }, config: manage },
+    { schema: { tags: ["identity"], summary: "List API keys (never their secrets)", description: "The tenant's API keys, newest first: name, scopes, agent, rate limit, status. Never the secret.", querystring: wire.pageQuery, response: { 200: wire.page(wire.apiKey) } }, config: manage },
     async (request) => {
       const { limit, cursor } = request.query;
       const rows = await store.read.listApiKeys(request.principal.tenantId, { limit: limit + 1, beforeId: cursor });
@@ -32,7 +32,7 @@ export const apiKeyRoutes: RouteModule = (app, { mutate, store, clock }) => {
         body: wire.createApiKeyBody,
         response: { 201: wire.apiKey },
       },
-      config: { ...manage, secretFields: ["key"] },
+      config: { errors: ["not_found", "owner_only_scope"], example: {"body": {"name": "invoice-bot key", "agent_id": "agt_01JD5Y4Q7X8ZK3M2N1P0R9S8T7", "scopes": ["agents:execute", "transactions:read"], "rate_limit_per_minute": 600}}, ...manage, secretFields: ["key"] },
     },
     async (request, reply) => {
       const { name, agent_id, scopes, rate_limit_per_minute } = request.body;
@@ -52,12 +52,12 @@ export const apiKeyRoutes: RouteModule = (app, { mutate, store, clock }) => {
     {
       schema: {
         tags: ["identity"],
-        summary: "Rotate an API key: a new key now, the old one stops after the grace period (default 0)",
+        summary: "Rotate an API key: a new key now, the old one stops after the grace period (default 0)", description: "Issues a new secret for the key (shown once). The old secret keeps working for `grace_period_seconds` (default 0: it stops at once).",
         params: wire.idParam,
         body: wire.rotateApiKeyBody,
         response: { 201: wire.apiKey },
       },
-      config: { ...manage, secretFields: ["key"] },
+      config: { example: {"body": {"grace_period_seconds": 3600}}, ...manage, secretFields: ["key"] },
     },
     async (request, reply) => {
       const grace = request.body?.grace_period_seconds ?? 0;
@@ -67,7 +67,7 @@ export const apiKeyRoutes: RouteModule = (app, { mutate, store, clock }) => {
 
   app.get(
     "/v1/api-keys/:id/usage",
-    { schema: { tags: ["identity"], summary: "Accepted and denied requests of an API key", params: wire.idParam, response: { 200: wire.apiKeyUsage } }, config: manage },
+    { schema: { tags: ["identity"], summary: "Accepted and denied requests of an API key", description: "Counts of accepted and denied requests of the key (by reason: revoked, expired, rate limited, insufficient scope), per day.", params: wire.idParam, response: { 200: wire.apiKeyUsage } }, config: manage },
     async (request) => {
       // Counters are batched in memory; flush ours first so the answer includes them.
       await request.server.identity.usage.flush();
@@ -86,7 +86,7 @@ export const apiKeyRoutes: RouteModule = (app, { mutate, store, clock }) => {
 
   app.delete(
     "/v1/api-keys/:id",
-    { schema: { tags: ["identity"], summary: "Revoke an API key at once", params: wire.idParam, response: { 200: wire.apiKey } }, config: manage },
+    { schema: { tags: ["identity"], summary: "Revoke an API key at once", description: "Revokes the key at once; later requests with it answer 401 `invalid_token`.", params: wire.idParam, response: { 200: wire.apiKey } }, config: manage },
     async (request, reply) =>
       mutate(request, reply, (context) => revokeApiKey(context, request.params.id), (row) => ({ status: 200, body: apiKeyView(row, clock.nowMs()) })),
   );

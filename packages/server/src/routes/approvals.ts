@@ -15,6 +15,9 @@ const approvalReads = recordReadRoutes<ApprovalBody>({
   scope: "transactions:read",
   view: approvalView,
   schema: wire.approval,
+  listDescription: "Approvals, newest first; `status=pending` lists what waits on an owner.",
+  getDescription: "One approval: what it is for, the amount, why it was raised, when it expires, who decided.",
+  listExample: "status=pending",
 });
 
 export const approvalRoutes: RouteModule = (app, deps) => {
@@ -24,8 +27,15 @@ export const approvalRoutes: RouteModule = (app, deps) => {
     app.post(
       `/v1/approvals/:id/${verdict}`,
       {
-        schema: { tags: ["approvals"], summary: verdict === "approve" ? "Approve: the waiting action proceeds" : "Reject: the waiting action is cancelled and its money released", params: wire.idParam, body: wire.approvalDecisionBody.optional(), response: { 200: wire.approval } },
-        config: { scopes: ["approvals:write"] },
+        schema: {
+          tags: ["approvals"],
+          summary: verdict === "approve" ? "Approve: the waiting action proceeds" : "Reject: the waiting action is cancelled and its money released",
+          description: verdict === "approve" ? "Approves: the held payment (or service request) executes. Only owners can decide; an agent credential never can (403 `approver_not_allowed`)." : "Rejects: the payment (or service request) is cancelled and its held money released.",
+          params: wire.idParam,
+          body: wire.approvalDecisionBody.optional(),
+          response: { 200: wire.approval },
+        },
+        config: { scopes: ["approvals:write"], errors: ["approval_not_pending", "approver_not_allowed"], example: { body: { note: verdict === "approve" ? "Invoice checked" : "Not ours" } } },
       },
       async (request, reply) => {
         const { tenantId, agentId } = request.principal;

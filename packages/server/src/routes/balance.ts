@@ -25,8 +25,8 @@ export const balanceRoutes: RouteModule = (app, { store }) => {
   app.get(
     "/v1/balance",
     {
-      schema: { tags: ["agents"], summary: "An agent's wallet balance", querystring: wire.balanceQuery, response: { 200: wire.balance } },
-      config: { scopes: ["agents:execute"] },
+      schema: { tags: ["agents"], summary: "An agent's wallet balance", description: "The calling agent's wallet balance (posted and available, after holds). Owners name the agent with `agent_id`.", querystring: wire.balanceQuery, response: { 200: wire.balance } },
+      config: { errors: ["not_found"], example: {"query": "agent_id=agt_01JD5Y4Q7X8ZK3M2N1P0R9S8T7"}, scopes: ["agents:execute"] },
     },
     async (request) => {
       const { tenantId, agentId: own } = request.principal;

@@ -89,7 +89,7 @@ async function prepare(deps: RouteDeps, request: FastifyRequest, body: ChatBody)
   return {
     conversationId: conversation_id ?? newId("conv", deps.clock.nowMs()),
     agentId,
-    input: { planner: deps.planner, tools, history, message },
+    input: { planner: deps.planner, tools, history, message, nowMs: deps.clock.nowMs() },
   };
 }
 
@@ -168,7 +168,12 @@ export const chatRoutes: RouteModule = (app, deps) => {
         body: wire.chatBody,
         response: { 200: wire.chatResponse },
       },
-      config: { scopes: ["agents:execute"], idempotencyRoute: chatIdempotencyRoute },
+      config: {
+        scopes: ["agents:execute"],
+        idempotencyRoute: chatIdempotencyRoute,
+        errors: ["message_too_long", "not_found", "conversation_deleted", "conversations_limit_reached"],
+        example: { body: { message: "Pay £500 to Bob for the April invoice", agent_id: "agt_01JD5Y4Q7X8ZK3M2N1P0R9S8T7" } },
+      },
     },
     async (request, reply) => {
       const turn = await prepare(deps, request, request.body);
@@ -193,7 +198,30 @@ export const chatRoutes: RouteModule = (app, deps) => {
           "Problems found before the turn starts (auth, validation, message_too_long, an unknown conversation) answer problem+json instead.",
         body: wire.chatBody,
       },
-      config: { scopes: ["agents:execute"], idempotencyRoute: chatIdempotencyRoute },
+      config: {
+        scopes: ["agents:execute"],
+        idempotencyRoute: chatIdempotencyRoute,
+        errors: ["message_too_long", "not_found", "conversation_deleted", "conversations_limit_reached"],
+        example: { body: { message: "What is my balance?", agent_id: "agt_01JD5Y4Q7X8ZK3M2N1P0R9S8T7" } },
+        streamEvents: {
+          events: [
+            { event: "conversation", description: "first: `{conversation_id, agent_id}`" },
+            { event: "text_delta", description: "part of the reply, `{text}`" },
+            { event: "tool_started", description: "`{tool_call_id, tool_name, arguments}`" },
+            { event: "tool_completed", description: "`{tool_call_id, tool_name, result}`" },
+            { event: "tool_failed", description: "`{tool_call_id, tool_name, error}`" },
+            { event: "approval_required", description: "a payment waits on an owner: `{approval_id, payment_intent_id, amount, currency, reason_codes}`" },
+            { event: "reply", description: "the whole reply, `{text}`" },
+            { event: "error", description: "the turn failed, `{code, message}`" },
+            { event: "done", description: "last: `{conversation_id}`" },
+          ],
+          example:
+            'event: conversation\ndata: {"conversation_id":"conv_01JD5Y4Q7X8ZK3M2N1P0R9S8T7","agent_id":"agt_01JD5Y4Q7X8ZK3M2N1P0R9S8T7"}\n\n' +
+            'event: tool_started\ndata: {"tool_call_id":"call_1","tool_name":"get_balance","arguments":{}}\n\n' +
+            'event: reply\ndata: {"text":"Your balance is 1000.00 GBP."}\n\n' +
+            'event: done\ndata: {"conversation_id":"conv_01JD5Y4Q7X8ZK3M2N1P0R9S8T7"}\n\n',
+        },
+      },
     },
     async (request, reply) => {
       const turn = await prepare(deps, request, request.body);

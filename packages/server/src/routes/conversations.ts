@@ -20,8 +20,8 @@ export const conversationRoutes: RouteModule = (app, { mutate, store }) => {
   app.get(
     "/v1/conversations",
     {
-      schema: { tags: ["chat"], summary: "List conversations with the payment agent, newest first (without their messages)", querystring: wire.recordListQuery.omit({ status: true }), response: { 200: wire.page(wire.conversationSummary) } },
-      config: { scopes: ["agents:execute"] },
+      schema: { tags: ["chat"], summary: "List conversations with the payment agent, newest first (without their messages)", description: "The caller's conversations with the payment agent, newest first, without their messages.", querystring: wire.recordListQuery.omit({ status: true }), response: { 200: wire.page(wire.conversationSummary) } },
+      config: { errors: ["not_found"], scopes: ["agents:execute"] },
     },
     async (request) => {
       const { limit, cursor, agent_id } = request.query;
@@ -33,7 +33,7 @@ export const conversationRoutes: RouteModule = (app, { mutate, store }) => {
 
   app.get(
     "/v1/conversations/:id",
-    { schema: { tags: ["chat"], summary: "Get a conversation and its kept messages", params: wire.idParam, response: { 200: wire.conversation } }, config: { scopes: ["agents:execute"] } },
+    { schema: { tags: ["chat"], summary: "Get a conversation and its kept messages", description: "One conversation with the messages kept (the most recent turns).", params: wire.idParam, response: { 200: wire.conversation } }, config: { scopes: ["agents:execute"] } },
     async (request) => {
       const { id } = request.params;
       return conversationView(visibleConversation(request, await loadRecord<ConversationBody>(store.read, request.principal.tenantId, "conversation", id), id));
@@ -42,7 +42,7 @@ export const conversationRoutes: RouteModule = (app, { mutate, store }) => {
 
   app.delete(
     "/v1/conversations/:id",
-    { schema: { tags: ["chat"], summary: "Delete a conversation: its messages are erased", params: wire.idParam, response: { 200: wire.conversationSummary } }, config: { scopes: ["agents:execute"] } },
+    { schema: { tags: ["chat"], summary: "Delete a conversation: its messages are erased", description: "Deletes the conversation and erases its messages.", params: wire.idParam, response: { 200: wire.conversationSummary } }, config: { scopes: ["agents:execute"] } },
     async (request, reply) => {
       const { id } = request.params;
       return mutate(

@@ -10,7 +10,7 @@ export const credentialBindingRoutes: RouteModule = (app, { mutate, store }) => 
     {
       schema: {
         tags: ["identity"],
-        summary: "List credential bindings, newest first",
+        summary: "List credential bindings, newest first", description: "Registered agent keys (the OAuth `client_id`s), newest first, with their fingerprints and status.",
         querystring: wire.pageQuery.extend({ agent_id: z.string().max(64).optional() }),
         response: { 200: wire.page(wire.credentialBinding) },
       },
@@ -28,7 +28,7 @@ export const credentialBindingRoutes: RouteModule = (app, { mutate, store }) => 
     {
       schema: {
         tags: ["identity"],
-        summary: "Revoke a credential binding: its tokens stop working on the next request",
+        summary: "Revoke a credential binding: its tokens stop working on the next request", description: "Revokes a credential binding: its access and refresh tokens stop working on the next request.",
         params: wire.idParam,
         response: { 200: wire.credentialBinding },
       },

@@ -46,6 +46,9 @@ const reads = recordReadRoutes<EscrowIntentBody>({
   scope: "agents:execute",
   view: escrowIntentView,
   schema: wire.escrowIntent,
+  listDescription: "Escrow intents, newest first; filter by `agent_id` (the payer) and `status`. An agent sees the intents it pays for.",
+  getDescription: "One escrow intent: its signed terms and principal signature (re-verifiable), the funding hold, evidence attempts and their predicate results, and how it settled.",
+  listExample: "status=funded",
 });
 
 /** An evidence schema is compiled by ajv: refuse one that does not compile or nests too deep. */
@@ -89,10 +92,26 @@ export const escrowIntentRoutes: RouteModule = (app, deps) => {
       schema: {
         tags,
         summary: "Create an escrow intent signed by the paying agent (optionally funding it)",
+        description:
+          "Money held for a payee's work, released when the payee submits signed evidence that passes the predicate (docs/escrow.md). The `id` (`int_…`) is chosen by the client and is the idempotency key: the same id with the same signed terms answers the intent, with other terms `escrow_intent_exists`. `signature` is the payer's signature over the terms (`bursar-escrow-intent-v1.` + the digest of their RFC 8785 JSON) with its credential binding, or, for an owner creating for `agent_id`, with an owner's signing key (`sk_…`); the payee must have an evidence key whose thumbprint is `payee_key_thumbprint`. The answer is 201, status `open`, with `terms` and `signature` so anyone can re-verify them; `fund: true` funds it in the same request. Refusals write nothing.",
         body: wire.createEscrowIntentBody,
         response: { 201: wire.escrowIntent },
       },
-      config,
+      config: {
+        ...config,
+        errors: [
+          "agent_disabled", "currency_mismatch", "escrow_intent_exists", "evidence_schema_invalid", "not_found", "payee_evidence_key_missing",
+          "payee_key_mismatch", "payee_not_found", "predicate_invalid", "principal_signature_invalid", "signing_key_not_found",
+        ],
+        example: {
+          body: {
+            id: "int_report-2026-q2", payee_id: "pay_01JEXAMPLE0000000000000000", payee_key_thumbprint: "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k",
+            amount: 5000, currency: "GBP", deadline: "2026-12-31T00:00:00Z", evidence_schema: { type: "object", required: ["status"] },
+            predicate: { version: 1, root: { op: "eq", left: { ptr: "/payload/status" }, right: { const: 200 } } }, allowed_operations: ["tools.*"],
+            release_mode: "auto", signature: "nosTPUuHrMxbZkax8ye7UlryDHnaikN5JghpKBOIxcDPqqvnHek4gsLR5yoCLos8nNUWoioe-3mXnMni0TyWCA", fund: true,
+          },
+        },
+      },
     },
     async (request, reply) => {
       const body = request.body;
@@ -121,8 +140,15 @@ export const escrowIntentRoutes: RouteModule = (app, deps) => {
   app.post(
     "/v1/escrow-intents/:id/fund",
     {
-      schema: { tags, summary: "Fund: the payer's policy decides and the amount is held in escrow", params: wire.idParam, response: { 200: wire.escrowIntent } },
-      config,
+      schema: {
+        tags,
+        summary: "Fund: the payer's policy decides and the amount is held in escrow",
+        description:
+          "The payer's policy decides as for a payment to the payee. `allow` moves the amount from the wallet to the intent's own escrow account (status `funded`); `approval_required` holds it and raises an approval (`subject_type: escrow_intent`) that funds it when approved; `deny` holds nothing and leaves the intent `open` with `decision` and `reason_codes`. The answer is 200 whatever the decision; funding a funded intent answers it as it is.",
+        params: wire.idParam,
+        response: { 200: wire.escrowIntent },
+      },
+      config: { ...config, errors: ["agent_disabled", "escrow_already_settled", "escrow_expired"] },
     },
     async (request, reply) =>
       mutate(request, reply, (context) => fundEscrowIntent(context, request.params.id, request.principal.agentId), (intent) => ({ status: 200, body: escrowIntentView(intent) })),
@@ -132,22 +158,61 @@ export const escrowIntentRoutes: RouteModule = (app, deps) => {
     mutate(request, reply, (context) => decideEscrowIntent(context, intentId, request.principal.agentId, decision), (intent) => ({ status: 200, body: escrowIntentView(intent) }));
   app.post(
     "/v1/escrow-intents/:id/release",
-    { schema: { tags, summary: "Release: pay what the escrow holds to the payee (the payer or an owner)", params: wire.idParam, response: { 200: wire.escrowIntent } }, config },
+    {
+      schema: {
+        tags,
+        summary: "Release: pay what the escrow holds to the payee (the payer or an owner)",
+        description:
+          "Pays the escrow account's balance to the payee's account (with a `cost_path`, `min(reported cost, balance)` and the rest back to the wallet), releasing any draw still outstanding. The payer agent or an owner; also how a `confirm`-mode intent with accepted evidence, or a disputed one, is paid out. Releasing again answers the first result.",
+        params: wire.idParam,
+        response: { 200: wire.escrowIntent },
+      },
+      config: { ...config, errors: ["escrow_already_settled", "escrow_expired", "escrow_not_funded"] },
+    },
     async (request, reply) => decide(request, reply, request.params.id, { action: "release" }),
   );
   app.post(
     "/v1/escrow-intents/:id/refund",
-    { schema: { tags, summary: "Refund: pay what the escrow holds back to the payer (owners)", params: wire.idParam, response: { 200: wire.escrowIntent } }, config },
+    {
+      schema: {
+        tags,
+        summary: "Refund: pay what the escrow holds back to the payer (owners)",
+        description: "Pays the escrow account's balance back to the payer's wallet (status `refunded`). Owners only: an agent's credential gets `escrow_owner_only`. Refunding again answers the first result.",
+        params: wire.idParam,
+        response: { 200: wire.escrowIntent },
+      },
+      config: { ...config, errors: ["escrow_already_settled", "escrow_expired", "escrow_not_funded", "escrow_owner_only"] },
+    },
     async (request, reply) => decide(request, reply, request.params.id, { action: "refund" }),
   );
   app.post(
     "/v1/escrow-intents/:id/split",
-    { schema: { tags, summary: "Split: pay payee_amount to the payee and refund the rest, in one batch (owners)", params: wire.idParam, body: wire.splitEscrowBody, response: { 200: wire.escrowIntent } }, config },
+    {
+      schema: {
+        tags,
+        summary: "Split: pay payee_amount to the payee and refund the rest, in one batch (owners)",
+        description: "Pays `payee_amount` (minor units, at most what the escrow holds) to the payee and the rest back to the payer's wallet, in one atomic batch of transfers (status `split`). Owners only, typically to end a dispute.",
+        params: wire.idParam,
+        body: wire.splitEscrowBody,
+        response: { 200: wire.escrowIntent },
+      },
+      config: { ...config, errors: ["escrow_already_settled", "escrow_expired", "escrow_not_funded", "escrow_owner_only", "split_amount_invalid"], example: { body: { payee_amount: 3000 } } },
+    },
     async (request, reply) => decide(request, reply, request.params.id, { action: "split", payeeAmountMinor: request.body.payee_amount }),
   );
   app.post(
     "/v1/escrow-intents/:id/dispute",
-    { schema: { tags, summary: "Dispute before release; an owner then releases, refunds or splits (owners)", params: wire.idParam, body: wire.disputeEscrowBody, response: { 200: wire.escrowIntent } }, config },
+    {
+      schema: {
+        tags,
+        summary: "Dispute before release; an owner then releases, refunds or splits (owners)",
+        description: "Freezes a funded intent before settlement (status `disputed`): evidence and draws are refused until an owner releases, refunds or splits; undecided, it is refunded 7 days after the later of the deadline and the dispute. Owners only.",
+        params: wire.idParam,
+        body: wire.disputeEscrowBody,
+        response: { 200: wire.escrowIntent },
+      },
+      config: { ...config, errors: ["escrow_already_settled", "escrow_expired", "escrow_not_funded", "escrow_owner_only"], example: { body: { reason: "The report is missing the Q2 figures" } } },
+    },
     async (request, reply) => decide(request, reply, request.params.id, { action: "dispute", reason: request.body.reason ?? null }),
   );
 
@@ -157,10 +222,12 @@ export const escrowIntentRoutes: RouteModule = (app, deps) => {
       schema: {
         tags,
         summary: "The capability token of a funded intent's work: spend authorizations presenting it draw on the escrow",
+        description:
+          "A capability token (docs/spend.md, with an `escrow_intent_id` claim) for the intent's `allowed_operations`, up to its amount, until its deadline. Spend authorizations presenting it draw on the escrow account instead of the wallet; what they consume is no longer releasable. Asking again answers the same token.",
         params: wire.idParam,
         response: { 200: wire.escrowCapability },
       },
-      config: { ...config, secretFields: ["token"] },
+      config: { ...config, errors: ["escrow_already_settled", "escrow_disputed", "escrow_expired", "escrow_not_funded"], secretFields: ["token"] },
     },
     async (request, reply) =>
       mutate(
@@ -178,13 +245,26 @@ export const escrowIntentRoutes: RouteModule = (app, deps) => {
         tags,
         summary: "The payee submits signed evidence; the predicate decides",
         description:
-          "Authenticated by the payee's signature over the evidence binding only (docs/escrow.md). Errors: evidence_signature_invalid (401), evidence_stale (422: submitted_at outside ±5 minutes), evidence_invalid (422, per-field errors), escrow_not_funded / escrow_expired / escrow_disputed / escrow_already_settled / evidence_attempts_exhausted / evidence_already_accepted (409). A failing predicate answers 200 with last_evaluation; the same signed body again answers the intent as it is.",
+          "Authenticated by the payee's signature only (the payee has no Bursar credential): it signs the evidence binding `{tenant_id, intent_id, payee_id, payload_sha256, artifact_sha256s, submitted_at}` as `bursar-escrow-evidence-v1.<digest>` with the evidence key the intent was signed for (docs/escrow.md). `submitted_at` must be within 5 minutes of the server's clock and the payload must validate against the intent's `evidence_schema`; then the predicate decides. A pass releases (`auto`) or is kept for a release (`confirm`); a failing predicate answers 200 with `last_evaluation` (the failing node) and the payee may try again, at most 10 times, until the deadline. The same signed body again answers the intent as it is.",
         params: wire.idParam,
         body: wire.submitEvidenceBody,
         response: { 200: wire.escrowIntent },
       },
       // Public: the payee is outside Bursar and has no credential; its signature is the credential.
-      config: { public: true },
+      config: {
+        public: true,
+        errors: [
+          "escrow_already_settled", "escrow_disputed", "escrow_expired", "escrow_not_funded", "evidence_already_accepted", "evidence_attempts_exhausted",
+          "evidence_invalid", "evidence_signature_invalid", "evidence_stale",
+        ],
+        example: {
+          body: {
+            tenant_id: "ten_01JEXAMPLE0000000000000000", payload: { status: 200 },
+            artifacts: [{ sha256: "n4bQgYhMfWWaL-qgxVrQFaO_TxsrC4Is0V1sFbDwCgg", uri: "https://payee.example/reports/q2.pdf", media_type: "application/pdf" }],
+            submitted_at: "2026-12-01T12:00:00Z", signature: "MLaEopfIRPQjipA00YpNl1_lSKO47oFaNE5YRYbbhTSoAZQYL-dfp83Tj1Z11BDyTgAj35A7Hg0gnugkWox-Cw",
+          },
+        },
+      },
     },
     async (request) => {
       const body = request.body;
@@ -204,7 +284,17 @@ export const escrowIntentRoutes: RouteModule = (app, deps) => {
 
   app.post(
     "/v1/predicates/preview",
-    { schema: { tags: ["predicates"], summary: "Expand a named template to its predicate AST, with a plain-English summary", body: wire.predicatePreviewBody, response: { 200: wire.predicatePreview } }, config },
+    {
+      schema: {
+        tags: ["predicates"],
+        summary: "Expand a named template to its predicate AST, with a plain-English summary",
+        description:
+          "Expands a named template (`http_status`, `webhook_event`, `artifact_present`, `cost_within_amount`, `always`) with its parameters to the predicate v1 AST an escrow intent signs, with the `cost_path` it implies (`cost_within_amount`) and a plain-English summary. No side effects.",
+        body: wire.predicatePreviewBody,
+        response: { 200: wire.predicatePreview },
+      },
+      config: { ...config, errors: ["predicate_invalid"], example: { body: { template: "http_status", parameters: { status: [200, 201] } } } },
+    },
     async (request) => {
       const expanded = orProblem(expandTemplate(request.body.template, request.body.parameters));
       return { predicate: expanded.predicate as unknown as Record<string, unknown>, cost_path: expanded.cost_path, summary: expanded.summary };
@@ -213,7 +303,27 @@ export const escrowIntentRoutes: RouteModule = (app, deps) => {
 
   app.post(
     "/v1/predicates/test",
-    { schema: { tags: ["predicates"], summary: "Validate evidence against a schema and evaluate a predicate on it; no side effects", body: wire.predicateTestBody, response: { 200: wire.predicateTest } }, config },
+    {
+      schema: {
+        tags: ["predicates"],
+        summary: "Validate evidence against a schema and evaluate a predicate on it; no side effects",
+        description:
+          "A dry run of what evidence submission does: validates `evidence.payload` against `evidence_schema` (when given) and, if it validates, evaluates the predicate over `{payload, artifacts, submitted_at}` and the intent fields given (`amount`, `currency`, `deadline`). Answers `{valid, errors, evaluation, summary}`; a failing evaluation names the failing node. Writes nothing.",
+        body: wire.predicateTestBody,
+        response: { 200: wire.predicateTest },
+      },
+      config: {
+        ...config,
+        errors: ["evidence_schema_invalid", "predicate_invalid"],
+        example: {
+          body: {
+            predicate: { version: 1, root: { op: "eq", left: { ptr: "/payload/status" }, right: { const: 200 } } },
+            evidence: { payload: { status: 200 }, submitted_at: "2026-12-01T12:00:00Z" },
+            evidence_schema: { type: "object", required: ["status"] }, amount: 5000, currency: "GBP", deadline: "2026-12-31T00:00:00Z",
+          },
+        },
+      },
+    },
     async (request) => {
       const body = request.body;
       const predicate = orProblem(parsePredicate(body.predicate));
@@ -234,7 +344,17 @@ export const escrowIntentRoutes: RouteModule = (app, deps) => {
 
   app.get(
     "/v1/payees/:id/reputation",
-    { schema: { tags: ["payees"], summary: "A payee's escrow record, signed with the tenant's journal key (verifiable offline)", params: wire.idParam, response: { 200: wire.reputationReceipt } }, config: { scopes: ["payees:read"] } },
+    {
+      schema: {
+        tags: ["payees"],
+        summary: "A payee's escrow record, signed with the tenant's journal key (verifiable offline)",
+        description:
+          "A reputation receipt over the payee's funded and settled escrow intents (the newest 10 000): counts per outcome, rates in basis points, volume paid per currency and time to release (median, p90), at the tenant's current journal size. `signature` is the journal key's Ed25519 signature over `bursar-reputation-receipt-v1.` + the RFC 8785 JSON of `receipt`; check it with `GET /v1/journal/authority`'s public key.",
+        params: wire.idParam,
+        response: { 200: wire.reputationReceipt },
+      },
+      config: { scopes: ["payees:read"] },
+    },
     async (request) => {
       const tenant = await store.read.getTenant(request.principal.tenantId);
       if (!tenant) throw new ProblemError("not_found", "no such tenant");

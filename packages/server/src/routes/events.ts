@@ -51,7 +51,7 @@ export const eventRoutes: RouteModule = (app, { store, eventHub }) => {
         querystring: wire.eventsQuery,
         response: { 200: wire.page(wire.event) },
       },
-      config: { scopes: ["events:read"] },
+      config: { errors: ["seq_out_of_range"], example: {"query": "type=payment_intent.*&limit=20"}, scopes: ["events:read"] },
     },
     async (request) => {
       const { limit, cursor, after_seq, type, agent_id } = request.query;
@@ -86,7 +86,19 @@ export const eventRoutes: RouteModule = (app, { store, eventHub }) => {
           `At most ${eventStreamsPerCredentialMax} open streams per credential (429).`,
         querystring: wire.eventStreamQuery,
       },
-      config: { scopes: ["events:read"], stream: true },
+      config: {
+        scopes: ["events:read"],
+        stream: true,
+        errors: ["cursor_expired", "seq_out_of_range"],
+        example: { query: "type=payment_intent.*" },
+        streamEvents: {
+          events: [
+            { event: "<event type>", description: "one event per message: `id:` is the event id, `event:` its type (e.g. `payment_intent.created`), `data:` the event as `GET /v1/events` lists it" },
+            { event: "(comment)", description: `a heartbeat line every ${eventStreamHeartbeatMs / 1000} s` },
+          ],
+          example: 'retry: 3000\n\nid: evt_01JD5Y4Q7X8ZK3M2N1P0R9S8T7\nevent: payment_intent.created\ndata: {"id":"evt_01JD5Y4Q7X8ZK3M2N1P0R9S8T7","seq":12,"type":"payment_intent.created","data":{}}\n\n: heartbeat\n\n',
+        },
+      },
     },
     async (request, reply) => {
       if (!eventHub) throw new Error("event stream route registered without an event hub");

@@ -27,6 +27,7 @@ import { serviceRoutes } from "./services.js";
 import { serviceRequestRoutes } from "./service-requests.js";
 import { spendAuthorizationRoutes } from "./spend-authorizations.js";
 import { capabilityRoutes } from "./capabilities.js";
+import { mcpRoutes } from "./mcp.js";
 import { escrowIntentRoutes } from "./escrow-intents.js";
 import { signingKeyRoutes } from "./signing-keys.js";
 import { consoleRoutes } from "./console.js";
@@ -61,5 +62,6 @@ export const routeModules: RouteModule[] = [
   capabilityRoutes,
   escrowIntentRoutes,
   signingKeyRoutes,
+  mcpRoutes,
   consoleRoutes,
 ];

@@ -25,7 +25,7 @@ export const journalRoutes: RouteModule = (app, { store, clock }) => {
 
   app.get(
     "/v1/journal/authority",
-    { ...read, schema: { tags: ["journal"], summary: "The journal's Ed25519 public key and signed-note key id", response: { 200: wire.authority } } },
+    { ...read, schema: { tags: ["journal"], summary: "The journal's Ed25519 public key and signed-note key id", description: "The tenant's journal public key (Ed25519) and its signed-note key id: what a verifier needs to check checkpoints without trusting the server.", response: { 200: wire.authority } } },
     async (request) => {
       const tenant = await tenantOf(request);
       const origin = journalOrigin(tenant.id);
@@ -44,18 +44,19 @@ export const journalRoutes: RouteModule = (app, { store, clock }) => {
 
   app.get(
     "/v1/journal/checkpoint",
-    { ...read, schema: { tags: ["journal"], summary: "The latest signed checkpoint (C2SP tlog-checkpoint)", response: { 200: wire.checkpoint } } },
+    { ...read, schema: { tags: ["journal"], summary: "The latest signed checkpoint (C2SP tlog-checkpoint)", description: "The latest checkpoint: tree size, root hash and time, signed with the tenant's journal key as a C2SP `tlog-checkpoint` signed note.", response: { 200: wire.checkpoint } } },
     async (request) => currentCheckpoint(store.read, await tenantOf(request), clock.nowMs()),
   );
 
   app.get(
     "/v1/journal/entries",
     {
-      ...read,
+      config: { ...read.config, example: { query: "after_seq=0&limit=100" } },
       schema: {
         tags: ["journal"],
         summary: "Journal entries in order, with their leaf hashes",
-        description: "For a credential acting for an agent, entries about other agents (or about no agent) come with `event: null`: their leaf hashes still verify the tree against the checkpoint.",
+        description:
+          "Journal entries in `seq` order after `after_seq`, each with its RFC 9162 leaf hash and the event it records. For a credential acting for an agent, entries about other agents (or about no agent) come with `event: null`: their leaf hashes still verify the tree against the checkpoint.",
         querystring: wire.entriesQuery,
         response: { 200: wire.page(wire.entry) },
       },
@@ -79,15 +80,15 @@ export const journalRoutes: RouteModule = (app, { store, clock }) => {
 
   app.get(
     "/v1/journal/proofs/inclusion",
-    { ...read, schema: { tags: ["journal"], summary: "RFC 9162 inclusion proof", querystring: wire.inclusionQuery, response: { 200: wire.inclusionProof } } },
+    { config: { ...read.config, errors: ["seq_out_of_range", "tree_size_out_of_range"], example: { query: "seq=1&tree_size=8" } }, schema: { tags: ["journal"], summary: "RFC 9162 inclusion proof", description: "An RFC 9162 inclusion proof that the entry `seq` is in the tree of size `tree_size` (from a checkpoint). O(log n) hashes.", querystring: wire.inclusionQuery, response: { 200: wire.inclusionProof } } },
     async (request) => orProblem(await proveInclusion(store.read, await tenantOf(request), request.query.seq, request.query.tree_size)),
   );
 
   app.get(
     "/v1/journal/proofs/consistency",
     {
-      ...read,
-      schema: { tags: ["journal"], summary: "RFC 9162 consistency proof", querystring: wire.consistencyQuery, response: { 200: wire.consistencyProof } },
+      config: { ...read.config, errors: ["tree_size_out_of_range"], example: { query: "from_size=4&to_size=8" } },
+      schema: { tags: ["journal"], summary: "RFC 9162 consistency proof", description: "An RFC 9162 consistency proof that the tree of size `to_size` extends the tree of size `from_size`: the journal only grew.", querystring: wire.consistencyQuery, response: { 200: wire.consistencyProof } },
     },
     async (request) => orProblem(await proveConsistency(store.read, await tenantOf(request), request.query.from_size, request.query.to_size)),
   );

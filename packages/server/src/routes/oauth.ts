@@ -24,7 +24,7 @@ import { OAuthError, sendOAuthError } from "../identity/oauth-errors.js";
 import { baseUrlOf, requestTargetOf } from "../identity/urls.js";
 import type { RouteModule } from "./context.js";
 
-const formRoute = { public: true, acceptsForm: true } as const;
+const formRoute = { public: true, acceptsForm: true, oauthErrors: true } as const;
 
 /** The form of an OAuth request; JSON bodies are refused (RFC 6749 §3.2 says form encoding). */
 function formOf(request: FastifyRequest): Record<string, string> {
@@ -103,7 +103,7 @@ export const oauthRoutes: RouteModule = (app, { store, clock }) => {
         summary: "Token endpoint: client_credentials with private_key_jwt, or refresh_token (form-encoded)",
         description: "RFC 6749 / RFC 7523 / RFC 9449. Errors follow RFC 6749 §5.2: `{error, error_description}`.",
       },
-      config: formRoute,
+      config: { ...formRoute, errors: ["invalid_client", "invalid_dpop_proof", "invalid_grant", "invalid_request", "invalid_scope", "unsupported_grant_type", "use_dpop_nonce"], example: {"body": "grant_type=client_credentials&client_id=cb_01JD5Y4Q7X8ZK3M2N1P0R9S8T7&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=eyJ..."} },
     },
     async (request, reply) => {
       try {
@@ -134,7 +134,7 @@ export const oauthRoutes: RouteModule = (app, { store, clock }) => {
 
   app.post(
     "/oauth/revoke",
-    { schema: { tags: ["oauth"], summary: "Revoke a refresh token and its family (RFC 7009; form-encoded, private_key_jwt)" }, config: formRoute },
+    { schema: { tags: ["oauth"], summary: "Revoke a refresh token and its family (RFC 7009; form-encoded, private_key_jwt)", description: "Revokes a refresh token and every token of its rotation family (RFC 7009). Form-encoded, authenticated with a `private_key_jwt` client assertion. Answers 200 whether or not the token was known."}, config: { ...formRoute, errors: ["invalid_client", "invalid_request", "unsupported_token_type"], example: {"body": "token=rt_...&client_id=cb_01JD5Y4Q7X8ZK3M2N1P0R9S8T7&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=eyJ..."} } },
     async (request, reply) => {
       try {
         const form = formOf(request);

@@ -20,13 +20,16 @@ const paymentIntentReads = recordReadRoutes<PaymentIntentBody>({
   scope: "transactions:read",
   view: paymentIntentView,
   schema: wire.paymentIntent,
+  listDescription: "Payment intents, newest first; filter by `agent_id` and `status`. An agent sees its own.",
+  getDescription: "One payment intent: its legs with their decisions and statuses, its approval and the transactions it made.",
+  listExample: "status=pending_approval",
 });
 
 export const paymentIntentRoutes: RouteModule = (app, deps) => {
   const { mutate, store, rails } = deps;
   app.post(
     "/v1/payment-intents",
-    { schema: { tags: ["payments"], summary: "Ask to pay: each leg is decided by policy, held, then executed or sent for approval", body: createBody, response: { 201: wire.paymentIntent } }, config: { scopes: ["agents:execute"] } },
+    { schema: { tags: ["payments"], summary: "Ask to pay: each leg is decided by policy, held, then executed or sent for approval", description: "Each leg is checked against the agent's policy and budgets and held in the ledger in the same transaction, then executed on the payee's rail, or held for an owner's approval (`approval_status: pending_approval`, `approval_id`), or denied with `reason_codes` and `available_actions`. Owners act for an agent with `agent_id`.", body: createBody, response: { 201: wire.paymentIntent } }, config: { errors: ["agent_disabled", "currency_mismatch", "not_found", "payee_ambiguous", "payee_not_found", "rail_not_configured", "unknown_currency"], example: {"body": {"agent_id": "agt_01JD5Y4Q7X8ZK3M2N1P0R9S8T7", "payee": "Bob", "amount": 50000, "currency": "GBP", "reference": "April invoice"}}, scopes: ["agents:execute"] } },
     async (request, reply) => {
       const { tenantId } = request.principal;
       const body = request.body;

@@ -24,8 +24,8 @@ export const personalAccessTokenRoutes: RouteModule = (app, { mutate }) => {
   app.post(
     "/v1/personal-access-tokens",
     {
-      schema: { tags: ["identity"], summary: "Create a personal access token", body: createBody, response: { 201: createdToken } },
-      config: { scopes: ["tenant:admin"], secretFields: ["token"] },
+      schema: { tags: ["identity"], summary: "Create a personal access token", description: "Mints a personal access token (`bpat_…`) for the calling owner, for the CLI or the SDK. The token is shown once and stored only as a hash.", body: createBody, response: { 201: createdToken } },
+      config: { example: {"body": {"name": "laptop CLI", "scopes": ["agents:config", "approvals:write", "transactions:read"], "expires_in": 2592000}}, scopes: ["tenant:admin"], secretFields: ["token"] },
     },
     async (request, reply) => {
       const principal = request.principal;

@@ -46,7 +46,7 @@ function receivedSignature(request: FastifyRequest): ReceivedSignature | null {
 export const railRoutes: RouteModule = (app, { mutate, store, clock, allowPrivateWebhookTargets }) => {
   app.get(
     "/v1/rails/webhook",
-    { schema: { tags, summary: "The webhook rail's executor configuration (never its secret)", response: { 200: wire.railConfig } }, config: admin },
+    { schema: { tags, summary: "The webhook rail's executor configuration (never its secret)", description: "The tenant's webhook-rail executor URL and secret status. Never the secret.", response: { 200: wire.railConfig } }, config: { ...admin, errors: ["not_found"] } },
     async (request) => {
       const config = await loadRailConfig(store.read, request.principal.tenantId, "webhook");
       if (!config) throw new ProblemError("not_found", "the webhook rail is not configured; PUT /v1/rails/webhook sets it up");
@@ -59,11 +59,11 @@ export const railRoutes: RouteModule = (app, { mutate, store, clock, allowPrivat
     {
       schema: {
         tags,
-        summary: "Set the executor URL; the first call returns the signing secret, once",
+        summary: "Set the executor URL; the first call returns the signing secret, once", description: "Sets the URL Bursar sends signed `payment.execute` requests to for payees on the webhook rail (docs/rails.md). The first call answers with the signing secret, once.",
         body: wire.webhookRailConfigBody,
         response: { 200: wire.railConfigWithSecret },
       },
-      config: { ...admin, secretFields: ["secret"] },
+      config: { errors: ["webhook_url_forbidden"], example: {"body": {"url": "https://payments.example.com/bursar/execute"}}, ...admin, secretFields: ["secret"] },
     },
     async (request, reply) => {
       // SSRF: the executor URL is chosen by the tenant and POSTed to by the server (target-guard.ts).
@@ -85,11 +85,11 @@ export const railRoutes: RouteModule = (app, { mutate, store, clock, allowPrivat
     {
       schema: {
         tags,
-        summary: "Rotate the signing secret; the old one stays valid for overlap_seconds",
+        summary: "Rotate the signing secret; the old one stays valid for overlap_seconds", description: "Issues a new rail signing secret (shown once); the old one stays valid for `overlap_seconds`.",
         body: wire.rotateRailSecretBody,
         response: { 200: wire.railConfigWithSecret },
       },
-      config: { ...admin, secretFields: ["secret"] },
+      config: { errors: ["rail_not_configured"], example: {"body": {"overlap_seconds": 3600}}, ...admin, secretFields: ["secret"] },
     },
     async (request, reply) =>
       mutate(
@@ -113,7 +113,7 @@ export const railRoutes: RouteModule = (app, { mutate, store, clock, allowPrivat
       },
       // Public: the caller is a machine outside Bursar, with no Bursar credential. The signature
       // is the credential, so the raw body is kept to verify it.
-      config: { public: true, rawBody: true },
+      config: { errors: ["invalid_signature", "not_found", "transaction_not_pending"], example: {"body": {"tenant_id": "ten_01JD5Y4Q7X8ZK3M2N1P0R9S8T7", "transaction_id": "txn_01JD5Y4Q7X8ZK3M2N1P0R9S8T7", "status": "succeeded", "rail_reference": "bank-123"}}, public: true, rawBody: true },
       bodyLimit: railCallbackBodyBytesMax,
     },
     async (request) => {

@@ -17,13 +17,22 @@ export interface RecordReadRoutes<Body> {
   scope: Scope;
   view: (record: StoredRecord<Body>) => unknown;
   schema: z.ZodTypeAny;
+  /** What the list and get operations return, for the API reference. */
+  listDescription: string;
+  getDescription: string;
+  /** The list's example query string, e.g. `status=pending`. */
+  listExample?: string;
 }
 
 export function recordReadRoutes<Body>(spec: RecordReadRoutes<Body>): RouteModule {
   return (app, { store }) => {
     app.get(
       spec.path,
-      { schema: { tags: [spec.tag], summary: `List ${spec.noun}s, newest first`, querystring: wire.recordListQuery, response: { 200: wire.page(spec.schema) } }, config: { scopes: [spec.scope] } },
+      {
+        schema: { tags: [spec.tag], summary: `List ${spec.noun}s, newest first`, description: spec.listDescription, querystring: wire.recordListQuery, response: { 200: wire.page(spec.schema) } },
+        // An agent naming another agent's id in agent_id: not found.
+        config: { scopes: [spec.scope], errors: ["not_found"], ...(spec.listExample ? { example: { query: spec.listExample } } : {}) },
+      },
       async (request) => {
         const { limit, cursor, agent_id, status } = request.query;
         const agentId = listedAgentId(request, agent_id);
@@ -34,7 +43,7 @@ export function recordReadRoutes<Body>(spec: RecordReadRoutes<Body>): RouteModul
 
     app.get(
       `${spec.path}/:id`,
-      { schema: { tags: [spec.tag], summary: `Get a ${spec.noun}`, params: wire.idParam, response: { 200: spec.schema } }, config: { scopes: [spec.scope] } },
+      { schema: { tags: [spec.tag], summary: `Get ${/^[aeiou]/.test(spec.noun) ? "an" : "a"} ${spec.noun}`, description: spec.getDescription, params: wire.idParam, response: { 200: spec.schema } }, config: { scopes: [spec.scope] } },
       async (request) => {
         const { id } = request.params;
         return spec.view(visible(request, await loadRecord<Body>(store.read, request.principal.tenantId, spec.kind, id), spec.noun, id));

@@ -13,7 +13,7 @@ export const registrationTicketRoutes: RouteModule = (app, { mutate }) => {
         body: wire.createTicketBody,
         response: { 201: wire.registrationTicket },
       },
-      config: { scopes: ["agents:config"], secretFields: ["ticket"] },
+      config: { errors: ["agent_disabled", "not_found", "owner_only_scope"], example: {"body": {"agent_id": "agt_01JD5Y4Q7X8ZK3M2N1P0R9S8T7", "scopes": ["agents:execute", "transactions:read"], "expires_in": 900}}, scopes: ["agents:config"], secretFields: ["ticket"] },
     },
     async (request, reply) => {
       const { agent_id, scopes, expires_in } = request.body;

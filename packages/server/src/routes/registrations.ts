@@ -20,7 +20,7 @@ export const registrationRoutes: RouteModule = (app, { store, clock }) => {
         body: wire.registrationBody,
         response: { 201: wire.registration },
       },
-      config: { public: true },
+      config: { errors: ["invalid_public_key", "invalid_ticket", "public_key_already_in_use", "scope_exceeds_ticket_ceiling", "ticket_already_consumed", "ticket_expired"], example: {"body": {"ticket": "bursar-reg_Zm9vYmFy", "public_key_jwk": {"kty": "EC", "crv": "P-256", "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU", "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}}}, public: true },
     },
     async (request, reply) => {
       const body = request.body;

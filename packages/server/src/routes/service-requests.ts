@@ -35,11 +35,11 @@ export const serviceRequestRoutes: RouteModule = (app, { mutate, store, services
     {
       schema: {
         tags,
-        summary: "Call a priced service operation under policy, budget and approval",
+        summary: "Call a priced service operation under policy, budget and approval", description: "Runs a priced operation under the agent's policy, budget and approval rules, like a payment: `executed` (with the result), `blocked` (with reasons), `approval_required`, `failed`, or `running` (202: poll `GET /v1/service-requests/{id}`).",
         body: wire.createServiceRequestBody,
         response: { 200: wire.serviceRequest, 202: wire.serviceRequest },
       },
-      config,
+      config: { ...config, errors: ["agent_disabled", "limit_exceeded", "not_found", "payload_invalid", "service_not_found"], example: {"body": {"service": "sandbox", "operation": "echo", "payload": {"text": "hello"}, "agent_id": "agt_01JD5Y4Q7X8ZK3M2N1P0R9S8T7"}} },
     },
     async (request, reply) => {
       const { tenantId } = request.principal;
@@ -71,7 +71,7 @@ export const serviceRequestRoutes: RouteModule = (app, { mutate, store, services
 
   app.get(
     "/v1/service-requests",
-    { schema: { tags, summary: "List service requests, newest first (an agent sees its own)", querystring: wire.serviceRequestListQuery, response: { 200: wire.page(wire.serviceRequest) } }, config },
+    { schema: { tags, summary: "List service requests, newest first (an agent sees its own)", description: "Service requests, newest first. An agent sees its own.", querystring: wire.serviceRequestListQuery, response: { 200: wire.page(wire.serviceRequest) } }, config: { ...config, errors: ["not_found"] } },
     async (request) => {
       const { limit, cursor, agent_id, status } = request.query;
       const agentId = listedAgentId(request, agent_id);
@@ -82,7 +82,7 @@ export const serviceRequestRoutes: RouteModule = (app, { mutate, store, services
 
   app.get(
     "/v1/service-requests/:id",
-    { schema: { tags, summary: "Get a service request (poll a running one)", params: wire.idParam, response: { 200: wire.serviceRequest } }, config },
+    { schema: { tags, summary: "Get a service request (poll a running one)", description: "One service request; poll a `running` one until it settles.", params: wire.idParam, response: { 200: wire.serviceRequest } }, config },
     async (request) => {
       const { id } = request.params;
       const found = await loadRecord<ServiceRequestBody>(store.read, request.principal.tenantId, "service_request", id);

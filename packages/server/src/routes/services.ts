@@ -38,13 +38,13 @@ export const serviceRoutes: RouteModule = (app, { mutate, store, allowPrivateWeb
 
   app.get(
     "/v1/services",
-    { schema: { tags, summary: "The catalog: built-in and registered services, their operations, prices and input schemas", response: { 200: wire.page(wire.service) } }, config: { scopes: ["agents:execute"] } },
+    { schema: { tags, summary: "The catalog: built-in and registered services, their operations, prices and input schemas", description: "Every service the caller may use: the built-in `sandbox` and the tenant's registered HTTP services, with their operations, prices in minor units and input JSON Schemas.", response: { 200: wire.page(wire.service) } }, config: { scopes: ["agents:execute"] } },
     async (request) => ({ data: (await listCatalog(store.read, request.principal.tenantId)).map(serviceView), has_more: false, next_cursor: null }),
   );
 
   app.get(
     "/v1/services/:id",
-    { schema: { tags, summary: "Get a service by id or name", params: wire.idParam, response: { 200: wire.service } }, config: { scopes: ["agents:execute"] } },
+    { schema: { tags, summary: "Get a service by id or name", description: "One service by id or name, with its operations.", params: wire.idParam, response: { 200: wire.service } }, config: { scopes: ["agents:execute"] } },
     async (request) => {
       const service = await findService(store.read, request.principal.tenantId, request.params.id);
       if (!service) throw notFound("service", request.params.id);
@@ -54,7 +54,7 @@ export const serviceRoutes: RouteModule = (app, { mutate, store, allowPrivateWeb
 
   app.post(
     "/v1/services",
-    { schema: { tags, summary: "Register an HTTP service (and its ledger accounts)", body: wire.createServiceBody, response: { 201: wire.service } }, config },
+    { schema: { tags, summary: "Register an HTTP service (and its ledger accounts)", description: "Registers an HTTP service: each operation has a price per call, a URL Bursar POSTs the payload to, and an input JSON Schema payloads must match (docs/services.md).", body: wire.createServiceBody, response: { 201: wire.service } }, config: { ...config, errors: ["service_name_taken", "service_schema_invalid", "service_url_forbidden"], example: {"body": {"name": "geocoder", "description": "Addresses to coordinates", "operations": [{"name": "lookup", "url": "https://geo.example.com/lookup", "price": 5, "currency": "GBP", "input_schema": {"type": "object", "properties": {"address": {"type": "string"}}, "required": ["address"]}}]}} } },
     async (request, reply) => {
       const { name, description, operations, metadata } = request.body;
       const checked = await checkedOperations(operations);
@@ -64,7 +64,7 @@ export const serviceRoutes: RouteModule = (app, { mutate, store, allowPrivateWeb
 
   app.patch(
     "/v1/services/:id",
-    { schema: { tags, summary: "Change a service: name, description, operations (prices, URLs, schemas), metadata", params: wire.idParam, body: wire.updateServiceBody, response: { 200: wire.service } }, config },
+    { schema: { tags, summary: "Change a service: name, description, operations (prices, URLs, schemas), metadata", description: "Changes a service's name, description, operations or metadata. A changed operation gets a new version; running requests keep theirs.", params: wire.idParam, body: wire.updateServiceBody, response: { 200: wire.service } }, config: { ...config, errors: ["service_name_taken", "service_schema_invalid", "service_url_forbidden"], example: {"body": {"description": "Addresses to coordinates (EU)"}} } },
     async (request, reply) => {
       const { name, description, operations, metadata } = request.body;
       const checked = operations === undefined ? undefined : await checkedOperations(operations);
@@ -74,7 +74,7 @@ export const serviceRoutes: RouteModule = (app, { mutate, store, allowPrivateWeb
 
   app.delete(
     "/v1/services/:id",
-    { schema: { tags, summary: "Remove a service from the catalog (its accounts and history stay)", params: wire.idParam, response: { 200: wire.service } }, config },
+    { schema: { tags, summary: "Remove a service from the catalog (its accounts and history stay)", description: "Removes the service from the catalog; new requests to it fail with `service_not_found`. Its accounts and history stay.", params: wire.idParam, response: { 200: wire.service } }, config },
     async (request, reply) => mutate(request, reply, (context) => deleteService(context, request.params.id), (service) => ({ status: 200, body: serviceView(service) })),
   );
 };

@@ -21,6 +21,9 @@ const reads = recordReadRoutes<SpendAuthorizationBody>({
   scope: "agents:execute",
   view: spendAuthorizationView,
   schema: wire.spendAuthorization,
+  listDescription: "Spend authorizations, newest first; filter by `agent_id` and `status` (`authorized`, `pending_approval`, `denied`, `consumed`, `released`, `rejected`, `expired`). An agent sees its own.",
+  getDescription: "One spend authorization: the decision, the amount held, what was consumed or released, and its expiry.",
+  listExample: "status=authorized",
 });
 
 export const spendAuthorizationRoutes: RouteModule = (app, deps) => {
@@ -30,11 +33,11 @@ export const spendAuthorizationRoutes: RouteModule = (app, deps) => {
     {
       schema: {
         tags,
-        summary: "Authorize a spend: the policy decides and, unless denied, the most it may cost is held",
+        summary: "Authorize a spend: the policy decides and, unless denied, the most it may cost is held", description: "Before an agent pays for something Bursar does not execute (a paid API, an MCP tool, an x402 resource), it asks: the policy decides, and unless denied the most the call may cost is held in the ledger. The answer is 201 whatever the decision: `authorized` (go ahead, then complete), `pending_approval` (an owner decides), or `denied` with `reason_codes` and `available_actions`. A capability token, when given and valid, pre-approves it. See docs/spend.md.",
         body: wire.authorizeSpendBody,
         response: { 201: wire.spendAuthorization },
       },
-      config,
+      config: { errors: ["capability_agent_mismatch", "capability_currency_mismatch", "capability_exhausted", "capability_expired", "capability_invalid", "capability_operation_not_allowed", "capability_revoked", "capability_tenant_mismatch", "escrow_already_settled", "escrow_disputed", "escrow_expired", "escrow_not_funded", "not_found", "payee_ambiguous", "payee_not_found"], ...config, example: {"body": {"agent_id": "agt_01JD5Y4Q7X8ZK3M2N1P0R9S8T7", "operation": "openai.chat", "amount": 300, "currency": "GBP"}} },
     },
     async (request, reply) => {
       const body = request.body;
@@ -57,12 +60,12 @@ export const spendAuthorizationRoutes: RouteModule = (app, deps) => {
     {
       schema: {
         tags,
-        summary: "Complete a spend: consume what it cost (the rest is released) or release it all",
+        summary: "Complete a spend: consume what it cost (the rest is released) or release it all", description: "Ends an authorization: `consumed` takes what the call cost (at most the authorized amount; the rest is released), `released` gives the whole hold back.",
         params: wire.idParam,
         body: wire.completeSpendBody,
         response: { 200: wire.spendAuthorization },
       },
-      config,
+      config: { errors: ["amount_exceeds_authorization", "authorization_already_completed", "authorization_expired", "authorization_not_authorized"], ...config, example: {"body": {"outcome": "consumed", "amount": 120, "external_reference": "chatcmpl-123"}} },
     },
     async (request, reply) => {
       const body = request.body;

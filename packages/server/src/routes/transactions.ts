@@ -10,4 +10,7 @@ export const transactionRoutes = recordReadRoutes<TransactionBody>({
   scope: "transactions:read",
   view: transactionView,
   schema: wire.transaction,
+  listDescription: "Executed payment legs as the rail reports them, newest first: amount, creditor, debtor, reference, status, payment intent.",
+  getDescription: "One executed payment leg: amount, creditor, debtor, reference, status and its payment intent.",
+  listExample: "limit=10",
 });

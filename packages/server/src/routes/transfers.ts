@@ -24,7 +24,7 @@ export const transferRoutes: RouteModule = (app, { mutate, store }) => {
     {
       schema: {
         tags: ["ledger"],
-        summary: "List transfers, newest first",
+        summary: "List transfers, newest first", description: "Ledger transfers, newest first: posted movements and holds (pending transfers) with their status.",
         querystring: wire.pageQuery.extend({ account_id: wire.idParam.shape.id.optional() }),
         response: { 200: wire.page(wire.transfer) },
       },
@@ -48,7 +48,7 @@ export const transferRoutes: RouteModule = (app, { mutate, store }) => {
         body: wire.createTransfersBody,
         response: { 200: wire.transfer.or(wire.transferBatch), 201: wire.transfer.or(wire.transferBatch) },
       },
-      config: { scopes: ["tenant:admin"] },
+      config: { errors: ["accounts_must_be_different", "currency_mismatch", "insufficient_funds", "linked_transfer_failed", "not_found", "overflows_balance", "transfer_exists_with_different_fields", "unknown_currency"], example: {"body": {"debit_account_id": "acc_01JD5Y4Q7X8ZK3M2N1P0R9S8T7", "credit_account_id": "acc_01JD5Y4Q7X8ZK3M2N1P0R9S8T8", "amount": 2500, "currency": "GBP", "reference": "Move to float"}}, scopes: ["tenant:admin"] },
     },
     async (request, reply) => {
       const body = request.body;
@@ -68,7 +68,7 @@ export const transferRoutes: RouteModule = (app, { mutate, store }) => {
 
   app.get(
     "/v1/transfers/:id",
-    { schema: { tags: ["ledger"], summary: "Get a transfer", params: wire.idParam, response: { 200: wire.transfer } }, config: { scopes: ["tenant:admin"] } },
+    { schema: { tags: ["ledger"], summary: "Get a transfer", description: "One transfer, with its status (`posted`, `pending`, `voided`, `expired`).", params: wire.idParam, response: { 200: wire.transfer } }, config: { scopes: ["tenant:admin"] } },
     async (request) => {
       const transfer = await store.read.getTransfer(request.principal.tenantId, request.params.id);
       if (!transfer) throw notFound("transfer", request.params.id);
@@ -79,8 +79,8 @@ export const transferRoutes: RouteModule = (app, { mutate, store }) => {
   app.post(
     "/v1/transfers/:id/post",
     {
-      schema: { tags: ["ledger"], summary: "Post a hold, fully or partly", params: wire.idParam, body: wire.postTransferBody, response: { 200: wire.transfer } },
-      config: { scopes: ["tenant:admin"] },
+      schema: { tags: ["ledger"], summary: "Post a hold, fully or partly", description: "Posts a pending transfer (a hold): all of it, or `amount` of it; the rest is released.", params: wire.idParam, body: wire.postTransferBody, response: { 200: wire.transfer } },
+      config: { errors: ["pending_transfer_expired", "post_amount_exceeds_pending_amount", "transfer_not_pending"], example: {"body": {"amount": 1500}}, scopes: ["tenant:admin"] },
     },
     async (request, reply) =>
       mutate(request, reply, (context) => postTransfer(context, request.params.id, request.body?.amount), (transfer) => ({ status: 200, body: transferView(transfer) })),
@@ -88,7 +88,7 @@ export const transferRoutes: RouteModule = (app, { mutate, store }) => {
 
   app.post(
     "/v1/transfers/:id/void",
-    { schema: { tags: ["ledger"], summary: "Void a hold", params: wire.idParam, response: { 200: wire.transfer } }, config: { scopes: ["tenant:admin"] } },
+    { schema: { tags: ["ledger"], summary: "Void a hold", description: "Voids a pending transfer: the held money is released to the debit account.", params: wire.idParam, response: { 200: wire.transfer } }, config: { errors: ["pending_transfer_expired", "transfer_not_pending"], scopes: ["tenant:admin"] } },
     async (request, reply) =>
       mutate(request, reply, (context) => voidTransfer(context, request.params.id), (transfer) => ({ status: 200, body: transferView(transfer) })),
   );

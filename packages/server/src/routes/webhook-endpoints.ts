@@ -29,7 +29,7 @@ export const webhookEndpointRoutes: RouteModule = (app, { mutate, store, allowPr
 
   app.get(
     "/v1/webhook-endpoints",
-    { schema: { tags, summary: "List webhook endpoints", querystring: wire.pageQuery, response: { 200: wire.page(wire.webhookEndpoint) } }, config: admin },
+    { schema: { tags, summary: "List webhook endpoints", description: "The tenant's webhook endpoints, newest first, with their event-type filters and status. Never their secrets.", querystring: wire.pageQuery, response: { 200: wire.page(wire.webhookEndpoint) } }, config: admin },
     async (request) => {
       const { limit, cursor } = request.query;
       const rows = await store.read.listWebhookEndpoints(request.principal.tenantId, { limit: limit + 1, beforeId: cursor });
@@ -42,11 +42,11 @@ export const webhookEndpointRoutes: RouteModule = (app, { mutate, store, allowPr
     {
       schema: {
         tags,
-        summary: "Create a webhook endpoint; the signing secret is shown once",
+        summary: "Create a webhook endpoint; the signing secret is shown once", description: "Subscribes a URL to events (all, or those matching `event_types`, e.g. `payment_intent.*`). Deliveries are signed per Standard Webhooks; the `whsec_` secret is in this answer only. Private and loopback targets are refused unless the server allows them.",
         body: wire.createWebhookEndpointBody,
         response: { 201: wire.webhookEndpointWithSecret },
       },
-      config: { ...admin, secretFields: ["secret"] },
+      config: { errors: ["webhook_endpoints_limit_reached", "webhook_url_forbidden"], example: {"body": {"url": "https://example.com/bursar/webhooks", "event_types": ["payment_intent.*", "approval.*"], "description": "Accounting"}}, ...admin, secretFields: ["secret"] },
     },
     async (request, reply) => {
       const body = request.body;
@@ -69,7 +69,7 @@ export const webhookEndpointRoutes: RouteModule = (app, { mutate, store, allowPr
 
   app.get(
     "/v1/webhook-endpoints/:id",
-    { schema: { tags, summary: "Get a webhook endpoint", params: wire.idParam, response: { 200: wire.webhookEndpoint } }, config: admin },
+    { schema: { tags, summary: "Get a webhook endpoint", description: "One webhook endpoint with its filters and status.", params: wire.idParam, response: { 200: wire.webhookEndpoint } }, config: admin },
     async (request) => {
       const row = await store.read.getWebhookEndpoint(request.principal.tenantId, request.params.id);
       if (!row) throw notFound("webhook endpoint", request.params.id);
@@ -80,8 +80,8 @@ export const webhookEndpointRoutes: RouteModule = (app, { mutate, store, allowPr
   app.patch(
     "/v1/webhook-endpoints/:id",
     {
-      schema: { tags, summary: "Change a webhook endpoint (url, filters, description, enabled)", params: wire.idParam, body: wire.updateWebhookEndpointBody, response: { 200: wire.webhookEndpoint } },
-      config: admin,
+      schema: { tags, summary: "Change a webhook endpoint (url, filters, description, enabled)", description: "Changes an endpoint's URL, filters, description, or enables/disables it. Absent fields stay.", params: wire.idParam, body: wire.updateWebhookEndpointBody, response: { 200: wire.webhookEndpoint } },
+      config: { ...admin, errors: ["webhook_url_forbidden"], example: {"body": {"enabled": false}} },
     },
     async (request, reply) => {
       const body = request.body;
@@ -97,7 +97,7 @@ export const webhookEndpointRoutes: RouteModule = (app, { mutate, store, allowPr
 
   app.delete(
     "/v1/webhook-endpoints/:id",
-    { schema: { tags, summary: "Delete a webhook endpoint and its queued deliveries", params: wire.idParam, response: { 200: wire.webhookEndpoint } }, config: admin },
+    { schema: { tags, summary: "Delete a webhook endpoint and its queued deliveries", description: "Deletes the endpoint; its queued deliveries are dropped.", params: wire.idParam, response: { 200: wire.webhookEndpoint } }, config: admin },
     async (request, reply) =>
       mutate(request, reply, (context) => deleteWebhookEndpoint(context, request.params.id), (row) => ({ status: 200, body: webhookEndpointView(row) })),
   );
@@ -107,12 +107,12 @@ export const webhookEndpointRoutes: RouteModule = (app, { mutate, store, allowPr
     {
       schema: {
         tags,
-        summary: "Rotate the signing secret; the old one keeps signing for overlap_seconds",
+        summary: "Rotate the signing secret; the old one keeps signing for overlap_seconds", description: "Issues a new signing secret (shown once); during `overlap_seconds` deliveries carry signatures with both.",
         params: wire.idParam,
         body: wire.rotateWebhookSecretBody,
         response: { 200: wire.webhookEndpointWithSecret },
       },
-      config: { ...admin, secretFields: ["secret"] },
+      config: { example: {"body": {"overlap_seconds": 86400}}, ...admin, secretFields: ["secret"] },
     },
     async (request, reply) =>
       mutate(
@@ -126,7 +126,7 @@ export const webhookEndpointRoutes: RouteModule = (app, { mutate, store, allowPr
   app.get(
     "/v1/webhook-endpoints/:id/deliveries",
     {
-      schema: { tags, summary: "List an endpoint's deliveries with every attempt, newest first", params: wire.idParam, querystring: wire.pageQuery, response: { 200: wire.page(wire.webhookDelivery) } },
+      schema: { tags, summary: "List an endpoint's deliveries with every attempt, newest first", description: "The endpoint's deliveries, newest first, each with every attempt (status, time, response code).", params: wire.idParam, querystring: wire.pageQuery, response: { 200: wire.page(wire.webhookDelivery) } },
       config: admin,
     },
     async (request) => {
@@ -140,7 +140,7 @@ export const webhookEndpointRoutes: RouteModule = (app, { mutate, store, allowPr
 
   app.post(
     "/v1/webhook-endpoints/:id/deliveries/:delivery_id/retry",
-    { schema: { tags, summary: "Retry a delivery now", params: wire.deliveryParams, response: { 200: wire.webhookDelivery } }, config: admin },
+    { schema: { tags, summary: "Retry a delivery now", description: "Schedules the delivery for an immediate attempt (same `webhook-id`), whatever its backoff.", params: wire.deliveryParams, response: { 200: wire.webhookDelivery } }, config: admin },
     async (request, reply) =>
       mutate(
         request,

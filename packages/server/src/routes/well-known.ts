@@ -6,7 +6,7 @@ import type { RouteModule } from "./context.js";
 export const wellKnownRoutes: RouteModule = (app) => {
   app.get(
     "/.well-known/oauth-authorization-server",
-    { schema: { tags: ["oauth"], summary: "Authorization server metadata (RFC 8414)" }, config: { public: true } },
+    { schema: { tags: ["oauth"], summary: "Authorization server metadata (RFC 8414)", description: "RFC 8414 metadata: the token and revocation endpoints, supported grants, client authentication and DPoP algorithms."}, config: { public: true } },
     async (request) => {
       const issuer = baseUrlOf(request);
       const algorithms = [...acceptedJwsAlgorithmNames];
@@ -31,7 +31,7 @@ export const wellKnownRoutes: RouteModule = (app) => {
 
   app.get(
     "/.well-known/jwks.json",
-    { schema: { tags: ["oauth"], summary: "The public key that signs access tokens (JWKS)" }, config: { public: true } },
+    { schema: { tags: ["oauth"], summary: "The public key that signs access tokens (JWKS)", description: "The public key (JWKS) that signs Bursar's access tokens."}, config: { public: true } },
     async (request) => ({ keys: [(await request.server.identity.tokens.signingKey()).publicJwk] }),
   );
 };

@@ -11,11 +11,16 @@
  * catastrophic one (ReDoS) would stall the event loop. Payloads are bounded
  * (`servicePayloadBytesMax`), which bounds but does not remove the cost.
  */
-import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
+import ajvModule, { type ErrorObject, type ValidateFunction } from "ajv";
 import addFormatsModule from "ajv-formats";
 import { jsonBytes, serviceInputSchemaBytesMax, servicePayloadErrorsMax, serviceSchemaCacheEntriesMax, type FieldError, type JsonSchema, type PayloadValidator } from "@bursar/core";
 
-// ajv-formats is CommonJS: under ESM its function is the default export's `default`.
+// ajv and ajv-formats are CommonJS: under Node's ESM loader their exports are the default
+// export's properties (named imports work only under a bundler or tsx).
+// Which one holds the class depends on the loader (Node, tsx or a bundler), so take either.
+const ajvExports = ajvModule as unknown as { Ajv?: typeof import("ajv").Ajv; default?: typeof import("ajv").Ajv };
+const Ajv = (ajvExports.Ajv ?? ajvExports.default ?? ajvModule) as typeof import("ajv").Ajv;
+type Ajv = import("ajv").Ajv;
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv) => Ajv;
 
 /** Compiles a schema in an ajv instance of its own. Throws when the schema is invalid. */

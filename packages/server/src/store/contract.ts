@@ -5,7 +5,7 @@
  * alone, except where noted (global counts are compared before and after).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { appendEvent, newId, type AgentRow, type IdempotencyRecord, type SpendRow, type StoredRecord, type RefreshTokenRow, type Store, type StoreTx, type TreeNodeKey } from "@bursar/core";
+import { appendEvent, appendLeaf, canonicalJson, inclusionProof, leafHash, newId, rootHash, type AgentRow, type IdempotencyRecord, type SpendRow, type StoredRecord, type RefreshTokenRow, type Store, type StoreTx, type TreeNodeKey } from "@bursar/core";
 import {
   accountRow,
   agentRow,
@@ -268,6 +268,34 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
     });
 
     describe("journal events and tree nodes", () => {
+      it("appends a write's events in one pass: the same tree as one leaf at a time", async () => {
+        const { tenant } = await seedTenant(store);
+        const context = (tx: StoreTx) => ({ tx, tenantId: tenant.id, nowMs: baseMs, actor: { type: "system" as const, id: "test" } });
+        // Writes of 1, 5, 2, 8 and 3 events: every alignment of the tree's right edge.
+        const returned: number[] = [];
+        for (const count of [1, 5, 2, 8, 3]) {
+          await store.write(tenant.id, async (tx) => {
+            for (let i = 0; i < count; i++) returned.push((await appendEvent(context(tx), "transfer.created", { i, count })).seq);
+          });
+        }
+        const size = 19;
+        expect(returned).toEqual(Array.from({ length: size }, (_, i) => i + 1));
+        expect((await store.read.getTenant(tenant.id))?.journalSize).toBe(size);
+        const events = await store.read.listEvents(tenant.id, { limit: 100, ascending: true });
+        expect(events.map((event) => event.seq)).toEqual(returned);
+        // The reference: the same leaves appended one at a time into memory.
+        const memory = new Map<string, Uint8Array>();
+        const memoryRead = async (keys: TreeNodeKey[]) => keys.map((key) => memory.get(`${key.level}/${key.index}`)!);
+        for (const [index, event] of events.entries()) {
+          for (const node of await appendLeaf(memoryRead, index, leafHash(new TextEncoder().encode(canonicalJson(event))))) memory.set(`${node.level}/${node.index}`, node.hash);
+        }
+        const storedRead = (keys: TreeNodeKey[]) => store.read.getTreeNodes(tenant.id, keys);
+        for (let treeSize = 1; treeSize <= size; treeSize++) {
+          expect(await rootHash(storedRead, treeSize)).toEqual(await rootHash(memoryRead, treeSize));
+          expect(await inclusionProof(storedRead, treeSize - 1, size)).toEqual(await inclusionProof(memoryRead, treeSize - 1, size));
+        }
+      });
+
       it("stores events and returns them parsed, filtered and ordered", async () => {
         const { tenant } = await seedTenant(store);
         const agentId = newId("agt");
@@ -470,6 +498,87 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         };
         await store.write(tenant.id, (tx) => tx.updateWebhookDelivery(attempted));
         expect(await store.read.getWebhookDelivery(tenant.id, attempted.id)).toEqual(attempted);
+      });
+
+      it("queues deliveries for the endpoints as they are now, also after another store process changed them", async () => {
+        // Endpoints are cached per process under the tenant's config version (migration 19):
+        // a change by another process, or by the same write, must be seen by the next append.
+        const { tenant } = await seedTenant(store);
+        const other = await open();
+        try {
+          const context = (tx: StoreTx) => ({ tx, tenantId: tenant.id, nowMs: baseMs, actor: { type: "system" as const, id: "test" } });
+          const first = webhookEndpointRow(tenant.id, { eventTypes: ["*"] });
+          await store.write(tenant.id, (tx) => tx.insertWebhookEndpoint(first));
+          const delivered = async (endpointId: string) => (await store.read.listWebhookDeliveries(tenant.id, endpointId, { limit: 100 })).map((row) => row.eventId);
+          const one = await store.write(tenant.id, (tx) => appendEvent(context(tx), "transfer.posted", {}));
+          expect(await delivered(first.id)).toEqual([one.id]);
+          // Another process adds an endpoint and disables the first.
+          const second = webhookEndpointRow(tenant.id, { eventTypes: ["transfer.*"] });
+          await other.write(tenant.id, async (tx) => {
+            await tx.insertWebhookEndpoint(second);
+            await tx.updateWebhookEndpoint({ ...first, enabled: false, disabledReason: "test", updatedAtMs: baseMs + 1 });
+          });
+          const two = await store.write(tenant.id, (tx) => appendEvent(context(tx), "transfer.posted", {}));
+          expect(await delivered(first.id)).toEqual([one.id]);
+          expect(await delivered(second.id)).toEqual([two.id]);
+          // The same write adds an endpoint, then appends: the new endpoint hears the event.
+          const third = webhookEndpointRow(tenant.id, { eventTypes: ["*"] });
+          const three = await store.write(tenant.id, async (tx) => {
+            await appendEvent(context(tx), "transfer.created", {});
+            await tx.insertWebhookEndpoint(third);
+            return appendEvent(context(tx), "transfer.posted", {});
+          });
+          expect(await delivered(third.id)).toEqual([three.id]);
+          // A write that changed endpoints and rolled back leaves the cache as it was.
+          await expect(
+            store.write(tenant.id, async (tx) => {
+              await tx.deleteWebhookEndpoint(tenant.id, third.id);
+              await appendEvent(context(tx), "transfer.voided", {});
+              throw new Error("rolled back");
+            }),
+          ).rejects.toThrow("rolled back");
+          const four = await store.write(tenant.id, (tx) => appendEvent(context(tx), "transfer.posted", {}));
+          expect(await delivered(third.id)).toEqual([four.id, three.id]);
+          // Another process deletes it: the next append no longer queues for it.
+          await other.write(tenant.id, (tx) => tx.deleteWebhookEndpoint(tenant.id, third.id));
+          await store.write(tenant.id, (tx) => appendEvent(context(tx), "transfer.posted", {}));
+          expect(await delivered(third.id)).toEqual([]);
+          expect((await delivered(second.id)).length).toBe(5);
+        } finally {
+          await other.close();
+        }
+      });
+
+      it("reads an agent's newest policy inside a write as it is now, also after another store process changed it", async () => {
+        // Policies and budgets are cached per process under the tenant's config version.
+        const { tenant } = await seedTenant(store);
+        const other = await open();
+        try {
+          const policy = (id: string, createdAtMs: number, kind: "policy" | "budget" = "policy"): StoredRecord => ({
+            tenantId: tenant.id, kind, id, agentId: "agt_cached", status: "active", refId: null, dueAtMs: null, createdAtMs, updatedAtMs: createdAtMs, body: { limit: createdAtMs },
+          });
+          const newest = (tx: StoreTx) => tx.listRecords(tenant.id, { kind: "policy", agentId: "agt_cached", limit: 1 });
+          await store.write(tenant.id, (tx) => tx.insertRecord(policy("pol_1", 1)));
+          expect((await store.write(tenant.id, newest)).map((row) => row.id)).toEqual(["pol_1"]);
+          expect((await store.write(tenant.id, newest)).map((row) => row.id)).toEqual(["pol_1"]);
+          await other.write(tenant.id, (tx) => tx.insertRecord(policy("pol_2", 2)));
+          expect((await store.write(tenant.id, newest)).map((row) => row.id)).toEqual(["pol_2"]);
+          // Changed and read in one write: the write sees its own change.
+          const seen = await store.write(tenant.id, async (tx) => {
+            await newest(tx);
+            await tx.insertRecord(policy("pol_3", 3));
+            return newest(tx);
+          });
+          expect(seen.map((row) => row.id)).toEqual(["pol_3"]);
+          // A cached body handed out is a copy: changing it changes nothing cached.
+          const [copy] = await store.write(tenant.id, newest);
+          copy!.body.limit = -1;
+          expect((await store.write(tenant.id, newest))[0]!.body).toEqual({ limit: 3 });
+          await other.write(tenant.id, (tx) => tx.updateRecord({ ...policy("pol_3", 3), status: "active", updatedAtMs: 4, body: { limit: 4 } }));
+          expect((await store.write(tenant.id, newest))[0]!.body).toEqual({ limit: 4 });
+        } finally {
+          await other.close();
+        }
       });
 
       it("claims due pending deliveries across tenants in due order, leased until the lease ends", async () => {
@@ -1084,6 +1193,51 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         await expect(store.write(tenant.id, (tx) => tx.setSpendState(tenant.id, "missing", "settled"))).rejects.toThrow();
       });
 
+      it("sums trailing windows exactly across hour buckets, whatever the spends' states became", async () => {
+        // The rolling counters (hour buckets and an all-time row, migration 19) must agree with
+        // the plain definition: not released, at_ms strictly after the window start.
+        const { tenant } = await seedTenant(store);
+        const hourMs = 3_600_000;
+        const startMs = Date.UTC(2026, 0, 1);
+        const spends: SpendRow[] = [];
+        // Deterministic spread over five hours: on bucket edges, just before and after them.
+        const offsets = [0, 1, hourMs - 1, hourMs, hourMs + 1, 2 * hourMs + 17, 3 * hourMs - 1, 3 * hourMs, 4 * hourMs + 5, 4 * hourMs + 6];
+        offsets.forEach((offset, i) => {
+          spends.push({
+            tenantId: tenant.id, id: `sr${i}`, agentId: i % 4 === 3 ? "agt_other" : "agt_roll", amountMinor: 10 + i * 7,
+            currency: i % 3 === 2 ? "EUR" : "GBP", payeeId: null, operation: null, atMs: startMs + offset, state: i % 5 === 4 ? "settled" : "held",
+          });
+        });
+        await store.write(tenant.id, async (tx) => {
+          for (const row of spends) await tx.insertSpend(row);
+        });
+        const settle = (id: string, state: SpendRow["state"], amountMinor?: number) => {
+          const row = spends.find((spend) => spend.id === id)!;
+          row.state = state;
+          if (amountMinor !== undefined) row.amountMinor = amountMinor;
+          return store.write(tenant.id, (tx) => tx.setSpendState(tenant.id, id, state, amountMinor));
+        };
+        await settle("sr1", "released");
+        await settle("sr5", "settled");
+        await settle("sr6", "released");
+        await settle("sr2", "settled");
+        // Settled for less than was held (a partial capture), in a bucket that also has others.
+        await settle("sr3", "settled", 5);
+        await settle("sr8", "settled", 1);
+        const expected = (agentId: string, currency: string, sinceMs: number) => {
+          const live = spends.filter((row) => row.agentId === agentId && row.atMs > sinceMs && row.state !== "released");
+          return { amountMinor: live.filter((row) => row.currency === currency).reduce((sum, row) => sum + row.amountMinor, 0), count: live.length };
+        };
+        const starts = [Number.MIN_SAFE_INTEGER, 0, startMs - 1, ...offsets.map((offset) => startMs + offset), startMs + hourMs / 2, startMs + 10 * hourMs];
+        for (const agentId of ["agt_roll", "agt_other"]) {
+          for (const currency of ["GBP", "EUR"]) {
+            for (const sinceMs of starts) {
+              expect(await store.read.sumSpends(tenant.id, agentId, currency, sinceMs), `${agentId} ${currency} after ${sinceMs - startMs}`).toEqual(expected(agentId, currency, sinceMs));
+            }
+          }
+        }
+      });
+
       it("sums spends per operation pattern, and settles a spend at a lower amount", async () => {
         const { tenant } = await seedTenant(store);
         const spend = (id: string, amountMinor: number, operation: string | null, more: Partial<SpendRow> = {}): SpendRow => ({
@@ -1165,6 +1319,37 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         });
         await expect(leaked!.getTenant(tenant.id)).rejects.toThrow();
         await expect(leaked!.insertAccount(accountRow(tenant.id))).rejects.toThrow();
+      });
+
+      it("rolls back alone a write that throws among concurrent writes of one tenant, and lets later ones see earlier config", async () => {
+        // Both stores group concurrent writes into one commit, each in its own savepoint.
+        const { tenant } = await seedTenant(store);
+        const context = (tx: StoreTx) => ({ tx, tenantId: tenant.id, nowMs: baseMs, actor: { type: "system" as const, id: "test" } });
+        const endpoint = webhookEndpointRow(tenant.id, { eventTypes: ["*"] });
+        const writes = Array.from({ length: 30 }, (_, i) =>
+          store.write(tenant.id, async (tx) => {
+            if (i === 10) await tx.insertWebhookEndpoint(endpoint);
+            const event = await appendEvent(context(tx), "transfer.created", { i });
+            if (i % 7 === 3) throw new Error(`write ${i} fails`);
+            return event;
+          }),
+        );
+        const outcomes = await Promise.allSettled(writes);
+        const failed = outcomes.flatMap((outcome, i) => (outcome.status === "rejected" ? [i] : []));
+        expect(failed).toEqual([3, 10, 17, 24]);
+        const events = await store.read.listEvents(tenant.id, { limit: 100, ascending: true });
+        const grouped = events.filter((event) => event.type === "transfer.created" && typeof (event.data as { i?: unknown }).i === "number");
+        expect(grouped.map((event) => (event.data as { i: number }).i)).toEqual(Array.from({ length: 30 }, (_, i) => i).filter((i) => !failed.includes(i)));
+        // No gap: the failed writes' seqs were reused by the next ones.
+        expect(events.map((event) => event.seq)).toEqual(Array.from({ length: events.length }, (_, i) => i + 1));
+        // The endpoint was inserted by a write that failed: it does not exist and heard nothing.
+        expect(await store.read.getWebhookEndpoint(tenant.id, endpoint.id)).toBeNull();
+        const later = webhookEndpointRow(tenant.id, { eventTypes: ["*"] });
+        const withEndpoint = await Promise.all([
+          store.write(tenant.id, (tx) => tx.insertWebhookEndpoint(later)),
+          store.write(tenant.id, (tx) => appendEvent(context(tx), "transfer.voided", {})),
+        ]);
+        expect((await store.read.listWebhookDeliveries(tenant.id, later.id, { limit: 10 })).map((row) => row.eventId)).toEqual([withEndpoint[1].id]);
       });
 
       it("serialises concurrent writes of one tenant: no lost update, no seq gap", async () => {

@@ -638,6 +638,152 @@ CREATE INDEX spends_by_operation ON spends (tenant_id, agent_id, operation, at_m
 `;
 
 /**
+ * Rolling spend counters (issue 19): a policy decision sums the agent's spends over trailing
+ * windows, and the all-time window summed every spend the agent ever made. `spend_rollups` keeps,
+ * per agent and currency, the not-released spends of each hour (`bucket_start_ms` a multiple of
+ * `spendRollupBucketMs`) and of all time (`bucket_start_ms` = -1), maintained by triggers on
+ * `spends`, so every way a spend changes (inserted held, settled, settled for less than it held,
+ * released, deleted) moves the counters in the same statement. A window then reads at most one
+ * partial hour of spends plus whole-hour buckets (records-sql.ts `sumSpends`); all time reads one
+ * row per currency.
+ *
+ * `tenants.config_version` counts changes to what writes read on every journal append or spend
+ * decision (the tenant's webhook endpoints, policy and budget records), bumped by triggers in the
+ * changing transaction: a process caches those rows under the version it read with the tenant's
+ * row (store/tenant-config-cache.ts), so another process's change is seen by the next write,
+ * with no query while nothing changed.
+ *
+ * Versioned 19 (this issue's number), so parallel branches' migrations keep their own numbers.
+ */
+const spendRollupsSqlite = `
+CREATE TABLE spend_rollups (
+  tenant_id TEXT NOT NULL,
+  agent_id TEXT NOT NULL,
+  bucket_start_ms INTEGER NOT NULL,
+  currency TEXT NOT NULL,
+  amount_minor INTEGER NOT NULL,
+  spend_count INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, agent_id, bucket_start_ms, currency)
+) STRICT, WITHOUT ROWID;
+
+INSERT INTO spend_rollups (tenant_id, agent_id, bucket_start_ms, currency, amount_minor, spend_count)
+  SELECT tenant_id, agent_id, (at_ms / 3600000) * 3600000, currency, sum(amount_minor), count(*) FROM spends WHERE state <> 'released'
+  GROUP BY tenant_id, agent_id, (at_ms / 3600000) * 3600000, currency;
+INSERT INTO spend_rollups (tenant_id, agent_id, bucket_start_ms, currency, amount_minor, spend_count)
+  SELECT tenant_id, agent_id, -1, currency, sum(amount_minor), count(*) FROM spends WHERE state <> 'released'
+  GROUP BY tenant_id, agent_id, currency;
+
+CREATE TRIGGER spends_rollup_insert AFTER INSERT ON spends WHEN NEW.state <> 'released' BEGIN
+  INSERT INTO spend_rollups (tenant_id, agent_id, bucket_start_ms, currency, amount_minor, spend_count)
+    SELECT NEW.tenant_id, NEW.agent_id, bucket.start_ms, NEW.currency, NEW.amount_minor, 1
+    FROM (SELECT -1 AS start_ms UNION ALL SELECT (NEW.at_ms / 3600000) * 3600000) AS bucket WHERE true
+    ON CONFLICT DO UPDATE SET amount_minor = amount_minor + excluded.amount_minor, spend_count = spend_count + excluded.spend_count;
+END;
+
+CREATE TRIGGER spends_rollup_update AFTER UPDATE OF tenant_id, agent_id, amount_minor, currency, at_ms, state ON spends
+WHEN OLD.state IS NOT NEW.state OR OLD.amount_minor IS NOT NEW.amount_minor OR OLD.at_ms IS NOT NEW.at_ms
+  OR OLD.currency IS NOT NEW.currency OR OLD.agent_id IS NOT NEW.agent_id OR OLD.tenant_id IS NOT NEW.tenant_id BEGIN
+  UPDATE spend_rollups SET amount_minor = amount_minor - OLD.amount_minor, spend_count = spend_count - 1
+    WHERE OLD.state <> 'released' AND tenant_id = OLD.tenant_id AND agent_id = OLD.agent_id AND currency = OLD.currency
+      AND bucket_start_ms IN (-1, (OLD.at_ms / 3600000) * 3600000);
+  INSERT INTO spend_rollups (tenant_id, agent_id, bucket_start_ms, currency, amount_minor, spend_count)
+    SELECT NEW.tenant_id, NEW.agent_id, bucket.start_ms, NEW.currency, NEW.amount_minor, 1
+    FROM (SELECT -1 AS start_ms UNION ALL SELECT (NEW.at_ms / 3600000) * 3600000) AS bucket WHERE NEW.state <> 'released'
+    ON CONFLICT DO UPDATE SET amount_minor = amount_minor + excluded.amount_minor, spend_count = spend_count + excluded.spend_count;
+END;
+
+CREATE TRIGGER spends_rollup_delete AFTER DELETE ON spends WHEN OLD.state <> 'released' BEGIN
+  UPDATE spend_rollups SET amount_minor = amount_minor - OLD.amount_minor, spend_count = spend_count - 1
+    WHERE tenant_id = OLD.tenant_id AND agent_id = OLD.agent_id AND currency = OLD.currency
+      AND bucket_start_ms IN (-1, (OLD.at_ms / 3600000) * 3600000);
+END;
+
+ALTER TABLE tenants ADD COLUMN config_version INTEGER NOT NULL DEFAULT 0;
+CREATE TRIGGER webhook_endpoints_version_insert AFTER INSERT ON webhook_endpoints BEGIN
+  UPDATE tenants SET config_version = config_version + 1 WHERE id = NEW.tenant_id;
+END;
+CREATE TRIGGER webhook_endpoints_version_update AFTER UPDATE ON webhook_endpoints BEGIN
+  UPDATE tenants SET config_version = config_version + 1 WHERE id IN (OLD.tenant_id, NEW.tenant_id);
+END;
+CREATE TRIGGER webhook_endpoints_version_delete AFTER DELETE ON webhook_endpoints BEGIN
+  UPDATE tenants SET config_version = config_version + 1 WHERE id = OLD.tenant_id;
+END;
+CREATE TRIGGER config_records_version_insert AFTER INSERT ON records WHEN NEW.kind IN ('policy', 'budget') BEGIN
+  UPDATE tenants SET config_version = config_version + 1 WHERE id = NEW.tenant_id;
+END;
+CREATE TRIGGER config_records_version_update AFTER UPDATE ON records WHEN NEW.kind IN ('policy', 'budget') OR OLD.kind IN ('policy', 'budget') BEGIN
+  UPDATE tenants SET config_version = config_version + 1 WHERE id IN (OLD.tenant_id, NEW.tenant_id);
+END;
+CREATE TRIGGER config_records_version_delete AFTER DELETE ON records WHEN OLD.kind IN ('policy', 'budget') BEGIN
+  UPDATE tenants SET config_version = config_version + 1 WHERE id = OLD.tenant_id;
+END;
+`;
+
+const spendRollupsPostgres = `
+CREATE TABLE spend_rollups (
+  tenant_id TEXT COLLATE "C" NOT NULL,
+  agent_id TEXT COLLATE "C" NOT NULL,
+  bucket_start_ms BIGINT NOT NULL,
+  currency TEXT NOT NULL,
+  amount_minor BIGINT NOT NULL,
+  spend_count BIGINT NOT NULL,
+  PRIMARY KEY (tenant_id, agent_id, bucket_start_ms, currency)
+);
+
+INSERT INTO spend_rollups (tenant_id, agent_id, bucket_start_ms, currency, amount_minor, spend_count)
+  SELECT tenant_id, agent_id, (at_ms / 3600000) * 3600000, currency, sum(amount_minor), count(*) FROM spends WHERE state <> 'released'
+  GROUP BY tenant_id, agent_id, (at_ms / 3600000) * 3600000, currency;
+INSERT INTO spend_rollups (tenant_id, agent_id, bucket_start_ms, currency, amount_minor, spend_count)
+  SELECT tenant_id, agent_id, -1, currency, sum(amount_minor), count(*) FROM spends WHERE state <> 'released'
+  GROUP BY tenant_id, agent_id, currency;
+
+-- Adds (sign 1) or removes (sign -1) one spend's contribution to its hour and to all time.
+-- SET search_path FROM CURRENT: the function resolves spend_rollups in the schema it was made in.
+CREATE FUNCTION spend_rollup_apply(t TEXT, a TEXT, c TEXT, at BIGINT, amount BIGINT, sign BIGINT) RETURNS void
+LANGUAGE sql SET search_path FROM CURRENT AS $$
+  INSERT INTO spend_rollups AS r (tenant_id, agent_id, bucket_start_ms, currency, amount_minor, spend_count)
+    VALUES (t, a, -1, c, sign * amount, sign), (t, a, (at / 3600000) * 3600000, c, sign * amount, sign)
+    ON CONFLICT (tenant_id, agent_id, bucket_start_ms, currency)
+    DO UPDATE SET amount_minor = r.amount_minor + excluded.amount_minor, spend_count = r.spend_count + excluded.spend_count;
+$$;
+
+CREATE FUNCTION spends_rollup() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+  IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.state <> 'released' THEN
+    PERFORM spend_rollup_apply(OLD.tenant_id, OLD.agent_id, OLD.currency, OLD.at_ms, OLD.amount_minor, -1);
+  END IF;
+  IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.state <> 'released' THEN
+    PERFORM spend_rollup_apply(NEW.tenant_id, NEW.agent_id, NEW.currency, NEW.at_ms, NEW.amount_minor, 1);
+  END IF;
+  RETURN NULL;
+END;
+$$;
+
+CREATE TRIGGER spends_rollup_insert AFTER INSERT ON spends FOR EACH ROW WHEN (NEW.state <> 'released') EXECUTE FUNCTION spends_rollup();
+CREATE TRIGGER spends_rollup_update AFTER UPDATE ON spends FOR EACH ROW
+  WHEN (OLD.state IS DISTINCT FROM NEW.state OR OLD.amount_minor IS DISTINCT FROM NEW.amount_minor OR OLD.at_ms IS DISTINCT FROM NEW.at_ms
+    OR OLD.currency IS DISTINCT FROM NEW.currency OR OLD.agent_id IS DISTINCT FROM NEW.agent_id OR OLD.tenant_id IS DISTINCT FROM NEW.tenant_id)
+  EXECUTE FUNCTION spends_rollup();
+CREATE TRIGGER spends_rollup_delete AFTER DELETE ON spends FOR EACH ROW WHEN (OLD.state <> 'released') EXECUTE FUNCTION spends_rollup();
+
+ALTER TABLE tenants ADD COLUMN config_version BIGINT NOT NULL DEFAULT 0;
+CREATE FUNCTION tenant_config_changed() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+  UPDATE tenants SET config_version = config_version + 1
+    WHERE id IN (CASE WHEN TG_OP = 'INSERT' THEN NULL ELSE OLD.tenant_id END, CASE WHEN TG_OP = 'DELETE' THEN NULL ELSE NEW.tenant_id END);
+  RETURN NULL;
+END;
+$$;
+CREATE TRIGGER webhook_endpoints_version AFTER INSERT OR UPDATE OR DELETE ON webhook_endpoints FOR EACH ROW EXECUTE FUNCTION tenant_config_changed();
+CREATE TRIGGER config_records_version_insert AFTER INSERT ON records FOR EACH ROW WHEN (NEW.kind IN ('policy', 'budget'))
+  EXECUTE FUNCTION tenant_config_changed();
+CREATE TRIGGER config_records_version_update AFTER UPDATE ON records FOR EACH ROW WHEN (NEW.kind IN ('policy', 'budget') OR OLD.kind IN ('policy', 'budget'))
+  EXECUTE FUNCTION tenant_config_changed();
+CREATE TRIGGER config_records_version_delete AFTER DELETE ON records FOR EACH ROW WHEN (OLD.kind IN ('policy', 'budget'))
+  EXECUTE FUNCTION tenant_config_changed();
+`;
+
+/**
  * The process that owns an in-flight idempotency claim on PostgreSQL: the key of the session
  * advisory lock it holds while alive (postgres/claim-owner.ts). SQLite needs nothing: one process
  * owns the file and releases every claim when it starts.
@@ -660,6 +806,7 @@ export const migrations: readonly Migration[] = [
   { version: 16, name: "console members", sqlite: "ALTER TABLE users ADD COLUMN removed_at_ms INTEGER;", postgres: "ALTER TABLE users ADD COLUMN removed_at_ms BIGINT;" },
   // Numbered 17 after its issue, leaving 6-16 to migrations developed alongside it.
   { version: 17, name: "idempotency claim owners", sqlite: claimOwnersSqlite, postgres: claimOwnersPostgres },
+  { version: 19, name: "spend rollups and tenant config version", sqlite: spendRollupsSqlite, postgres: spendRollupsPostgres },
 ];
 
 /**

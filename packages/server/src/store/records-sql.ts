@@ -21,6 +21,7 @@ export class RecordsSql {
   readonly findRecordIdsByName: string;
   readonly listDueRecords: string;
   readonly sumSpends: string;
+  readonly sumAllSpends: string;
   readonly hasSettledSpend: string;
   readonly insertRecord: string;
   readonly updateRecord: string;
@@ -46,9 +47,21 @@ export class RecordsSql {
     this.listDueRecords = sql(
       `SELECT tenant_id, id FROM ${this.records} WHERE due_at_ms IS NOT NULL AND kind = ? AND due_at_ms <= ? ORDER BY due_at_ms, tenant_id, id LIMIT ?`,
     );
+    const rollups = table("spend_rollups");
+    // A trailing window (at_ms > since): the spends of the partial hour it starts in, read
+    // exactly, plus the whole-hour buckets after it (migration 19). At most one hour of rows
+    // and one row per later hour, whatever the agent's history.
     this.sumSpends = sql(
-      "SELECT coalesce(sum(CASE WHEN currency = ? THEN amount_minor ELSE 0 END), 0) AS amount_minor, count(*) AS count " +
-        `FROM ${spends} WHERE tenant_id = ? AND agent_id = ? AND at_ms > ? AND state <> 'released'`,
+      "SELECT coalesce(sum(amount_minor), 0) AS amount_minor, coalesce(sum(spend_count), 0) AS count FROM (" +
+        `SELECT CASE WHEN currency = ? THEN amount_minor ELSE 0 END AS amount_minor, 1 AS spend_count FROM ${spends} ` +
+        "WHERE tenant_id = ? AND agent_id = ? AND at_ms > ? AND at_ms < ? AND state <> 'released' " +
+        `UNION ALL SELECT CASE WHEN currency = ? THEN amount_minor ELSE 0 END, spend_count FROM ${rollups} ` +
+        "WHERE tenant_id = ? AND agent_id = ? AND bucket_start_ms >= ?) AS window_spends",
+    );
+    // All time (no window start): the all-time row of each currency.
+    this.sumAllSpends = sql(
+      "SELECT coalesce(sum(CASE WHEN currency = ? THEN amount_minor ELSE 0 END), 0) AS amount_minor, coalesce(sum(spend_count), 0) AS count " +
+        `FROM ${rollups} WHERE tenant_id = ? AND agent_id = ? AND bucket_start_ms = -1`,
     );
     this.hasSettledSpend = sql(`SELECT 1 AS found FROM ${spends} WHERE tenant_id = ? AND agent_id = ? AND payee_id = ? AND state = 'settled' LIMIT 1`);
     this.insertRecord = sql(`INSERT INTO ${this.records} (${recordColumns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
@@ -150,6 +163,19 @@ export function recordFrom(row: Row): StoredRecord {
     updatedAtMs: integerFrom(row.updated_at_ms, "records.updated_at_ms"),
     body,
   };
+}
+
+/** Width of a spend rollup bucket (migration 19 hard-codes it in its triggers). */
+export const spendRollupBucketMs = 3_600_000;
+
+/**
+ * The statement and parameters of `sumSpends`: the all-time rows when the window has no start
+ * (every stored spend is after it), else the partial first hour plus later buckets.
+ */
+export function sumSpendsStatement(sql: RecordsSql, tenantId: string, agentId: string, currency: string, sinceMs: number): Statement {
+  if (sinceMs < 0) return { text: sql.sumAllSpends, params: [currency, tenantId, agentId] };
+  const firstWholeBucketMs = Math.floor(sinceMs / spendRollupBucketMs) * spendRollupBucketMs + spendRollupBucketMs;
+  return { text: sql.sumSpends, params: [currency, tenantId, agentId, sinceMs, firstWholeBucketMs, currency, tenantId, agentId, firstWholeBucketMs] };
 }
 
 export function spendSumFrom(row: Row | undefined | null): { amountMinor: number; count: number } {

@@ -55,12 +55,36 @@ import {
   webhookEndpointFrom,
   type Row,
 } from "../rows.js";
-import { recordFrom, spendSumFrom } from "../records-sql.js";
+import { recordFrom, spendSumFrom, sumSpendsStatement } from "../records-sql.js";
 import type { PagedSql, PostgresSql } from "./postgres-sql.js";
 
 /** What both a pg Pool and a pg PoolClient offer. */
 export interface Queryable {
-  query(text: string, values?: unknown[]): Promise<{ rows: Row[]; rowCount: number | null }>;
+  query(config: string | { name?: string; text: string; values?: unknown[] }, values?: unknown[]): Promise<{ rows: Row[]; rowCount: number | null }>;
+}
+
+/**
+ * Statement texts run as named prepared statements: each connection parses and plans one once,
+ * then only binds and executes it. Texts are fixed per store (postgres-sql.ts, records-sql.ts)
+ * or come from a few query shapes; past `preparedStatementsMax` distinct texts the rest run
+ * unnamed, so a connection's prepared statements stay bounded.
+ */
+const preparedStatementsMax = 500;
+const statementNames = new Map<string, string>();
+
+function statementNameOf(text: string): string | undefined {
+  let name = statementNames.get(text);
+  if (name === undefined && statementNames.size < preparedStatementsMax) {
+    name = `bursar_${statementNames.size}`;
+    statementNames.set(text, name);
+  }
+  return name;
+}
+
+/** Runs `text` on `db` as a named prepared statement (see above). */
+export function runPrepared(db: Queryable, text: string, values: unknown[]): ReturnType<Queryable["query"]> {
+  const name = statementNameOf(text);
+  return name === undefined ? db.query(text, values) : db.query({ name, text, values });
 }
 
 /** The five parts of an idempotency scope, as $1..$5. */
@@ -80,7 +104,7 @@ export class PostgresReader implements StoreReader {
   /** Runs a query after the transaction check. */
   protected async rows(text: string, values: unknown[]): Promise<Row[]> {
     this.checkActive();
-    return (await this.db.query(text, values)).rows;
+    return (await runPrepared(this.db, text, values)).rows;
   }
 
   protected async first(text: string, values: unknown[]): Promise<Row | null> {
@@ -337,7 +361,8 @@ export class PostgresReader implements StoreReader {
   }
 
   async sumSpends(tenantId: string, agentId: string, currency: string, sinceMs: number): Promise<SpendSum> {
-    return spendSumFrom(await this.first(this.sql.records.sumSpends, [currency, tenantId, agentId, sinceMs]));
+    const { text, params } = sumSpendsStatement(this.sql.records, tenantId, agentId, currency, sinceMs);
+    return spendSumFrom(await this.first(text, params));
   }
 
   async sumOperationSpends(tenantId: string, agentId: string, currency: string, sinceMs: number, pattern: string): Promise<SpendSum> {

@@ -92,6 +92,7 @@ export class PostgresSql {
   readonly updateTransfer: string;
   readonly insertEvent: string;
   readonly insertTreeNodes: string;
+  readonly appendJournal: string;
   readonly claimIdempotencyKey: string;
   readonly completeIdempotencyKey: string;
   readonly releaseIdempotencyKey: string;
@@ -134,7 +135,8 @@ export class PostgresSql {
     const s = quoteSchema(schema);
     this.records = new RecordsSql("postgres", (table) => `${s}.${table}`);
     this.events = `${s}.events`;
-    this.lockTenant = `SELECT id FROM ${s}.tenants WHERE id = $1 FOR UPDATE`;
+    // The locked row is the write's view of the tenant (getTenant inside the write answers from it).
+    this.lockTenant = `SELECT ${tenantColumns}, config_version FROM ${s}.tenants WHERE id = $1 FOR UPDATE`;
     this.countTenants = `SELECT count(*) AS count FROM ${s}.tenants`;
     this.getTenant = `SELECT ${tenantColumns} FROM ${s}.tenants WHERE id = $1`;
     this.getUser = `SELECT ${userColumns} FROM ${s}.users WHERE tenant_id = $1 AND id = $2`;
@@ -218,6 +220,14 @@ export class PostgresSql {
     this.insertTreeNodes =
       `INSERT INTO ${s}.journal_nodes (tenant_id, level, idx, hash) ` +
       "SELECT $1, level, idx, hash FROM unnest($2::int[], $3::bigint[], $4::bytea[]) AS node (level, idx, hash)";
+    // A write's journal pass in one statement: data-modifying CTEs all run, whatever the outer
+    // query reads; the size update's row count tells the tenant exists.
+    this.appendJournal =
+      `WITH new_events AS (INSERT INTO ${s}.events (tenant_id, seq, id, type, agent_id, body) ` +
+      "SELECT $1, seq, id, type, agent_id, body FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[]) AS event (seq, id, type, agent_id, body)), " +
+      `new_nodes AS (INSERT INTO ${s}.journal_nodes (tenant_id, level, idx, hash) ` +
+      "SELECT $1, level, idx, hash FROM unnest($7::int[], $8::bigint[], $9::bytea[]) AS node (level, idx, hash)) " +
+      `UPDATE ${s}.tenants SET journal_size = $10 WHERE id = $1`;
     // Claims a fresh key or takes over an expired record or a stale claim in one statement; no
     // row comes back when a live record holds the scope (that row is then locked by us).
     // A claim is stale when it is older than the claim timeout ($12), or when its owner's

@@ -1,18 +1,21 @@
 /**
  * The production store on PostgreSQL, through a `pg` pool.
  *
- * A write is one transaction on one pooled client. When it concerns a tenant, it first locks the
- * tenant row (`FOR UPDATE`): writes of one tenant queue behind each other, so the journal's seq
- * has no gaps and a read-then-increment of `journal_size` never loses an update, while writes of
- * different tenants run in parallel. Commits are durable because `synchronous_commit` is on
- * (checked by `migrate()`).
+ * A write runs in a transaction on one pooled client. When it concerns a tenant, the transaction
+ * first locks the tenant row (`FOR UPDATE`): writes of one tenant queue behind each other, so the
+ * journal's seq has no gaps and a read-then-increment of `journal_size` never loses an update,
+ * while writes of different tenants run in parallel. Writes of one tenant that queue up in this
+ * process share one transaction, each in its own savepoint (group commit, see `write`). Commits
+ * are durable because `synchronous_commit` is on (checked by `migrate()`).
  */
 import pg from "pg";
 import type { Store, StoreTx } from "@bursar/core";
 import { migratePostgres } from "./postgres-migrate.js";
-import { PostgresReader, type Queryable } from "./postgres-reader.js";
+import { PostgresReader, runPrepared, type Queryable } from "./postgres-reader.js";
 import { PostgresSql, quoteSchema } from "./postgres-sql.js";
-import { PostgresTransaction } from "./postgres-transaction.js";
+import { PostgresTransaction, type LockedTenant } from "./postgres-transaction.js";
+import { integerFrom, tenantFrom } from "../rows.js";
+import { TenantConfigCache } from "../tenant-config-cache.js";
 import { ClaimOwner } from "./claim-owner.js";
 
 /**
@@ -26,6 +29,19 @@ export const postgresWriteAttemptsMax = 5;
 export const postgresConnectTimeoutMs = 10_000;
 
 export const postgresPoolSizeDefault = 10;
+
+/**
+ * Writes of one tenant committed together (group commit). Each costs two more round trips (its
+ * savepoint) and saves the BEGIN, lock and COMMIT; a batch is bounded so one tenant's burst holds
+ * its lock for a bounded time.
+ */
+export const postgresCommitBatchOperationsMax = 64;
+
+interface PendingWrite {
+  fn: (tx: StoreTx) => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
 
 /**
  * When an erasure's purge runs again: VACUUM cannot prune row versions that a transaction begun
@@ -77,12 +93,13 @@ class PostgresStore implements Store {
   readonly read: PostgresReader;
   private readonly sql: PostgresSql;
   /**
-   * The last queued write of each tenant in this process. Writes of one tenant serialise on its
-   * row lock anyway; queueing them here first means a burst on one tenant waits in memory, not
+   * The queued writes of each tenant in this process. Writes of one tenant serialise on its row
+   * lock anyway; queueing them here first means a burst on one tenant waits in memory, not
    * holding pool connections (which would starve other tenants and time out waiting for one).
    * The row lock still orders writes across processes.
    */
-  private readonly tenantQueues = new Map<string, Promise<unknown>>();
+  private readonly tenantQueues = new Map<string, PendingWrite[]>();
+  private readonly configCache = new TenantConfigCache();
 
   constructor(
     private readonly pool: pg.Pool,
@@ -98,15 +115,112 @@ class PostgresStore implements Store {
     return migratePostgres(this.pool, this.schema);
   }
 
-  async write<T>(tenantId: string | null, fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+  /**
+   * Group commit per tenant, as on SQLite: the writes of one tenant queued in this process run in
+   * one transaction (up to `postgresCommitBatchOperationsMax`), each inside its own savepoint,
+   * and resolve after its one COMMIT: one lock, one commit and one fsync wait for the batch, so
+   * a busy tenant's throughput is not bound by one round of BEGIN/lock/COMMIT per write. A write
+   * that throws is rolled back to its savepoint and rejected alone; a retryable failure
+   * (serialization, deadlock) or a failed COMMIT runs the whole batch again or rejects it whole.
+   */
+  write<T>(tenantId: string | null, fn: (tx: StoreTx) => Promise<T>): Promise<T> {
     if (tenantId === null) return this.writeWithRetries(tenantId, fn);
-    const previous = this.tenantQueues.get(tenantId) ?? Promise.resolve();
-    const current = previous.catch(() => undefined).then(() => this.writeWithRetries(tenantId, fn));
-    this.tenantQueues.set(tenantId, current);
+    return new Promise<T>((resolve, reject) => {
+      let queue = this.tenantQueues.get(tenantId);
+      const start = !queue;
+      if (!queue) {
+        queue = [];
+        this.tenantQueues.set(tenantId, queue);
+      }
+      queue.push({ fn: fn as PendingWrite["fn"], resolve: resolve as PendingWrite["resolve"], reject });
+      if (start) void this.drainTenant(tenantId, queue);
+    });
+  }
+
+  /** Runs the tenant's queued writes, batch after batch, until its queue is empty. */
+  private async drainTenant(tenantId: string, queue: PendingWrite[]): Promise<void> {
+    // A microtask first, so writes issued together in this tick share the first batch.
+    await Promise.resolve();
+    while (queue.length > 0) {
+      const batch = queue.splice(0, postgresCommitBatchOperationsMax);
+      if (batch.length === 1) {
+        const [only] = batch;
+        await this.writeWithRetries(tenantId, only!.fn).then(only!.resolve, only!.reject);
+        continue;
+      }
+      await this.writeBatchWithRetries(tenantId, batch);
+    }
+    this.tenantQueues.delete(tenantId);
+  }
+
+  private async writeBatchWithRetries(tenantId: string, batch: PendingWrite[]): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const outcomes = await this.writeBatchOnce(tenantId, batch);
+        batch.forEach((write, i) => {
+          const outcome = outcomes[i]!;
+          if (outcome.ok) write.resolve(outcome.value);
+          else write.reject(outcome.error);
+        });
+        return;
+      } catch (error) {
+        if (attempt >= postgresWriteAttemptsMax || !isRetryable(error)) {
+          for (const write of batch) write.reject(error);
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
+      }
+    }
+  }
+
+  /**
+   * One transaction for `batch`. Throws (and rolls back everything) on a retryable error of any
+   * write, or when BEGIN, the lock, a savepoint or the COMMIT fails.
+   */
+  private async writeBatchOnce(tenantId: string, batch: PendingWrite[]): Promise<Array<{ ok: true; value: unknown } | { ok: false; error: unknown }>> {
+    const client = await this.pool.connect();
+    const db = client as unknown as Queryable;
+    let broken: Error | undefined;
     try {
-      return await current;
+      await client.query("BEGIN");
+      const lockedRow = (await runPrepared(db, this.sql.lockTenant, [tenantId])).rows[0];
+      const locked: LockedTenant | null = lockedRow
+        ? { tenantId, configVersion: integerFrom(lockedRow.config_version, "tenants.config_version"), row: tenantFrom(lockedRow) }
+        : null;
+      // Config changed by any write of the batch (even one rolled back): later writes read it uncached.
+      const configChanged = new Set<string>();
+      const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+      for (const write of batch) {
+        await client.query("SAVEPOINT operation");
+        const journalSize = locked?.row.journalSize;
+        const tx = new PostgresTransaction(db, this.sql, this.configCache, locked, configChanged);
+        tx.claimOwnerKey = this.claimOwner.key;
+        try {
+          const value = await write.fn(tx);
+          await tx.runBeforeCommit();
+          tx.end();
+          await client.query("RELEASE SAVEPOINT operation");
+          outcomes.push({ ok: true, value });
+        } catch (error) {
+          tx.end();
+          if (isRetryable(error)) throw error;
+          await client.query("ROLLBACK TO SAVEPOINT operation");
+          await client.query("RELEASE SAVEPOINT operation");
+          if (locked && journalSize !== undefined) locked.row.journalSize = journalSize;
+          outcomes.push({ ok: false, error });
+        }
+      }
+      await client.query("COMMIT");
+      return outcomes;
+    } catch (error) {
+      try {
+        await client.query("ROLLBACK");
+      } catch (rollbackError) {
+        broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+      }
+      throw error;
     } finally {
-      if (this.tenantQueues.get(tenantId) === current) this.tenantQueues.delete(tenantId);
+      client.release(broken);
     }
   }
 
@@ -172,17 +286,23 @@ class PostgresStore implements Store {
   private async writeOnce<T>(tenantId: string | null, fn: (tx: StoreTx) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     let broken: Error | undefined;
-    const tx = new PostgresTransaction(client as unknown as Queryable, this.sql);
-    tx.claimOwnerKey = this.claimOwner.key;
+    let tx: PostgresTransaction | null = null;
     try {
       await client.query("BEGIN");
-      if (tenantId !== null) await client.query(this.sql.lockTenant, [tenantId]);
+      let locked: LockedTenant | null = null;
+      if (tenantId !== null) {
+        const row = (await runPrepared(client as unknown as Queryable, this.sql.lockTenant, [tenantId])).rows[0];
+        if (row) locked = { tenantId, configVersion: integerFrom(row.config_version, "tenants.config_version"), row: tenantFrom(row) };
+      }
+      tx = new PostgresTransaction(client as unknown as Queryable, this.sql, this.configCache, locked);
+      tx.claimOwnerKey = this.claimOwner.key;
       const value = await fn(tx);
+      await tx.runBeforeCommit();
       tx.end();
       await client.query("COMMIT");
       return value;
     } catch (error) {
-      tx.end();
+      tx?.end();
       try {
         await client.query("ROLLBACK");
       } catch (rollbackError) {

@@ -1,6 +1,7 @@
 /** StoreTx on one pooled client inside BEGIN … COMMIT (see postgres-store.ts). */
 import {
   type RecordKind,
+  type RecordQuery,
   type SpendRow,
   type StoredRecord,
   canonicalJson,
@@ -12,6 +13,7 @@ import {
   type IdempotencyRecord,
   type IdempotencyScope,
   type JournalEvent,
+  type JournalEntryWrite,
   type PersonalAccessTokenRow,
   type RefreshTokenRow,
   type RegistrationTicketRow,
@@ -36,11 +38,61 @@ import {
   webhookDeliveryParams,
   webhookEndpointParams,
 } from "../rows.js";
-import { PostgresReader, scopeParams } from "./postgres-reader.js";
+import { PostgresReader, runPrepared, scopeParams, type Queryable } from "./postgres-reader.js";
+import type { PostgresSql } from "./postgres-sql.js";
+import { ConfigReads, configRecordKinds, recordQueryKey, type TenantConfigCache } from "../tenant-config-cache.js";
 import { recordParams, recordUpdateParams, spendParams } from "../records-sql.js";
+
+/** The tenant a write locked: its row as the lock read it, and its config version then. */
+export interface LockedTenant {
+  tenantId: string;
+  configVersion: number;
+  row: TenantRow;
+}
 
 export class PostgresTransaction extends PostgresReader implements StoreTx {
   private active = true;
+  private readonly config: ConfigReads;
+
+  /**
+   * `locked`: the tenant this write locked and its config version as the lock read it (null for
+   * writes without a tenant); `configCache` is the process's cache of config rows.
+   */
+  constructor(
+    db: Queryable,
+    sql: PostgresSql,
+    configCache: TenantConfigCache,
+    private readonly locked: LockedTenant | null,
+    /** Shared by the writes of one group commit: a tenant whose config one of them changed. */
+    configChanged?: Set<string>,
+  ) {
+    super(db, sql);
+    this.config = new ConfigReads(configCache, async (tenantId) => (locked?.tenantId === tenantId ? locked.configVersion : null), configChanged);
+  }
+
+  /**
+   * The locked tenant from its lock (no round trip): the row cannot change under the lock but by
+   * this transaction, which keeps `journalSize` up to date below.
+   */
+  override async getTenant(tenantId: string): Promise<TenantRow | null> {
+    this.checkActive();
+    if (this.locked?.tenantId === tenantId) return { ...this.locked.row };
+    return super.getTenant(tenantId);
+  }
+
+  override async listEnabledWebhookEndpoints(tenantId: string, limit: number): Promise<WebhookEndpointRow[]> {
+    this.checkActive();
+    return this.config.read(tenantId, `endpoints:${limit}`, () => super.listEnabledWebhookEndpoints(tenantId, limit));
+  }
+
+  override async listRecords(tenantId: string, query: RecordQuery): Promise<StoredRecord[]> {
+    this.checkActive();
+    if (!configRecordKinds.has(query.kind)) return super.listRecords(tenantId, query);
+    return this.config.read(tenantId, recordQueryKey(query), () => super.listRecords(tenantId, query));
+  }
+
+  private readonly commitHooks: Array<() => Promise<void>> = [];
+
   /** The owner key recorded with idempotency claims (claim-owner.ts); null: claims only time out. */
   claimOwnerKey: number | null = null;
 
@@ -49,13 +101,23 @@ export class PostgresTransaction extends PostgresReader implements StoreTx {
     this.active = false;
   }
 
+  beforeCommit(hook: () => Promise<void>): void {
+    this.checkActive();
+    this.commitHooks.push(hook);
+  }
+
+  /** Runs the `beforeCommit` hooks (the store calls it once the write's callback resolved). */
+  async runBeforeCommit(): Promise<void> {
+    for (let i = 0; i < this.commitHooks.length; i++) await this.commitHooks[i]!();
+  }
+
   protected override checkActive(): void {
     invariant(this.active, "store transaction used after its write() callback settled");
   }
 
   private async execute(text: string, values: unknown[]): Promise<number> {
     this.checkActive();
-    return (await this.db.query(text, values)).rowCount ?? 0;
+    return (await runPrepared(this.db, text, values)).rowCount ?? 0;
   }
 
   async insertTenant(row: TenantRow): Promise<void> {
@@ -67,6 +129,7 @@ export class PostgresTransaction extends PostgresReader implements StoreTx {
   async setJournalSize(tenantId: string, size: number): Promise<void> {
     const changed = await this.execute(this.sql.setJournalSize, [tenantId, size]);
     invariant(changed === 1, `tenant ${tenantId} not found when setting its journal size`);
+    if (this.locked?.tenantId === tenantId) this.locked.row.journalSize = size;
   }
 
   async insertUser(row: UserRow): Promise<void> {
@@ -137,6 +200,29 @@ export class PostgresTransaction extends PostgresReader implements StoreTx {
     ]);
   }
 
+  /**
+   * One statement for everything (events and nodes as arrays, unnest'ed in data-modifying CTEs,
+   * and the size): a write's whole journal pass costs one round trip.
+   */
+  async appendJournal(tenantId: string, entries: readonly JournalEntryWrite[], nodes: readonly TreeNode[], size: number): Promise<void> {
+    invariant(entries.length <= rowsPerQueryMax && nodes.length <= rowsPerQueryMax, `${entries.length} journal entries in one write`);
+    for (const { event } of entries) invariant(event.tenant_id === tenantId, "journal entries belong to the tenant");
+    const changed = await this.execute(this.sql.appendJournal, [
+      tenantId,
+      entries.map(({ event }) => event.seq),
+      entries.map(({ event }) => event.id),
+      entries.map(({ event }) => event.type),
+      entries.map(({ event }) => event.agent_id),
+      entries.map(({ canonicalBody }) => canonicalBody),
+      nodes.map((node) => node.level),
+      nodes.map((node) => node.index),
+      nodes.map((node) => node.hash),
+      size,
+    ]);
+    invariant(changed === 1, `tenant ${tenantId} not found when setting its journal size`);
+    if (this.locked?.tenantId === tenantId) this.locked.row.journalSize = size;
+  }
+
   /** A journal append stores a few dozen nodes; bulk loads are cut into bounded statements. */
   async putTreeNodes(tenantId: string, nodes: TreeNode[]): Promise<void> {
     for (let start = 0; start < nodes.length; start += rowsPerQueryMax) {
@@ -178,10 +264,12 @@ export class PostgresTransaction extends PostgresReader implements StoreTx {
   }
 
   async insertWebhookEndpoint(row: WebhookEndpointRow): Promise<void> {
+    this.config.changedBy(row.tenantId);
     await this.execute(this.sql.insertWebhookEndpoint, webhookEndpointParams(row, (value) => value, (value) => value));
   }
 
   async updateWebhookEndpoint(row: WebhookEndpointRow): Promise<void> {
+    this.config.changedBy(row.tenantId);
     const changed = await this.execute(this.sql.updateWebhookEndpoint, [
       row.tenantId, row.id, row.url, row.description, JSON.stringify(row.eventTypes), row.enabled, row.disabledReason,
       row.secret, row.previousSecret, row.previousSecretExpiresAtMs, row.ed25519PrivateKeyPkcs8, row.ed25519PublicKey,
@@ -191,6 +279,7 @@ export class PostgresTransaction extends PostgresReader implements StoreTx {
   }
 
   async deleteWebhookEndpoint(tenantId: string, endpointId: string): Promise<void> {
+    this.config.changedBy(tenantId);
     await this.execute(this.sql.deleteWebhookDeliveriesOfEndpoint, [tenantId, endpointId]);
     await this.execute(this.sql.deleteWebhookEndpoint, [tenantId, endpointId]);
   }
@@ -307,10 +396,12 @@ export class PostgresTransaction extends PostgresReader implements StoreTx {
   }
 
   async insertRecord(row: StoredRecord): Promise<void> {
+    if (configRecordKinds.has(row.kind)) this.config.changedBy(row.tenantId);
     await this.execute(this.sql.records.insertRecord, recordParams(row));
   }
 
   async updateRecord(row: StoredRecord): Promise<void> {
+    if (configRecordKinds.has(row.kind)) this.config.changedBy(row.tenantId);
     const changed = await this.execute(this.sql.records.updateRecord, recordUpdateParams(row));
     invariant(changed === 1, `${row.kind} ${row.id} not found in tenant ${row.tenantId}`);
   }
@@ -321,6 +412,8 @@ export class PostgresTransaction extends PostgresReader implements StoreTx {
   }
 
   async insertSpend(row: SpendRow): Promise<void> {
+    // The rollups' hour buckets (migration 19) assume times since the epoch.
+    invariant(row.atMs >= 0, `spend ${row.id} at ${row.atMs} ms, before the epoch`);
     await this.execute(this.sql.records.insertSpend, spendParams(row));
   }
 

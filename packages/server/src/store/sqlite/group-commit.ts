@@ -36,6 +36,8 @@ export interface GroupCommitStats {
 /** A transaction for one operation, and how to close it once the operation settled. */
 export interface OperationTransaction {
   tx: StoreTx;
+  /** Runs the transaction's `beforeCommit` hooks, once the operation's function resolved. */
+  finish(): Promise<void>;
   end(): void;
 }
 
@@ -80,6 +82,8 @@ export class GroupCommit {
   constructor(
     private readonly db: Database.Database,
     private readonly beginOperation: () => OperationTransaction,
+    /** Called when a batch's transaction rolled back, after some of its operations had run. */
+    private readonly onBatchRolledBack: () => void = () => undefined,
   ) {
     this.statements = new WriterStatements(db);
   }
@@ -136,6 +140,7 @@ export class GroupCommit {
         } else if (!this.db.inTransaction) {
           // SQLite rolled the whole transaction back (disk full, I/O error): the operations
           // that had already succeeded in this batch are gone too.
+          this.onBatchRolledBack();
           this.fail(completed.map((done) => done.write), new Error("sqlite rolled back the batch transaction"));
           completed = [];
           this.statements.begin.run();
@@ -143,6 +148,7 @@ export class GroupCommit {
       }
       this.statements.commit.run();
     } catch (error) {
+      this.onBatchRolledBack();
       try {
         if (this.db.inTransaction) this.statements.rollback.run();
       } catch {
@@ -167,6 +173,7 @@ export class GroupCommit {
     const operation = this.beginOperation();
     try {
       const value = await write.fn(operation.tx);
+      await operation.finish();
       operation.end();
       this.statements.release.run();
       return { write, value };

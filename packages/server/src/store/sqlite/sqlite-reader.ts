@@ -33,7 +33,7 @@ import {
   type WebhookEndpointRow,
 } from "@bursar/core";
 import { eventQuerySql } from "../event-query.js";
-import { RecordsSql, recordFrom, spendSumFrom } from "../records-sql.js";
+import { RecordsSql, recordFrom, spendSumFrom, sumSpendsStatement } from "../records-sql.js";
 import {
   accountColumns,
   accountFrom,
@@ -524,7 +524,8 @@ export class SqliteReader implements StoreReader {
 
   async sumSpends(tenantId: string, agentId: string, currency: string, sinceMs: number): Promise<SpendSum> {
     this.checkActive();
-    return spendSumFrom(this.reads.statement(this.reads.records.sumSpends).get(currency, tenantId, agentId, sinceMs));
+    const { text, params } = sumSpendsStatement(this.reads.records, tenantId, agentId, currency, sinceMs);
+    return spendSumFrom(this.reads.statement(text).get(...params));
   }
 
   async sumOperationSpends(tenantId: string, agentId: string, currency: string, sinceMs: number, pattern: string): Promise<SpendSum> {

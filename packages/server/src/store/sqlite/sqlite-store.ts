@@ -15,6 +15,7 @@ import { dirname } from "node:path";
 import { type Store, type StoreReader, type StoreTx, invariant, sqliteCacheKibibytesMax, sqliteMmapBytesMax } from "@bursar/core";
 import { GroupCommit, type GroupCommitStats } from "./group-commit.js";
 import { migrateSqlite } from "./sqlite-migrate.js";
+import { TenantConfigCache } from "../tenant-config-cache.js";
 import { SqliteReader, SqliteReadStatements } from "./sqlite-reader.js";
 import { SqliteTransaction, SqliteWriteStatements } from "./sqlite-transaction.js";
 
@@ -76,6 +77,7 @@ function createPrivateFile(path: string): void {
 class SqliteStoreImpl implements SqliteStore {
   readonly kind = "sqlite" as const;
   private readonly groupCommit: GroupCommit;
+  private readonly configCache = new TenantConfigCache();
   private closed = false;
   // Prepared on first use, so that `migrate()` has created the tables by then.
   private reader: SqliteReader | null = null;
@@ -85,11 +87,17 @@ class SqliteStoreImpl implements SqliteStore {
     private readonly writer: Database.Database,
     private readonly readerConnection: Database.Database,
   ) {
-    this.groupCommit = new GroupCommit(writer, () => {
-      const { reads, writes } = this.preparedWriterStatements();
-      const tx = new SqliteTransaction(reads, writes);
-      return { tx, end: () => tx.end() };
-    });
+    this.groupCommit = new GroupCommit(
+      writer,
+      () => {
+        const { reads, writes } = this.preparedWriterStatements();
+        const tx = new SqliteTransaction(reads, writes, this.configCache);
+        return { tx, finish: () => tx.runBeforeCommit(), end: () => tx.end() };
+      },
+      // Operations of a batch that rolled back may have cached what they read of the batch's
+      // uncommitted state (under versions that will be reached again): forget all of it.
+      () => this.configCache.clear(),
+    );
   }
 
   get stats(): Readonly<GroupCommitStats> {

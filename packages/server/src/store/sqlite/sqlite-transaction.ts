@@ -7,6 +7,7 @@ import type Database from "better-sqlite3";
 import {
   canonicalJson,
   type RecordKind,
+  type RecordQuery,
   type SpendRow,
   type StoredRecord,
   invariant,
@@ -17,6 +18,7 @@ import {
   type IdempotencyRecord,
   type IdempotencyScope,
   type JournalEvent,
+  type JournalEntryWrite,
   type PersonalAccessTokenRow,
   type RefreshTokenRow,
   type RegistrationTicketRow,
@@ -56,6 +58,7 @@ import {
   type Row,
 } from "../rows.js";
 import { recordParams, recordUpdateParams, spendParams } from "../records-sql.js";
+import { ConfigReads, configRecordKinds, recordQueryKey, type TenantConfigCache } from "../tenant-config-cache.js";
 import { scopeParams, SqliteReader, type RowStatement, type SqliteReadStatements } from "./sqlite-reader.js";
 
 const placeholders = (columns: string) => columns.split(",").map(() => "?").join(", ");
@@ -65,6 +68,7 @@ const scopeCondition = "tenant_id = ? AND principal_id = ? AND method = ? AND ro
 export class SqliteWriteStatements {
   readonly insertTenant: RowStatement;
   readonly setJournalSize: RowStatement;
+  readonly configVersion: RowStatement;
   readonly insertUser: RowStatement;
   readonly updateUser: RowStatement;
   readonly insertPersonalAccessToken: RowStatement;
@@ -107,6 +111,7 @@ export class SqliteWriteStatements {
       prepare(`INSERT INTO ${table} (${columns}) VALUES (${placeholders(columns)})`);
     this.insertTenant = insert("tenants", tenantColumns);
     this.setJournalSize = prepare("UPDATE tenants SET journal_size = ? WHERE id = ?");
+    this.configVersion = prepare("SELECT config_version FROM tenants WHERE id = ?");
     this.insertUser = insert("users", userColumns);
     this.updateUser = prepare("UPDATE users SET name = ?, email = ?, role = ?, removed_at_ms = ? WHERE tenant_id = ? AND id = ?");
     this.insertPersonalAccessToken = insert("personal_access_tokens", personalAccessTokenColumns);
@@ -215,16 +220,46 @@ const blob = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byte
 export class SqliteTransaction extends SqliteReader implements StoreTx {
   private active = true;
 
+  private readonly config: ConfigReads;
+
   constructor(
     reads: SqliteReadStatements,
     private readonly writes: SqliteWriteStatements,
+    configCache: TenantConfigCache,
   ) {
     super(reads);
+    this.config = new ConfigReads(configCache, async (tenantId) => {
+      const version = this.writes.configVersion.get(tenantId)?.config_version;
+      return typeof version === "number" ? version : null;
+    });
   }
+
+  override async listEnabledWebhookEndpoints(tenantId: string, limit: number): Promise<WebhookEndpointRow[]> {
+    this.checkActive();
+    return this.config.read(tenantId, `endpoints:${limit}`, () => super.listEnabledWebhookEndpoints(tenantId, limit));
+  }
+
+  override async listRecords(tenantId: string, query: RecordQuery): Promise<StoredRecord[]> {
+    this.checkActive();
+    if (!configRecordKinds.has(query.kind)) return super.listRecords(tenantId, query);
+    return this.config.read(tenantId, recordQueryKey(query), () => super.listRecords(tenantId, query));
+  }
+
+  private readonly commitHooks: Array<() => Promise<void>> = [];
 
   /** Called by the group commit when the operation's function has settled. */
   end(): void {
     this.active = false;
+  }
+
+  beforeCommit(hook: () => Promise<void>): void {
+    this.checkActive();
+    this.commitHooks.push(hook);
+  }
+
+  /** Runs the `beforeCommit` hooks (the group commit calls it once the operation's function resolved). */
+  async runBeforeCommit(): Promise<void> {
+    for (let i = 0; i < this.commitHooks.length; i++) await this.commitHooks[i]!();
   }
 
   protected override checkActive(): void {
@@ -323,6 +358,18 @@ export class SqliteTransaction extends SqliteReader implements StoreTx {
     for (const node of nodes) this.writes.insertTreeNode.run(tenantId, node.level, node.index, blob(node.hash));
   }
 
+  /** Prepared single-row inserts: SQLite runs in-process, so a statement costs no round trip. */
+  async appendJournal(tenantId: string, entries: readonly JournalEntryWrite[], nodes: readonly TreeNode[], size: number): Promise<void> {
+    this.checkActive();
+    for (const { event, canonicalBody } of entries) {
+      invariant(event.tenant_id === tenantId, "journal entries belong to the tenant");
+      this.writes.insertEvent.run(tenantId, event.seq, event.id, event.type, event.agent_id, canonicalBody);
+    }
+    for (const node of nodes) this.writes.insertTreeNode.run(tenantId, node.level, node.index, blob(node.hash));
+    const { changes } = this.writes.setJournalSize.run(size, tenantId);
+    invariant(changes === 1, `tenant ${tenantId} not found when setting its journal size`);
+  }
+
   async claimIdempotencyKey(record: IdempotencyRecord, staleClaimBeforeMs: number): Promise<IdempotencyRecord | null> {
     this.checkActive();
     const claimed = this.writes.claimIdempotencyKey.get(
@@ -359,11 +406,13 @@ export class SqliteTransaction extends SqliteReader implements StoreTx {
 
   async insertWebhookEndpoint(row: WebhookEndpointRow): Promise<void> {
     this.checkActive();
+    this.config.changedBy(row.tenantId);
     this.writes.insertWebhookEndpoint.run(...webhookEndpointParams(row, (value) => (value ? 1 : 0), blob));
   }
 
   async updateWebhookEndpoint(row: WebhookEndpointRow): Promise<void> {
     this.checkActive();
+    this.config.changedBy(row.tenantId);
     const { changes } = this.writes.updateWebhookEndpoint.run(
       row.url, row.description, JSON.stringify(row.eventTypes), row.enabled ? 1 : 0, row.disabledReason, row.secret,
       row.previousSecret, row.previousSecretExpiresAtMs,
@@ -376,6 +425,7 @@ export class SqliteTransaction extends SqliteReader implements StoreTx {
 
   async deleteWebhookEndpoint(tenantId: string, endpointId: string): Promise<void> {
     this.checkActive();
+    this.config.changedBy(tenantId);
     this.writes.deleteWebhookDeliveriesOfEndpoint.run(tenantId, endpointId);
     this.writes.deleteWebhookEndpoint.run(tenantId, endpointId);
   }
@@ -516,10 +566,12 @@ export class SqliteTransaction extends SqliteReader implements StoreTx {
   }
 
   async insertRecord(row: StoredRecord): Promise<void> {
+    if (configRecordKinds.has(row.kind)) this.config.changedBy(row.tenantId);
     this.runRecords(this.reads.records.insertRecord, recordParams(row));
   }
 
   async updateRecord(row: StoredRecord): Promise<void> {
+    if (configRecordKinds.has(row.kind)) this.config.changedBy(row.tenantId);
     const changed = this.runRecords(this.reads.records.updateRecord, recordUpdateParams(row));
     invariant(changed === 1, `${row.kind} ${row.id} not found in tenant ${row.tenantId}`);
   }
@@ -530,6 +582,8 @@ export class SqliteTransaction extends SqliteReader implements StoreTx {
   }
 
   async insertSpend(row: SpendRow): Promise<void> {
+    // The rollups' hour buckets (migration 19) assume times since the epoch.
+    invariant(row.atMs >= 0, `spend ${row.id} at ${row.atMs} ms, before the epoch`);
     this.runRecords(this.reads.records.insertSpend, spendParams(row));
   }
 

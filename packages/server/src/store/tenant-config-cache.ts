@@ -1,0 +1,92 @@
+/**
+ * What writes read again and again, kept in memory per store process: a tenant's enabled webhook
+ * endpoints (every journal append), and its agents' policies and budgets (every spend decision).
+ * An event for a tenant with no matching endpoint then costs no query, nor does a policy lookup.
+ *
+ * Entries are keyed by the tenant's `config_version` (migration 19), which triggers bump in the
+ * transaction that changes an endpoint, a policy or a budget. A write reads the version with the
+ * tenant's row (the lock on PostgreSQL, a point read on SQLite) and uses entries only of that
+ * version: a change made by another process is seen by the next write, and a changed policy
+ * decides the very next spend. A transaction that changed config itself reads it from the
+ * database and caches nothing (its version is not committed yet).
+ */
+import { tenantConfigCacheEntriesMax, type RecordKind, type RecordQuery } from "@bursar/core";
+
+/** Record kinds whose rows are tenant config (migration 19's trigger names the same kinds). */
+export const configRecordKinds: ReadonlySet<RecordKind> = new Set<RecordKind>(["policy", "budget"]);
+
+/** Cache key of a records query of a config kind. */
+export function recordQueryKey(query: RecordQuery): string {
+  return `records:${query.kind}:${query.agentId ?? ""}:${query.status ?? ""}:${query.refId ?? ""}:${query.beforeId ?? ""}:${query.limit}`;
+}
+
+interface Entry {
+  version: number;
+  values: Map<string, unknown>;
+}
+
+/** Per-tenant values keyed by query, all of one config version. */
+export class TenantConfigCache {
+  private readonly tenants = new Map<string, Entry>();
+
+  /** A copy of the value cached for `key` at `version`, or undefined. */
+  lookup<T>(tenantId: string, version: number, key: string): T | undefined {
+    const entry = this.tenants.get(tenantId);
+    if (!entry || entry.version !== version || !entry.values.has(key)) return undefined;
+    return structuredClone(entry.values.get(key)) as T;
+  }
+
+  remember(tenantId: string, version: number, key: string, value: unknown): void {
+    let entry = this.tenants.get(tenantId);
+    if (!entry || entry.version !== version) {
+      this.tenants.delete(tenantId);
+      if (this.tenants.size >= tenantConfigCacheEntriesMax) this.tenants.delete(this.tenants.keys().next().value!);
+      entry = { version, values: new Map() };
+      this.tenants.set(tenantId, entry);
+    }
+    // Keys are bounded by query shapes per tenant (kinds × agents × limits), and agents by tenants' own bounds.
+    entry.values.set(key, structuredClone(value));
+  }
+
+  /** Forgets everything (a batch that rolled back after its operations had read). */
+  clear(): void {
+    this.tenants.clear();
+  }
+}
+
+/**
+ * The cached reads of one write transaction. `versionOf` reads the tenant's config version as
+ * this transaction sees it before changing anything (null: do not cache for this tenant).
+ */
+export class ConfigReads {
+  private readonly versions = new Map<string, number | null>();
+
+  /** `changed` may be shared by the transactions of one group commit (PostgreSQL). */
+  constructor(
+    private readonly cache: TenantConfigCache,
+    private readonly versionOf: (tenantId: string) => Promise<number | null>,
+    private readonly changed: Set<string> = new Set(),
+  ) {}
+
+  /** Marks the tenant's config changed by this transaction: reads bypass the cache from now on. */
+  changedBy(tenantId: string): void {
+    this.changed.add(tenantId);
+  }
+
+  async read<T>(tenantId: string, key: string, load: () => Promise<T>): Promise<T> {
+    if (this.changed.has(tenantId)) return load();
+    let version = this.versions.get(tenantId);
+    if (version === undefined) {
+      version = await this.versionOf(tenantId);
+      this.versions.set(tenantId, version);
+    }
+    if (version === null) return load();
+    const cached = this.cache.lookup<T>(tenantId, version, key);
+    if (cached !== undefined) return cached;
+    const value = await load();
+    // Re-checked: the load itself cannot change config, but a concurrent call of this
+    // transaction could have (operations await between statements).
+    if (!this.changed.has(tenantId)) this.cache.remember(tenantId, version, key, value);
+    return value;
+  }
+}
