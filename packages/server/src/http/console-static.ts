@@ -15,6 +15,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
+import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import type { FastifyInstance, FastifyReply } from "fastify";
 
@@ -54,11 +55,17 @@ interface ConsoleFile {
 }
 
 /**
- * Where the build is: `BURSAR_CONSOLE_DIR` (a packaged install that ships the build elsewhere),
- * else packages/console/dist beside this package.
+ * Where the build is: `BURSAR_CONSOLE_DIR` when set; else the `@bursar/console` package's `dist`
+ * as Node resolves it from here (the sources or a compiled CLI bundle, wherever it lives); else
+ * packages/console/dist beside this file in the repository.
  */
 export function defaultConsoleDir(): string {
-  return process.env.BURSAR_CONSOLE_DIR ?? fileURLToPath(new URL("../../../console/dist", import.meta.url));
+  if (process.env.BURSAR_CONSOLE_DIR) return process.env.BURSAR_CONSOLE_DIR;
+  try {
+    return path.join(path.dirname(createRequire(import.meta.url).resolve("@bursar/console/package.json")), "dist");
+  } catch {
+    return fileURLToPath(new URL("../../../console/dist", import.meta.url));
+  }
 }
 
 function loadBuild(dir: string): Map<string, ConsoleFile> | null {
