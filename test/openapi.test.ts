@@ -49,6 +49,8 @@ describe("the OpenAPI document", () => {
     expect(codes.get("POST /v1/payment-intents")).toEqual(new Set([
       ...["unauthorized", "invalid_token", "insufficient_scope", "rate_limited", "invalid_dpop_proof", "use_dpop_nonce", "not_ready"],
       ...["invalid_idempotency_key", "idempotency_key_payload_mismatch", "idempotency_key_in_use"],
+      // A console session's write without its CSRF token (docs/console.md).
+      "csrf_check_failed",
       ...["validation_failed", "malformed_json", "json_too_deep", "json_forbidden_key", "body_too_large", "unsupported_media_type", "bad_request", "invalid_unicode"],
       ...["payee_not_found", "payee_ambiguous", "currency_mismatch", "unknown_currency", "rail_not_configured", "agent_disabled", "not_found", "internal_error"],
     ]));

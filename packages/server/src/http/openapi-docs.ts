@@ -135,6 +135,8 @@ export function standardErrorCodes(info: RouteInfo): ProblemCode[] {
     for (const code of authErrors) codes.add(code);
     if (!info.scopes!.some(isOwnerOnlyScope)) for (const code of dpopErrors) codes.add(code);
     if (idempotentMethods.has(info.method)) for (const code of idempotencyErrors) codes.add(code);
+    // A console session's cookie on a write without its CSRF token, or from another site (console-auth.ts).
+    if (bodyMethods.has(info.method)) codes.add("csrf_check_failed");
   } else if (bodyMethods.has(info.method)) {
     // Unauthenticated writes are limited per source address.
     codes.add("rate_limited");

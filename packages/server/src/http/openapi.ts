@@ -33,6 +33,7 @@ export const openApiTags = [
   { name: "events", description: "The tenant's events (the audit log) and their live stream" },
   { name: "webhooks", description: "Webhook endpoints and deliveries (Standard Webhooks 1.0)" },
   { name: "journal", description: "The tamper-evident journal: checkpoints, entries, inclusion and consistency proofs (RFC 9162)" },
+  { name: "console", description: "The owner console's sessions and members: one-time login links, PAT exchange, invites, roles (docs/console.md)" },
 ];
 
 const description = `Bursar lets AI agents spend money safely: every payment is checked against the agent's policy and budgets, held for an owner's approval where the rules say so, booked in a double-entry ledger and written to a signed, verifiable journal.

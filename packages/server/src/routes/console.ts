@@ -47,8 +47,8 @@ export const consoleRoutes: RouteModule = (app, { store, clock, mutate }) => {
   app.post(
     "/v1/console/sessions",
     {
-      schema: { tags, summary: "Sign in to the console: a one-time login code, or a personal access token exchanged for a session cookie", body: wire.createConsoleSessionBody, response: { 201: wire.consoleSession } },
-      config: { public: true },
+      schema: { tags, summary: "Sign in to the console: a one-time login code, or a personal access token exchanged for a session cookie", description: "Answers with the session and its CSRF token, and sets the session cookie (HttpOnly, SameSite=Strict, Secure unless on loopback). A login code works once; a used, expired or forged one is `invalid_login_code`. A PAT's session holds no more than the token's scopes. Cross-site requests are refused.", body: wire.createConsoleSessionBody, response: { 201: wire.consoleSession } },
+      config: { public: true, errors: ["invalid_login_code", "invalid_token", "csrf_check_failed"], example: { body: { personal_access_token: "bpat_…" } } },
     },
     async (request, reply) => {
       refuseCrossSite(request);
@@ -81,8 +81,8 @@ export const consoleRoutes: RouteModule = (app, { store, clock, mutate }) => {
   app.post(
     "/v1/console/invites/accept",
     {
-      schema: { tags, summary: "Accept a one-time invite: become a member and sign in", body: wire.acceptInviteBody, response: { 201: wire.consoleSession } },
-      config: { public: true },
+      schema: { tags, summary: "Accept a one-time invite: become a member and sign in", description: "Creates the member with the invite's role and signs them in (the session cookie is set). The invite works once.", body: wire.acceptInviteBody, response: { 201: wire.consoleSession } },
+      config: { public: true, errors: ["invalid_login_code", "csrf_check_failed"], example: { body: { code: "bci.…", name: "Ada Lovelace" } } },
     },
     async (request, reply) => {
       refuseCrossSite(request);
@@ -94,7 +94,7 @@ export const consoleRoutes: RouteModule = (app, { store, clock, mutate }) => {
 
   app.get(
     "/v1/console/session",
-    { schema: { tags, summary: "The console session this cookie holds, with its CSRF token", response: { 200: wire.consoleSession } }, config: { scopes: [] } },
+    { schema: { tags, summary: "The console session this cookie holds, with its CSRF token", description: "For the console after a reload: the member, the session's scopes and its CSRF token. Only a session cookie authenticates this; another credential gets 404.", response: { 200: wire.consoleSession } }, config: { scopes: [], errors: ["not_found"] } },
     async (request, reply) => {
       const token = sessionCookie(request);
       const { principal } = request;
@@ -111,7 +111,7 @@ export const consoleRoutes: RouteModule = (app, { store, clock, mutate }) => {
 
   app.delete(
     "/v1/console/session",
-    { schema: { tags, summary: "Sign out: the session is revoked at once", response: { 200: z.object({ object: z.literal("console_session"), id: z.string(), revoked: z.boolean() }) } }, config: { scopes: [] } },
+    { schema: { tags, summary: "Sign out: the session is revoked at once", description: "Revokes the session the cookie holds and clears the cookie; the next request with it is 401.", response: { 200: z.object({ object: z.literal("console_session"), id: z.string(), revoked: z.boolean() }) } }, config: { scopes: [], errors: ["not_found"] } },
     async (request, reply) => {
       const { credentialId } = request.principal;
       if (!credentialId.startsWith("cs_")) throw new ProblemError("not_found", "This request is not authenticated by a console session.");
@@ -122,7 +122,7 @@ export const consoleRoutes: RouteModule = (app, { store, clock, mutate }) => {
 
   app.get(
     "/v1/members",
-    { schema: { tags, summary: "The tenant's members and their roles", response: { 200: wire.memberList } }, config: { scopes: [] } },
+    { schema: { tags, summary: "The tenant's members and their roles", description: "Every member (removed ones too), oldest first, with their role and the scopes it grants. Members only; agent credentials are refused.", response: { 200: wire.memberList } }, config: { scopes: [] } },
     async (request) => {
       ownersOnly(request);
       return { object: "list" as const, data: (await listMembers(store.read, request.principal.tenantId)).map(memberView) };
@@ -132,8 +132,8 @@ export const consoleRoutes: RouteModule = (app, { store, clock, mutate }) => {
   app.post(
     "/v1/members/invites",
     {
-      schema: { tags, summary: "Invite a member for a role: a one-time link, shown once", body: wire.createInviteBody, response: { 201: wire.invite } },
-      config: { scopes: ["tenant:admin"], secretFields: ["code", "url"] },
+      schema: { tags, summary: "Invite a member for a role: a one-time link, shown once", description: "A one-time invite link for a new member with this role, valid up to 7 days. Only an owner invites an owner.", body: wire.createInviteBody, response: { 201: wire.invite } },
+      config: { scopes: ["tenant:admin"], secretFields: ["code", "url"], errors: ["member_role_forbidden", "limit_exceeded"], example: { body: { role: "approver" } } },
     },
     async (request, reply) => {
       ownersOnly(request);
@@ -156,7 +156,7 @@ export const consoleRoutes: RouteModule = (app, { store, clock, mutate }) => {
 
   app.patch(
     "/v1/members/:id",
-    { schema: { tags, summary: "Change a member's role (their sessions end)", params: wire.idParam, body: wire.changeMemberBody, response: { 200: wire.member } }, config: { scopes: ["tenant:admin"] } },
+    { schema: { tags, summary: "Change a member's role (their sessions end)", description: "Changes the role; the member's sessions end and their tokens are narrowed to the new role. Only an owner changes or grants `owner`; the last owner cannot be demoted.", params: wire.idParam, body: wire.changeMemberBody, response: { 200: wire.member } }, config: { scopes: ["tenant:admin"], errors: ["member_role_forbidden", "last_owner"], example: { body: { role: "viewer" } } } },
     async (request, reply) => {
       ownersOnly(request);
       return mutate(request, reply, (context) => changeMemberRole(context, request.params.id, request.body.role), (user) => ({ status: 200, body: memberView(user) }));
@@ -165,7 +165,7 @@ export const consoleRoutes: RouteModule = (app, { store, clock, mutate }) => {
 
   app.delete(
     "/v1/members/:id",
-    { schema: { tags, summary: "Remove a member: their sessions and tokens stop working", params: wire.idParam, response: { 200: wire.member } }, config: { scopes: ["tenant:admin"] } },
+    { schema: { tags, summary: "Remove a member: their sessions and tokens stop working", description: "Removes the member: their sessions end now and their tokens fail on the next request. Only an owner removes an owner; the last owner cannot be removed.", params: wire.idParam, response: { 200: wire.member } }, config: { scopes: ["tenant:admin"], errors: ["member_role_forbidden", "last_owner"] } },
     async (request, reply) => {
       ownersOnly(request);
       return mutate(request, reply, (context) => removeMember(context, request.params.id), (user) => ({ status: 200, body: memberView(user) }));
