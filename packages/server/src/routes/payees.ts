@@ -18,7 +18,7 @@ export const payeeRoutes: RouteModule = (app, { mutate, store }) => {
 
   app.post(
     "/v1/payees",
-    { schema: { tags: ["payees"], summary: "Create a payee (and its ledger account)", description: "Creates a beneficiary and its ledger account. Agents may name it by `name` or any of its `aliases`. The rail (default `sandbox`) decides how payments to it execute.", body: wire.createPayeeBody, response: { 201: wire.payee } }, config: { errors: ["unknown_currency"], example: {"body": {"name": "Bob Smith", "aliases": ["Bob"], "currency": "GBP"}}, scopes: ["agents:config"] } },
+    { schema: { tags: ["payees"], summary: "Create a payee (and its ledger account)", description: "Creates a beneficiary and its ledger account. Agents may name it by `name` or any of its `aliases`. The rail (default `sandbox`) decides how payments to it execute.", body: wire.createPayeeBody, response: { 201: wire.payee } }, config: { errors: ["invalid_public_key", "unknown_currency"], example: {"body": {"name": "Bob Smith", "aliases": ["Bob"], "currency": "GBP"}}, scopes: ["agents:config"] } },
     async (request, reply) => {
       const { name, aliases, currency, rail, rail_details, metadata, evidence_public_key } = request.body;
       return mutate(request, reply, (context) => createPayee(context, { name, aliases, currency, rail, railDetails: rail_details, metadata, evidencePublicKey: evidence_public_key }), (payee) => ({ status: 201, body: payeeView(payee) }));
@@ -37,7 +37,7 @@ export const payeeRoutes: RouteModule = (app, { mutate, store }) => {
 
   app.patch(
     "/v1/payees/:id",
-    { schema: { tags: ["payees"], summary: "Rename a payee, change its aliases, rail or metadata", description: "Changes a payee's name, aliases, rail or metadata. Absent fields stay.", params: wire.idParam, body: wire.updatePayeeBody, response: { 200: wire.payee } }, config: { example: {"body": {"aliases": ["Bob", "Bobby"]}}, scopes: ["agents:config"] } },
+    { schema: { tags: ["payees"], summary: "Rename a payee, change its aliases, rail or metadata", description: "Changes a payee's name, aliases, rail or metadata. Absent fields stay.", params: wire.idParam, body: wire.updatePayeeBody, response: { 200: wire.payee } }, config: { errors: ["invalid_public_key"], example: {"body": {"aliases": ["Bob", "Bobby"]}}, scopes: ["agents:config"] } },
     async (request, reply) => {
       const { name, aliases, rail, rail_details, metadata, evidence_public_key } = request.body;
       return mutate(request, reply, (context) => updatePayee(context, request.params.id, { name, aliases, rail, railDetails: rail_details, metadata, evidencePublicKey: evidence_public_key }), (payee) => ({ status: 200, body: payeeView(payee) }));
