@@ -37,6 +37,7 @@ import {
   type TreeNode,
 } from "@bursar/core";
 import { loadConfig, openStore, startServer } from "@bursar/server";
+import { cpuSecondsOf, serveChild as serveChildWith } from "./cpu-targets.js";
 import { baselineOf, formatTargets, runTargets, type TargetRow } from "./targets.js";
 
 const quick = process.env.BENCH_QUICK === "1";
@@ -114,27 +115,8 @@ async function directTransfers(count: number, concurrency: number) {
   return { rate, opsPerCommit: stats && stats.commits > 0 ? stats.operations / stats.commits : null };
 }
 
-/**
- * Starts `bursar serve` as a child process on the data dir; resolves with it and its URL. The
- * bench is one credential sending thousands of requests a second: its rate limit is lifted.
- */
-async function serveChild(dataDir: string) {
-  const child = spawn(process.execPath, [...(process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []), path.join(repoRoot, "packages/cli/bin/bursar.js"), "serve", "--port", "0", "--no-demo", "--quiet"], {
-    cwd: repoRoot,
-    env: { ...process.env, BURSAR_DATA_DIR: dataDir, BURSAR_RATE_LIMIT_PER_MINUTE: "1000000000" },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = "";
-    child.stdout!.on("data", (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(out);
-      if (match) resolve(match[1]!);
-    });
-    child.once("exit", (code) => reject(new Error(`server exited ${code}`)));
-  });
-  return { child, url };
-}
+/** `bursar serve` as a child process on the data dir (rate limits lifted: see cpu-targets.ts). */
+const serveChild = (dataDir: string) => serveChildWith({ BURSAR_DATA_DIR: dataDir });
 
 async function httpTransfers(count: number, concurrency: number) {
   const dataDir = tempDir("http");
@@ -324,21 +306,6 @@ function es256VerifyRate(durationMs: number): number {
     count++;
   }
   return count / ((performance.now() - start) / 1000);
-}
-
-/**
- * CPU seconds a process has used (user + system, from /proc; Linux only, null elsewhere). Lets
- * the bench report requests per server core: the load generator shares this machine, so wall-
- * clock requests/s alone would blame the server for time it spent waiting for the client.
- */
-function cpuSecondsOf(pid: number | undefined): number | null {
-  try {
-    const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-    // Fields 14 and 15 (utime, stime) of proc(5), in clock ticks (100 per second on Linux).
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return null;
-  }
 }
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
