@@ -8,6 +8,9 @@ import type { Approval, PaymentIntent } from "@bursar/sdk";
 import { bursar, errorText, type ConsoleSession } from "../api.ts";
 import { useLiveEvents, useLoad, useNow } from "../hooks.ts";
 
+/** How often the inbox re-reads the list besides its live events (see the poll below). */
+const inboxRefreshMs = 3_000;
+
 interface Item {
   approval: Approval;
   intent: PaymentIntent | null;
@@ -43,6 +46,13 @@ export function ApprovalsScreen({ session }: { session: ConsoleSession }) {
   const agents = useLoad(() => bursar.agents.list({ limit: 100 }).then((page) => page.data).catch(() => []), []);
   const agentName = useMemo(() => new Map((agents.data ?? []).map((agent) => [agent.id, agent.name])), [agents.data]);
   const live = useLiveEvents(["approval.*", "payment_intent.*", "service_request.*"], () => inbox.reload());
+  // The stream starts after the list is read and pauses while it reconnects: an approval raised in
+  // such a gap has no event this page sees. A slow poll closes the gap (the list keeps its data
+  // while it reloads, so nothing flickers).
+  useEffect(() => {
+    const timer = setInterval(() => inbox.reload(), inboxRefreshMs);
+    return () => clearInterval(timer);
+  }, [inbox.reload]);
   const now = useNow();
   const [selected, setSelected] = useState(0);
   const [notes, setNotes] = useState<Record<string, string>>({});
