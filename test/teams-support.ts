@@ -3,6 +3,7 @@
  * funded wallets, a manager who joined through an invite, and a payee to pay.
  */
 import type { Store } from "@bursar/core";
+import { newKeyPair, register } from "./agents-support.js";
 import { cookiePair, loginCode, sessionClient, signIn } from "./console-support.js";
 import { agentClient, expectStatus, fundedAgent, putPolicy, type AgentApi } from "./payments-support.js";
 import { client, type TestTenant } from "./support.js";
@@ -42,4 +43,16 @@ export async function newMember(baseUrl: string, store: Store, tenant: TestTenan
 /** Pays `amount` GBP to `payeeId`; the intent as answered. */
 export async function pay(agent: AgentApi, payeeId: string, amount: number, reference = "team test"): Promise<any> {
   return expectStatus(await agent.post("/v1/payment-intents", { payee_id: payeeId, amount, currency: "GBP", reference }), 201);
+}
+
+export const spawnerScopes = ["agents:execute", "transactions:read", "payees:read", "budgets:read", "agents:spawn"];
+
+/** Spawns a child of `parent` and registers the child's own key with the ticket; the child's client. */
+export async function spawnChild(baseUrl: string, parent: Member, body: Record<string, unknown>): Promise<Member & { spawned: any }> {
+  const spawned = expectStatus(await parent.api.post(`/v1/agents/${parent.agentId}/spawn`, { name: "Child", ...body }), 201);
+  const key = newKeyPair();
+  const registered = await register(baseUrl, spawned.registration_ticket.ticket, key);
+  expectStatus(registered, 201);
+  const onboarded = { agentId: spawned.agent.id, walletAccountId: spawned.agent.wallet_account_id, clientId: registered.body.client_id, key, scopes: registered.body.scopes };
+  return { agentId: spawned.agent.id, api: await agentClient(baseUrl, onboarded), onboarded, spawned };
 }

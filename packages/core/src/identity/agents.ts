@@ -5,9 +5,9 @@
 import { newId } from "../ids.js";
 import { appendEvent, type WriteContext } from "../journal/events.js";
 import { createAccount } from "../ledger/ledger.js";
-import { pageLimitMax } from "../limits.js";
+import { agentDescendantsMax, pageLimitMax } from "../limits.js";
 import type { AgentRow } from "../ports.js";
-import { fail, ok, type Result } from "../result.js";
+import { fail, invariant, ok, type Result } from "../result.js";
 import { agentView } from "./views.js";
 
 /** Currency of an agent's wallet when the request names none. */
@@ -72,7 +72,9 @@ export async function updateAgent(
 /**
  * Disables an agent and revokes its credential bindings (with their refresh tokens) and API keys,
  * so none of its credentials works on the next request. Disabling twice is a no-op. Events:
- * `credential_binding.revoked` and `api_key.revoked` for each, then `agent.disabled`.
+ * `credential_binding.revoked` and `api_key.revoked` for each, then `agent.disabled`. Then the
+ * same for every agent it spawned, and theirs (issue 15): a disabled parent's children are
+ * refused on their next call, in the same write.
  */
 export async function disableAgent(context: WriteContext, agentId: string): Promise<Result<AgentRow>> {
   const { tx, tenantId, nowMs } = context;
@@ -103,5 +105,10 @@ export async function disableAgent(context: WriteContext, agentId: string): Prom
   const row: AgentRow = { ...existing, status: "disabled", updatedAtMs: nowMs };
   await tx.updateAgent(row);
   await appendEvent(context, "agent.disabled", { agent: agentView(row) }, agentId);
+  // At most spawnDepthMax levels and agentDescendantsMax agents below (governance/spawn.ts).
+  for (const child of await tx.listChildAgents(tenantId, agentId, agentDescendantsMax)) {
+    const disabled = await disableAgent(context, child.id);
+    invariant(disabled.ok, `child ${child.id} of ${agentId} exists`);
+  }
   return ok(row);
 }

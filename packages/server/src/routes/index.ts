@@ -32,6 +32,8 @@ import { escrowIntentRoutes } from "./escrow-intents.js";
 import { signingKeyRoutes } from "./signing-keys.js";
 import { consoleRoutes } from "./console.js";
 import { teamRoutes } from "./teams.js";
+import { spawnRoutes } from "./spawn.js";
+import { budgetRequestRoutes } from "./budget-requests.js";
 
 export const routeModules: RouteModule[] = [
   accountRoutes,
@@ -64,6 +66,8 @@ export const routeModules: RouteModule[] = [
   escrowIntentRoutes,
   signingKeyRoutes,
   teamRoutes,
+  spawnRoutes,
+  budgetRequestRoutes,
   mcpRoutes,
   consoleRoutes,
 ];
