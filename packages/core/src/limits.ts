@@ -146,6 +146,12 @@ export const escrowEvidenceAttemptsMax = 10;
 export const escrowEvidenceSkewSecondsMax = 5 * 60;
 /** Operation patterns an intent's work may spend on (its capability's `allowed_operations`). */
 export const escrowAllowedOperationsMax = 50;
+/**
+ * Failed payouts an escrow intent keeps on record (`failed_payouts`, newest last). Each failure
+ * puts the money back in escrow and a new release is a deliberate call, so the record is for the
+ * owner to read, and the oldest entries are dropped rather than growing the row without bound.
+ */
+export const escrowFailedPayoutsKeptMax = 10;
 /** Escrow intents of one payee a reputation receipt reads: the receipt says when it stopped short. */
 export const reputationIntentsMax = 10_000;
 /** Nodes (operators and operands) of one predicate: hand-written rules are tens of nodes. */

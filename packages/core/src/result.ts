@@ -78,6 +78,7 @@ export const resultCodes = [
   "escrow_already_settled",
   "escrow_expired",
   "escrow_disputed",
+  "escrow_payout_pending",
   "escrow_owner_only",
   "split_amount_invalid",
   "evidence_signature_invalid",

@@ -133,6 +133,7 @@ export const problemTable = {
   escrow_already_settled: { status: 409, title: "Escrow intent already settled" },
   escrow_expired: { status: 409, title: "Escrow intent expired" },
   escrow_disputed: { status: 409, title: "Escrow intent is disputed" },
+  escrow_payout_pending: { status: 409, title: "Escrow intent's payout is running on the payee's rail" },
   escrow_owner_only: { status: 403, title: "Only an owner may do this to an escrow intent" },
   split_amount_invalid: { status: 422, title: "Split amount outside what the escrow holds" },
   evidence_signature_invalid: { status: 401, title: "Evidence signature does not verify" },

@@ -64,7 +64,7 @@ function evidenceSchemaProblem(schema: Record<string, unknown>): string | null {
 }
 
 export const escrowIntentRoutes: RouteModule = (app, deps) => {
-  const { mutate, store, clock } = deps;
+  const { mutate, store, clock, rails } = deps;
 
   /** The signing key a create request names: a live credential binding of the paying agent. */
   async function signingKey(request: FastifyRequest, agentId: string, named: string | undefined): Promise<PrincipalKey> {
@@ -154,8 +154,21 @@ export const escrowIntentRoutes: RouteModule = (app, deps) => {
       mutate(request, reply, (context) => fundEscrowIntent(context, request.params.id, request.principal.agentId), (intent) => ({ status: 200, body: escrowIntentView(intent) })),
   );
 
-  const decide = (request: FastifyRequest, reply: FastifyReply, intentId: string, decision: EscrowDecision) =>
-    mutate(request, reply, (context) => decideEscrowIntent(context, intentId, request.principal.agentId, decision), (intent) => ({ status: 200, body: escrowIntentView(intent) }));
+  /** A release or split that starts a payout on an asynchronous rail hands it over once the write has committed (as payments do). */
+  const decide = async (request: FastifyRequest, reply: FastifyReply, intentId: string, decision: EscrowDecision) => {
+    let dispatch: string[] = [];
+    const sent = await mutate(
+      request,
+      reply,
+      (context) => decideEscrowIntent(context, intentId, request.principal.agentId, decision),
+      (change) => {
+        dispatch = change.dispatch;
+        return { status: 200, body: escrowIntentView(change.intent) };
+      },
+    );
+    rails?.dispatch(request.principal.tenantId, dispatch);
+    return sent;
+  };
   app.post(
     "/v1/escrow-intents/:id/release",
     {
@@ -163,11 +176,11 @@ export const escrowIntentRoutes: RouteModule = (app, deps) => {
         tags,
         summary: "Release: pay what the escrow holds to the payee (the payer or an owner)",
         description:
-          "Pays the escrow account's balance to the payee's account (with a `cost_path`, `min(reported cost, balance)` and the rest back to the wallet), releasing any draw still outstanding. The payer agent or an owner; also how a `confirm`-mode intent with accepted evidence, or a disputed one, is paid out. Releasing again answers the first result.",
+          "Pays the escrow account's balance to the payee on the payee's rail (with a `cost_path`, `min(reported cost, balance)` and the rest back to the wallet), releasing any draw still outstanding. A sandbox payee is paid at once (`released`); on the webhook rail the answer is `payout_pending` until the executor reports, and a failed payout puts the money back in escrow and the intent back where it was, the reason in `failed_payouts` (docs/escrow.md \"Payout\"). The payer agent or an owner; also how a `confirm`-mode intent with accepted evidence, or a disputed one, is paid out. Releasing again answers the first result.",
         params: wire.idParam,
         response: { 200: wire.escrowIntent },
       },
-      config: { ...config, errors: ["escrow_already_settled", "escrow_expired", "escrow_not_funded"] },
+      config: { ...config, errors: ["escrow_already_settled", "escrow_expired", "escrow_not_funded", "escrow_payout_pending"] },
     },
     async (request, reply) => decide(request, reply, request.params.id, { action: "release" }),
   );
@@ -181,7 +194,7 @@ export const escrowIntentRoutes: RouteModule = (app, deps) => {
         params: wire.idParam,
         response: { 200: wire.escrowIntent },
       },
-      config: { ...config, errors: ["escrow_already_settled", "escrow_expired", "escrow_not_funded", "escrow_owner_only"] },
+      config: { ...config, errors: ["escrow_already_settled", "escrow_expired", "escrow_not_funded", "escrow_owner_only", "escrow_payout_pending"] },
     },
     async (request, reply) => decide(request, reply, request.params.id, { action: "refund" }),
   );
@@ -191,12 +204,12 @@ export const escrowIntentRoutes: RouteModule = (app, deps) => {
       schema: {
         tags,
         summary: "Split: pay payee_amount to the payee and refund the rest, in one batch (owners)",
-        description: "Pays `payee_amount` (minor units, at most what the escrow holds) to the payee and the rest back to the payer's wallet, in one atomic batch of transfers (status `split`). Owners only, typically to end a dispute.",
+        description: "Pays `payee_amount` (minor units, at most what the escrow holds) to the payee on the payee's rail and the rest back to the payer's wallet once that payout completes (status `split`; `payout_pending` while the webhook rail runs it, as for a release). Owners only, typically to end a dispute.",
         params: wire.idParam,
         body: wire.splitEscrowBody,
         response: { 200: wire.escrowIntent },
       },
-      config: { ...config, errors: ["escrow_already_settled", "escrow_expired", "escrow_not_funded", "escrow_owner_only", "split_amount_invalid"], example: { body: { payee_amount: 3000 } } },
+      config: { ...config, errors: ["escrow_already_settled", "escrow_expired", "escrow_not_funded", "escrow_owner_only", "escrow_payout_pending", "split_amount_invalid"], example: { body: { payee_amount: 3000 } } },
     },
     async (request, reply) => decide(request, reply, request.params.id, { action: "split", payeeAmountMinor: request.body.payee_amount }),
   );
@@ -211,7 +224,7 @@ export const escrowIntentRoutes: RouteModule = (app, deps) => {
         body: wire.disputeEscrowBody,
         response: { 200: wire.escrowIntent },
       },
-      config: { ...config, errors: ["escrow_already_settled", "escrow_expired", "escrow_not_funded", "escrow_owner_only"], example: { body: { reason: "The report is missing the Q2 figures" } } },
+      config: { ...config, errors: ["escrow_already_settled", "escrow_expired", "escrow_not_funded", "escrow_owner_only", "escrow_payout_pending"], example: { body: { reason: "The report is missing the Q2 figures" } } },
     },
     async (request, reply) => decide(request, reply, request.params.id, { action: "dispute", reason: request.body.reason ?? null }),
   );
@@ -227,7 +240,7 @@ export const escrowIntentRoutes: RouteModule = (app, deps) => {
         params: wire.idParam,
         response: { 200: wire.escrowCapability },
       },
-      config: { ...config, errors: ["escrow_already_settled", "escrow_disputed", "escrow_expired", "escrow_not_funded"], secretFields: ["token"] },
+      config: { ...config, errors: ["escrow_already_settled", "escrow_disputed", "escrow_expired", "escrow_not_funded", "escrow_payout_pending"], secretFields: ["token"] },
     },
     async (request, reply) =>
       mutate(
@@ -254,7 +267,7 @@ export const escrowIntentRoutes: RouteModule = (app, deps) => {
       config: {
         public: true,
         errors: [
-          "escrow_already_settled", "escrow_disputed", "escrow_expired", "escrow_not_funded", "evidence_already_accepted", "evidence_attempts_exhausted",
+          "escrow_already_settled", "escrow_disputed", "escrow_expired", "escrow_not_funded", "escrow_payout_pending", "evidence_already_accepted", "evidence_attempts_exhausted",
           "evidence_invalid", "evidence_signature_invalid", "evidence_stale",
         ],
         example: {
@@ -278,7 +291,10 @@ export const escrowIntentRoutes: RouteModule = (app, deps) => {
       orProblem(checkEvidenceSignature(intent, submission));
       const nowMs = clock.nowMs();
       const result = await store.write(tenant.id, (tx) => submitEscrowEvidence({ tx, tenantId: tenant.id, nowMs, actor: evidenceActor }, request.params.id, submission, validatePayload));
-      return escrowIntentView(orProblem(result));
+      const change = orProblem(result);
+      // An auto release that started a payout on an asynchronous rail: hand it over now it is committed.
+      rails?.dispatch(tenant.id, change.dispatch);
+      return escrowIntentView(change.intent);
     },
   );
 
