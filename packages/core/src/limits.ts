@@ -147,6 +147,11 @@ export const escrowEvidenceSkewSecondsMax = 5 * 60;
 /** Operation patterns an intent's work may spend on (its capability's `allowed_operations`). */
 export const escrowAllowedOperationsMax = 50;
 /**
+ * Characters of one JSON Schema `pattern` (or `patternProperties` key) in a tenant's schema. The
+ * linear-time engine bounds the time per input character; this bounds the automaton.
+ */
+export const schemaPatternLengthMax = 256;
+/**
  * Failed payouts an escrow intent keeps on record (`failed_payouts`, newest last). Each failure
  * puts the money back in escrow and a new release is a deliberate call, so the record is for the
  * owner to read, and the oldest entries are dropped rather than growing the row without bound.

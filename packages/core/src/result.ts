@@ -69,6 +69,7 @@ export const resultCodes = [
   // escrow intents and predicates
   "predicate_invalid",
   "evidence_schema_invalid",
+  "schema_pattern_unsafe",
   "principal_signature_invalid",
   "signing_key_not_found",
   "payee_evidence_key_missing",

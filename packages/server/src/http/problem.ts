@@ -124,6 +124,7 @@ export const problemTable = {
   // core: escrow intents and predicates
   predicate_invalid: { status: 422, title: "Invalid predicate" },
   evidence_schema_invalid: { status: 422, title: "Invalid evidence JSON Schema" },
+  schema_pattern_unsafe: { status: 422, title: "A JSON Schema pattern cannot run in linear time" },
   principal_signature_invalid: { status: 422, title: "The payer's signature does not verify over these terms" },
   signing_key_not_found: { status: 422, title: "No such signing key of the payer" },
   payee_evidence_key_missing: { status: 422, title: "The payee has no evidence public key" },

@@ -29,7 +29,7 @@ import {
 } from "@bursar/core";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { ProblemError } from "../http/problem.js";
-import { inputSchemaProblem, validatePayload } from "../services/schemas.js";
+import { inputSchemaProblem, unsafeSchemaPattern, validatePayload } from "../services/schemas.js";
 import type { RouteModule } from "./context.js";
 import { actingAgent, orProblem } from "./context.js";
 import { recordReadRoutes } from "./records.js";
@@ -50,6 +50,17 @@ const reads = recordReadRoutes<EscrowIntentBody>({
   getDescription: "One escrow intent: its signed terms and principal signature (re-verifiable), the funding hold, evidence attempts and their predicate results, and how it settled.",
   listExample: "status=funded",
 });
+
+/**
+ * ReDoS: the payer's evidence schema runs on the payee's payload, so every `pattern` must run on
+ * the linear-time engine (services/schemas.ts); refused with the pattern's path.
+ */
+function refuseUnsafePatterns(schema: Record<string, unknown>): void {
+  const unsafe = unsafeSchemaPattern(schema);
+  if (!unsafe) return;
+  const path = `evidence_schema.${unsafe.path}`;
+  throw new ProblemError("schema_pattern_unsafe", `${path}: ${unsafe.detail}`, { errors: [{ path, code: "schema_pattern_unsafe", detail: unsafe.detail }] });
+}
 
 /** An evidence schema is compiled by ajv: refuse one that does not compile or nests too deep. */
 function evidenceSchemaProblem(schema: Record<string, unknown>): string | null {
@@ -101,7 +112,7 @@ export const escrowIntentRoutes: RouteModule = (app, deps) => {
         ...config,
         errors: [
           "agent_disabled", "currency_mismatch", "escrow_intent_exists", "evidence_schema_invalid", "not_found", "payee_evidence_key_missing",
-          "payee_key_mismatch", "payee_not_found", "predicate_invalid", "principal_signature_invalid", "signing_key_not_found",
+          "payee_key_mismatch", "payee_not_found", "predicate_invalid", "principal_signature_invalid", "schema_pattern_unsafe", "signing_key_not_found",
         ],
         example: {
           body: {
@@ -117,6 +128,7 @@ export const escrowIntentRoutes: RouteModule = (app, deps) => {
       const body = request.body;
       const agent = await actingAgent(store, request, body.agent_id);
       const key = await signingKey(request, agent.id, body.signing_key_id);
+      refuseUnsafePatterns(body.evidence_schema);
       const schemaProblem = evidenceSchemaProblem(body.evidence_schema);
       if (schemaProblem) throw new ProblemError("evidence_schema_invalid", schemaProblem, { errors: [{ path: "evidence_schema", code: "evidence_schema_invalid", detail: schemaProblem }] });
       return mutate(
@@ -330,7 +342,7 @@ export const escrowIntentRoutes: RouteModule = (app, deps) => {
       },
       config: {
         ...config,
-        errors: ["evidence_schema_invalid", "predicate_invalid"],
+        errors: ["evidence_schema_invalid", "predicate_invalid", "schema_pattern_unsafe"],
         example: {
           body: {
             predicate: { version: 1, root: { op: "eq", left: { ptr: "/payload/status" }, right: { const: 200 } } },
@@ -345,6 +357,7 @@ export const escrowIntentRoutes: RouteModule = (app, deps) => {
       const predicate = orProblem(parsePredicate(body.predicate));
       let errors: FieldError[] = [];
       if (body.evidence_schema) {
+        refuseUnsafePatterns(body.evidence_schema);
         const problem = evidenceSchemaProblem(body.evidence_schema);
         if (problem) throw new ProblemError("evidence_schema_invalid", problem);
         errors = validatePayload(`predicate-test:${JSON.stringify(body.evidence_schema)}`, body.evidence_schema, body.evidence.payload) ?? [];
