@@ -18,7 +18,9 @@ import {
   loadRecord,
   parsePredicate,
   payeeReputation,
+  predicateBodyJsonDepthMax,
   describePredicate,
+  escrowEvidenceSchemaDepthMax,
   submitEscrowEvidence,
   wire,
   type EscrowDecision,
@@ -70,7 +72,7 @@ function evidenceSchemaProblem(schema: Record<string, unknown>): string | null {
     for (const inner of Object.values(value)) deepest = Math.max(deepest, depth(inner, level + 1));
     return deepest;
   };
-  if (depth(schema, 0) > 12) return "the schema nests more than 12 levels";
+  if (depth(schema, 0) > escrowEvidenceSchemaDepthMax) return `the schema nests more than ${escrowEvidenceSchemaDepthMax} levels`;
   return inputSchemaProblem(schema);
 }
 
@@ -110,6 +112,7 @@ export const escrowIntentRoutes: RouteModule = (app, deps) => {
       },
       config: {
         ...config,
+        jsonDepthMax: predicateBodyJsonDepthMax,
         errors: [
           "agent_disabled", "currency_mismatch", "escrow_intent_exists", "evidence_schema_invalid", "not_found", "payee_evidence_key_missing",
           "payee_key_mismatch", "payee_not_found", "predicate_invalid", "principal_signature_invalid", "schema_pattern_unsafe", "signing_key_not_found",
@@ -342,6 +345,7 @@ export const escrowIntentRoutes: RouteModule = (app, deps) => {
       },
       config: {
         ...config,
+        jsonDepthMax: predicateBodyJsonDepthMax,
         errors: ["evidence_schema_invalid", "predicate_invalid", "schema_pattern_unsafe"],
         example: {
           body: {
