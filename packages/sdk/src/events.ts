@@ -27,6 +27,8 @@ const typedEventTypes: Record<keyof EventDataMap, true> = {
   "webhook_endpoint.created": true, "webhook_endpoint.updated": true, "webhook_endpoint.secret_rotated": true,
   "webhook_endpoint.disabled": true, "webhook_endpoint.deleted": true,
   "payee.created": true, "payee.updated": true, "payee.deleted": true, "policy.updated": true, "budget.updated": true,
+  "team.created": true, "team.updated": true, "team.member_added": true, "team.member_removed": true, "team.allocation_set": true,
+  "budget_request.created": true, "budget_request.approved": true, "budget_request.rejected": true, "agent.spawned": true,
   "rail.configured": true, "rail.secret_rotated": true,
   "payment_intent.created": true, "payment_intent.approval_required": true, "payment_intent.approved": true, "payment_intent.rejected": true,
   "payment_intent.expired": true, "payment_intent.executed": true, "payment_intent.failed": true, "payment_intent.cancelled": true,

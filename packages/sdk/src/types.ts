@@ -412,6 +412,15 @@ export interface EventDataMap {
   "payee.deleted": { payee: Payee };
   "policy.updated": { policy: Policy };
   "budget.updated": { agent_id: string; budgets: Budget[] };
+  "team.created": { team: Team };
+  "team.updated": { team: Team };
+  "team.member_added": { team_id: string; agent: Agent };
+  "team.member_removed": { team_id: string; agent: Agent };
+  "team.allocation_set": { team_id: string; allocation: TeamAllocation };
+  "budget_request.created": { budget_request: BudgetRequest };
+  "budget_request.approved": { budget_request: BudgetRequest };
+  "budget_request.rejected": { budget_request: BudgetRequest };
+  "agent.spawned": { agent: Agent; parent_agent_id: string; spawn_depth: number; scopes: string[]; registration_ticket_id: string };
   "rail.configured": { rail_config: RailConfig };
   "rail.secret_rotated": { rail_config: RailConfig };
   "payment_intent.created": { payment_intent: PaymentIntent };
@@ -461,6 +470,70 @@ export interface EventDataMap {
   "service_request.blocked": { service_request: ServiceRequest };
   "service_request.failed": { service_request: ServiceRequest };
   "service_request.running": { service_request: ServiceRequest };
+}
+
+// --- teams and budget requests (docs/teams.md) ---
+
+/** A team's budget pool for one period and currency (the usage fields on `GET /v1/teams/{id}`). */
+export interface TeamPool {
+  period: Period;
+  currency: string;
+  amount: number;
+  amount_display: string;
+  allocated: number;
+  spent?: number;
+  held?: number;
+  remaining?: number;
+  remaining_display?: string;
+  unallocated?: number;
+}
+/** What a member may spend of a pool. */
+export interface TeamAllocation {
+  agent_id: string;
+  period: Period;
+  currency: string;
+  amount: number;
+  amount_display: string;
+}
+export interface Team {
+  object: "team";
+  id: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  name: string;
+  description: string | null;
+  manager_ids: string[];
+  pools: TeamPool[];
+  allocations: TeamAllocation[];
+}
+export interface BudgetRequest {
+  object: "budget_request";
+  id: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  agent_id: string;
+  team_id: string | null;
+  amount: number;
+  amount_display: string;
+  currency: string;
+  period: Period;
+  reason: string;
+  /** The blocked action the agent wants to retry once the budget is raised. */
+  action: {
+    kind: "payment" | "service_request" | "spend_authorization";
+    amount: number;
+    currency: string;
+    payee?: string;
+    service?: string;
+    operation?: string;
+    request_id?: string;
+  } | null;
+  status: "pending" | "approved" | "rejected";
+  approved_amount: number | null;
+  raised: "allocation" | "budget" | null;
+  decided_by: { type: string; id: string } | null;
+  decided_at: Timestamp | null;
+  note: string | null;
 }
 
 /** The webhook rail's executor configuration (`GET /v1/rails/webhook`; never its secret). */
