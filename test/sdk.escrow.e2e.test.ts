@@ -34,6 +34,34 @@ afterAll(async () => {
   await server?.close();
 });
 
+describe("reading a payee's reputation receipt", () => {
+  it("needs payees:read, not events:read: the receipt verifies with the public key any credential may read", async () => {
+    // Each onboarding is a tenant of its own.
+    const reader = await onboardWithSdk(server, { scopes: ["agents:execute", "payees:read"] });
+    const blind = await onboardWithSdk(server, { scopes: ["agents:execute"] });
+    const evidenceKey = (await generateAgentKey("EdDSA")).publicJwk;
+    const payee = await reader.owner.payees.create({ name: "Scoped payee", currency: "GBP", evidence_public_key: evidenceKey });
+    const blindPayee = await blind.owner.payees.create({ name: "Unseen payee", currency: "GBP", evidence_public_key: evidenceKey });
+    const otherTenantsPayee = await setup.owner.payees.create({ name: "Another tenant's payee", currency: "GBP", evidence_public_key: evidenceKey });
+    const readerClient = new Bursar({ configDir: reader.configDir });
+    const blindClient = new Bursar({ configDir: blind.configDir });
+    try {
+      const receipt = await readerClient.reputation.get(payee.id);
+      expect(receipt).toMatchObject({ verified: true, receipt: { payee_id: payee.id, counts: { settled: 0 } } });
+      // The key is public; the journal it signs is not: checkpoints still need events:read.
+      await expect(readerClient.journal.checkpoint()).rejects.toMatchObject({ status: 403, code: "insufficient_scope" });
+      await expect(blindClient.reputation.get(blindPayee.id)).rejects.toMatchObject({ status: 403, code: "insufficient_scope" });
+      // Another tenant's payee is not found.
+      await expect(readerClient.reputation.get(otherTenantsPayee.id)).rejects.toMatchObject({ status: 404, code: "not_found" });
+    } finally {
+      await readerClient.close();
+      await blindClient.close();
+      await reader.owner.close();
+      await blind.owner.close();
+    }
+  });
+});
+
 describe("escrow through the SDK", () => {
   it("escrows £50, draws £5 on a tool, releases £45 on passing evidence, and the receipt verifies and counts it", async () => {
     // The payee keeps its own evidence key; the owner registers its public half on the payee.

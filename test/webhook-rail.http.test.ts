@@ -116,7 +116,7 @@ describe.each(storeKinds)("webhook rail over HTTP (%s)", (kind) => {
       type: "payment.execute",
       timestamp: expect.any(String),
       data: {
-        transaction_id: transactionId, payment_intent_id: intent.id, tenant_id: tenantId, agent_id: agentId, amount: 1_000, amount_display: "10.00",
+        transaction_id: transactionId, payment_intent_id: intent.id, escrow_intent_id: null, tenant_id: tenantId, agent_id: agentId, amount: 1_000, amount_display: "10.00",
         currency: "GBP", reference: "April 1000", payee: { id: payee.id, name: payee.name, rail_details: { executor: "succeed", iban: "GB33BUKB20201555555555" } },
       },
       callback_url: `${server.url}/v1/rails/webhook/callbacks`,

@@ -168,6 +168,17 @@ export const escrowEvidenceAttemptsMax = 10;
 export const escrowEvidenceSkewSecondsMax = 5 * 60;
 /** Operation patterns an intent's work may spend on (its capability's `allowed_operations`). */
 export const escrowAllowedOperationsMax = 50;
+/**
+ * Characters of one JSON Schema `pattern` (or `patternProperties` key) in a tenant's schema. The
+ * linear-time engine bounds the time per input character; this bounds the automaton.
+ */
+export const schemaPatternLengthMax = 256;
+/**
+ * Failed payouts an escrow intent keeps on record (`failed_payouts`, newest last). Each failure
+ * puts the money back in escrow and a new release is a deliberate call, so the record is for the
+ * owner to read, and the oldest entries are dropped rather than growing the row without bound.
+ */
+export const escrowFailedPayoutsKeptMax = 10;
 /** Escrow intents of one payee a reputation receipt reads: the receipt says when it stopped short. */
 export const reputationIntentsMax = 10_000;
 /** Nodes (operators and operands) of one predicate: hand-written rules are tens of nodes. */
@@ -180,6 +191,8 @@ export const predicateArgsMax = 32;
 export const predicateInOptionsMax = 64;
 /** Bytes of one constant operand or `in` option, as JSON. */
 export const predicateConstantBytesMax = 1024;
+/** Nesting of one constant operand or `in` option (`[1, 2]` is 1, `{"a": [1]}` is 2): constants are values to compare with, not documents. */
+export const predicateConstantDepthMax = 4;
 /** Characters of one JSON Pointer operand (RFC 6901). */
 export const predicatePointerLengthMax = 256;
 /** Reference tokens of one JSON Pointer. */
@@ -208,6 +221,15 @@ export const requestBodyBytesMax = 256 * 1024;
 
 /** JSON nesting depth. Our deepest schema nests 4 levels; deep nesting is a parser-DoS vector. */
 export const jsonDepthMax = 16;
+/**
+ * JSON nesting of request bodies that carry a predicate (`POST /v1/escrow-intents`,
+ * `/v1/predicates/test`): deep enough that the predicate's own limits decide, so a predicate at
+ * `predicateDepthMax` is accepted and one a level deeper is refused `predicate_invalid`, not
+ * `json_too_deep`. An `and`/`or` costs two JSON levels per predicate level (its object and its
+ * `args` array); one level past the maximum, its constants, and the body and `predicate`
+ * envelope (2) on top. Deeper still is `json_too_deep` as everywhere.
+ */
+export const predicateBodyJsonDepthMax = 2 + 2 * (predicateDepthMax + 1) + predicateConstantDepthMax;
 
 /** Page size of every list endpoint (SPEC 3 "Pagination": default 20, max 100). */
 export const pageLimitMax = 100;
@@ -513,6 +535,9 @@ export function checkLimits(): void {
   assert(idempotencyClaimTimeoutMs < idempotencyRetentionMs, "claim timeout above retention");
   assert(transferBatchCountMax <= commitBatchOperationsMax, "a batch must fit one commit");
   assert(jsonDepthMax >= 4, "schemas nest 4 levels");
+  assert(predicateBodyJsonDepthMax >= jsonDepthMax, "a predicate route accepts what any route does");
+  assert(predicateBodyJsonDepthMax >= escrowEvidenceSchemaDepthMax + 2, "an evidence schema at its depth bound fits the create body");
+  assert(predicateConstantDepthMax <= predicateValueDepthMax, "constants compare within the equality depth");
   assert(Number.isSafeInteger(journalSizeMax * 2), "tree indexes must stay exact");
   assert(2 ** proofLengthMax >= journalSizeMax, "a proof of the largest journal must be accepted");
   assert(webhookAttemptsMax <= webhookAttemptRecordsMax, "every automatic attempt must be recorded");

@@ -69,6 +69,7 @@ export const resultCodes = [
   // escrow intents and predicates
   "predicate_invalid",
   "evidence_schema_invalid",
+  "schema_pattern_unsafe",
   "principal_signature_invalid",
   "signing_key_not_found",
   "payee_evidence_key_missing",
@@ -78,6 +79,7 @@ export const resultCodes = [
   "escrow_already_settled",
   "escrow_expired",
   "escrow_disputed",
+  "escrow_payout_pending",
   "escrow_owner_only",
   "split_amount_invalid",
   "evidence_signature_invalid",

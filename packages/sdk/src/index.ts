@@ -34,4 +34,4 @@ export type { SpendGuardCompletion, SpendGuardOptions, SpendGuardResult, SpendWa
 export type { JournalOptions, VerifiedCheckpoint, InclusionResult } from "./resources/journal.ts";
 export type * from "./types.ts";
 export * as limits from "./limits.ts";
-export { isEventType } from "./events.ts";
+export { eventTypes, isEventType } from "./events.ts";

@@ -372,31 +372,179 @@ export interface ConsistencyProof {
 // --- typed events ---
 
 /**
- * The `data` of the event types the server emits today, by type. Events of other types (new
- * ones, or ones this SDK version does not know) still arrive, as `BursarEvent<string>`.
+ * The `data` of every event type the server emits, by type (the server's event catalog, published
+ * as the OpenAPI document's `webhooks`; `test/sdk.event-types.test.ts` checks the two list the
+ * same types).
+ * Events of types this SDK version does not know still arrive, as `BursarEvent<string>`.
  */
 export interface EventDataMap {
   "tenant.created": { tenant: { id: string; name: string; created_at: Timestamp } };
-  "user.created": { user: { id: string; name: string; email: string | null; role: string } };
-  "personal_access_token.created": { personal_access_token: { id: string; user_id: string; name: string; scopes: string[]; expires_at: Timestamp | null } };
+  "user.created": { user: { id: string; name: string | null; email: string | null; role: string }; invite_id?: string };
+  "user.role_changed": { user: { id: string; role: string; previous_role: string } };
+  "user.removed": { user: { id: string } };
+  "console.login_code.created": { login_code: { id: string; user_id: string; expires_at: Timestamp } };
+  "console.invite.created": { invite: { id: string; role: string; expires_at: Timestamp } };
+  "console.session.created": { session: { id: string; user_id: string; via: string; scopes: string[]; expires_at: Timestamp } };
+  "console.session.revoked": { session: { id: string; user_id: string } };
+  "personal_access_token.created": { personal_access_token: { id: string; user_id: string; name: string | null; scopes: string[]; expires_at: Timestamp | null } };
   "agent.created": { agent: Agent };
   "agent.updated": { agent: Agent };
   "agent.disabled": { agent: Agent };
+  "registration_ticket.created": { registration_ticket: { id: string; agent_id: string; scopes: string[]; expires_at: Timestamp } };
+  "credential_binding.registered": { credential_binding: CredentialBinding; registration_ticket_id: string };
+  "credential_binding.revoked": { credential_binding: CredentialBinding | { id: string; agent_id: string; reason: "agent_disabled" } };
+  "api_key.created": { api_key: ApiKey };
+  "api_key.rotated": { api_key: ApiKey; rotated_from: ApiKey };
+  "api_key.revoked": { api_key: ApiKey | { id: string; agent_id: string; reason: "agent_disabled" } };
+  "refresh_token.reuse_detected": { refresh_token: { id: string; family_id: string; credential_binding_id: string } };
   "account.created": { account: Account };
   "transfer.created": { transfer: Transfer };
   "transfer.posted": { transfer: Transfer };
   "transfer.voided": { transfer: Transfer };
   "transfer.expired": { transfer: Transfer };
-  "credential_binding.registered": { credential_binding: CredentialBinding; registration_ticket_id: string };
-  "credential_binding.revoked": { credential_binding: CredentialBinding | { id: string; agent_id: string; reason: string } };
-  "api_key.created": { api_key: ApiKey };
-  "api_key.rotated": { api_key: ApiKey; rotated_from: ApiKey };
-  "api_key.revoked": { api_key: ApiKey | { id: string; agent_id: string; reason: string } };
-  "refresh_token.reuse_detected": { refresh_token: { id: string; family_id: string; credential_binding_id: string } };
   "webhook_endpoint.created": { webhook_endpoint: WebhookEndpoint };
   "webhook_endpoint.updated": { webhook_endpoint: WebhookEndpoint };
   "webhook_endpoint.secret_rotated": { webhook_endpoint: WebhookEndpoint };
+  "webhook_endpoint.disabled": { webhook_endpoint: WebhookEndpoint };
   "webhook_endpoint.deleted": { webhook_endpoint: WebhookEndpoint };
+  "payee.created": { payee: Payee };
+  "payee.updated": { payee: Payee };
+  "payee.deleted": { payee: Payee };
+  "policy.updated": { policy: Policy };
+  "budget.updated": { agent_id: string; budgets: Budget[] };
+  "team.created": { team: Team };
+  "team.updated": { team: Team };
+  "team.member_added": { team_id: string; agent: Agent };
+  "team.member_removed": { team_id: string; agent: Agent };
+  "team.allocation_set": { team_id: string; allocation: TeamAllocation };
+  "budget_request.created": { budget_request: BudgetRequest };
+  "budget_request.approved": { budget_request: BudgetRequest };
+  "budget_request.rejected": { budget_request: BudgetRequest };
+  "agent.spawned": { agent: Agent; parent_agent_id: string; spawn_depth: number; scopes: string[]; registration_ticket_id: string };
+  "rail.configured": { rail_config: RailConfig };
+  "rail.secret_rotated": { rail_config: RailConfig };
+  "payment_intent.created": { payment_intent: PaymentIntent };
+  "payment_intent.approval_required": { payment_intent: PaymentIntent; approval_id: string };
+  "payment_intent.approved": { payment_intent_id: string; approval_id: string | null };
+  "payment_intent.rejected": { payment_intent_id: string; approval_id: string | null };
+  "payment_intent.expired": { payment_intent_id: string; approval_id: string | null };
+  "payment_intent.executed": { payment_intent: PaymentIntent };
+  "payment_intent.failed": { payment_intent: PaymentIntent };
+  "payment_intent.cancelled": { payment_intent: PaymentIntent };
+  "transaction.pending": { transaction: Transaction };
+  "transaction.completed": { transaction: Transaction };
+  "transaction.failed": { transaction: Transaction };
+  "approval.created": { approval: Approval };
+  "approval.approved": { approval: Approval };
+  "approval.rejected": { approval: Approval };
+  "approval.expired": { approval: Approval };
+  "approval.cancelled": { approval: Approval };
+  "spend_authorization.created": { spend_authorization: SpendAuthorization };
+  "spend_authorization.authorized": { spend_authorization: SpendAuthorization };
+  "spend_authorization.consumed": { spend_authorization: SpendAuthorization };
+  "spend_authorization.released": { spend_authorization: SpendAuthorization };
+  "spend_authorization.rejected": { spend_authorization: SpendAuthorization };
+  "spend_authorization.expired": { spend_authorization: SpendAuthorization };
+  "capability.created": { capability: Capability };
+  "capability.revoked": { capability: Capability };
+  "escrow_intent.created": { escrow_intent: EscrowIntent };
+  "escrow_intent.funded": { escrow_intent: EscrowIntent };
+  "escrow_intent.funding_pending_approval": { escrow_intent: EscrowIntent };
+  "escrow_intent.funding_denied": { escrow_intent: EscrowIntent };
+  "escrow_intent.evidence_submitted": { escrow_intent: EscrowIntent };
+  "escrow_intent.disputed": { escrow_intent: EscrowIntent };
+  "escrow_intent.payout_pending": { escrow_intent: EscrowIntent };
+  "escrow_intent.payout_failed": { escrow_intent: EscrowIntent };
+  "escrow_intent.released": { escrow_intent: EscrowIntent };
+  "escrow_intent.refunded": { escrow_intent: EscrowIntent };
+  "escrow_intent.split": { escrow_intent: EscrowIntent };
+  "escrow_intent.expired": { escrow_intent: EscrowIntent };
+  "signing_key.created": { signing_key: SigningKey };
+  "signing_key.revoked": { signing_key: SigningKey };
+  "service.created": { service: Service };
+  "service.updated": { service: Service };
+  "service.deleted": { service: Service };
+  "service_request.created": { service_request: ServiceRequest };
+  "service_request.approval_required": { service_request: ServiceRequest; approval_id: string };
+  "service_request.executed": { service_request: ServiceRequest };
+  "service_request.blocked": { service_request: ServiceRequest };
+  "service_request.failed": { service_request: ServiceRequest };
+  "service_request.running": { service_request: ServiceRequest };
+}
+
+// --- teams and budget requests (docs/teams.md) ---
+
+/** A team's budget pool for one period and currency (the usage fields on `GET /v1/teams/{id}`). */
+export interface TeamPool {
+  period: Period;
+  currency: string;
+  amount: number;
+  amount_display: string;
+  allocated: number;
+  spent?: number;
+  held?: number;
+  remaining?: number;
+  remaining_display?: string;
+  unallocated?: number;
+}
+/** What a member may spend of a pool. */
+export interface TeamAllocation {
+  agent_id: string;
+  period: Period;
+  currency: string;
+  amount: number;
+  amount_display: string;
+}
+export interface Team {
+  object: "team";
+  id: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  name: string;
+  description: string | null;
+  manager_ids: string[];
+  pools: TeamPool[];
+  allocations: TeamAllocation[];
+}
+export interface BudgetRequest {
+  object: "budget_request";
+  id: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  agent_id: string;
+  team_id: string | null;
+  amount: number;
+  amount_display: string;
+  currency: string;
+  period: Period;
+  reason: string;
+  /** The blocked action the agent wants to retry once the budget is raised. */
+  action: {
+    kind: "payment" | "service_request" | "spend_authorization";
+    amount: number;
+    currency: string;
+    payee?: string;
+    service?: string;
+    operation?: string;
+    request_id?: string;
+  } | null;
+  status: "pending" | "approved" | "rejected";
+  approved_amount: number | null;
+  raised: "allocation" | "budget" | null;
+  decided_by: { type: string; id: string } | null;
+  decided_at: Timestamp | null;
+  note: string | null;
+}
+
+/** The webhook rail's executor configuration (`GET /v1/rails/webhook`; never its secret). */
+export interface RailConfig {
+  object: "rail_config";
+  id: string;
+  rail: "webhook";
+  url: string;
+  previous_secret_expires_at: Timestamp | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
 }
 
 /** An event of a known type, with its typed `data`. */
@@ -631,8 +779,11 @@ export interface Approval {
 export interface Transaction {
   object: "transaction";
   id: string;
-  payment_intent_id: string;
-  leg_index: number;
+  /** The payment intent whose leg it is; null for an escrow payout. */
+  payment_intent_id: string | null;
+  leg_index: number | null;
+  /** The escrow intent whose payout it is; null for a payment. */
+  escrow_intent_id: string | null;
   agent_id: string;
   amount: number;
   amount_display: string;
@@ -887,7 +1038,7 @@ export interface CapabilityListParams extends PageParams {
 
 // --- escrow intents, predicates, reputation (docs/escrow.md) ---
 
-export type EscrowStatus = "open" | "funded" | "evidence_submitted" | "disputed" | "released" | "refunded" | "split" | "expired";
+export type EscrowStatus = "open" | "funded" | "evidence_submitted" | "disputed" | "payout_pending" | "released" | "refunded" | "split" | "expired";
 /** What the payer signs: the exact terms, named as in docs/escrow.md. */
 export interface EscrowTerms {
   tenant_id: string;
@@ -959,8 +1110,21 @@ export interface EscrowIntent {
     refund_amount: number;
     drawn_amount: number;
     transfer_ids: string[];
+    /** The payout's transaction on the payee's rail; null when nothing went to the payee. */
+    transaction_id: string | null;
     settled_at: Timestamp;
   } | null;
+  /** While `payout_pending`: the payout running on the payee's rail. */
+  payout: {
+    transaction_id: string;
+    action: "release" | "split";
+    payee_amount: number;
+    refund_amount: number;
+    previous_status: "funded" | "evidence_submitted" | "disputed";
+    started_at: Timestamp;
+  } | null;
+  /** Payouts the payee's rail failed, newest last (the money went back into escrow). */
+  failed_payouts: Array<{ transaction_id: string; payee_amount: number; failure_reason: string; failed_at: Timestamp }>;
   available_actions: string[];
   created_at: Timestamp;
   updated_at: Timestamp;

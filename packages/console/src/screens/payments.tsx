@@ -40,7 +40,7 @@ export function PaymentsScreen() {
       </table>
       <table data-testid="transactions">
         <caption>Transactions</caption>
-        <thead><tr><th scope="col">Id</th><th scope="col">Amount</th><th scope="col">Status</th><th scope="col">Reference</th><th scope="col">Payment intent</th><th scope="col">Created</th></tr></thead>
+        <thead><tr><th scope="col">Id</th><th scope="col">Amount</th><th scope="col">Status</th><th scope="col">Reference</th><th scope="col">For</th><th scope="col">Created</th></tr></thead>
         <tbody>
           {(transactions.data ?? []).map((transaction) => (
             <tr key={transaction.id}>
@@ -48,7 +48,8 @@ export function PaymentsScreen() {
               <td>{money(transaction)}</td>
               <td>{transaction.status}</td>
               <td>{transaction.reference ?? ""}</td>
-              <td><code>{transaction.payment_intent_id}</code></td>
+              {/* A payment intent's leg, or an escrow intent's payout. */}
+              <td><code>{transaction.payment_intent_id ?? transaction.escrow_intent_id}</code></td>
               <td>{transaction.created_at}</td>
             </tr>
           ))}

@@ -23,6 +23,7 @@
 import {
   predicateArgsMax,
   predicateConstantBytesMax,
+  predicateConstantDepthMax,
   predicateDepthMax,
   predicateInOptionsMax,
   predicateNodesMax,
@@ -99,6 +100,13 @@ export function pointerTokens(pointer: string): string[] | null {
   return decoded;
 }
 
+/** Whether an array or object nests deeper than `max` levels (a scalar is 0 levels). */
+function nestsDeeperThan(value: unknown, max: number): boolean {
+  if (typeof value !== "object" || value === null) return false;
+  if (max === 0) return true;
+  return Object.values(value).some((inner) => nestsDeeperThan(inner, max - 1));
+}
+
 /** Bytes of a JSON value as canonical JSON, or null when it is not JSON (or too deep to measure). */
 function jsonSize(value: unknown, depth = 0): number | null {
   if (depth > predicateValueDepthMax) return null;
@@ -142,6 +150,7 @@ class Checker {
   }
 
   constant(value: unknown, path: string): boolean {
+    if (nestsDeeperThan(value, predicateConstantDepthMax)) return this.problem(path, `constants nest at most ${predicateConstantDepthMax} levels`);
     const size = jsonSize(value);
     if (size === null) return this.problem(path, "not a JSON value");
     if (size > predicateConstantBytesMax) return this.problem(path, `constants are at most ${predicateConstantBytesMax} bytes`);

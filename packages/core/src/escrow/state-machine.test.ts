@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { escrowActions, escrowStatuses, guardEscrowAction, type EscrowAction, type EscrowFacts, type EscrowStatus } from "./state-machine.js";
 
-const before: EscrowFacts = { pastDeadline: false, evidenceAccepted: false, attempts: 0, attemptsMax: 10 };
+const before: EscrowFacts = { pastDeadline: false, evidenceAccepted: false, attempts: 0, attemptsMax: 10, payoutAction: "release" };
 const P = "proceed";
 const U = "unchanged";
 
@@ -16,6 +16,8 @@ const table: Record<EscrowStatus, string[]> = {
   funded: [U, P, P, P, P, P, U, P],
   evidence_submitted: [U, P, P, P, P, P, U, P],
   disputed: [U, "escrow_disputed", P, P, P, U, U, "escrow_disputed"],
+  // A release's payout on the payee's rail (facts.payoutAction = "release"; see the split case below).
+  payout_pending: [U, "escrow_payout_pending", U, "escrow_payout_pending", "escrow_payout_pending", "escrow_payout_pending", U, "escrow_payout_pending"],
   released: ["escrow_already_settled", "escrow_already_settled", U, "escrow_already_settled", "escrow_already_settled", "escrow_already_settled", U, "escrow_already_settled"],
   refunded: ["escrow_already_settled", "escrow_already_settled", "escrow_already_settled", U, "escrow_already_settled", "escrow_already_settled", U, "escrow_already_settled"],
   split: ["escrow_already_settled", "escrow_already_settled", "escrow_already_settled", "escrow_already_settled", U, "escrow_already_settled", U, "escrow_already_settled"],
@@ -25,6 +27,8 @@ const table: Record<EscrowStatus, string[]> = {
 // Past the deadline: only the expiry proceeds while unsettled; settled intents answer as before.
 const pastDeadline: Record<EscrowStatus, string[]> = {
   ...Object.fromEntries(["open", "funded", "evidence_submitted", "disputed"].map((status) => [status, escrowActions.map((action) => (action === "expire" ? P : "escrow_expired"))])),
+  // The deadline does not interrupt a payout: the rail's outcome (or its own deadline) decides.
+  payout_pending: table.payout_pending,
   released: table.released, refunded: table.refunded, split: table.split, expired: table.expired,
 } as Record<EscrowStatus, string[]>;
 
@@ -47,6 +51,16 @@ describe("escrow intent state machine", () => {
       });
     }
   }
+
+  it.each([
+    ["release", "release", "unchanged"],
+    ["release", "split", "escrow_payout_pending"],
+    ["split", "split", "unchanged"],
+    ["split", "release", "escrow_payout_pending"],
+  ] as const)("payout_pending for a %s: %s again → %s", (payoutAction, action, expected) => {
+    expect(verdictOf("payout_pending", action, { ...before, payoutAction })).toBe(expected);
+    expect(verdictOf("payout_pending", action, { ...before, payoutAction, pastDeadline: true })).toBe(expected);
+  });
 
   it.each([
     ["funded", { evidenceAccepted: true }, "evidence_already_accepted"],

@@ -8,12 +8,18 @@
  *     │              └──dispute──▶ disputed ──release / refund / split──▶ (settled)
  *     └──deadline──▶ expired  ◀──deadline── funded | evidence_submitted (refunds)
  *
+ * A release or split whose payee part goes out on an asynchronous rail (the webhook rail, a
+ * delayed sandbox) passes through `payout_pending` while the payee's rail runs the payout
+ * transaction: the same release or split again answers it as it is, anything else is
+ * `escrow_payout_pending`, and neither the deadline nor a dispute can touch the money. The rail's
+ * outcome settles it (`released` / `split`), or, when the payout fails, puts it back where it was.
+ *
  * Settled statuses (`released`, `refunded`, `split`, `expired`) are final: the same settlement
  * again answers the first result (a retry is safe), any other change is `escrow_already_settled`.
  */
 import type { ResultCode } from "../result.js";
 
-export const escrowStatuses = ["open", "funded", "evidence_submitted", "disputed", "released", "refunded", "split", "expired"] as const;
+export const escrowStatuses = ["open", "funded", "evidence_submitted", "disputed", "payout_pending", "released", "refunded", "split", "expired"] as const;
 export type EscrowStatus = (typeof escrowStatuses)[number];
 export const settledEscrowStatuses: readonly EscrowStatus[] = ["released", "refunded", "split", "expired"];
 
@@ -29,6 +35,8 @@ export interface EscrowFacts {
   /** Submissions so far, and the most allowed. */
   attempts: number;
   attemptsMax: number;
+  /** While `payout_pending`: the settling action whose payout is on the rail. */
+  payoutAction?: "release" | "split" | null;
 }
 
 /** `proceed`: do it; `unchanged`: answer the intent as it is (a retry of what was done). */
@@ -46,6 +54,11 @@ export function guardEscrowAction(status: EscrowStatus, action: EscrowAction, fa
   if (settledEscrowStatuses.includes(status)) {
     if (settles[action] === status || action === "expire") return unchanged;
     return refuse("escrow_already_settled");
+  }
+  // A payout on the payee's rail: only its rail outcome moves the money now (not even the deadline).
+  if (status === "payout_pending") {
+    if (action === "expire" || action === "fund" || action === facts.payoutAction) return unchanged;
+    return refuse("escrow_payout_pending");
   }
   // Past the deadline only the sweep's expiry happens (a caller's action expires the intent first).
   if (facts.pastDeadline) return action === "expire" ? proceed : refuse("escrow_expired");

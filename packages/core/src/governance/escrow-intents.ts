@@ -16,9 +16,17 @@
  *   predicate decides: pass → released (`auto`) or accepted, waiting for an owner's release
  *   (`confirm`); fail → recorded, and the payee may try again (bounded) until the deadline.
  * - **Settle** (exactly once; writes of a tenant are serialised and each settlement checks the
- *   status first): release pays the escrow account's balance to the payee's account (with a
- *   `cost_path`, `min(cost, balance)` and the rest back to the wallet), refund pays it back to the
- *   wallet, split pays `payee_amount` and refunds the rest, in one atomic batch of transfers.
+ *   status first): release pays the escrow account's balance to the payee (with a `cost_path`,
+ *   `min(cost, balance)` and the rest back to the wallet), refund pays it back to the wallet,
+ *   split pays `payee_amount` and refunds the rest. The payee's part is a **payout on the payee's
+ *   rail**: the same hold-then-transaction as a payment leg (payment-intents.ts `newTransaction`,
+ *   `settleTransaction`): a sandbox payee is paid in the same write; on an asynchronous rail (the
+ *   webhook rail's executor, a delayed sandbox) the intent is `payout_pending` until the rail's
+ *   outcome. Completed: the hold is posted and the refund part paid back in that write
+ *   (`released` / `split`). Failed (the executor refused, was unreachable, said `failed`, or the
+ *   rail deadline passed): the hold is released back into escrow, as a failed payment's hold goes
+ *   back to the wallet, and the intent returns to the status it had, the failure recorded in
+ *   `failed_payouts` (`escrow_intent.payout_failed`): release again, refund or split.
  *   The deadline sweep refunds (`expired`). An owner may dispute before settlement and decide later.
  * - **Draws**: a capability issued by a funded intent lets spend authorizations draw on the escrow
  *   account instead of the wallet (spend-authorizations.ts); what they consume is no longer
@@ -26,7 +34,8 @@
  *
  * Statuses and the guard: escrow/state-machine.ts. Events: `escrow_intent.created`, `.funded`,
  * `.funding_denied`, `.funding_pending_approval`, `.evidence_submitted`, `.disputed`,
- * `.released`, `.refunded`, `.split`, `.expired`; `data.escrow_intent` is the intent as the API shows it.
+ * `.payout_pending`, `.payout_failed`, `.released`, `.refunded`, `.split`, `.expired`;
+ * `data.escrow_intent` is the intent as the API shows it.
  */
 import { createPrivateKey, sign as signBytes } from "node:crypto";
 import { computeReputation, reputationSigningInput, type ReputationInput, type ReputationReceipt } from "../escrow/reputation.js";
@@ -39,8 +48,10 @@ import {
   escrowDisputeDecisionSecondsMax,
   escrowEvidenceAttemptsMax,
   escrowEvidenceSkewSecondsMax,
+  escrowFailedPayoutsKeptMax,
   escrowIntentIdLengthMax,
   holdGraceSeconds,
+  railTimeoutSecondsDefault,
   pageLimitMax,
   reputationIntentsMax,
 } from "../limits.js";
@@ -56,6 +67,7 @@ import { registerApprovalSubject } from "./approval-decisions.js";
 import { closeApproval, openApproval, type ApprovalBody } from "./approvals.js";
 import { mintCapability, capabilityTokenOf, type CapabilityBody } from "./capabilities.js";
 import type { PayeeBody } from "./payees.js";
+import { applyRailOutcome, newTransaction, registerEscrowPayoutSubject, type TransactionRecord } from "./payment-intents.js";
 import type { StoredRecord } from "./records.js";
 import type { JsonSchema } from "./services.js";
 import type { PayloadValidator } from "./service-requests.js";
@@ -92,7 +104,28 @@ export interface EscrowSettlement {
   /** Consumed by draws (spend authorizations on the escrow). */
   drawn_amount: number;
   transfer_ids: string[];
+  /** The payout's transaction on the payee's rail (null when nothing went to the payee). */
+  transaction_id: string | null;
   settled_at: string;
+}
+
+/** A release or split whose payee part is on the payee's rail (`payout_pending`). */
+export interface EscrowPayout {
+  transaction_id: string;
+  action: "release" | "split";
+  payee_amount: number;
+  refund_amount: number;
+  /** Where a failed payout puts the intent back. */
+  previous_status: "funded" | "evidence_submitted" | "disputed";
+  started_at: string;
+}
+
+/** A payout the payee's rail failed: its hold went back into escrow. */
+export interface FailedEscrowPayout {
+  transaction_id: string;
+  payee_amount: number;
+  failure_reason: string;
+  failed_at: string;
 }
 
 export interface EscrowIntentBody {
@@ -131,9 +164,19 @@ export interface EscrowIntentBody {
   dispute_reason: string | null;
   was_disputed: boolean;
   settlement: EscrowSettlement | null;
+  /** The payout on the payee's rail while `payout_pending` (absent on intents stored before payouts). */
+  payout?: EscrowPayout | null;
+  /** Payouts the rail failed, newest last (at most `escrowFailedPayoutsKeptMax`). */
+  failed_payouts?: FailedEscrowPayout[];
   available_actions: string[];
 }
 export type EscrowIntentRecord = StoredRecord<EscrowIntentBody>;
+
+/** What a write did to an intent, and the payout transactions to dispatch to their rail after it commits. */
+export interface EscrowChange {
+  intent: EscrowIntentRecord;
+  dispatch: string[];
+}
 
 export interface EvidenceArtifact {
   sha256: string;
@@ -175,7 +218,10 @@ export function escrowIntentView(intent: EscrowIntentRecord) {
     ...rest,
     predicate: body.predicate as unknown as Record<string, unknown>,
     amount_display: formatMinor(body.amount, body.currency),
-    releasable_amount: body.settlement ? 0 : Math.max(0, body.amount - body.drawn_amount),
+    payout: body.payout ?? null,
+    failed_payouts: body.failed_payouts ?? [],
+    settlement: body.settlement ? { ...body.settlement, transaction_id: body.settlement.transaction_id ?? null } : null,
+    releasable_amount: body.settlement || body.payout ? 0 : Math.max(0, body.amount - body.drawn_amount),
     attempts_remaining: escrowEvidenceAttemptsMax - body.attempts.length,
   };
 }
@@ -185,6 +231,7 @@ const nextActions: Record<EscrowStatus, string[]> = {
   funded: ["submit_evidence", "release", "refund", "split", "dispute", "issue_capability"],
   evidence_submitted: ["submit_evidence", "release", "refund", "split", "dispute", "issue_capability"],
   disputed: ["release", "refund", "split"],
+  payout_pending: ["wait_for_payout"],
   released: [],
   refunded: [],
   split: [],
@@ -217,6 +264,7 @@ function guard(intent: EscrowIntentRecord, action: EscrowAction, nowMs: number) 
     evidenceAccepted: intent.body.accepted_evidence !== null,
     attempts: intent.body.attempts.length,
     attemptsMax: escrowEvidenceAttemptsMax,
+    payoutAction: intent.body.payout?.action ?? null,
   });
 }
 
@@ -429,7 +477,7 @@ export function checkEvidenceSignature(intent: EscrowIntentRecord, submission: E
  * `evidence_invalid` (the schema, with per-field `errors`). The same signed body again answers the
  * intent as it is. A failing predicate is a recorded outcome (`last_evaluation`), not a failure.
  */
-export async function submitEscrowEvidence(context: WriteContext, intentId: string, submission: EvidenceSubmission, validate: PayloadValidator): Promise<Result<EscrowIntentRecord>> {
+export async function submitEscrowEvidence(context: WriteContext, intentId: string, submission: EvidenceSubmission, validate: PayloadValidator): Promise<Result<EscrowChange>> {
   const { nowMs } = context;
   const loaded = await loadIntent(context, intentId, null);
   if (!loaded.ok) return loaded;
@@ -439,7 +487,7 @@ export async function submitEscrowEvidence(context: WriteContext, intentId: stri
   const authenticated = checkEvidenceSignature(intent, submission);
   if (!authenticated.ok) return authenticated;
   const bindingSha256 = authenticated.value;
-  if (body.attempts.some((attempt) => attempt.binding_sha256 === bindingSha256)) return ok(intent);
+  if (body.attempts.some((attempt) => attempt.binding_sha256 === bindingSha256)) return ok({ intent, dispatch: [] });
   const submittedAtMs = Date.parse(submission.submittedAt);
   if (!Number.isFinite(submittedAtMs) || Math.abs(submittedAtMs - nowMs) > escrowEvidenceSkewSecondsMax * 1000) {
     return fail("evidence_stale", `submitted_at must be within ${escrowEvidenceSkewSecondsMax} seconds of the server's time (${toRfc3339(nowMs)})`);
@@ -463,7 +511,7 @@ export async function submitEscrowEvidence(context: WriteContext, intentId: stri
   await saveRecord(context.tx, intent, false);
   await emit(context, "evidence_submitted", intent);
   if (evaluation.passed && body.release_mode === "auto") return settle(context, intent, "released", null);
-  return ok(intent);
+  return ok({ intent, dispatch: [] });
 }
 
 /** The reported cost at `cost_path` in the accepted evidence, when it is a non-negative integer. */
@@ -477,11 +525,12 @@ function reportedCost(intent: EscrowIntentRecord): number | null {
 
 /**
  * Settles an intent exactly once: releases outstanding draws, then pays the escrow account's
- * balance out (to the payee, back to the wallet, or split) in one atomic batch. An unfunded
+ * balance out: a refund (or expiry) back to the wallet at once; a payee's part through a payout
+ * on the payee's rail (`startPayout`), the refund part following when it completes. An unfunded
  * intent (expiring while open) only closes its approval and hold.
  */
-async function settle(context: WriteContext, intent: EscrowIntentRecord, outcome: EscrowSettlementOutcome, payeeAmountMinor: number | null): Promise<Result<EscrowIntentRecord>> {
-  const { tx, tenantId, nowMs } = context;
+async function settle(context: WriteContext, intent: EscrowIntentRecord, outcome: EscrowSettlementOutcome, payeeAmountMinor: number | null): Promise<Result<EscrowChange>> {
+  const { tx, tenantId } = context;
   const body = intent.body;
   let payeeAmount = 0;
   let refundAmount = 0;
@@ -520,28 +569,115 @@ async function settle(context: WriteContext, intent: EscrowIntentRecord, outcome
       payeeAmount = payeeAmountMinor;
     }
     refundAmount = balance - payeeAmount;
-    const payer = await tx.getAgent(tenantId, body.payer_agent_id);
-    const payee = await loadRecord<PayeeBody>(tx, tenantId, "payee", body.payee_id);
-    invariant(payer && payee, `escrow intent ${intent.id} has its payer and payee`);
-    const transfers: TransferInput[] = [];
-    const metadata = { escrow_intent_id: intent.id };
-    if (payeeAmount > 0) transfers.push({ debitAccountId: account.id, creditAccountId: payee.body.account_id, amountMinor: payeeAmount, currency: body.currency, reference: `escrow ${intent.id} ${outcome}`, metadata });
-    if (refundAmount > 0) transfers.push({ debitAccountId: account.id, creditAccountId: payer.walletAccountId, amountMinor: refundAmount, currency: body.currency, reference: `escrow ${intent.id} refund`, metadata });
-    if (transfers.length > 0) {
-      const created = await createTransfers(context, transfers);
-      invariant(created.ok, `escrow ${intent.id} pays out what its account holds`);
-      transferIds.push(...created.value.transfers.map((transfer) => transfer.id));
+    if (payeeAmount > 0) {
+      invariant(outcome === "released" || outcome === "split", `only a release or a split pays escrow ${intent.id} to its payee`);
+      return startPayout(context, intent, outcome === "released" ? "release" : "split", payeeAmount, refundAmount);
     }
+    transferIds.push(...(await payRefund(context, intent, refundAmount)));
     // The funding counts in the windows as what reached the payee; draws count as their own spends.
-    await setFundingSpend(context, body.hold_transfer_id!, payeeAmount);
+    await setFundingSpend(context, body.hold_transfer_id!, 0);
   }
-  body.settlement = { outcome, payee_amount: payeeAmount, refund_amount: refundAmount, drawn_amount: body.drawn_amount, transfer_ids: transferIds, settled_at: toRfc3339(nowMs) };
-  intent.dueAtMs = null;
-  setStatus(intent, outcome, nowMs);
-  await saveRecord(tx, intent, false);
-  await emit(context, outcome, intent);
-  return ok(intent);
+  return finishSettlement(context, intent, outcome, payeeAmount, refundAmount, transferIds, null);
 }
+
+async function finishSettlement(
+  context: WriteContext, intent: EscrowIntentRecord, outcome: EscrowSettlementOutcome, payeeAmount: number, refundAmount: number,
+  transferIds: string[], transactionId: string | null,
+): Promise<Result<EscrowChange>> {
+  const body = intent.body;
+  body.settlement = {
+    outcome, payee_amount: payeeAmount, refund_amount: refundAmount, drawn_amount: body.drawn_amount, transfer_ids: transferIds, transaction_id: transactionId,
+    settled_at: toRfc3339(context.nowMs),
+  };
+  body.payout = null;
+  intent.dueAtMs = null;
+  setStatus(intent, outcome, context.nowMs);
+  await saveRecord(context.tx, intent, false);
+  await emit(context, outcome, intent);
+  return ok({ intent, dispatch: [] });
+}
+
+/** Pays `amountMinor` of the escrow account back to the payer's wallet; answers the transfer ids. */
+async function payRefund(context: WriteContext, intent: EscrowIntentRecord, amountMinor: number): Promise<string[]> {
+  if (amountMinor === 0) return [];
+  const body = intent.body;
+  const payer = await context.tx.getAgent(context.tenantId, body.payer_agent_id);
+  invariant(payer, `escrow intent ${intent.id} has its payer`);
+  const refund: TransferInput = {
+    debitAccountId: body.escrow_account_id!, creditAccountId: payer.walletAccountId, amountMinor, currency: body.currency,
+    reference: `escrow ${intent.id} refund`, metadata: { escrow_intent_id: intent.id },
+  };
+  const created = await createTransfers(context, [refund]);
+  invariant(created.ok, `escrow ${intent.id} refunds what its account holds`);
+  return created.value.transfers.map((transfer) => transfer.id);
+}
+
+/**
+ * Starts the payee's part on the payee's rail, as a payment leg starts: a hold from the escrow
+ * account to the payee's account, and a transaction (payment-intents.ts `newTransaction`). A
+ * sandbox payee is paid in this write; otherwise the intent is `payout_pending` and the caller
+ * dispatches the transaction once the write has committed.
+ */
+async function startPayout(context: WriteContext, intent: EscrowIntentRecord, action: "release" | "split", payeeAmount: number, refundAmount: number): Promise<Result<EscrowChange>> {
+  const { tx, tenantId, nowMs } = context;
+  const body = intent.body;
+  const payee = await loadRecord<PayeeBody>(tx, tenantId, "payee", body.payee_id);
+  invariant(payee, `escrow intent ${intent.id} has its payee`);
+  const held = await createTransfers(context, [{
+    debitAccountId: body.escrow_account_id!, creditAccountId: payee.body.account_id, amountMinor: payeeAmount, currency: body.currency, pending: true,
+    timeoutSeconds: railTimeoutSecondsDefault + holdGraceSeconds, reference: `escrow ${intent.id} ${action}`, metadata: { escrow_intent_id: intent.id },
+  }]);
+  invariant(held.ok, `escrow ${intent.id} holds its payout from what its account holds`);
+  const { transaction, inlineOutcome } = newTransaction(context, {
+    paymentIntentId: null, legIndex: null, escrowIntentId: intent.id, agentId: body.payer_agent_id, payee, hold: held.value.transfers[0]!,
+    reference: body.description ?? `escrow ${intent.id}`,
+  });
+  const previous = body.status;
+  invariant(previous === "funded" || previous === "evidence_submitted" || previous === "disputed", `escrow ${intent.id} pays out from a funded status`);
+  body.payout = { transaction_id: transaction.id, action, payee_amount: payeeAmount, refund_amount: refundAmount, previous_status: previous, started_at: toRfc3339(nowMs) };
+  intent.dueAtMs = null;
+  setStatus(intent, "payout_pending", nowMs);
+  if (inlineOutcome) {
+    await applyRailOutcome(context, transaction, inlineOutcome, true);
+    return payoutSettled(context, intent, transaction);
+  }
+  await saveRecord(tx, transaction, true);
+  await saveRecord(tx, intent, false);
+  await emit(context, "payout_pending", intent);
+  return ok({ intent, dispatch: [transaction.id] });
+}
+
+/**
+ * The payout's transaction settled (in the write that started it, or later by its rail's
+ * callback, answer or deadline). Completed: the refund part is paid back and the intent is
+ * settled. Failed: the hold is already back in escrow (applyRailOutcome); the intent returns to
+ * the status it had, the failure on record, and its deadline runs again.
+ */
+async function payoutSettled(context: WriteContext, intent: EscrowIntentRecord, transaction: TransactionRecord): Promise<Result<EscrowChange>> {
+  const body = intent.body;
+  const payout = body.payout;
+  invariant(intent.status === "payout_pending" && payout && payout.transaction_id === transaction.id, `escrow ${intent.id} waits for payout ${transaction.id}`);
+  if (transaction.body.status === "completed") {
+    const transferIds = [transaction.body.hold_transfer_id, ...(await payRefund(context, intent, payout.refund_amount))];
+    await setFundingSpend(context, body.hold_transfer_id!, payout.payee_amount);
+    return finishSettlement(context, intent, payout.action === "release" ? "released" : "split", payout.payee_amount, payout.refund_amount, transferIds, transaction.id);
+  }
+  const failure: FailedEscrowPayout = { transaction_id: transaction.id, payee_amount: payout.payee_amount, failure_reason: transaction.body.failure_reason ?? "rail_error", failed_at: toRfc3339(context.nowMs) };
+  body.failed_payouts = [...(body.failed_payouts ?? []), failure].slice(-escrowFailedPayoutsKeptMax);
+  body.payout = null;
+  setStatus(intent, payout.previous_status, context.nowMs);
+  intent.dueAtMs = dueAtMs(intent);
+  await saveRecord(context.tx, intent, false);
+  await emit(context, "payout_failed", intent);
+  return ok({ intent, dispatch: [] });
+}
+
+registerEscrowPayoutSubject(async (context, transaction) => {
+  const intent = await loadRecord<EscrowIntentBody>(context.tx, context.tenantId, "escrow_intent", transaction.body.escrow_intent_id!);
+  invariant(intent, `transaction ${transaction.id} has its escrow intent`);
+  const settled = await payoutSettled(context, intent, transaction);
+  invariant(settled.ok, `escrow payout ${transaction.id} settles its intent`);
+});
 
 export type EscrowDecision = { action: "release" } | { action: "refund" } | { action: "split"; payeeAmountMinor: number } | { action: "dispute"; reason: string | null };
 
@@ -550,21 +686,21 @@ export type EscrowDecision = { action: "release" } | { action: "refund" } | { ac
  * dispute are owners' (`escrow_owner_only` for an agent's credential). The same settlement again
  * answers the first result; another is `escrow_already_settled`.
  */
-export async function decideEscrowIntent(context: WriteContext, intentId: string, agentId: string | null, decision: EscrowDecision): Promise<Result<EscrowIntentRecord>> {
+export async function decideEscrowIntent(context: WriteContext, intentId: string, agentId: string | null, decision: EscrowDecision): Promise<Result<EscrowChange>> {
   const loaded = await loadIntent(context, intentId, agentId);
   if (!loaded.ok) return loaded;
   const intent = loaded.value;
   if (agentId !== null && decision.action !== "release") return fail("escrow_owner_only", `only an owner may ${decision.action} an escrow intent`);
   const guarded = await guardOrExpire(context, intent, decision.action);
   if (!guarded.ok) return guarded;
-  if (guarded.value === "unchanged") return ok(intent);
+  if (guarded.value === "unchanged") return ok({ intent, dispatch: [] });
   if (decision.action === "dispute") {
     Object.assign(intent.body, { disputed_at: toRfc3339(context.nowMs), dispute_reason: decision.reason, was_disputed: true });
     setStatus(intent, "disputed", context.nowMs);
     intent.dueAtMs = dueAtMs(intent);
     await saveRecord(context.tx, intent, false);
     await emit(context, "disputed", intent);
-    return ok(intent);
+    return ok({ intent, dispatch: [] });
   }
   const outcome = decision.action === "release" ? "released" : decision.action === "refund" ? "refunded" : "split";
   return settle(context, intent, outcome, decision.action === "split" ? decision.payeeAmountMinor : null);
@@ -574,7 +710,8 @@ export async function decideEscrowIntent(context: WriteContext, intentId: string
 export async function expireEscrowIntent(context: WriteContext, intentId: string): Promise<Result<EscrowIntentRecord | null>> {
   const intent = await loadRecord<EscrowIntentBody>(context.tx, context.tenantId, "escrow_intent", intentId);
   if (!intent || guard(intent, "expire", context.nowMs).verdict !== "proceed") return ok(null);
-  return settle(context, intent, "expired", null);
+  const settled = await settle(context, intent, "expired", null);
+  return settled.ok ? ok(settled.value.intent) : settled;
 }
 
 /**

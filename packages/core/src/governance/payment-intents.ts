@@ -7,6 +7,12 @@
  * journal event.
  *
  * Leg statuses: `denied` | `pending_approval` | `executing` | `completed` | `failed` | `cancelled`.
+ *
+ * A transaction is how money leaves for a payee on the payee's rail, whatever asked for it: a
+ * payment intent's leg, or an escrow intent's payout (escrow-intents.ts). Both take the hold
+ * first, start the transaction with `newTransaction`, and settle it with the rail's outcome
+ * through `settleTransaction` (callback, dispatcher, sweeper at the rail deadline), which
+ * captures or releases the hold exactly once and then tells the transaction's subject.
  */
 import { newId } from "../ids.js";
 import { appendEvent, type WriteContext } from "../journal/events.js";
@@ -20,7 +26,9 @@ import { openApproval, type ApprovalRecord } from "./approvals.js";
 import { resolvePayee, type PayeeBody, type PayeeRecord, type RailName } from "./payees.js";
 import { sandboxBehaviour, sandboxOutcome, type RailOutcome, type RailPayment } from "./rails.js";
 import type { StoredRecord } from "./records.js";
-import { capture, checkSpend, release, reserve } from "./spending.js";
+import { capture, checkSpend, release, reserve, voidHold } from "./spending.js";
+import { postTransfer } from "../ledger/ledger.js";
+import type { Transfer } from "../ledger/types.js";
 import { loadRecord, recordStamp, saveRecord } from "./store.js";
 
 export type LegStatus = "denied" | "pending_approval" | "executing" | "completed" | "failed" | "cancelled";
@@ -56,8 +64,11 @@ export interface PaymentIntentBody {
 export type PaymentIntentRecord = StoredRecord<PaymentIntentBody>;
 
 export interface TransactionBody {
-  payment_intent_id: string;
-  leg_index: number;
+  /** What it pays for: a payment intent's leg, or (both null) an escrow intent's payout. */
+  payment_intent_id: string | null;
+  leg_index: number | null;
+  /** The escrow intent whose payout it is; absent on transactions stored before escrow payouts. */
+  escrow_intent_id?: string | null;
   agent_id: string;
   amount: number;
   currency: string;
@@ -119,7 +130,10 @@ export function paymentIntentView(intent: PaymentIntentRecord) {
 
 export function transactionView(transaction: TransactionRecord) {
   const body = transaction.body;
-  return { object: "transaction" as const, ...recordStamp(transaction, toRfc3339), ...body, amount_display: formatMinor(body.amount, body.currency) };
+  return {
+    object: "transaction" as const, ...recordStamp(transaction, toRfc3339), ...body, escrow_intent_id: body.escrow_intent_id ?? null,
+    amount_display: formatMinor(body.amount, body.currency),
+  };
 }
 
 /** The intent's execution status, from its legs. */
@@ -228,20 +242,12 @@ async function startLegs(context: WriteContext, intent: PaymentIntentRecord, fro
     const hold = leg.hold_transfer_id === null ? null : await context.tx.getTransfer(context.tenantId, leg.hold_transfer_id);
     invariant(payee && hold, `leg ${leg.index} of ${intent.id} has its payee and hold`);
     leg.status = "executing";
-    const transaction: TransactionRecord = {
-      tenantId: context.tenantId, kind: "transaction", id: newId("txn", context.nowMs), agentId: intent.agentId, status: "pending",
-      refId: intent.id, dueAtMs: context.nowMs + railTimeoutSecondsDefault * 1000, createdAtMs: context.nowMs, updatedAtMs: context.nowMs,
-      body: {
-        payment_intent_id: intent.id, leg_index: leg.index, agent_id: intent.body.agent_id, amount: leg.amount, currency: leg.currency,
-        status: "pending", creditor: { payee_id: payee.id, name: payee.body.name, account_id: payee.body.account_id },
-        debtor: { agent_id: intent.body.agent_id, account_id: hold.debitAccountId }, reference: leg.reference, rail: payee.body.rail,
-        rail_reference: null, failure_reason: null, hold_transfer_id: hold.id, completed_at: null,
-      },
-    };
+    const { transaction, inlineOutcome } = newTransaction(context, {
+      paymentIntentId: intent.id, legIndex: leg.index, escrowIntentId: null, agentId: intent.body.agent_id, payee, hold, reference: leg.reference,
+    });
     leg.transaction_id = transaction.id;
-    const behaviour = payee.body.rail === "sandbox" ? sandboxBehaviour(payee.body.rail_details) : null;
-    if (behaviour && behaviour.delayMs === 0) {
-      await settleLeg(context, intent, leg, transaction, sandboxOutcome(behaviour, transaction.id), true);
+    if (inlineOutcome) {
+      await settleLeg(context, intent, leg, transaction, inlineOutcome, true);
     } else {
       await saveRecord(context.tx, transaction, true);
       dispatch.push(transaction.id);
@@ -251,14 +257,55 @@ async function startLegs(context: WriteContext, intent: PaymentIntentRecord, fro
   return ok({ intent, dispatch });
 }
 
-/** Applies a rail outcome to one leg and its transaction, capturing or releasing the hold. */
-async function settleLeg(context: WriteContext, intent: PaymentIntentRecord, leg: PaymentLeg, transaction: TransactionRecord, outcome: RailOutcome, isNew: boolean): Promise<void> {
+/** What a new transaction pays for and from which hold (a pending transfer to the payee's account). */
+export interface TransactionStart {
+  paymentIntentId: string | null;
+  legIndex: number | null;
+  escrowIntentId: string | null;
+  agentId: string;
+  payee: PayeeRecord;
+  hold: Transfer;
+  reference: string | null;
+}
+
+/**
+ * A new `pending` transaction on the payee's rail, due at the rail deadline (not saved). A sandbox
+ * payee without a delay has its outcome now (`inlineOutcome`: settle it in this write); any other
+ * transaction is saved by the caller and dispatched to its rail once the write has committed.
+ */
+export function newTransaction(context: WriteContext, start: TransactionStart): { transaction: TransactionRecord; inlineOutcome: RailOutcome | null } {
+  const { payee, hold } = start;
+  const transaction: TransactionRecord = {
+    tenantId: context.tenantId, kind: "transaction", id: newId("txn", context.nowMs), agentId: start.agentId, status: "pending",
+    refId: start.paymentIntentId ?? start.escrowIntentId, dueAtMs: context.nowMs + railTimeoutSecondsDefault * 1000, createdAtMs: context.nowMs, updatedAtMs: context.nowMs,
+    body: {
+      payment_intent_id: start.paymentIntentId, leg_index: start.legIndex, escrow_intent_id: start.escrowIntentId, agent_id: start.agentId,
+      amount: hold.amountMinor, currency: hold.currency, status: "pending",
+      creditor: { payee_id: payee.id, name: payee.body.name, account_id: payee.body.account_id },
+      debtor: { agent_id: start.agentId, account_id: hold.debitAccountId }, reference: start.reference, rail: payee.body.rail,
+      rail_reference: null, failure_reason: null, hold_transfer_id: hold.id, completed_at: null,
+    },
+  };
+  const behaviour = payee.body.rail === "sandbox" ? sandboxBehaviour(payee.body.rail_details) : null;
+  return { transaction, inlineOutcome: behaviour && behaviour.delayMs === 0 ? sandboxOutcome(behaviour, transaction.id) : null };
+}
+
+/**
+ * Applies a rail outcome to a transaction: captures its hold (completed) or releases it (failed),
+ * saves it and emits `transaction.completed` / `.failed`. A payment's hold is a spend in the
+ * agent's windows and settles with it; an escrow payout's hold moves money already counted when
+ * the escrow was funded, so only the ledger moves. Answers the outcome applied (a hold that can
+ * no longer be captured fails the transaction).
+ */
+export async function applyRailOutcome(context: WriteContext, transaction: TransactionRecord, outcome: RailOutcome, isNew: boolean): Promise<RailOutcome> {
+  const countsAsSpend = (transaction.body.escrow_intent_id ?? null) === null;
+  const holdId = transaction.body.hold_transfer_id;
   let result = outcome;
   if (result.status === "completed") {
-    const captured = await capture(context, transaction.body.hold_transfer_id);
+    const captured = countsAsSpend ? await capture(context, holdId) : await postTransfer(context, holdId);
     if (!captured.ok) result = { status: "failed", reason: captured.code };
   }
-  if (result.status === "failed") await release(context, transaction.body.hold_transfer_id);
+  if (result.status === "failed") await (countsAsSpend ? release(context, holdId) : voidHold(context, holdId));
   const completed = result.status === "completed";
   transaction.status = completed ? "completed" : "failed";
   transaction.dueAtMs = null;
@@ -269,9 +316,24 @@ async function settleLeg(context: WriteContext, intent: PaymentIntentRecord, leg
     failure_reason: result.status === "failed" ? result.reason : null, completed_at: completed ? toRfc3339(context.nowMs) : null,
   };
   await saveRecord(context.tx, transaction, isNew);
-  leg.status = completed ? "completed" : "failed";
+  await appendEvent(context, `transaction.${transaction.status}`, { transaction: transactionView(transaction) }, transaction.agentId);
+  return result;
+}
+
+/** Applies a rail outcome to one leg and its transaction, capturing or releasing the hold. */
+async function settleLeg(context: WriteContext, intent: PaymentIntentRecord, leg: PaymentLeg, transaction: TransactionRecord, outcome: RailOutcome, isNew: boolean): Promise<void> {
+  await applyRailOutcome(context, transaction, outcome, isNew);
+  leg.status = transaction.body.status === "completed" ? "completed" : "failed";
   leg.failure_reason = transaction.body.failure_reason;
-  await appendEvent(context, `transaction.${transaction.status}`, { transaction: transactionView(transaction) }, intent.agentId);
+}
+
+/** What a settled escrow payout does to its escrow intent (escrow-intents.ts registers it; no import cycle). */
+type EscrowPayoutSettled = (context: WriteContext, transaction: TransactionRecord) => Promise<void>;
+let escrowPayoutSettled: EscrowPayoutSettled | null = null;
+
+/** Registers what settling an escrow payout's transaction does to its intent. */
+export function registerEscrowPayoutSubject(settled: EscrowPayoutSettled): void {
+  escrowPayoutSettled = settled;
 }
 
 /** Saves the intent with statuses recomputed; emits `payment_intent.executed` / `.failed` when it just finished. */
@@ -298,9 +360,15 @@ export async function settleTransaction(context: WriteContext, transactionId: st
     const same = transaction.body.status === (outcome.status === "completed" ? "completed" : "failed");
     return same ? ok(transaction) : fail("transaction_not_pending", `transaction ${transactionId} is ${transaction.body.status}`);
   }
+  if (transaction.body.payment_intent_id === null) {
+    invariant(transaction.body.escrow_intent_id && escrowPayoutSettled, `transaction ${transactionId} is an escrow payout`);
+    await applyRailOutcome(context, transaction, outcome, false);
+    await escrowPayoutSettled(context, transaction);
+    return ok(transaction);
+  }
   const intent = await loadRecord<PaymentIntentBody>(context.tx, context.tenantId, "payment_intent", transaction.body.payment_intent_id);
   invariant(intent, `transaction ${transactionId} has its payment intent`);
-  const leg = intent.body.legs[transaction.body.leg_index];
+  const leg = intent.body.legs[transaction.body.leg_index!];
   invariant(leg && leg.transaction_id === transactionId, `leg of transaction ${transactionId}`);
   const before = intent.body.execution_status;
   await settleLeg(context, intent, leg, transaction, outcome, false);
@@ -340,7 +408,7 @@ export async function railPaymentOf(reader: StoreReader, tenantId: string, trans
   const payee = await loadRecord<PayeeBody>(reader, tenantId, "payee", transaction.body.creditor.payee_id);
   invariant(payee, `transaction ${transactionId} has its payee`);
   return {
-    tenantId, transactionId, paymentIntentId: transaction.body.payment_intent_id, agentId: transaction.body.agent_id,
+    tenantId, transactionId, paymentIntentId: transaction.body.payment_intent_id, escrowIntentId: transaction.body.escrow_intent_id ?? null, agentId: transaction.body.agent_id,
     amountMinor: transaction.body.amount, currency: transaction.body.currency, reference: transaction.body.reference,
     payee: { id: payee.id, name: payee.body.name, rail: payee.body.rail, railDetails: payee.body.rail_details },
   };

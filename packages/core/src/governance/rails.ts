@@ -15,7 +15,9 @@ export type RailOutcome = { status: "completed"; railReference: string | null } 
 export interface RailPayment {
   tenantId: string;
   transactionId: string;
-  paymentIntentId: string;
+  /** What it pays for: a payment intent (its leg), or an escrow intent's payout. */
+  paymentIntentId: string | null;
+  escrowIntentId: string | null;
   agentId: string;
   amountMinor: number;
   currency: string;

@@ -139,11 +139,16 @@ export async function capture(context: WriteContext, holdId: string, amountMinor
 
 /** Voids the hold (when still pending) and releases its spend. */
 export async function release(context: WriteContext, holdId: string): Promise<void> {
+  await voidHold(context, holdId);
+  await context.tx.setSpendState(context.tenantId, holdId, "released");
+}
+
+/** Voids a hold when it is still pending (a hold that counts no spend, such as an escrow payout's). */
+export async function voidHold(context: WriteContext, holdId: string): Promise<void> {
   const transfer = await context.tx.getTransfer(context.tenantId, holdId);
   if (transfer?.status === "pending") {
     const voided = await voidTransfer(context, holdId);
     // A pending hold past its expiry cannot be voided; the ledger sweeper expires it.
     if (!voided.ok && voided.code !== "pending_transfer_expired") throw new Error(`releasing hold ${holdId}: ${voided.detail}`);
   }
-  await context.tx.setSpendState(context.tenantId, holdId, "released");
 }

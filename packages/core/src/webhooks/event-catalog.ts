@@ -100,7 +100,10 @@ export const eventCatalog: Readonly<Record<string, z.ZodType>> = {
 
   ...each(
     "escrow_intent",
-    ["created", "funded", "funding_pending_approval", "funding_denied", "evidence_submitted", "disputed", "released", "refunded", "split", "expired"],
+    [
+      "created", "funded", "funding_pending_approval", "funding_denied", "evidence_submitted", "disputed", "payout_pending", "payout_failed",
+      "released", "refunded", "split", "expired",
+    ],
     data({ escrow_intent: wire.escrowIntent }),
   ),
   "signing_key.created": data({ signing_key: wire.signingKey }),

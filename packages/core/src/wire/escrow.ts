@@ -110,8 +110,16 @@ export const escrowIntent = z.object({
   was_disputed: z.boolean(),
   settlement: z.object({
     outcome: z.enum(["released", "refunded", "split", "expired"]), payee_amount: z.number().int(), refund_amount: z.number().int(),
-    drawn_amount: z.number().int(), transfer_ids: z.array(z.string()), settled_at: timestamp,
+    drawn_amount: z.number().int(), transfer_ids: z.array(z.string()),
+    transaction_id: z.string().nullable().describe("The payout's transaction on the payee's rail (`/v1/transactions/{id}`); null when nothing went to the payee"),
+    settled_at: timestamp,
   }).nullable(),
+  payout: z.object({
+    transaction_id: z.string(), action: z.enum(["release", "split"]), payee_amount: z.number().int(), refund_amount: z.number().int(),
+    previous_status: z.enum(["funded", "evidence_submitted", "disputed"]), started_at: timestamp,
+  }).nullable().describe("While `payout_pending`: the payout running on the payee's rail (docs/escrow.md \"Payout\")"),
+  failed_payouts: z.array(z.object({ transaction_id: z.string(), payee_amount: z.number().int(), failure_reason: z.string(), failed_at: timestamp }))
+    .describe("Payouts the payee's rail failed, newest last (the money went back into escrow)"),
   available_actions: z.array(z.string()),
   created_at: timestamp,
   updated_at: timestamp,

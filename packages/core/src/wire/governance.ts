@@ -228,8 +228,9 @@ export const approvalDecisionBody = z.object({ note: text.nullable().optional() 
 export const transaction = z.object({
   object: z.literal("transaction"),
   id: z.string(),
-  payment_intent_id: z.string(),
-  leg_index: z.number().int(),
+  payment_intent_id: z.string().nullable().describe("The payment intent whose leg it is; null for an escrow payout"),
+  leg_index: z.number().int().nullable(),
+  escrow_intent_id: z.string().nullable().describe("The escrow intent whose payout it is (docs/escrow.md \"Payout\"); null for a payment"),
   agent_id: z.string(),
   amount: z.number().int(),
   amount_display: z.string(),

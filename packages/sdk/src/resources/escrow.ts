@@ -135,8 +135,9 @@ export class Predicates extends Resource {
 export class Reputation extends Resource {
   /**
    * A payee's signed reputation receipt, verified with the tenant's Ed25519 key before it is
-   * returned: `publicKey` (base64, raw 32 bytes) when you hold it, else the one `GET /v1/journal/authority`
-   * states (needs `events:read`).
+   * returned: `publicKey` (base64, raw 32 bytes) when you hold it (pin it: then the server is not
+   * trusted for the key), else the one `GET /v1/journal/authority` states. Needs `payees:read`
+   * (the authority's public key is readable by any credential of the tenant).
    * Throws `ConfigError` when the signature does not verify.
    */
   async get(payeeId: string, options: CallOptions & { publicKey?: string } = {}): Promise<SignedReputationReceipt & { verified: true }> {

@@ -102,8 +102,11 @@ export function parseJsonBody(request: FastifyRequest, bytes: Buffer): unknown {
     if (request.routeOptions.schema?.body === undefined) return undefined;
     throw new ProblemError("malformed_json", "The request body is empty; send a JSON value.");
   }
-  if (jsonNestsDeeperThan(text, jsonDepthMax)) {
-    throw new ProblemError("json_too_deep", `JSON may nest at most ${jsonDepthMax} levels.`);
+  // A route whose body carries a nested language of its own (a predicate) may allow more, so
+  // that language's limits answer with its own code (limits.ts `predicateBodyJsonDepthMax`).
+  const depthMax = request.routeOptions.config?.jsonDepthMax ?? jsonDepthMax;
+  if (jsonNestsDeeperThan(text, depthMax)) {
+    throw new ProblemError("json_too_deep", `JSON may nest at most ${depthMax} levels.`);
   }
   let value: unknown;
   try {

@@ -40,6 +40,8 @@ export interface RouteExample {
 
 declare module "fastify" {
   interface FastifyContextConfig {
+    /** JSON nesting this route's body may reach, when more than `jsonDepthMax` (http/json.ts). */
+    jsonDepthMax?: number;
     /**
      * The result codes this route's handler can answer with, beyond those every route of its
      * kind gives (see `standardErrors`). Documented under their statuses in the OpenAPI document.

@@ -124,6 +124,7 @@ export const problemTable = {
   // core: escrow intents and predicates
   predicate_invalid: { status: 422, title: "Invalid predicate" },
   evidence_schema_invalid: { status: 422, title: "Invalid evidence JSON Schema" },
+  schema_pattern_unsafe: { status: 422, title: "A JSON Schema pattern cannot run in linear time" },
   principal_signature_invalid: { status: 422, title: "The payer's signature does not verify over these terms" },
   signing_key_not_found: { status: 422, title: "No such signing key of the payer" },
   payee_evidence_key_missing: { status: 422, title: "The payee has no evidence public key" },
@@ -133,6 +134,7 @@ export const problemTable = {
   escrow_already_settled: { status: 409, title: "Escrow intent already settled" },
   escrow_expired: { status: 409, title: "Escrow intent expired" },
   escrow_disputed: { status: 409, title: "Escrow intent is disputed" },
+  escrow_payout_pending: { status: 409, title: "Escrow intent's payout is running on the payee's rail" },
   escrow_owner_only: { status: 403, title: "Only an owner may do this to an escrow intent" },
   split_amount_invalid: { status: 422, title: "Split amount outside what the escrow holds" },
   evidence_signature_invalid: { status: 401, title: "Evidence signature does not verify" },

@@ -54,6 +54,7 @@ export function paymentExecuteMessage(payment: RailPayment, nowMs: number, callb
     data: {
       transaction_id: payment.transactionId,
       payment_intent_id: payment.paymentIntentId,
+      escrow_intent_id: payment.escrowIntentId,
       tenant_id: payment.tenantId,
       agent_id: payment.agentId,
       amount: payment.amountMinor,

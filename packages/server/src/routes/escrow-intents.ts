@@ -18,7 +18,9 @@ import {
   loadRecord,
   parsePredicate,
   payeeReputation,
+  predicateBodyJsonDepthMax,
   describePredicate,
+  escrowEvidenceSchemaDepthMax,
   submitEscrowEvidence,
   wire,
   type EscrowDecision,
@@ -29,7 +31,7 @@ import {
 } from "@bursar/core";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { ProblemError } from "../http/problem.js";
-import { inputSchemaProblem, validatePayload } from "../services/schemas.js";
+import { inputSchemaProblem, unsafeSchemaPattern, validatePayload } from "../services/schemas.js";
 import type { RouteModule } from "./context.js";
 import { actingAgent, orProblem } from "./context.js";
 import { recordReadRoutes } from "./records.js";
@@ -51,6 +53,17 @@ const reads = recordReadRoutes<EscrowIntentBody>({
   listExample: "status=funded",
 });
 
+/**
+ * ReDoS: the payer's evidence schema runs on the payee's payload, so every `pattern` must run on
+ * the linear-time engine (services/schemas.ts); refused with the pattern's path.
+ */
+function refuseUnsafePatterns(schema: Record<string, unknown>): void {
+  const unsafe = unsafeSchemaPattern(schema);
+  if (!unsafe) return;
+  const path = `evidence_schema.${unsafe.path}`;
+  throw new ProblemError("schema_pattern_unsafe", `${path}: ${unsafe.detail}`, { errors: [{ path, code: "schema_pattern_unsafe", detail: unsafe.detail }] });
+}
+
 /** An evidence schema is compiled by ajv: refuse one that does not compile or nests too deep. */
 function evidenceSchemaProblem(schema: Record<string, unknown>): string | null {
   const depth = (value: unknown, level: number): number => {
@@ -59,12 +72,12 @@ function evidenceSchemaProblem(schema: Record<string, unknown>): string | null {
     for (const inner of Object.values(value)) deepest = Math.max(deepest, depth(inner, level + 1));
     return deepest;
   };
-  if (depth(schema, 0) > 12) return "the schema nests more than 12 levels";
+  if (depth(schema, 0) > escrowEvidenceSchemaDepthMax) return `the schema nests more than ${escrowEvidenceSchemaDepthMax} levels`;
   return inputSchemaProblem(schema);
 }
 
 export const escrowIntentRoutes: RouteModule = (app, deps) => {
-  const { mutate, store, clock } = deps;
+  const { mutate, store, clock, rails } = deps;
 
   /** The signing key a create request names: a live credential binding of the paying agent. */
   async function signingKey(request: FastifyRequest, agentId: string, named: string | undefined): Promise<PrincipalKey> {
@@ -99,9 +112,10 @@ export const escrowIntentRoutes: RouteModule = (app, deps) => {
       },
       config: {
         ...config,
+        jsonDepthMax: predicateBodyJsonDepthMax,
         errors: [
           "agent_disabled", "currency_mismatch", "escrow_intent_exists", "evidence_schema_invalid", "not_found", "payee_evidence_key_missing",
-          "payee_key_mismatch", "payee_not_found", "predicate_invalid", "principal_signature_invalid", "signing_key_not_found",
+          "payee_key_mismatch", "payee_not_found", "predicate_invalid", "principal_signature_invalid", "schema_pattern_unsafe", "signing_key_not_found",
         ],
         example: {
           body: {
@@ -117,6 +131,7 @@ export const escrowIntentRoutes: RouteModule = (app, deps) => {
       const body = request.body;
       const agent = await actingAgent(store, request, body.agent_id);
       const key = await signingKey(request, agent.id, body.signing_key_id);
+      refuseUnsafePatterns(body.evidence_schema);
       const schemaProblem = evidenceSchemaProblem(body.evidence_schema);
       if (schemaProblem) throw new ProblemError("evidence_schema_invalid", schemaProblem, { errors: [{ path: "evidence_schema", code: "evidence_schema_invalid", detail: schemaProblem }] });
       return mutate(
@@ -154,8 +169,21 @@ export const escrowIntentRoutes: RouteModule = (app, deps) => {
       mutate(request, reply, (context) => fundEscrowIntent(context, request.params.id, request.principal.agentId), (intent) => ({ status: 200, body: escrowIntentView(intent) })),
   );
 
-  const decide = (request: FastifyRequest, reply: FastifyReply, intentId: string, decision: EscrowDecision) =>
-    mutate(request, reply, (context) => decideEscrowIntent(context, intentId, request.principal.agentId, decision), (intent) => ({ status: 200, body: escrowIntentView(intent) }));
+  /** A release or split that starts a payout on an asynchronous rail hands it over once the write has committed (as payments do). */
+  const decide = async (request: FastifyRequest, reply: FastifyReply, intentId: string, decision: EscrowDecision) => {
+    let dispatch: string[] = [];
+    const sent = await mutate(
+      request,
+      reply,
+      (context) => decideEscrowIntent(context, intentId, request.principal.agentId, decision),
+      (change) => {
+        dispatch = change.dispatch;
+        return { status: 200, body: escrowIntentView(change.intent) };
+      },
+    );
+    rails?.dispatch(request.principal.tenantId, dispatch);
+    return sent;
+  };
   app.post(
     "/v1/escrow-intents/:id/release",
     {
@@ -163,11 +191,11 @@ export const escrowIntentRoutes: RouteModule = (app, deps) => {
         tags,
         summary: "Release: pay what the escrow holds to the payee (the payer or an owner)",
         description:
-          "Pays the escrow account's balance to the payee's account (with a `cost_path`, `min(reported cost, balance)` and the rest back to the wallet), releasing any draw still outstanding. The payer agent or an owner; also how a `confirm`-mode intent with accepted evidence, or a disputed one, is paid out. Releasing again answers the first result.",
+          "Pays the escrow account's balance to the payee on the payee's rail (with a `cost_path`, `min(reported cost, balance)` and the rest back to the wallet), releasing any draw still outstanding. A sandbox payee is paid at once (`released`); on the webhook rail the answer is `payout_pending` until the executor reports, and a failed payout puts the money back in escrow and the intent back where it was, the reason in `failed_payouts` (docs/escrow.md \"Payout\"). The payer agent or an owner; also how a `confirm`-mode intent with accepted evidence, or a disputed one, is paid out. Releasing again answers the first result.",
         params: wire.idParam,
         response: { 200: wire.escrowIntent },
       },
-      config: { ...config, errors: ["escrow_already_settled", "escrow_expired", "escrow_not_funded"] },
+      config: { ...config, errors: ["escrow_already_settled", "escrow_expired", "escrow_not_funded", "escrow_payout_pending"] },
     },
     async (request, reply) => decide(request, reply, request.params.id, { action: "release" }),
   );
@@ -181,7 +209,7 @@ export const escrowIntentRoutes: RouteModule = (app, deps) => {
         params: wire.idParam,
         response: { 200: wire.escrowIntent },
       },
-      config: { ...config, errors: ["escrow_already_settled", "escrow_expired", "escrow_not_funded", "escrow_owner_only"] },
+      config: { ...config, errors: ["escrow_already_settled", "escrow_expired", "escrow_not_funded", "escrow_owner_only", "escrow_payout_pending"] },
     },
     async (request, reply) => decide(request, reply, request.params.id, { action: "refund" }),
   );
@@ -191,12 +219,12 @@ export const escrowIntentRoutes: RouteModule = (app, deps) => {
       schema: {
         tags,
         summary: "Split: pay payee_amount to the payee and refund the rest, in one batch (owners)",
-        description: "Pays `payee_amount` (minor units, at most what the escrow holds) to the payee and the rest back to the payer's wallet, in one atomic batch of transfers (status `split`). Owners only, typically to end a dispute.",
+        description: "Pays `payee_amount` (minor units, at most what the escrow holds) to the payee on the payee's rail and the rest back to the payer's wallet once that payout completes (status `split`; `payout_pending` while the webhook rail runs it, as for a release). Owners only, typically to end a dispute.",
         params: wire.idParam,
         body: wire.splitEscrowBody,
         response: { 200: wire.escrowIntent },
       },
-      config: { ...config, errors: ["escrow_already_settled", "escrow_expired", "escrow_not_funded", "escrow_owner_only", "split_amount_invalid"], example: { body: { payee_amount: 3000 } } },
+      config: { ...config, errors: ["escrow_already_settled", "escrow_expired", "escrow_not_funded", "escrow_owner_only", "escrow_payout_pending", "split_amount_invalid"], example: { body: { payee_amount: 3000 } } },
     },
     async (request, reply) => decide(request, reply, request.params.id, { action: "split", payeeAmountMinor: request.body.payee_amount }),
   );
@@ -211,7 +239,7 @@ export const escrowIntentRoutes: RouteModule = (app, deps) => {
         body: wire.disputeEscrowBody,
         response: { 200: wire.escrowIntent },
       },
-      config: { ...config, errors: ["escrow_already_settled", "escrow_expired", "escrow_not_funded", "escrow_owner_only"], example: { body: { reason: "The report is missing the Q2 figures" } } },
+      config: { ...config, errors: ["escrow_already_settled", "escrow_expired", "escrow_not_funded", "escrow_owner_only", "escrow_payout_pending"], example: { body: { reason: "The report is missing the Q2 figures" } } },
     },
     async (request, reply) => decide(request, reply, request.params.id, { action: "dispute", reason: request.body.reason ?? null }),
   );
@@ -227,7 +255,7 @@ export const escrowIntentRoutes: RouteModule = (app, deps) => {
         params: wire.idParam,
         response: { 200: wire.escrowCapability },
       },
-      config: { ...config, errors: ["escrow_already_settled", "escrow_disputed", "escrow_expired", "escrow_not_funded"], secretFields: ["token"] },
+      config: { ...config, errors: ["escrow_already_settled", "escrow_disputed", "escrow_expired", "escrow_not_funded", "escrow_payout_pending"], secretFields: ["token"] },
     },
     async (request, reply) =>
       mutate(
@@ -254,7 +282,7 @@ export const escrowIntentRoutes: RouteModule = (app, deps) => {
       config: {
         public: true,
         errors: [
-          "escrow_already_settled", "escrow_disputed", "escrow_expired", "escrow_not_funded", "evidence_already_accepted", "evidence_attempts_exhausted",
+          "escrow_already_settled", "escrow_disputed", "escrow_expired", "escrow_not_funded", "escrow_payout_pending", "evidence_already_accepted", "evidence_attempts_exhausted",
           "evidence_invalid", "evidence_signature_invalid", "evidence_stale",
         ],
         example: {
@@ -278,7 +306,10 @@ export const escrowIntentRoutes: RouteModule = (app, deps) => {
       orProblem(checkEvidenceSignature(intent, submission));
       const nowMs = clock.nowMs();
       const result = await store.write(tenant.id, (tx) => submitEscrowEvidence({ tx, tenantId: tenant.id, nowMs, actor: evidenceActor }, request.params.id, submission, validatePayload));
-      return escrowIntentView(orProblem(result));
+      const change = orProblem(result);
+      // An auto release that started a payout on an asynchronous rail: hand it over now it is committed.
+      rails?.dispatch(tenant.id, change.dispatch);
+      return escrowIntentView(change.intent);
     },
   );
 
@@ -314,7 +345,8 @@ export const escrowIntentRoutes: RouteModule = (app, deps) => {
       },
       config: {
         ...config,
-        errors: ["evidence_schema_invalid", "predicate_invalid"],
+        jsonDepthMax: predicateBodyJsonDepthMax,
+        errors: ["evidence_schema_invalid", "predicate_invalid", "schema_pattern_unsafe"],
         example: {
           body: {
             predicate: { version: 1, root: { op: "eq", left: { ptr: "/payload/status" }, right: { const: 200 } } },
@@ -329,6 +361,7 @@ export const escrowIntentRoutes: RouteModule = (app, deps) => {
       const predicate = orProblem(parsePredicate(body.predicate));
       let errors: FieldError[] = [];
       if (body.evidence_schema) {
+        refuseUnsafePatterns(body.evidence_schema);
         const problem = evidenceSchemaProblem(body.evidence_schema);
         if (problem) throw new ProblemError("evidence_schema_invalid", problem);
         errors = validatePayload(`predicate-test:${JSON.stringify(body.evidence_schema)}`, body.evidence_schema, body.evidence.payload) ?? [];

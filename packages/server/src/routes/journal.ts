@@ -15,6 +15,13 @@ import type { RouteModule } from "./context.js";
 import { orProblem } from "./context.js";
 
 const read = { config: { scopes: ["events:read"] } } as const;
+/**
+ * The journal's public key is public by design (SPEC: anyone holding it verifies the journal and
+ * the tenant's signed receipts): any credential of the tenant may read it, whatever its scopes,
+ * so a caller allowed to read a signed reputation receipt (`payees:read`) can check it. What the
+ * key verifies — checkpoints, entries, proofs — still needs `events:read`.
+ */
+const publicKey = { config: { scopes: [] } } as const;
 
 export const journalRoutes: RouteModule = (app, { store, clock }) => {
   async function tenantOf(request: FastifyRequest): Promise<TenantRow> {
@@ -25,7 +32,7 @@ export const journalRoutes: RouteModule = (app, { store, clock }) => {
 
   app.get(
     "/v1/journal/authority",
-    { ...read, schema: { tags: ["journal"], summary: "The journal's Ed25519 public key and signed-note key id", description: "The tenant's journal public key (Ed25519) and its signed-note key id: what a verifier needs to check checkpoints without trusting the server.", response: { 200: wire.authority } } },
+    { ...publicKey, schema: { tags: ["journal"], summary: "The journal's Ed25519 public key and signed-note key id", description: "The tenant's journal public key (Ed25519) and its signed-note key id: what a verifier needs to check checkpoints and signed reputation receipts without trusting the server. Public information: any credential of the tenant may read it, whatever its scopes.", response: { 200: wire.authority } } },
     async (request) => {
       const tenant = await tenantOf(request);
       const origin = journalOrigin(tenant.id);

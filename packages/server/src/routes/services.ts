@@ -7,7 +7,7 @@
 import { createService, deleteService, findService, listCatalog, serviceView, updateService, wire, type ServiceInput } from "@bursar/core";
 import { z } from "zod";
 import { ProblemError } from "../http/problem.js";
-import { inputSchemaProblem } from "../services/schemas.js";
+import { inputSchemaProblem, unsafeSchemaPattern } from "../services/schemas.js";
 import { checkWebhookTarget, parseWebhookUrl } from "../webhooks/target-guard.js";
 import type { RouteModule } from "./context.js";
 import { notFound } from "./context.js";
@@ -25,6 +25,12 @@ export const serviceRoutes: RouteModule = (app, { mutate, store, allowPrivateWeb
       if (!url) throw new ProblemError("service_url_forbidden", `operations.${index}.url must be an absolute http or https URL without credentials.`);
       const target = await checkWebhookTarget(url, allowPrivateWebhookTargets);
       if (!target.ok) throw new ProblemError("service_url_forbidden", `operations.${index}.url is not allowed: ${target.reason}.`);
+      // ReDoS: a pattern must run on the linear-time engine (services/schemas.ts).
+      const unsafe = unsafeSchemaPattern(operation.input_schema);
+      if (unsafe) {
+        const path = `body.operations.${index}.input_schema.${unsafe.path}`;
+        throw new ProblemError("schema_pattern_unsafe", `${path}: ${unsafe.detail}`, { errors: [{ path, code: "schema_pattern_unsafe", detail: unsafe.detail }] });
+      }
       const problem = inputSchemaProblem(operation.input_schema);
       if (problem) {
         throw new ProblemError("service_schema_invalid", `operations.${index}.input_schema is not a usable JSON Schema.`, {
@@ -54,7 +60,7 @@ export const serviceRoutes: RouteModule = (app, { mutate, store, allowPrivateWeb
 
   app.post(
     "/v1/services",
-    { schema: { tags, summary: "Register an HTTP service (and its ledger accounts)", description: "Registers an HTTP service: each operation has a price per call, a URL Bursar POSTs the payload to, and an input JSON Schema payloads must match (docs/services.md).", body: wire.createServiceBody, response: { 201: wire.service } }, config: { ...config, errors: ["service_name_taken", "service_schema_invalid", "service_url_forbidden"], example: {"body": {"name": "geocoder", "description": "Addresses to coordinates", "operations": [{"name": "lookup", "url": "https://geo.example.com/lookup", "price": 5, "currency": "GBP", "input_schema": {"type": "object", "properties": {"address": {"type": "string"}}, "required": ["address"]}}]}} } },
+    { schema: { tags, summary: "Register an HTTP service (and its ledger accounts)", description: "Registers an HTTP service: each operation has a price per call, a URL Bursar POSTs the payload to, and an input JSON Schema payloads must match (docs/services.md).", body: wire.createServiceBody, response: { 201: wire.service } }, config: { ...config, errors: ["schema_pattern_unsafe", "service_name_taken", "service_schema_invalid", "service_url_forbidden"], example: {"body": {"name": "geocoder", "description": "Addresses to coordinates", "operations": [{"name": "lookup", "url": "https://geo.example.com/lookup", "price": 5, "currency": "GBP", "input_schema": {"type": "object", "properties": {"address": {"type": "string"}}, "required": ["address"]}}]}} } },
     async (request, reply) => {
       const { name, description, operations, metadata } = request.body;
       const checked = await checkedOperations(operations);
@@ -64,7 +70,7 @@ export const serviceRoutes: RouteModule = (app, { mutate, store, allowPrivateWeb
 
   app.patch(
     "/v1/services/:id",
-    { schema: { tags, summary: "Change a service: name, description, operations (prices, URLs, schemas), metadata", description: "Changes a service's name, description, operations or metadata. A changed operation gets a new version; running requests keep theirs.", params: wire.idParam, body: wire.updateServiceBody, response: { 200: wire.service } }, config: { ...config, errors: ["service_name_taken", "service_schema_invalid", "service_url_forbidden"], example: {"body": {"description": "Addresses to coordinates (EU)"}} } },
+    { schema: { tags, summary: "Change a service: name, description, operations (prices, URLs, schemas), metadata", description: "Changes a service's name, description, operations or metadata. A changed operation gets a new version; running requests keep theirs.", params: wire.idParam, body: wire.updateServiceBody, response: { 200: wire.service } }, config: { ...config, errors: ["schema_pattern_unsafe", "service_name_taken", "service_schema_invalid", "service_url_forbidden"], example: {"body": {"description": "Addresses to coordinates (EU)"}} } },
     async (request, reply) => {
       const { name, description, operations, metadata } = request.body;
       const checked = operations === undefined ? undefined : await checkedOperations(operations);

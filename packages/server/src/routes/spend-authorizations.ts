@@ -37,7 +37,7 @@ export const spendAuthorizationRoutes: RouteModule = (app, deps) => {
         body: wire.authorizeSpendBody,
         response: { 201: wire.spendAuthorization },
       },
-      config: { errors: ["agent_disabled", "capability_agent_mismatch", "capability_currency_mismatch", "capability_exhausted", "capability_expired", "capability_invalid", "capability_operation_not_allowed", "capability_revoked", "capability_tenant_mismatch", "currency_mismatch", "escrow_already_settled", "escrow_disputed", "escrow_expired", "escrow_not_funded", "not_found", "payee_ambiguous", "payee_not_found", "unknown_currency"], ...config, example: {"body": {"agent_id": "agt_01JD5Y4Q7X8ZK3M2N1P0R9S8T7", "operation": "openai.chat", "amount": 300, "currency": "GBP"}} },
+      config: { errors: ["agent_disabled", "capability_agent_mismatch", "capability_currency_mismatch", "capability_exhausted", "capability_expired", "capability_invalid", "capability_operation_not_allowed", "capability_revoked", "capability_tenant_mismatch", "currency_mismatch", "escrow_already_settled", "escrow_disputed", "escrow_expired", "escrow_not_funded", "escrow_payout_pending", "not_found", "payee_ambiguous", "payee_not_found", "unknown_currency"], ...config, example: {"body": {"agent_id": "agt_01JD5Y4Q7X8ZK3M2N1P0R9S8T7", "operation": "openai.chat", "amount": 300, "currency": "GBP"}} },
     },
     async (request, reply) => {
       const body = request.body;
