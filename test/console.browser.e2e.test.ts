@@ -179,17 +179,40 @@ describe.skipIf(!fs.existsSync(chromiumPath))("the owner console in Chromium", (
     await accessible(page, "payments");
   });
 
-  it("rejects another payment with a note, and approves one from the keyboard", async () => {
+  it("an approval raised between reading the list and opening the stream appears; rejects it with a note, and approves one from the keyboard", async () => {
+    // The race, forced: the inbox's first list answer is held back until the agent has raised a
+    // new approval, so the answer the page gets predates it, and the stream opens only after.
+    // The stream starts from the list's journal_seq, so it replays the approval (the inbox
+    // re-reads no list by timer: only the stream can make the card appear).
+    let intent: Awaited<ReturnType<typeof agent.paymentIntents.create>> | undefined;
+    let listedAtSeq: number | undefined;
+    let streamedFrom: string | null | undefined;
+    await page.route(/\/v1\/approvals\?/, async (route) => {
+      const response = await route.fetch();
+      const body = await response.json();
+      listedAtSeq = body.journal_seq;
+      intent = await agent.paymentIntents.create({ payee: "Bob", amount: 30_000, currency: "GBP", reference: "May invoice" });
+      await route.fulfill({ response, json: body });
+    }, { times: 1 });
+    const onRequest = (request: { url(): string }) => {
+      const url = new URL(request.url());
+      if (url.pathname === "/v1/events/stream" && url.searchParams.get("type")?.includes("approval.") && streamedFrom === undefined) streamedFrom = url.searchParams.get("after_seq");
+    };
+    page.on("request", onRequest);
     await goto(page, "/console/approvals", "Approvals");
-    const intent = await agent.paymentIntents.create({ payee: "Bob", amount: 30_000, currency: "GBP", reference: "May invoice" });
-    const card = page.locator(`[data-approval-id="${intent.approval_id}"]`);
+    await expect.poll(() => intent).toBeDefined();
+    const card = page.locator(`[data-approval-id="${intent!.approval_id}"]`);
+    await card.waitFor();
+    page.off("request", onRequest);
+    expect(streamedFrom).toBe(String(listedAtSeq));
+    expect(typeof listedAtSeq).toBe("number");
     await card.waitFor();
     await card.getByLabel("Note").fill("not ours");
     await card.getByRole("button", { name: "Reject" }).click();
     await page.getByTestId("decision-message").filter({ hasText: "Rejected" }).waitFor();
-    const approval = (await owner.get(`/v1/approvals/${intent.approval_id}`)).body;
+    const approval = (await owner.get(`/v1/approvals/${intent!.approval_id}`)).body;
     expect(approval).toMatchObject({ status: "rejected", note: "not ours" });
-    expect((await owner.get(`/v1/payment-intents/${intent.id}`)).body.approval_status).toBe("rejected");
+    expect((await owner.get(`/v1/payment-intents/${intent!.id}`)).body.approval_status).toBe("rejected");
 
     // Keyboard: `a` approves the selected approval.
     const third = await agent.paymentIntents.create({ payee: "Bob", amount: 21_000, currency: "GBP", reference: "June invoice" });

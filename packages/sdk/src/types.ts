@@ -36,6 +36,8 @@ export interface PageBody<T> {
   data: T[];
   has_more: boolean;
   next_cursor: string | null;
+  /** On record lists: the journal position the page was read at (stream from it to miss nothing). */
+  journal_seq?: number;
 }
 
 // --- identity ---

@@ -29,15 +29,27 @@ export function recordReadRoutes<Body>(spec: RecordReadRoutes<Body>): RouteModul
     app.get(
       spec.path,
       {
-        schema: { tags: [spec.tag], summary: `List ${spec.noun}s, newest first`, description: spec.listDescription, querystring: wire.recordListQuery, response: { 200: wire.page(spec.schema) } },
+        schema: {
+          tags: [spec.tag],
+          summary: `List ${spec.noun}s, newest first`,
+          description: `${spec.listDescription} \`journal_seq\` is the journal position the page was read at: a stream opened with \`after_seq\` set to it sees every later change.`,
+          querystring: wire.recordListQuery,
+          response: { 200: wire.journalPage(spec.schema) },
+        },
         // An agent naming another agent's id in agent_id: not found.
         config: { scopes: [spec.scope], errors: ["not_found"], ...(spec.listExample ? { example: { query: spec.listExample } } : {}) },
       },
       async (request) => {
         const { limit, cursor, agent_id, status } = request.query;
+        const { tenantId } = request.principal;
         const agentId = listedAgentId(request, agent_id);
-        const rows = await listRecordsOf<Body>(store.read, request.principal.tenantId, { kind: spec.kind, agentId, status, limit: limit + 1, beforeId: cursor });
-        return pageOf(rows, limit, spec.view);
+        // The position first, then the rows. A record and the event that changed it commit in one
+        // transaction, and seqs commit in order, so every change at or before this position is in
+        // the rows; a later one may be too (a stream from here replays it: harmless, never lost).
+        const tenant = await store.read.getTenant(tenantId);
+        if (!tenant) throw new Error("authenticated principal without a tenant");
+        const rows = await listRecordsOf<Body>(store.read, tenantId, { kind: spec.kind, agentId, status, limit: limit + 1, beforeId: cursor });
+        return { ...pageOf(rows, limit, spec.view), journal_seq: tenant.journalSize };
       },
     );
 
