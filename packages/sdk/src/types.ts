@@ -926,6 +926,8 @@ export interface EscrowIntent {
   cost_path: string | null;
   evidence_schema: Record<string, unknown>;
   predicate: Record<string, unknown>;
+  /** The predicate in plain English. */
+  predicate_summary: string;
   allowed_operations: string[];
   description: string | null;
   metadata: Metadata | null;
