@@ -5,7 +5,7 @@ export class Page<T> implements AsyncIterable<T> {
   readonly nextCursor: string | null;
   /**
    * The journal position the page was read at, on lists that say it (payment intents, approvals,
-   * transactions, spend authorizations, escrow intents); else null. Stream from it
+   * transactions, service requests, spend authorizations, escrow intents); else null. Stream from it
    * (`events.stream({ after_seq })`) to see every change since, with none missed.
    */
   readonly journalSeq: number | null;

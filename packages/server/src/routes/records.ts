@@ -5,7 +5,7 @@
 import { listRecordsOf, loadRecord, wire, type RecordKind, type Scope, type StoredRecord } from "@bursar/core";
 import type { z } from "zod";
 import type { RouteModule } from "./context.js";
-import { listedAgentId, pageOf, visible } from "./context.js";
+import { journalPageOf, listedAgentId, visible } from "./context.js";
 
 export interface RecordReadRoutes<Body> {
   /** Collection path, e.g. `/v1/transactions`. */
@@ -43,13 +43,7 @@ export function recordReadRoutes<Body>(spec: RecordReadRoutes<Body>): RouteModul
         const { limit, cursor, agent_id, status } = request.query;
         const { tenantId } = request.principal;
         const agentId = listedAgentId(request, agent_id);
-        // The position first, then the rows. A record and the event that changed it commit in one
-        // transaction, and seqs commit in order, so every change at or before this position is in
-        // the rows; a later one may be too (a stream from here replays it: harmless, never lost).
-        const tenant = await store.read.getTenant(tenantId);
-        if (!tenant) throw new Error("authenticated principal without a tenant");
-        const rows = await listRecordsOf<Body>(store.read, tenantId, { kind: spec.kind, agentId, status, limit: limit + 1, beforeId: cursor });
-        return { ...pageOf(rows, limit, spec.view), journal_seq: tenant.journalSize };
+        return journalPageOf(store, tenantId, limit, () => listRecordsOf<Body>(store.read, tenantId, { kind: spec.kind, agentId, status, limit: limit + 1, beforeId: cursor }), spec.view);
       },
     );
 
