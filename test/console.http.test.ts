@@ -194,7 +194,8 @@ describe.each(storeKinds)("console sessions and members (%s)", (kind) => {
       }
       for (const write of writes) {
         const answer = await api.call(write.method, pathOf(write.route), {});
-        const decides = role === "approver" && write.scopes.every((scope) => scope === "approvals:write" || scope.endsWith(":read"));
+        // An approver writes decisions, and the teams naming them as manager (issue 15).
+        const decides = role === "approver" && write.scopes.every((scope) => scope === "approvals:write" || scope === "teams:manage" || scope.endsWith(":read"));
         if (decides) expect(answer.status, `${role} ${write.method} ${write.route}`).not.toBe(403);
         else expect(answer.body?.code, `${role} ${write.method} ${write.route}`).toBe("insufficient_scope");
       }

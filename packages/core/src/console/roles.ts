@@ -9,7 +9,7 @@
  * |----------|-------|---------|---------------------------|---------------------------------|
  * | owner    | yes   | yes     | yes                       | yes (and may grant `owner`)     |
  * | admin    | yes   | yes     | yes                       | yes (never touches an owner)    |
- * | approver | yes   | yes     | no                        | no                              |
+ * | approver | yes   | yes     | no (teams they manage: yes) | no                            |
  * | viewer   | yes   | no      | no                        | no                              |
  *
  * "Reads" means every read: the API guards a resource's reads and writes with one scope
@@ -34,7 +34,8 @@ const readScopes = ["transactions:read", "events:read", "payees:read", "budgets:
 const scopesByRole: Record<OwnerRole, Record<MemberAccess, readonly Scope[]>> = {
   owner: { read: allScopes, write: allScopes },
   admin: { read: allScopes, write: allScopes },
-  approver: { read: allScopes, write: [...readScopes, "approvals:write"] },
+  // A team manager is often an approver: `teams:manage` reaches only the teams naming them.
+  approver: { read: allScopes, write: [...readScopes, "approvals:write", "teams:manage"] },
   viewer: { read: allScopes, write: readScopes },
 };
 
