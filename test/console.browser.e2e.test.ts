@@ -493,6 +493,27 @@ describe.skipIf(!fs.existsSync(chromiumPath))("the owner console in Chromium", (
     await payerAgent.close();
   });
 
+  it("teams (issue 15): the list and a team's page show managers, pools, allocations and agents", async () => {
+    const ownerId = (await owner.get("/v1/auth/principal")).body.principal_id;
+    const member = (await owner.post("/v1/agents", { name: "Team agent" })).body;
+    const team = (await owner.post("/v1/teams", { name: "Research", manager_ids: [ownerId], pools: [{ period: "monthly", currency: "GBP", amount: 50_000 }] })).body;
+    expect((await owner.post(`/v1/teams/${team.id}/members`, { agent_id: member.id })).status).toBe(200);
+    expect((await owner.post(`/v1/teams/${team.id}/allocations`, { agent_id: member.id, period: "monthly", amount: 10_000 })).status).toBe(200);
+    await goto(page, "/console/teams", "Teams");
+    const row = page.locator(`[data-testid="team"][data-team-id="${team.id}"]`);
+    await row.waitFor();
+    expect(await row.textContent()).toContain("monthly: 500.00 GBP (100.00 allocated)");
+    expect(await row.textContent()).toContain("Demo owner");
+    await row.getByRole("link", { name: "Research" }).click();
+    await page.getByRole("heading", { level: 1, name: "Research" }).waitFor();
+    await page.getByTestId("team-agent").filter({ hasText: "Team agent" }).waitFor();
+    expect(await page.getByTestId("team-pool-remaining").textContent()).toBe("500.00");
+    expect(await page.getByTestId("team-allocation").textContent()).toContain("100.00 GBP");
+    await page.getByTestId("team-allocation").getByRole("link", { name: "Team agent" }).waitFor();
+    await screen(page, "team");
+    await accessible(page, "team");
+  });
+
   it("refuses a cross-site form post: SameSite keeps the cookie home, and CSRF would stop it anyway", async () => {
     // The attacker's site: `localhost` is another site than `127.0.0.1` for the browser.
     const target = `${server.url}/v1/agents`;
