@@ -28,6 +28,11 @@ export interface Principal {
   agentId: string | null;
   /** The credential used (PAT id, key id, binding id): for audit and per-credential rate limits. */
   credentialId: string;
+  /**
+   * What it may use on a write. A handler that checks a scope itself calls `requireScope`, which
+   * uses `readScopes` on a safe request; reading `scopes` directly on a GET would refuse a viewer
+   * a read its role grants.
+   */
   scopes: readonly Scope[];
   /**
    * The scopes it may use on a safe request (GET, HEAD, or a route with `config.safe`), when
