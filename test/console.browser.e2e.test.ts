@@ -8,7 +8,9 @@
  * verifies in the browser and a tampered checkpoint is refused; a viewer sees no approve button
  * and the API refuses the viewer's approve. Security: a cross-site form post is refused, a payee
  * named like markup renders as text, the CSP holds (no violation on any screen), sign-out
- * revokes. Every screen passes axe-core (no serious or critical violation) and is saved as a
+ * revokes. Escrow: an intent's state, evidence attempts and settlement, owner actions from the API's
+ * available_actions with a confirmation, and a payee's reputation receipt verified in the browser.
+ * Every screen passes axe-core (no serious or critical violation) and is saved as a
  * screenshot in test-results/console/.
  */
 import { execSync } from "node:child_process";
@@ -19,7 +21,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import axe from "axe-core";
-import { Bursar, register } from "@bursar/sdk";
+import { Bursar, generateAgentKey, register, signEvidence, submitEscrowEvidence } from "@bursar/sdk";
 import { demoLoginLink, ensureDemoTenant, type DemoTenant, type RunningServer } from "@bursar/server";
 import { systemClock } from "@bursar/core";
 import { client, repoRoot, startTestServer, tempDir } from "./support.js";
@@ -55,6 +57,8 @@ describe.skipIf(!fs.existsSync(chromiumPath))("the owner console in Chromium", (
   let owner: ReturnType<typeof client>;
   let agent: Bursar;
   let agentDir: string;
+  /** A funded escrow intent the escrow step leaves open, for the viewer's step. */
+  let openEscrowId: string;
   const cspViolations: string[] = [];
   const pageErrors: string[] = [];
 
@@ -179,17 +183,40 @@ describe.skipIf(!fs.existsSync(chromiumPath))("the owner console in Chromium", (
     await accessible(page, "payments");
   });
 
-  it("rejects another payment with a note, and approves one from the keyboard", async () => {
+  it("an approval raised between reading the list and opening the stream appears; rejects it with a note, and approves one from the keyboard", async () => {
+    // The race, forced: the inbox's first list answer is held back until the agent has raised a
+    // new approval, so the answer the page gets predates it, and the stream opens only after.
+    // The stream starts from the list's journal_seq, so it replays the approval (the inbox
+    // re-reads no list by timer: only the stream can make the card appear).
+    let intent: Awaited<ReturnType<typeof agent.paymentIntents.create>> | undefined;
+    let listedAtSeq: number | undefined;
+    let streamedFrom: string | null | undefined;
+    await page.route(/\/v1\/approvals\?/, async (route) => {
+      const response = await route.fetch();
+      const body = await response.json();
+      listedAtSeq = body.journal_seq;
+      intent = await agent.paymentIntents.create({ payee: "Bob", amount: 30_000, currency: "GBP", reference: "May invoice" });
+      await route.fulfill({ response, json: body });
+    }, { times: 1 });
+    const onRequest = (request: { url(): string }) => {
+      const url = new URL(request.url());
+      if (url.pathname === "/v1/events/stream" && url.searchParams.get("type")?.includes("approval.") && streamedFrom === undefined) streamedFrom = url.searchParams.get("after_seq");
+    };
+    page.on("request", onRequest);
     await goto(page, "/console/approvals", "Approvals");
-    const intent = await agent.paymentIntents.create({ payee: "Bob", amount: 30_000, currency: "GBP", reference: "May invoice" });
-    const card = page.locator(`[data-approval-id="${intent.approval_id}"]`);
+    await expect.poll(() => intent).toBeDefined();
+    const card = page.locator(`[data-approval-id="${intent!.approval_id}"]`);
+    await card.waitFor();
+    page.off("request", onRequest);
+    expect(streamedFrom).toBe(String(listedAtSeq));
+    expect(typeof listedAtSeq).toBe("number");
     await card.waitFor();
     await card.getByLabel("Note").fill("not ours");
     await card.getByRole("button", { name: "Reject" }).click();
     await page.getByTestId("decision-message").filter({ hasText: "Rejected" }).waitFor();
-    const approval = (await owner.get(`/v1/approvals/${intent.approval_id}`)).body;
+    const approval = (await owner.get(`/v1/approvals/${intent!.approval_id}`)).body;
     expect(approval).toMatchObject({ status: "rejected", note: "not ours" });
-    expect((await owner.get(`/v1/payment-intents/${intent.id}`)).body.approval_status).toBe("rejected");
+    expect((await owner.get(`/v1/payment-intents/${intent!.id}`)).body.approval_status).toBe("rejected");
 
     // Keyboard: `a` approves the selected approval.
     const third = await agent.paymentIntents.create({ payee: "Bob", amount: 21_000, currency: "GBP", reference: "June invoice" });
@@ -365,6 +392,128 @@ describe.skipIf(!fs.existsSync(chromiumPath))("the owner console in Chromium", (
     expect(pageErrors).toEqual([]);
   });
 
+  it("escrow: list and intent pages show state, payee, predicate, evidence attempts and settlement; owner actions follow available_actions, each confirmed; the payee's reputation receipt verifies, and a tampered one is refused", async () => {
+    // A paying agent of its own (the demo agent's binding was revoked above), registered through the SDK.
+    const payer = (await owner.post("/v1/agents", { name: "Escrow agent" })).body;
+    await owner.post(`/v1/accounts/${payer.wallet_account_id}/deposits`, { amount: 100_000 });
+    const ticket = (await owner.post("/v1/registration-tickets", { agent_id: payer.id, scopes: ["agents:execute", "payees:read", "events:read"] })).body.ticket;
+    const payerDir = tempDir("console-escrow-agent");
+    await register({ ticket, baseUrl: server.url, configDir: payerDir });
+    const payerAgent = new Bursar({ configDir: payerDir, baseUrl: server.url });
+    // The payee holds its own evidence key; the owner registers the public half.
+    const payeeKey = await generateAgentKey("EdDSA");
+    const payee = (await owner.post("/v1/payees", { name: "Report Writer Ltd", currency: "GBP", evidence_public_key: payeeKey.publicJwk })).body;
+    const { predicate } = await payerAgent.predicates.preview("http_status", { status: 200 });
+    const deadline = new Date(Date.now() + 86_400_000).toISOString();
+    const create = (description: string, amount: number) => payerAgent.escrow.create({
+      payee_id: payee.id, amount, currency: "GBP", deadline, description, fund: true, predicate,
+      evidence_schema: { type: "object", required: ["status"], properties: { status: { type: "integer" } } },
+    });
+    const evidence = async (intentId: string, status: number) => submitEscrowEvidence(server.url, intentId, await signEvidence(payeeKey, { tenantId: demo.tenantId, intentId, payeeId: payee.id, payload: { status } }));
+    const report = await create("Market report", 2_000);
+    expect((await evidence(report.id, 503)).status).toBe("evidence_submitted");
+    const audit = await create("Security audit", 1_500);
+    const logo = await create("Logo design", 1_000);
+    expect((await evidence(logo.id, 200)).status).toBe("released");
+    const ownerIntent = async (id: string) => (await owner.get(`/v1/escrow-intents/${id}`)).body;
+
+    await goto(page, "/console/escrow", "Escrow");
+    const row = (id: string) => page.locator(`[data-testid="escrow-intent"][data-intent-id="${id}"]`);
+    await row(logo.id).waitFor();
+    expect(await row(report.id).getAttribute("data-status")).toBe("evidence_submitted");
+    const reportRow = await row(report.id).textContent();
+    for (const shown of ["Market report", "20.00 GBP", "Report Writer Ltd", "Passes when", "0 of 1 passed", deadline]) expect(reportRow).toContain(shown);
+    expect(await row(logo.id).textContent()).toContain("released: 10.00 to payee, 0.00 back");
+    await screen(page, "escrow");
+    await accessible(page, "escrow");
+
+    // The failing attempt and its node; the actions the API offers; cancel sends nothing; a confirmed split.
+    await row(report.id).getByRole("link").click();
+    await page.getByRole("heading", { level: 1, name: "Market report" }).waitFor();
+    const attempt = page.getByTestId("escrow-attempt");
+    expect(await attempt.getAttribute("data-passed")).toBe("false");
+    expect(await attempt.textContent()).toMatch(/fail\/root/);
+    expect(await page.getByTestId("escrow-predicate").textContent()).toBe((await ownerIntent(report.id)).predicate_summary);
+    const actions = page.getByTestId("escrow-actions");
+    expect(await actions.getByRole("button").allTextContents()).toEqual(["Release…", "Refund…", "Split…", "Dispute…"]);
+    await actions.getByRole("button", { name: "Release…" }).click();
+    expect(await page.getByTestId("escrow-confirm").textContent()).toContain("Pay 20.00 GBP to Report Writer Ltd");
+    await page.getByRole("button", { name: "Cancel" }).click();
+    await actions.getByRole("button", { name: "Split…" }).click();
+    expect((await ownerIntent(report.id)).status).toBe("evidence_submitted");
+    await page.getByTestId("split-payee-amount").fill("12.00");
+    await page.getByText("8.00 GBP back to the payer").waitFor();
+    await screen(page, "escrow-confirm");
+    await accessible(page, "escrow-confirm");
+    await page.getByRole("button", { name: "Confirm split" }).click();
+    await page.locator('[data-testid="escrow-settlement"][data-outcome="split"]').waitFor();
+    expect(await page.getByTestId("settlement-payee").textContent()).toBe("12.00 GBP");
+    expect(await page.getByTestId("settlement-refund").textContent()).toBe("8.00 GBP");
+    expect(await page.getByTestId("escrow-no-actions").textContent()).toContain("split");
+    expect((await ownerIntent(report.id)).settlement).toMatchObject({ outcome: "split", payee_amount: 1_200, refund_amount: 800 });
+
+    // Disputed, only release, refund and split remain; a confirmed refund.
+    await goto(page, `/console/escrow/${audit.id}`, "Security audit");
+    await actions.getByRole("button", { name: "Dispute…" }).click();
+    await page.getByTestId("dispute-reason").fill("work not delivered");
+    await page.getByRole("button", { name: "Confirm dispute" }).click();
+    await page.locator('[data-testid="escrow-detail"][data-status="disputed"]').waitFor();
+    expect(await actions.getByRole("button").allTextContents()).toEqual(["Release…", "Refund…", "Split…"]);
+    expect(await ownerIntent(audit.id)).toMatchObject({ status: "disputed", dispute_reason: "work not delivered" });
+    await actions.getByRole("button", { name: "Refund…" }).click();
+    await page.getByRole("button", { name: "Confirm refund" }).click();
+    await page.locator('[data-testid="escrow-settlement"][data-outcome="refunded"]').waitFor();
+    expect((await ownerIntent(audit.id)).settlement).toMatchObject({ outcome: "refunded", payee_amount: 0, refund_amount: 1_500 });
+
+    // The released one offers nothing; its payee's receipt verifies with the key this browser pinned (journal step).
+    await goto(page, `/console/escrow/${logo.id}`, "Logo design");
+    await page.getByTestId("escrow-no-actions").waitFor();
+    await page.getByTestId("escrow-payee").click();
+    await page.getByRole("heading", { level: 1, name: "Report Writer Ltd" }).waitFor();
+    const verdict = page.getByTestId("reputation-verdict");
+    await verdict.waitFor();
+    expect(await verdict.getAttribute("data-verified")).toBe("true");
+    expect(await verdict.getAttribute("data-key")).toBe("pinned");
+    expect(await page.getByTestId("reputation-settled").textContent()).toBe("3");
+    expect(await page.locator('[data-testid="reputation-counts"] tr[data-outcome="released"]').textContent()).toBe("released133.33%");
+    await screen(page, "payee");
+    await accessible(page, "payee");
+    // A man in the middle improves the payee's record: the signature no longer verifies.
+    await page.route("**/v1/payees/*/reputation", async (route) => {
+      const response = await route.fetch();
+      const body = await response.json();
+      await route.fulfill({ response, json: { ...body, receipt: { ...body.receipt, counts: { ...body.receipt.counts, released: 3, refunded: 0, split: 0 } } } });
+    });
+    await page.reload();
+    await page.locator('[data-testid="reputation-verdict"][data-verified="false"]').waitFor();
+    expect(await verdict.textContent()).toContain("Refused: the signature does not verify");
+    await page.unroute("**/v1/payees/*/reputation");
+    // Left funded, for the viewer below.
+    openEscrowId = (await create("Translation", 500)).id;
+    await payerAgent.close();
+  });
+
+  it("teams (issue 15): the list and a team's page show managers, pools, allocations and agents", async () => {
+    const ownerId = (await owner.get("/v1/auth/principal")).body.principal_id;
+    const member = (await owner.post("/v1/agents", { name: "Team agent" })).body;
+    const team = (await owner.post("/v1/teams", { name: "Research", manager_ids: [ownerId], pools: [{ period: "monthly", currency: "GBP", amount: 50_000 }] })).body;
+    expect((await owner.post(`/v1/teams/${team.id}/members`, { agent_id: member.id })).status).toBe(200);
+    expect((await owner.post(`/v1/teams/${team.id}/allocations`, { agent_id: member.id, period: "monthly", amount: 10_000 })).status).toBe(200);
+    await goto(page, "/console/teams", "Teams");
+    const row = page.locator(`[data-testid="team"][data-team-id="${team.id}"]`);
+    await row.waitFor();
+    expect(await row.textContent()).toContain("monthly: 500.00 GBP (100.00 allocated)");
+    expect(await row.textContent()).toContain("Demo owner");
+    await row.getByRole("link", { name: "Research" }).click();
+    await page.getByRole("heading", { level: 1, name: "Research" }).waitFor();
+    await page.getByTestId("team-agent").filter({ hasText: "Team agent" }).waitFor();
+    expect(await page.getByTestId("team-pool-remaining").textContent()).toBe("500.00");
+    expect(await page.getByTestId("team-allocation").textContent()).toContain("100.00 GBP");
+    await page.getByTestId("team-allocation").getByRole("link", { name: "Team agent" }).waitFor();
+    await screen(page, "team");
+    await accessible(page, "team");
+  });
+
   it("refuses a cross-site form post: SameSite keeps the cookie home, and CSRF would stop it anyway", async () => {
     // The attacker's site: `localhost` is another site than `127.0.0.1` for the browser.
     const target = `${server.url}/v1/agents`;
@@ -427,6 +576,20 @@ describe.skipIf(!fs.existsSync(chromiumPath))("the owner console in Chromium", (
     }, waiting.approval_id as string);
     expect(refused).toEqual({ status: 403, code: "insufficient_scope" });
     expect((await owner.get(`/v1/approvals/${waiting.approval_id}`)).body.status).toBe("pending");
+    // An open escrow: the viewer reads it, is offered no action, and the API refuses its release.
+    await viewer.goto(`${server.url}/console/escrow/${openEscrowId}`);
+    await viewer.getByRole("heading", { level: 1, name: "Translation" }).waitFor();
+    await viewer.getByText("Your role can see escrow intents but not settle them.").waitFor();
+    expect(await viewer.getByTestId("escrow-actions").count()).toBe(0);
+    const release = await viewer.evaluate(async (intentId) => {
+      const session: any = await (await fetch("/v1/console/session")).json();
+      const answer = await fetch(`/v1/escrow-intents/${intentId}/release`, { method: "POST", headers: { "content-type": "application/json", "x-csrf-token": session.csrf_token }, body: "{}" });
+      return { status: answer.status, code: ((await answer.json()) as any).code };
+    }, openEscrowId);
+    expect(release).toEqual({ status: 403, code: "insufficient_scope" });
+    expect((await owner.get(`/v1/escrow-intents/${openEscrowId}`)).body.status).toBe("funded");
+    await screen(viewer, "escrow-viewer");
+    await accessible(viewer, "escrow-viewer");
 
     // The owner changes the viewer's role: the viewer's session ends; then removes them.
     await goto(page, "/console/settings", "Settings");

@@ -7,6 +7,9 @@ import { LoginScreen, InviteScreen } from "./screens/login.tsx";
 import { ApprovalsScreen } from "./screens/approvals.tsx";
 import { AgentsScreen, AgentScreen } from "./screens/agents.tsx";
 import { PaymentsScreen } from "./screens/payments.tsx";
+import { EscrowListScreen, EscrowScreen } from "./screens/escrow.tsx";
+import { PayeeScreen } from "./screens/payee.tsx";
+import { TeamsScreen, TeamScreen } from "./screens/teams.tsx";
 import { LedgerScreen } from "./screens/ledger.tsx";
 import { PayeesScreen } from "./screens/payees.tsx";
 import { EventsScreen } from "./screens/events.tsx";
@@ -18,7 +21,9 @@ import "./styles.css";
 const screens = [
   { path: "/console/approvals", label: "Approvals" },
   { path: "/console/agents", label: "Agents" },
+  { path: "/console/teams", label: "Teams" },
   { path: "/console/payments", label: "Payments" },
+  { path: "/console/escrow", label: "Escrow" },
   { path: "/console/ledger", label: "Ledger" },
   { path: "/console/payees", label: "Payees" },
   { path: "/console/events", label: "Events" },
@@ -30,6 +35,12 @@ const screens = [
 function Screen({ path, session }: { path: string; session: ConsoleSession }) {
   const agent = /^\/console\/agents\/([^/]+)$/.exec(path);
   if (agent) return <AgentScreen agentId={decodeURIComponent(agent[1]!)} session={session} />;
+  const escrow = /^\/console\/escrow\/([^/]+)$/.exec(path);
+  if (escrow) return <EscrowScreen intentId={decodeURIComponent(escrow[1]!)} session={session} />;
+  const team = /^\/console\/teams\/([^/]+)$/.exec(path);
+  if (team) return <TeamScreen teamId={decodeURIComponent(team[1]!)} />;
+  const payee = /^\/console\/payees\/([^/]+)$/.exec(path);
+  if (payee) return <PayeeScreen payeeId={decodeURIComponent(payee[1]!)} />;
   switch (path) {
     case "/console":
     case "/console/":
@@ -39,6 +50,10 @@ function Screen({ path, session }: { path: string; session: ConsoleSession }) {
       return <AgentsScreen />;
     case "/console/payments":
       return <PaymentsScreen />;
+    case "/console/escrow":
+      return <EscrowListScreen />;
+    case "/console/teams":
+      return <TeamsScreen />;
     case "/console/ledger":
       return <LedgerScreen session={session} />;
     case "/console/payees":

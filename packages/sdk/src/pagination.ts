@@ -3,15 +3,22 @@ export class Page<T> implements AsyncIterable<T> {
   readonly data: T[];
   readonly hasMore: boolean;
   readonly nextCursor: string | null;
+  /**
+   * The journal position the page was read at, on lists that say it (payment intents, approvals,
+   * transactions, service requests, spend authorizations, escrow intents); else null. Stream from it
+   * (`events.stream({ after_seq })`) to see every change since, with none missed.
+   */
+  readonly journalSeq: number | null;
   private readonly fetchPage: (cursor: string) => Promise<Page<T>>;
 
   constructor(
-    body: { data: T[]; has_more: boolean; next_cursor: string | null },
+    body: { data: T[]; has_more: boolean; next_cursor: string | null; journal_seq?: number },
     fetchPage: (cursor: string) => Promise<Page<T>>,
   ) {
     this.data = body.data;
     this.hasMore = body.has_more;
     this.nextCursor = body.next_cursor;
+    this.journalSeq = body.journal_seq ?? null;
     this.fetchPage = fetchPage;
   }
 

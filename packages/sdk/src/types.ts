@@ -37,6 +37,8 @@ export interface PageBody<T> {
   data: T[];
   has_more: boolean;
   next_cursor: string | null;
+  /** On record lists: the journal position the page was read at (stream from it to miss nothing). */
+  journal_seq?: number;
 }
 
 // --- identity ---
@@ -1082,6 +1084,8 @@ export interface EscrowIntent {
   cost_path: string | null;
   evidence_schema: Record<string, unknown>;
   predicate: Record<string, unknown>;
+  /** The predicate in plain English. */
+  predicate_summary: string;
   allowed_operations: string[];
   description: string | null;
   metadata: Metadata | null;

@@ -1,15 +1,13 @@
 /**
  * The approvals inbox (the landing screen): pending approvals, live over SSE, each with its
  * agent, payee, amount, legs, the policy's reasons, what remains of the limits, and an expiry
- * countdown; approve or reject with a note. Keys: j/k move, a approves, r rejects.
+ * countdown; approve or reject with a note. Keys: j/k move, a approves, r rejects. The stream
+ * opens from the journal position the list was read at, so an approval raised in between appears.
  */
 import { useEffect, useMemo, useState } from "preact/hooks";
 import type { Approval, PaymentIntent } from "@bursar/sdk";
 import { bursar, errorText, type ConsoleSession } from "../api.ts";
-import { useLiveEvents, useLoad, useNow } from "../hooks.ts";
-
-/** How often the inbox re-reads the list besides its live events (see the poll below). */
-const inboxRefreshMs = 3_000;
+import { useLiveList, useLoad, useNow } from "../hooks.ts";
 
 interface Item {
   approval: Approval;
@@ -30,29 +28,24 @@ function remainingText(remaining: Record<string, number | null> | undefined): st
   return Object.entries(remaining).filter(([, value]) => value !== null).map(([key, value]) => `${key.replace(/_/g, " ")}: ${value}`).join(" · ");
 }
 
-async function loadInbox(status: string, agentId: string): Promise<Item[]> {
+/** The inbox's approvals, and the journal position they were read at (the live stream starts there). */
+async function loadInbox(status: string, agentId: string): Promise<{ value: Item[]; journalSeq: number | null }> {
   const page = await bursar.approvals.list({ status: status || undefined, agent_id: agentId || undefined, limit: 50 });
-  return Promise.all(page.data.map(async (approval) => ({
+  const value = await Promise.all(page.data.map(async (approval) => ({
     approval,
     intent: approval.payment_intent_id ? await bursar.request<PaymentIntent>("GET", `/v1/payment-intents/${approval.payment_intent_id}`).catch(() => null) : null,
   })));
+  return { value, journalSeq: page.journalSeq };
 }
 
 export function ApprovalsScreen({ session }: { session: ConsoleSession }) {
   const canDecide = session.scopes.includes("approvals:write");
   const [status, setStatus] = useState("pending");
   const [agentId, setAgentId] = useState("");
-  const inbox = useLoad(() => loadInbox(status, agentId), [status, agentId]);
+  // Live without a gap: the stream opens from the position the list was read at (hooks.ts useLiveList).
+  const inbox = useLiveList(() => loadInbox(status, agentId), ["approval.*", "payment_intent.*", "service_request.*"], [status, agentId]);
   const agents = useLoad(() => bursar.agents.list({ limit: 100 }).then((page) => page.data).catch(() => []), []);
   const agentName = useMemo(() => new Map((agents.data ?? []).map((agent) => [agent.id, agent.name])), [agents.data]);
-  const live = useLiveEvents(["approval.*", "payment_intent.*", "service_request.*"], () => inbox.reload());
-  // The stream starts after the list is read and pauses while it reconnects: an approval raised in
-  // such a gap has no event this page sees. A slow poll closes the gap (the list keeps its data
-  // while it reloads, so nothing flickers).
-  useEffect(() => {
-    const timer = setInterval(() => inbox.reload(), inboxRefreshMs);
-    return () => clearInterval(timer);
-  }, [inbox.reload]);
   const now = useNow();
   const [selected, setSelected] = useState(0);
   const [notes, setNotes] = useState<Record<string, string>>({});
@@ -89,7 +82,7 @@ export function ApprovalsScreen({ session }: { session: ConsoleSession }) {
     <section aria-labelledby="approvals-title">
       <h1 id="approvals-title">Approvals</h1>
       <p class="hint">
-        {live.connected ? "Live: new approvals appear without a reload." : "Connecting to the live feed…"}
+        {inbox.connected ? "Live: new approvals appear without a reload." : "Connecting to the live feed…"}
         {canDecide ? " Keys: j/k to move, a to approve, r to reject." : " Your role can see approvals but not decide them."}
       </p>
       <div class="filters">

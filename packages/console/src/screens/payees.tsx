@@ -1,4 +1,4 @@
-/** Payees: names, aliases and rail details, always rendered as text; add a payee. */
+/** Payees: names, aliases and rail details, always rendered as text; add a payee. Each links to its page (reputation). */
 import { useState } from "preact/hooks";
 import { bursar, errorText, type ConsoleSession } from "../api.ts";
 import { useLoad } from "../hooks.ts";
@@ -40,7 +40,7 @@ export function PayeesScreen({ session }: { session: ConsoleSession }) {
         <tbody>
           {(payees.data ?? []).map((payee) => (
             <tr key={payee.id} data-testid="payee">
-              <td data-testid="payee-name">{payee.name}</td>
+              <td data-testid="payee-name"><a href={`/console/payees/${encodeURIComponent(payee.id)}`}>{payee.name}</a></td>
               <td>{payee.aliases.join(", ")}</td>
               <td>{payee.currency}</td>
               <td>{payee.rail}</td>

@@ -1,22 +1,44 @@
 /**
  * Payments: payment intents with legs and statuses, executed transactions, service requests and
- * spend authorizations (authorize → complete holds for things paid outside Bursar).
+ * spend authorizations (authorize → complete holds for things paid outside Bursar). Live from
+ * the journal position the lists were read at.
  */
+import type { PageBody, PaymentIntent, SpendAuthorization, Transaction } from "@bursar/sdk";
 import { bursar, money } from "../api.ts";
-import { useLiveEvents, useLoad } from "../hooks.ts";
+import { useLiveList } from "../hooks.ts";
+
+interface PaymentLists {
+  intents: PaymentIntent[];
+  transactions: Transaction[];
+  spends: SpendAuthorization[];
+  services: ServiceRequest[];
+}
+
+/**
+ * The four lists, and the earliest journal position among them: the live stream starts there, so
+ * whatever changed after any of them was read is replayed (hooks.ts useLiveList).
+ */
+async function loadPayments(): Promise<{ value: PaymentLists; journalSeq: number | null }> {
+  const [intents, transactions, spends, services] = await Promise.all([
+    bursar.paymentIntents.list({ limit: 50 }),
+    bursar.transactions.list({ limit: 50 }),
+    bursar.spend.list({ limit: 50 }),
+    // No SDK resource lists service requests yet: the SDK's generic request, same session and CSRF handling.
+    bursar.request<PageBody<ServiceRequest>>("GET", "/v1/service-requests", { query: { limit: 50 } }),
+  ]);
+  const positions = [intents.journalSeq, transactions.journalSeq, spends.journalSeq, services.journal_seq ?? null];
+  const journalSeq = positions.some((seq) => seq === null) ? null : Math.min(...(positions as number[]));
+  return { value: { intents: intents.data, transactions: transactions.data, spends: spends.data, services: services.data }, journalSeq };
+}
 
 export function PaymentsScreen() {
-  const intents = useLoad(() => bursar.paymentIntents.list({ limit: 50 }).then((page) => page.data));
-  const transactions = useLoad(() => bursar.transactions.list({ limit: 50 }).then((page) => page.data));
-  const spends = useLoad(() => bursar.spend.list({ limit: 50 }).then((page) => page.data));
-  // No SDK resource lists service requests yet: the SDK's generic request, same session and CSRF handling.
-  const services = useLoad(() => bursar.request<{ data: ServiceRequest[] }>("GET", "/v1/service-requests", { query: { limit: 50 } }).then((page) => page.data));
-  useLiveEvents(["payment_intent.*", "transaction.*", "spend_authorization.*", "service_request.*"], () => {
-    intents.reload();
-    transactions.reload();
-    spends.reload();
-    services.reload();
-  });
+  const lists = useLiveList(loadPayments, ["payment_intent.*", "transaction.*", "spend_authorization.*", "service_request.*"]);
+  const empty = { data: null, error: lists.error };
+  const pick = <K extends keyof PaymentLists>(key: K) => (lists.data ? { data: lists.data[key], error: null } : empty);
+  const intents = pick("intents");
+  const transactions = pick("transactions");
+  const spends = pick("spends");
+  const services = pick("services");
   return (
     <section aria-labelledby="payments-title">
       <h1 id="payments-title">Payments</h1>

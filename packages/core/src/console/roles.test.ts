@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { roleScopes } from "./roles.js";
+import { memberScopes, roleScopes } from "./roles.js";
+import { allScopes } from "../scopes.js";
 import { csrfTokenFor, parseConsoleSecret, secretMatches } from "./sessions.js";
 import { sha256Hex } from "../hash.js";
 
 describe("member roles", () => {
-  // role, may approve, may configure agents, may administer the tenant
+  // role, may approve, may configure agents, may administer the tenant (all writes)
   const table: Array<[string, boolean, boolean, boolean]> = [
     ["owner", true, true, true],
     ["admin", true, true, true],
@@ -18,6 +19,20 @@ describe("member roles", () => {
     expect(scopes.includes("agents:config")).toBe(configure);
     expect(scopes.includes("tenant:admin")).toBe(administer);
     if (role !== "retired-role") expect(scopes).toEqual(expect.arrayContaining(["transactions:read", "events:read", "payees:read", "budgets:read"]));
+  });
+
+  it("every member reads everything a route guards (agents, policies, the ledger), an unknown role nothing", () => {
+    for (const role of ["owner", "admin", "approver", "viewer"]) expect(roleScopes(role, "read"), role).toEqual([...allScopes]);
+    expect(roleScopes("retired-role", "read")).toEqual([]);
+  });
+
+  it("narrows a credential's own scopes by the role, for writes and reads apart", () => {
+    expect(memberScopes("viewer", { write: allScopes })).toEqual({ scopes: ["transactions:read", "events:read", "payees:read", "budgets:read"], readScopes: [...allScopes] });
+    // A narrow PAT stays narrow on reads too; unknown strings grant nothing.
+    expect(memberScopes("owner", { write: ["events:read", "bogus:scope"] })).toEqual({ scopes: ["events:read"], readScopes: ["events:read"] });
+    // A session's reading scopes are its own list; an old session without one reads with its scopes.
+    expect(memberScopes("approver", { write: ["approvals:write"], read: ["agents:config", "approvals:write"] })).toEqual({ scopes: ["approvals:write"], readScopes: ["agents:config", "approvals:write"] });
+    expect(memberScopes("viewer", { write: ["approvals:write", "events:read"] }).scopes).toEqual(["events:read"]);
   });
 });
 

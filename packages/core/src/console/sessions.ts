@@ -53,6 +53,11 @@ export interface ConsoleSessionBody {
   csrf_hash: string;
   /** Scopes the session holds: its member's role's, narrowed by the PAT it was exchanged for. */
   scopes: Scope[];
+  /**
+   * Scopes it holds for safe requests (roles.ts: a viewer reads more than it writes), narrowed
+   * the same way. Absent on sessions made before it existed: they read with `scopes`.
+   */
+  read_scopes?: Scope[];
   /** How it began: `login_code`, `invite`, `personal_access_token`. */
   via: "login_code" | "invite" | "personal_access_token";
   expires_at_ms: number;
@@ -146,8 +151,8 @@ export function csrfTokenFor(sessionToken: string): string {
 }
 
 /**
- * Starts a session for an active member. Its scopes are the member's role's, narrowed by
- * `scopeCeiling` (the PAT it was exchanged for). The oldest sessions beyond
+ * Starts a session for an active member. Its scopes are the member's role's (for writes, and for
+ * safe requests), narrowed by `scopeCeiling` (the PAT it was exchanged for). The oldest sessions beyond
  * `consoleSessionsPerUserMax` are revoked.
  */
 export async function createConsoleSession(
@@ -157,10 +162,12 @@ export async function createConsoleSession(
   const id = newId("cs", context.nowMs);
   const sessionToken = `${consoleSessionPrefix}.${context.tenantId}.${id}.${randomPart()}`;
   const csrfToken = csrfTokenFor(sessionToken);
-  const scopes = roleScopes(input.user.role).filter((scope) => input.scopeCeiling === undefined || input.scopeCeiling.includes(scope));
+  const withinCeiling = (scope: Scope) => input.scopeCeiling === undefined || input.scopeCeiling.includes(scope);
+  const scopes = roleScopes(input.user.role, "write").filter(withinCeiling);
+  const readScopes = roleScopes(input.user.role, "read").filter(withinCeiling);
   const expiresAtMs = context.nowMs + consoleSessionLifetimeSecondsMax * 1000;
   const session = record<ConsoleSessionBody>(context, "console_session", id, input.user.id, "active", {
-    user_id: input.user.id, secret_hash: sha256Hex(sessionToken), csrf_hash: sha256Hex(csrfToken), scopes, via: input.via, expires_at_ms: expiresAtMs, revoked_at_ms: null,
+    user_id: input.user.id, secret_hash: sha256Hex(sessionToken), csrf_hash: sha256Hex(csrfToken), scopes, read_scopes: readScopes, via: input.via, expires_at_ms: expiresAtMs, revoked_at_ms: null,
   });
   await saveRecord(context.tx, session, true);
   const open = await listRecordsOf<ConsoleSessionBody>(context.tx, context.tenantId, { kind: "console_session", refId: input.user.id, status: "active", limit: consoleSessionsPerUserMax + 10 });

@@ -63,6 +63,7 @@ import { toRfc3339 } from "../time.js";
 import { evaluatePredicate, parsePredicate, resolveJsonPointer, type Evaluation, type Predicate } from "../escrow/predicate.js";
 import { canonicalDigest, escrowTermsSigningInput, evidenceSigningInput, verifyDetachedSignature, type EscrowTerms, type EvidenceBinding } from "../escrow/signing.js";
 import { guardEscrowAction, type EscrowAction, type EscrowStatus } from "../escrow/state-machine.js";
+import { describePredicate } from "../escrow/templates.js";
 import { registerApprovalSubject } from "./approval-decisions.js";
 import { closeApproval, openApproval, type ApprovalBody } from "./approvals.js";
 import { mintCapability, capabilityTokenOf, type CapabilityBody } from "./capabilities.js";
@@ -217,6 +218,7 @@ export function escrowIntentView(intent: EscrowIntentRecord) {
     ...recordStamp(intent, toRfc3339),
     ...rest,
     predicate: body.predicate as unknown as Record<string, unknown>,
+    predicate_summary: describePredicate(body.predicate),
     amount_display: formatMinor(body.amount, body.currency),
     payout: body.payout ?? null,
     failed_payouts: body.failed_payouts ?? [],

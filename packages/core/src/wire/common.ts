@@ -76,6 +76,17 @@ export const pageQuery = z.object({
 export const page = <T extends z.ZodTypeAny>(item: T) =>
   z.object({ data: z.array(item), has_more: z.boolean(), next_cursor: z.string().nullable() });
 
+/**
+ * A record list's envelope: the page, and `journal_seq`, the journal's size when the page was
+ * read. Every change journalled at or before it is in the page; a stream opened with
+ * `after_seq=journal_seq` sees every change after it. So a list plus a stream from its position
+ * misses nothing and needs no polling.
+ */
+export const journalPage = <T extends z.ZodTypeAny>(item: T) =>
+  page(item).extend({
+    journal_seq: z.number().int().min(0).describe("The journal's size when this page was read: open GET /v1/events/stream with after_seq set to it to see every change since"),
+  });
+
 /** RFC 9457 problem details with Bursar's extensions. */
 export const problem = z.object({
   type: z.string(),

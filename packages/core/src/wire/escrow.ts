@@ -84,6 +84,7 @@ export const escrowIntent = z.object({
   cost_path: z.string().nullable(),
   evidence_schema: z.record(z.string(), z.unknown()),
   predicate: z.record(z.string(), z.unknown()),
+  predicate_summary: z.string().describe("The predicate in plain English (as `POST /v1/predicates/test` words it)"),
   allowed_operations: z.array(z.string()),
   description: z.string().nullable(),
   metadata: z.record(z.string(), z.string()).nullable(),

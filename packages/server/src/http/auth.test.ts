@@ -42,6 +42,8 @@ describe("owner authentication", () => {
       agentId: null,
       credentialId: owner.tokenId,
       scopes: ["transactions:read", "tenant:admin"],
+      // An owner's PAT reads with the same list it writes with (core console/roles.ts).
+      readScopes: ["transactions:read", "tenant:admin"],
       rateLimitPerMinute: credentialRateLimitPerMinuteDefault,
     });
   });

@@ -9,9 +9,9 @@
  * Then a per-credential rate limit, then the route's scopes.
  */
 import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from "fastify";
-import { apiKeyIsDead, apiKeyPrefix, isOwnerOnlyScope, isScope, personalAccessTokenPrefix, sha256Hex, type Scope } from "@bursar/core";
+import { apiKeyIsDead, apiKeyPrefix, isOwnerOnlyScope, isScope, memberScopes, personalAccessTokenPrefix, sha256Hex, type Scope } from "@bursar/core";
 import { authenticateAgent, dpopChallenge } from "../identity/agent-auth.js";
-import { authenticateConsoleSession, memberScopeCeiling } from "./console-auth.js";
+import { authenticateConsoleSession, memberRole } from "./console-auth.js";
 import { rateLimitHeaders } from "../identity/rate-limit.js";
 import { ProblemError } from "./problem.js";
 
@@ -28,7 +28,18 @@ export interface Principal {
   agentId: string | null;
   /** The credential used (PAT id, key id, binding id): for audit and per-credential rate limits. */
   credentialId: string;
+  /**
+   * What it may use on a write. A handler that checks a scope itself calls `requireScope`, which
+   * uses `readScopes` on a safe request; reading `scopes` directly on a GET would refuse a viewer
+   * a read its role grants.
+   */
   scopes: readonly Scope[];
+  /**
+   * The scopes it may use on a safe request (GET, HEAD, or a route with `config.safe`), when
+   * they are more than `scopes`: a member whose role reads more than it writes (core
+   * console/roles.ts). Absent: `scopes`.
+   */
+  readScopes?: readonly Scope[];
   /** The credential's allowance, requests per minute. */
   rateLimitPerMinute: number;
 }
@@ -50,6 +61,11 @@ declare module "fastify" {
     scopes?: readonly Scope[];
     /** Explicitly unauthenticated (STYLE habit 7: loosening security is visible at the call site). */
     public?: boolean;
+    /**
+     * A POST that changes nothing (a dry run): like a GET, members use their reading scopes on
+     * it (core console/roles.ts). Only for handlers that never write.
+     */
+    safe?: boolean;
   }
 }
 
@@ -117,8 +133,8 @@ async function authenticatePersonalAccessToken(request: FastifyRequest, token: s
   if (row.revokedAtMs !== null && row.revokedAtMs <= nowMs) throw invalidToken();
   if (row.expiresAtMs !== null && row.expiresAtMs <= nowMs) throw invalidToken();
   // A removed member's tokens die with them; a member's token holds no more than their role.
-  const ceiling = await memberScopeCeiling(request, row.tenantId, row.userId);
-  if (ceiling === null) throw invalidToken();
+  const role = await memberRole(request, row.tenantId, row.userId);
+  if (role === null) throw invalidToken();
   return {
     tenantId: row.tenantId,
     principalType: "user",
@@ -126,7 +142,7 @@ async function authenticatePersonalAccessToken(request: FastifyRequest, token: s
     agentId: null,
     credentialId: row.id,
     // Unknown strings in a stored row (a scope since renamed) grant nothing.
-    scopes: row.scopes.filter(isScope).filter((scope) => ceiling.includes(scope)),
+    ...memberScopes(role, { write: row.scopes }),
     rateLimitPerMinute: request.server.identity.rateLimitPerMinute,
   };
 }
@@ -212,8 +228,18 @@ export function requireScopes(...required: Scope[]): onRequestAsyncHookHandler {
   };
 }
 
+/** RFC 9110 §9.2.1: the methods that change nothing. */
+const safeMethods = new Set(["GET", "HEAD"]);
+
+/** The scopes a principal may use on this request: its reading scopes when the request is safe. */
+function usableScopes(request: FastifyRequest, principal: Principal): readonly Scope[] {
+  const safe = safeMethods.has(request.method) || request.routeOptions.config.safe === true;
+  return safe ? (principal.readScopes ?? principal.scopes) : principal.scopes;
+}
+
 function checkScopes(request: FastifyRequest, principal: Principal, required: readonly Scope[]): void {
-  const missing = required.filter((scope) => !principal.scopes.includes(scope));
+  const held = usableScopes(request, principal);
+  const missing = required.filter((scope) => !held.includes(scope));
   if (missing.length === 0) return;
   recordUsage(request, principal, { denied: "insufficient_scope" });
   const scheme = principal.principalType === "agent" ? "DPoP" : 'Bearer realm="bursar",';

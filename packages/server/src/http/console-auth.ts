@@ -15,7 +15,7 @@
  * credentials are never ambient, so they need none of this.
  */
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { findConsoleSession, isScope, roleScopes, secretMatches } from "@bursar/core";
+import { findConsoleSession, memberScopes, secretMatches } from "@bursar/core";
 import type { Principal } from "./auth.js";
 import { ProblemError } from "./problem.js";
 import { baseUrlOf } from "../identity/urls.js";
@@ -90,7 +90,7 @@ function checkCsrf(request: FastifyRequest, csrfHash: string): void {
 /**
  * The principal of a console session cookie, or null when the request has no cookie. A cookie
  * that names no live session is a 401 like any dead token. Scopes are the session's, narrowed by
- * the member's current role.
+ * the member's current role, for writes and for safe requests (core console/roles.ts).
  */
 export async function authenticateConsoleSession(request: FastifyRequest): Promise<Principal | null> {
   const token = sessionCookie(request);
@@ -100,24 +100,24 @@ export async function authenticateConsoleSession(request: FastifyRequest): Promi
     throw new ProblemError("invalid_token", "The console session has ended: sign in again.", { headers: { "www-authenticate": 'Bearer realm="bursar", error="invalid_token"' } });
   }
   if (mutatingMethods.has(request.method)) checkCsrf(request, found.session.body.csrf_hash);
-  const allowed = roleScopes(found.user.role);
+  const { body } = found.session;
   return {
     tenantId: found.user.tenantId,
     principalType: "user",
     principalId: found.user.id,
     agentId: null,
     credentialId: found.session.id,
-    scopes: found.session.body.scopes.filter(isScope).filter((scope) => allowed.includes(scope)),
+    ...memberScopes(found.user.role, { write: body.scopes, read: body.read_scopes }),
     rateLimitPerMinute: request.server.identity.rateLimitPerMinute,
   };
 }
 
 /**
- * The most a member's personal access token may hold: their role's scopes; null when the member
- * was removed (or never existed), which makes every token of theirs dead.
+ * A member's current role, which narrows their personal access tokens (core memberScopes); null
+ * when the member was removed (or never existed), which makes every token of theirs dead.
  */
-export async function memberScopeCeiling(request: FastifyRequest, tenantId: string, userId: string): Promise<readonly string[] | null> {
+export async function memberRole(request: FastifyRequest, tenantId: string, userId: string): Promise<string | null> {
   const user = await request.server.store.read.getUser(tenantId, userId);
   if (!user || user.removedAtMs !== null) return null;
-  return roleScopes(user.role);
+  return user.role;
 }

@@ -129,6 +129,24 @@ export function pageOf<Row extends { id: string }, View>(rows: Row[], limit: num
 }
 
 /**
+ * A record list's page (wire.journalPage) with `journal_seq`, the journal position it was read at.
+ * The position is read first, then the rows: a record and the event that changed it commit in one
+ * transaction, and seqs commit in order, so every change at or before the position is in the
+ * rows; a later one may be too (a stream from the position replays it: harmless, never lost).
+ */
+export async function journalPageOf<Row extends { id: string }, View>(
+  store: Store,
+  tenantId: string,
+  limit: number,
+  listRows: () => Promise<Row[]>,
+  view: (row: Row) => View,
+) {
+  const tenant = await store.read.getTenant(tenantId);
+  if (!tenant) throw new Error("authenticated principal without a tenant");
+  return { ...pageOf(await listRows(), limit, view), journal_seq: tenant.journalSize };
+}
+
+/**
  * The agent a request acts for: an agent credential acts for itself (naming another agent is
  * "not found"); an owner names the agent and needs `agents:config`.
  */

@@ -5,7 +5,7 @@
 import { listRecordsOf, loadRecord, wire, type RecordKind, type Scope, type StoredRecord } from "@bursar/core";
 import type { z } from "zod";
 import type { RouteModule } from "./context.js";
-import { listedAgentId, pageOf, visible } from "./context.js";
+import { journalPageOf, listedAgentId, visible } from "./context.js";
 
 export interface RecordReadRoutes<Body> {
   /** Collection path, e.g. `/v1/transactions`. */
@@ -29,15 +29,21 @@ export function recordReadRoutes<Body>(spec: RecordReadRoutes<Body>): RouteModul
     app.get(
       spec.path,
       {
-        schema: { tags: [spec.tag], summary: `List ${spec.noun}s, newest first`, description: spec.listDescription, querystring: wire.recordListQuery, response: { 200: wire.page(spec.schema) } },
+        schema: {
+          tags: [spec.tag],
+          summary: `List ${spec.noun}s, newest first`,
+          description: `${spec.listDescription} \`journal_seq\` is the journal position the page was read at: a stream opened with \`after_seq\` set to it sees every later change.`,
+          querystring: wire.recordListQuery,
+          response: { 200: wire.journalPage(spec.schema) },
+        },
         // An agent naming another agent's id in agent_id: not found.
         config: { scopes: [spec.scope], errors: ["not_found"], ...(spec.listExample ? { example: { query: spec.listExample } } : {}) },
       },
       async (request) => {
         const { limit, cursor, agent_id, status } = request.query;
+        const { tenantId } = request.principal;
         const agentId = listedAgentId(request, agent_id);
-        const rows = await listRecordsOf<Body>(store.read, request.principal.tenantId, { kind: spec.kind, agentId, status, limit: limit + 1, beforeId: cursor });
-        return pageOf(rows, limit, spec.view);
+        return journalPageOf(store, tenantId, limit, () => listRecordsOf<Body>(store.read, tenantId, { kind: spec.kind, agentId, status, limit: limit + 1, beforeId: cursor }), spec.view);
       },
     );
 

@@ -18,7 +18,7 @@ import {
 } from "@bursar/core";
 import { validatePayload } from "../services/schemas.js";
 import type { Answer, RouteModule } from "./context.js";
-import { actingAgent, listedAgentId, pageOf, visible } from "./context.js";
+import { actingAgent, journalPageOf, listedAgentId, visible } from "./context.js";
 
 const tags = ["service requests"];
 const config = { scopes: ["agents:execute"] } as const;
@@ -71,12 +71,12 @@ export const serviceRequestRoutes: RouteModule = (app, { mutate, store, services
 
   app.get(
     "/v1/service-requests",
-    { schema: { tags, summary: "List service requests, newest first (an agent sees its own)", description: "Service requests, newest first. An agent sees its own.", querystring: wire.serviceRequestListQuery, response: { 200: wire.page(wire.serviceRequest) } }, config: { ...config, errors: ["not_found"] } },
+    { schema: { tags, summary: "List service requests, newest first (an agent sees its own)", description: "Service requests, newest first. An agent sees its own. `journal_seq` is the journal position the page was read at: a stream opened with `after_seq` set to it sees every later change.", querystring: wire.serviceRequestListQuery, response: { 200: wire.journalPage(wire.serviceRequest) } }, config: { ...config, errors: ["not_found"] } },
     async (request) => {
       const { limit, cursor, agent_id, status } = request.query;
+      const { tenantId } = request.principal;
       const agentId = listedAgentId(request, agent_id);
-      const rows = await listRecordsOf<ServiceRequestBody>(store.read, request.principal.tenantId, { kind: "service_request", agentId, status, limit: limit + 1, beforeId: cursor });
-      return pageOf(rows, limit, serviceRequestView);
+      return journalPageOf(store, tenantId, limit, () => listRecordsOf<ServiceRequestBody>(store.read, tenantId, { kind: "service_request", agentId, status, limit: limit + 1, beforeId: cursor }), serviceRequestView);
     },
   );
 
