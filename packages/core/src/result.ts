@@ -85,6 +85,11 @@ export const resultCodes = [
   "evidence_invalid",
   "evidence_attempts_exhausted",
   "evidence_already_accepted",
+  // triggers
+  "template_invalid",
+  "template_injection",
+  "template_field_missing",
+  "trigger_disabled",
   // the payment agent
   "message_too_long",
   "conversations_limit_reached",

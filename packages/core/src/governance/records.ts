@@ -27,6 +27,9 @@ export const recordKinds = [
   // The owner console (console/sessions.ts): sessions, and one-time login and invite codes.
   "console_session",
   "console_code",
+  // Triggers (governance/triggers.ts): an external signed event bound to an agent's action, and each fire.
+  "trigger",
+  "trigger_fire",
 ] as const;
 export type RecordKind = (typeof recordKinds)[number];
 
@@ -73,4 +76,29 @@ export interface SpendRow {
 export interface SpendSum {
   amountMinor: number;
   count: number;
+}
+
+/** What `GET /v1/usage` groups spends by (the store's part; `team` is grouped from `agent`). */
+export type UsageGrouping = "day" | "agent" | "payee" | "operation";
+
+/** A usage query: whole UTC days `[fromMs, toMs)`, one agent, some agents, or the whole tenant. */
+export interface UsageQuery {
+  fromMs: number;
+  toMs: number;
+  groupBy: UsageGrouping;
+  /** Only these agents (a team's members); with `agentId` absent. Empty: nothing matches. */
+  agentIds?: readonly string[];
+  agentId?: string;
+  /** Buckets read at most (a bound, not a page). */
+  limit: number;
+}
+
+/** One bucket of usage: a key (a day's start in ms as text, an agent, payee or operation id) in one currency. */
+export interface UsageRow {
+  key: string;
+  currency: string;
+  settledMinor: number;
+  settledCount: number;
+  heldMinor: number;
+  heldCount: number;
 }

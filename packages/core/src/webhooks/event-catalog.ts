@@ -73,6 +73,11 @@ export const eventCatalog: Readonly<Record<string, z.ZodType>> = {
   "policy.updated": data({ policy: wire.policyView }),
   "budget.updated": data({ agent_id: z.string(), budgets: z.array(wire.budget) }),
   "rail.configured": data({ rail_config: wire.railConfig }),
+  "trigger.created": data({ trigger: wire.trigger }),
+  "trigger.updated": data({ trigger: wire.trigger }),
+  "trigger.deleted": data({ trigger: wire.trigger }),
+  "trigger.secret_rotated": data({ trigger: wire.trigger }),
+  "trigger.fired": data({ trigger_fire: wire.triggerFireSummary }),
   "rail.secret_rotated": data({ rail_config: wire.railConfig }),
 
   "payment_intent.created": data({ payment_intent: wire.paymentIntent }),

@@ -3,7 +3,7 @@
  * one place: the two adapters only run these texts. List texts depend only on which filters are
  * present (8 shapes), so SQLite caches one prepared statement per text.
  */
-import { invariant, recordKinds, type RecordQuery, type SpendRow, type StoredRecord } from "@bursar/core";
+import { invariant, recordKinds, type RecordQuery, type SpendRow, type StoredRecord, type UsageQuery, type UsageRow } from "@bursar/core";
 import { checkLimit, integerFrom, nullableIntegerFrom, nullableTextFrom, textFrom, type Row } from "./rows.js";
 
 export type Dialect = "sqlite" | "postgres";
@@ -29,7 +29,9 @@ export class RecordsSql {
   readonly insertRecordName: string;
   readonly insertSpend: string;
   readonly setSpendState: string;
+  readonly findTriggerTenant: string;
   private readonly records: string;
+  private readonly usageTable: string;
   private readonly spends: string;
 
   constructor(
@@ -75,6 +77,32 @@ export class RecordsSql {
     );
     this.setSpendState = sql(`UPDATE ${spends} SET state = ?, amount_minor = coalesce(?, amount_minor) WHERE tenant_id = ? AND id = ?`);
     this.spends = spends;
+    this.usageTable = table("spend_usage");
+    // Same literal condition as the partial index records_triggers_by_id (migration 22).
+    this.findTriggerTenant = sql(`SELECT tenant_id FROM ${this.records} WHERE kind = 'trigger' AND id = ?`);
+  }
+
+  /**
+   * Usage buckets from the daily rollup (migration 22): an index range of one tenant's days (or
+   * one agent's), grouped by the asked key and currency. The rows read are bounded by days ×
+   * agents × payees × operations, not by the number of spends.
+   */
+  usage(tenantId: string, query: UsageQuery): Statement {
+    const params: unknown[] = [];
+    const p = (value: unknown): string => {
+      params.push(value);
+      return this.dialect === "sqlite" ? "?" : `$${params.length}`;
+    };
+    const key = { day: "day_start_ms", agent: "agent_id", payee: "payee_key", operation: "operation_key" }[query.groupBy];
+    const conditions = [`tenant_id = ${p(tenantId)}`];
+    if (query.agentId !== undefined) conditions.push(`agent_id = ${p(query.agentId)}`);
+    if (query.agentIds !== undefined) conditions.push(query.agentIds.length === 0 ? "1 = 0" : `agent_id IN (${query.agentIds.map((id) => p(id)).join(", ")})`);
+    conditions.push(`day_start_ms >= ${p(query.fromMs)}`, `day_start_ms < ${p(query.toMs)}`);
+    const keyText = this.dialect === "sqlite" ? `CAST(${key} AS TEXT)` : `${key}::text`;
+    const text =
+      `SELECT ${keyText} AS bucket_key, currency, sum(settled_minor) AS settled_minor, sum(settled_count) AS settled_count, sum(held_minor) AS held_minor, sum(held_count) AS held_count ` +
+      `FROM ${this.usageTable} WHERE ${conditions.join(" AND ")} GROUP BY ${key}, currency ORDER BY ${key}, currency LIMIT ${p(checkLimit(query.limit))}`;
+    return { text, params };
   }
 
   /**
@@ -180,4 +208,15 @@ export function sumSpendsStatement(sql: RecordsSql, tenantId: string, agentId: s
 
 export function spendSumFrom(row: Row | undefined | null): { amountMinor: number; count: number } {
   return { amountMinor: integerFrom(row?.amount_minor ?? 0, "spends.amount_minor"), count: integerFrom(row?.count ?? 0, "spends.count") };
+}
+
+export function usageRowFrom(row: Row): UsageRow {
+  return {
+    key: textFrom(row.bucket_key, "spend_usage.key"),
+    currency: textFrom(row.currency, "spend_usage.currency"),
+    settledMinor: integerFrom(row.settled_minor, "spend_usage.settled_minor"),
+    settledCount: integerFrom(row.settled_count, "spend_usage.settled_count"),
+    heldMinor: integerFrom(row.held_minor, "spend_usage.held_minor"),
+    heldCount: integerFrom(row.held_count, "spend_usage.held_count"),
+  };
 }
