@@ -47,6 +47,8 @@ const checks = {
   approval: true as Same<T.Approval, Wire<"approval">>,
   transaction: true as Same<T.Transaction, Wire<"transaction">>,
   chatResponse: true as Same<T.ChatResponse, Wire<"chatResponse">>,
+  chatApprovalResolution: true as Same<T.ChatApprovalResolution, Wire<"chatApprovalResolution">>,
+  chatApprovalResolve: true as Same<T.ChatApprovalResolveParams, WireInput<"chatApprovalResolveBody">>,
   conversationSummary: true as Same<T.ConversationSummary, Wire<"conversationSummary">>,
   conversation: true as Same<T.Conversation, Wire<"conversation">>,
   service: true as Same<T.Service, Wire<"service">>,

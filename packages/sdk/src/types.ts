@@ -652,11 +652,25 @@ export interface ChatMessage {
   tool_call_id?: string;
 }
 export interface ChatParams {
-  message: string;
+  /** Required unless `continue_from` is given. */
+  message?: string;
+  /** Resume the turn that stopped on this approval (after `chat.resolveApproval`); needs `conversation_id`. */
+  continue_from?: { approval_id: string };
   /** Continue this conversation; without it a new one starts. */
   conversation_id?: string;
   /** Owners: the agent to act for. */
   agent_id?: string;
+}
+/** `chat.resolveApproval`: an owner decides an approval a chat turn stopped on. */
+export interface ChatApprovalResolveParams {
+  decision: "approve" | "reject";
+  note?: string | null;
+}
+export interface ChatApprovalResolution {
+  object: "chat.approval_resolution";
+  approval: Approval;
+  /** Send as `continue_from` with the conversation's id to resume the turn. */
+  continue_from: { approval_id: string };
 }
 export interface ChatResponse {
   object: "chat.response";
