@@ -64,4 +64,5 @@ export * from "./governance/escrow-intents.js";
 export * from "./governance/signing-keys.js";
 export * from "./governance/trigger-templates.js";
 export * from "./governance/triggers.js";
+export * from "./governance/usage.js";
 export * from "./console/index.js";

@@ -13,3 +13,4 @@ export * from "./spend.js";
 export * from "./escrow.js";
 export * from "./console.js";
 export * from "./triggers.js";
+export * from "./usage.js";

@@ -32,6 +32,7 @@ import { escrowIntentRoutes } from "./escrow-intents.js";
 import { signingKeyRoutes } from "./signing-keys.js";
 import { consoleRoutes } from "./console.js";
 import { triggerRoutes } from "./triggers.js";
+import { usageRoutes } from "./usage.js";
 
 export const routeModules: RouteModule[] = [
   accountRoutes,
@@ -64,6 +65,7 @@ export const routeModules: RouteModule[] = [
   escrowIntentRoutes,
   signingKeyRoutes,
   triggerRoutes,
+  usageRoutes,
   mcpRoutes,
   consoleRoutes,
 ];
