@@ -65,4 +65,5 @@ export * from "./governance/signing-keys.js";
 export * from "./governance/trigger-templates.js";
 export * from "./governance/triggers.js";
 export * from "./governance/usage.js";
+export * from "./governance/agent-operations.js";
 export * from "./console/index.js";

@@ -526,6 +526,12 @@ export const usageBucketsMax = 1000;
 /** Events one agent activity page holds. */
 export const agentActivityPageMax = 100;
 
+/** A limit is "near exhaustion" in an agent's health when at most this fraction of it is left. */
+export const agentHealthLimitFractionNear = 0.1;
+
+/** Credential bindings, API keys and pending approvals one health check reads (it reports "at least" past this). */
+export const agentHealthScanMax = 100;
+
 /** Fails fast when bounds contradict each other. Called once at start-up. */
 export function checkLimits(): void {
   const assert = (condition: boolean, message: string) => {
@@ -561,6 +567,7 @@ export function checkLimits(): void {
   assert(triggerFireBodyBytesMax <= requestBodyBytesMax && triggerRenderedBytesMax <= requestBodyBytesMax, "trigger fires and their payloads within the body limit");
   assert(triggerTemplateBytesMax <= triggerRenderedBytesMax, "a template without placeholders renders within the bound");
   assert(usageBucketsMax >= usageRangeDaysMax, "a year by day fits one usage answer");
+  assert(agentHealthScanMax <= pageLimitMax && agentActivityPageMax <= pageLimitMax, "health and activity reads are store pages");
   assert(conversationStoredBytesMax >= chatToolResultBytesMax + 4 * chatMessageLengthMax, "a stored conversation must hold a turn with a large tool result");
   assert(chatIntentStatusScanMax >= pageLimitMax, "the status scan must fill a page");
   assert(serviceCallTimeoutMsDefault <= serviceCallTimeoutMsMax && serviceCallTimeoutMsMax < serviceRequestDeadlineSeconds * 1000, "a service call must end before its request's deadline");

@@ -50,6 +50,7 @@ export const eventCatalog: Readonly<Record<string, z.ZodType>> = {
   "agent.created": data({ agent: wire.agent }),
   "agent.updated": data({ agent: wire.agent }),
   "agent.disabled": data({ agent: wire.agent }),
+  "agent.cloned": data({ agent: wire.agent, cloned_from: z.string() }),
   "registration_ticket.created": data({ registration_ticket: registrationTicket }),
   "credential_binding.registered": data({ credential_binding: wire.credentialBinding, registration_ticket_id: z.string() }),
   "credential_binding.revoked": data({ credential_binding: z.union([wire.credentialBinding, revokedWithAgent]) }),

@@ -14,3 +14,4 @@ export * from "./escrow.js";
 export * from "./console.js";
 export * from "./triggers.js";
 export * from "./usage.js";
+export * from "./agent-operations.js";
