@@ -57,6 +57,16 @@ describe.each(storeKinds)("agent clone, health and activity (%s)", (kind) => {
     const waits = expectStatus(await owner.post("/v1/payment-intents", { agent_id: clone.id, payee: "Bob", amount: 26_000, currency: "GBP" }), 201);
     expect(waits.approval_status).toBe("pending_approval");
 
+    // The team comes along (not the allocations: a share of the pool would be claimed twice).
+    const team = expectStatus(await owner.post("/v1/teams", { name: "Invoices", pools: [{ period: "monthly", currency: "GBP", amount: 100_000 }] }), 201);
+    expectStatus(await owner.post(`/v1/teams/${team.id}/members`, { agent_id: agentId }), 200);
+    expectStatus(await owner.post(`/v1/teams/${team.id}/allocations`, { agent_id: agentId, period: "monthly", currency: "GBP", amount: 60_000 }), 200);
+    const teamClone = expectStatus(await owner.post(`/v1/agents/${agentId}/clone`, { name: "Team clone" }), 201);
+    const members = expectStatus(await owner.get(`/v1/teams/${team.id}/members`), 200).data.map((member: any) => member.id);
+    expect(members).toEqual(expect.arrayContaining([agentId, teamClone.id]));
+    const allocations = expectStatus(await owner.get(`/v1/teams/${team.id}`), 200).allocations;
+    expect(allocations.map((allocation: any) => allocation.agent_id)).toEqual([agentId]);
+
     // Only owners clone; an unknown agent is not found.
     expect((await agent.post(`/v1/agents/${agentId}/clone`, {})).status).toBe(403);
     expect((await owner.post("/v1/agents/agt_01JD5Y4Q7X8ZK3M2N1P0R9S8T7/clone", {})).status).toBe(404);

@@ -93,6 +93,22 @@ describe.each(storeKinds)("usage over HTTP (%s)", (kind) => {
     expect(Object.fromEntries(byOperation.data.map((bucket: any) => [bucket.key, [bucket.spent, bucket.count]]))).toEqual({ payment: [67_500, 5], service_request: [100, 1] });
   });
 
+  it("by team and for one team: each agent's spends under its team now, agents in no team under null", async () => {
+    const team = expectStatus(await owner.post("/v1/teams", { name: "Invoices" }), 201);
+    expectStatus(await owner.post(`/v1/teams/${team.id}/members`, { agent_id: otherId }), 200);
+    const range = "from=2026-11-01&to=2026-11-30";
+    const byTeam = expectStatus(await owner.get(`/v1/usage?group_by=team&${range}`), 200);
+    expect(Object.fromEntries(byTeam.data.map((bucket: any) => [String(bucket.key), bucket.spent]))).toEqual({ [team.id]: 4_000, null: 63_600 });
+    const oneTeam = expectStatus(await owner.get(`/v1/usage?team_id=${team.id}&group_by=agent&${range}`), 200);
+    expect(oneTeam.team_id).toBe(team.id);
+    expect(oneTeam.data.map((bucket: any) => [bucket.key, bucket.spent])).toEqual([[otherId, 4_000]]);
+    const none = await owner.get(`/v1/usage?team_id=team_01JD5Y4Q7X8ZK3M2N1P0R9S8T7&${range}`);
+    expect(none.status).toBe(404);
+    // An agent names only its own team; this agent is in none.
+    clock.ms = Date.now();
+    expect((await agent.get(`/v1/usage?team_id=${team.id}&${range}`)).status).toBe(404);
+  });
+
   it("an agent sees only its own usage; bad ranges and groupings are 400, an unknown agent 404", async () => {
     clock.ms = Date.now(); // the agent's DPoP proofs carry real time
     const own = expectStatus(await agent.get("/v1/usage?group_by=agent&from=2026-11-01&to=2026-11-30"), 200);
@@ -100,7 +116,7 @@ describe.each(storeKinds)("usage over HTTP (%s)", (kind) => {
     expect(own.data.map((bucket: any) => bucket.key)).toEqual([agentId]);
     expect((await agent.get(`/v1/usage?agent_id=${otherId}&from=2026-11-01`)).status).toBe(404);
     expect((await owner.get("/v1/usage?agent_id=agt_01JD5Y4Q7X8ZK3M2N1P0R9S8T7")).status).toBe(404);
-    for (const query of ["from=yesterday", "from=2026-11-30&to=2026-11-01", "from=2024-01-01&to=2026-01-01", "group_by=week", "to=2026-13-45"]) {
+    for (const query of ["from=yesterday", "from=2026-11-30&to=2026-11-01", "from=2024-01-01&to=2026-01-01", "group_by=week", "group_by=teams", "to=2026-13-45"]) {
       const answer = await owner.get(`/v1/usage?${query}`);
       expect(answer.status, query).toBe(400);
       expect(answer.body.code, query).toBe("validation_failed");

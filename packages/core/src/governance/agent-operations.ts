@@ -1,25 +1,33 @@
 /**
  * What an owner does with an agent beyond create and disable (issue 15 item 7):
  *
- * - `cloneAgent`: a new agent with the source's policy and budgets (and, with teams, its team) —
- *   through the same `createAgent`, `setPolicy` and `setBudgets` an owner would call, so the
- *   copy is journaled like any other agent. No credential is copied: the clone has no binding,
+ * - `cloneAgent`: a new agent with the source's policy, budgets and team — through the same
+ *   `createAgent`, `setPolicy`, `setBudgets` and `addTeamMember` an owner would call, so the copy
+ *   is journaled like any other agent. Not its team allocations (shares of the pool: a copy
+ *   would claim the pool twice), nor its parent (a clone is the owner's agent). No credential is copied: the clone has no binding,
  *   key or ticket until an owner mints one, and its wallet starts empty (money is never copied).
  * - `agentHealth`: one read of what can stop an agent: its status, whether any credential still
  *   works, its wallet, limits near exhaustion, approvals waiting.
  * - the agent's activity is its events (`listEvents` by agent), read by the route.
  */
 import { appendEvent, type WriteContext } from "../journal/events.js";
-import { agentHealthLimitFractionNear, agentHealthScanMax } from "../limits.js";
+import { agentHealthLimitFractionNear, agentHealthScanMax, teamMembersMax } from "../limits.js";
 import type { AgentRow, StoreReader } from "../ports.js";
 import { formatMinor } from "../money.js";
-import { fail, ok, type Result } from "../result.js";
+import { fail, invariant, ok, type Result } from "../result.js";
 import { toRfc3339 } from "../time.js";
 import { createAgent } from "../identity/agents.js";
 import { apiKeyIsDead } from "../identity/api-keys.js";
 import { agentView } from "../identity/views.js";
 import { loadBudgets, loadPolicy, setBudgets, setPolicy } from "./policies.js";
 import { checkSpend } from "./spending.js";
+import { addTeamMember } from "./teams.js";
+
+/** A step after the clone's first write that was checked not to fail: failing now is a bug, and throwing rolls the write back. */
+function orThrow<T>(result: Result<T>): T {
+  invariant(result.ok, `cloning an agent: ${result.ok ? "" : `${result.code}: ${result.detail}`}`);
+  return result.value;
+}
 
 export interface CloneAgentInput {
   name?: string;
@@ -36,6 +44,10 @@ export async function cloneAgent(context: WriteContext, sourceId: string, input:
   if (!source) return fail("not_found", `agent ${sourceId} not found`);
   const wallet = await context.tx.getAccount(context.tenantId, source.walletAccountId);
   if (!wallet) return fail("not_found", `agent ${sourceId} has no wallet`);
+  // Everything that can refuse is checked before the first write: a refusal writes nothing.
+  if (source.teamId !== null && (await context.tx.listTeamAgents(context.tenantId, source.teamId, teamMembersMax)).length >= teamMembersMax) {
+    return fail("limit_exceeded", `team ${source.teamId} has ${teamMembersMax} agents, the most a team may have`);
+  }
   const created = await createAgent(context, {
     name: input.name ?? `${source.name} (copy)`,
     description: input.description === undefined ? source.description : input.description,
@@ -43,17 +55,13 @@ export async function cloneAgent(context: WriteContext, sourceId: string, input:
     metadata: source.metadata,
   });
   if (!created.ok) return created;
-  const clone = created.value;
+  let clone = created.value;
   const policy = await loadPolicy(context.tx, context.tenantId, source.id, wallet.currency);
-  if (policy.id !== null) {
-    const set = await setPolicy(context, clone.id, policy.policy);
-    if (!set.ok) return set;
-  }
+  if (policy.id !== null) orThrow(await setPolicy(context, clone.id, policy.policy));
   const budgets = await loadBudgets(context.tx, context.tenantId, source.id);
-  if (budgets.length > 0) {
-    const set = await setBudgets(context, clone.id, budgets.map((budget) => ({ period: budget.body.period, amount: budget.body.amount, currency: budget.body.currency })));
-    if (!set.ok) return set;
-  }
+  if (budgets.length > 0) orThrow(await setBudgets(context, clone.id, budgets.map((budget) => ({ period: budget.body.period, amount: budget.body.amount, currency: budget.body.currency }))));
+  // The team, not its allocations: an allocation is a share of the pool, and a copy would claim it twice.
+  if (source.teamId !== null) clone = orThrow(await addTeamMember(context, source.teamId, clone.id));
   await appendEvent(context, "agent.cloned", { agent: agentView(clone), cloned_from: source.id }, clone.id);
   return ok(clone);
 }

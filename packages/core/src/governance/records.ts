@@ -30,6 +30,9 @@ export const recordKinds = [
   // Triggers (governance/triggers.ts): an external signed event bound to an agent's action, and each fire.
   "trigger",
   "trigger_fire",
+  // Teams and budget requests (issue 15): governance/teams.ts, governance/budget-requests.ts.
+  "team",
+  "budget_request",
 ] as const;
 export type RecordKind = (typeof recordKinds)[number];
 
@@ -78,22 +81,22 @@ export interface SpendSum {
   count: number;
 }
 
-/** What `GET /v1/usage` groups spends by (the store's part; `team` is grouped from `agent`). */
-export type UsageGrouping = "day" | "agent" | "payee" | "operation";
+/** What `GET /v1/usage` groups spends by. `team` is the agent's team now (key '' for agents in none). */
+export type UsageGrouping = "day" | "agent" | "team" | "payee" | "operation";
 
-/** A usage query: whole UTC days `[fromMs, toMs)`, one agent, some agents, or the whole tenant. */
+/** A usage query: whole UTC days `[fromMs, toMs)`, of one agent, of a team's members, or of the whole tenant. */
 export interface UsageQuery {
   fromMs: number;
   toMs: number;
   groupBy: UsageGrouping;
-  /** Only these agents (a team's members); with `agentId` absent. Empty: nothing matches. */
-  agentIds?: readonly string[];
   agentId?: string;
+  /** Only the spends of the agents in this team now. */
+  teamId?: string;
   /** Buckets read at most (a bound, not a page). */
   limit: number;
 }
 
-/** One bucket of usage: a key (a day's start in ms as text, an agent, payee or operation id) in one currency. */
+/** One bucket of usage: a key (a day's start in ms as text, an agent, team, payee or operation) in one currency. */
 export interface UsageRow {
   key: string;
   currency: string;

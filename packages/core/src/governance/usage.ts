@@ -63,10 +63,10 @@ export function usageBucketView(key: string | null, row: Omit<UsageRow, "key">) 
   };
 }
 
-/** The bucket key as shown: a day as `YYYY-MM-DD`, a payee of none as null, else the id or operation. */
+/** The bucket key as shown: a day as `YYYY-MM-DD`, no payee or no team as null, else the id or operation. */
 export function usageKeyView(groupBy: UsageGroupBy, key: string): string | null {
   if (groupBy === "day") return toRfc3339(Number(key)).slice(0, 10);
-  if (groupBy === "payee" && key === "") return null;
+  if ((groupBy === "payee" || groupBy === "team") && key === "") return null;
   return key;
 }
 

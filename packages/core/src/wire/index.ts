@@ -15,3 +15,4 @@ export * from "./console.js";
 export * from "./triggers.js";
 export * from "./usage.js";
 export * from "./agent-operations.js";
+export * from "./teams.js";

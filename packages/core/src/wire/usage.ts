@@ -13,7 +13,7 @@ export const usageQuery = z.object({
 });
 
 const bucket = z.object({
-  key: z.string().nullable().describe("The day (`YYYY-MM-DD`), agent id, team id, payee id (null: spends without a payee) or operation (a spend authorization's operation, `payment` or `service_request`); null in `totals`"),
+  key: z.string().nullable().describe("The day (`YYYY-MM-DD`), agent id, team id (null: agents in no team), payee id (null: spends without a payee) or operation (a spend authorization's operation, `payment` or `service_request`); null in `totals`"),
   currency: z.string(),
   spent: z.number().int().describe("Settled, in minor units"),
   spent_display: z.string(),

@@ -33,6 +33,7 @@ import { signingKeyRoutes } from "./signing-keys.js";
 import { consoleRoutes } from "./console.js";
 import { triggerRoutes } from "./triggers.js";
 import { usageRoutes } from "./usage.js";
+import { teamRoutes } from "./teams.js";
 
 export const routeModules: RouteModule[] = [
   accountRoutes,
@@ -66,6 +67,7 @@ export const routeModules: RouteModule[] = [
   signingKeyRoutes,
   triggerRoutes,
   usageRoutes,
+  teamRoutes,
   mcpRoutes,
   consoleRoutes,
 ];

@@ -4,8 +4,7 @@
  * history answers in the time of a few hundred rows. Owners see the tenant (and may filter by
  * agent or team); an agent credential sees only its own spends.
  */
-import { usageBucketsMax, usageRange, usageView, wire, type UsageGrouping } from "@bursar/core";
-import { ProblemError } from "../http/problem.js";
+import { loadTeam, usageBucketsMax, usageRange, usageView, wire } from "@bursar/core";
 import type { RouteModule } from "./context.js";
 import { listedAgentId, notFound, orProblem } from "./context.js";
 
@@ -29,13 +28,17 @@ export const usageRoutes: RouteModule = (app, { store, clock }) => {
       const query = request.query;
       const range = orProblem(usageRange(query.from, query.to, clock.nowMs()));
       const agentId = listedAgentId(request, query.agent_id);
-      if (query.team_id !== undefined || query.group_by === "team") {
-        throw new ProblemError("validation_failed", "team_id and group_by=team need teams, which this build does not have yet");
+      const agent = agentId === undefined ? null : await store.read.getAgent(tenantId, agentId);
+      if (agentId !== undefined && !agent) throw notFound("agent", agentId);
+      const teamId = query.team_id;
+      if (teamId !== undefined) {
+        // An agent credential names only its own team (and still sees only its own spends).
+        const own = request.principal.agentId !== null;
+        if ((own && agent?.teamId !== teamId) || !(await loadTeam(store.read, tenantId, teamId))) throw notFound("team", teamId);
       }
-      if (agentId !== undefined && !(await store.read.getAgent(tenantId, agentId))) throw notFound("agent", agentId);
-      const rows = await store.read.usage(tenantId, { ...range, groupBy: query.group_by as UsageGrouping, agentId, limit: usageBucketsMax + 1 });
+      const rows = await store.read.usage(tenantId, { ...range, groupBy: query.group_by, agentId, teamId, limit: usageBucketsMax + 1 });
       const truncated = rows.length > usageBucketsMax;
-      return usageView({ range, groupBy: query.group_by, agentId: agentId ?? null, teamId: null, rows: rows.slice(0, usageBucketsMax), truncated });
+      return usageView({ range, groupBy: query.group_by, agentId: agentId ?? null, teamId: teamId ?? null, rows: rows.slice(0, usageBucketsMax), truncated });
     },
   );
 };

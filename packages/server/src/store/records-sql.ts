@@ -22,6 +22,9 @@ export class RecordsSql {
   readonly listDueRecords: string;
   readonly sumSpends: string;
   readonly sumAllSpends: string;
+  readonly sumSpendsOf: string;
+  readonly sumAllSpendsOf: string;
+  readonly sumHeldSpendsOf: string;
   readonly hasSettledSpend: string;
   readonly insertRecord: string;
   readonly updateRecord: string;
@@ -32,6 +35,7 @@ export class RecordsSql {
   readonly findTriggerTenant: string;
   private readonly records: string;
   private readonly usageTable: string;
+  private readonly agentsTable: string;
   private readonly spends: string;
 
   constructor(
@@ -65,6 +69,25 @@ export class RecordsSql {
       "SELECT coalesce(sum(CASE WHEN currency = ? THEN amount_minor ELSE 0 END), 0) AS amount_minor, coalesce(sum(spend_count), 0) AS count " +
         `FROM ${rollups} WHERE tenant_id = ? AND agent_id = ? AND bucket_start_ms = -1`,
     );
+    // The same two sums over a set of agents (a team's members, an agent and its descendants),
+    // passed as one parameter: a JSON array on SQLite (json_each), a text[] on PostgreSQL. Both
+    // walk the same indexes per agent of the set.
+    const inSet = dialect === "sqlite" ? "agent_id IN (SELECT value FROM json_each(?))" : "agent_id = ANY(?::text[])";
+    this.sumSpendsOf = sql(
+      "SELECT coalesce(sum(amount_minor), 0) AS amount_minor, coalesce(sum(spend_count), 0) AS count FROM (" +
+        `SELECT CASE WHEN currency = ? THEN amount_minor ELSE 0 END AS amount_minor, 1 AS spend_count FROM ${spends} ` +
+        `WHERE tenant_id = ? AND ${inSet} AND at_ms > ? AND at_ms < ? AND state <> 'released' ` +
+        `UNION ALL SELECT CASE WHEN currency = ? THEN amount_minor ELSE 0 END, spend_count FROM ${rollups} ` +
+        `WHERE tenant_id = ? AND ${inSet} AND bucket_start_ms >= ?) AS window_spends`,
+    );
+    this.sumAllSpendsOf = sql(
+      "SELECT coalesce(sum(CASE WHEN currency = ? THEN amount_minor ELSE 0 END), 0) AS amount_minor, coalesce(sum(spend_count), 0) AS count " +
+        `FROM ${rollups} WHERE tenant_id = ? AND ${inSet} AND bucket_start_ms = -1`,
+    );
+    // Holds are short-lived (a payment waiting for its rail or approval): few rows per window.
+    this.sumHeldSpendsOf = sql(
+      `SELECT coalesce(sum(amount_minor), 0) AS amount_minor, count(*) AS count FROM ${spends} WHERE tenant_id = ? AND ${inSet} AND at_ms > ? AND state = 'held' AND currency = ?`,
+    );
     this.hasSettledSpend = sql(`SELECT 1 AS found FROM ${spends} WHERE tenant_id = ? AND agent_id = ? AND payee_id = ? AND state = 'settled' LIMIT 1`);
     this.insertRecord = sql(`INSERT INTO ${this.records} (${recordColumns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.updateRecord = sql(
@@ -78,6 +101,7 @@ export class RecordsSql {
     this.setSpendState = sql(`UPDATE ${spends} SET state = ?, amount_minor = coalesce(?, amount_minor) WHERE tenant_id = ? AND id = ?`);
     this.spends = spends;
     this.usageTable = table("spend_usage");
+    this.agentsTable = table("agents");
     // Same literal condition as the partial index records_triggers_by_id (migration 22).
     this.findTriggerTenant = sql(`SELECT tenant_id FROM ${this.records} WHERE kind = 'trigger' AND id = ?`);
   }
@@ -93,16 +117,24 @@ export class RecordsSql {
       params.push(value);
       return this.dialect === "sqlite" ? "?" : `$${params.length}`;
     };
-    const key = { day: "day_start_ms", agent: "agent_id", payee: "payee_key", operation: "operation_key" }[query.groupBy];
-    const conditions = [`tenant_id = ${p(tenantId)}`];
-    if (query.agentId !== undefined) conditions.push(`agent_id = ${p(query.agentId)}`);
-    if (query.agentIds !== undefined) conditions.push(query.agentIds.length === 0 ? "1 = 0" : `agent_id IN (${query.agentIds.map((id) => p(id)).join(", ")})`);
-    conditions.push(`day_start_ms >= ${p(query.fromMs)}`, `day_start_ms < ${p(query.toMs)}`);
-    const keyText = this.dialect === "sqlite" ? `CAST(${key} AS TEXT)` : `${key}::text`;
+    // By team: the agent's team now, from its row (agents' primary key), '' for agents in none.
+    const byTeam = query.groupBy === "team";
+    const key = { day: "u.day_start_ms", agent: "u.agent_id", team: "coalesce(a.team_id, '')", payee: "u.payee_key", operation: "u.operation_key" }[query.groupBy];
+    const conditions = [`u.tenant_id = ${p(tenantId)}`];
+    if (query.agentId !== undefined) conditions.push(`u.agent_id = ${p(query.agentId)}`);
+    if (query.teamId !== undefined) conditions.push(`u.agent_id IN (SELECT id FROM ${this.agentsTable} WHERE tenant_id = ${p(tenantId)} AND team_id = ${p(query.teamId)})`);
+    conditions.push(`u.day_start_ms >= ${p(query.fromMs)}`, `u.day_start_ms < ${p(query.toMs)}`);
+    const keyText = this.dialect === "sqlite" ? `CAST(${key} AS TEXT)` : `(${key})::text`;
+    const join = byTeam ? ` JOIN ${this.agentsTable} a ON a.tenant_id = u.tenant_id AND a.id = u.agent_id` : "";
     const text =
-      `SELECT ${keyText} AS bucket_key, currency, sum(settled_minor) AS settled_minor, sum(settled_count) AS settled_count, sum(held_minor) AS held_minor, sum(held_count) AS held_count ` +
-      `FROM ${this.usageTable} WHERE ${conditions.join(" AND ")} GROUP BY ${key}, currency ORDER BY ${key}, currency LIMIT ${p(checkLimit(query.limit))}`;
+      `SELECT ${keyText} AS bucket_key, u.currency AS currency, sum(u.settled_minor) AS settled_minor, sum(u.settled_count) AS settled_count, sum(u.held_minor) AS held_minor, sum(u.held_count) AS held_count ` +
+      `FROM ${this.usageTable} u${join} WHERE ${conditions.join(" AND ")} GROUP BY ${key}, u.currency ORDER BY ${key}, u.currency LIMIT ${p(checkLimit(query.limit))}`;
     return { text, params };
+  }
+
+  /** The parameter of a set of agent ids in this dialect's statements. */
+  agentSet(agentIds: readonly string[]): unknown {
+    return this.dialect === "sqlite" ? JSON.stringify(agentIds) : [...agentIds];
   }
 
   /**
@@ -204,6 +236,14 @@ export function sumSpendsStatement(sql: RecordsSql, tenantId: string, agentId: s
   if (sinceMs < 0) return { text: sql.sumAllSpends, params: [currency, tenantId, agentId] };
   const firstWholeBucketMs = Math.floor(sinceMs / spendRollupBucketMs) * spendRollupBucketMs + spendRollupBucketMs;
   return { text: sql.sumSpends, params: [currency, tenantId, agentId, sinceMs, firstWholeBucketMs, currency, tenantId, agentId, firstWholeBucketMs] };
+}
+
+/** `sumSpendsStatement` over a set of agents. */
+export function sumSpendsOfStatement(sql: RecordsSql, tenantId: string, agentIds: readonly string[], currency: string, sinceMs: number): Statement {
+  const agents = sql.agentSet(agentIds);
+  if (sinceMs < 0) return { text: sql.sumAllSpendsOf, params: [currency, tenantId, agents] };
+  const firstWholeBucketMs = Math.floor(sinceMs / spendRollupBucketMs) * spendRollupBucketMs + spendRollupBucketMs;
+  return { text: sql.sumSpendsOf, params: [currency, tenantId, agents, sinceMs, firstWholeBucketMs, currency, tenantId, agents, firstWholeBucketMs] };
 }
 
 export function spendSumFrom(row: Row | undefined | null): { amountMinor: number; count: number } {
