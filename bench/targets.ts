@@ -23,6 +23,7 @@ import {
   warmupRequests,
   withStore,
   type LoadResult,
+  type Send,
 } from "./cpu-targets.js";
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
@@ -194,6 +195,43 @@ export async function runTargets(options: TargetOptions): Promise<TargetRow[]> {
     }
   }
 
+  // Usage over a year (issue 15): GET /v1/usage by day for an agent with 1,000 spends, then one
+  // with 100,000, over the same year. The daily rollup (migration 22) makes both read ~365 rows.
+  {
+    const dataDir = tempDir("usage");
+    const config = { dataDir, databaseUrl: null, databaseSchema: null };
+    const seeded = await withStore(config, (store) => seedTenant(store, 1));
+    let server = await serveChild({ BURSAR_DATA_DIR: dataDir });
+    const small = await agentSession(server.url, seeded.ownerToken);
+    const large = await agentSession(server.url, seeded.ownerToken);
+    await stopChild(server.child);
+    await withStore(config, async (store) => {
+      await seedSpends(store, seeded.tenantId, small.agentId, 1_000);
+      await seedSpends(store, seeded.tenantId, large.agentId, 100_000);
+    });
+    server = await serveChild({ BURSAR_DATA_DIR: dataDir });
+    const client = httpClient(server.url, 8);
+    const from = new Date(Date.now() - 366 * 24 * 3600 * 1000).toISOString().slice(0, 10);
+    const headers = { authorization: `Bearer ${seeded.ownerToken}` };
+    const usageSender = (agentId: string): Send => async () => {
+      await client.ok("GET", `/v1/usage?agent_id=${agentId}&group_by=day&from=${from}`, headers);
+    };
+    try {
+      const count = n(1000, 300);
+      const smallResults: LoadResult[] = [];
+      const largeResults: LoadResult[] = [];
+      for (let i = 0; i < Math.max(2, repeat); i++) {
+        smallResults.push(await measureLoad([server.child.pid], count, 8, usageSender(small.agentId), 200));
+        largeResults.push(await measureLoad([server.child.pid], count, 8, usageSender(large.agentId), 200));
+      }
+      put("usage_1k", smallResults);
+      put("usage_100k", largeResults);
+    } finally {
+      client.close();
+      await stopChild(server.child);
+    }
+  }
+
   // 4 tenants × 8 clients: one SQLite process, then two processes on one PostgreSQL.
   const scaleOut = async (label: string, env: Array<Record<string, string>>, config: { dataDir: string; databaseUrl: string | null; databaseSchema: string | null }) => {
     const tenants = await withStore(config, async (store) => Promise.all([0, 1, 2, 3].map((t) => seedTenant(store, 1, `bench ${t}`))));
@@ -266,6 +304,12 @@ export async function runTargets(options: TargetOptions): Promise<TargetRow[]> {
   if (short && long) {
     const quotient = Math.min(...long.map((m) => m.cpuMicros)) / Math.min(...short.map((m) => m.cpuMicros));
     rows.push({ key: "payment_history", label: "payment CPU, 100,000 prior spends ÷ 100 (all-time limit)", value: quotient, unit: "x", target: "<= 1.2x", met: quotient <= 1.2, note: `best of each: ${range(long.map((m) => m.cpuMicros), 0)} µs vs ${range(short.map((m) => m.cpuMicros), 0)} µs` });
+  }
+  const usageSmall = results.get("usage_1k");
+  const usageLarge = results.get("usage_100k");
+  if (usageSmall && usageLarge) {
+    const quotient = Math.min(...usageLarge.map((m) => m.cpuMicros)) / Math.min(...usageSmall.map((m) => m.cpuMicros));
+    rows.push({ key: "usage_history", label: "GET /v1/usage by day over a year, 100,000 spends ÷ 1,000", value: quotient, unit: "x", target: "<= 1.2x", met: quotient <= 1.2, note: `best of each: ${range(usageLarge.map((m) => m.cpuMicros), 0)} µs vs ${range(usageSmall.map((m) => m.cpuMicros), 0)} µs; p50 ${range(usageLarge.map((m) => m.p50Ms))} vs ${range(usageSmall.map((m) => m.p50Ms))} ms` });
   }
   const sqlite = results.get("tenants_sqlite");
   const postgres = results.get("tenants_postgres");

@@ -66,4 +66,8 @@ export * from "./escrow/reputation.js";
 export * from "./governance/escrow-draws.js";
 export * from "./governance/escrow-intents.js";
 export * from "./governance/signing-keys.js";
+export * from "./governance/trigger-templates.js";
+export * from "./governance/triggers.js";
+export * from "./governance/usage.js";
+export * from "./governance/agent-operations.js";
 export * from "./console/index.js";

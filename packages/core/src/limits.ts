@@ -522,6 +522,60 @@ export const conversationsPerAgentMax = 1000;
  */
 export const chatIntentStatusScanMax = 500;
 
+/**
+ * Body of one trigger fire (issue 15, triggers): an external event that fills a payload template.
+ * Events of monitoring and commerce systems are a few KiB; anything larger is refused (413)
+ * before it is parsed or its signature computed.
+ */
+export const triggerFireBodyBytesMax = 64 * 1024;
+
+/**
+ * Age (either way) of a fire's `webhook-timestamp`: the Standard Webhooks reference tolerance,
+ * as for rail callbacks. A captured fire cannot be replayed later than this; inside it, the
+ * `webhook-id` makes a repeat answer the first outcome instead of acting again.
+ */
+export const triggerFireAgeSecondsMax = 5 * 60;
+
+/**
+ * Fires one trigger may make per minute once its signature verifies: a leaked secret, or a
+ * sender stuck in a loop, moves at most this many governed actions a minute (each still under
+ * the agent's policy and budgets).
+ */
+export const triggerFiresPerMinuteMax = 60;
+
+/** A payload template's JSON size: a payment or service request body with room for text. */
+export const triggerTemplateBytesMax = 8 * 1024;
+
+/** Placeholders in one template. */
+export const triggerPlaceholdersMax = 32;
+
+/** Parts of one placeholder's dotted path (`{{order.lines.0.sku}}` has 4). */
+export const triggerPlaceholderPathSegmentsMax = 8;
+
+/** A rendered payload's JSON size: what the governed operation's own body limit allows. */
+export const triggerRenderedBytesMax = 64 * 1024;
+
+/** Triggers one agent may have: each is a standing way into its money. */
+export const triggersPerAgentMax = 100;
+
+/**
+ * Days one usage query may span (issue 15, usage): a year of daily buckets and a day of slack.
+ * Longer spans are asked in parts.
+ */
+export const usageRangeDaysMax = 367;
+
+/** Buckets one usage answer holds (a bucket per key and currency): enough for a year by day, or the tenant's agents. */
+export const usageBucketsMax = 1000;
+
+/** Events one agent activity page holds. */
+export const agentActivityPageMax = 100;
+
+/** A limit is "near exhaustion" in an agent's health when at most this fraction of it is left. */
+export const agentHealthLimitFractionNear = 0.1;
+
+/** Credential bindings, API keys and pending approvals one health check reads (it reports "at least" past this). */
+export const agentHealthScanMax = 100;
+
 /** Fails fast when bounds contradict each other. Called once at start-up. */
 export function checkLimits(): void {
   const assert = (condition: boolean, message: string) => {
@@ -557,6 +611,10 @@ export function checkLimits(): void {
   assert(chatToolCallsPerTurnMax >= 3, "a payment needs up to 3 tool calls (find payee, balance, create)");
   assert(chatHistoryMessagesMax >= 2 * chatToolCallsPerTurnMax + 2, "the history must hold at least one whole turn");
   assert(railCallbackBodyBytesMax <= requestBodyBytesMax, "rail callbacks within the body limit");
+  assert(triggerFireBodyBytesMax <= requestBodyBytesMax && triggerRenderedBytesMax <= requestBodyBytesMax, "trigger fires and their payloads within the body limit");
+  assert(triggerTemplateBytesMax <= triggerRenderedBytesMax, "a template without placeholders renders within the bound");
+  assert(usageBucketsMax >= usageRangeDaysMax, "a year by day fits one usage answer");
+  assert(agentHealthScanMax <= pageLimitMax && agentActivityPageMax <= pageLimitMax, "health and activity reads are store pages");
   assert(conversationStoredBytesMax >= chatToolResultBytesMax + 4 * chatMessageLengthMax, "a stored conversation must hold a turn with a large tool result");
   assert(chatIntentStatusScanMax >= pageLimitMax, "the status scan must fill a page");
   assert(serviceCallTimeoutMsDefault <= serviceCallTimeoutMsMax && serviceCallTimeoutMsMax < serviceRequestDeadlineSeconds * 1000, "a service call must end before its request's deadline");

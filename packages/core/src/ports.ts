@@ -9,7 +9,7 @@
 import type { Account, Transfer } from "./ledger/types.js";
 import type { JournalEvent, TreeNode, TreeNodeKey } from "./journal/types.js";
 import type { WebhookDeliveryRow, WebhookEndpointRow } from "./webhooks/types.js";
-import type { RecordKind, RecordQuery, SpendRow, SpendSum, StoredRecord } from "./governance/records.js";
+import type { RecordKind, RecordQuery, SpendRow, SpendSum, StoredRecord, UsageQuery, UsageRow } from "./governance/records.js";
 
 export interface TenantRow {
   id: string;
@@ -277,6 +277,10 @@ export interface StoreReader {
   sumSpends(tenantId: string, agentId: string, currency: string, sinceMs: number): Promise<SpendSum>;
   /** As `sumSpends`, over the spends whose operation `pattern` matches (exact, `prefix.*` or `*`, see dotted-names.ts). */
   sumOperationSpends(tenantId: string, agentId: string, currency: string, sinceMs: number, pattern: string): Promise<SpendSum>;
+  /** Usage buckets (migration 22's daily rollup), ordered by key then currency, at most `query.limit`. */
+  usage(tenantId: string, query: UsageQuery): Promise<UsageRow[]>;
+  /** The tenant of a trigger, by id alone (a fire names no tenant), or null. */
+  findTriggerTenant(triggerId: string): Promise<string | null>;
   /** As `sumSpends`, over the spends of every agent in `agentIds` (a team, or an agent and its descendants). */
   sumSpendsOf(tenantId: string, agentIds: readonly string[], currency: string, sinceMs: number): Promise<SpendSum>;
   /** The amount in `currency` of the spends of `agentIds` still held (not settled) with `atMs > sinceMs`. */

@@ -87,6 +87,11 @@ export const resultCodes = [
   "evidence_invalid",
   "evidence_attempts_exhausted",
   "evidence_already_accepted",
+  // triggers
+  "template_invalid",
+  "template_injection",
+  "template_field_missing",
+  "trigger_disabled",
   // teams, budget requests and spawned agents (issue 15)
   "agent_in_another_team",
   "team_pool_not_found",

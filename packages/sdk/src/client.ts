@@ -32,6 +32,8 @@ import { WebhookEndpoints } from "./resources/webhook-endpoints.ts";
 import { SpendAuthorizations } from "./resources/spend.ts";
 import { EscrowIntents, Predicates, Reputation, SigningKeys } from "./resources/escrow.ts";
 import { Capabilities } from "./resources/capabilities.ts";
+import { Triggers } from "./resources/triggers.ts";
+import { UsageResource } from "./resources/usage.ts";
 import { Transport, type FetchLike, type RequestOptions } from "./transport.ts";
 
 export interface BursarOptions {
@@ -122,6 +124,8 @@ export class Bursar implements Requester {
   readonly predicates: Predicates;
   readonly reputation: Reputation;
   readonly signingKeys: SigningKeys;
+  readonly triggers: Triggers;
+  readonly usage: UsageResource;
 
   private readonly options: BursarOptions;
   private resolved: Promise<Resolved> | null = null;
@@ -161,6 +165,8 @@ export class Bursar implements Requester {
     this.predicates = new Predicates(this);
     this.reputation = new Reputation(this);
     this.signingKeys = new SigningKeys(this);
+    this.triggers = new Triggers(this);
+    this.usage = new UsageResource(this);
     this.balance = new BalanceResource(this);
     this.events = new Events(this);
     this.webhookEndpoints = new WebhookEndpoints(this);

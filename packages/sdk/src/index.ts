@@ -18,7 +18,7 @@ export { BearerAuth, DpopAuth, SessionAuth } from "./auth.ts";
 export type { Authenticator, DpopAuthOptions } from "./auth.ts";
 export { generateAgentKey, importPrivateKeyPem, exportPrivateKeyPem, agentKeyFromCryptoKeys, jwkThumbprint } from "./jose.ts";
 export type { AgentKey, CryptoKey, CryptoKeyPair, JsonWebKey, PublicJwk, SigningAlgorithm } from "./jose.ts";
-export { verifyWebhook, parseWebhookEvent } from "./webhooks.ts";
+export { verifyWebhook, parseWebhookEvent, signWebhook } from "./webhooks.ts";
 export type { VerifyWebhookOptions, WebhookHeaders } from "./webhooks.ts";
 export { Transport, backoffDelay } from "./transport.ts";
 export type { AuthHook, FetchLike, RequestOptions, TransportOptions, UnauthorizedContext } from "./transport.ts";

@@ -812,11 +812,25 @@ export interface ChatMessage {
   tool_call_id?: string;
 }
 export interface ChatParams {
-  message: string;
+  /** Required unless `continue_from` is given. */
+  message?: string;
+  /** Resume the turn that stopped on this approval (after `chat.resolveApproval`); needs `conversation_id`. */
+  continue_from?: { approval_id: string };
   /** Continue this conversation; without it a new one starts. */
   conversation_id?: string;
   /** Owners: the agent to act for. */
   agent_id?: string;
+}
+/** `chat.resolveApproval`: an owner decides an approval a chat turn stopped on. */
+export interface ChatApprovalResolveParams {
+  decision: "approve" | "reject";
+  note?: string | null;
+}
+export interface ChatApprovalResolution {
+  object: "chat.approval_resolution";
+  approval: Approval;
+  /** Send as `continue_from` with the conversation's id to resume the turn. */
+  continue_from: { approval_id: string };
 }
 export interface ChatResponse {
   object: "chat.response";
@@ -1179,4 +1193,116 @@ export interface SigningKey {
   revoked_at: Timestamp | null;
   created_at: Timestamp;
   updated_at: Timestamp;
+}
+
+// --- triggers, usage, agent clone/health/activity (issue 15) ---
+
+export type TriggerOperation = "payment_intents.create" | "service_requests.create";
+export type TriggerStatus = "active" | "disabled" | "deleted";
+/** An external signed event bound to a governed action of one agent. Never its secret. */
+export interface Trigger {
+  object: "trigger";
+  id: string;
+  agent_id: string;
+  name: string;
+  description: string | null;
+  kind: "webhook";
+  operation: TriggerOperation;
+  /** The operation's request body; strings may hold `{{field}}` placeholders filled from the event. */
+  payload_template: Record<string, unknown>;
+  status: TriggerStatus;
+  last_fired_at: Timestamp | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+export interface TriggerWithSecret extends Trigger {
+  /** `whsec_…`, shown once (create, rotate); null on idempotent replays. */
+  secret: string | null;
+}
+export interface TriggerCreateParams {
+  agent_id: string;
+  name: string;
+  description?: string | null;
+  kind?: "webhook";
+  operation: TriggerOperation;
+  payload_template: Record<string, unknown>;
+}
+export interface TriggerUpdateParams {
+  name?: string;
+  description?: string | null;
+  payload_template?: Record<string, unknown>;
+  status?: "active" | "disabled";
+}
+export interface TriggerListParams extends PageParams {
+  agent_id?: string;
+  status?: TriggerStatus;
+}
+/** One accepted fire: the governed outcome of the trigger's operation. */
+export interface TriggerFire {
+  object: "trigger_fire";
+  id: string;
+  trigger_id: string;
+  agent_id: string;
+  webhook_id: string;
+  operation: TriggerOperation;
+  outcome: "executed" | "running" | "approval_required" | "blocked" | "failed";
+  /** The payment intent or service request made, as the API answered it then. */
+  result: Record<string, unknown> | null;
+  payment_intent_id: string | null;
+  service_request_id: string | null;
+  approval_id: string | null;
+  reason_codes: string[];
+  error: { code: string; detail: string } | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export type UsageGroupBy = "day" | "agent" | "team" | "payee" | "operation";
+export interface UsageParams {
+  agent_id?: string;
+  team_id?: string;
+  /** RFC 3339 date or time; rounded down to its UTC day. */
+  from?: string;
+  /** RFC 3339 date (included) or time (rounded up to the end of its UTC day). */
+  to?: string;
+  group_by?: UsageGroupBy;
+}
+export interface UsageBucket {
+  key: string | null;
+  currency: string;
+  spent: number;
+  spent_display: string;
+  held: number;
+  held_display: string;
+  count: number;
+  spent_count: number;
+  held_count: number;
+}
+export interface Usage {
+  object: "usage";
+  from: Timestamp;
+  to: Timestamp;
+  group_by: UsageGroupBy;
+  agent_id: string | null;
+  team_id: string | null;
+  data: UsageBucket[];
+  totals: UsageBucket[];
+  truncated: boolean;
+}
+
+export interface AgentCloneParams {
+  name?: string;
+  description?: string | null;
+}
+export type AgentHealthIssue = "agent_disabled" | "no_active_credential" | "wallet_empty" | "limit_near_exhaustion" | "approvals_pending";
+export interface AgentHealth {
+  object: "agent_health";
+  agent_id: string;
+  status: "healthy" | "attention" | "disabled";
+  issues: AgentHealthIssue[];
+  checked_at: Timestamp;
+  credential: { active_bindings: number; active_api_keys: number };
+  wallet: { account_id: string; currency: string; balance: number; balance_display: string; available: number; available_display: string };
+  limits: Array<{ limit: string; max: number; remaining: number; near_exhaustion: boolean }>;
+  approvals: { pending: number };
 }

@@ -110,3 +110,22 @@ export async function parseWebhookEvent(payload: string | Uint8Array, headers: W
   }
   return e as BursarEvent;
 }
+
+/**
+ * Signs a message as a Standard Webhooks sender does: the `webhook-id`, `webhook-timestamp` and
+ * `webhook-signature` (`v1,` HMAC-SHA256) headers for `payload`, the exact body to send. Used to
+ * fire triggers; also what a test sender needs.
+ *
+ * @example
+ * const headers = await signWebhook(body, secret, { id: "msg_1" });
+ */
+export async function signWebhook(payload: string, secret: string, options: { id: string; timestampSeconds?: number }): Promise<Record<string, string>> {
+  const timestamp = options.timestampSeconds ?? Math.floor(Date.now() / 1000);
+  const raw = base64Decode(secret.startsWith(secretPrefix) ? secret.slice(secretPrefix.length) : secret);
+  if (!raw || raw.length === 0) throw new WebhookVerificationError("invalid_secret", "a whsec_ secret is base64 after its prefix");
+  const key = await globalThis.crypto.subtle.importKey("raw", raw, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const signature = new Uint8Array(await globalThis.crypto.subtle.sign("HMAC", key, encoder.encode(`${options.id}.${timestamp}.${payload}`)));
+  let binary = "";
+  for (const byte of signature) binary += String.fromCharCode(byte);
+  return { "webhook-id": options.id, "webhook-timestamp": String(timestamp), "webhook-signature": `v1,${btoa(binary)}` };
+}

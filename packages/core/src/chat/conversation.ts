@@ -72,6 +72,19 @@ export interface PlannerContext {
   /** The time of the turn, for answers about a period ("today"). */
   nowMs: number;
   signal?: AbortSignal;
+  /** Set when the turn resumes one that stopped on an approval an owner has since resolved (`continue_from`). */
+  continueFrom?: TurnContinuation;
+}
+
+/**
+ * What a resumed turn continues from (issue 15 item 6): an approval of a payment intent this
+ * conversation made, and where it stands now. The route checks it belongs to the conversation;
+ * the planner reports the intent's outcome.
+ */
+export interface TurnContinuation {
+  approvalId: string;
+  approvalStatus: string;
+  paymentIntentId: string;
 }
 
 /**
@@ -111,6 +124,8 @@ export interface TurnInput {
   signal?: AbortSignal;
   /** The time of the turn ("spent in the last 24 hours"); default: now. */
   nowMs?: number;
+  /** Resumes a turn that stopped on an approval (see `TurnContinuation`); `message` then says so in words. */
+  continueFrom?: TurnContinuation;
 }
 
 /** What a turn produced: the body of `POST /v1/chat` (with the conversation id added by the route). */
@@ -171,6 +186,7 @@ export async function runTurn(input: TurnInput): Promise<TurnResult> {
     toolCallsRemaining: () => limits.toolCallsPerTurnMax - toolCallsMade,
     nowMs: input.nowMs ?? Date.now(),
     signal: input.signal,
+    ...(input.continueFrom ? { continueFrom: input.continueFrom } : {}),
   });
   let resumeWith: ToolOutcome[] | undefined;
   try {

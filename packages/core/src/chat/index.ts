@@ -31,6 +31,7 @@ export {
   type PlannerOutcome,
   type PlannerStep,
   type ToolOutcome,
+  type TurnContinuation,
   type TurnInput,
   type TurnResult,
 } from "./conversation.js";

@@ -6,7 +6,7 @@
  */
 import { pageLimitMax } from "../limits.js";
 import { currencyExponent, formatMinor, isCurrency } from "../money.js";
-import type { Planner, PlannerOutcome, PlannerStep, ToolOutcome } from "./conversation.js";
+import type { Planner, PlannerOutcome, PlannerStep, ToolOutcome, TurnContinuation } from "./conversation.js";
 import { amountProblem, describeIntent, helpText, intentStatus, money, nextActions, plainMessage, reasons, record } from "./replies.js";
 import type { ChatToolArguments, ChatToolName } from "./tools.js";
 import { toMinor, understand, type PaymentRequest } from "./understand.js";
@@ -41,6 +41,7 @@ function failed(what: string, outcome: Extract<ToolOutcome, { ok: false }>): Pla
 /** The deterministic planner (see docs/chat.md for what it understands). */
 export const deterministicPlanner: Planner = {
   async *plan(context) {
+    if (context.continueFrom) return yield* continuation(context.continueFrom);
     const request = understand(context.message);
     switch (request.kind) {
       case "pay":
@@ -143,6 +144,18 @@ export const deterministicPlanner: Planner = {
     }
   },
 };
+
+/** A resumed turn: where the approval stands, then what became of the payment (`continue_from`). */
+async function* continuation(from: TurnContinuation): Plan<PlannerOutcome> {
+  const outcome = yield* call("get_payment_intent", { payment_intent_id: from.paymentIntentId });
+  if (!outcome.ok) return failed(`get ${from.paymentIntentId}`, outcome);
+  const lead =
+    from.approvalStatus === "approved" ? `An owner approved ${from.approvalId}.`
+    : from.approvalStatus === "rejected" ? `An owner rejected ${from.approvalId}.`
+    : from.approvalStatus === "pending" ? `${from.approvalId} is still waiting for an owner.`
+    : `${from.approvalId} is ${from.approvalStatus}.`;
+  return reply(`${lead} ${describeIntent(outcome.result)}`);
+}
 
 /** Pays (or, with `checkOnly`, dry-runs) a payment: currency, amount, payee, then the action. */
 async function* payment(request: PaymentRequest, checkOnly: boolean): Plan<PlannerOutcome> {

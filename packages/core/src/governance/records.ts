@@ -27,6 +27,9 @@ export const recordKinds = [
   // The owner console (console/sessions.ts): sessions, and one-time login and invite codes.
   "console_session",
   "console_code",
+  // Triggers (governance/triggers.ts): an external signed event bound to an agent's action, and each fire.
+  "trigger",
+  "trigger_fire",
   // Teams and budget requests (issue 15): governance/teams.ts, governance/budget-requests.ts.
   "team",
   "budget_request",
@@ -76,4 +79,29 @@ export interface SpendRow {
 export interface SpendSum {
   amountMinor: number;
   count: number;
+}
+
+/** What `GET /v1/usage` groups spends by. `team` is the agent's team now (key '' for agents in none). */
+export type UsageGrouping = "day" | "agent" | "team" | "payee" | "operation";
+
+/** A usage query: whole UTC days `[fromMs, toMs)`, of one agent, of a team's members, or of the whole tenant. */
+export interface UsageQuery {
+  fromMs: number;
+  toMs: number;
+  groupBy: UsageGrouping;
+  agentId?: string;
+  /** Only the spends of the agents in this team now. */
+  teamId?: string;
+  /** Buckets read at most (a bound, not a page). */
+  limit: number;
+}
+
+/** One bucket of usage: a key (a day's start in ms as text, an agent, team, payee or operation) in one currency. */
+export interface UsageRow {
+  key: string;
+  currency: string;
+  settledMinor: number;
+  settledCount: number;
+  heldMinor: number;
+  heldCount: number;
 }

@@ -1,6 +1,7 @@
 /** The payment agent's wire shapes: `POST /v1/chat`, `POST /v1/chat/stream`, `/v1/conversations`. */
 import { z } from "zod";
-import { timestamp } from "./common.js";
+import { text, timestamp } from "./common.js";
+import { approval } from "./governance.js";
 
 /**
  * A chat request. `message` has no length bound here on purpose: a message over
@@ -8,7 +9,12 @@ import { timestamp } from "./common.js";
  * (the request body limit bounds what is read at all).
  */
 export const chatBody = z.object({
-  message: z.string().describe("What the user asks, in plain English"),
+  message: z.string().optional().describe("What the user asks, in plain English; required unless `continue_from` is given"),
+  continue_from: z
+    .object({ approval_id: z.string().min(1).max(64).describe("An approval this conversation's payment waits (or waited) on") })
+    .strict()
+    .optional()
+    .describe("Resume the turn that stopped on this approval (resolved with `POST /v1/chat/approvals/{id}/resolve`): the reply reports the payment's outcome. Needs `conversation_id`"),
   conversation_id: z.string().min(1).max(64).optional().describe("Continue this conversation; without it a new one starts"),
   agent_id: z.string().max(64).optional().describe("Owners: the agent to act for (agent credentials act for themselves)"),
 });
@@ -44,3 +50,17 @@ export const conversationSummary = z.object({
 });
 
 export const conversation = conversationSummary.extend({ messages: z.array(chatMessage) });
+
+/** `POST /v1/chat/approvals/{id}/resolve`: an owner decides an approval a chat turn stopped on. */
+export const chatApprovalResolveBody = z
+  .object({
+    decision: z.enum(["approve", "reject"]),
+    note: text.nullable().optional().describe("Why, for the journal"),
+  })
+  .strict();
+
+export const chatApprovalResolution = z.object({
+  object: z.literal("chat.approval_resolution"),
+  approval: approval,
+  continue_from: z.object({ approval_id: z.string() }).describe("Send as `continue_from` with the conversation's id to `POST /v1/chat` (or the stream) to resume the turn"),
+});

@@ -12,4 +12,7 @@ export * from "./services.js";
 export * from "./spend.js";
 export * from "./escrow.js";
 export * from "./console.js";
+export * from "./triggers.js";
+export * from "./usage.js";
+export * from "./agent-operations.js";
 export * from "./teams.js";

@@ -1,6 +1,6 @@
 /** `/v1/agents`: owners manage agents; an agent credential sees only itself. */
 import type { Page } from "../pagination.ts";
-import type { Agent, AgentCreateParams, AgentUpdateParams, PageParams } from "../types.ts";
+import type { Agent, AgentCloneParams, AgentCreateParams, AgentHealth, AgentUpdateParams, BursarEvent, PageParams } from "../types.ts";
 import { Resource, segment, type CallOptions } from "./resource.ts";
 
 export class Agents extends Resource {
@@ -21,6 +21,18 @@ export class Agents extends Resource {
   /** The same as `delete`, by its effect's name. */
   disable(id: string, options?: CallOptions): Promise<Agent> {
     return this.delete(id, options);
+  }
+  /** A new agent with this one's policy, budgets and team; no credentials, an empty wallet. */
+  clone(id: string, params: AgentCloneParams = {}, options?: CallOptions): Promise<Agent> {
+    return this.postJson(`/v1/agents/${segment(id)}/clone`, params, options);
+  }
+  /** What could stop the agent now: credential, wallet, limits near exhaustion, pending approvals. */
+  health(id: string, options?: CallOptions): Promise<AgentHealth> {
+    return this.getJson(`/v1/agents/${segment(id)}/health`, undefined, options);
+  }
+  /** @example for await (const event of await bursar.agents.activity(agentId)) console.log(event.type); */
+  activity(id: string, params: PageParams = {}, options?: CallOptions): Promise<Page<BursarEvent>> {
+    return this.paginate(`/v1/agents/${segment(id)}/activity`, { ...params }, options);
   }
   /** @example for await (const agent of await bursar.agents.list()) console.log(agent.name); */
   list(params: PageParams = {}, options?: CallOptions): Promise<Page<Agent>> {

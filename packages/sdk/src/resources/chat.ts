@@ -2,7 +2,7 @@
 import { ConnectionError } from "../errors.ts";
 import type { Page } from "../pagination.ts";
 import { readSse } from "../sse.ts";
-import type { ChatParams, ChatResponse, ChatStreamEvent, Conversation, ConversationSummary, PageParams } from "../types.ts";
+import type { ChatApprovalResolution, ChatApprovalResolveParams, ChatParams, ChatResponse, ChatStreamEvent, Conversation, ConversationSummary, PageParams } from "../types.ts";
 import { Resource, segment, type CallOptions } from "./resource.ts";
 
 export class Chat extends Resource {
@@ -12,6 +12,17 @@ export class Chat extends Resource {
    */
   send(params: ChatParams, options?: CallOptions): Promise<ChatResponse> {
     return this.postJson("/v1/chat", params, options);
+  }
+
+  /**
+   * Owners: decide an approval a turn stopped on, then resume the turn with `continue_from` so its
+   * reply reports the outcome. An agent credential is refused (403): it can never approve.
+   * @example
+   * const { continue_from } = await owner.chat.resolveApproval("apr_…", { decision: "approve" });
+   * const { reply } = await owner.chat.send({ conversation_id, agent_id, continue_from });
+   */
+  resolveApproval(approvalId: string, params: ChatApprovalResolveParams, options?: CallOptions): Promise<ChatApprovalResolution> {
+    return this.postJson(`/v1/chat/approvals/${segment(approvalId)}/resolve`, params, options);
   }
 
   /**

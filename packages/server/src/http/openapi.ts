@@ -29,6 +29,8 @@ export const openApiTags = [
   { name: "predicates", description: "Dry runs of the escrow predicate language: template expansion, and evaluation on sample evidence" },
   { name: "signing keys", description: "Owners' public keys for what they sign on an agent's behalf (escrow intents)" },
   { name: "rails", description: "The webhook rail: the tenant's own payment executor" },
+  { name: "triggers", description: "External events, signed per Standard Webhooks, bound to an agent's governed action (docs/usage-and-triggers.md)" },
+  { name: "usage", description: "Spent, held and counts per day, agent, team, payee or operation, for charts (docs/usage-and-triggers.md)" },
   { name: "chat", description: "The payment agent: plain-English requests through the same governed operations" },
   { name: "mcp", description: "Bursar's tools over MCP Streamable HTTP, run as the caller (docs/integrations.md)" },
   { name: "events", description: "The tenant's events (the audit log) and their live stream" },

@@ -34,6 +34,7 @@ export const httpCodes = [
   "use_dpop_nonce",
   "invalid_client",
   "invalid_signature",
+  "signature_timestamp_stale",
   "invalid_request",
   "unsupported_grant_type",
   "unsupported_token_type",
@@ -142,6 +143,11 @@ export const problemTable = {
   evidence_invalid: { status: 422, title: "Evidence payload does not match the intent's schema" },
   evidence_attempts_exhausted: { status: 409, title: "No evidence attempts left" },
   evidence_already_accepted: { status: 409, title: "Evidence already accepted" },
+  // core: triggers
+  template_invalid: { status: 422, title: "Invalid payload template" },
+  template_injection: { status: 422, title: "The event carries placeholder syntax" },
+  template_field_missing: { status: 422, title: "The event lacks a field the template needs" },
+  trigger_disabled: { status: 409, title: "Trigger is disabled" },
   // core: the payment agent
   // core: teams, budget requests and spawned agents
   agent_in_another_team: { status: 409, title: "Agent belongs to another team" },
@@ -190,6 +196,8 @@ export const problemTable = {
   invalid_client: { status: 401, title: "Client authentication failed" },
   // A signed callback (webhook rail) whose Standard Webhooks signature or timestamp does not verify.
   invalid_signature: { status: 401, title: "Signature does not verify" },
+  // A signed message (a trigger fire) whose webhook-timestamp is outside the tolerance.
+  signature_timestamp_stale: { status: 401, title: "Signature timestamp too old or in the future" },
   invalid_request: { status: 400, title: "Invalid request" },
   // The MCP endpoint's DNS-rebinding guard (routes/mcp.ts).
   host_not_allowed: { status: 403, title: "Host not allowed" },

@@ -2,7 +2,7 @@
  * `/v1/agents`: owners (scope `agents:config`) manage agents; an agent credential sees only
  * itself — any other id is "not found", so an agent cannot even learn which ids exist.
  */
-import { agentView, createAgent, disableAgent, updateAgent, wire } from "@bursar/core";
+import { agentHealth, agentView, cloneAgent, createAgent, disableAgent, updateAgent, wire } from "@bursar/core";
 import type { FastifyRequest } from "fastify";
 import { requireScope } from "../http/auth.js";
 import type { RouteModule } from "./context.js";
@@ -18,7 +18,7 @@ export function checkAgentAccess(request: FastifyRequest, agentId: string): void
   requireScope(request, "agents:config");
 }
 
-export const agentRoutes: RouteModule = (app, { mutate, store }) => {
+export const agentRoutes: RouteModule = (app, { mutate, store, clock }) => {
   app.get(
     "/v1/agents",
     { schema: { tags: ["agents"], summary: "List agents (an agent credential: only itself)", description: "The tenant's agents, newest first. An agent credential sees only itself; owners need `agents:config`.", querystring: wire.pageQuery, response: { 200: wire.page(wire.agent) } }, config: { scopes: [] } },
@@ -51,6 +51,70 @@ export const agentRoutes: RouteModule = (app, { mutate, store }) => {
       const agent = await store.read.getAgent(request.principal.tenantId, request.params.id);
       if (!agent) throw notFound("agent", request.params.id);
       return agentView(agent);
+    },
+  );
+
+  app.post(
+    "/v1/agents/:id/clone",
+    {
+      schema: {
+        tags: ["agents"],
+        summary: "Clone an agent: same policy, budgets and team, no credentials",
+        description:
+          "Creates a new agent with the source's wallet currency, metadata, policy and budgets (and team). No credential is copied — mint a registration ticket for the clone — and its wallet starts empty.",
+        params: wire.idParam,
+        body: wire.cloneAgentBody,
+        response: { 201: wire.agent },
+      },
+      config: { scopes: ["agents:config"], errors: ["not_found"], example: { body: { name: "Invoice bot 2" } } },
+    },
+    async (request, reply) =>
+      mutate(request, reply, (context) => cloneAgent(context, request.params.id, request.body ?? {}), (agent) => ({ status: 201, body: agentView(agent) })),
+  );
+
+  app.get(
+    "/v1/agents/:id/health",
+    {
+      schema: {
+        tags: ["agents"],
+        summary: "What could stop an agent now: credential, wallet, limits near exhaustion, pending approvals",
+        description: "One read of the agent's status, working credentials, wallet balance, each limit of its policy and budgets with what is left (near exhaustion at 10% or less), and approvals waiting. An agent credential may read its own.",
+        params: wire.idParam,
+        response: { 200: wire.agentHealth },
+      },
+      config: { scopes: ["budgets:read"], errors: ["not_found"] },
+    },
+    async (request) => {
+      checkAgentAccess(request, request.params.id);
+      const agent = await store.read.getAgent(request.principal.tenantId, request.params.id);
+      if (!agent) throw notFound("agent", request.params.id);
+      return agentHealth(store.read, agent, clock.nowMs());
+    },
+  );
+
+  app.get(
+    "/v1/agents/:id/activity",
+    {
+      schema: {
+        tags: ["agents"],
+        summary: "A page of the agent's events, newest first",
+        description: "The journal events about this agent (its payments, approvals, credentials, policy…), newest first; `cursor` is the previous page's `next_cursor`. An agent credential may read its own.",
+        params: wire.idParam,
+        querystring: wire.agentActivityQuery,
+        response: { 200: wire.page(wire.event) },
+      },
+      config: { scopes: ["events:read"], errors: ["not_found"] },
+    },
+    async (request) => {
+      checkAgentAccess(request, request.params.id);
+      const { tenantId } = request.principal;
+      const agent = await store.read.getAgent(tenantId, request.params.id);
+      if (!agent) throw notFound("agent", request.params.id);
+      const { limit, cursor } = request.query;
+      const events = await store.read.listEvents(tenantId, { agentId: agent.id, ascending: false, beforeSeq: cursor, limit: limit + 1 });
+      const data = events.slice(0, limit);
+      const hasMore = events.length > limit;
+      return { data, has_more: hasMore, next_cursor: hasMore ? String(data[data.length - 1]!.seq) : null };
     },
   );
 

@@ -11,6 +11,8 @@
  */
 import {
   appendToConversation,
+  approvalView,
+  decideApproval,
   chatMessageLengthMax,
   conversationsPerAgentMax,
   eventStreamBufferedBytesMax,
@@ -19,7 +21,9 @@ import {
   runTurn,
   wire,
   type ChatEvent,
+  type ApprovalBody,
   type ConversationBody,
+  type TurnContinuation,
   type TurnResult,
 } from "@bursar/core";
 import type { FastifyReply, FastifyRequest } from "fastify";
@@ -64,9 +68,15 @@ interface PreparedTurn {
 /** Checks the request and loads the conversation; throws problems (sent as problem+json). */
 async function prepare(deps: RouteDeps, request: FastifyRequest, body: ChatBody): Promise<PreparedTurn> {
   const { tenantId, principalType, principalId, scopes } = request.principal;
-  const { message, conversation_id } = body;
+  const { conversation_id, continue_from } = body;
+  if (continue_from !== undefined && conversation_id === undefined) throw new ProblemError("validation_failed", "continue_from resumes a conversation: give its conversation_id too");
+  if (continue_from !== undefined && body.message !== undefined && body.message.trim() !== "") {
+    throw new ProblemError("validation_failed", "give either a message or continue_from, not both: a resumed turn reports the approval's outcome");
+  }
+  if (continue_from === undefined && body.message === undefined) throw new ProblemError("validation_failed", "message is required");
+  let message = body.message ?? "";
   if (message.length > chatMessageLengthMax) throw new ProblemError("message_too_long", `Messages are limited to ${chatMessageLengthMax} characters; this one has ${message.length}.`);
-  if (message.trim() === "") throw new ProblemError("validation_failed", "message must not be empty");
+  if (continue_from === undefined && message.trim() === "") throw new ProblemError("validation_failed", "message must not be empty");
   const agent = await actingAgent(deps.store, request, body.agent_id);
   const agentId = agent.id;
   let history: ConversationBody["messages"] = [];
@@ -82,6 +92,11 @@ async function prepare(deps: RouteDeps, request: FastifyRequest, body: ChatBody)
       throw new ProblemError("conversations_limit_reached", `An agent keeps at most ${conversationsPerAgentMax} conversations; delete some, or continue one with conversation_id.`);
     }
   }
+  let continueFrom: TurnContinuation | undefined;
+  if (continue_from !== undefined) {
+    continueFrom = await continuationOf(deps, tenantId, agentId, continue_from.approval_id, history);
+    message = `An owner resolved approval ${continueFrom.approvalId} (${continueFrom.approvalStatus}) of payment intent ${continueFrom.paymentIntentId}. Report what happened to that payment.`;
+  }
   const tools = createChatTools({
     store: deps.store, clock: deps.clock, rails: deps.rails, tenantId, agentId,
     actor: { type: principalType, id: principalId }, scopes, services: deps.services ? chatServices(deps.services) : null,
@@ -89,8 +104,21 @@ async function prepare(deps: RouteDeps, request: FastifyRequest, body: ChatBody)
   return {
     conversationId: conversation_id ?? newId("conv", deps.clock.nowMs()),
     agentId,
-    input: { planner: deps.planner, tools, history, message, nowMs: deps.clock.nowMs() },
+    input: { planner: deps.planner, tools, history, message, nowMs: deps.clock.nowMs(), ...(continueFrom ? { continueFrom } : {}) },
   };
+}
+
+/**
+ * The approval a resumed turn continues from: an approval of one of this agent's payment intents
+ * that this conversation's own tool results name (a turn cannot be "resumed" from someone else's
+ * approval). Anything else is "not found".
+ */
+async function continuationOf(deps: RouteDeps, tenantId: string, agentId: string, approvalId: string, history: ConversationBody["messages"]): Promise<TurnContinuation> {
+  const approval = await loadRecord<ApprovalBody>(deps.store.read, tenantId, "approval", approvalId);
+  const named = history.some((entry) => entry.role === "tool" && entry.content.includes(JSON.stringify(approvalId)));
+  if (!approval || approval.body.agent_id !== agentId || !named) throw notFound("approval in this conversation", approvalId);
+  if (approval.body.subject_type !== "payment_intent") throw new ProblemError("validation_failed", `continue_from resumes turns that stopped on a payment; ${approvalId} is for a ${approval.body.subject_type}`);
+  return { approvalId, approvalStatus: approval.body.status, paymentIntentId: approval.body.subject_id };
 }
 
 /** The body of `POST /v1/chat`. */
@@ -158,6 +186,40 @@ async function write(raw: ServerResponse, text: string): Promise<boolean> {
 }
 
 export const chatRoutes: RouteModule = (app, deps) => {
+  app.post(
+    "/v1/chat/approvals/:id/resolve",
+    {
+      schema: {
+        tags: ["chat"],
+        summary: "Decide, from the chat, an approval a turn stopped on (owners only); then resume the turn with continue_from",
+        description:
+          "The owner's side of an inline approval: approves or rejects it as `POST /v1/approvals/{id}/approve` or `/reject` would (the same decision, journal and dispatch), and answers `continue_from` to send with the conversation's id to `POST /v1/chat` so the reply reports the outcome. " +
+          "Needs `approvals:write`, which an agent credential never holds: an agent — even in its own chat — gets 403.",
+        params: wire.idParam,
+        body: wire.chatApprovalResolveBody,
+        response: { 200: wire.chatApprovalResolution },
+      },
+      config: { scopes: ["approvals:write"], errors: ["approval_not_pending", "approver_not_allowed", "not_found"], example: { body: { decision: "approve", note: "Invoice checked" } } },
+    },
+    async (request, reply) => {
+      const { tenantId, agentId } = request.principal;
+      const verdict = request.body.decision;
+      let dispatch: string[] = [];
+      const sent = await deps.mutate(
+        request,
+        reply,
+        (context) => decideApproval(context, request.params.id, verdict, request.body.note ?? null, agentId),
+        (change) => {
+          dispatch = change.dispatch;
+          return { status: 200, body: { object: "chat.approval_resolution" as const, approval: approvalView(change.approval), continue_from: { approval_id: change.approval.id } } };
+        },
+      );
+      deps.rails?.dispatch(tenantId, dispatch.filter((id) => !id.startsWith("sr_")));
+      deps.services?.dispatch(tenantId, dispatch.filter((id) => id.startsWith("sr_")));
+      return sent;
+    },
+  );
+
   app.post(
     "/v1/chat",
     {

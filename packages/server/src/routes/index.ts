@@ -31,6 +31,8 @@ import { mcpRoutes } from "./mcp.js";
 import { escrowIntentRoutes } from "./escrow-intents.js";
 import { signingKeyRoutes } from "./signing-keys.js";
 import { consoleRoutes } from "./console.js";
+import { triggerRoutes } from "./triggers.js";
+import { usageRoutes } from "./usage.js";
 import { teamRoutes } from "./teams.js";
 import { spawnRoutes } from "./spawn.js";
 import { budgetRequestRoutes } from "./budget-requests.js";
@@ -65,6 +67,8 @@ export const routeModules: RouteModule[] = [
   capabilityRoutes,
   escrowIntentRoutes,
   signingKeyRoutes,
+  triggerRoutes,
+  usageRoutes,
   teamRoutes,
   spawnRoutes,
   budgetRequestRoutes,

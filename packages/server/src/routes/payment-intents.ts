@@ -3,11 +3,10 @@
  * agent with `agent_id`. The answer is the intent after the write: legs on the sandbox rail are
  * already completed; legs on asynchronous rails are `executing` (poll, or listen for events).
  */
-import { createPaymentIntent, paymentIntentView, wire, type PaymentIntentBody, type PaymentInstruction } from "@bursar/core";
+import { createPaymentIntent, fail, ok, paymentIntentView, wire, type CreatePaymentIntentInput, type PaymentIntentBody, type PaymentInstruction, type Result } from "@bursar/core";
 import { z } from "zod";
-import { ProblemError } from "../http/problem.js";
 import type { RouteModule } from "./context.js";
-import { actingAgent } from "./context.js";
+import { actingAgent, orProblem } from "./context.js";
 import { recordReadRoutes } from "./records.js";
 
 const createBody = wire.createPaymentIntentBody.extend({ agent_id: z.string().max(64).optional().describe("Owners: the agent to pay for") });
@@ -25,6 +24,26 @@ const paymentIntentReads = recordReadRoutes<PaymentIntentBody>({
   listExample: "status=pending_approval",
 });
 
+/**
+ * The core's input for a `POST /v1/payment-intents` body: `instructions`, or one leg's fields at
+ * the top level. Shared with triggers (routes/triggers.ts), whose rendered payload is this body.
+ */
+export function paymentIntentInput(body: z.infer<typeof wire.createPaymentIntentBody>): Result<CreatePaymentIntentInput> {
+  const instructions: PaymentInstruction[] = body.instructions
+    ? body.instructions.map((leg) => ({ payee: (leg.payee_id ?? leg.payee)!, amountMinor: leg.amount, currency: leg.currency, reference: leg.reference }))
+    : [];
+  if (!body.instructions) {
+    const payee = body.payee_id ?? body.payee;
+    if (payee === undefined || body.amount === undefined || body.currency === undefined) {
+      return fail("validation_failed", "give `instructions`, or `payee` (or `payee_id`), `amount` and `currency`");
+    }
+    instructions.push({ payee, amountMinor: body.amount, currency: body.currency, reference: body.reference });
+  } else if (body.payee !== undefined || body.payee_id !== undefined || body.amount !== undefined) {
+    return fail("validation_failed", "give either `instructions` or a single leg's fields, not both");
+  }
+  return ok({ instructions, reference: body.reference, metadata: body.metadata });
+}
+
 export const paymentIntentRoutes: RouteModule = (app, deps) => {
   const { mutate, store, rails } = deps;
   app.post(
@@ -34,23 +53,12 @@ export const paymentIntentRoutes: RouteModule = (app, deps) => {
       const { tenantId } = request.principal;
       const body = request.body;
       const agent = await actingAgent(store, request, body.agent_id);
-      const instructions: PaymentInstruction[] = body.instructions
-        ? body.instructions.map((leg) => ({ payee: (leg.payee_id ?? leg.payee)!, amountMinor: leg.amount, currency: leg.currency, reference: leg.reference }))
-        : [];
-      if (!body.instructions) {
-        const payee = body.payee_id ?? body.payee;
-        if (payee === undefined || body.amount === undefined || body.currency === undefined) {
-          throw new ProblemError("validation_failed", "give `instructions`, or `payee` (or `payee_id`), `amount` and `currency`");
-        }
-        instructions.push({ payee, amountMinor: body.amount, currency: body.currency, reference: body.reference });
-      } else if (body.payee !== undefined || body.payee_id !== undefined || body.amount !== undefined) {
-        throw new ProblemError("validation_failed", "give either `instructions` or a single leg's fields, not both");
-      }
+      const input = orProblem(paymentIntentInput(body));
       let dispatch: string[] = [];
       const sent = await mutate(
         request,
         reply,
-        (context) => createPaymentIntent(context, agent, { instructions, reference: body.reference, metadata: body.metadata }),
+        (context) => createPaymentIntent(context, agent, input),
         (change) => {
           dispatch = change.dispatch;
           return { status: 201, body: paymentIntentView(change.intent) };

@@ -818,6 +818,113 @@ const claimOwnersSqlite = `SELECT 1;`;
 const claimOwnersPostgres = `ALTER TABLE idempotency_keys ADD COLUMN owner_key INTEGER;`;
 
 /**
+ * Usage (issue 15 part B): `GET /v1/usage` reports spent, held and counts per day, agent, payee
+ * or operation over up to a year. `spend_usage` keeps, per UTC day, agent, currency, payee and
+ * operation, the settled and the held spends (released ones count nowhere), maintained by
+ * triggers on `spends` like migration 19's hourly rollups, so a year's report reads at most one
+ * row per day and key, however many spends there were. `payee_key` is '' for a spend without a
+ * payee; `operation_key` is a spend authorization's operation, else `payment` (a spend with a
+ * payee) or `service_request`.
+ *
+ * Also: triggers (`trg_`) are fired by id alone (`POST /v1/triggers/{id}/fire` names no tenant),
+ * so their records get an index by id.
+ *
+ * Versioned 22, the number this work was given.
+ */
+const usageColumns = "tenant_id, day_start_ms, agent_id, currency, payee_key, operation_key, settled_minor, settled_count, held_minor, held_count";
+const usageUpsert = "ON CONFLICT (tenant_id, day_start_ms, agent_id, currency, payee_key, operation_key) DO UPDATE SET settled_minor = spend_usage.settled_minor + excluded.settled_minor, " +
+  "settled_count = spend_usage.settled_count + excluded.settled_count, held_minor = spend_usage.held_minor + excluded.held_minor, held_count = spend_usage.held_count + excluded.held_count";
+/** The usage row values of one spend row (`NEW` or `OLD`), signed. */
+const usageValues = (row: "NEW" | "OLD", sign: "" | "-") =>
+  `${row}.tenant_id, (${row}.at_ms / 86400000) * 86400000, ${row}.agent_id, ${row}.currency, coalesce(${row}.payee_id, ''), ` +
+  `coalesce(${row}.operation, CASE WHEN ${row}.payee_id IS NULL THEN 'service_request' ELSE 'payment' END), ` +
+  `CASE WHEN ${row}.state = 'settled' THEN ${sign}${row}.amount_minor ELSE 0 END, CASE WHEN ${row}.state = 'settled' THEN ${sign}1 ELSE 0 END, ` +
+  `CASE WHEN ${row}.state = 'held' THEN ${sign}${row}.amount_minor ELSE 0 END, CASE WHEN ${row}.state = 'held' THEN ${sign}1 ELSE 0 END`;
+const usageBackfill = `INSERT INTO spend_usage (${usageColumns})
+  SELECT tenant_id, (at_ms / 86400000) * 86400000, agent_id, currency, coalesce(payee_id, ''),
+    coalesce(operation, CASE WHEN payee_id IS NULL THEN 'service_request' ELSE 'payment' END),
+    sum(CASE WHEN state = 'settled' THEN amount_minor ELSE 0 END), sum(CASE WHEN state = 'settled' THEN 1 ELSE 0 END),
+    sum(CASE WHEN state = 'held' THEN amount_minor ELSE 0 END), sum(CASE WHEN state = 'held' THEN 1 ELSE 0 END)
+  FROM spends WHERE state <> 'released'
+  GROUP BY tenant_id, (at_ms / 86400000) * 86400000, agent_id, currency, coalesce(payee_id, ''),
+    coalesce(operation, CASE WHEN payee_id IS NULL THEN 'service_request' ELSE 'payment' END);`;
+
+const usageSqlite = `
+CREATE TABLE spend_usage (
+  tenant_id TEXT NOT NULL,
+  day_start_ms INTEGER NOT NULL,
+  agent_id TEXT NOT NULL,
+  currency TEXT NOT NULL,
+  payee_key TEXT NOT NULL,
+  operation_key TEXT NOT NULL,
+  settled_minor INTEGER NOT NULL,
+  settled_count INTEGER NOT NULL,
+  held_minor INTEGER NOT NULL,
+  held_count INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, day_start_ms, agent_id, currency, payee_key, operation_key)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX spend_usage_by_agent ON spend_usage (tenant_id, agent_id, day_start_ms);
+${usageBackfill}
+
+CREATE TRIGGER spends_usage_insert AFTER INSERT ON spends WHEN NEW.state <> 'released' BEGIN
+  INSERT INTO spend_usage (${usageColumns}) VALUES (${usageValues("NEW", "")}) ${usageUpsert};
+END;
+
+CREATE TRIGGER spends_usage_update AFTER UPDATE OF tenant_id, agent_id, amount_minor, currency, payee_id, operation, at_ms, state ON spends
+WHEN OLD.state IS NOT NEW.state OR OLD.amount_minor IS NOT NEW.amount_minor OR OLD.at_ms IS NOT NEW.at_ms OR OLD.currency IS NOT NEW.currency
+  OR OLD.agent_id IS NOT NEW.agent_id OR OLD.tenant_id IS NOT NEW.tenant_id OR OLD.payee_id IS NOT NEW.payee_id OR OLD.operation IS NOT NEW.operation BEGIN
+  INSERT INTO spend_usage (${usageColumns}) SELECT ${usageValues("OLD", "-")} WHERE OLD.state <> 'released' ${usageUpsert};
+  INSERT INTO spend_usage (${usageColumns}) SELECT ${usageValues("NEW", "")} WHERE NEW.state <> 'released' ${usageUpsert};
+END;
+
+CREATE TRIGGER spends_usage_delete AFTER DELETE ON spends WHEN OLD.state <> 'released' BEGIN
+  INSERT INTO spend_usage (${usageColumns}) VALUES (${usageValues("OLD", "-")}) ${usageUpsert};
+END;
+
+CREATE INDEX records_triggers_by_id ON records (id) WHERE kind = 'trigger';
+`;
+
+const usagePostgres = `
+CREATE TABLE spend_usage (
+  tenant_id TEXT COLLATE "C" NOT NULL,
+  day_start_ms BIGINT NOT NULL,
+  agent_id TEXT COLLATE "C" NOT NULL,
+  currency TEXT COLLATE "C" NOT NULL,
+  payee_key TEXT COLLATE "C" NOT NULL,
+  operation_key TEXT COLLATE "C" NOT NULL,
+  settled_minor BIGINT NOT NULL,
+  settled_count BIGINT NOT NULL,
+  held_minor BIGINT NOT NULL,
+  held_count BIGINT NOT NULL,
+  PRIMARY KEY (tenant_id, day_start_ms, agent_id, currency, payee_key, operation_key)
+);
+CREATE INDEX spend_usage_by_agent ON spend_usage (tenant_id, agent_id, day_start_ms);
+${usageBackfill}
+
+CREATE FUNCTION spends_usage() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+  IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.state <> 'released' THEN
+    INSERT INTO spend_usage (${usageColumns}) VALUES (${usageValues("OLD", "-")}) ${usageUpsert};
+  END IF;
+  IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.state <> 'released' THEN
+    INSERT INTO spend_usage (${usageColumns}) VALUES (${usageValues("NEW", "")}) ${usageUpsert};
+  END IF;
+  RETURN NULL;
+END;
+$$;
+
+CREATE TRIGGER spends_usage_insert AFTER INSERT ON spends FOR EACH ROW WHEN (NEW.state <> 'released') EXECUTE FUNCTION spends_usage();
+CREATE TRIGGER spends_usage_update AFTER UPDATE ON spends FOR EACH ROW
+  WHEN (OLD.state IS DISTINCT FROM NEW.state OR OLD.amount_minor IS DISTINCT FROM NEW.amount_minor OR OLD.at_ms IS DISTINCT FROM NEW.at_ms
+    OR OLD.currency IS DISTINCT FROM NEW.currency OR OLD.agent_id IS DISTINCT FROM NEW.agent_id OR OLD.tenant_id IS DISTINCT FROM NEW.tenant_id
+    OR OLD.payee_id IS DISTINCT FROM NEW.payee_id OR OLD.operation IS DISTINCT FROM NEW.operation)
+  EXECUTE FUNCTION spends_usage();
+CREATE TRIGGER spends_usage_delete AFTER DELETE ON spends FOR EACH ROW WHEN (OLD.state <> 'released') EXECUTE FUNCTION spends_usage();
+
+CREATE INDEX records_triggers_by_id ON records (id) WHERE kind = 'trigger';
+`;
+
+/**
  * Every migration, oldest first, versions strictly increasing. A gap is allowed, and
  * `pendingMigrations` runs whatever known version a database lacks (2 and 3 were developed on
  * separate branches, so a database may have got 3 before 2).
@@ -834,6 +941,7 @@ export const migrations: readonly Migration[] = [
   // Numbered 17 after its issue, leaving 6-16 to migrations developed alongside it.
   { version: 17, name: "idempotency claim owners", sqlite: claimOwnersSqlite, postgres: claimOwnersPostgres },
   { version: 19, name: "spend rollups and tenant config version", sqlite: spendRollupsSqlite, postgres: spendRollupsPostgres },
+  { version: 22, name: "spend usage and triggers by id", sqlite: usageSqlite, postgres: usagePostgres },
 ];
 
 /**

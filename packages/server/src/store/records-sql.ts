@@ -3,7 +3,7 @@
  * one place: the two adapters only run these texts. List texts depend only on which filters are
  * present (8 shapes), so SQLite caches one prepared statement per text.
  */
-import { invariant, recordKinds, type RecordQuery, type SpendRow, type StoredRecord } from "@bursar/core";
+import { invariant, recordKinds, type RecordQuery, type SpendRow, type StoredRecord, type UsageQuery, type UsageRow } from "@bursar/core";
 import { checkLimit, integerFrom, nullableIntegerFrom, nullableTextFrom, textFrom, type Row } from "./rows.js";
 
 export type Dialect = "sqlite" | "postgres";
@@ -32,7 +32,10 @@ export class RecordsSql {
   readonly insertRecordName: string;
   readonly insertSpend: string;
   readonly setSpendState: string;
+  readonly findTriggerTenant: string;
   private readonly records: string;
+  private readonly usageTable: string;
+  private readonly agentsTable: string;
   private readonly spends: string;
 
   constructor(
@@ -97,6 +100,36 @@ export class RecordsSql {
     );
     this.setSpendState = sql(`UPDATE ${spends} SET state = ?, amount_minor = coalesce(?, amount_minor) WHERE tenant_id = ? AND id = ?`);
     this.spends = spends;
+    this.usageTable = table("spend_usage");
+    this.agentsTable = table("agents");
+    // Same literal condition as the partial index records_triggers_by_id (migration 22).
+    this.findTriggerTenant = sql(`SELECT tenant_id FROM ${this.records} WHERE kind = 'trigger' AND id = ?`);
+  }
+
+  /**
+   * Usage buckets from the daily rollup (migration 22): an index range of one tenant's days (or
+   * one agent's), grouped by the asked key and currency. The rows read are bounded by days ×
+   * agents × payees × operations, not by the number of spends.
+   */
+  usage(tenantId: string, query: UsageQuery): Statement {
+    const params: unknown[] = [];
+    const p = (value: unknown): string => {
+      params.push(value);
+      return this.dialect === "sqlite" ? "?" : `$${params.length}`;
+    };
+    // By team: the agent's team now, from its row (agents' primary key), '' for agents in none.
+    const byTeam = query.groupBy === "team";
+    const key = { day: "u.day_start_ms", agent: "u.agent_id", team: "coalesce(a.team_id, '')", payee: "u.payee_key", operation: "u.operation_key" }[query.groupBy];
+    const conditions = [`u.tenant_id = ${p(tenantId)}`];
+    if (query.agentId !== undefined) conditions.push(`u.agent_id = ${p(query.agentId)}`);
+    if (query.teamId !== undefined) conditions.push(`u.agent_id IN (SELECT id FROM ${this.agentsTable} WHERE tenant_id = ${p(tenantId)} AND team_id = ${p(query.teamId)})`);
+    conditions.push(`u.day_start_ms >= ${p(query.fromMs)}`, `u.day_start_ms < ${p(query.toMs)}`);
+    const keyText = this.dialect === "sqlite" ? `CAST(${key} AS TEXT)` : `(${key})::text`;
+    const join = byTeam ? ` JOIN ${this.agentsTable} a ON a.tenant_id = u.tenant_id AND a.id = u.agent_id` : "";
+    const text =
+      `SELECT ${keyText} AS bucket_key, u.currency AS currency, sum(u.settled_minor) AS settled_minor, sum(u.settled_count) AS settled_count, sum(u.held_minor) AS held_minor, sum(u.held_count) AS held_count ` +
+      `FROM ${this.usageTable} u${join} WHERE ${conditions.join(" AND ")} GROUP BY ${key}, u.currency ORDER BY ${key}, u.currency LIMIT ${p(checkLimit(query.limit))}`;
+    return { text, params };
   }
 
   /** The parameter of a set of agent ids in this dialect's statements. */
@@ -215,4 +248,15 @@ export function sumSpendsOfStatement(sql: RecordsSql, tenantId: string, agentIds
 
 export function spendSumFrom(row: Row | undefined | null): { amountMinor: number; count: number } {
   return { amountMinor: integerFrom(row?.amount_minor ?? 0, "spends.amount_minor"), count: integerFrom(row?.count ?? 0, "spends.count") };
+}
+
+export function usageRowFrom(row: Row): UsageRow {
+  return {
+    key: textFrom(row.bucket_key, "spend_usage.key"),
+    currency: textFrom(row.currency, "spend_usage.currency"),
+    settledMinor: integerFrom(row.settled_minor, "spend_usage.settled_minor"),
+    settledCount: integerFrom(row.settled_count, "spend_usage.settled_count"),
+    heldMinor: integerFrom(row.held_minor, "spend_usage.held_minor"),
+    heldCount: integerFrom(row.held_count, "spend_usage.held_count"),
+  };
 }

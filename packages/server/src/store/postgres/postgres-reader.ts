@@ -5,6 +5,8 @@
 import {
   type RecordKind,
   type RecordQuery,
+  type UsageQuery,
+  type UsageRow,
   type SpendSum,
   type StoredRecord,
   invariant,
@@ -55,7 +57,7 @@ import {
   webhookEndpointFrom,
   type Row,
 } from "../rows.js";
-import { recordFrom, spendSumFrom, sumSpendsOfStatement, sumSpendsStatement } from "../records-sql.js";
+import { recordFrom, spendSumFrom, sumSpendsOfStatement, sumSpendsStatement, usageRowFrom } from "../records-sql.js";
 import type { PagedSql, PostgresSql } from "./postgres-sql.js";
 
 /** What both a pg Pool and a pg PoolClient offer. */
@@ -376,6 +378,16 @@ export class PostgresReader implements StoreReader {
   async sumOperationSpends(tenantId: string, agentId: string, currency: string, sinceMs: number, pattern: string): Promise<SpendSum> {
     const { text, params } = this.sql.records.sumOperationSpends(currency, tenantId, agentId, sinceMs, pattern);
     return spendSumFrom(await this.first(text, params));
+  }
+
+  async usage(tenantId: string, query: UsageQuery): Promise<UsageRow[]> {
+    const { text, params } = this.sql.records.usage(tenantId, query);
+    return (await this.rows(text, params)).map(usageRowFrom);
+  }
+
+  async findTriggerTenant(triggerId: string): Promise<string | null> {
+    const row = await this.first(this.sql.records.findTriggerTenant, [triggerId]);
+    return row ? textFrom(row.tenant_id, "records.tenant_id") : null;
   }
 
   async sumSpendsOf(tenantId: string, agentIds: readonly string[], currency: string, sinceMs: number): Promise<SpendSum> {

@@ -9,6 +9,8 @@ import {
   invariant,
   type RecordKind,
   type RecordQuery,
+  type UsageQuery,
+  type UsageRow,
   type SpendSum,
   type StoredRecord,
   type Account,
@@ -33,7 +35,7 @@ import {
   type WebhookEndpointRow,
 } from "@bursar/core";
 import { eventQuerySql } from "../event-query.js";
-import { RecordsSql, recordFrom, spendSumFrom, sumSpendsOfStatement, sumSpendsStatement } from "../records-sql.js";
+import { RecordsSql, recordFrom, spendSumFrom, sumSpendsOfStatement, sumSpendsStatement, usageRowFrom } from "../records-sql.js";
 import {
   accountColumns,
   accountFrom,
@@ -546,6 +548,18 @@ export class SqliteReader implements StoreReader {
     this.checkActive();
     const { text, params } = this.reads.records.sumOperationSpends(currency, tenantId, agentId, sinceMs, pattern);
     return spendSumFrom(this.reads.statement(text).get(...params));
+  }
+
+  async usage(tenantId: string, query: UsageQuery): Promise<UsageRow[]> {
+    this.checkActive();
+    const { text, params } = this.reads.records.usage(tenantId, query);
+    return this.reads.statement(text).all(...params).map(usageRowFrom);
+  }
+
+  async findTriggerTenant(triggerId: string): Promise<string | null> {
+    this.checkActive();
+    const row = this.reads.statement(this.reads.records.findTriggerTenant).get(triggerId);
+    return row ? textFrom(row.tenant_id, "records.tenant_id") : null;
   }
 
   async sumSpendsOf(tenantId: string, agentIds: readonly string[], currency: string, sinceMs: number): Promise<SpendSum> {
