@@ -62,4 +62,7 @@ export * from "./escrow/reputation.js";
 export * from "./governance/escrow-draws.js";
 export * from "./governance/escrow-intents.js";
 export * from "./governance/signing-keys.js";
+export * from "./tasks/state-machine.js";
+export * from "./governance/task-bounty.js";
+export * from "./governance/tasks.js";
 export * from "./console/index.js";

@@ -85,6 +85,13 @@ export const resultCodes = [
   "evidence_invalid",
   "evidence_attempts_exhausted",
   "evidence_already_accepted",
+  // tasks (docs/tasks.md)
+  "task_transition_not_allowed",
+  "task_head_mismatch",
+  "task_action_forbidden",
+  "self_review_forbidden",
+  "bounty_denied",
+  "bounty_predicate_failed",
   // the payment agent
   "message_too_long",
   "conversations_limit_reached",
@@ -109,6 +116,10 @@ export interface Failure {
   code: ResultCode;
   detail: string;
   errors?: FieldError[];
+  /** What the caller can do next (a refused task transition names them). */
+  availableActions?: string[];
+  /** The status the refused action found (a refused task transition). */
+  currentStatus?: string;
 }
 
 export interface Success<T> {

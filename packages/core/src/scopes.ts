@@ -1,10 +1,15 @@
 /** OAuth-style scopes (SPEC 3 "Identity and auth"). */
 
 /** Scopes an agent credential may hold. */
-export const agentScopes = ["agents:execute", "transactions:read", "events:read", "payees:read", "budgets:read"] as const;
+export const agentScopes = ["agents:execute", "transactions:read", "events:read", "payees:read", "budgets:read", "tasks:write"] as const;
 
-/** Owner-only scopes: never grantable to an agent credential, whatever a ticket or key asks for. */
-export const ownerOnlyScopes = ["agents:config", "approvals:write", "tenant:admin"] as const;
+/**
+ * Owner-only scopes: never grantable to an agent credential, whatever a ticket or key asks for.
+ * `ci:write` (a CI system's service-account key posts task CI reports) and `reviews:write` (an
+ * owner reviews a task) are here too: an agent that could report its own CI or review its own
+ * work could pay its own bounty (docs/tasks.md).
+ */
+export const ownerOnlyScopes = ["agents:config", "approvals:write", "tenant:admin", "ci:write", "reviews:write"] as const;
 
 export const allScopes = [...agentScopes, ...ownerOnlyScopes] as const;
 export type Scope = (typeof allScopes)[number];

@@ -10,8 +10,8 @@ export type Timestamp = string;
 export type Metadata = Record<string, string>;
 
 /** Scopes (SPEC 3): agent scopes, and owner-only ones never grantable to an agent credential. */
-export type AgentScope = "agents:execute" | "transactions:read" | "events:read" | "payees:read" | "budgets:read";
-export type Scope = AgentScope | "agents:config" | "approvals:write" | "tenant:admin";
+export type AgentScope = "agents:execute" | "transactions:read" | "events:read" | "payees:read" | "budgets:read" | "tasks:write";
+export type Scope = AgentScope | "agents:config" | "approvals:write" | "tenant:admin" | "ci:write" | "reviews:write";
 
 /** What a caller can do about a decision (`available_actions`). */
 export type AvailableAction =
@@ -276,6 +276,8 @@ export interface WebhookEndpoint {
   url: string;
   description: string | null;
   event_types: string[];
+  /** Only events about these tasks (`data.task.id`), or null for no task filter. */
+  task_ids: string[] | null;
   enabled: boolean;
   disabled_reason: string | null;
   signature_schemes: Array<"v1" | "v1a">;
@@ -292,6 +294,7 @@ export interface WebhookEndpointWithSecret extends WebhookEndpoint {
 export interface WebhookEndpointCreateParams {
   url: string;
   event_types?: string[];
+  task_ids?: string[] | null;
   description?: string | null;
   enabled?: boolean;
   signature_schemes?: Array<"v1" | "v1a">;
@@ -299,6 +302,7 @@ export interface WebhookEndpointCreateParams {
 export interface WebhookEndpointUpdateParams {
   url?: string;
   event_types?: string[];
+  task_ids?: string[] | null;
   description?: string | null;
   enabled?: boolean;
 }

@@ -11,4 +11,5 @@ export * from "./chat.js";
 export * from "./services.js";
 export * from "./spend.js";
 export * from "./escrow.js";
+export * from "./tasks.js";
 export * from "./console.js";

@@ -31,6 +31,7 @@ import { mcpRoutes } from "./mcp.js";
 import { escrowIntentRoutes } from "./escrow-intents.js";
 import { signingKeyRoutes } from "./signing-keys.js";
 import { consoleRoutes } from "./console.js";
+import { taskRoutes } from "./tasks.js";
 
 export const routeModules: RouteModule[] = [
   accountRoutes,
@@ -62,6 +63,7 @@ export const routeModules: RouteModule[] = [
   capabilityRoutes,
   escrowIntentRoutes,
   signingKeyRoutes,
+  taskRoutes,
   mcpRoutes,
   consoleRoutes,
 ];
