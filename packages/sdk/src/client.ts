@@ -31,6 +31,7 @@ import { Budgets, PolicyResource } from "./resources/policy.ts";
 import { WebhookEndpoints } from "./resources/webhook-endpoints.ts";
 import { SpendAuthorizations } from "./resources/spend.ts";
 import { EscrowIntents, Predicates, Reputation, SigningKeys } from "./resources/escrow.ts";
+import { Tasks } from "./resources/tasks.ts";
 import { Capabilities } from "./resources/capabilities.ts";
 import { Transport, type FetchLike, type RequestOptions } from "./transport.ts";
 
@@ -122,6 +123,7 @@ export class Bursar implements Requester {
   readonly predicates: Predicates;
   readonly reputation: Reputation;
   readonly signingKeys: SigningKeys;
+  readonly tasks: Tasks;
 
   private readonly options: BursarOptions;
   private resolved: Promise<Resolved> | null = null;
@@ -161,6 +163,7 @@ export class Bursar implements Requester {
     this.predicates = new Predicates(this);
     this.reputation = new Reputation(this);
     this.signingKeys = new SigningKeys(this);
+    this.tasks = new Tasks(this);
     this.balance = new BalanceResource(this);
     this.events = new Events(this);
     this.webhookEndpoints = new WebhookEndpoints(this);
