@@ -13,3 +13,4 @@ export * from "./spend.js";
 export * from "./escrow.js";
 export * from "./tasks.js";
 export * from "./console.js";
+export * from "./teams.js";

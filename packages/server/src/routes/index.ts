@@ -32,6 +32,7 @@ import { escrowIntentRoutes } from "./escrow-intents.js";
 import { signingKeyRoutes } from "./signing-keys.js";
 import { consoleRoutes } from "./console.js";
 import { taskRoutes } from "./tasks.js";
+import { teamRoutes } from "./teams.js";
 
 export const routeModules: RouteModule[] = [
   accountRoutes,
@@ -64,6 +65,7 @@ export const routeModules: RouteModule[] = [
   escrowIntentRoutes,
   signingKeyRoutes,
   taskRoutes,
+  teamRoutes,
   mcpRoutes,
   consoleRoutes,
 ];
