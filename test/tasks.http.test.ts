@@ -155,6 +155,56 @@ describe.each(storeKinds)("tasks over HTTP (%s)", (kind) => {
     expect(again.body).toMatchObject({ code: "task_transition_not_allowed", current_status: "cancelled", available_actions: [] });
   });
 
+  it("assigns a task later (its bounty held then, once), and changes what it says; only its creator or an owner may", async () => {
+    const { owner, creator, creatorAgent, assigneeAgent } = world;
+    const before = await walletBalance(owner, creatorAgent.walletAccountId);
+    const task = expectStatus(await creator.post("/v1/tasks", { title: "Unassigned", bounty: { amount: 600, currency: "GBP" } }), 201);
+    // The assignee-to-be holds no tasks:write, and is no party to the task yet.
+    expect((await world.assignee.call("PATCH", `/v1/tasks/${task.id}`, { assignee_agent_id: assigneeAgent.agentId })).body.code).toBe("insufficient_scope");
+    const assigned = expectStatus(await creator.call("PATCH", `/v1/tasks/${task.id}`, { assignee_agent_id: assigneeAgent.agentId, priority: "critical" }), 200);
+    expect(assigned).toMatchObject({ assignee_agent_id: assigneeAgent.agentId, priority: "critical", bounty: { status: "held", escrow_intent_id: `int_${task.id}` } });
+    expect(await walletBalance(owner, creatorAgent.walletAccountId)).toBe(before - 600);
+    const updated = (await listAll(owner, "/v1/events?type=task.updated")).find((event) => event.data.task.id === task.id);
+    expect(updated.data.changed_fields).toEqual(["priority", "assignee_agent_id", "bounty"]);
+    // Assigned once: another assignment is a refused transition; the assignee may not edit it.
+    const again = await owner.call("PATCH", `/v1/tasks/${task.id}`, { assignee_agent_id: creatorAgent.agentId });
+    expect(again.body).toMatchObject({ code: "task_transition_not_allowed", current_status: "todo" });
+    expect((await world.assignee.call("PATCH", `/v1/tasks/${task.id}`, { title: "mine now" })).body.code).toBe("insufficient_scope");
+    expect(expectStatus(await owner.call("PATCH", `/v1/tasks/${task.id}`, { title: "Renamed" }), 200).title).toBe("Renamed");
+    expect(await walletBalance(owner, creatorAgent.walletAccountId)).toBe(before - 600);
+  });
+
+  it("a bounty whose funding needs approval: ship waits for it; approved, ship pays; cancelled while pending, the hold is released", async () => {
+    const { owner, creator, creatorAgent, assigneeAgent } = world;
+    await putPolicy(owner, creatorAgent.agentId, { approval_threshold_minor: 2000 });
+    const before = await walletBalance(owner, creatorAgent.walletAccountId);
+    const task = expectStatus(await creator.post("/v1/tasks", { title: "Approve me", assignee_agent_id: assigneeAgent.agentId, bounty: { amount: 2500, currency: "GBP" } }), 201);
+    expect(task.bounty.status).toBe("pending_approval");
+    const head = newHead();
+    expectStatus(await world.assignee.post(`/v1/tasks/${task.id}/start`), 200);
+    expectStatus(await world.assignee.post(`/v1/tasks/${task.id}/submit`, { summary: "s", head_sha: head }), 200);
+    expectStatus(await world.ci.post(`/v1/tasks/${task.id}/ci-reports`, { head_sha: head, checks: [{ name: "unit", status: "passed" }] }), 201);
+    const reviewed = expectStatus(await owner.post(`/v1/tasks/${task.id}/reviews`, { outcome: "approved", summary: "ok" }), 200);
+    expect(reviewed.available_actions).not.toContain("ship");
+    const early = await world.assignee.post(`/v1/tasks/${task.id}/ship`, { mode: "merge", target_environment: "production", expected_head_sha: head }, { "idempotency-key": `ship-${task.id}-early` });
+    expect(early.body).toMatchObject({ code: "task_transition_not_allowed", detail: expect.stringContaining("approval") });
+    const [approval] = (await listAll(owner, "/v1/approvals?status=pending")).filter((row) => row.subject_id === task.bounty.escrow_intent_id);
+    expectStatus(await owner.post(`/v1/approvals/${approval.id}/approve`), 200);
+    expect(expectStatus(await owner.get(`/v1/tasks/${task.id}`), 200)).toMatchObject({ bounty: { status: "held" }, available_actions: expect.arrayContaining(["ship"]) });
+    const shipped = expectStatus(await world.assignee.post(`/v1/tasks/${task.id}/ship`, { mode: "merge", target_environment: "production", expected_head_sha: head }, { "idempotency-key": `ship-${task.id}` }), 200);
+    expect(shipped.bounty).toMatchObject({ status: "released", paid_amount: 2500 });
+
+    const pending = expectStatus(await creator.post("/v1/tasks", { title: "Called off before approval", assignee_agent_id: assigneeAgent.agentId, bounty: { amount: 2200, currency: "GBP" } }), 201);
+    expect(pending.bounty.status).toBe("pending_approval");
+    const cancelled = expectStatus(await creator.post(`/v1/tasks/${pending.id}/cancel`, {}), 200);
+    expect(cancelled.bounty).toMatchObject({ status: "refunded", paid_amount: 0 });
+    const [closed] = (await listAll(owner, "/v1/approvals")).filter((row) => row.subject_id === pending.bounty.escrow_intent_id);
+    expect(closed.status).toBe("cancelled");
+    expect(expectStatus(await owner.get(`/v1/accounts/${creatorAgent.walletAccountId}`), 200)).toMatchObject({ balance: before - 2500, debits_pending: 0 });
+    await putPolicy(owner, creatorAgent.agentId, {});
+    await checkLedger(owner);
+  });
+
   it("refuses a bounty the payer's policy denies, writing nothing; a predicate that fails on the ship refuses the ship", async () => {
     const { owner, creator, creatorAgent, assigneeAgent } = world;
     await putPolicy(owner, creatorAgent.agentId, { per_transaction_max_minor: 1000 });
@@ -261,7 +311,7 @@ describe.each(storeKinds)("tasks over HTTP (%s)", (kind) => {
     const bystander = await agentClient(server.url, bystanderAgent);
     const head = newHead();
     const routes: Array<[string, string, unknown]> = [
-      ["GET", "", undefined], ["GET", "/ci-status", undefined], ["GET", "/review-feedback", undefined],
+      ["GET", "", undefined], ["PATCH", "", { title: "mine" }], ["GET", "/ci-status", undefined], ["GET", "/review-feedback", undefined],
       ["POST", "/start", {}], ["POST", "/submit", { summary: "x" }], ["POST", "/fix", {}], ["POST", "/block", { reason: "x" }],
       ["POST", "/resolve-blocker", {}], ["POST", "/cancel", {}], ["POST", "/reviews", { outcome: "approved", summary: "x" }],
       ["POST", "/ship", { mode: "merge", target_environment: "production", expected_head_sha: head }],

@@ -80,6 +80,7 @@ const checks = {
   ciReport: true as Same<T.CiReport, Wire<"ciReportAnswer">>,
   taskReviewFeedback: true as Same<T.TaskReviewFeedback, Wire<"taskReviewFeedback">>,
   createTask: true as Same<T.TaskCreateParams, WireInput<"createTaskBody">>,
+  updateTask: true as Same<T.TaskUpdateParams, WireInput<"updateTaskBody">>,
   submitTask: true as Same<T.TaskSubmitParams, WireInput<"submitTaskBody">>,
   shipTask: true as Same<T.TaskShipParams, WireInput<"shipTaskBody">>,
   blockTask: true as Same<T.TaskBlockParams, WireInput<"blockTaskBody">>,

@@ -1109,6 +1109,16 @@ export interface TaskCreateParams {
   labels?: string[];
   bounty?: { amount: number; currency: string; predicate?: Record<string, unknown> | null; payer_agent_id?: string } | null;
 }
+export interface TaskUpdateParams {
+  title?: string;
+  description?: string | null;
+  acceptance_criteria?: string[];
+  priority?: TaskPriority;
+  labels?: string[];
+  links?: Array<{ url: string; title?: string }>;
+  /** Assigns a todo task that has no assignee (once); its bounty is then held in escrow. */
+  assignee_agent_id?: string;
+}
 export interface TaskListParams extends PageParams {
   status?: TaskStatus;
   assignee_agent_id?: string;

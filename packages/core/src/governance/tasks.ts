@@ -365,6 +365,83 @@ async function fundTaskBounty(context: WriteContext, task: TaskRecord, payer: Ag
   return escrow;
 }
 
+// --- changing a task ---
+
+export interface UpdateTaskInput {
+  title?: string;
+  description?: string | null;
+  acceptanceCriteria?: string[];
+  priority?: TaskPriority;
+  labels?: string[];
+  links?: Array<{ url: string; title?: string }>;
+  assigneeAgentId?: string;
+}
+
+/**
+ * Changes what a task says, or assigns it (event `task.updated` with `changed_fields`). The agent
+ * that made it or an owner. Assigning is once, while the task is `todo` and has no assignee: a
+ * bounty is then checked against the payer's policy and wallet (`bounty_denied`, writing nothing)
+ * and held in escrow in the same write. Fails: `not_found`, `task_action_forbidden`,
+ * `task_transition_not_allowed` (a done or cancelled task; assigning one already assigned or
+ * started), `agent_disabled`, `currency_mismatch`, `bounty_denied`, `validation_failed`.
+ */
+export async function updateTask(context: WriteContext, taskId: string, caller: TaskCaller, input: UpdateTaskInput): Promise<Result<{ task: TaskRecord; escrow: EscrowIntentRecord | null }>> {
+  const { tx, tenantId, nowMs } = context;
+  const loaded = await loadVisibleTask(tx, tenantId, taskId, caller.agentId);
+  if (!loaded.ok) return loaded;
+  const task = loaded.value;
+  const body = task.body;
+  let escrow = await taskEscrow(tx, task);
+  if (caller.agentId !== null && caller.agentId !== body.creator.agent_id) return forbidden("only the agent that made the task, or an owner, may change it");
+  const refusedUpdate = (reason: string) => ({ ...fail("task_transition_not_allowed", `the task cannot be changed: ${reason}`), currentStatus: body.status, availableActions: taskAvailableActions(task, escrow) });
+  if (body.status === "done" || body.status === "cancelled") return refusedUpdate(`it is ${body.status}`);
+  let assignee: AgentRow | null = null;
+  if (input.assigneeAgentId !== undefined && input.assigneeAgentId !== body.assignee_agent_id) {
+    if (body.assignee_agent_id !== null || body.status !== "todo") return refusedUpdate("a task is assigned once, while it is todo and unassigned");
+    const found = await activeAgent(tx, tenantId, input.assigneeAgentId, "assignee");
+    if (!found.ok) return found;
+    assignee = found.value;
+    if (body.reviewer_agent_id === assignee.id) return fail("self_review_forbidden", "the task's reviewer cannot be its assignee");
+    if (body.bounty) {
+      if (body.bounty.payer_agent_id === assignee.id) return fail("validation_failed", "a bounty's payer cannot be its assignee");
+      const payer = await activeAgent(tx, tenantId, body.bounty.payer_agent_id, "payer");
+      if (!payer.ok) return payer;
+      const dueAtMs = body.due_at === null ? null : Date.parse(body.due_at);
+      if (dueAtMs !== null && dueAtMs <= nowMs) return fail("validation_failed", "the task is past its due_at: its bounty could not be held");
+      const checked = await checkBountyFunding(tx, tenantId, payer.value, assignee, body.bounty.amount, body.bounty.currency, nowMs);
+      if (!checked.ok) return checked;
+    }
+  }
+  const changed: string[] = [];
+  const set = <K extends keyof TaskBody>(field: K, value: TaskBody[K] | undefined) => {
+    if (value === undefined || JSON.stringify(body[field]) === JSON.stringify(value)) return;
+    body[field] = value;
+    changed.push(field);
+  };
+  set("title", input.title);
+  set("description", input.description);
+  set("acceptance_criteria", input.acceptanceCriteria);
+  set("priority", input.priority);
+  set("labels", input.labels);
+  set("links", input.links);
+  if (assignee) {
+    body.assignee_agent_id = assignee.id;
+    task.agentId = assignee.id;
+    changed.push("assignee_agent_id");
+  }
+  if (changed.length === 0) return ok({ task, escrow });
+  task.updatedAtMs = nowMs;
+  await saveRecord(tx, task, false);
+  if (assignee && body.bounty) {
+    const payer = await tx.getAgent(tenantId, body.bounty.payer_agent_id);
+    invariant(payer, `the payer of ${task.id} exists`);
+    escrow = await fundTaskBounty(context, task, payer, assignee, body.due_at === null ? null : Date.parse(body.due_at));
+    changed.push("bounty");
+  }
+  await emit(context, "updated", task, escrow, body.status, changed);
+  return ok({ task, escrow });
+}
+
 // --- acting on a task ---
 
 /** A transition refused: 409 with the status found and what is available. */

@@ -51,6 +51,18 @@ export const createTaskBody = z
   })
   .strict();
 
+export const updateTaskBody = z
+  .object({
+    title: text.optional(),
+    description: longText.nullable().optional(),
+    acceptance_criteria: z.array(text).max(taskAcceptanceCriteriaMax).optional(),
+    priority: z.enum(taskPriorities).optional(),
+    labels: z.array(z.string().min(1).max(taskLabelLengthMax)).max(taskLabelsMax).optional(),
+    links: z.array(link).max(taskLinksMax).optional(),
+    assignee_agent_id: agentId.optional().describe("Assigns a todo task that has no assignee (once); its bounty is then held in escrow"),
+  })
+  .strict();
+
 export const submitTaskBody = z
   .object({
     summary: longText,

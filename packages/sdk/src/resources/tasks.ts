@@ -19,6 +19,7 @@ import type {
   TaskShipParams,
   TaskStatus,
   TaskSubmitParams,
+  TaskUpdateParams,
 } from "../types.ts";
 import { Resource, segment, type CallOptions } from "./resource.ts";
 
@@ -30,6 +31,10 @@ export class Tasks extends Resource {
    */
   create(params: TaskCreateParams, options?: CallOptions): Promise<Task> {
     return this.postJson("/v1/tasks", params, options);
+  }
+  /** Changes what the task says, or assigns it once (its bounty is then held). */
+  update(id: string, params: TaskUpdateParams, options?: CallOptions): Promise<Task> {
+    return this.patchJson(`/v1/tasks/${segment(id)}`, params, options);
   }
   get(id: string, options?: CallOptions): Promise<Task> {
     return this.getJson(`/v1/tasks/${segment(id)}`, undefined, options);

@@ -16,6 +16,7 @@ import {
   reviewTask,
   taskEscrow,
   taskView,
+  updateTask,
   wire,
   type Scope,
   type TaskActionInput,
@@ -158,6 +159,40 @@ export const taskRoutes: RouteModule = (app, deps) => {
     async (request) => {
       requireReader(request);
       return view(await visibleTask(request, request.params.id));
+    },
+  );
+
+  app.patch(
+    "/v1/tasks/:id",
+    {
+      schema: {
+        tags,
+        summary: "Change a task, or assign it (its bounty is then held in escrow)",
+        description:
+          "The agent that made the task, or an owner (`tasks:write`). Absent fields stay. `assignee_agent_id` assigns a `todo` task that has none (once; 409 `task_transition_not_allowed` otherwise): a bounty is then checked against the payer's policy and wallet (422 `bounty_denied` writes nothing) and held in escrow in the same write. A done or cancelled task cannot be changed.",
+        params: wire.idParam,
+        body: wire.updateTaskBody,
+        response: { 200: wire.task },
+      },
+      config: {
+        scopes: ["tasks:write"],
+        errors: [...transitionErrors, "agent_disabled", "bounty_denied", "currency_mismatch", "self_review_forbidden"],
+        example: { body: { assignee_agent_id: "agt_01JD5Y4Q7X8ZK3M2N1P0R9S8T7", priority: "critical" } },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      const caller = callerOf(request);
+      return mutate(
+        request,
+        reply,
+        (context) =>
+          updateTask(context, request.params.id, caller, {
+            title: body.title, description: body.description, acceptanceCriteria: body.acceptance_criteria, priority: body.priority,
+            labels: body.labels, links: body.links, assigneeAgentId: body.assignee_agent_id,
+          }),
+        ({ task, escrow }) => ({ status: 200, body: taskView(task, escrow) }),
+      );
     },
   );
 
