@@ -18,7 +18,7 @@ import type { RunningServer } from "@bursar/server";
 import { onboard } from "./agents-support.js";
 import { checkLedger } from "./books.js";
 import { agentClient, expectStatus, putPolicy } from "./payments-support.js";
-import { client, createTestTenant, listAll, startTestServer, storeKinds } from "./support.js";
+import { client, createTestTenant, listAll, startTestServer, storeKinds, TestClock } from "./support.js";
 import { newHead, readyToShip, taskWorld, walletBalance, type TaskWorld } from "./tasks-support.js";
 import { startReceiver, waitFor, type Receiver } from "./webhook-receiver.js";
 
@@ -350,5 +350,51 @@ describe.each(storeKinds)("tasks over HTTP (%s)", (kind) => {
       const response = await world.ci.post(`/v1/tasks/${task.id}/ci-reports`, body);
       expect(response.status, JSON.stringify(response.body)).toBe(400);
     }
+  });
+});
+
+describe("a task's bounty past its due time", () => {
+  const clock = new TestClock(Date.now());
+  let server: RunningServer;
+  let world: TaskWorld;
+  beforeAll(async () => {
+    server = await startTestServer("sqlite", { clock });
+    world = await taskWorld(server.url, (await createTestTenant(server.store)).token);
+  });
+  afterAll(async () => server?.close());
+
+  it("is refunded to the payer by the deadline sweep; the task can still ship, paying nothing", async () => {
+    const { owner, creator, creatorAgent, assigneeAgent } = world;
+    const before = await walletBalance(owner, creatorAgent.walletAccountId);
+    const task = expectStatus(await creator.post("/v1/tasks", { title: "Due soon", assignee_agent_id: assigneeAgent.agentId, due_at: new Date(clock.nowMs() + 30_000).toISOString(), bounty: { amount: 800, currency: "GBP" } }), 201);
+    expect(task.bounty.status).toBe("held");
+    const head = newHead();
+    await readyToShip(world, task, head);
+    clock.advance(29_000);
+    expect((await server.sweeper.sweepOnce()).expiredEscrowIntents).toBe(0);
+    clock.advance(1_000);
+    expect((await server.sweeper.sweepOnce()).expiredEscrowIntents).toBe(1);
+    expect(expectStatus(await owner.get(`/v1/tasks/${task.id}`), 200).bounty).toMatchObject({ status: "expired", paid_amount: 0 });
+    expect(await walletBalance(owner, creatorAgent.walletAccountId)).toBe(before);
+    const assigneeBefore = await walletBalance(owner, assigneeAgent.walletAccountId);
+    const shipped = expectStatus(await world.assignee.post(`/v1/tasks/${task.id}/ship`, { mode: "merge", target_environment: "production", expected_head_sha: head }, { "idempotency-key": `ship-${task.id}` }), 200);
+    expect(shipped).toMatchObject({ status: "done", bounty: { status: "expired", paid_amount: 0 } });
+    expect(await walletBalance(owner, assigneeAgent.walletAccountId)).toBe(assigneeBefore);
+    await checkLedger(owner);
+  });
+
+  it("expires inside a ship that comes after the deadline, before any sweep: the ship pays nothing and the payer gets it back", async () => {
+    const { owner, creator, creatorAgent, assigneeAgent } = world;
+    const before = await walletBalance(owner, creatorAgent.walletAccountId);
+    const task = expectStatus(await creator.post("/v1/tasks", { title: "Late", assignee_agent_id: assigneeAgent.agentId, due_at: new Date(clock.nowMs() + 20_000).toISOString(), bounty: { amount: 900, currency: "GBP" } }), 201);
+    const head = newHead();
+    await readyToShip(world, task, head);
+    clock.advance(21_000);
+    const assigneeBefore = await walletBalance(owner, assigneeAgent.walletAccountId);
+    const shipped = expectStatus(await world.assignee.post(`/v1/tasks/${task.id}/ship`, { mode: "merge", target_environment: "production", expected_head_sha: head }, { "idempotency-key": `ship-${task.id}` }), 200);
+    expect(shipped).toMatchObject({ status: "done", bounty: { status: "expired", paid_amount: 0 } });
+    expect(await walletBalance(owner, assigneeAgent.walletAccountId)).toBe(assigneeBefore);
+    expect(await walletBalance(owner, creatorAgent.walletAccountId)).toBe(before);
+    await checkLedger(owner);
   });
 });
