@@ -17,6 +17,7 @@ import { moneyCommands } from "./commands/money.js";
 import { adminCommands } from "./commands/admin.js";
 import { spendCommands } from "./commands/spend.js";
 import { escrowCommands } from "./commands/escrow.js";
+import { taskCommands } from "./commands/tasks.js";
 import packageJson from "../package.json" with { type: "json" };
 
 export const program = new Command()
@@ -68,6 +69,7 @@ moneyCommands(program);
 adminCommands(program);
 spendCommands(program);
 escrowCommands(program);
+taskCommands(program);
 
 program.addHelpText(
   "after",

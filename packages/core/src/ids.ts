@@ -7,7 +7,7 @@ const alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 export type IdPrefix =
   | "ten" | "usr" | "agt" | "cb" | "key" | "acc" | "tr" | "pay" | "pol" | "bud" | "apr" | "pi"
   | "txn" | "sr" | "svc" | "conv" | "evt" | "whe" | "whd" | "pat" | "req" | "bat" | "tkt" | "rft" | "rff"
-  | "sa" | "cap" | "vnd" | "sk"
+  | "sa" | "cap" | "vnd" | "sk" | "tsk" | "cir" | "rev"
   | "cs" | "lc" | "team" | "breq"
   | "trg" | "trf";
 

@@ -70,4 +70,7 @@ export * from "./governance/trigger-templates.js";
 export * from "./governance/triggers.js";
 export * from "./governance/usage.js";
 export * from "./governance/agent-operations.js";
+export * from "./tasks/state-machine.js";
+export * from "./governance/task-bounty.js";
+export * from "./governance/tasks.js";
 export * from "./console/index.js";

@@ -181,6 +181,30 @@ export const schemaPatternLengthMax = 256;
 export const escrowFailedPayoutsKeptMax = 10;
 /** Escrow intents of one payee a reputation receipt reads: the receipt says when it stopped short. */
 export const reputationIntentsMax = 10_000;
+
+// --- Tasks (docs/tasks.md) ---
+
+/** Acceptance criteria of one task: a checklist a reviewer reads, not a specification. */
+export const taskAcceptanceCriteriaMax = 50;
+/** Labels of one task, and the length of each. */
+export const taskLabelsMax = 20;
+export const taskLabelLengthMax = 64;
+/** Links of one task (issue, design doc, ...). */
+export const taskLinksMax = 20;
+/** URLs in tasks (links, artifacts, CI check pages): long enough for a signed CI log URL. */
+export const taskUrlLengthMax = 2048;
+/** Long text of a task (description, summaries, review comment bodies): a page of prose. */
+export const taskTextLengthMax = 16 * 1024;
+/** Artifacts of one submission (pull requests, commits, docs, CI runs). */
+export const taskArtifactsMax = 32;
+/** Check names a submission requires, and checks one CI report carries. */
+export const taskChecksMax = 100;
+/** CI reports a task keeps (newest win): enough to see a flaky run's history, bounded per task. */
+export const taskCiReportsKeptMax = 50;
+/** Reviews one task accepts: every review is kept, so the count is bounded, not truncated. */
+export const taskReviewsMax = 50;
+/** Comments of one review. */
+export const taskReviewCommentsMax = 100;
 /** Nodes (operators and operands) of one predicate: hand-written rules are tens of nodes. */
 export const predicateNodesMax = 256;
 /** Nesting depth of a predicate's AST (operators inside operators). */

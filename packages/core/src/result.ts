@@ -92,6 +92,13 @@ export const resultCodes = [
   "template_injection",
   "template_field_missing",
   "trigger_disabled",
+  // tasks (docs/tasks.md)
+  "task_transition_not_allowed",
+  "task_head_mismatch",
+  "task_action_forbidden",
+  "self_review_forbidden",
+  "bounty_denied",
+  "bounty_predicate_failed",
   // teams, budget requests and spawned agents (issue 15)
   "agent_in_another_team",
   "team_pool_not_found",
@@ -126,6 +133,10 @@ export interface Failure {
   code: ResultCode;
   detail: string;
   errors?: FieldError[];
+  /** What the caller can do next (a refused task transition names them). */
+  availableActions?: string[];
+  /** The status the refused action found (a refused task transition). */
+  currentStatus?: string;
 }
 
 export interface Success<T> {

@@ -31,6 +31,7 @@ import { Budgets, PolicyResource } from "./resources/policy.ts";
 import { WebhookEndpoints } from "./resources/webhook-endpoints.ts";
 import { SpendAuthorizations } from "./resources/spend.ts";
 import { EscrowIntents, Predicates, Reputation, SigningKeys } from "./resources/escrow.ts";
+import { Tasks } from "./resources/tasks.ts";
 import { Capabilities } from "./resources/capabilities.ts";
 import { Triggers } from "./resources/triggers.ts";
 import { UsageResource } from "./resources/usage.ts";
@@ -126,6 +127,7 @@ export class Bursar implements Requester {
   readonly signingKeys: SigningKeys;
   readonly triggers: Triggers;
   readonly usage: UsageResource;
+  readonly tasks: Tasks;
 
   private readonly options: BursarOptions;
   private resolved: Promise<Resolved> | null = null;
@@ -167,6 +169,7 @@ export class Bursar implements Requester {
     this.signingKeys = new SigningKeys(this);
     this.triggers = new Triggers(this);
     this.usage = new UsageResource(this);
+    this.tasks = new Tasks(this);
     this.balance = new BalanceResource(this);
     this.events = new Events(this);
     this.webhookEndpoints = new WebhookEndpoints(this);

@@ -18,6 +18,7 @@ interface ProblemBody {
   title?: unknown;
   request_id?: unknown;
   available_actions?: unknown;
+  current_status?: unknown;
   errors?: unknown;
 }
 
@@ -40,6 +41,8 @@ export class APIError extends BursarError {
   readonly detail: string;
   readonly requestId: string | null;
   readonly availableActions: string[];
+  /** The status a refused transition found (a task's 409 `task_transition_not_allowed`), or null. */
+  readonly currentStatus: string | null;
   /** Seconds the server asked us to wait, or null. */
   readonly retryAfter: number | null;
   readonly errors: FieldError[];
@@ -64,6 +67,7 @@ export class APIError extends BursarError {
     this.availableActions = Array.isArray(p.available_actions)
       ? p.available_actions.filter((a): a is string => typeof a === "string")
       : [];
+    this.currentStatus = typeof p.current_status === "string" ? p.current_status : null;
     this.errors = Array.isArray(p.errors) ? (p.errors as FieldError[]) : [];
     this.retryAfter = parseRetryAfter(headers.get("retry-after"));
     this.headers = headers;

@@ -90,6 +90,17 @@ const checks = {
   authorizeSpend: true as Same<T.SpendAuthorizeParams, WireInput<"authorizeSpendBody">>,
   completeSpend: true as Same<T.SpendCompleteParams, WireInput<"completeSpendBody">>,
   createCapability: true as Same<T.CapabilityCreateParams, WireInput<"createCapabilityBody">>,
+  task: true as Same<T.Task, Wire<"task">>,
+  taskCiStatus: true as Same<T.TaskCiStatus, Wire<"taskCiStatus">>,
+  ciReport: true as Same<T.CiReport, Wire<"ciReportAnswer">>,
+  taskReviewFeedback: true as Same<T.TaskReviewFeedback, Wire<"taskReviewFeedback">>,
+  createTask: true as Same<T.TaskCreateParams, WireInput<"createTaskBody">>,
+  updateTask: true as Same<T.TaskUpdateParams, WireInput<"updateTaskBody">>,
+  submitTask: true as Same<T.TaskSubmitParams, WireInput<"submitTaskBody">>,
+  shipTask: true as Same<T.TaskShipParams, WireInput<"shipTaskBody">>,
+  blockTask: true as Same<T.TaskBlockParams, WireInput<"blockTaskBody">>,
+  reportCi: true as Same<T.CiReportParams, WireInput<"ciReportBody">>,
+  reviewTask: true as Same<T.TaskReviewParams, WireInput<"reviewTaskBody">>,
 } satisfies Record<string, true>;
 
 describe("types.ts mirrors the wire schemas", () => {

@@ -10,8 +10,8 @@ export type Timestamp = string;
 export type Metadata = Record<string, string>;
 
 /** Scopes (SPEC 3): agent scopes, and owner-only ones never grantable to an agent credential. */
-export type AgentScope = "agents:execute" | "transactions:read" | "events:read" | "payees:read" | "budgets:read" | "agents:spawn";
-export type Scope = AgentScope | "agents:config" | "approvals:write" | "tenant:admin" | "teams:manage";
+export type AgentScope = "agents:execute" | "transactions:read" | "events:read" | "payees:read" | "budgets:read" | "agents:spawn" | "tasks:write";
+export type Scope = AgentScope | "agents:config" | "approvals:write" | "tenant:admin" | "teams:manage" | "ci:write" | "reviews:write";
 
 /** What a caller can do about a decision (`available_actions`). */
 export type AvailableAction =
@@ -285,6 +285,8 @@ export interface WebhookEndpoint {
   url: string;
   description: string | null;
   event_types: string[];
+  /** Only events about these tasks (`data.task.id`), or null for no task filter. */
+  task_ids: string[] | null;
   enabled: boolean;
   disabled_reason: string | null;
   signature_schemes: Array<"v1" | "v1a">;
@@ -301,6 +303,7 @@ export interface WebhookEndpointWithSecret extends WebhookEndpoint {
 export interface WebhookEndpointCreateParams {
   url: string;
   event_types?: string[];
+  task_ids?: string[] | null;
   description?: string | null;
   enabled?: boolean;
   signature_schemes?: Array<"v1" | "v1a">;
@@ -308,6 +311,7 @@ export interface WebhookEndpointCreateParams {
 export interface WebhookEndpointUpdateParams {
   url?: string;
   event_types?: string[];
+  task_ids?: string[] | null;
   description?: string | null;
   enabled?: boolean;
 }
@@ -1305,4 +1309,163 @@ export interface AgentHealth {
   wallet: { account_id: string; currency: string; balance: number; balance_display: string; available: number; available_display: string };
   limits: Array<{ limit: string; max: number; remaining: number; near_exhaustion: boolean }>;
   approvals: { pending: number };
+// --- Tasks (docs/tasks.md) ---
+
+export type TaskStatus = "todo" | "in_progress" | "in_review" | "blocked" | "done" | "cancelled";
+export type TaskAction = "start" | "submit" | "fix" | "ship" | "block" | "resolve_blocker" | "cancel" | "review" | "report_ci";
+export type TaskPriority = "low" | "medium" | "high" | "critical";
+export type TaskArtifactType = "pull_request" | "commit" | "doc" | "ci_run" | "other";
+export type CiCheckStatus = "queued" | "running" | "passed" | "failed" | "cancelled" | "skipped";
+export type CiOverallStatus = "pending" | "running" | "passed" | "failed";
+export type ReviewOutcome = "approved" | "changes_requested";
+export type ReviewSeverity = "must_fix" | "should_fix" | "note";
+export type ShipMode = "merge" | "deploy" | "merge_and_deploy";
+export type BountyStatus = "unassigned" | "pending_approval" | "unfunded" | "held" | "disputed" | "released" | "refunded" | "split" | "expired";
+
+export interface TaskArtifact {
+  type: TaskArtifactType;
+  url: string;
+  sha256?: string;
+}
+export interface CiCheck {
+  name: string;
+  status: CiCheckStatus;
+  url?: string;
+  duration_ms?: number;
+  failure?: string;
+}
+export interface ReviewComment {
+  body: string;
+  severity: ReviewSeverity;
+  path?: string;
+  line?: number;
+}
+export interface TaskReview {
+  id: string;
+  outcome: ReviewOutcome;
+  summary: string;
+  comments: ReviewComment[];
+  reviewer: { type: string; id: string };
+  head_sha: string | null;
+  created_at: Timestamp;
+}
+/** A unit of delegated work (`tsk_…`); `available_actions` says what can be done to it now. */
+export interface Task {
+  object: "task";
+  id: string;
+  title: string;
+  description: string | null;
+  acceptance_criteria: string[];
+  priority: TaskPriority;
+  assignee_agent_id: string | null;
+  reviewer_agent_id: string | null;
+  review_required: boolean;
+  creator: { type: string; id: string; agent_id: string | null };
+  due_at: string | null;
+  links: Array<{ url: string; title?: string }>;
+  labels: string[];
+  bounty: {
+    amount: number;
+    amount_display: string;
+    currency: string;
+    predicate: Record<string, unknown> | null;
+    payer_agent_id: string;
+    escrow_intent_id: string | null;
+    status: BountyStatus;
+    paid_amount: number;
+  } | null;
+  status: TaskStatus;
+  blocker: { reason: string; action_required: string | null } | null;
+  blocked_from: TaskStatus | null;
+  head_sha: string | null;
+  submission: { summary: string; artifacts: TaskArtifact[]; checks: string[]; head_sha: string | null; submitted_at: Timestamp } | null;
+  ci_status: CiOverallStatus;
+  review_status: ReviewOutcome | null;
+  reviews: TaskReview[];
+  shipped: { mode: ShipMode; target_environment: string; head_sha: string; shipped_at: Timestamp; shipped_by: { type: string; id: string } } | null;
+  cancel_reason: string | null;
+  available_actions: TaskAction[];
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+export interface TaskCreateParams {
+  title: string;
+  description?: string | null;
+  acceptance_criteria?: string[];
+  priority?: TaskPriority;
+  assignee_agent_id?: string | null;
+  reviewer_agent_id?: string | null;
+  review_required?: boolean;
+  due_at?: string | null;
+  links?: Array<{ url: string; title?: string }>;
+  labels?: string[];
+  bounty?: { amount: number; currency: string; predicate?: Record<string, unknown> | null; payer_agent_id?: string } | null;
+}
+export interface TaskUpdateParams {
+  title?: string;
+  description?: string | null;
+  acceptance_criteria?: string[];
+  priority?: TaskPriority;
+  labels?: string[];
+  links?: Array<{ url: string; title?: string }>;
+  /** Assigns a todo task that has no assignee (once); its bounty is then held in escrow. */
+  assignee_agent_id?: string;
+}
+export interface TaskListParams extends PageParams {
+  status?: TaskStatus;
+  assignee_agent_id?: string;
+}
+export interface TaskSubmitParams {
+  summary: string;
+  artifacts?: TaskArtifact[];
+  checks?: string[];
+  head_sha?: string;
+}
+export interface TaskShipParams {
+  mode: ShipMode;
+  target_environment: string;
+  expected_head_sha: string;
+}
+export interface TaskBlockParams {
+  reason: string;
+  action_required?: string | null;
+}
+export interface CiReportParams {
+  head_sha: string;
+  checks: CiCheck[];
+}
+export interface TaskReviewParams {
+  outcome: ReviewOutcome;
+  summary: string;
+  comments?: ReviewComment[];
+}
+export interface TaskCiStatus {
+  task_id: string;
+  head_sha: string | null;
+  overall_status: CiOverallStatus;
+  summary: { total: number; queued: number; running: number; passed: number; failed: number; cancelled: number; skipped: number };
+  required_checks: string[];
+  missing_checks: string[];
+  checks: CiCheck[];
+  failures: Array<{ name: string; failure: string | null; url: string | null }>;
+  stale_reports: number;
+  updated_at: Timestamp | null;
+}
+export interface CiReport {
+  object: "ci_report";
+  id: string;
+  task_id: string;
+  head_sha: string;
+  /** For another head than the task's: recorded and ignored. */
+  stale: boolean;
+  received_at: Timestamp;
+  ci_status: TaskCiStatus;
+}
+export interface TaskReviewFeedback {
+  task_id: string;
+  head_sha: string | null;
+  review_required: boolean;
+  latest_decision: TaskReview | null;
+  must_fix: ReviewComment[];
+  reviews: TaskReview[];
 }

@@ -538,7 +538,7 @@ async function settle(context: WriteContext, intent: EscrowIntentRecord, outcome
   let refundAmount = 0;
   const transferIds: string[] = [];
   if (body.status === "open") {
-    invariant(outcome === "expired", "an open intent can only expire");
+    invariant(outcome === "expired" || outcome === "refunded", "an open intent can only expire or be withdrawn");
     if (body.approval_status === "pending") {
       const approval = await loadRecord<ApprovalBody>(tx, tenantId, "approval", body.approval_id!);
       invariant(approval && approval.body.status === "pending", `escrow intent ${intent.id} has its pending approval`);
@@ -706,6 +706,21 @@ export async function decideEscrowIntent(context: WriteContext, intentId: string
   }
   const outcome = decision.action === "release" ? "released" : decision.action === "refund" ? "refunded" : "split";
   return settle(context, intent, outcome, decision.action === "split" ? decision.payeeAmountMinor : null);
+}
+
+/**
+ * Withdraws an intent whose work was called off (a task cancelled, docs/tasks.md): an open one
+ * has its pending approval cancelled and its hold released, a funded (or disputed) one pays what
+ * it holds back to the wallet; either way it settles `refunded`, once. A settled intent is
+ * answered as it is.
+ */
+export async function withdrawEscrowIntent(context: WriteContext, intentId: string): Promise<EscrowIntentRecord> {
+  const intent = await loadRecord<EscrowIntentBody>(context.tx, context.tenantId, "escrow_intent", intentId);
+  invariant(intent, `escrow intent ${intentId} exists`);
+  if (intent.body.settlement) return intent;
+  const settled = await settle(context, intent, "refunded", null);
+  invariant(settled.ok, `escrow intent ${intentId} refunds what it holds`);
+  return settled.value;
 }
 
 /** The sweep: an intent past its deadline (or dispute window) expires, refunding what it holds. */

@@ -146,3 +146,34 @@ export async function resolvePayee(reader: StoreReader, tenantId: string, refere
   const names = matches.map((payee) => `${payee.body.name} (${payee.id})`).join(", ");
   return fail("payee_ambiguous", `${JSON.stringify(reference)} matches several payees: ${names}`);
 }
+
+/**
+ * The payee Bursar keeps for an agent (tasks' bounties pay through it): its account is the
+ * agent's wallet, so what is paid to it lands in the wallet; it has no names (it is never found by
+ * a name an agent types, only by id), `refId` is the agent, and its evidence key is the one the
+ * caller gives (the tenant's task key, docs/tasks.md). Created on first use, in the caller's write.
+ * Event: `payee.created`.
+ */
+export async function agentPayee(context: WriteContext, agent: { id: string; name: string; walletAccountId: string }, walletCurrency: string, evidenceKey: PublicJwk): Promise<PayeeRecord> {
+  const existing = await findAgentPayee(context.tx, context.tenantId, agent.id);
+  if (existing) return existing;
+  const fields = evidenceKeyFields(evidenceKey);
+  if (!fields.ok) throw new Error(`the task key does not import: ${fields.detail}`);
+  const payee: PayeeRecord = {
+    tenantId: context.tenantId, kind: "payee", id: newId("pay", context.nowMs), agentId: null, status: "active", refId: agent.id, dueAtMs: null,
+    createdAtMs: context.nowMs, updatedAtMs: context.nowMs,
+    body: {
+      name: `agent ${agent.name}`, aliases: [], currency: walletCurrency, account_id: agent.walletAccountId, rail: "sandbox", rail_details: {},
+      metadata: { agent_id: agent.id }, status: "active", ...fields.value,
+    },
+  };
+  await saveRecord(context.tx, payee, true);
+  await appendEvent(context, "payee.created", { payee: payeeView(payee) });
+  return payee;
+}
+
+/** The payee Bursar keeps for `agentId`, when it exists. */
+export async function findAgentPayee(reader: StoreReader, tenantId: string, agentId: string): Promise<PayeeRecord | null> {
+  const [payee] = await reader.listRecords(tenantId, { kind: "payee", refId: agentId, limit: 1 });
+  return (payee as PayeeRecord | undefined) ?? null;
+}

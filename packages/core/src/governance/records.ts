@@ -24,6 +24,8 @@ export const recordKinds = [
   "vendor",
   "escrow_intent",
   "signing_key",
+  // Delegated work with an optional escrowed bounty (governance/tasks.ts).
+  "task",
   // The owner console (console/sessions.ts): sessions, and one-time login and invite codes.
   "console_session",
   "console_code",

@@ -29,6 +29,7 @@ export function webhookEndpointView(row: WebhookEndpointRow) {
     url: row.url,
     description: row.description,
     event_types: row.eventTypes,
+    task_ids: row.taskIds,
     enabled: row.enabled,
     disabled_reason: row.disabledReason,
     signature_schemes: row.ed25519PublicKey ? (["v1", "v1a"] as const).slice() : (["v1"] as const).slice(),
@@ -67,6 +68,8 @@ export interface WebhookEndpointInput {
   url: string;
   description?: string | null;
   eventTypes: string[];
+  /** Only events about these tasks (null: no task filter). */
+  taskIds?: string[] | null;
   /** Also sign with Ed25519 (`v1a`). */
   ed25519?: boolean;
   enabled?: boolean;
@@ -102,6 +105,7 @@ export async function createWebhookEndpoint(context: WriteContext, input: Webhoo
     url: input.url,
     description: input.description ?? null,
     eventTypes: input.eventTypes,
+    taskIds: input.taskIds ?? null,
     enabled: input.enabled ?? true,
     disabledReason: null,
     secret: newWebhookSecret(),
@@ -121,6 +125,7 @@ export interface WebhookEndpointChanges {
   url?: string;
   description?: string | null;
   eventTypes?: string[];
+  taskIds?: string[] | null;
   enabled?: boolean;
 }
 
@@ -133,6 +138,7 @@ export async function updateWebhookEndpoint(context: WriteContext, endpointId: s
     url: changes.url ?? existing.url,
     description: changes.description === undefined ? existing.description : changes.description,
     eventTypes: changes.eventTypes ?? existing.eventTypes,
+    taskIds: changes.taskIds === undefined ? existing.taskIds : changes.taskIds,
     enabled: changes.enabled ?? existing.enabled,
     disabledReason: changes.enabled === true ? null : existing.disabledReason,
     updatedAtMs: context.nowMs,

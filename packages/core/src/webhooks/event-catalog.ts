@@ -13,6 +13,7 @@
 import { z } from "zod";
 import { approvalStatuses } from "../governance/approvals.js";
 import { serviceRequestStatuses } from "../governance/service-requests.js";
+import { taskEventTypes } from "../governance/tasks.js";
 import * as wire from "../wire/index.js";
 
 /** A credential revoked because its agent was disabled: named, not shown in full. */
@@ -112,6 +113,8 @@ export const eventCatalog: Readonly<Record<string, z.ZodType>> = {
     ],
     data({ escrow_intent: wire.escrowIntent }),
   ),
+  // Tasks (governance/tasks.ts): the task as the API shows it, the status before, what changed, what is available now.
+  ...each("task", taskEventTypes, wire.taskEventData),
   "signing_key.created": data({ signing_key: wire.signingKey }),
   "signing_key.revoked": data({ signing_key: wire.signingKey }),
 

@@ -10,12 +10,19 @@ import type { StoreTx } from "../ports.js";
 import { matchesEventType } from "./event-types.js";
 import type { WebhookDeliveryRow } from "./types.js";
 
+/** The task an event is about (`data.task.id`), when it is about one. */
+export function eventTaskId(event: JournalEvent): string | null {
+  const task = (event.data as { task?: { id?: unknown } }).task;
+  return typeof task?.id === "string" ? task.id : null;
+}
+
 /** Inserts one pending delivery per enabled endpoint of the tenant whose filters match. */
 export async function queueWebhookDeliveries(tx: StoreTx, event: JournalEvent, nowMs: number): Promise<number> {
   const endpoints = await tx.listEnabledWebhookEndpoints(event.tenant_id, webhookEndpointsPerTenantMax);
   let queued = 0;
   for (const endpoint of endpoints) {
     if (!matchesEventType(endpoint.eventTypes, event.type)) continue;
+    if (endpoint.taskIds !== null && !endpoint.taskIds.includes(eventTaskId(event) ?? "")) continue;
     const delivery: WebhookDeliveryRow = {
       id: newId("whd", nowMs),
       tenantId: event.tenant_id,

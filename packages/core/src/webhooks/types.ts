@@ -16,6 +16,8 @@ export interface WebhookEndpointRow {
   description: string | null;
   /** Event-type patterns: exact types, `prefix.*`, or `*` (see event-types.ts). */
   eventTypes: string[];
+  /** Only events about these tasks (`data.task.id`), or null for no task filter (docs/tasks.md). */
+  taskIds: string[] | null;
   enabled: boolean;
   /** Why the server disabled it (e.g. the receiver answered 410), or null. */
   disabledReason: string | null;

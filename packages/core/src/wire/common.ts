@@ -96,5 +96,6 @@ export const problem = z.object({
   code: z.string(),
   request_id: z.string(),
   available_actions: z.array(z.string()).optional(),
+  current_status: z.string().optional().describe("The status a refused transition found (tasks: `task_transition_not_allowed`)"),
   errors: z.array(z.object({ path: z.string(), code: z.string(), detail: z.string() })).optional(),
 });

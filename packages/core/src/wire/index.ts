@@ -11,6 +11,7 @@ export * from "./chat.js";
 export * from "./services.js";
 export * from "./spend.js";
 export * from "./escrow.js";
+export * from "./tasks.js";
 export * from "./console.js";
 export * from "./triggers.js";
 export * from "./usage.js";

@@ -10,11 +10,18 @@ const eventTypes = z
   .max(eventTypeFiltersMax)
   .describe("Event types to receive: exact (`transfer.posted`), `prefix.*` or `*`");
 
+const taskIds = z
+  .array(z.string().regex(/^tsk_[A-Za-z0-9]{1,60}$/, "a task id (tsk_…)"))
+  .min(1)
+  .max(eventTypeFiltersMax)
+  .describe("Only events about these tasks (`data.task.id`); other events are not sent to this endpoint");
+
 const url = z.string().min(1).max(webhookUrlLengthMax).describe("http or https URL; private and loopback targets are refused");
 
 export const createWebhookEndpointBody = z.object({
   url,
   event_types: eventTypes.default(["*"]),
+  task_ids: taskIds.nullable().optional(),
   description: z.string().max(stringLengthMax).nullable().optional(),
   enabled: z.boolean().optional(),
   signature_schemes: z
@@ -28,6 +35,7 @@ export const createWebhookEndpointBody = z.object({
 export const updateWebhookEndpointBody = z.object({
   url: url.optional(),
   event_types: eventTypes.optional(),
+  task_ids: taskIds.nullable().optional().describe("null removes the task filter"),
   description: z.string().max(stringLengthMax).nullable().optional(),
   enabled: z.boolean().optional(),
 });
@@ -44,6 +52,7 @@ export const webhookEndpoint = z.object({
   url: z.string(),
   description: z.string().nullable(),
   event_types: z.array(z.string()),
+  task_ids: z.array(z.string()).nullable().describe("The task filter, or null for none"),
   enabled: z.boolean(),
   disabled_reason: z.string().nullable(),
   signature_schemes: z.array(z.enum(["v1", "v1a"])),
@@ -86,4 +95,5 @@ export const eventStreamQuery = z.object({
   after_seq: queryInteger(0, journalSizeMax).optional().describe("Replay events after this seq; `Last-Event-ID` wins when both are sent"),
   type: z.string().max(1000).optional().describe("Comma-separated event types, `prefix.*` or `*`"),
   agent_id: z.string().max(64).optional(),
+  task_id: z.string().regex(/^tsk_[A-Za-z0-9]{1,60}$/, "a task id (tsk_…)").optional().describe("Only events about this task (`data.task.id`)"),
 });

@@ -15,6 +15,8 @@ export interface EventStreamParams {
   /** Exact types, `prefix.*` or `*`. */
   type?: string | string[];
   agent_id?: string;
+  /** Only events about this task (`task.*` with `data.task.id`). */
+  task_id?: string;
   /** Start after this seq (replays from there, then live). */
   after_seq?: number;
   /** Start after this event id (what a previous stream yielded last); wins over `after_seq`. */
@@ -83,7 +85,7 @@ export class Events extends Resource {
       };
       let lastError: unknown = null;
       try {
-        const query: Query = { type: typeQuery(params.type), agent_id: params.agent_id, after_seq: lastEventId === undefined ? afterSeq : undefined };
+        const query: Query = { type: typeQuery(params.type), agent_id: params.agent_id, task_id: params.task_id, after_seq: lastEventId === undefined ? afterSeq : undefined };
         const response = await this.client.stream("GET", "/v1/events/stream", {
           query,
           headers: { accept: "text/event-stream", ...(lastEventId === undefined ? {} : { "last-event-id": lastEventId }) },

@@ -5,7 +5,7 @@
  * (another process wrote them, or publications raced), and the gap is read from the store.
  * Work is chained, so events leave in seq order, each exactly once per connection.
  */
-import { eventStreamPageMax, matchesEventType, type JournalEvent, type StoreReader } from "@bursar/core";
+import { eventStreamPageMax, eventTaskId, matchesEventType, type JournalEvent, type StoreReader } from "@bursar/core";
 import type { HubSubscriber } from "./hub.js";
 
 export interface StreamFilter {
@@ -13,6 +13,8 @@ export interface StreamFilter {
   types?: string[];
   /** Only events about this agent (forced for agent credentials). */
   agentId?: string;
+  /** Only events about this task (`data.task.id`); applied here, not in the store's query. */
+  taskId?: string;
 }
 
 export class Subscription implements HubSubscriber {
@@ -62,6 +64,7 @@ export class Subscription implements HubSubscriber {
 
   private matches(event: JournalEvent): boolean {
     if (this.filter.agentId !== undefined && event.agent_id !== this.filter.agentId) return false;
+    if (this.filter.taskId !== undefined && eventTaskId(event) !== this.filter.taskId) return false;
     return this.filter.types === undefined || matchesEventType(this.filter.types, event.type);
   }
 

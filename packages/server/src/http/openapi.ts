@@ -27,6 +27,7 @@ export const openApiTags = [
   { name: "capabilities", description: "Owners' signed pre-approvals for an agent: operations, amount, expiry, uses" },
   { name: "escrow intents", description: "Money held for a payee's work, released on payee-signed evidence that passes a predicate (docs/escrow.md)" },
   { name: "predicates", description: "Dry runs of the escrow predicate language: template expansion, and evaluation on sample evidence" },
+  { name: "tasks", description: "Delegated work with a lifecycle, CI status, review and ship, and an optional bounty held in escrow (docs/tasks.md)" },
   { name: "signing keys", description: "Owners' public keys for what they sign on an agent's behalf (escrow intents)" },
   { name: "rails", description: "The webhook rail: the tenant's own payment executor" },
   { name: "triggers", description: "External events, signed per Standard Webhooks, bound to an agent's governed action (docs/usage-and-triggers.md)" },

@@ -148,6 +148,13 @@ export const problemTable = {
   template_injection: { status: 422, title: "The event carries placeholder syntax" },
   template_field_missing: { status: 422, title: "The event lacks a field the template needs" },
   trigger_disabled: { status: 409, title: "Trigger is disabled" },
+  // core: tasks
+  task_transition_not_allowed: { status: 409, title: "This action is not available in the task's current status" },
+  task_head_mismatch: { status: 409, title: "The task's head is not the expected one" },
+  task_action_forbidden: { status: 403, title: "This caller may not do this to the task" },
+  self_review_forbidden: { status: 403, title: "An assignee cannot review its own task" },
+  bounty_denied: { status: 422, title: "The bounty's payer may not fund it" },
+  bounty_predicate_failed: { status: 422, title: "The bounty's predicate does not pass" },
   // core: the payment agent
   // core: teams, budget requests and spawned agents
   agent_in_another_team: { status: 409, title: "Agent belongs to another team" },
@@ -231,12 +238,15 @@ export interface ProblemBody {
   code: ProblemCode;
   request_id: string;
   available_actions?: string[];
+  current_status?: string;
   errors?: FieldProblem[];
 }
 
 export interface ProblemOptions {
   /** What the caller can do next, e.g. `["request_approval"]`. */
   availableActions?: string[];
+  /** The status a refused transition found (tasks). */
+  currentStatus?: string;
   errors?: FieldProblem[];
   /** Extra response headers, e.g. `Retry-After`, `WWW-Authenticate`. */
   headers?: Record<string, string>;
@@ -254,6 +264,7 @@ export class ProblemError extends Error {
   readonly detail: string;
   readonly status: number;
   readonly availableActions: string[] | undefined;
+  readonly currentStatus: string | undefined;
   readonly errors: FieldProblem[] | undefined;
   readonly headers: Record<string, string>;
 
@@ -264,6 +275,7 @@ export class ProblemError extends Error {
     this.detail = detail;
     this.status = problemTable[code].status;
     this.availableActions = options.availableActions;
+    this.currentStatus = options.currentStatus;
     this.errors = options.errors;
     this.headers = options.headers ?? {};
   }
@@ -277,7 +289,11 @@ export class ProblemError extends Error {
  * if (!result.ok) throw failureToProblem(result);
  */
 export function failureToProblem(failure: Failure): ProblemError {
-  return new ProblemError(failure.code, failure.detail, failure.errors ? { errors: failure.errors } : {});
+  return new ProblemError(failure.code, failure.detail, {
+    ...(failure.errors ? { errors: failure.errors } : {}),
+    ...(failure.availableActions ? { availableActions: failure.availableActions } : {}),
+    ...(failure.currentStatus ? { currentStatus: failure.currentStatus } : {}),
+  });
 }
 
 /** The RFC 9457 body of a problem, for the request that failed. */
@@ -290,6 +306,7 @@ export function problemBody(problem: ProblemError, requestId: string): ProblemBo
     code: problem.code,
     request_id: requestId,
   };
+  if (problem.currentStatus) body.current_status = problem.currentStatus;
   if (problem.availableActions) body.available_actions = problem.availableActions;
   if (problem.errors) body.errors = problem.errors;
   return body;

@@ -81,7 +81,7 @@ export const eventRoutes: RouteModule = (app, { store, eventHub }) => {
         tags: ["events"],
         summary: "Stream events (Server-Sent Events)",
         description:
-          "`id:` is the event id, `event:` its type, `data:` the event JSON. Resumes after `Last-Event-ID` (or `?after_seq=`), then goes live; without either, live events only. " +
+          "`id:` is the event id, `event:` its type, `data:` the event JSON. `task_id` keeps only the events about one task (`task.*`, with `data.task.id`). Resumes after `Last-Event-ID` (or `?after_seq=`), then goes live; without either, live events only. " +
           `Comment lines every ${eventStreamHeartbeatMs / 1000} s keep proxies from closing the connection. An unknown Last-Event-ID answers 410 cursor_expired. ` +
           `At most ${eventStreamsPerCredentialMax} open streams per credential (429).`,
         querystring: wire.eventStreamQuery,
@@ -104,7 +104,7 @@ export const eventRoutes: RouteModule = (app, { store, eventHub }) => {
       if (!eventHub) throw new Error("event stream route registered without an event hub");
       const principal = request.principal;
       const tenantId = principal.tenantId;
-      const filter = { types: typeFilter(request.query.type), agentId: agentFilter(request, request.query.agent_id) };
+      const filter = { types: typeFilter(request.query.type), agentId: agentFilter(request, request.query.agent_id), taskId: request.query.task_id };
       const tenant = await store.read.getTenant(tenantId);
       if (!tenant) throw new Error("authenticated principal without a tenant");
 

@@ -33,6 +33,7 @@ import { signingKeyRoutes } from "./signing-keys.js";
 import { consoleRoutes } from "./console.js";
 import { triggerRoutes } from "./triggers.js";
 import { usageRoutes } from "./usage.js";
+import { taskRoutes } from "./tasks.js";
 import { teamRoutes } from "./teams.js";
 import { spawnRoutes } from "./spawn.js";
 import { budgetRequestRoutes } from "./budget-requests.js";
@@ -69,6 +70,7 @@ export const routeModules: RouteModule[] = [
   signingKeyRoutes,
   triggerRoutes,
   usageRoutes,
+  taskRoutes,
   teamRoutes,
   spawnRoutes,
   budgetRequestRoutes,

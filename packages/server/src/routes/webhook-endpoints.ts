@@ -59,6 +59,7 @@ export const webhookEndpointRoutes: RouteModule = (app, { mutate, store, allowPr
             url,
             description: body.description,
             eventTypes: body.event_types,
+            taskIds: body.task_ids ?? null,
             enabled: body.enabled,
             ed25519: body.signature_schemes?.includes("v1a") ?? false,
           }),
@@ -89,7 +90,7 @@ export const webhookEndpointRoutes: RouteModule = (app, { mutate, store, allowPr
       return mutate(
         request,
         reply,
-        (context) => updateWebhookEndpoint(context, request.params.id, { url, description: body.description, eventTypes: body.event_types, enabled: body.enabled }),
+        (context) => updateWebhookEndpoint(context, request.params.id, { url, description: body.description, eventTypes: body.event_types, taskIds: body.task_ids, enabled: body.enabled }),
         (row) => ({ status: 200, body: webhookEndpointView(row) }),
       );
     },

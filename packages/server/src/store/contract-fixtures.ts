@@ -250,6 +250,7 @@ export function webhookEndpointRow(tenantId: string, overrides: Partial<WebhookE
     url: "https://example.com/hook",
     description: "books",
     eventTypes: ["transfer.*", "account.created"],
+    taskIds: null,
     enabled: true,
     disabledReason: null,
     secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",

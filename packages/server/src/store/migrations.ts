@@ -935,6 +935,8 @@ export const migrations: readonly Migration[] = [
   { version: 3, name: "webhooks", sqlite: webhooksSqlite, postgres: webhooksPostgres },
   { version: 4, name: "governance", sqlite: governanceSqlite, postgres: governancePostgres },
   { version: 5, name: "spend operations", sqlite: spendOperationsSqlite, postgres: spendOperationsPostgres },
+  // Numbered after its issue (13, tasks): a webhook endpoint's task filter, null for none.
+  { version: 13, name: "webhook task filter", sqlite: "ALTER TABLE webhook_endpoints ADD COLUMN task_ids TEXT;", postgres: "ALTER TABLE webhook_endpoints ADD COLUMN task_ids JSONB;" },
   { version: 15, name: "teams and spawned agents", sqlite: teamsSqlite, postgres: teamsPostgres },
   // Numbered after its issue (16, the owner console) so parallel branches do not collide.
   { version: 16, name: "console members", sqlite: "ALTER TABLE users ADD COLUMN removed_at_ms INTEGER;", postgres: "ALTER TABLE users ADD COLUMN removed_at_ms BIGINT;" },

@@ -61,7 +61,7 @@ export const idempotencyColumns =
 
 export const webhookEndpointColumns =
   "tenant_id, id, url, description, event_types, enabled, disabled_reason, secret, previous_secret, " +
-  "previous_secret_expires_at_ms, ed25519_private_key_pkcs8, ed25519_public_key, created_at_ms, updated_at_ms";
+  "previous_secret_expires_at_ms, ed25519_private_key_pkcs8, ed25519_public_key, created_at_ms, updated_at_ms, task_ids";
 export const webhookDeliveryColumns =
   "tenant_id, id, endpoint_id, event_id, event_seq, event_type, status, attempt_count, next_attempt_at_ms, " +
   "last_attempt_at_ms, attempts, created_at_ms, updated_at_ms";
@@ -396,12 +396,15 @@ function nullableBytesFrom(value: unknown, column: string): Uint8Array | null {
 export function webhookEndpointFrom(row: Row): WebhookEndpointRow {
   const eventTypes = jsonFrom(row.event_types);
   invariant(Array.isArray(eventTypes) && eventTypes.every((type) => typeof type === "string"), "event_types is not a string list");
+  const taskIds = row.task_ids === null || row.task_ids === undefined ? null : jsonFrom(row.task_ids);
+  invariant(taskIds === null || (Array.isArray(taskIds) && taskIds.every((id) => typeof id === "string")), "task_ids is not a string list");
   return {
     id: textFrom(row.id, "webhook_endpoints.id"),
     tenantId: textFrom(row.tenant_id, "webhook_endpoints.tenant_id"),
     url: textFrom(row.url, "webhook_endpoints.url"),
     description: nullableTextFrom(row.description, "webhook_endpoints.description"),
     eventTypes: eventTypes as string[],
+    taskIds: taskIds as string[] | null,
     enabled: booleanFrom(row.enabled, "webhook_endpoints.enabled"),
     disabledReason: nullableTextFrom(row.disabled_reason, "webhook_endpoints.disabled_reason"),
     secret: textFrom(row.secret, "webhook_endpoints.secret"),
@@ -443,7 +446,7 @@ export function webhookEndpointParams(row: WebhookEndpointRow, booleanValue: (va
     row.secret, row.previousSecret, row.previousSecretExpiresAtMs,
     row.ed25519PrivateKeyPkcs8 === null ? null : bytes(row.ed25519PrivateKeyPkcs8),
     row.ed25519PublicKey === null ? null : bytes(row.ed25519PublicKey),
-    row.createdAtMs, row.updatedAtMs,
+    row.createdAtMs, row.updatedAtMs, row.taskIds === null ? null : JSON.stringify(row.taskIds),
   ];
 }
 

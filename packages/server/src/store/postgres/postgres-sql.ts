@@ -277,7 +277,7 @@ export class PostgresSql {
     this.updateWebhookEndpoint =
       `UPDATE ${s}.webhook_endpoints SET url = $3, description = $4, event_types = $5, enabled = $6, disabled_reason = $7, ` +
       "secret = $8, previous_secret = $9, previous_secret_expires_at_ms = $10, ed25519_private_key_pkcs8 = $11, " +
-      "ed25519_public_key = $12, updated_at_ms = $13 WHERE tenant_id = $1 AND id = $2";
+      "ed25519_public_key = $12, updated_at_ms = $13, task_ids = $14 WHERE tenant_id = $1 AND id = $2";
     this.deleteWebhookDeliveriesOfEndpoint = `DELETE FROM ${s}.webhook_deliveries WHERE tenant_id = $1 AND endpoint_id = $2`;
     this.deleteWebhookEndpoint = `DELETE FROM ${s}.webhook_endpoints WHERE tenant_id = $1 AND id = $2`;
     this.insertWebhookDelivery = insert("webhook_deliveries", webhookDeliveryColumns);

@@ -273,7 +273,7 @@ export class PostgresTransaction extends PostgresReader implements StoreTx {
     const changed = await this.execute(this.sql.updateWebhookEndpoint, [
       row.tenantId, row.id, row.url, row.description, JSON.stringify(row.eventTypes), row.enabled, row.disabledReason,
       row.secret, row.previousSecret, row.previousSecretExpiresAtMs, row.ed25519PrivateKeyPkcs8, row.ed25519PublicKey,
-      row.updatedAtMs,
+      row.updatedAtMs, row.taskIds === null ? null : JSON.stringify(row.taskIds),
     ]);
     invariant(changed === 1, `webhook endpoint ${row.id} not found in tenant ${row.tenantId}`);
   }

@@ -156,7 +156,7 @@ export class SqliteWriteStatements {
     this.updateWebhookEndpoint = prepare(
       "UPDATE webhook_endpoints SET url = ?, description = ?, event_types = ?, enabled = ?, disabled_reason = ?, secret = ?, " +
         "previous_secret = ?, previous_secret_expires_at_ms = ?, ed25519_private_key_pkcs8 = ?, ed25519_public_key = ?, " +
-        "updated_at_ms = ? WHERE tenant_id = ? AND id = ?",
+        "updated_at_ms = ?, task_ids = ? WHERE tenant_id = ? AND id = ?",
     );
     this.deleteWebhookDeliveriesOfEndpoint = prepare("DELETE FROM webhook_deliveries WHERE tenant_id = ? AND endpoint_id = ?");
     this.deleteWebhookEndpoint = prepare("DELETE FROM webhook_endpoints WHERE tenant_id = ? AND id = ?");
@@ -418,7 +418,7 @@ export class SqliteTransaction extends SqliteReader implements StoreTx {
       row.previousSecret, row.previousSecretExpiresAtMs,
       row.ed25519PrivateKeyPkcs8 === null ? null : blob(row.ed25519PrivateKeyPkcs8),
       row.ed25519PublicKey === null ? null : blob(row.ed25519PublicKey),
-      row.updatedAtMs, row.tenantId, row.id,
+      row.updatedAtMs, row.taskIds === null ? null : JSON.stringify(row.taskIds), row.tenantId, row.id,
     );
     invariant(changes === 1, `webhook endpoint ${row.id} not found in tenant ${row.tenantId}`);
   }
