@@ -50,7 +50,7 @@ async function runChild(args: string[]): Promise<Record<string, unknown>> {
 
 describe("@bursar/sdk build", () => {
   it("emits the agent-tool subpaths; frameworks are never imported statically (optional peers)", () => {
-    for (const name of ["tools", "ai", "openai-agents"]) {
+    for (const name of ["tools", "ai", "openai-agents", "langchain"]) {
       for (const ext of ["js", "cjs", "d.ts", "d.cts"]) expect(fs.existsSync(path.join(sdkDir, "dist", `${name}.${ext}`)), `${name}.${ext}`).toBe(true);
       const code = fs.readFileSync(path.join(sdkDir, "dist", `${name}.js`), "utf8");
       // zod is the registry's one runtime peer; `ai` is types only; @openai/agents a dynamic import.
