@@ -1,7 +1,7 @@
 /**
- * A real HTTP server on loopback that speaks OpenAI's chat-completions streaming protocol
- * (`POST /chat/completions`, `stream: true`: SSE `data:` chunks, then `data: [DONE]`) and answers
- * from a script. It records every request so tests can check what the planner sent (system
+ * A real HTTP server on loopback that speaks OpenAI's chat-completions protocol
+ * (`POST /chat/completions`; `stream: true`: SSE `data:` chunks, then `data: [DONE]`; otherwise
+ * one `chat.completion` JSON object assembled from the same chunks) and answers from a script. It records every request so tests can check what the planner sent (system
  * prompt, tools, the tool results of the previous step).
  *
  * An LLM is outside the system, so a scripted model is the right double (STYLE "Tests"); the
@@ -68,6 +68,12 @@ export async function startFakeLlm(script: FakeLlmAnswer[] | ((request: FakeLlmR
       outgoing.writeHead(answer.status, { "content-type": "application/json" }).end(answer.body ?? JSON.stringify({ error: { message: "scripted failure" } }));
       return;
     }
+    if ("chunks" in answer && body.stream !== true) {
+      // A client that asked for no stream (LangChain's `ChatOpenAI` by default) gets the same
+      // scripted answer as one `chat.completion` object, assembled from the chunks.
+      outgoing.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(completionOf(answer.chunks)));
+      return;
+    }
     outgoing.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
     if ("raw" in answer) {
       outgoing.end(answer.raw);
@@ -95,6 +101,34 @@ export async function startFakeLlm(script: FakeLlmAnswer[] | ((request: FakeLlmR
 }
 
 let chunkCount = 0;
+
+interface ChunkChoice {
+  delta?: { role?: string; content?: string | null; tool_calls?: { index: number; id?: string; type?: string; function?: { name?: string; arguments?: string } }[] };
+  finish_reason?: string | null;
+}
+
+/** The non-streaming `chat.completion` that the streamed `chunks` add up to (content, tool calls, finish reason). */
+function completionOf(chunks: (object | string)[]): object {
+  let content: string | null = null;
+  let finishReason: string | null = null;
+  const toolCalls: { id: string; type: "function"; function: { name: string; arguments: string } }[] = [];
+  for (const item of chunks) {
+    if (typeof item === "string") continue;
+    const choice = (item as { choices?: ChunkChoice[] }).choices?.[0];
+    if (!choice) continue;
+    if (typeof choice.delta?.content === "string") content = (content ?? "") + choice.delta.content;
+    for (const call of choice.delta?.tool_calls ?? []) {
+      const slot = (toolCalls[call.index] ??= { id: "", type: "function", function: { name: "", arguments: "" } });
+      if (call.id) slot.id = call.id;
+      if (call.function?.name) slot.function.name += call.function.name;
+      if (call.function?.arguments) slot.function.arguments += call.function.arguments;
+    }
+    if (choice.finish_reason) finishReason = choice.finish_reason;
+  }
+  const message = { role: "assistant", content, ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}) };
+  return { id: `chatcmpl-${++chunkCount}`, object: "chat.completion", created: 1_777_000_000, model: "fake", choices: [{ index: 0, message, finish_reason: finishReason ?? "stop" }], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } };
+}
+
 
 /** One `chat.completion.chunk` with `delta` (and a finish reason when given). */
 export function chunk(delta: Record<string, unknown>, finishReason: string | null = null): object {

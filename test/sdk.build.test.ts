@@ -50,11 +50,11 @@ async function runChild(args: string[]): Promise<Record<string, unknown>> {
 
 describe("@bursar/sdk build", () => {
   it("emits the agent-tool subpaths; frameworks are never imported statically (optional peers)", () => {
-    for (const name of ["tools", "ai", "openai-agents"]) {
+    for (const name of ["tools", "ai", "openai-agents", "langchain", "x402"]) {
       for (const ext of ["js", "cjs", "d.ts", "d.cts"]) expect(fs.existsSync(path.join(sdkDir, "dist", `${name}.${ext}`)), `${name}.${ext}`).toBe(true);
       const code = fs.readFileSync(path.join(sdkDir, "dist", `${name}.js`), "utf8");
       // zod is the registry's one runtime peer; `ai` is types only; @openai/agents a dynamic import.
-      expect(code).not.toMatch(/from ["'](ai|@openai\/agents|langchain|@langchain\/[a-z-]+)["']/);
+      expect(code).not.toMatch(/from ["'](ai|@openai\/agents|langchain|@langchain\/[a-z/-]+|@x402\/[a-z/-]+)["']/);
       expect(code).not.toMatch(/from ["']@bursar\/core/);
     }
     const pkg = JSON.parse(fs.readFileSync(path.join(sdkDir, "package.json"), "utf8"));

@@ -6,7 +6,7 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig({
-  entry: { index: "src/index.ts", tools: "src/tools/index.ts", ai: "src/ai/index.ts", "openai-agents": "src/openai-agents/index.ts" },
+  entry: { index: "src/index.ts", tools: "src/tools/index.ts", ai: "src/ai/index.ts", "openai-agents": "src/openai-agents/index.ts", langchain: "src/langchain/index.ts", x402: "src/x402/index.ts" },
   format: ["esm", "cjs"],
   dts: { compilerOptions: { allowImportingTsExtensions: true, customConditions: [] } },
   target: "node20",

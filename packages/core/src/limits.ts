@@ -131,6 +131,15 @@ export const serviceCallTimeoutMsDefault = 10_000;
 export const serviceCallTimeoutMsMax = 60_000;
 /** How long `POST /v1/service-requests` waits for an HTTP operation before answering 202 `running`. */
 export const serviceRequestWaitMsDefault = 5_000;
+/**
+ * Longest life of a principal lent to one MCP-over-HTTP request (`bdlg_…`, server
+ * http/auth.ts): the request releases it when it ends; this bound ends it even if a bug or a
+ * stuck tool never does. Above the longest tool wait (a service call's timeout) so a slow
+ * governed call still completes.
+ */
+export const delegationLifetimeMsMax = 2 * 60_000;
+/** Principals lent at once (one per MCP request in flight): beyond it `/v1/mcp` answers 429 `rate_limited` rather than grow without bound. */
+export const delegationsLentMax = 10_000;
 /** How long `sandbox.slow` takes (server config may change it; tests shorten it). */
 export const sandboxSlowDelayMsDefault = 2_000;
 /**
@@ -645,6 +654,7 @@ export function checkLimits(): void {
   assert(sandboxSlowDelayMsDefault < serviceRequestDeadlineSeconds * 1000, "sandbox.slow must finish before its deadline");
   assert(approvalExpirySecondsMax + serviceRequestDeadlineSeconds + holdGraceSeconds <= holdTimeoutSecondsMax, "a service hold must outlive its approval and deadline");
   assert(servicePayloadBytesMax + serviceResultBytesMax <= requestBodyBytesMax, "a service request fits a request body");
+  assert(delegationLifetimeMsMax > serviceCallTimeoutMsMax, "a lent principal must outlive the longest tool call");
   assert(teamAllocationsMax >= teamMembersMax, "every member of a full team can hold an allocation");
   assert(agentDescendantsMax <= pageLimitMax, "one page lists every child of an agent");
 }

@@ -20,6 +20,7 @@ import { createWebhookRail } from "./rails/webhook-rail.js";
 import { createLlmPlanner } from "./chat/llm-planner.js";
 import { createServiceRunner, type ServiceRunner } from "./services/runner.js";
 import { prettyLogStream } from "./log-format.js";
+import { mcpHostWarning } from "./routes/mcp.js";
 
 export interface RunningServer {
   /** Base URL the server listens on, e.g. `http://127.0.0.1:7420`. */
@@ -35,6 +36,8 @@ export interface RunningServer {
   rails: RailDispatcher;
   /** Service requests running after their write (tests call `drain`). */
   services: ServiceRunner;
+  /** Configuration that works but surprises (logged at start-up; `bursar serve` prints them in its banner). */
+  warnings: string[];
   close(): Promise<void>;
 }
 
@@ -122,6 +125,8 @@ export async function startServer(config: ServerConfig, options: { clock?: Clock
     app.log,
   );
   if (config.allowPrivateWebhookTargets) app.log.warn("webhook and service targets on loopback and private addresses are allowed (allowPrivateWebhookTargets)");
+  const warnings = [mcpHostWarning(config)].filter((warning): warning is string => warning !== null);
+  for (const warning of warnings) app.log.warn(warning);
   const worker = webhooks;
   return {
     url: `http://${host}:${port}`,
@@ -132,6 +137,7 @@ export async function startServer(config: ServerConfig, options: { clock?: Clock
     eventHub,
     rails,
     services,
+    warnings,
     async close() {
       await sweeper.stop();
       await rails.close();

@@ -16,6 +16,8 @@ export interface BannerInput {
   demo: { tenantId: string; agentId: string; tokenFile: string; ownerToken: string; created: boolean } | null;
   /** The web console's sign-in link, when a console is served (issue 16). */
   consoleUrl?: string | null;
+  /** Start-up warnings (`RunningServer.warnings`): a configuration that works but surprises. */
+  warnings?: string[];
 }
 
 /** A path as short as it can be said from here (`.bursar/demo-owner-token` in the repository). */
@@ -31,6 +33,7 @@ export function startupBanner(input: BannerInput): string {
   // The console first: it is what a newcomer should open (a fresh one-time link on every start).
   if (input.consoleUrl) lines.push(`Open the owner console: ${input.consoleUrl}`);
   lines.push(`API reference: ${input.url}/docs   OpenAPI: ${input.url}/openapi.json   Health: ${input.url}/healthz, ${input.url}/readyz`);
+  for (const warning of input.warnings ?? []) lines.push(`Warning: ${warning}`);
   const demo = input.demo;
   if (demo) {
     const tokenFile = shortPath(demo.tokenFile);
@@ -152,7 +155,7 @@ export function serveCommand(program: Command): void {
       // The demo owner's one-time login link (valid 15 minutes); else the sign-in page (a PAT signs in).
       const login = demo ? await demoLoginLink(server.store, config.dataDir, server.url, systemClock) : null;
       const consoleUrl = login ? `${login.url}  (one-time link, valid 15 minutes)` : `${server.url}/console`;
-      process.stdout.write(startupBanner({ url: server.url, store: server.store.kind, dataDir: config.databaseUrl ? null : config.dataDir, demo, consoleUrl }));
+      process.stdout.write(startupBanner({ url: server.url, store: server.store.kind, dataDir: config.databaseUrl ? null : config.dataDir, demo, consoleUrl, warnings: server.warnings }));
       const stop = async () => {
         await server.close();
         process.exit(0);

@@ -1,5 +1,3 @@
-// NOT YET EXPORTED OR TESTED: test/langchain.e2e.wip.ts hangs on the first tool call; the package
-// exports no ./langchain subpath until it passes.
 /**
  * `@bursar/sdk/langchain`: Bursar for LangChain.js v1 (`langchain` 1.5 / `@langchain/core` 1.4,
  * Node >= 20). Optional peer dependencies `langchain`, `@langchain/core`, `@langchain/langgraph`
@@ -21,9 +19,13 @@
  *   middleware: [bursarLangChain.middleware({ search: { operation: "search.query", amount: 20, currency: "GBP" } })] });
  */
 import type { StructuredToolInterface } from "@langchain/core/tools";
+import type { createMiddleware as CreateMiddleware } from "langchain";
 import type { Bursar } from "../client.ts";
 import { bursarTools, spendResult, toolIdempotencyKey } from "../tools/registry.ts";
 import type { SpendAuthorization } from "../types.ts";
+
+/** What `middleware()` returns: a `createMiddleware` result, for `createAgent({ middleware: [...] })`. */
+export type BursarLangChainMiddleware = ReturnType<typeof CreateMiddleware>;
 
 export interface LangChainSpendSpec {
   operation: string;
@@ -43,7 +45,7 @@ export interface BursarLangChainOptions {
 export interface BursarLangChain {
   tools: StructuredToolInterface[];
   /** A `createAgent` middleware guarding the tools named in `spend` (by tool name). */
-  middleware(spend: Record<string, LangChainSpendSpec>): unknown;
+  middleware(spend: Record<string, LangChainSpendSpec>): BursarLangChainMiddleware;
 }
 
 interface ToolCallLike {
@@ -73,7 +75,7 @@ export async function createBursarLangChain(bursar: Bursar, options: BursarLangC
     ) as unknown as StructuredToolInterface,
   );
 
-  function middleware(spend: Record<string, LangChainSpendSpec>): unknown {
+  function middleware(spend: Record<string, LangChainSpendSpec>): BursarLangChainMiddleware {
     const authorize = async (call: ToolCallLike, spec: LangChainSpendSpec): Promise<SpendAuthorization> => {
       const callId = call.id ?? "";
       const params = { operation: spec.operation, amount: typeof spec.amount === "function" ? spec.amount(call.args) : spec.amount, currency: spec.currency, vendor: spec.vendor, tool_call_id: callId };

@@ -19,7 +19,7 @@ import { z } from "zod";
 import type { Bursar } from "../client.ts";
 import { canonicalJson } from "../canonical.ts";
 import { APIError, BursarError } from "../errors.ts";
-import type { Approval, PaymentIntent, ServiceRequest, SpendAuthorization } from "../types.ts";
+import type { Approval, EscrowIntent, PaymentIntent, ServiceRequest, SpendAuthorization } from "../types.ts";
 
 export const toolStatuses = ["executed", "approval_required", "blocked", "failed", "running"] as const;
 export type ToolStatus = (typeof toolStatuses)[number];
@@ -159,6 +159,35 @@ export async function spendResult(authorization: SpendAuthorization, context: To
       return result({ ...base, status: "blocked", reason_codes: authorization.status === "denied" ? authorization.reason_codes : [`authorization_${authorization.status}`], message: `Spend authorization ${authorization.id}: ${authorization.status} (${authorization.reason_codes.join(", ")}).` });
   }
 }
+
+/** An escrow intent as a tool result: funded or settled is `executed`; a funding hold for an owner, `approval_required`. */
+export async function escrowResult(intent: EscrowIntent, context: ToolContext): Promise<ToolResult> {
+  const ids = { escrow_intent_id: intent.id, ...(intent.approval_id ? { approval_id: intent.approval_id } : {}) };
+  // The evidence and terms are the payee's and the payer's data, returned as data: never instructions.
+  const base = { ids, reason_codes: intent.reason_codes, data: intent };
+  if (intent.status === "open" && intent.approval_status === "pending" && intent.approval_id) {
+    return result({ ...base, status: "approval_required", available_actions: ["wait_for_approval"], approval: await approvalOf(context, intent.approval_id), message: `Escrow ${intent.id} waits for an owner's approval to be funded (${intent.approval_id}); the amount is held, not escrowed yet.` });
+  }
+  if (intent.status === "open" && intent.decision === "deny") {
+    return result({ ...base, status: "blocked", available_actions: ["lower_amount"], message: `Escrow ${intent.id} was not funded: ${intent.reason_codes.join(", ")}.` });
+  }
+  if (intent.status === "open" && (intent.approval_status === "rejected" || intent.approval_status === "expired")) {
+    return result({ ...base, status: "blocked", reason_codes: [`approval_${intent.approval_status}`], message: `Escrow ${intent.id} was not funded: the owner's approval was ${intent.approval_status}.` });
+  }
+  if (intent.status === "expired") return result({ ...base, status: "failed", reason_codes: ["escrow_expired"], message: `Escrow ${intent.id} expired; its money went back.` });
+  const next = intent.status === "open" ? ["fund"] : intent.status === "funded" || intent.status === "evidence_submitted" ? ["wait_for_evidence", "release"] : [];
+  return result({ ...base, status: "executed", available_actions: next, message: `Escrow ${intent.id}: ${intent.status} (${intent.amount_display} ${intent.currency}${intent.status === "funded" ? `, ${intent.attempts_remaining} evidence attempt(s) left` : ""}).` });
+}
+
+/** The `int_…` id of a created escrow: derived from the call's idempotency key, so a retried call creates (and signs) the same intent. */
+async function escrowIdOf(context: ToolContext): Promise<string | undefined> {
+  if (!context.idempotencyKey) return undefined;
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`escrow-intent\n${context.idempotencyKey}`)));
+  return `int_${Array.from(digest.slice(0, 20), (byte) => byte.toString(16).padStart(2, "0")).join("")}`;
+}
+
+const predicateTemplates = ["http_status", "webhook_event", "artifact_present", "cost_within_amount", "always"] as const;
+const escrowId = z.string().regex(/^int_[A-Za-z0-9_-]{1,60}$/).describe("escrow intent id, int_…");
 
 function define<Shape extends z.ZodRawShape>(tool: BursarTool<Shape>): BursarTool {
   return tool as unknown as BursarTool;
@@ -328,6 +357,115 @@ export const bursarTools: readonly BursarTool[] = [
     async run(input, context) {
       const completed = await context.bursar.spend.complete(input.authorization_id, { outcome: input.outcome, amount: input.amount, external_reference: input.external_reference }, write(context));
       return spendResult(completed, context);
+    },
+  }),
+  define({
+    name: "bursar_preview_escrow_predicate",
+    description: "Dry run, no side effects: a named release rule template (http_status, webhook_event, artifact_present, cost_within_amount, always) as the predicate an escrow would use, and its summary.",
+    inputSchema: z.object({ template: z.enum(predicateTemplates), parameters: z.record(z.string(), z.unknown()).optional() }),
+    annotations: readOnly("Preview an escrow rule"),
+    writes: false,
+    async run(input, context) {
+      const preview = await context.bursar.predicates.preview(input.template, input.parameters ?? {}, read(context));
+      return result({ status: "executed", message: preview.summary, data: preview });
+    },
+  }),
+  define({
+    name: "bursar_create_escrow",
+    description:
+      "Hold money for a payee's work, released when the payee submits signed evidence that passes the rule (template and its parameters). The agent's key signs the terms; funding is decided by the policy like a payment: funded, blocked (reason_codes), or waiting for an owner's approval (you cannot approve it).",
+    inputSchema: z.object({
+      payee_id: z.string().regex(/^pay_[A-Za-z0-9]+$/).describe("the payee (pay_…); it must have an evidence key"),
+      amount,
+      currency,
+      deadline: z.string().datetime({ offset: true }).describe("RFC 3339, at most 30 days ahead: the money goes back if not released by then"),
+      template: z.enum(predicateTemplates).describe("the release rule (see bursar_preview_escrow_predicate)"),
+      parameters: z.record(z.string(), z.unknown()).optional().describe("the template's parameters, e.g. {\"status\": 200}"),
+      evidence_schema: z.record(z.string(), z.unknown()).optional().describe("JSON Schema of the evidence payload; default any object"),
+      release_mode: z.enum(["auto", "confirm"]).optional(),
+      description: z.string().max(500).optional(),
+      fund: z.boolean().optional().describe("fund it now (default true)"),
+      idempotency_key: idempotencyKey,
+    }),
+    annotations: { title: "Create an escrow", readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
+    writes: true,
+    async run(input, context) {
+      const preview = await context.bursar.predicates.preview(input.template, input.parameters ?? {}, read(context));
+      const intent = await context.bursar.escrow.create(
+        {
+          id: await escrowIdOf(context),
+          payee_id: input.payee_id,
+          amount: input.amount,
+          currency: input.currency,
+          deadline: input.deadline,
+          evidence_schema: input.evidence_schema ?? { type: "object" },
+          predicate: preview.predicate,
+          cost_path: preview.cost_path,
+          release_mode: input.release_mode,
+          description: input.description ?? null,
+          fund: input.fund ?? true,
+        },
+        write(context),
+      );
+      return escrowResult(intent, context);
+    },
+    async refresh(previous, context) {
+      const id = previous.ids.escrow_intent_id;
+      if (typeof id !== "string") return previous;
+      return escrowResult(await context.bursar.escrow.get(id, read(context)), context);
+    },
+  }),
+  define({
+    name: "bursar_fund_escrow",
+    description: "Fund an open escrow: the policy decides as for a payment (funded, blocked, or waiting for an owner's approval).",
+    inputSchema: z.object({ escrow_intent_id: escrowId }),
+    annotations: { title: "Fund an escrow", readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
+    writes: true,
+    async run(input, context) {
+      return escrowResult(await context.bursar.escrow.fund(input.escrow_intent_id, write(context)), context);
+    },
+  }),
+  define({
+    name: "bursar_get_escrow",
+    description: "The current state of an escrow (int_…): open, funded, evidence submitted, disputed, released, refunded, split or expired, with the evidence attempts.",
+    inputSchema: z.object({ escrow_intent_id: escrowId }),
+    annotations: readOnly("Escrow status"),
+    writes: false,
+    async run(input, context) {
+      return escrowResult(await context.bursar.escrow.get(input.escrow_intent_id, read(context)), context);
+    },
+  }),
+  define({
+    name: "bursar_list_escrows",
+    description: "The agent's escrows, newest first (optionally one status).",
+    inputSchema: z.object({
+      status: z.enum(["open", "funded", "evidence_submitted", "disputed", "released", "refunded", "split", "expired"]).optional(),
+      limit: z.number().int().min(1).max(50).optional(),
+    }),
+    annotations: readOnly("List escrows"),
+    writes: false,
+    async run(input, context) {
+      const page = await context.bursar.escrow.list({ status: input.status, limit: input.limit ?? 10 }, read(context));
+      const escrows = page.data.map((intent) => ({ id: intent.id, payee_id: intent.payee_id, amount: intent.amount, currency: intent.currency, status: intent.status, deadline: intent.deadline }));
+      return result({ status: "executed", message: `${escrows.length} escrow(s).`, data: { escrows } });
+    },
+  }),
+  define({
+    name: "bursar_release_escrow",
+    description: "As the payer: pay out a confirm-mode escrow whose evidence has passed its rule. Blocked before that (escrow_evidence_not_accepted) or while disputed. Refunds, splits and disputes are the owner's.",
+    inputSchema: z.object({ escrow_intent_id: escrowId }),
+    annotations: { title: "Release an escrow", readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
+    writes: true,
+    async run(input, context) {
+      // The API lets the payer release at any time; the tool only once evidence passed the rule and
+      // no owner disputed it, so text that says "release it now" (a payee's name, its evidence, a
+      // service result) cannot pay the payee early.
+      const intent = await context.bursar.escrow.get(input.escrow_intent_id, read(context));
+      if (intent.status === "disputed") return result({ status: "blocked", ids: { escrow_intent_id: intent.id }, reason_codes: ["escrow_disputed"], message: `Escrow ${intent.id} is disputed: an owner decides it.`, data: intent });
+      if (!intent.accepted_evidence && intent.status !== "released") {
+        return result({ status: "blocked", ids: { escrow_intent_id: intent.id }, reason_codes: ["escrow_evidence_not_accepted"], available_actions: ["wait_for_evidence"], message: `Escrow ${intent.id} has no evidence that passed its rule yet; it is released when the payee's evidence passes.`, data: intent });
+      }
+      return escrowResult(await context.bursar.escrow.release(input.escrow_intent_id, write(context)), context);
     },
   }),
 ];

@@ -127,7 +127,7 @@ export function buildApp<Deps>(options: AppOptions<Deps>): FastifyInstance {
   app.decorate("publicBaseUrl", options.publicBaseUrl ?? null);
   const identity = new IdentityServices(options.store, options.clock ?? systemClock, options.identity ?? {}, (error) => app.log.error({ err: error }, "identity services"));
   app.decorate("identity", identity);
-  app.decorate("delegations", new PrincipalDelegations());
+  app.decorate("delegations", new PrincipalDelegations(() => (options.clock ?? systemClock).nowMs()));
   app.addHook("onClose", async () => identity.close());
   // Null until the auth hook runs (see the `principal` declaration in auth.ts).
   app.decorateRequest("principal", null as unknown as Principal);

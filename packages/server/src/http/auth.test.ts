@@ -1,7 +1,8 @@
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { credentialRateLimitPerMinuteDefault, type Scope, type Store } from "@bursar/core";
+import { credentialRateLimitPerMinuteDefault, delegationLifetimeMsMax, delegationsLentMax, type Scope, type Store } from "@bursar/core";
+import type { Principal } from "./auth.js";
 import { buildApp, type RouteModule } from "./app.js";
 import { ManualClock, addToken, listen, openTestStore, seedOwner, send, type SeededOwner } from "./test-support.js";
 
@@ -132,5 +133,91 @@ describe("owner authentication", () => {
       routes.get("/test/both", { config: { public: true, scopes: ["tenant:admin"] } }, async () => ({}));
     };
     await expect(buildApp({ store, routes: [confused], routeDeps: null }).ready()).rejects.toThrow(/not both/);
+  });
+});
+
+describe("per-request delegation tokens (bdlg_, lent to /v1/mcp's inner calls)", () => {
+  const clock = new ManualClock();
+  let app: FastifyInstance;
+  let baseUrl: string;
+  let store: Store;
+  let dispose: () => Promise<void>;
+  let owner: SeededOwner;
+  let principal: Principal;
+
+  beforeAll(async () => {
+    ({ store, dispose } = await openTestStore());
+    owner = await seedOwner(store, clock.nowMs(), { scopes: ["transactions:read", "tenant:admin"] });
+    app = buildApp({ store, clock, routes: [authRoutes], routeDeps: null });
+    baseUrl = await listen(app);
+    principal = (await send(baseUrl, "GET", "/test/whoami", { token: owner.token })).body as unknown as Principal;
+  });
+  afterAll(async () => {
+    await app.close();
+    await dispose();
+  });
+
+  const injected = async (method: "GET" | "POST", url: string, token: string) => {
+    const answer = await app.inject({ method, url, headers: { authorization: `Bearer ${token}`, ...(method === "POST" ? { "content-type": "application/json" } : {}) }, payload: method === "POST" ? JSON.stringify({ name: "x" }) : undefined });
+    return { status: answer.statusCode, body: answer.json() as { code?: string; scopes?: string[]; principalId?: string } };
+  };
+
+  it("authenticates in-process calls as the lent principal, without its owner-only scopes", async () => {
+    const lent = app.delegations.lend(principal);
+    try {
+      const whoami = await injected("GET", "/test/whoami", lent.token);
+      expect(whoami.status).toBe(200);
+      expect(whoami.body).toMatchObject({ principalId: principal.principalId, tenantId: principal.tenantId, credentialId: principal.credentialId, scopes: ["transactions:read"] });
+      // The owner's own token may; the token lent for it may not (tenant:admin is owner-only).
+      expect((await send(baseUrl, "POST", "/test/admin", { token: owner.token, json: { name: "x" } })).status).toBe(200);
+      expect(await injected("POST", "/test/admin", lent.token)).toMatchObject({ status: 403, body: { code: "insufficient_scope" } });
+    } finally {
+      lent.release();
+    }
+  });
+
+  it("a live token replayed over the network is refused", async () => {
+    const lent = app.delegations.lend(principal);
+    try {
+      expect((await injected("GET", "/test/whoami", lent.token)).status).toBe(200);
+      const replay = await send(baseUrl, "GET", "/test/whoami", { token: lent.token });
+      expect(replay.status).toBe(401);
+      expect(replay.body?.code).toBe("invalid_token");
+    } finally {
+      lent.release();
+    }
+  });
+
+  it("dies when released, and after its lifetime bound when never released", async () => {
+    const released = app.delegations.lend(principal);
+    released.release();
+    expect(await injected("GET", "/test/whoami", released.token)).toMatchObject({ status: 401, body: { code: "invalid_token" } });
+    const forgotten = app.delegations.lend(principal);
+    clock.timeMs += delegationLifetimeMsMax - 1;
+    expect((await injected("GET", "/test/whoami", forgotten.token)).status).toBe(200);
+    clock.timeMs += 1;
+    expect(await injected("GET", "/test/whoami", forgotten.token)).toMatchObject({ status: 401, body: { code: "invalid_token" } });
+    expect(app.delegations.size).toBe(0);
+  });
+
+  it("a guessed or altered token is refused like any dead credential", async () => {
+    const lent = app.delegations.lend(principal);
+    try {
+      const altered = lent.token.slice(0, -1) + (lent.token.endsWith("A") ? "B" : "A");
+      expect(await injected("GET", "/test/whoami", altered)).toMatchObject({ status: 401, body: { code: "invalid_token" } });
+      expect((await injected("GET", "/test/whoami", "bdlg_guessed")).status).toBe(401);
+    } finally {
+      lent.release();
+    }
+  });
+
+  it("lends at most delegationsLentMax at once (429), and expired ones make room", async () => {
+    const lent = Array.from({ length: delegationsLentMax }, () => app.delegations.lend(principal));
+    expect(() => app.delegations.lend(principal)).toThrow(expect.objectContaining({ code: "rate_limited" }));
+    clock.timeMs += delegationLifetimeMsMax;
+    const fresh = app.delegations.lend(principal);
+    expect(app.delegations.size).toBe(1);
+    fresh.release();
+    for (const one of lent) one.release();
   });
 });

@@ -9,7 +9,8 @@
  * Then a per-credential rate limit, then the route's scopes.
  */
 import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from "fastify";
-import { apiKeyIsDead, apiKeyPrefix, isOwnerOnlyScope, isScope, memberScopes, personalAccessTokenPrefix, sha256Hex, type Scope } from "@bursar/core";
+import { isInjection } from "light-my-request";
+import { apiKeyIsDead, apiKeyPrefix, delegationLifetimeMsMax, delegationsLentMax, isOwnerOnlyScope, isScope, memberScopes, personalAccessTokenPrefix, sha256Hex, type Scope } from "@bursar/core";
 import { authenticateAgent, dpopChallenge } from "../identity/agent-auth.js";
 import { authenticateConsoleSession, memberRole } from "./console-auth.js";
 import { rateLimitHeaders } from "../identity/rate-limit.js";
@@ -110,7 +111,7 @@ export async function authenticate(request: FastifyRequest): Promise<Principal> 
   if (sent.scheme === "dpop") return authenticateAgent(request, sent.token);
   const { token } = sent;
   if (token.startsWith(`${delegationPrefix}_`)) {
-    const lent = request.server.delegations.resolve(token);
+    const lent = request.server.delegations.resolve(token, isInjection(request.raw));
     if (!lent) throw invalidToken();
     return lent;
   }
@@ -175,23 +176,55 @@ const delegationPrefix = "bdlg";
  * caller who authenticated the MCP request, so every tool passes through the routes' own auth,
  * scopes, rate limits, idempotency and validation. A DPoP proof cannot be reused for those inner
  * calls (it names one method and URL, RFC 9449 §4.3), so the caller's principal is lent under a
- * random 256-bit bearer secret that never leaves the process, is looked up by its SHA-256 like
- * API keys, and is forgotten when the MCP request ends. Nothing is stored; a restart forgets all.
+ * random 256-bit bearer secret. What an attacker could try with one, and why it fails
+ * (docs/security.md, "Per-request delegation tokens"; attacks in test/mcp.delegation.attacks.test.ts):
+ * - **replay from outside**: the token authenticates only a request injected in this process
+ *   (light-my-request's `isInjection`); sent over the network it is `invalid_token`, live or not;
+ * - **outliving its request**: the request releases it in a `finally`, and it dies anyway after
+ *   `limits.delegationLifetimeMsMax` (a stuck tool, a bug that never releases); a restart forgets all;
+ * - **widening scope**: it carries the caller's principal minus every owner-only scope
+ *   (`agents:config`, `approvals:write`, `tenant:admin`): even an owner's MCP request lends a
+ *   principal that cannot approve, edit a policy or manage credentials;
+ * - **another tenant or agent**: it is that one principal (tenant, agent, credential), checked
+ *   by the routes like any other;
+ * - **leaking into logs**: it exists only in the inner requests' `Authorization` header, which
+ *   the request log does not record (pino's serializers log method, URL, host and address), and
+ *   it is looked up by its SHA-256, never stored; error answers never echo a credential.
  */
 export class PrincipalDelegations {
-  private readonly lent = new Map<string, Principal>();
+  private readonly lent = new Map<string, { principal: Principal; expiresAtMs: number }>();
 
-  /** Lends `principal` until `release()`: the token authenticates as it on this app only. */
+  constructor(private readonly nowMs: () => number = Date.now) {}
+
+  /** Lends `principal` (without owner-only scopes) until `release()` or the lifetime bound: the token authenticates as it on injected requests of this app only. */
   lend(principal: Principal): { token: string; release(): void } {
+    const nowMs = this.nowMs();
+    // Released tokens leave at once; only those never released linger, so sweep when full.
+    if (this.lent.size >= delegationsLentMax) for (const [key, entry] of this.lent) if (entry.expiresAtMs <= nowMs) this.lent.delete(key);
+    if (this.lent.size >= delegationsLentMax) throw new ProblemError("rate_limited", "Too many MCP requests in flight on this server; try again.", { headers: { "retry-after": "1" } });
     const secret = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url");
     const token = `${delegationPrefix}_${secret}`;
     const key = sha256Hex(token);
-    this.lent.set(key, principal);
+    const narrowed: Principal = { ...principal, scopes: principal.scopes.filter((scope) => !isOwnerOnlyScope(scope)) };
+    this.lent.set(key, { principal: narrowed, expiresAtMs: nowMs + delegationLifetimeMsMax });
     return { token, release: () => void this.lent.delete(key) };
   }
 
-  resolve(token: string): Principal | null {
-    return this.lent.get(sha256Hex(token)) ?? null;
+  /** The lent principal, or null: unknown, released, expired, or not an in-process (injected) request. */
+  resolve(token: string, injected: boolean): Principal | null {
+    if (!injected) return null;
+    const entry = this.lent.get(sha256Hex(token));
+    if (!entry) return null;
+    if (entry.expiresAtMs <= this.nowMs()) {
+      this.lent.delete(sha256Hex(token));
+      return null;
+    }
+    return entry.principal;
+  }
+
+  /** How many are lent now (for tests and metrics). */
+  get size(): number {
+    return this.lent.size;
   }
 }
 

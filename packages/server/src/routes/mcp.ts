@@ -24,6 +24,18 @@ import type { RouteModule } from "./context.js";
 
 const loopbackHostnames = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
 
+/**
+ * The start-up warning for a server that listens beyond loopback without a public base URL:
+ * `/v1/mcp` would refuse every request whose Host is not a loopback name (`host_not_allowed`),
+ * which is every remote client's. Null when the rule cannot bite.
+ */
+export function mcpHostWarning(config: { host: string; publicBaseUrl: string | null }): string | null {
+  if (config.publicBaseUrl) return null;
+  const host = config.host.replace(/^\[|\]$/g, "").toLowerCase();
+  if (loopbackHostnames.has(host) || /^127\./.test(host)) return null;
+  return `listening on ${config.host} without BURSAR_PUBLIC_BASE_URL: /v1/mcp answers only requests whose Host is a loopback name (127.0.0.1, localhost, [::1]) and refuses every other with 403 host_not_allowed (DNS-rebinding guard). Set BURSAR_PUBLIC_BASE_URL to the URL clients use.`;
+}
+
 /** Refuses a Host or Origin that is not ours (see the module comment). */
 export function checkHostAndOrigin(request: FastifyRequest): void {
   const configured = request.server.publicBaseUrl;
@@ -89,7 +101,7 @@ export const mcpRoutes: RouteModule = (app) => {
       },
       config: {
         scopes: [],
-        errors: ["host_not_allowed", "not_acceptable", "origin_not_allowed"],
+        errors: ["host_not_allowed", "not_acceptable", "origin_not_allowed", "rate_limited"],
         example: { body: { jsonrpc: "2.0", id: 1, method: "tools/list", params: {} }, headers: { accept: "application/json, text/event-stream" } },
       },
     },
