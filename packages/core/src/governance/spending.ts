@@ -37,9 +37,9 @@ export async function checkSpend(reader: StoreReader, agent: AgentRow, walletCur
   const policy = enginePolicy(agentPolicy.policy);
   const budgets = engineBudgets(await loadBudgets(reader, tenantId, agent.id), policy.currency);
   const spent: Partial<Record<Period, WindowSpend>> = {};
-  for (const period of periodsInUse(policy, budgets)) {
-    spent[period] = await reader.sumSpends(tenantId, agent.id, policy.currency, windowStartMs(period, nowMs));
-  }
+  const periods = periodsInUse(policy, budgets);
+  const sums = periods.length === 0 ? [] : await reader.sumSpendWindows(tenantId, agent.id, policy.currency, periods.map((period) => windowStartMs(period, nowMs)));
+  periods.forEach((period, i) => (spent[period] = sums[i]!));
   const operationSpent: Record<string, WindowSpend> = {};
   if (action.kind === "spend_authorization") {
     for (const pattern of operationLimitPatterns(policy, action.operation)) {
