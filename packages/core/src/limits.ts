@@ -301,6 +301,12 @@ export const holdTimeoutSecondsMax = 30 * 24 * 60 * 60;
 /** Operations grouped into one durable commit (SQLite group commit). */
 export const commitBatchOperationsMax = 256;
 
+/**
+ * Window sums read together by one policy decision (`sumSpendWindows`): one per policy period
+ * (4 today), so one UNION ALL statement stays small.
+ */
+export const spendWindowsPerReadMax = 8;
+
 /** Expired holds released per sweep, so one sweep never holds the writer for long. */
 export const holdExpirySweepCountMax = 100;
 
@@ -462,6 +468,13 @@ export const walletCacheEntriesMax = 10_000;
  * version on every write, so the bound is about memory only.
  */
 export const tenantConfigCacheEntriesMax = 10_000;
+
+/**
+ * Tenants whose journal right edge a store process keeps in memory (least recently written
+ * dropped first; store/journal-edge-cache.ts). An edge is at most 53 hashes of 32 bytes, so the
+ * bound is about memory only: a dropped tenant's next write reads its edge once.
+ */
+export const journalEdgeCacheTenantsMax = 10_000;
 
 /** Credentials tracked by the in-memory rate limiter at once (oldest windows dropped first). */
 export const rateLimitCredentialsMax = 100_000;

@@ -275,6 +275,11 @@ export interface StoreReader {
   listDueRecords(kind: RecordKind, nowMs: number, limit: number): Promise<Array<{ tenantId: string; id: string }>>;
   /** The agent's spends not released with `atMs > sinceMs`: amount in `currency`, count in every currency. */
   sumSpends(tenantId: string, agentId: string, currency: string, sinceMs: number): Promise<SpendSum>;
+  /**
+   * `sumSpends` for each window start of `sinceMs`, in that order, in one read: a policy decision
+   * checks several windows (daily, all time, …) and on PostgreSQL each read is a round trip.
+   */
+  sumSpendWindows(tenantId: string, agentId: string, currency: string, sinceMs: readonly number[]): Promise<SpendSum[]>;
   /** As `sumSpends`, over the spends whose operation `pattern` matches (exact, `prefix.*` or `*`, see dotted-names.ts). */
   sumOperationSpends(tenantId: string, agentId: string, currency: string, sinceMs: number, pattern: string): Promise<SpendSum>;
   /** Usage buckets (migration 22's daily rollup), ordered by key then currency, at most `query.limit`. */

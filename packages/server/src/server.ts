@@ -57,10 +57,11 @@ export async function startServer(config: ServerConfig, options: { clock?: Clock
   const baseStore = options.store ?? (await openStore(config));
   const eventHub = new EventHub(baseStore.read);
   let webhooks: DeliveryWorker | null = null;
-  // Every committed write tells the stream hub and wakes the delivery worker.
-  const store = publishingStore(baseStore, (events) => {
-    eventHub.publish(events);
-    webhooks?.kick();
+  // Every committed write tells the stream hub its events, and wakes the delivery worker when it
+  // queued deliveries (otherwise the worker would query for due deliveries after every commit).
+  const store = publishingStore(baseStore, ({ events, deliveriesQueued }) => {
+    if (events.length > 0) eventHub.publish(events);
+    if (deliveriesQueued) webhooks?.kick();
   });
   // The app's logger, once the app exists (payments start only after it listens).
   const railLog = { warn: (details: object, message: string) => app.log.warn(details, message), error: (details: object, message: string) => app.log.error(details, message) };

@@ -48,8 +48,13 @@ export async function checkSpend(reader: StoreReader, agent: AgentRow, walletCur
   const budgets = [...engineBudgets(await loadBudgets(reader, tenantId, agent.id), policy.currency), ...allocationBudgets(team, agent.id, policy.currency)];
   const spenders = await subtreeIds(reader, tenantId, agent.id);
   const spent: Partial<Record<Period, WindowSpend>> = {};
-  for (const period of periodsInUse(policy, budgets)) {
-    spent[period] = await sumSpendsOfSet(reader, tenantId, spenders, policy.currency, windowStartMs(period, nowMs));
+  const periods = periodsInUse(policy, budgets);
+  if (spenders.length === 1 && periods.length > 0) {
+    // A lone agent (the common case): every window in one read, one round trip on PostgreSQL.
+    const sums = await reader.sumSpendWindows(tenantId, spenders[0]!, policy.currency, periods.map((period) => windowStartMs(period, nowMs)));
+    periods.forEach((period, i) => (spent[period] = sums[i]!));
+  } else {
+    for (const period of periods) spent[period] = await sumSpendsOfSet(reader, tenantId, spenders, policy.currency, windowStartMs(period, nowMs));
   }
   const operationSpent: Record<string, WindowSpend> = {};
   if (action.kind === "spend_authorization") {

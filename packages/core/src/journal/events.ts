@@ -40,8 +40,8 @@ interface JournalSession {
 /** Sessions by transaction (each write has its own StoreTx), then by tenant. */
 const sessions = new WeakMap<StoreTx, Map<string, JournalSession>>();
 
-/** The perfect subtrees whose concatenation is the tree of `size` leaves: one per set bit. */
-function edgeKeys(size: number): TreeNodeKey[] {
+/** The perfect subtrees whose concatenation is the tree of `size` leaves (its right edge): one per set bit. */
+export function journalEdgeKeys(size: number): TreeNodeKey[] {
   const keys: TreeNodeKey[] = [];
   for (let level = 0; 2 ** level <= size; level++) {
     const count = Math.floor(size / 2 ** level);
@@ -56,7 +56,7 @@ async function sessionOf(tx: StoreTx, tenantId: string): Promise<JournalSession>
   if (existing) return existing;
   const tenant = await tx.getTenant(tenantId);
   invariant(tenant, `tenant ${tenantId} exists`);
-  const keys = edgeKeys(tenant.journalSize);
+  const keys = journalEdgeKeys(tenant.journalSize);
   const hashes = keys.length === 0 ? [] : await tx.getTreeNodes(tenantId, keys);
   const session: JournalSession = { size: tenant.journalSize, edge: new Map(keys.map((key, i) => [key.level, hashes[i]!])), entries: [], nodes: [] };
   if (!byTenant) {

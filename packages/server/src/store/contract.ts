@@ -5,7 +5,7 @@
  * alone, except where noted (global counts are compared before and after).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { appendEvent, appendLeaf, canonicalJson, inclusionProof, leafHash, newId, rootHash, type AgentRow, type IdempotencyRecord, type SpendRow, type StoredRecord, type RefreshTokenRow, type Store, type StoreTx, type TreeNodeKey } from "@bursar/core";
+import { appendEvent, appendLeaf, canonicalJson, consistencyProof, inclusionProof, leafHash, newId, rootHash, type AgentRow, type IdempotencyRecord, type SpendRow, type StoredRecord, type RefreshTokenRow, type Store, type StoreTx, type TreeNodeKey } from "@bursar/core";
 import {
   accountRow,
   agentRow,
@@ -293,6 +293,46 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         for (let treeSize = 1; treeSize <= size; treeSize++) {
           expect(await rootHash(storedRead, treeSize)).toEqual(await rootHash(memoryRead, treeSize));
           expect(await inclusionProof(storedRead, treeSize - 1, size)).toEqual(await inclusionProof(memoryRead, treeSize - 1, size));
+        }
+      });
+
+      it("keeps the tree exact when appends roll back and another store process appends (the cached right edge)", async () => {
+        const { tenant } = await seedTenant(store);
+        const other = await open();
+        try {
+          const context = (tx: StoreTx) => ({ tx, tenantId: tenant.id, nowMs: baseMs, actor: { type: "system" as const, id: "test" } });
+          const append = (on: Store, count: number, fail = false) =>
+            on.write(tenant.id, async (tx) => {
+              for (let i = 0; i < count; i++) await appendEvent(context(tx), "transfer.created", { count, i });
+              if (fail) throw new Error("rolled back after appending");
+            });
+          await append(store, 3);
+          // Rolled back after appending: its nodes must not be served to the next write.
+          await expect(append(store, 2, true)).rejects.toThrow(/rolled back/);
+          // Queued together: the middle one rolls back to its savepoint, its neighbours commit.
+          const together = await Promise.allSettled([append(store, 1), append(store, 4, true), append(store, 2)]);
+          expect(together.map((result) => result.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+          // Another process appends to the same tenant; this process appends after it.
+          await append(other, 5);
+          await append(store, 3);
+          await append(other, 1);
+          await append(store, 1);
+          const size = 3 + 1 + 2 + 5 + 3 + 1 + 1;
+          expect((await store.read.getTenant(tenant.id))?.journalSize).toBe(size);
+          const events = await store.read.listEvents(tenant.id, { limit: 100, ascending: true });
+          expect(events.map((event) => event.seq)).toEqual(Array.from({ length: size }, (_, i) => i + 1));
+          const memory = new Map<string, Uint8Array>();
+          const memoryRead = async (keys: TreeNodeKey[]) => keys.map((key) => memory.get(`${key.level}/${key.index}`)!);
+          for (const [index, event] of events.entries()) {
+            for (const node of await appendLeaf(memoryRead, index, leafHash(new TextEncoder().encode(canonicalJson(event))))) memory.set(`${node.level}/${node.index}`, node.hash);
+          }
+          const storedRead = (keys: TreeNodeKey[]) => store.read.getTreeNodes(tenant.id, keys);
+          for (let treeSize = 1; treeSize <= size; treeSize++) {
+            expect(await rootHash(storedRead, treeSize)).toEqual(await rootHash(memoryRead, treeSize));
+            expect(await consistencyProof(storedRead, treeSize, size)).toEqual(await consistencyProof(memoryRead, treeSize, size));
+          }
+        } finally {
+          await other.close();
         }
       });
 
@@ -1234,6 +1274,13 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
             for (const sinceMs of starts) {
               expect(await store.read.sumSpends(tenant.id, agentId, currency, sinceMs), `${agentId} ${currency} after ${sinceMs - startMs}`).toEqual(expected(agentId, currency, sinceMs));
             }
+            // Several windows in one read (a policy decision's): each as if read alone, in order,
+            // an all-time window among timed ones included.
+            for (let first = 0; first + 4 <= starts.length; first += 3) {
+              const windows = [starts[first + 3]!, starts[first]!, starts[first + 2]!, Number.MIN_SAFE_INTEGER];
+              expect(await store.read.sumSpendWindows(tenant.id, agentId, currency, windows)).toEqual(windows.map((sinceMs) => expected(agentId, currency, sinceMs)));
+            }
+            expect(await store.write(tenant.id, (tx) => tx.sumSpendWindows(tenant.id, agentId, currency, [startMs, 0]))).toEqual([expected(agentId, currency, startMs), expected(agentId, currency, 0)]);
           }
         }
       });

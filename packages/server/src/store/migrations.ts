@@ -925,6 +925,40 @@ CREATE INDEX records_triggers_by_id ON records (id) WHERE kind = 'trigger';
 `;
 
 /**
+ * The journal's rows on SQLite as a rowid table (issue 19). A WITHOUT ROWID table keeps at most
+ * ~1,000 bytes of a row in its B-tree page; every larger event body (a payment intent's is
+ * ~1.3 kB) spilled the rest onto an overflow page of its own, mostly empty: measured, 0.77 pages
+ * per event and 64 % of the table's bytes unused, so each event cost a fresh 4 kB page in the
+ * WAL at commit. A rowid table keeps up to ~4 kB inline and appends at its right edge. The
+ * primary key (tenant_id, seq) becomes a separate index, as on PostgreSQL. `events_by_id`
+ * duplicated the UNIQUE (id) index (every lookup by id also names its tenant, and ids are
+ * unique across tenants): dropped on both stores, one B-tree less per event. On SQLite, whose
+ * table is rebuilt anyway, `events_by_agent` leaves out events of no agent (an owner's transfer):
+ * it only serves `agent_id = ?`, which a partial index on `agent_id IS NOT NULL` answers.
+ */
+const journalRowsSqlite = `
+CREATE TABLE events_rowid (
+  tenant_id TEXT NOT NULL REFERENCES tenants (id),
+  seq INTEGER NOT NULL CHECK (seq >= 1),
+  id TEXT NOT NULL UNIQUE,
+  type TEXT NOT NULL,
+  agent_id TEXT,
+  body TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, seq)
+) STRICT;
+INSERT INTO events_rowid (tenant_id, seq, id, type, agent_id, body)
+  SELECT tenant_id, seq, id, type, agent_id, body FROM events ORDER BY tenant_id, seq;
+DROP TABLE events;
+ALTER TABLE events_rowid RENAME TO events;
+CREATE INDEX events_by_type ON events (tenant_id, type, seq);
+CREATE INDEX events_by_agent ON events (tenant_id, agent_id, seq) WHERE agent_id IS NOT NULL;
+`;
+
+const journalRowsPostgres = `
+DROP INDEX events_by_id;
+`;
+
+/**
  * Every migration, oldest first, versions strictly increasing. A gap is allowed, and
  * `pendingMigrations` runs whatever known version a database lacks (2 and 3 were developed on
  * separate branches, so a database may have got 3 before 2).
@@ -944,6 +978,7 @@ export const migrations: readonly Migration[] = [
   { version: 17, name: "idempotency claim owners", sqlite: claimOwnersSqlite, postgres: claimOwnersPostgres },
   { version: 19, name: "spend rollups and tenant config version", sqlite: spendRollupsSqlite, postgres: spendRollupsPostgres },
   { version: 22, name: "spend usage and triggers by id", sqlite: usageSqlite, postgres: usagePostgres },
+  { version: 24, name: "journal rows inline", sqlite: journalRowsSqlite, postgres: journalRowsPostgres },
 ];
 
 /**

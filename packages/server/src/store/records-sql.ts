@@ -3,7 +3,7 @@
  * one place: the two adapters only run these texts. List texts depend only on which filters are
  * present (8 shapes), so SQLite caches one prepared statement per text.
  */
-import { invariant, recordKinds, type RecordQuery, type SpendRow, type StoredRecord, type UsageQuery, type UsageRow } from "@bursar/core";
+import { invariant, recordKinds, spendWindowsPerReadMax, type RecordQuery, type SpendRow, type StoredRecord, type UsageQuery, type UsageRow } from "@bursar/core";
 import { checkLimit, integerFrom, nullableIntegerFrom, nullableTextFrom, textFrom, type Row } from "./rows.js";
 
 export type Dialect = "sqlite" | "postgres";
@@ -22,6 +22,9 @@ export class RecordsSql {
   readonly listDueRecords: string;
   readonly sumSpends: string;
   readonly sumAllSpends: string;
+  /** `sumSpends` and `sumAllSpends` with `?` placeholders, to combine into one statement. */
+  readonly sumSpendsTemplate: string;
+  readonly sumAllSpendsTemplate: string;
   readonly sumSpendsOf: string;
   readonly sumAllSpendsOf: string;
   readonly sumHeldSpendsOf: string;
@@ -57,18 +60,18 @@ export class RecordsSql {
     // A trailing window (at_ms > since): the spends of the partial hour it starts in, read
     // exactly, plus the whole-hour buckets after it (migration 19). At most one hour of rows
     // and one row per later hour, whatever the agent's history.
-    this.sumSpends = sql(
+    this.sumSpendsTemplate =
       "SELECT coalesce(sum(amount_minor), 0) AS amount_minor, coalesce(sum(spend_count), 0) AS count FROM (" +
         `SELECT CASE WHEN currency = ? THEN amount_minor ELSE 0 END AS amount_minor, 1 AS spend_count FROM ${spends} ` +
         "WHERE tenant_id = ? AND agent_id = ? AND at_ms > ? AND at_ms < ? AND state <> 'released' " +
         `UNION ALL SELECT CASE WHEN currency = ? THEN amount_minor ELSE 0 END, spend_count FROM ${rollups} ` +
-        "WHERE tenant_id = ? AND agent_id = ? AND bucket_start_ms >= ?) AS window_spends",
-    );
+        "WHERE tenant_id = ? AND agent_id = ? AND bucket_start_ms >= ?) AS window_spends";
+    this.sumSpends = sql(this.sumSpendsTemplate);
     // All time (no window start): the all-time row of each currency.
-    this.sumAllSpends = sql(
+    this.sumAllSpendsTemplate =
       "SELECT coalesce(sum(CASE WHEN currency = ? THEN amount_minor ELSE 0 END), 0) AS amount_minor, coalesce(sum(spend_count), 0) AS count " +
-        `FROM ${rollups} WHERE tenant_id = ? AND agent_id = ? AND bucket_start_ms = -1`,
-    );
+      `FROM ${rollups} WHERE tenant_id = ? AND agent_id = ? AND bucket_start_ms = -1`;
+    this.sumAllSpends = sql(this.sumAllSpendsTemplate);
     // The same two sums over a set of agents (a team's members, an agent and its descendants),
     // passed as one parameter: a JSON array on SQLite (json_each), a text[] on PostgreSQL. Both
     // walk the same indexes per agent of the set.
@@ -236,6 +239,23 @@ export function sumSpendsStatement(sql: RecordsSql, tenantId: string, agentId: s
   if (sinceMs < 0) return { text: sql.sumAllSpends, params: [currency, tenantId, agentId] };
   const firstWholeBucketMs = Math.floor(sinceMs / spendRollupBucketMs) * spendRollupBucketMs + spendRollupBucketMs;
   return { text: sql.sumSpends, params: [currency, tenantId, agentId, sinceMs, firstWholeBucketMs, currency, tenantId, agentId, firstWholeBucketMs] };
+}
+
+/**
+ * One statement for `sumSpends` over several window starts: each window's own statement (the
+ * same text, so the same plan and index use), joined by UNION ALL and tagged with its position.
+ * The text depends only on which windows have a start, so few distinct texts exist.
+ */
+export function sumSpendWindowsStatement(sql: RecordsSql, tenantId: string, agentId: string, currency: string, sinces: readonly number[]): Statement {
+  invariant(sinces.length > 0 && sinces.length <= spendWindowsPerReadMax, `${sinces.length} spend windows in one read`);
+  const params: unknown[] = [];
+  const parts = sinces.map((sinceMs, position) => {
+    const one = sumSpendsStatement(sql, tenantId, agentId, currency, sinceMs);
+    params.push(...one.params);
+    return `SELECT ${position} AS position, amount_minor, count FROM (${sinceMs < 0 ? sql.sumAllSpendsTemplate : sql.sumSpendsTemplate}) AS window_${position}`;
+  });
+  const text = parts.join(" UNION ALL ");
+  return { text: sql.dialect === "sqlite" ? text : numbered(text), params };
 }
 
 /** `sumSpendsStatement` over a set of agents. */

@@ -57,7 +57,7 @@ import {
   webhookEndpointFrom,
   type Row,
 } from "../rows.js";
-import { recordFrom, spendSumFrom, sumSpendsOfStatement, sumSpendsStatement, usageRowFrom } from "../records-sql.js";
+import { recordFrom, spendSumFrom, sumSpendWindowsStatement, sumSpendsOfStatement, sumSpendsStatement, usageRowFrom } from "../records-sql.js";
 import type { PagedSql, PostgresSql } from "./postgres-sql.js";
 
 /** What both a pg Pool and a pg PoolClient offer. */
@@ -373,6 +373,16 @@ export class PostgresReader implements StoreReader {
   async sumSpends(tenantId: string, agentId: string, currency: string, sinceMs: number): Promise<SpendSum> {
     const { text, params } = sumSpendsStatement(this.sql.records, tenantId, agentId, currency, sinceMs);
     return spendSumFrom(await this.first(text, params));
+  }
+
+  /** One round trip for every window (see `sumSpendWindowsStatement`). */
+  async sumSpendWindows(tenantId: string, agentId: string, currency: string, sinceMs: readonly number[]): Promise<SpendSum[]> {
+    if (sinceMs.length === 0) return [];
+    const { text, params } = sumSpendWindowsStatement(this.sql.records, tenantId, agentId, currency, sinceMs);
+    const sums: SpendSum[] = new Array<SpendSum>(sinceMs.length);
+    for (const row of await this.rows(text, params)) sums[integerFrom(row.position, "position")] = spendSumFrom(row);
+    for (let i = 0; i < sums.length; i++) invariant(sums[i], `spend window ${i} missing from its read`);
+    return sums;
   }
 
   async sumOperationSpends(tenantId: string, agentId: string, currency: string, sinceMs: number, pattern: string): Promise<SpendSum> {

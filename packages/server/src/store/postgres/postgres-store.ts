@@ -16,6 +16,7 @@ import { PostgresSql, quoteSchema } from "./postgres-sql.js";
 import { PostgresTransaction, type LockedTenant } from "./postgres-transaction.js";
 import { integerFrom, tenantFrom } from "../rows.js";
 import { TenantConfigCache } from "../tenant-config-cache.js";
+import { JournalEdgeCache } from "../journal-edge-cache.js";
 import { ClaimOwner } from "./claim-owner.js";
 
 /**
@@ -100,6 +101,8 @@ class PostgresStore implements Store {
    */
   private readonly tenantQueues = new Map<string, PendingWrite[]>();
   private readonly configCache = new TenantConfigCache();
+  /** Cleared whenever a write or batch rolls back: it may hold nodes of the rolled-back append. */
+  private readonly journalEdges = new JournalEdgeCache();
 
   constructor(
     private readonly pool: pg.Pool,
@@ -193,7 +196,7 @@ class PostgresStore implements Store {
       for (const write of batch) {
         await client.query("SAVEPOINT operation");
         const journalSize = locked?.row.journalSize;
-        const tx = new PostgresTransaction(db, this.sql, this.configCache, locked, configChanged);
+        const tx = new PostgresTransaction(db, this.sql, this.configCache, locked, this.journalEdges, configChanged);
         tx.claimOwnerKey = this.claimOwner.key;
         try {
           const value = await write.fn(tx);
@@ -203,6 +206,7 @@ class PostgresStore implements Store {
           outcomes.push({ ok: true, value });
         } catch (error) {
           tx.end();
+          this.journalEdges.clear();
           if (isRetryable(error)) throw error;
           await client.query("ROLLBACK TO SAVEPOINT operation");
           await client.query("RELEASE SAVEPOINT operation");
@@ -213,6 +217,7 @@ class PostgresStore implements Store {
       await client.query("COMMIT");
       return outcomes;
     } catch (error) {
+      this.journalEdges.clear();
       try {
         await client.query("ROLLBACK");
       } catch (rollbackError) {
@@ -294,7 +299,7 @@ class PostgresStore implements Store {
         const row = (await runPrepared(client as unknown as Queryable, this.sql.lockTenant, [tenantId])).rows[0];
         if (row) locked = { tenantId, configVersion: integerFrom(row.config_version, "tenants.config_version"), row: tenantFrom(row) };
       }
-      tx = new PostgresTransaction(client as unknown as Queryable, this.sql, this.configCache, locked);
+      tx = new PostgresTransaction(client as unknown as Queryable, this.sql, this.configCache, locked, this.journalEdges);
       tx.claimOwnerKey = this.claimOwner.key;
       const value = await fn(tx);
       await tx.runBeforeCommit();
@@ -303,6 +308,7 @@ class PostgresStore implements Store {
       return value;
     } catch (error) {
       tx?.end();
+      this.journalEdges.clear();
       try {
         await client.query("ROLLBACK");
       } catch (rollbackError) {

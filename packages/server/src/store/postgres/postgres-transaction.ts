@@ -22,6 +22,7 @@ import {
   type TenantRow,
   type Transfer,
   type TreeNode,
+  type TreeNodeKey,
   type UserRow,
   type WebhookDeliveryRow,
   type WebhookEndpointRow,
@@ -42,6 +43,7 @@ import { PostgresReader, runPrepared, scopeParams, type Queryable } from "./post
 import type { PostgresSql } from "./postgres-sql.js";
 import { ConfigReads, configRecordKinds, recordQueryKey, type TenantConfigCache } from "../tenant-config-cache.js";
 import { recordParams, recordUpdateParams, spendParams } from "../records-sql.js";
+import type { JournalEdgeCache } from "../journal-edge-cache.js";
 
 /** The tenant a write locked: its row as the lock read it, and its config version then. */
 export interface LockedTenant {
@@ -63,6 +65,7 @@ export class PostgresTransaction extends PostgresReader implements StoreTx {
     sql: PostgresSql,
     configCache: TenantConfigCache,
     private readonly locked: LockedTenant | null,
+    private readonly journalEdges: JournalEdgeCache,
     /** Shared by the writes of one group commit: a tenant whose config one of them changed. */
     configChanged?: Set<string>,
   ) {
@@ -89,6 +92,19 @@ export class PostgresTransaction extends PostgresReader implements StoreTx {
     this.checkActive();
     if (!configRecordKinds.has(query.kind)) return super.listRecords(tenantId, query);
     return this.config.read(tenantId, recordQueryKey(query), () => super.listRecords(tenantId, query));
+  }
+
+  /**
+   * The journal's right edge from what this process last appended, when known: no round trip
+   * (journal-edge-cache.ts). Under the tenant's lock, so no other writer appends meanwhile.
+   */
+  override async getTreeNodes(tenantId: string, keys: TreeNodeKey[]): Promise<Uint8Array[]> {
+    this.checkActive();
+    const known = this.journalEdges.lookup(tenantId, keys);
+    if (known) return known;
+    const hashes = await super.getTreeNodes(tenantId, keys);
+    this.journalEdges.remember(tenantId, keys, hashes);
+    return hashes;
   }
 
   private readonly commitHooks: Array<() => Promise<void>> = [];
@@ -221,6 +237,7 @@ export class PostgresTransaction extends PostgresReader implements StoreTx {
     ]);
     invariant(changed === 1, `tenant ${tenantId} not found when setting its journal size`);
     if (this.locked?.tenantId === tenantId) this.locked.row.journalSize = size;
+    this.journalEdges.appended(tenantId, nodes, size);
   }
 
   /** A journal append stores a few dozen nodes; bulk loads are cut into bounded statements. */

@@ -84,6 +84,8 @@ export class GroupCommit {
     private readonly beginOperation: () => OperationTransaction,
     /** Called when a batch's transaction rolled back, after some of its operations had run. */
     private readonly onBatchRolledBack: () => void = () => undefined,
+    /** Called when one operation was rolled back to its savepoint (the batch goes on). */
+    private readonly onOperationRolledBack: () => void = () => undefined,
   ) {
     this.statements = new WriterStatements(db);
   }
@@ -183,6 +185,7 @@ export class GroupCommit {
         this.statements.rollbackToSavepoint.run();
         this.statements.release.run();
       }
+      this.onOperationRolledBack();
       this.fail([write], error);
       return null;
     }

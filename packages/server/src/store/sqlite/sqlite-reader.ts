@@ -544,6 +544,13 @@ export class SqliteReader implements StoreReader {
     return spendSumFrom(this.reads.statement(text).get(...params));
   }
 
+  /** In process, a statement costs no round trip: each window runs its own cached statement. */
+  async sumSpendWindows(tenantId: string, agentId: string, currency: string, sinceMs: readonly number[]): Promise<SpendSum[]> {
+    const sums: SpendSum[] = [];
+    for (const since of sinceMs) sums.push(await this.sumSpends(tenantId, agentId, currency, since));
+    return sums;
+  }
+
   async sumOperationSpends(tenantId: string, agentId: string, currency: string, sinceMs: number, pattern: string): Promise<SpendSum> {
     this.checkActive();
     const { text, params } = this.reads.records.sumOperationSpends(currency, tenantId, agentId, sinceMs, pattern);

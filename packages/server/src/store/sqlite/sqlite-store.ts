@@ -16,6 +16,7 @@ import { type Store, type StoreReader, type StoreTx, invariant, sqliteCacheKibib
 import { GroupCommit, type GroupCommitStats } from "./group-commit.js";
 import { migrateSqlite } from "./sqlite-migrate.js";
 import { TenantConfigCache } from "../tenant-config-cache.js";
+import { JournalEdgeCache } from "../journal-edge-cache.js";
 import { SqliteReader, SqliteReadStatements } from "./sqlite-reader.js";
 import { SqliteTransaction, SqliteWriteStatements } from "./sqlite-transaction.js";
 
@@ -78,6 +79,7 @@ class SqliteStoreImpl implements SqliteStore {
   readonly kind = "sqlite" as const;
   private readonly groupCommit: GroupCommit;
   private readonly configCache = new TenantConfigCache();
+  private readonly journalEdges = new JournalEdgeCache();
   private closed = false;
   // Prepared on first use, so that `migrate()` has created the tables by then.
   private reader: SqliteReader | null = null;
@@ -91,12 +93,17 @@ class SqliteStoreImpl implements SqliteStore {
       writer,
       () => {
         const { reads, writes } = this.preparedWriterStatements();
-        const tx = new SqliteTransaction(reads, writes, this.configCache);
+        const tx = new SqliteTransaction(reads, writes, this.configCache, this.journalEdges);
         return { tx, finish: () => tx.runBeforeCommit(), end: () => tx.end() };
       },
       // Operations of a batch that rolled back may have cached what they read of the batch's
       // uncommitted state (under versions that will be reached again): forget all of it.
-      () => this.configCache.clear(),
+      () => {
+        this.configCache.clear();
+        this.journalEdges.clear();
+      },
+      // One operation rolled back to its savepoint: the journal nodes it appended are gone.
+      () => this.journalEdges.clear(),
     );
   }
 

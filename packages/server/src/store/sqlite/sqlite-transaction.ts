@@ -27,6 +27,7 @@ import {
   type TenantRow,
   type Transfer,
   type TreeNode,
+  type TreeNodeKey,
   type UserRow,
   type WebhookDeliveryRow,
   type WebhookEndpointRow,
@@ -59,6 +60,7 @@ import {
 } from "../rows.js";
 import { recordParams, recordUpdateParams, spendParams } from "../records-sql.js";
 import { ConfigReads, configRecordKinds, recordQueryKey, type TenantConfigCache } from "../tenant-config-cache.js";
+import type { JournalEdgeCache } from "../journal-edge-cache.js";
 import { scopeParams, SqliteReader, type RowStatement, type SqliteReadStatements } from "./sqlite-reader.js";
 
 const placeholders = (columns: string) => columns.split(",").map(() => "?").join(", ");
@@ -226,6 +228,7 @@ export class SqliteTransaction extends SqliteReader implements StoreTx {
     reads: SqliteReadStatements,
     private readonly writes: SqliteWriteStatements,
     configCache: TenantConfigCache,
+    private readonly journalEdges: JournalEdgeCache,
   ) {
     super(reads);
     this.config = new ConfigReads(configCache, async (tenantId) => {
@@ -243,6 +246,16 @@ export class SqliteTransaction extends SqliteReader implements StoreTx {
     this.checkActive();
     if (!configRecordKinds.has(query.kind)) return super.listRecords(tenantId, query);
     return this.config.read(tenantId, recordQueryKey(query), () => super.listRecords(tenantId, query));
+  }
+
+  /** The journal's right edge from what this writer last appended, when known (journal-edge-cache.ts). */
+  override async getTreeNodes(tenantId: string, keys: TreeNodeKey[]): Promise<Uint8Array[]> {
+    this.checkActive();
+    const known = this.journalEdges.lookup(tenantId, keys);
+    if (known) return known;
+    const hashes = await super.getTreeNodes(tenantId, keys);
+    this.journalEdges.remember(tenantId, keys, hashes);
+    return hashes;
   }
 
   private readonly commitHooks: Array<() => Promise<void>> = [];
@@ -368,6 +381,7 @@ export class SqliteTransaction extends SqliteReader implements StoreTx {
     for (const node of nodes) this.writes.insertTreeNode.run(tenantId, node.level, node.index, blob(node.hash));
     const { changes } = this.writes.setJournalSize.run(size, tenantId);
     invariant(changes === 1, `tenant ${tenantId} not found when setting its journal size`);
+    this.journalEdges.appended(tenantId, nodes, size);
   }
 
   async claimIdempotencyKey(record: IdempotencyRecord, staleClaimBeforeMs: number): Promise<IdempotencyRecord | null> {

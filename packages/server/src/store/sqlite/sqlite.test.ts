@@ -1,10 +1,12 @@
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { commitBatchOperationsMax } from "@bursar/core";
+import Database from "better-sqlite3";
+import { appendEvent, commitBatchOperationsMax, encodeBase64, rootHash } from "@bursar/core";
 import { storeContract } from "../contract.js";
-import { accountRow, eventRow, idempotencyRecord, seedTenant } from "../contract-fixtures.js";
+import { accountRow, baseMs, eventRow, idempotencyRecord, seedTenant } from "../contract-fixtures.js";
+import { migrations } from "../migrations.js";
 import { writeQueueOperationsMax } from "./group-commit.js";
 import { openSqliteStore, type SqliteStore } from "./sqlite-store.js";
 
@@ -124,5 +126,49 @@ describe("SQLite store", () => {
     const commits = store.stats.commits - before.commits;
     console.log(`sqlite group commit: 200 writes, ${commits} commit(s), ${200 / commits} ops/commit, ${elapsedMs.toFixed(1)} ms`);
     expect(commits).toBeLessThanOrEqual(2);
+  });
+});
+
+describe("SQLite migration 24 (journal rows inline)", () => {
+  it("moves an existing journal into the rowid table: same events, same root, then appends on", async () => {
+    const upgradePath = join(directory, "upgrade", "bursar.sqlite");
+    mkdirSync(join(directory, "upgrade"));
+    // The schema as the migrations before 24 left it.
+    const db = new Database(upgradePath);
+    db.exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at_ms INTEGER NOT NULL) STRICT");
+    for (const migration of migrations.filter((m) => m.version < 24)) {
+      db.exec(migration.sqlite);
+      db.prepare("INSERT INTO schema_migrations VALUES (?, ?, ?)").run(migration.version, migration.name, 0);
+    }
+    db.close();
+    let store = await openSqliteStore({ path: upgradePath });
+    const { tenant } = await seedTenant(store);
+    const actor = { type: "system", id: "test" } as const;
+    const bodyBytes = 3_000;
+    for (let i = 0; i < 40; i++) {
+      await store.write(tenant.id, (tx) => appendEvent({ tx, tenantId: tenant.id, nowMs: baseMs + i, actor }, "account.created", { account: { id: `acc_${i}`, note: "x".repeat(i * (bodyBytes / 40)) } }));
+    }
+    const before = await store.read.listEvents(tenant.id, { limit: 100, ascending: true });
+    const root = async () => encodeBase64(await rootHash((keys) => store.read.getTreeNodes(tenant.id, keys), (await store.read.getTenant(tenant.id))!.journalSize));
+    const rootBefore = await root();
+    await store.close();
+
+    store = await openSqliteStore({ path: upgradePath });
+    await store.migrate();
+    const check = new Database(upgradePath, { readonly: true });
+    const schema = check.prepare("SELECT sql FROM sqlite_schema WHERE name = 'events'").get() as { sql: string };
+    const indexes = check.prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'events' AND sql IS NOT NULL ORDER BY name").all();
+    // The partial index still serves an agent's events (listEvents with agentId).
+    const plan = check.prepare("EXPLAIN QUERY PLAN SELECT tenant_id, seq, body FROM events WHERE tenant_id = ? AND agent_id = ? ORDER BY seq ASC LIMIT ?").all("t", "a", 5);
+    check.close();
+    expect(JSON.stringify(plan)).toMatch(/events_by_agent/);
+    expect(schema.sql).not.toMatch(/WITHOUT ROWID/);
+    expect(indexes).toEqual([{ name: "events_by_agent" }, { name: "events_by_type" }]);
+    expect(await store.read.listEvents(tenant.id, { limit: 100, ascending: true })).toEqual(before);
+    expect(await store.read.getEventSeqById(tenant.id, before[7]!.id)).toBe(8);
+    expect(await root()).toBe(rootBefore);
+    await store.write(tenant.id, (tx) => appendEvent({ tx, tenantId: tenant.id, nowMs: baseMs + 99, actor }, "account.created", { account: { id: "acc_next" } }));
+    expect((await store.read.listEvents(tenant.id, { limit: 100, ascending: false }))[0]!.seq).toBe(41);
+    await store.close();
   });
 });
