@@ -15,7 +15,7 @@
  * credentials are never ambient, so they need none of this.
  */
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { findConsoleSession, isScope, roleScopes, secretMatches } from "@bursar/core";
+import { findConsoleSession, isScope, roleScopes, secretMatches, type UserRow } from "@bursar/core";
 import type { Principal } from "./auth.js";
 import { ProblemError } from "./problem.js";
 import { baseUrlOf } from "../identity/urls.js";
@@ -116,8 +116,7 @@ export async function authenticateConsoleSession(request: FastifyRequest): Promi
  * The most a member's personal access token may hold: their role's scopes; null when the member
  * was removed (or never existed), which makes every token of theirs dead.
  */
-export async function memberScopeCeiling(request: FastifyRequest, tenantId: string, userId: string): Promise<readonly string[] | null> {
-  const user = await request.server.store.read.getUser(tenantId, userId);
+export function memberScopeCeiling(user: UserRow | null): readonly string[] | null {
   if (!user || user.removedAtMs !== null) return null;
   return roleScopes(user.role);
 }

@@ -2,8 +2,9 @@
  * The resource-server side of agent authentication (RFC 9449 §7): `Authorization: DPoP <token>`
  * plus a fresh `DPoP` proof on every request. Fast path: the token's signature is verified once
  * and cached; the proof key is imported once per key; the one per-request signature check (the
- * proof's) runs on node:crypto. The binding is read on every request, so a revocation takes
- * effect on the next one, in every process.
+ * proof's) runs on node:crypto. The binding comes from the credential cache, checked against
+ * its tenant's config version on every request, so a revocation takes effect on the next one,
+ * in every process (credential-cache.ts).
  */
 import type { FastifyRequest } from "fastify";
 import { dpopProofAgeSecondsMax, isOwnerOnlyScope, isScope, acceptedJwsAlgorithmNames } from "@bursar/core";
@@ -52,7 +53,7 @@ export async function authenticateAgent(request: FastifyRequest, token: string):
   // kept until it could no longer pass the iat check anyway.
   const fresh = await identity.replay.claim(`dpop:${proof.jkt}:${proof.jti}`, (proof.iat + dpopProofAgeSecondsMax) * 1000 + 1000, nowMs);
   if (!fresh) throw proofProblem(new DpopProofError("invalid_dpop_proof", "this proof was used already; sign a new one per request"), null);
-  const binding = await store.read.findCredentialBinding(claims.client_id);
+  const binding = await identity.credentials.read(`binding:${claims.client_id}`, claims.tenant_id, () => store.read.findCredentialBinding(claims.client_id), (row) => row.tenantId);
   if (!binding || binding.revokedAtMs !== null || binding.tenantId !== claims.tenant_id || binding.thumbprint !== claims.cnf.jkt) throw invalidDpopToken();
   return {
     tenantId: claims.tenant_id,
