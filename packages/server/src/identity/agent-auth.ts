@@ -7,7 +7,7 @@
  * in every process (credential-cache.ts).
  */
 import type { FastifyRequest } from "fastify";
-import { dpopProofAgeSecondsMax, isOwnerOnlyScope, isScope, acceptedJwsAlgorithmNames } from "@bursar/core";
+import { dpopProofAgeSecondsMax, isOwnerOnlyScope, isScope, acceptedJwsAlgorithmNames, sha256Base64Url } from "@bursar/core";
 import type { Principal } from "../http/auth.js";
 import { ProblemError } from "../http/problem.js";
 import { DpopProofError, verifyDpopProof } from "./dpop.js";
@@ -29,6 +29,20 @@ export function proofProblem(error: DpopProofError, nonce: string | null): Probl
   return new ProblemError(error.code, error.detail, { headers });
 }
 
+/**
+ * The `ath` of each verified token (RFC 9449 §4.2: base64url SHA-256 of the token), by the claims
+ * object the token service caches for it, so a token is hashed once, not on every request.
+ */
+const tokenHashes = new WeakMap<object, { token: string; hash: string }>();
+
+function tokenHashOf(token: string, claims: object): string {
+  const known = tokenHashes.get(claims);
+  if (known !== undefined && known.token === token) return known.hash;
+  const hash = sha256Base64Url(token);
+  tokenHashes.set(claims, { token, hash });
+  return hash;
+}
+
 /** Authenticates an agent request; throws a 401 problem with a DPoP challenge otherwise. */
 export async function authenticateAgent(request: FastifyRequest, token: string): Promise<Principal> {
   const { identity, clock, store } = request.server;
@@ -40,7 +54,7 @@ export async function authenticateAgent(request: FastifyRequest, token: string):
   try {
     proof = verifyDpopProof(
       request.headers.dpop,
-      { method: request.method, url: requestTargetOf(request), accessToken: token, nowMs, nonceIsValid: nonces ? (nonce) => nonces.isValid(nonce) : undefined },
+      { method: request.method, url: requestTargetOf(request), accessToken: token, accessTokenHash: tokenHashOf(token, claims), nowMs, nonceIsValid: nonces ? (nonce) => nonces.isValid(nonce) : undefined },
       identity.proofKeys,
     );
     // RFC 9449 §7.1: the proof must be made with the key the token is bound to.
