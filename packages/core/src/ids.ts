@@ -8,7 +8,7 @@ export type IdPrefix =
   | "ten" | "usr" | "agt" | "cb" | "key" | "acc" | "tr" | "pay" | "pol" | "bud" | "apr" | "pi"
   | "txn" | "sr" | "svc" | "conv" | "evt" | "whe" | "whd" | "pat" | "req" | "bat" | "tkt" | "rft" | "rff"
   | "sa" | "cap" | "vnd" | "sk"
-  | "cs" | "lc";
+  | "cs" | "lc" | "team" | "breq";
 
 /**
  * Random bytes are drawn in blocks: one getRandomValues call per id cost more than the rest of

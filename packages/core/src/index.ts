@@ -42,6 +42,8 @@ export * from "./governance/store.js";
 export * from "./governance/payees.js";
 export * from "./governance/policies.js";
 export * from "./governance/spending.js";
+export * from "./governance/teams.js";
+export * from "./governance/lineage.js";
 export * from "./governance/rails.js";
 export * from "./governance/approvals.js";
 export * from "./governance/payment-intents.js";

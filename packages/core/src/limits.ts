@@ -15,6 +15,28 @@ export const payeeMatchesMax = 10;
 export const paymentInstructionsMax = 20;
 /** Budgets of one agent (one per period and currency is the usual shape). */
 export const budgetsPerAgentMax = 16;
+/** Agents of one team: a team is a group people manage by hand, and a pool decision sums every member's spends. */
+export const teamMembersMax = 200;
+/** Managers of one team: a few people who allocate its pools and decide its budget requests. */
+export const teamManagersMax = 20;
+/** Pools of one team: one per period and currency (four periods, a few currencies). */
+export const teamPoolsMax = 16;
+/** Allocations of one team (agent, period, currency): stored in the team's one record, so bounded by its members and pools. */
+export const teamAllocationsMax = 400;
+/** Teams of one tenant. */
+export const teamsPerTenantMax = 1_000;
+/**
+ * How deep agents may spawn agents (issue 15): an owner's agent is depth 0, its child 1, and a
+ * child of depth 3 cannot spawn. Each level adds the parent's windows to every decision of its
+ * descendants, so the bound also bounds the work of one decision.
+ */
+export const spawnDepthMax = 3;
+/** Descendants of one agent (children, grandchildren, ...): a parent's window sums them all on every decision. */
+export const agentDescendantsMax = 50;
+/** Pending budget requests of one agent: it waits for a decision, it does not flood the managers. */
+export const budgetRequestsPendingPerAgentMax = 10;
+/** Characters of a budget request's `reason`: a sentence or two for the person deciding. */
+export const budgetRequestReasonLengthMax = 1_000;
 /** Longest operation name or pattern of a spend authorization (`stripe.charges.create`). */
 export const operationNameLengthMax = 128;
 /** Default life of a spend authorization: long enough for one paid call, short enough that a forgotten hold comes back soon. */
@@ -524,4 +546,6 @@ export function checkLimits(): void {
   assert(sandboxSlowDelayMsDefault < serviceRequestDeadlineSeconds * 1000, "sandbox.slow must finish before its deadline");
   assert(approvalExpirySecondsMax + serviceRequestDeadlineSeconds + holdGraceSeconds <= holdTimeoutSecondsMax, "a service hold must outlive its approval and deadline");
   assert(servicePayloadBytesMax + serviceResultBytesMax <= requestBodyBytesMax, "a service request fits a request body");
+  assert(teamAllocationsMax >= teamMembersMax, "every member of a full team can hold an allocation");
+  assert(agentDescendantsMax <= pageLimitMax, "one page lists every child of an agent");
 }

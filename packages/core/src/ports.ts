@@ -80,6 +80,12 @@ export interface AgentRow {
   metadata: Record<string, string> | null;
   createdAtMs: number;
   updatedAtMs: number;
+  /** The team it belongs to (governance/teams.ts), or null. */
+  teamId: string | null;
+  /** The agent that spawned it (governance/spawn.ts), or null for an owner's agent. */
+  parentAgentId: string | null;
+  /** 0 for an owner's agent, the parent's depth + 1 for a spawned one (at most `spawnDepthMax`). */
+  spawnDepth: number;
 }
 
 /** A one-time registration ticket (`bursar-reg-…`); only its SHA-256 is stored. */
@@ -249,6 +255,10 @@ export interface StoreReader {
 
   getAgent(tenantId: string, agentId: string): Promise<AgentRow | null>;
   listAgents(tenantId: string, page: PageQuery): Promise<AgentRow[]>;
+  /** A team's members, oldest first, at most `limit`. */
+  listTeamAgents(tenantId: string, teamId: string, limit: number): Promise<AgentRow[]>;
+  /** The agents `parentAgentId` spawned, oldest first, at most `limit`. */
+  listChildAgents(tenantId: string, parentAgentId: string, limit: number): Promise<AgentRow[]>;
   /** Looks a ticket up by hash across tenants (the ticket is how a registration finds its tenant). */
   findRegistrationTicketByHash(tokenHash: string): Promise<RegistrationTicketRow | null>;
   /** Looks a binding up by id across tenants (the OAuth client_id is all a token request names). */
@@ -274,6 +284,10 @@ export interface StoreReader {
   sumSpends(tenantId: string, agentId: string, currency: string, sinceMs: number): Promise<SpendSum>;
   /** As `sumSpends`, over the spends whose operation `pattern` matches (exact, `prefix.*` or `*`, see dotted-names.ts). */
   sumOperationSpends(tenantId: string, agentId: string, currency: string, sinceMs: number, pattern: string): Promise<SpendSum>;
+  /** As `sumSpends`, over the spends of every agent in `agentIds` (a team, or an agent and its descendants). */
+  sumSpendsOf(tenantId: string, agentIds: readonly string[], currency: string, sinceMs: number): Promise<SpendSum>;
+  /** The amount in `currency` of the spends of `agentIds` still held (not settled) with `atMs > sinceMs`. */
+  sumHeldSpendsOf(tenantId: string, agentIds: readonly string[], currency: string, sinceMs: number): Promise<number>;
   /** Whether the agent has a settled spend to this payee (it paid them before). */
   hasSettledSpend(tenantId: string, agentId: string, payeeId: string): Promise<boolean>;
 }
@@ -349,7 +363,7 @@ export interface StoreTx extends StoreReader {
   claimDueWebhookDeliveries(nowMs: number, leaseUntilMs: number, limit: number): Promise<WebhookDeliveryRow[]>;
 
   insertAgent(row: AgentRow): Promise<void>;
-  /** Writes name, description, status, metadata and updatedAtMs. */
+  /** Writes name, description, status, metadata, teamId and updatedAtMs (parent and depth never change). */
   updateAgent(row: AgentRow): Promise<void>;
   insertRegistrationTicket(row: RegistrationTicketRow): Promise<void>;
   /**

@@ -85,6 +85,16 @@ export const resultCodes = [
   "evidence_invalid",
   "evidence_attempts_exhausted",
   "evidence_already_accepted",
+  // teams, budget requests and spawned agents (issue 15)
+  "agent_in_another_team",
+  "team_pool_not_found",
+  "allocation_exceeds_pool",
+  "pool_below_allocations",
+  "budget_request_not_pending",
+  "spawn_depth_exceeded",
+  "spawn_scope_exceeds_parent",
+  "spawn_policy_looser_than_parent",
+  "spawn_budget_exceeds_parent",
   // the payment agent
   "message_too_long",
   "conversations_limit_reached",

@@ -10,8 +10,8 @@ export type Timestamp = string;
 export type Metadata = Record<string, string>;
 
 /** Scopes (SPEC 3): agent scopes, and owner-only ones never grantable to an agent credential. */
-export type AgentScope = "agents:execute" | "transactions:read" | "events:read" | "payees:read" | "budgets:read";
-export type Scope = AgentScope | "agents:config" | "approvals:write" | "tenant:admin";
+export type AgentScope = "agents:execute" | "transactions:read" | "events:read" | "payees:read" | "budgets:read" | "agents:spawn";
+export type Scope = AgentScope | "agents:config" | "approvals:write" | "tenant:admin" | "teams:manage";
 
 /** What a caller can do about a decision (`available_actions`). */
 export type AvailableAction =
@@ -23,6 +23,7 @@ export type AvailableAction =
   | "choose_allowed_operation"
   | "choose_allowed_vendor"
   | "retry_after_window"
+  | "request_budget"
   | "fund_wallet";
 
 /** `limit` and `cursor` of every list (SPEC 3 "Pagination"). */
@@ -48,6 +49,12 @@ export interface Agent {
   status: "active" | "disabled";
   wallet_account_id: string;
   metadata: Metadata | null;
+  /** The team whose pools its spending counts against, or null. */
+  team_id: string | null;
+  /** The agent that spawned it, or null for an agent an owner created. */
+  parent_agent_id: string | null;
+  /** 0 for an owner's agent; a spawned agent is its parent's depth + 1 (at most 3). */
+  spawn_depth: number;
   created_at: Timestamp;
   updated_at: Timestamp;
 }

@@ -45,6 +45,8 @@ const reasonTexts: Record<string, string> = {
   monthly_count_limit_exceeded: "over the monthly number of payments",
   all_time_count_limit_exceeded: "over the all-time number of payments",
   budget_exceeded: "over budget",
+  team_pool_exceeded: "over the team's pool",
+  parent_budget_exceeded: "over the budget of the agent that spawned it",
   approval_threshold_reached: "at or above the approval threshold",
   new_payee_requires_approval: "a first payment to this payee",
   insufficient_funds: "not enough money in the wallet",
@@ -61,6 +63,7 @@ const actionTexts: Record<string, string> = {
   choose_allowed_currency: "use an allowed currency",
   choose_allowed_service: "use an allowed service",
   retry_after_window: "try again when the limit's period has moved on",
+  request_budget: "ask a manager for more budget",
   fund_wallet: "ask an owner to fund the wallet",
 };
 

@@ -8,7 +8,7 @@
  * |----------|-------|---------|---------------------------|---------------------------------|
  * | owner    | yes   | yes     | yes                       | yes (and may grant `owner`)     |
  * | admin    | yes   | yes     | yes                       | yes (never touches an owner)    |
- * | approver | yes   | yes     | no                        | no                              |
+ * | approver | yes   | yes     | no (teams they manage: yes) | no                            |
  * | viewer   | yes   | no      | no                        | no                              |
  */
 import type { OwnerRole } from "../ports.js";
@@ -22,7 +22,8 @@ const readScopes = ["transactions:read", "events:read", "payees:read", "budgets:
 const scopesByRole: Record<OwnerRole, readonly Scope[]> = {
   owner: allScopes,
   admin: allScopes,
-  approver: [...readScopes, "approvals:write"],
+  // A team manager is often an approver: `teams:manage` reaches only the teams naming them.
+  approver: [...readScopes, "approvals:write", "teams:manage"],
   viewer: readScopes,
 };
 

@@ -27,6 +27,9 @@ export const recordKinds = [
   // The owner console (console/sessions.ts): sessions, and one-time login and invite codes.
   "console_session",
   "console_code",
+  // Teams and budget requests (issue 15): governance/teams.ts, governance/budget-requests.ts.
+  "team",
+  "budget_request",
 ] as const;
 export type RecordKind = (typeof recordKinds)[number];
 

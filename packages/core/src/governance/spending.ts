@@ -11,7 +11,9 @@ import type { Transfer } from "../ledger/types.js";
 import { decide, operationLimitPatterns, periodsInUse, windowStartMs, type Decision, type Period, type PolicyAction, type WindowSpend } from "../policy/policy.js";
 import type { AgentRow, StoreReader } from "../ports.js";
 import { invariant, ok, type Result } from "../result.js";
+import { parentWindows, subtreeIds, sumSpendsOfSet } from "./lineage.js";
 import { engineBudgets, enginePolicy, loadBudgets, loadPolicy, type AgentPolicy } from "./policies.js";
+import { allocationBudgets, loadTeam, teamWindows } from "./teams.js";
 
 export interface SpendAction {
   kind: PolicyAction["kind"];
@@ -30,15 +32,24 @@ export interface SpendCheck {
   policy: AgentPolicy;
 }
 
-/** What `action` would meet now: the decision and the policy that made it. No side effects. */
+/**
+ * What `action` would meet now: the decision and the policy that made it. No side effects.
+ *
+ * One decision covers every limit the spend counts against (issue 15): the agent's policy,
+ * budgets and team allocations over its own spends and its descendants'; its team's pools over
+ * every member's spends; and the limits of each agent that spawned it over that parent's whole
+ * subtree. Called inside the write that holds the money, so none of them can race.
+ */
 export async function checkSpend(reader: StoreReader, agent: AgentRow, walletCurrency: string, action: SpendAction, nowMs: number): Promise<SpendCheck> {
   const tenantId = agent.tenantId;
   const agentPolicy = await loadPolicy(reader, tenantId, agent.id, walletCurrency);
   const policy = enginePolicy(agentPolicy.policy);
-  const budgets = engineBudgets(await loadBudgets(reader, tenantId, agent.id), policy.currency);
+  const team = agent.teamId === null ? null : await loadTeam(reader, tenantId, agent.teamId);
+  const budgets = [...engineBudgets(await loadBudgets(reader, tenantId, agent.id), policy.currency), ...allocationBudgets(team, agent.id, policy.currency)];
+  const spenders = await subtreeIds(reader, tenantId, agent.id);
   const spent: Partial<Record<Period, WindowSpend>> = {};
   for (const period of periodsInUse(policy, budgets)) {
-    spent[period] = await reader.sumSpends(tenantId, agent.id, policy.currency, windowStartMs(period, nowMs));
+    spent[period] = await sumSpendsOfSet(reader, tenantId, spenders, policy.currency, windowStartMs(period, nowMs));
   }
   const operationSpent: Record<string, WindowSpend> = {};
   if (action.kind === "spend_authorization") {
@@ -47,8 +58,9 @@ export async function checkSpend(reader: StoreReader, agent: AgentRow, walletCur
       operationSpent[pattern] = await reader.sumOperationSpends(tenantId, agent.id, policy.currency, windowStartMs("daily", nowMs), pattern);
     }
   }
+  const sharedWindows = [...(team ? await teamWindows(reader, team, action.currency, nowMs) : []), ...(await parentWindows(reader, agent, nowMs))];
   const payeePaidBefore = action.payeeId !== undefined && policy.newPayeeRequiresApproval ? await reader.hasSettledSpend(tenantId, agent.id, action.payeeId) : false;
-  const decision = decide(policy, { ...action, spent, operationSpent, payeePaidBefore, budgets, nowMs });
+  const decision = decide(policy, { ...action, spent, operationSpent, payeePaidBefore, budgets, sharedWindows, nowMs });
   return { decision, policy: agentPolicy };
 }
 

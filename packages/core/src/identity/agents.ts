@@ -18,6 +18,10 @@ export interface CreateAgentInput {
   description?: string | null;
   currency?: string;
   metadata?: Record<string, string> | null;
+  /** A spawned agent's lineage and team (governance/spawn.ts). */
+  parentAgentId?: string | null;
+  spawnDepth?: number;
+  teamId?: string | null;
 }
 
 /** Creates an agent and its wallet (an account of kind `wallet`). Events: `account.created`, `agent.created`. */
@@ -35,6 +39,9 @@ export async function createAgent(context: WriteContext, input: CreateAgentInput
     metadata: input.metadata ?? null,
     createdAtMs: context.nowMs,
     updatedAtMs: context.nowMs,
+    teamId: input.teamId ?? null,
+    parentAgentId: input.parentAgentId ?? null,
+    spawnDepth: input.spawnDepth ?? 0,
   };
   await context.tx.insertAgent(row);
   await appendEvent(context, "agent.created", { agent: agentView(row) }, row.id);

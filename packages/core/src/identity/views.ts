@@ -15,6 +15,9 @@ export function agentView(row: AgentRow): AgentView {
     status: row.status,
     wallet_account_id: row.walletAccountId,
     metadata: row.metadata,
+    team_id: row.teamId,
+    parent_agent_id: row.parentAgentId,
+    spawn_depth: row.spawnDepth,
     created_at: toRfc3339(row.createdAtMs),
     updated_at: toRfc3339(row.updatedAtMs),
   };

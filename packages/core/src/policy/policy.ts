@@ -22,6 +22,11 @@
  *   operation rules never touch them, while all three share the amount and count windows.
  * - A capability (an owner's pre-approval, checked by the caller) waives the approval reasons
  *   (`preApproved`); it never waives a deny.
+ * - Shared windows (`action.sharedWindows`, issue 15): limits the agent shares with others, decided
+ *   here with its own so nothing checks them separately — its team's pools
+ *   (`team_pool_exceeded`) and the limits of the agents that spawned it, which count their
+ *   descendants' spends (`parent_budget_exceeded`). Each is an amount in one currency; the action
+ *   counts against it only in that currency. The caller sums each window's prior spending.
  */
 import { matchesAnyDottedPattern, matchesDottedPattern } from "../dotted-names.js";
 import { isCurrency, isValidAmountMinor } from "../money.js";
@@ -86,6 +91,20 @@ export interface Budget {
   amountMinor: number;
 }
 
+/**
+ * A limit the agent shares with other agents, over one trailing window: its team's pool, or a
+ * parent's limit over the parent and all its descendants (`spentMinor` sums all of them).
+ */
+export interface SharedWindow {
+  reason: "team_pool_exceeded" | "parent_budget_exceeded";
+  /** The `remaining` key (`team_pool_daily`, `parent_monthly`); windows of one key keep the least left. */
+  key: string;
+  period: Period;
+  currency: string;
+  limitMinor: number;
+  spentMinor: number;
+}
+
 export interface PolicyAction {
   kind: "payment" | "service_request" | "spend_authorization";
   amountMinor: number;
@@ -108,6 +127,8 @@ export interface PolicyAction {
   /** Whether the agent has paid `payeeId` before (for `newPayeeRequiresApproval`). */
   payeePaidBefore: boolean;
   budgets?: readonly Budget[];
+  /** Limits shared with other agents (team pools, parents' limits), decided with the agent's own. */
+  sharedWindows?: readonly SharedWindow[];
   nowMs: number;
 }
 
@@ -143,6 +164,8 @@ export const reasonOrder = [
   "all_time_count_limit_exceeded",
   "operation_daily_limit_exceeded",
   "budget_exceeded",
+  "team_pool_exceeded",
+  "parent_budget_exceeded",
   "approval_threshold_reached",
   "new_payee_requires_approval",
 ] as const;
@@ -150,7 +173,8 @@ export type ReasonCode = (typeof reasonOrder)[number];
 
 /**
  * Every `available_actions` value, in the order they are listed: what a caller can do about a
- * decision. `fund_wallet` comes from the ledger hold, not from the policy.
+ * decision. `fund_wallet` comes from the ledger hold, not from the policy. `request_budget`: ask a
+ * team manager or owner for more (`POST /v1/budget-requests`, governance/budget-requests.ts).
  */
 export const availableActionNames = [
   "request_approval",
@@ -161,6 +185,7 @@ export const availableActionNames = [
   "choose_allowed_operation",
   "choose_allowed_vendor",
   "retry_after_window",
+  "request_budget",
   "fund_wallet",
 ] as const;
 export type AvailableAction = (typeof availableActionNames)[number];
@@ -182,6 +207,9 @@ function validate(policy: Policy, action: PolicyAction): void {
   }
   for (const limit of Object.values(policy.operationLimits)) {
     if (!amountOk(limit.perCallMaxMinor) || !amountOk(limit.dailyMaxMinor)) throw new RangeError("operation limits must be non-negative safe integers");
+  }
+  for (const window of action.sharedWindows ?? []) {
+    if (!amountOk(window.limitMinor) || !amountOk(window.spentMinor) || !isCurrency(window.currency)) throw new RangeError("invalid shared window");
   }
   for (const window of Object.values(action.operationSpent ?? {})) {
     if (!amountOk(window.amountMinor) || !amountOk(window.count)) throw new RangeError("invalid operation spent window");
@@ -280,6 +308,12 @@ export function decide(policy: Policy, action: PolicyAction): Decision {
     }
   }
 
+  for (const window of action.sharedWindows ?? []) {
+    const left = window.limitMinor - window.spentMinor - (action.currency === window.currency ? amount : 0);
+    remaining[window.key] = Math.min(remaining[window.key] ?? left, left);
+    if (left < 0) reasons.add(window.reason);
+  }
+
   if (action.kind === "spend_authorization") {
     for (const pattern of operationLimitPatterns(policy, action.operation)) {
       const limit = policy.operationLimits[pattern]!;
@@ -311,8 +345,11 @@ function availableActions(decision: DecisionKind, codes: readonly string[]): Ava
   const actions = new Set<AvailableAction>();
   if (decision === "approval_required") actions.add("request_approval");
   for (const code of codes) {
-    if (code === "amount_exceeds_transaction_max" || code === "amount_exceeds_operation_max" || code.endsWith("_amount_limit_exceeded") || code === "operation_daily_limit_exceeded" || code === "budget_exceeded") actions.add("lower_amount");
-    if (code.endsWith("_limit_exceeded") && !code.startsWith("all_time") || code === "budget_exceeded") actions.add("retry_after_window");
+    const budgetCode = code === "budget_exceeded" || code === "team_pool_exceeded" || code === "parent_budget_exceeded";
+    if (code === "amount_exceeds_transaction_max" || code === "amount_exceeds_operation_max" || code.endsWith("_amount_limit_exceeded") || code === "operation_daily_limit_exceeded" || budgetCode) actions.add("lower_amount");
+    if (code.endsWith("_limit_exceeded") && !code.startsWith("all_time") || budgetCode) actions.add("retry_after_window");
+    // The agent's own budget or its team's pool: a manager or owner can raise it (a parent's limit is the parent's to keep).
+    if (code === "budget_exceeded" || code === "team_pool_exceeded") actions.add("request_budget");
     if (code === "payee_blocked" || code === "payee_not_allowed") actions.add("choose_allowed_payee");
     if (code === "currency_not_allowed") actions.add("choose_allowed_currency");
     if (code === "service_not_allowed") actions.add("choose_allowed_service");

@@ -72,6 +72,16 @@ export const eventCatalog: Readonly<Record<string, z.ZodType>> = {
   "payee.deleted": data({ payee: wire.payee }),
   "policy.updated": data({ policy: wire.policyView }),
   "budget.updated": data({ agent_id: z.string(), budgets: z.array(wire.budget) }),
+  // Teams, budget requests and spawned agents (issue 15, docs/teams.md).
+  "team.created": data({ team: wire.team }),
+  "team.updated": data({ team: wire.team }),
+  "team.member_added": data({ team_id: z.string(), agent: wire.agent }),
+  "team.member_removed": data({ team_id: z.string(), agent: wire.agent }),
+  "team.allocation_set": data({ team_id: z.string(), allocation: wire.allocationEvent }),
+  "budget_request.created": data({ budget_request: wire.budgetRequest }),
+  "budget_request.approved": data({ budget_request: wire.budgetRequest }),
+  "budget_request.rejected": data({ budget_request: wire.budgetRequest }),
+  "agent.spawned": data({ agent: wire.agent, parent_agent_id: z.string(), spawn_depth: z.number().int(), scopes: z.array(z.string()), registration_ticket_id: z.string() }),
   "rail.configured": data({ rail_config: wire.railConfig }),
   "rail.secret_rotated": data({ rail_config: wire.railConfig }),
 

@@ -20,6 +20,9 @@ export const agent = z.object({
   status: z.enum(["active", "disabled"]),
   wallet_account_id: z.string(),
   metadata: z.record(z.string(), z.string()).nullable(),
+  team_id: z.string().nullable().describe("The team whose pools its spending counts against (docs/teams.md), or null"),
+  parent_agent_id: z.string().nullable().describe("The agent that spawned it, or null for an agent an owner created"),
+  spawn_depth: z.number().int().describe("0 for an owner's agent; a spawned agent is its parent's depth + 1 (at most 3)"),
   created_at: timestamp,
   updated_at: timestamp,
 });

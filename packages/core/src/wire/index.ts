@@ -12,3 +12,4 @@ export * from "./services.js";
 export * from "./spend.js";
 export * from "./escrow.js";
 export * from "./console.js";
+export * from "./teams.js";

@@ -18,6 +18,7 @@ export const openApiTags = [
   { name: "ledger", description: "Double-entry accounts, transfers, holds and deposits" },
   { name: "payees", description: "Beneficiaries agents may pay, with aliases" },
   { name: "governance", description: "Policies, budgets and the policy dry run" },
+  { name: "teams", description: "Teams of agents with budget pools, allocations, budget requests, and agents that spawn agents (docs/teams.md)" },
   { name: "payments", description: "Payment intents and executed transactions" },
   { name: "approvals", description: "Human decisions that payments and service requests wait on" },
   { name: "services", description: "The catalog of priced service operations" },

@@ -141,6 +141,16 @@ export const problemTable = {
   evidence_attempts_exhausted: { status: 409, title: "No evidence attempts left" },
   evidence_already_accepted: { status: 409, title: "Evidence already accepted" },
   // core: the payment agent
+  // core: teams, budget requests and spawned agents
+  agent_in_another_team: { status: 409, title: "Agent belongs to another team" },
+  team_pool_not_found: { status: 422, title: "The team has no such pool" },
+  allocation_exceeds_pool: { status: 409, title: "Allocations would exceed the pool" },
+  pool_below_allocations: { status: 409, title: "Pool would fall below its allocations" },
+  budget_request_not_pending: { status: 409, title: "Budget request already decided" },
+  spawn_depth_exceeded: { status: 403, title: "Spawn depth limit reached" },
+  spawn_scope_exceeds_parent: { status: 403, title: "Child scopes exceed the parent's" },
+  spawn_policy_looser_than_parent: { status: 403, title: "Child policy looser than the parent's" },
+  spawn_budget_exceeds_parent: { status: 403, title: "Child budget exceeds the parent's remaining budget" },
   message_too_long: { status: 400, title: "Chat message too long" },
   conversations_limit_reached: { status: 422, title: "Conversation limit reached" },
   // The replay of a chat turn whose conversation was deleted since: the text is erased.

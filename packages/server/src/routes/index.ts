@@ -31,6 +31,7 @@ import { mcpRoutes } from "./mcp.js";
 import { escrowIntentRoutes } from "./escrow-intents.js";
 import { signingKeyRoutes } from "./signing-keys.js";
 import { consoleRoutes } from "./console.js";
+import { teamRoutes } from "./teams.js";
 
 export const routeModules: RouteModule[] = [
   accountRoutes,
@@ -62,6 +63,7 @@ export const routeModules: RouteModule[] = [
   capabilityRoutes,
   escrowIntentRoutes,
   signingKeyRoutes,
+  teamRoutes,
   mcpRoutes,
   consoleRoutes,
 ];

@@ -148,6 +148,9 @@ export function agentRow(tenantId: string, walletAccountId: string, overrides: P
     metadata: { team: "growth" },
     createdAtMs: baseMs,
     updatedAtMs: baseMs,
+    teamId: null,
+    parentAgentId: null,
+    spawnDepth: 0,
     ...overrides,
   };
 }

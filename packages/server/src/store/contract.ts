@@ -1264,6 +1264,36 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         expect(await sum("openai.chat")).toEqual({ amountMinor: 70, count: 1 });
         expect(await store.read.sumSpends(tenant.id, "agt_1", "GBP", 0)).toEqual({ amountMinor: 12_670, count: 7 });
       });
+      it("lists a team's and a parent's agents, keeps team changes, and sums the spends of a set of agents (issue 15)", async () => {
+        const { tenant, wallet } = await seedTenant(store);
+        const parent = agentRow(tenant.id, wallet.id, { id: newId("agt", baseMs), teamId: "team_1" });
+        const child = agentRow(tenant.id, wallet.id, { id: newId("agt", baseMs + 1), teamId: "team_1", parentAgentId: parent.id, spawnDepth: 1 });
+        const loner = agentRow(tenant.id, wallet.id, { id: newId("agt", baseMs + 2) });
+        const spend = (id: string, agentId: string, amountMinor: number, more: Partial<SpendRow> = {}): SpendRow => ({
+          tenantId: tenant.id, id, agentId, amountMinor, currency: "GBP", payeeId: null, operation: null, atMs: baseMs + 10, state: "settled", ...more,
+        });
+        await store.write(tenant.id, async (tx) => {
+          for (const row of [parent, child, loner]) await tx.insertAgent(row);
+          await tx.insertSpend(spend("s1", parent.id, 100));
+          await tx.insertSpend(spend("s2", child.id, 200, { state: "held" }));
+          await tx.insertSpend(spend("s3", child.id, 400, { state: "released" }));
+          await tx.insertSpend(spend("s4", loner.id, 800));
+          await tx.insertSpend(spend("s5", child.id, 1600, { currency: "EUR" }));
+          await tx.insertSpend(spend("s6", parent.id, 3200, { atMs: baseMs - 7_200_000 }));
+        });
+        expect((await store.read.listTeamAgents(tenant.id, "team_1", 10)).map((a) => a.id)).toEqual([parent.id, child.id]);
+        expect(await store.read.listChildAgents(tenant.id, parent.id, 10)).toEqual([child]);
+        expect(await store.read.listChildAgents(tenant.id, child.id, 10)).toEqual([]);
+        const both = [parent.id, child.id];
+        expect(await store.read.sumSpendsOf(tenant.id, both, "GBP", baseMs)).toEqual({ amountMinor: 300, count: 3 });
+        expect(await store.read.sumSpendsOf(tenant.id, both, "GBP", Number.MIN_SAFE_INTEGER)).toEqual({ amountMinor: 3500, count: 4 });
+        expect(await store.read.sumSpendsOf(tenant.id, [loner.id], "GBP", baseMs)).toEqual({ amountMinor: 800, count: 1 });
+        expect(await store.read.sumSpendsOf(tenant.id, [], "GBP", baseMs)).toEqual({ amountMinor: 0, count: 0 });
+        expect(await store.read.sumHeldSpendsOf(tenant.id, both, "GBP", baseMs)).toBe(200);
+        await store.write(tenant.id, (tx) => tx.updateAgent({ ...child, teamId: null }));
+        expect((await store.read.listTeamAgents(tenant.id, "team_1", 10)).map((a) => a.id)).toEqual([parent.id]);
+        expect((await store.read.getAgent(tenant.id, child.id))?.parentAgentId).toBe(parent.id);
+      });
     });
 
     describe("write transactions", () => {

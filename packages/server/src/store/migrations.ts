@@ -784,6 +784,32 @@ CREATE TRIGGER config_records_version_delete AFTER DELETE ON records FOR EACH RO
 `;
 
 /**
+ * Teams and spawned agents (issue 15). A team is a governance record (kind `team`: its managers,
+ * pools and allocations in one document, so an allocation is checked against the pool in the
+ * same write that changes it); which team an agent belongs to is a column of the agent, so a pool
+ * decision lists the members by index. An agent spawned by another keeps its parent and depth:
+ * a decision of the child walks up to three parents, and a parent's window lists its descendants
+ * by `agents_by_parent`.
+ *
+ * Versioned 15 (this issue's number), so parallel branches' migrations keep their own numbers.
+ */
+const teamsSqlite = `
+ALTER TABLE agents ADD COLUMN team_id TEXT;
+ALTER TABLE agents ADD COLUMN parent_agent_id TEXT;
+ALTER TABLE agents ADD COLUMN spawn_depth INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX agents_by_team ON agents (tenant_id, team_id, id) WHERE team_id IS NOT NULL;
+CREATE INDEX agents_by_parent ON agents (tenant_id, parent_agent_id, id) WHERE parent_agent_id IS NOT NULL;
+`;
+
+const teamsPostgres = `
+ALTER TABLE agents ADD COLUMN team_id TEXT COLLATE "C";
+ALTER TABLE agents ADD COLUMN parent_agent_id TEXT COLLATE "C";
+ALTER TABLE agents ADD COLUMN spawn_depth INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX agents_by_team ON agents (tenant_id, team_id, id) WHERE team_id IS NOT NULL;
+CREATE INDEX agents_by_parent ON agents (tenant_id, parent_agent_id, id) WHERE parent_agent_id IS NOT NULL;
+`;
+
+/**
  * The process that owns an in-flight idempotency claim on PostgreSQL: the key of the session
  * advisory lock it holds while alive (postgres/claim-owner.ts). SQLite needs nothing: one process
  * owns the file and releases every claim when it starts.
@@ -863,6 +889,7 @@ export const migrations: readonly Migration[] = [
   { version: 3, name: "webhooks", sqlite: webhooksSqlite, postgres: webhooksPostgres },
   { version: 4, name: "governance", sqlite: governanceSqlite, postgres: governancePostgres },
   { version: 5, name: "spend operations", sqlite: spendOperationsSqlite, postgres: spendOperationsPostgres },
+  { version: 15, name: "teams and spawned agents", sqlite: teamsSqlite, postgres: teamsPostgres },
   // Numbered after its issue (16, the owner console) so parallel branches do not collide.
   { version: 16, name: "console members", sqlite: "ALTER TABLE users ADD COLUMN removed_at_ms INTEGER;", postgres: "ALTER TABLE users ADD COLUMN removed_at_ms BIGINT;" },
   // Numbered 17 after its issue, leaving 6-16 to migrations developed alongside it.

@@ -22,6 +22,9 @@ export class RecordsSql {
   readonly listDueRecords: string;
   readonly sumSpends: string;
   readonly sumAllSpends: string;
+  readonly sumSpendsOf: string;
+  readonly sumAllSpendsOf: string;
+  readonly sumHeldSpendsOf: string;
   readonly hasSettledSpend: string;
   readonly insertRecord: string;
   readonly updateRecord: string;
@@ -63,6 +66,25 @@ export class RecordsSql {
       "SELECT coalesce(sum(CASE WHEN currency = ? THEN amount_minor ELSE 0 END), 0) AS amount_minor, coalesce(sum(spend_count), 0) AS count " +
         `FROM ${rollups} WHERE tenant_id = ? AND agent_id = ? AND bucket_start_ms = -1`,
     );
+    // The same two sums over a set of agents (a team's members, an agent and its descendants),
+    // passed as one parameter: a JSON array on SQLite (json_each), a text[] on PostgreSQL. Both
+    // walk the same indexes per agent of the set.
+    const inSet = dialect === "sqlite" ? "agent_id IN (SELECT value FROM json_each(?))" : "agent_id = ANY(?::text[])";
+    this.sumSpendsOf = sql(
+      "SELECT coalesce(sum(amount_minor), 0) AS amount_minor, coalesce(sum(spend_count), 0) AS count FROM (" +
+        `SELECT CASE WHEN currency = ? THEN amount_minor ELSE 0 END AS amount_minor, 1 AS spend_count FROM ${spends} ` +
+        `WHERE tenant_id = ? AND ${inSet} AND at_ms > ? AND at_ms < ? AND state <> 'released' ` +
+        `UNION ALL SELECT CASE WHEN currency = ? THEN amount_minor ELSE 0 END, spend_count FROM ${rollups} ` +
+        `WHERE tenant_id = ? AND ${inSet} AND bucket_start_ms >= ?) AS window_spends`,
+    );
+    this.sumAllSpendsOf = sql(
+      "SELECT coalesce(sum(CASE WHEN currency = ? THEN amount_minor ELSE 0 END), 0) AS amount_minor, coalesce(sum(spend_count), 0) AS count " +
+        `FROM ${rollups} WHERE tenant_id = ? AND ${inSet} AND bucket_start_ms = -1`,
+    );
+    // Holds are short-lived (a payment waiting for its rail or approval): few rows per window.
+    this.sumHeldSpendsOf = sql(
+      `SELECT coalesce(sum(amount_minor), 0) AS amount_minor, count(*) AS count FROM ${spends} WHERE tenant_id = ? AND ${inSet} AND at_ms > ? AND state = 'held' AND currency = ?`,
+    );
     this.hasSettledSpend = sql(`SELECT 1 AS found FROM ${spends} WHERE tenant_id = ? AND agent_id = ? AND payee_id = ? AND state = 'settled' LIMIT 1`);
     this.insertRecord = sql(`INSERT INTO ${this.records} (${recordColumns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.updateRecord = sql(
@@ -75,6 +97,11 @@ export class RecordsSql {
     );
     this.setSpendState = sql(`UPDATE ${spends} SET state = ?, amount_minor = coalesce(?, amount_minor) WHERE tenant_id = ? AND id = ?`);
     this.spends = spends;
+  }
+
+  /** The parameter of a set of agent ids in this dialect's statements. */
+  agentSet(agentIds: readonly string[]): unknown {
+    return this.dialect === "sqlite" ? JSON.stringify(agentIds) : [...agentIds];
   }
 
   /**
@@ -176,6 +203,14 @@ export function sumSpendsStatement(sql: RecordsSql, tenantId: string, agentId: s
   if (sinceMs < 0) return { text: sql.sumAllSpends, params: [currency, tenantId, agentId] };
   const firstWholeBucketMs = Math.floor(sinceMs / spendRollupBucketMs) * spendRollupBucketMs + spendRollupBucketMs;
   return { text: sql.sumSpends, params: [currency, tenantId, agentId, sinceMs, firstWholeBucketMs, currency, tenantId, agentId, firstWholeBucketMs] };
+}
+
+/** `sumSpendsStatement` over a set of agents. */
+export function sumSpendsOfStatement(sql: RecordsSql, tenantId: string, agentIds: readonly string[], currency: string, sinceMs: number): Statement {
+  const agents = sql.agentSet(agentIds);
+  if (sinceMs < 0) return { text: sql.sumAllSpendsOf, params: [currency, tenantId, agents] };
+  const firstWholeBucketMs = Math.floor(sinceMs / spendRollupBucketMs) * spendRollupBucketMs + spendRollupBucketMs;
+  return { text: sql.sumSpendsOf, params: [currency, tenantId, agents, sinceMs, firstWholeBucketMs, currency, tenantId, agents, firstWholeBucketMs] };
 }
 
 export function spendSumFrom(row: Row | undefined | null): { amountMinor: number; count: number } {

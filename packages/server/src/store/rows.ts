@@ -67,7 +67,7 @@ export const webhookDeliveryColumns =
   "last_attempt_at_ms, attempts, created_at_ms, updated_at_ms";
 
 export const agentColumns =
-  "tenant_id, id, name, description, wallet_account_id, status, metadata, created_at_ms, updated_at_ms";
+  "tenant_id, id, name, description, wallet_account_id, status, metadata, created_at_ms, updated_at_ms, team_id, parent_agent_id, spawn_depth";
 export const registrationTicketColumns =
   "tenant_id, id, agent_id, token_hash, scope_ceiling, created_by_user_id, created_at_ms, expires_at_ms, consumed_at_ms, binding_id";
 export const credentialBindingColumns =
@@ -283,6 +283,9 @@ export function agentFrom(row: Row): AgentRow {
     metadata: metadataFrom(row.metadata),
     createdAtMs: integerFrom(row.created_at_ms, "agents.created_at_ms"),
     updatedAtMs: integerFrom(row.updated_at_ms, "agents.updated_at_ms"),
+    teamId: nullableTextFrom(row.team_id, "agents.team_id"),
+    parentAgentId: nullableTextFrom(row.parent_agent_id, "agents.parent_agent_id"),
+    spawnDepth: integerFrom(row.spawn_depth, "agents.spawn_depth"),
   };
 }
 

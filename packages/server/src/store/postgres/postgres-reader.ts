@@ -55,7 +55,7 @@ import {
   webhookEndpointFrom,
   type Row,
 } from "../rows.js";
-import { recordFrom, spendSumFrom, sumSpendsStatement } from "../records-sql.js";
+import { recordFrom, spendSumFrom, sumSpendsOfStatement, sumSpendsStatement } from "../records-sql.js";
 import type { PagedSql, PostgresSql } from "./postgres-sql.js";
 
 /** What both a pg Pool and a pg PoolClient offer. */
@@ -293,6 +293,14 @@ export class PostgresReader implements StoreReader {
     return (await this.page(this.sql.listAgents, [tenantId], query)).map(agentFrom);
   }
 
+  async listTeamAgents(tenantId: string, teamId: string, limit: number): Promise<AgentRow[]> {
+    return (await this.rows(this.sql.listTeamAgents, [tenantId, teamId, checkLimit(limit)])).map(agentFrom);
+  }
+
+  async listChildAgents(tenantId: string, parentAgentId: string, limit: number): Promise<AgentRow[]> {
+    return (await this.rows(this.sql.listChildAgents, [tenantId, parentAgentId, checkLimit(limit)])).map(agentFrom);
+  }
+
   async findRegistrationTicketByHash(tokenHash: string): Promise<RegistrationTicketRow | null> {
     const row = await this.first(this.sql.findRegistrationTicketByHash, [tokenHash]);
     return row ? registrationTicketFrom(row) : null;
@@ -373,6 +381,16 @@ export class PostgresReader implements StoreReader {
   async sumOperationSpends(tenantId: string, agentId: string, currency: string, sinceMs: number, pattern: string): Promise<SpendSum> {
     const { text, params } = this.sql.records.sumOperationSpends(currency, tenantId, agentId, sinceMs, pattern);
     return spendSumFrom(await this.first(text, params));
+  }
+
+  async sumSpendsOf(tenantId: string, agentIds: readonly string[], currency: string, sinceMs: number): Promise<SpendSum> {
+    const { text, params } = sumSpendsOfStatement(this.sql.records, tenantId, agentIds, currency, sinceMs);
+    return spendSumFrom(await this.first(text, params));
+  }
+
+  async sumHeldSpendsOf(tenantId: string, agentIds: readonly string[], currency: string, sinceMs: number): Promise<number> {
+    const row = await this.first(this.sql.records.sumHeldSpendsOf, [tenantId, this.sql.records.agentSet(agentIds), sinceMs, currency]);
+    return spendSumFrom(row).amountMinor;
   }
 
   async hasSettledSpend(tenantId: string, agentId: string, payeeId: string): Promise<boolean> {

@@ -70,6 +70,8 @@ export class PostgresSql {
   readonly getIdempotencyRecord: string;
   readonly getAgent: string;
   readonly listAgents: PagedSql;
+  readonly listTeamAgents: string;
+  readonly listChildAgents: string;
   readonly findRegistrationTicketByHash: string;
   readonly findCredentialBinding: string;
   readonly findCredentialBindingByThumbprint: string;
@@ -184,6 +186,8 @@ export class PostgresSql {
     });
     this.getAgent = `SELECT ${agentColumns} FROM ${s}.agents WHERE tenant_id = $1 AND id = $2`;
     this.listAgents = paged(agentColumns, "agents", "tenant_id = $1", 1);
+    this.listTeamAgents = `SELECT ${agentColumns} FROM ${s}.agents WHERE tenant_id = $1 AND team_id = $2 ORDER BY id LIMIT $3`;
+    this.listChildAgents = `SELECT ${agentColumns} FROM ${s}.agents WHERE tenant_id = $1 AND parent_agent_id = $2 ORDER BY id LIMIT $3`;
     this.findRegistrationTicketByHash =
       `SELECT ${registrationTicketColumns} FROM ${s}.registration_tickets WHERE token_hash = $1`;
     this.findCredentialBinding = `SELECT ${credentialBindingColumns} FROM ${s}.credential_bindings WHERE id = $1`;
@@ -290,7 +294,7 @@ export class PostgresSql {
       `ORDER BY next_attempt_at_ms, event_seq LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING ${webhookDeliveryColumns}`;
     this.insertAgent = insert("agents", agentColumns);
     this.updateAgent =
-      `UPDATE ${s}.agents SET name = $3, description = $4, status = $5, metadata = $6, updated_at_ms = $7 ` +
+      `UPDATE ${s}.agents SET name = $3, description = $4, status = $5, metadata = $6, updated_at_ms = $7, team_id = $8 ` +
       "WHERE tenant_id = $1 AND id = $2";
     this.insertRegistrationTicket = insert("registration_tickets", registrationTicketColumns);
     // The condition is the single-use guarantee: a concurrent second UPDATE waits for the first

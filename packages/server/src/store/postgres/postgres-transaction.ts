@@ -304,13 +304,13 @@ export class PostgresTransaction extends PostgresReader implements StoreTx {
   async insertAgent(row: AgentRow): Promise<void> {
     await this.execute(this.sql.insertAgent, [
       row.tenantId, row.id, row.name, row.description, row.walletAccountId, row.status, metadataTo(row.metadata),
-      row.createdAtMs, row.updatedAtMs,
+      row.createdAtMs, row.updatedAtMs, row.teamId, row.parentAgentId, row.spawnDepth,
     ]);
   }
 
   async updateAgent(row: AgentRow): Promise<void> {
     const changed = await this.execute(this.sql.updateAgent, [
-      row.tenantId, row.id, row.name, row.description, row.status, metadataTo(row.metadata), row.updatedAtMs,
+      row.tenantId, row.id, row.name, row.description, row.status, metadataTo(row.metadata), row.updatedAtMs, row.teamId,
     ]);
     invariant(changed === 1, `agent ${row.id} not found in tenant ${row.tenantId}`);
   }

@@ -34,7 +34,7 @@ import {
   type WebhookEndpointRow,
 } from "@bursar/core";
 import { eventQuerySql } from "../event-query.js";
-import { RecordsSql, recordFrom, spendSumFrom, sumSpendsStatement } from "../records-sql.js";
+import { RecordsSql, recordFrom, spendSumFrom, sumSpendsOfStatement, sumSpendsStatement } from "../records-sql.js";
 import {
   accountColumns,
   accountFrom,
@@ -115,6 +115,8 @@ export class SqliteReadStatements {
   readonly listWebhookDeliveriesBefore: RowStatement;
   readonly getAgent: RowStatement;
   readonly listAgents: PagedStatements;
+  readonly listTeamAgents: RowStatement;
+  readonly listChildAgents: RowStatement;
   readonly findRegistrationTicketByHash: RowStatement;
   readonly findCredentialBinding: RowStatement;
   readonly findCredentialBindingByThumbprint: RowStatement;
@@ -195,6 +197,8 @@ export class SqliteReadStatements {
     });
     this.getAgent = prepare(`SELECT ${agentColumns} FROM agents WHERE tenant_id = ? AND id = ?`);
     this.listAgents = paged(agentColumns, "agents", "tenant_id = ?");
+    this.listTeamAgents = prepare(`SELECT ${agentColumns} FROM agents INDEXED BY agents_by_team WHERE tenant_id = ? AND team_id = ? ORDER BY id LIMIT ?`);
+    this.listChildAgents = prepare(`SELECT ${agentColumns} FROM agents INDEXED BY agents_by_parent WHERE tenant_id = ? AND parent_agent_id = ? ORDER BY id LIMIT ?`);
     this.findRegistrationTicketByHash = prepare(
       `SELECT ${registrationTicketColumns} FROM registration_tickets WHERE token_hash = ?`,
     );
@@ -448,6 +452,16 @@ export class SqliteReader implements StoreReader {
     return page(this.reads.listAgents, [tenantId], query).map(agentFrom);
   }
 
+  async listTeamAgents(tenantId: string, teamId: string, limit: number): Promise<AgentRow[]> {
+    this.checkActive();
+    return this.reads.listTeamAgents.all(tenantId, teamId, checkLimit(limit)).map(agentFrom);
+  }
+
+  async listChildAgents(tenantId: string, parentAgentId: string, limit: number): Promise<AgentRow[]> {
+    this.checkActive();
+    return this.reads.listChildAgents.all(tenantId, parentAgentId, checkLimit(limit)).map(agentFrom);
+  }
+
   async findRegistrationTicketByHash(tokenHash: string): Promise<RegistrationTicketRow | null> {
     this.checkActive();
     const row = this.reads.findRegistrationTicketByHash.get(tokenHash);
@@ -544,6 +558,18 @@ export class SqliteReader implements StoreReader {
     this.checkActive();
     const { text, params } = this.reads.records.sumOperationSpends(currency, tenantId, agentId, sinceMs, pattern);
     return spendSumFrom(this.reads.statement(text).get(...params));
+  }
+
+  async sumSpendsOf(tenantId: string, agentIds: readonly string[], currency: string, sinceMs: number): Promise<SpendSum> {
+    this.checkActive();
+    const { text, params } = sumSpendsOfStatement(this.reads.records, tenantId, agentIds, currency, sinceMs);
+    return spendSumFrom(this.reads.statement(text).get(...params));
+  }
+
+  async sumHeldSpendsOf(tenantId: string, agentIds: readonly string[], currency: string, sinceMs: number): Promise<number> {
+    this.checkActive();
+    const row = this.reads.statement(this.reads.records.sumHeldSpendsOf).get(tenantId, this.reads.records.agentSet(agentIds), sinceMs, currency);
+    return spendSumFrom(row).amountMinor;
   }
 
   async hasSettledSpend(tenantId: string, agentId: string, payeeId: string): Promise<boolean> {

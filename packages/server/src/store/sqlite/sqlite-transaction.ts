@@ -173,7 +173,7 @@ export class SqliteWriteStatements {
     );
     this.insertAgent = insert("agents", agentColumns);
     this.updateAgent = prepare(
-      "UPDATE agents SET name = ?, description = ?, status = ?, metadata = ?, updated_at_ms = ? WHERE tenant_id = ? AND id = ?",
+      "UPDATE agents SET name = ?, description = ?, status = ?, metadata = ?, team_id = ?, updated_at_ms = ? WHERE tenant_id = ? AND id = ?",
     );
     this.insertRegistrationTicket = insert("registration_tickets", registrationTicketColumns);
     // The condition is the single-use guarantee: of two registrations racing for one ticket, the
@@ -455,14 +455,14 @@ export class SqliteTransaction extends SqliteReader implements StoreTx {
     this.checkActive();
     this.writes.insertAgent.run(
       row.tenantId, row.id, row.name, row.description, row.walletAccountId, row.status, metadataTo(row.metadata),
-      row.createdAtMs, row.updatedAtMs,
+      row.createdAtMs, row.updatedAtMs, row.teamId, row.parentAgentId, row.spawnDepth,
     );
   }
 
   async updateAgent(row: AgentRow): Promise<void> {
     this.checkActive();
     const { changes } = this.writes.updateAgent.run(
-      row.name, row.description, row.status, metadataTo(row.metadata), row.updatedAtMs, row.tenantId, row.id,
+      row.name, row.description, row.status, metadataTo(row.metadata), row.teamId, row.updatedAtMs, row.tenantId, row.id,
     );
     invariant(changes === 1, `agent ${row.id} not found in tenant ${row.tenantId}`);
   }
