@@ -4,7 +4,7 @@
  * Writes the child's .cpuprofile into `dir` (default a temp dir) and prints its path.
  */
 import fs from "node:fs";
-import { agentSession, httpClient, measureLoad, paymentSender, seedTenant, serveChild, stopChild, tempDir, withStore } from "./cpu-targets.js";
+import { agentSession, httpClient, measureLoad, paymentSender, seedTenant, serveChild, stopChild, tempDir, warmupRequests, withStore } from "./cpu-targets.js";
 
 const [workload = "payment", countText = "2000", concurrencyText = "32", dirArg] = process.argv.slice(2);
 const count = Number(countText);
@@ -20,14 +20,15 @@ const ids = seeded.accountIds;
 const owner = { authorization: `Bearer ${seeded.ownerToken}`, "content-type": "application/json" };
 const sends: Record<string, () => (i: number) => Promise<void>> = {
   balance: () => {
-    const proofs = session.proofs(count + 200, "GET", `${url}/v1/balance`);
+    // Indices run past `count` by the warm-up requests.
+    const proofs = session.proofs(count + warmupRequests, "GET", `${url}/v1/balance`);
     return async (i) => void (await client.ok("GET", "/v1/balance", { authorization: `DPoP ${session.accessToken}`, dpop: proofs[i]! }));
   },
   pat_proof: () => async (i) => void (await client.ok("GET", `/v1/journal/proofs/inclusion?seq=${1 + (i % 5)}&tree_size=6`, { authorization: `Bearer ${seeded.ownerToken}` })),
   transfer: () => async (i) => void (await client.ok("POST", "/v1/transfers", owner, JSON.stringify({ debit_account_id: ids[i % 8], credit_account_id: ids[(i + 3) % 8], amount: 1, currency: "GBP" }))),
-  payment: () => paymentSender(client, url, session, count + 200),
+  payment: () => paymentSender(client, url, session, count + warmupRequests),
   oauth_token: () => {
-    const assertions = session.assertions(count + 200);
+    const assertions = session.assertions(count + warmupRequests);
     return async (i) => void (await client.ok("POST", "/oauth/token", { "content-type": "application/x-www-form-urlencoded" }, new URLSearchParams({ grant_type: "client_credentials", client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", client_assertion: assertions[i]! }).toString()));
   },
 };

@@ -8,7 +8,8 @@
  * - durable payment intents/s (DPoP, policy-checked, held, executed on the sandbox rail,
  *   journaled) ≥ 0.4 × that verify rate per server core, with p50/p99 at 32 clients;
  * - durable spend authorize+complete pairs/s and server CPU per pair, beside the payment intent's.
- * Set BENCH_QUICK=1 for a short run (smaller journal, fewer requests).
+ * Set BENCH_QUICK=1 for a short run (smaller journal, fewer requests); BENCH_ONLY=targets runs one
+ * section, and BENCH_TARGETS=balance,pat_proof some measures of the targets section only.
  */
 import { spawn } from "node:child_process";
 import { createHash, generateKeyPairSync, randomUUID, sign, verify } from "node:crypto";
@@ -558,7 +559,8 @@ async function main() {
   if (runs("targets")) {
     const repeat = Number(process.env.BENCH_REPEAT ?? (quick ? 1 : 2));
     const databaseUrl = process.env.BENCH_DATABASE_URL ?? process.env.BURSAR_TEST_DATABASE_URL ?? null;
-    targets = await runTargets({ quick, repeat, databaseUrl, log: (line) => process.stderr.write(`${line}\n`) });
+    const only = process.env.BENCH_TARGETS?.split(",") ?? null;
+    targets = await runTargets({ quick, repeat, databaseUrl, only, log: (line) => process.stderr.write(`${line}\n`) });
     if (process.env.BENCH_WRITE_BASELINE === "1") {
       fs.writeFileSync(path.join(repoRoot, "bench/baseline.json"), `${JSON.stringify(baselineOf(targets, new Date().toISOString().slice(0, 10)), null, 2)}\n`);
     }

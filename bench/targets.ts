@@ -72,12 +72,15 @@ export interface TargetOptions {
   repeat: number;
   /** PostgreSQL URL for the scale-out rows (skipped when null). */
   databaseUrl: string | null;
+  /** Measure keys to run (`BENCH_TARGETS=balance,pat_proof`), or null for all of them. */
+  only?: readonly string[] | null;
   log: (line: string) => void;
 }
 
 export async function runTargets(options: TargetOptions): Promise<TargetRow[]> {
   const { quick, repeat, log } = options;
   const n = (full: number, short: number) => (quick ? short : full);
+  const wants = (...keys: string[]) => !options.only || keys.some((key) => options.only!.includes(key));
   const verifies: number[] = [es256VerifyMicros(n(2000, 800))];
   log(`  ES256 verify: ${verifies[0]!.toFixed(1)} µs`);
   const results = new Map<string, LoadResult[]>();
@@ -87,7 +90,7 @@ export async function runTargets(options: TargetOptions): Promise<TargetRow[]> {
   };
 
   // One SQLite server for the single-tenant rows.
-  {
+  if (wants("balance", "transfer", "transfer_1", "batch_100", "pat_proof", "payment", "payment_8", "oauth_token", "spend_pair")) {
     const dataDir = tempDir("targets");
     const seeded = await withStore({ dataDir, databaseUrl: null, databaseSchema: null }, (store) => seedTenant(store, 8));
     const { child, url } = await serveChild({ BURSAR_DATA_DIR: dataDir });
@@ -98,18 +101,18 @@ export async function runTargets(options: TargetOptions): Promise<TargetRow[]> {
       const ownerHeaders = { authorization: `Bearer ${seeded.ownerToken}`, "content-type": "application/json" };
 
       const balanceHtu = `${url}/v1/balance`;
-      put("balance", await repeated(repeat, async () => {
+      if (wants("balance")) put("balance", await repeated(repeat, async () => {
         const count = n(10_000, 3000);
         const proofs = session.proofs(count + warmupRequests, "GET", balanceHtu);
         return measureLoad([child.pid], count, 32, async (i) => void (await client.ok("GET", "/v1/balance", { authorization: `DPoP ${session.accessToken}`, dpop: proofs[i]! })));
       }));
 
       const transfer = (i: number) => JSON.stringify({ debit_account_id: ids[i % 8], credit_account_id: ids[(i + 3) % 8], amount: 1 + (i % 100), currency: "GBP" });
-      put("transfer", await repeated(repeat, () => measureLoad([child.pid], n(8000, 2000), 32, async (i) => void (await client.ok("POST", "/v1/transfers", ownerHeaders, transfer(i))))));
-      put("transfer_1", await repeated(repeat, () => measureLoad([child.pid], n(3000, 800), 1, async (i) => void (await client.ok("POST", "/v1/transfers", ownerHeaders, transfer(i))))));
+      if (wants("transfer")) put("transfer", await repeated(repeat, () => measureLoad([child.pid], n(8000, 2000), 32, async (i) => void (await client.ok("POST", "/v1/transfers", ownerHeaders, transfer(i))))));
+      if (wants("transfer_1")) put("transfer_1", await repeated(repeat, () => measureLoad([child.pid], n(3000, 800), 1, async (i) => void (await client.ok("POST", "/v1/transfers", ownerHeaders, transfer(i))))));
 
       const batchBody = (i: number) => JSON.stringify({ transfers: Array.from({ length: 100 }, (_, k) => ({ debit_account_id: ids[(i + k) % 8], credit_account_id: ids[(i + k + 1) % 8], amount: 1 + k, currency: "GBP" })) });
-      put("batch_100", await repeated(repeat, async () => {
+      if (wants("batch_100")) put("batch_100", await repeated(repeat, async () => {
         const measured = await measureLoad([child.pid], n(300, 100), 8, async (i) => void (await client.ok("POST", "/v1/transfers", ownerHeaders, batchBody(i))), 20);
         return { ...measured, cpuMicros: measured.cpuMicros / 100 };
       }));
@@ -117,18 +120,18 @@ export async function runTargets(options: TargetOptions): Promise<TargetRow[]> {
       // The journal has grown by every transfer above: prove an old event in today's tree.
       const journal = JSON.parse(await client.ok("GET", "/v1/journal/checkpoint", { authorization: `Bearer ${seeded.ownerToken}` })) as { tree_size: number };
       const proofPath = (i: number) => `/v1/journal/proofs/inclusion?seq=${1 + ((i * 7919) % (journal.tree_size - 1))}&tree_size=${journal.tree_size}`;
-      put("pat_proof", await repeated(repeat, () => measureLoad([child.pid], n(10_000, 3000), 32, async (i) => void (await client.ok("GET", proofPath(i), { authorization: `Bearer ${seeded.ownerToken}` })))));
+      if (wants("pat_proof")) put("pat_proof", await repeated(repeat, () => measureLoad([child.pid], n(10_000, 3000), 32, async (i) => void (await client.ok("GET", proofPath(i), { authorization: `Bearer ${seeded.ownerToken}` })))));
 
-      put("payment", await repeated(repeat, async () => {
+      if (wants("payment")) put("payment", await repeated(repeat, async () => {
         const count = n(4000, 1000);
         return measureLoad([child.pid], count, 32, paymentSender(client, url, session, count + warmupRequests));
       }));
-      put("payment_8", await repeated(repeat, async () => {
+      if (wants("payment_8")) put("payment_8", await repeated(repeat, async () => {
         const count = n(2000, 600);
         return measureLoad([child.pid], count, 8, paymentSender(client, url, session, count + warmupRequests));
       }));
 
-      put("oauth_token", await repeated(repeat, async () => {
+      if (wants("oauth_token")) put("oauth_token", await repeated(repeat, async () => {
         const count = n(3000, 800);
         const assertions = session.assertions(count + warmupRequests);
         const form = (i: number) =>
@@ -150,7 +153,7 @@ export async function runTargets(options: TargetOptions): Promise<TargetRow[]> {
       if (!policy.ok) throw new Error(`spend policy: ${policy.status} ${await policy.text()}`);
       const dpopPost = async (pathname: string, body: string) =>
         JSON.parse(await client.ok("POST", pathname, { authorization: `DPoP ${session.accessToken}`, dpop: session.proofs(1, "POST", url + pathname)[0]!, "content-type": "application/json" }, body)) as { id: string };
-      put("spend_pair", await repeated(repeat, () =>
+      if (wants("spend_pair")) put("spend_pair", await repeated(repeat, () =>
         measureLoad([child.pid], n(2000, 500), 32, async () => {
           const authorization = await dpopPost("/v1/spend/authorizations", JSON.stringify({ operation: "openai.chat", amount: 1_000, currency: "GBP" }));
           await dpopPost(`/v1/spend/authorizations/${authorization.id}/complete`, JSON.stringify({ outcome: "consumed", amount: 700 }));
@@ -163,7 +166,7 @@ export async function runTargets(options: TargetOptions): Promise<TargetRow[]> {
   }
 
   // Payment CPU against the agent's history: 100 vs 100,000 prior spends under an all-time limit.
-  {
+  if (wants("payment_history")) {
     const dataDir = tempDir("history");
     const config = { dataDir, databaseUrl: null, databaseSchema: null };
     const seeded = await withStore(config, (store) => seedTenant(store, 1));
@@ -252,11 +255,11 @@ export async function runTargets(options: TargetOptions): Promise<TargetRow[]> {
     }
     void label;
   };
-  {
+  if (wants("tenants_sqlite")) {
     const dataDir = tempDir("scale-sqlite");
     put("tenants_sqlite", await scaleOut("sqlite", [{ BURSAR_DATA_DIR: dataDir }], { dataDir, databaseUrl: null, databaseSchema: null }));
   }
-  if (options.databaseUrl) {
+  if (options.databaseUrl && wants("tenants_postgres")) {
     const schema = `bench_${Date.now().toString(36)}`;
     const env = { BURSAR_DATABASE_URL: options.databaseUrl, BURSAR_DATABASE_SCHEMA: schema };
     put("tenants_postgres", await scaleOut("postgres", [env, env], { dataDir: tempDir("scale-pg"), databaseUrl: options.databaseUrl, databaseSchema: schema }));

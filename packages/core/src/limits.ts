@@ -476,6 +476,14 @@ export const tenantConfigCacheEntriesMax = 10_000;
  */
 export const journalEdgeCacheTenantsMax = 10_000;
 
+/**
+ * Credential rows (DPoP bindings, personal access tokens with their member, API keys) a process
+ * keeps in memory for authentication, oldest dropped first. Each is checked against its tenant's
+ * config version on every request, so the bound is about memory only: a dropped entry costs one
+ * read the next time.
+ */
+export const credentialCacheEntriesMax = 10_000;
+
 /** Credentials tracked by the in-memory rate limiter at once (oldest windows dropped first). */
 export const rateLimitCredentialsMax = 100_000;
 

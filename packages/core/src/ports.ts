@@ -204,6 +204,13 @@ export interface EventQuery {
 export interface StoreReader {
   countTenants(): Promise<number>;
   getTenant(tenantId: string): Promise<TenantRow | null>;
+  /**
+   * The tenant's `config_version` as committed now (null: no such tenant). Triggers bump it in
+   * any transaction that changes what processes cache per tenant (webhook endpoints, policies,
+   * budgets, credentials: store migrations 19 and 23), so a cached row read at this version is
+   * still current. Cheap on purpose: authentication asks it on every request.
+   */
+  configVersion(tenantId: string): Promise<number | null>;
   getUser(tenantId: string, userId: string): Promise<UserRow | null>;
   /** The tenant's members (removed ones included), oldest first, at most `limit`. */
   listUsers(tenantId: string, limit: number): Promise<UserRow[]>;

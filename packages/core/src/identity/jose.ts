@@ -49,13 +49,17 @@ function parseJsonObject(segment: string): Record<string, unknown> | null {
   }
 }
 
-/** Splits and decodes a compact JWS; null when it is not one (or is longer than the bound). */
-export function parseCompactJws(compact: string): CompactJws | null {
+/**
+ * Splits and decodes a compact JWS; null when it is not one (or is longer than the bound).
+ * `knownHeader` may answer the header of a segment decoded before (a DPoP client sends the same
+ * header with every proof), so that only the payload is decoded again.
+ */
+export function parseCompactJws(compact: string, knownHeader?: (headerSegment: string) => Record<string, unknown> | undefined): CompactJws | null {
   if (compact.length > jwsCompactLengthMax) return null;
   const parts = compact.split(".");
   if (parts.length !== 3) return null;
   const [headerSegment, payloadSegment, signatureSegment] = parts as [string, string, string];
-  const header = parseJsonObject(headerSegment);
+  const header = knownHeader?.(headerSegment) ?? parseJsonObject(headerSegment);
   const payload = parseJsonObject(payloadSegment);
   const signature = decodeBase64Url(signatureSegment);
   if (!header || !payload || !signature) return null;

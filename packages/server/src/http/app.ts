@@ -17,7 +17,7 @@ import { registerOpenApi } from "./openapi.js";
 import { ProblemError, problemErrorHandler, routeNotFoundHandler, sendProblem, toProblem } from "./problem.js";
 import { requestIdFor } from "./request-id.js";
 import { installProblemRecorder } from "./problem-recorder.js";
-import { refuseIllFormedUnicode } from "./unicode.js";
+import { illFormedUnicodeOf } from "./unicode.js";
 import { answerHeadWithoutStream } from "./sse.js";
 import { answerClientError } from "./client-errors.js";
 import { RouteMethods } from "./methods.js";
@@ -79,8 +79,9 @@ function prependHook<T>(hook: T, existing: T | T[] | undefined): T[] {
 /**
  * onRoute hook of the routes context: a route must say who may call it. `config.scopes` installs
  * authentication (first onRequest hook, before the body is read) and, for POST/PATCH/DELETE,
- * idempotency (first preHandler, after auth and validation). A route that declares neither
- * scopes nor `public: true` fails at start-up: forgetting auth must not silently mean "public".
+ * idempotency (first preHandler, after auth and validation, and the onSend hook recording the
+ * answer). A route that declares neither scopes nor `public: true` fails at start-up: forgetting
+ * auth must not silently mean "public".
  */
 export function secureRoute(route: RouteOptions): void {
   answerHeadWithoutStream(route);
@@ -97,6 +98,8 @@ export function secureRoute(route: RouteOptions): void {
   route.onRequest = prependHook(requireScopes(...config.scopes), route.onRequest as never);
   if (methods.some((method) => idempotentMethods.has(method))) {
     route.preHandler = prependHook(idempotencyPreHandler, route.preHandler as never);
+    // Only these routes claim keys, so only they pay for the hook that records the answer.
+    route.onSend = prependHook(idempotencyOnSend, route.onSend as never);
   }
 }
 
@@ -141,13 +144,14 @@ export function buildApp<Deps>(options: AppOptions<Deps>): FastifyInstance {
   installJsonParser(app);
   installFormParser(app);
 
-  // Set first thing, so every answer carries it: errors, 404s and replays included.
-  app.addHook("onRequest", async (request, reply) => {
+  // One hook, in callback style (no promise per request), first of all: the request id is set
+  // so that every answer carries it (errors, 404s and replays included), then the Unicode check
+  // runs before any route hook (authentication included), so nothing downstream meets a lone
+  // surrogate.
+  app.addHook("onRequest", (request, reply, done) => {
     reply.header("x-request-id", request.id);
+    done(illFormedUnicodeOf(request) ?? undefined);
   });
-  // Before any route hook (authentication included): nothing downstream meets a lone surrogate.
-  app.addHook("onRequest", refuseIllFormedUnicode);
-  app.addHook("onSend", idempotencyOnSend);
   installProblemRecorder(app, process.env.BURSAR_TEST_PROBLEM_LOG);
   const registry = installMetrics(app);
 

@@ -128,13 +128,25 @@ export async function authenticate(request: FastifyRequest): Promise<Principal> 
 }
 
 async function authenticatePersonalAccessToken(request: FastifyRequest, token: string): Promise<Principal> {
-  const row = await request.server.store.read.findPersonalAccessTokenByHash(sha256Hex(token));
-  if (!row) throw invalidToken();
+  const { store, identity } = request.server;
+  const tokenHash = sha256Hex(token);
+  // The token's row and its member's, read together and kept under the tenant's config version.
+  const found = await identity.credentials.read(
+    `pat:${tokenHash}`,
+    null,
+    async () => {
+      const row = await store.read.findPersonalAccessTokenByHash(tokenHash);
+      return row ? { row, user: await store.read.getUser(row.tenantId, row.userId) } : null;
+    },
+    (value) => value.row.tenantId,
+  );
+  if (!found) throw invalidToken();
+  const { row, user } = found;
   const nowMs = request.server.clock.nowMs();
   if (row.revokedAtMs !== null && row.revokedAtMs <= nowMs) throw invalidToken();
   if (row.expiresAtMs !== null && row.expiresAtMs <= nowMs) throw invalidToken();
   // A removed member's tokens die with them; a member's token holds no more than their role.
-  const role = await memberRole(request, row.tenantId, row.userId);
+  const role = memberRole(user);
   if (role === null) throw invalidToken();
   return {
     tenantId: row.tenantId,
@@ -149,7 +161,9 @@ async function authenticatePersonalAccessToken(request: FastifyRequest, token: s
 }
 
 async function authenticateApiKey(request: FastifyRequest, token: string): Promise<Principal> {
-  const row = await request.server.store.read.findApiKeyByHash(sha256Hex(token));
+  const tokenHash = sha256Hex(token);
+  const { store, identity } = request.server;
+  const row = await identity.credentials.read(`key:${tokenHash}`, null, () => store.read.findApiKeyByHash(tokenHash), (key) => key.tenantId);
   if (!row) throw invalidToken();
   const nowMs = request.server.clock.nowMs();
   if (apiKeyIsDead(row, nowMs)) {

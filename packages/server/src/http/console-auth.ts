@@ -15,7 +15,7 @@
  * credentials are never ambient, so they need none of this.
  */
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { findConsoleSession, memberScopes, secretMatches } from "@bursar/core";
+import { findConsoleSession, memberScopes, secretMatches, type UserRow } from "@bursar/core";
 import type { Principal } from "./auth.js";
 import { ProblemError } from "./problem.js";
 import { baseUrlOf } from "../identity/urls.js";
@@ -116,8 +116,7 @@ export async function authenticateConsoleSession(request: FastifyRequest): Promi
  * A member's current role, which narrows their personal access tokens (core memberScopes); null
  * when the member was removed (or never existed), which makes every token of theirs dead.
  */
-export async function memberRole(request: FastifyRequest, tenantId: string, userId: string): Promise<string | null> {
-  const user = await request.server.store.read.getUser(tenantId, userId);
+export function memberRole(user: UserRow | null): string | null {
   if (!user || user.removedAtMs !== null) return null;
   return user.role;
 }

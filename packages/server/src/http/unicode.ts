@@ -6,7 +6,7 @@
  * today only a body can carry a lone surrogate; the hook keeps that true whatever parser or
  * decoding a later version uses. Refused with 400 `invalid_unicode`, before authentication.
  */
-import type { FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyRequest } from "fastify";
 import { isWellFormedText } from "@bursar/core";
 import { ProblemError } from "./problem.js";
 
@@ -26,10 +26,14 @@ function wellFormedRecord(record: unknown): boolean {
   return true;
 }
 
-/** onRequest hook of the app (after routing, before auth): query, params and headers. */
-export async function refuseIllFormedUnicode(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
-  if (!isWellFormedText(request.url)) throw illFormedUnicode("URL");
-  if (!wellFormedRecord(request.query)) throw illFormedUnicode("query string");
-  if (!wellFormedRecord(request.params)) throw illFormedUnicode("path");
-  if (!wellFormedRecord(request.headers)) throw illFormedUnicode("headers");
+/**
+ * The check of the app's first onRequest hook (after routing, before auth): the problem for the
+ * first ill-formed part of the URL, query, path parameters or headers, else null.
+ */
+export function illFormedUnicodeOf(request: FastifyRequest): ProblemError | null {
+  if (!isWellFormedText(request.url)) return illFormedUnicode("URL");
+  if (!wellFormedRecord(request.query)) return illFormedUnicode("query string");
+  if (!wellFormedRecord(request.params)) return illFormedUnicode("path");
+  if (!wellFormedRecord(request.headers)) return illFormedUnicode("headers");
+  return null;
 }

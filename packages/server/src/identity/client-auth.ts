@@ -69,7 +69,7 @@ export async function authenticateClient(request: FastifyRequest, form: Record<s
   const clientId = payload.iss;
   if (typeof clientId !== "string" || payload.sub !== clientId) throw new OAuthError("invalid_client", "client_assertion needs iss and sub equal to the client_id");
   if (form.client_id !== undefined && form.client_id !== clientId) throw new OAuthError("invalid_client", "client_id does not match the assertion");
-  const binding = await store.read.findCredentialBinding(clientId);
+  const binding = await identity.credentials.read(`binding:${clientId}`, null, () => store.read.findCredentialBinding(clientId), (row) => row.tenantId);
   if (!binding || binding.revokedAtMs !== null) throw new OAuthError("invalid_client", "unknown or revoked client");
   const key = bindingKey(binding);
   if (algorithm !== binding.algorithm || !key || !verifyJwsSignature(binding.algorithm, key, jws.signingInput, jws.signature)) {
@@ -92,7 +92,7 @@ export async function authenticateClient(request: FastifyRequest, form: Record<s
   if (!(await identity.replay.claim(`assertion:${binding.id}:${jti}`, exp * 1000, clock.nowMs()))) {
     throw new OAuthError("invalid_client", "client_assertion was used already; sign a new one per request");
   }
-  const agent = await store.read.getAgent(binding.tenantId, binding.agentId);
+  const agent = await identity.credentials.read(`agent:${binding.tenantId}/${binding.agentId}`, binding.tenantId, () => store.read.getAgent(binding.tenantId, binding.agentId), (row) => row.tenantId);
   if (!agent || agent.status !== "active") throw new OAuthError("invalid_client", "the client's agent is disabled");
   return binding;
 }

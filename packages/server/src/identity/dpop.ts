@@ -34,6 +34,8 @@ export interface ProofExpectations {
   url: string;
   /** The access token presented with the proof (resource requests), or null (token requests). */
   accessToken: string | null;
+  /** `sha256Base64Url(accessToken)` when the caller has it already (it is the same per token). */
+  accessTokenHash?: string;
   nowMs: number;
   /** Present when nonces are required: true when the proof's `nonce` is current. */
   nonceIsValid?: (nonce: unknown) => boolean;
@@ -58,15 +60,18 @@ interface ProofKey {
  * (typ, alg, jwk) with every proof, so parsing it and importing its key happens once per key.
  */
 export class ProofKeyCache {
-  private readonly keys = new Map<string, ProofKey | string>();
+  private readonly keys = new Map<string, { header: Record<string, unknown>; resolved: ProofKey | string }>();
+
+  /** The decoded header of a segment seen before (the same bytes decode the same way). */
+  readonly headerOf = (headerSegment: string): Record<string, unknown> | undefined => this.keys.get(headerSegment)?.header;
 
   /** The key of a proof header, or the reason it is refused. */
   resolve(headerSegment: string, header: Record<string, unknown>): ProofKey | string {
     const cached = this.keys.get(headerSegment);
-    if (cached !== undefined) return cached;
+    if (cached !== undefined) return cached.resolved;
     const resolved = resolveProofKey(header);
     if (this.keys.size >= publicKeyCacheEntriesMax) this.keys.delete(this.keys.keys().next().value!);
-    this.keys.set(headerSegment, resolved);
+    this.keys.set(headerSegment, { header, resolved });
     return resolved;
   }
 }
@@ -86,6 +91,8 @@ function resolveProofKey(header: Record<string, unknown>): ProofKey | string {
 
 /** `htu` comparison (RFC 9449 §4.3 check 9): scheme, host, port and path, after normalisation. */
 function sameTarget(htu: string, expected: string): boolean {
+  // The same string parses the same way: the common case needs no parsing.
+  if (htu === expected) return true;
   try {
     const a = new URL(htu);
     const b = new URL(expected);
@@ -104,7 +111,7 @@ export function verifyDpopProof(value: string | string[] | undefined, expect: Pr
   // compact JWS never contains a comma.
   if (typeof value !== "string" || value.length === 0) throw new DpopProofError("invalid_dpop_proof", "send exactly one DPoP header");
   if (value.includes(",")) throw new DpopProofError("invalid_dpop_proof", "send exactly one DPoP header");
-  const jws = parseCompactJws(value);
+  const jws = parseCompactJws(value, keys.headerOf);
   if (!jws) throw new DpopProofError("invalid_dpop_proof", "the DPoP header is not a compact JWS");
   const key = keys.resolve(jws.headerSegment, jws.header);
   if (typeof key === "string") throw new DpopProofError("invalid_dpop_proof", key);
@@ -119,7 +126,7 @@ export function verifyDpopProof(value: string | string[] | undefined, expect: Pr
     throw new DpopProofError("invalid_dpop_proof", `the proof's iat must be within ${dpopProofAgeSecondsMax} s of the server's time`);
   }
   // Check 12 (§4.3, §7.1): the proof covers this access token.
-  if (expect.accessToken !== null && ath !== sha256Base64Url(expect.accessToken)) throw new DpopProofError("invalid_dpop_proof", "the proof's ath does not match the access token");
+  if (expect.accessToken !== null && ath !== (expect.accessTokenHash ?? sha256Base64Url(expect.accessToken))) throw new DpopProofError("invalid_dpop_proof", "the proof's ath does not match the access token");
   if (expect.nonceIsValid && !expect.nonceIsValid(nonce)) throw new DpopProofError("use_dpop_nonce", "use the DPoP-Nonce this server sent");
   return { jkt: key.jkt, jti, iat };
 }

@@ -1,11 +1,12 @@
 /**
  * The identity machinery one app instance owns: token signing and verification, the replay
- * cache, the rate limiter, API-key usage counters, the proof-key cache and (optionally) DPoP
- * nonces. Redis-backed when a Redis URL is configured, in memory otherwise.
+ * cache, the rate limiter, API-key usage counters, the proof-key and credential caches and
+ * (optionally) DPoP nonces. Redis-backed when a Redis URL is configured, in memory otherwise.
  */
 import { Redis } from "ioredis";
 import { credentialRateLimitPerMinuteDefault, sourceRateLimitPerMinuteDefault, type Clock, type Store } from "@bursar/core";
 import { ApiKeyUsageRecorder } from "./api-key-usage.js";
+import { CredentialCache } from "./credential-cache.js";
 import { DpopNonces } from "./dpop-nonce.js";
 import { ProofKeyCache } from "./dpop.js";
 import { MemoryRateLimiter, RedisRateLimiter, type RateLimiter } from "./rate-limit.js";
@@ -27,6 +28,8 @@ export class IdentityServices {
   readonly rateLimiter: RateLimiter;
   readonly usage: ApiKeyUsageRecorder;
   readonly proofKeys = new ProofKeyCache();
+  /** Bindings, tokens, members and keys under their tenant's config version (credential-cache.ts). */
+  readonly credentials: CredentialCache;
   /** Requests per minute of PAT and agent-token credentials. */
   readonly rateLimitPerMinute: number;
   readonly sourceRateLimitPerMinute: number;
@@ -41,6 +44,7 @@ export class IdentityServices {
     onError: (error: unknown) => void,
   ) {
     this.tokens = new TokenService(store, clock);
+    this.credentials = new CredentialCache(store);
     this.usage = new ApiKeyUsageRecorder(store, onError);
     this.rateLimitPerMinute = options.rateLimitPerMinute ?? credentialRateLimitPerMinuteDefault;
     this.sourceRateLimitPerMinute = options.sourceRateLimitPerMinute ?? sourceRateLimitPerMinuteDefault;

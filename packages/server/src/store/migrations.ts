@@ -959,6 +959,67 @@ DROP INDEX events_by_id;
 `;
 
 /**
+ * Credentials under `tenants.config_version` too (issue 19, the fixed per-request cost): every
+ * authenticated request read its credential's row (a DPoP binding, a personal access token and
+ * its member, an API key). Those rows change rarely and only in a few ways (a binding or key
+ * revoked, a member's role changed or removed, an agent disabled), so the triggers below bump
+ * the tenant's version in the transaction that makes such a change, and each process keeps the
+ * rows it read under the version it read them at (identity/credential-cache.ts). Inserts bump
+ * nothing: a new row cannot be in anyone's cache. API keys' usage counters (flushed in batches)
+ * are left out: they change all the time and authentication does not read them.
+ *
+ * Versioned 23, the number this part of issue 19 was given.
+ */
+const credentialVersionSqlite = `
+CREATE TRIGGER credential_bindings_version_update AFTER UPDATE ON credential_bindings BEGIN
+  UPDATE tenants SET config_version = config_version + 1 WHERE id IN (OLD.tenant_id, NEW.tenant_id);
+END;
+CREATE TRIGGER credential_bindings_version_delete AFTER DELETE ON credential_bindings BEGIN
+  UPDATE tenants SET config_version = config_version + 1 WHERE id = OLD.tenant_id;
+END;
+CREATE TRIGGER personal_access_tokens_version_update AFTER UPDATE ON personal_access_tokens BEGIN
+  UPDATE tenants SET config_version = config_version + 1 WHERE id IN (OLD.tenant_id, NEW.tenant_id);
+END;
+CREATE TRIGGER personal_access_tokens_version_delete AFTER DELETE ON personal_access_tokens BEGIN
+  UPDATE tenants SET config_version = config_version + 1 WHERE id = OLD.tenant_id;
+END;
+CREATE TRIGGER users_version_update AFTER UPDATE ON users BEGIN
+  UPDATE tenants SET config_version = config_version + 1 WHERE id IN (OLD.tenant_id, NEW.tenant_id);
+END;
+CREATE TRIGGER users_version_delete AFTER DELETE ON users BEGIN
+  UPDATE tenants SET config_version = config_version + 1 WHERE id = OLD.tenant_id;
+END;
+CREATE TRIGGER agents_version_update AFTER UPDATE OF tenant_id, id, status ON agents WHEN OLD.status IS NOT NEW.status OR OLD.tenant_id IS NOT NEW.tenant_id OR OLD.id IS NOT NEW.id BEGIN
+  UPDATE tenants SET config_version = config_version + 1 WHERE id IN (OLD.tenant_id, NEW.tenant_id);
+END;
+CREATE TRIGGER agents_version_delete AFTER DELETE ON agents BEGIN
+  UPDATE tenants SET config_version = config_version + 1 WHERE id = OLD.tenant_id;
+END;
+CREATE TRIGGER api_keys_version_update AFTER UPDATE OF tenant_id, id, agent_id, token_hash, scopes, rate_limit_per_minute, expires_at_ms, revoked_at_ms ON api_keys BEGIN
+  UPDATE tenants SET config_version = config_version + 1 WHERE id IN (OLD.tenant_id, NEW.tenant_id);
+END;
+CREATE TRIGGER api_keys_version_delete AFTER DELETE ON api_keys BEGIN
+  UPDATE tenants SET config_version = config_version + 1 WHERE id = OLD.tenant_id;
+END;
+`;
+
+const credentialVersionPostgres = `
+CREATE TRIGGER credential_bindings_version AFTER UPDATE OR DELETE ON credential_bindings FOR EACH ROW EXECUTE FUNCTION tenant_config_changed();
+CREATE TRIGGER personal_access_tokens_version AFTER UPDATE OR DELETE ON personal_access_tokens FOR EACH ROW EXECUTE FUNCTION tenant_config_changed();
+CREATE TRIGGER users_version AFTER UPDATE OR DELETE ON users FOR EACH ROW EXECUTE FUNCTION tenant_config_changed();
+CREATE TRIGGER agents_version_update AFTER UPDATE ON agents FOR EACH ROW
+  WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.tenant_id IS DISTINCT FROM NEW.tenant_id OR OLD.id IS DISTINCT FROM NEW.id)
+  EXECUTE FUNCTION tenant_config_changed();
+CREATE TRIGGER agents_version_delete AFTER DELETE ON agents FOR EACH ROW EXECUTE FUNCTION tenant_config_changed();
+CREATE TRIGGER api_keys_version_update AFTER UPDATE ON api_keys FOR EACH ROW
+  WHEN (OLD.tenant_id IS DISTINCT FROM NEW.tenant_id OR OLD.id IS DISTINCT FROM NEW.id OR OLD.agent_id IS DISTINCT FROM NEW.agent_id
+    OR OLD.token_hash IS DISTINCT FROM NEW.token_hash OR OLD.scopes IS DISTINCT FROM NEW.scopes OR OLD.rate_limit_per_minute IS DISTINCT FROM NEW.rate_limit_per_minute
+    OR OLD.expires_at_ms IS DISTINCT FROM NEW.expires_at_ms OR OLD.revoked_at_ms IS DISTINCT FROM NEW.revoked_at_ms)
+  EXECUTE FUNCTION tenant_config_changed();
+CREATE TRIGGER api_keys_version_delete AFTER DELETE ON api_keys FOR EACH ROW EXECUTE FUNCTION tenant_config_changed();
+`;
+
+/**
  * Every migration, oldest first, versions strictly increasing. A gap is allowed, and
  * `pendingMigrations` runs whatever known version a database lacks (2 and 3 were developed on
  * separate branches, so a database may have got 3 before 2).
@@ -978,6 +1039,7 @@ export const migrations: readonly Migration[] = [
   { version: 17, name: "idempotency claim owners", sqlite: claimOwnersSqlite, postgres: claimOwnersPostgres },
   { version: 19, name: "spend rollups and tenant config version", sqlite: spendRollupsSqlite, postgres: spendRollupsPostgres },
   { version: 22, name: "spend usage and triggers by id", sqlite: usageSqlite, postgres: usagePostgres },
+  { version: 23, name: "credentials under the tenant config version", sqlite: credentialVersionSqlite, postgres: credentialVersionPostgres },
   { version: 24, name: "journal rows inline", sqlite: journalRowsSqlite, postgres: journalRowsPostgres },
 ];
 

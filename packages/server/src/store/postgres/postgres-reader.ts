@@ -131,6 +131,11 @@ export class PostgresReader implements StoreReader {
     return row ? tenantFrom(row) : null;
   }
 
+  async configVersion(tenantId: string): Promise<number | null> {
+    const row = await this.first(this.sql.configVersion, [tenantId]);
+    return row ? integerFrom(row.config_version, "tenants.config_version") : null;
+  }
+
   async getUser(tenantId: string, userId: string): Promise<UserRow | null> {
     const row = await this.first(this.sql.getUser, [tenantId, userId]);
     return row ? userFrom(row) : null;

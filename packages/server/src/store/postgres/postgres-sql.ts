@@ -50,6 +50,7 @@ export class PostgresSql {
   readonly lockTenant: string;
   readonly countTenants: string;
   readonly getTenant: string;
+  readonly configVersion: string;
   readonly getUser: string;
   readonly listUsers: string;
   readonly findPersonalAccessTokenByHash: string;
@@ -141,6 +142,7 @@ export class PostgresSql {
     this.lockTenant = `SELECT ${tenantColumns}, config_version FROM ${s}.tenants WHERE id = $1 FOR UPDATE`;
     this.countTenants = `SELECT count(*) AS count FROM ${s}.tenants`;
     this.getTenant = `SELECT ${tenantColumns} FROM ${s}.tenants WHERE id = $1`;
+    this.configVersion = `SELECT config_version FROM ${s}.tenants WHERE id = $1`;
     this.getUser = `SELECT ${userColumns} FROM ${s}.users WHERE tenant_id = $1 AND id = $2`;
     this.listUsers = `SELECT ${userColumns} FROM ${s}.users WHERE tenant_id = $1 ORDER BY id LIMIT $2`;
     this.findPersonalAccessTokenByHash =

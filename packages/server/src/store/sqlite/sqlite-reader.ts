@@ -7,6 +7,7 @@
 import type Database from "better-sqlite3";
 import {
   invariant,
+  tenantConfigCacheEntriesMax,
   type RecordKind,
   type RecordQuery,
   type UsageQuery,
@@ -84,6 +85,9 @@ const idempotencyScopeCondition =
 export class SqliteReadStatements {
   readonly countTenants: RowStatement;
   readonly getTenant: RowStatement;
+  readonly configVersion: RowStatement;
+  /** `PRAGMA data_version`: changes when another connection (or process) committed. */
+  readonly dataVersion: Database.Statement<unknown[], number>;
   readonly getUser: RowStatement;
   readonly listUsers: RowStatement;
   readonly findPersonalAccessTokenByHash: RowStatement;
@@ -134,6 +138,8 @@ export class SqliteReadStatements {
     const prepare = (sql: string): RowStatement => db.prepare<unknown[], Row>(sql);
     this.countTenants = prepare("SELECT count(*) AS count FROM tenants");
     this.getTenant = prepare(`SELECT ${tenantColumns} FROM tenants WHERE id = ?`);
+    this.configVersion = prepare("SELECT config_version FROM tenants WHERE id = ?");
+    this.dataVersion = db.prepare<unknown[], number>("PRAGMA data_version").pluck();
     this.getUser = prepare(`SELECT ${userColumns} FROM users WHERE tenant_id = ? AND id = ?`);
     this.listUsers = prepare(`SELECT ${userColumns} FROM users WHERE tenant_id = ? ORDER BY id LIMIT ?`);
     this.findPersonalAccessTokenByHash = prepare(
@@ -267,6 +273,12 @@ export class SqliteReader implements StoreReader {
     this.checkActive();
     const row = this.reads.getTenant.get(tenantId);
     return row ? tenantFrom(row) : null;
+  }
+
+  async configVersion(tenantId: string): Promise<number | null> {
+    this.checkActive();
+    const row = this.reads.configVersion.get(tenantId);
+    return row ? integerFrom(row.config_version, "tenants.config_version") : null;
   }
 
   async getUser(tenantId: string, userId: string): Promise<UserRow | null> {
@@ -584,5 +596,31 @@ export class SqliteReader implements StoreReader {
   async hasSettledSpend(tenantId: string, agentId: string, payeeId: string): Promise<boolean> {
     this.checkActive();
     return this.reads.statement(this.reads.records.hasSettledSpend).get(tenantId, agentId, payeeId) !== undefined;
+  }
+}
+
+/**
+ * The reader of committed state (`store.read`, over the read-only connection). Its
+ * `configVersion` answers from memory while `PRAGMA data_version` says no connection, of this
+ * process or another, has committed since the version was read: a request that checks its
+ * cached credentials against the version then costs no table read while nothing is written.
+ * Any commit anywhere (a transfer as much as a revocation) makes the next call read the row.
+ */
+export class SqliteCommittedReader extends SqliteReader {
+  private readonly versions = new Map<string, number>();
+  private versionsAtDataVersion = -1;
+
+  override async configVersion(tenantId: string): Promise<number | null> {
+    const dataVersion = this.reads.dataVersion.get()!;
+    if (dataVersion !== this.versionsAtDataVersion) {
+      this.versions.clear();
+      this.versionsAtDataVersion = dataVersion;
+    }
+    const known = this.versions.get(tenantId);
+    if (known !== undefined) return known;
+    const version = await super.configVersion(tenantId);
+    // Bounded by the tenants that made requests since the last commit anywhere.
+    if (version !== null && this.versions.size < tenantConfigCacheEntriesMax) this.versions.set(tenantId, version);
+    return version;
   }
 }

@@ -17,7 +17,7 @@ import { GroupCommit, type GroupCommitStats } from "./group-commit.js";
 import { migrateSqlite } from "./sqlite-migrate.js";
 import { TenantConfigCache } from "../tenant-config-cache.js";
 import { JournalEdgeCache } from "../journal-edge-cache.js";
-import { SqliteReader, SqliteReadStatements } from "./sqlite-reader.js";
+import { SqliteCommittedReader, SqliteReadStatements } from "./sqlite-reader.js";
 import { SqliteTransaction, SqliteWriteStatements } from "./sqlite-transaction.js";
 
 /** How long a connection waits for another process's lock before failing with SQLITE_BUSY. */
@@ -82,7 +82,7 @@ class SqliteStoreImpl implements SqliteStore {
   private readonly journalEdges = new JournalEdgeCache();
   private closed = false;
   // Prepared on first use, so that `migrate()` has created the tables by then.
-  private reader: SqliteReader | null = null;
+  private reader: SqliteCommittedReader | null = null;
   private writerStatements: { reads: SqliteReadStatements; writes: SqliteWriteStatements } | null = null;
 
   constructor(
@@ -113,7 +113,7 @@ class SqliteStoreImpl implements SqliteStore {
 
   get read(): StoreReader {
     invariant(!this.closed, "sqlite store is closed");
-    this.reader ??= new SqliteReader(new SqliteReadStatements(this.readerConnection));
+    this.reader ??= new SqliteCommittedReader(new SqliteReadStatements(this.readerConnection));
     return this.reader;
   }
 
