@@ -1309,6 +1309,8 @@ export interface AgentHealth {
   wallet: { account_id: string; currency: string; balance: number; balance_display: string; available: number; available_display: string };
   limits: Array<{ limit: string; max: number; remaining: number; near_exhaustion: boolean }>;
   approvals: { pending: number };
+}
+
 // --- Tasks (docs/tasks.md) ---
 
 export type TaskStatus = "todo" | "in_progress" | "in_review" | "blocked" | "done" | "cancelled";

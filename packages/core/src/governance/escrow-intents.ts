@@ -720,7 +720,9 @@ export async function withdrawEscrowIntent(context: WriteContext, intentId: stri
   if (intent.body.settlement) return intent;
   const settled = await settle(context, intent, "refunded", null);
   invariant(settled.ok, `escrow intent ${intentId} refunds what it holds`);
-  return settled.value;
+  // A refund pays the payer's own wallet in this write: nothing goes out on a rail.
+  invariant(settled.value.dispatch.length === 0, `escrow intent ${intentId} refunds without a payout`);
+  return settled.value.intent;
 }
 
 /** The sweep: an intent past its deadline (or dispute window) expires, refunding what it holds. */

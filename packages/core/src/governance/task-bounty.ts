@@ -165,13 +165,15 @@ export async function releaseBounty(context: WriteContext, intentId: string, evi
   const submission = evidenceOf(evidence, toRfc3339(context.nowMs));
   const binding = evidenceBindingOf(tenant.id, intent.id, intent.body.payee_id, submission);
   const signature = signWithTaskKey(tenant, evidenceSigningInput(binding));
-  const result: Result<EscrowIntentRecord> = await submitEscrowEvidence(context, intentId, { ...submission, signature }, validate);
+  const result = await submitEscrowEvidence(context, intentId, { ...submission, signature }, validate);
   if (!result.ok) {
     invariant(result.code === "escrow_expired", `the bounty of ${evidence.taskId} takes its evidence: ${result.detail}`);
     return (await loadRecord<EscrowIntentBody>(context.tx, context.tenantId, "escrow_intent", intentId))!;
   }
-  invariant(result.value.body.status === "released", `the bounty of ${evidence.taskId} is released by a passing ship`);
-  return result.value;
+  // The assignee's payee is Bursar's own (its wallet), paid in this write: no rail payout follows.
+  invariant(result.value.dispatch.length === 0, `the bounty of ${evidence.taskId} pays the assignee's wallet in the same write`);
+  invariant(result.value.intent.body.status === "released", `the bounty of ${evidence.taskId} is released by a passing ship`);
+  return result.value.intent;
 }
 
 /** Refunds a bounty whose task was cancelled (escrow's withdrawal); a settled one is answered as it is. */
@@ -194,6 +196,7 @@ export function bountyStatusOf(intent: StoredRecord<EscrowIntentBody>): BountySt
       return body.approval_status === "pending" ? "pending_approval" : "unfunded";
     case "funded":
     case "evidence_submitted":
+    case "payout_pending": // never for an agent's payee (paid in the write), but held until paid
       return "held";
     default:
       return body.status;
