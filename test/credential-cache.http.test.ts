@@ -81,7 +81,9 @@ describe.each(storeKinds)("cached credentials across two server processes (%s)",
     const onB = client(children[1]!.url, adminToken);
     for (let i = 0; i < 3; i++) expectStatus(await onB.get("/v1/agents"), 200);
     expectStatus(await a().call("PATCH", `/v1/members/${adminId}`, { role: "viewer" }), 200);
-    const narrowed = await onB.get("/v1/agents");
+    // A viewer still reads everything (console roles), but its next write is refused on B.
+    expectStatus(await onB.get("/v1/agents"), 200);
+    const narrowed = await onB.post("/v1/agents", { name: "after-narrowing" });
     expect(narrowed.status).toBe(403);
     expect(narrowed.body.code).toBe("insufficient_scope");
     expectStatus(await onB.get("/v1/events"), 200);

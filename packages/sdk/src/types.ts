@@ -427,6 +427,20 @@ export interface EventDataMap {
   "budget_request.approved": { budget_request: BudgetRequest };
   "budget_request.rejected": { budget_request: BudgetRequest };
   "agent.spawned": { agent: Agent; parent_agent_id: string; spawn_depth: number; scopes: string[]; registration_ticket_id: string };
+  "agent.cloned": { agent: Agent; cloned_from: string };
+  "trigger.created": { trigger: Trigger };
+  "trigger.updated": { trigger: Trigger };
+  "trigger.deleted": { trigger: Trigger };
+  "trigger.secret_rotated": { trigger: Trigger };
+  "trigger.fired": { trigger_fire: Omit<TriggerFire, "result"> };
+  "task.created": TaskEventData;
+  "task.updated": TaskEventData;
+  "task.submitted": TaskEventData;
+  "task.ci_updated": TaskEventData;
+  "task.reviewed": TaskEventData;
+  "task.shipped": TaskEventData;
+  "task.blocked": TaskEventData;
+  "task.cancelled": TaskEventData;
   "rail.configured": { rail_config: RailConfig };
   "rail.secret_rotated": { rail_config: RailConfig };
   "payment_intent.created": { payment_intent: PaymentIntent };
@@ -1470,4 +1484,12 @@ export interface TaskReviewFeedback {
   latest_decision: TaskReview | null;
   must_fix: ReviewComment[];
   reviews: TaskReview[];
+}
+
+/** The data of every `task.*` event: the task as the API shows it, its status before, what changed, what is available now. */
+export interface TaskEventData {
+  task: Task;
+  previous_status: TaskStatus | null;
+  changed_fields: string[];
+  available_actions: TaskAction[];
 }
