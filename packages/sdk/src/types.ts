@@ -1487,9 +1487,9 @@ export interface TaskReviewFeedback {
 }
 
 /** The data of every `task.*` event: the task as the API shows it, its status before, what changed, what is available now. */
-export interface TaskEventData {
+export type TaskEventData = {
   task: Task;
   previous_status: TaskStatus | null;
   changed_fields: string[];
   available_actions: TaskAction[];
-}
+};
