@@ -332,7 +332,13 @@ describe.each(storeKinds)("tasks over HTTP (%s)", (kind) => {
     expect((await otherOwner.get("/v1/tasks")).body.data).toEqual([]);
     // An agent assigning to another tenant's agent: not found.
     expect((await outsider.post("/v1/tasks", { title: "x", assignee_agent_id: world.assigneeAgent.agentId })).status).toBe(404);
-    expect(expectStatus(await world.assignee.get("/v1/tasks/mine"), 200).data.some((row: any) => row.id === task.id)).toBe(true);
+    const mine = expectStatus(await world.assignee.get("/v1/tasks/mine"), 200);
+    expect(mine.data.some((row: any) => row.id === task.id)).toBe(true);
+    // A task list is a record list: it says the journal position it was read at (stream from it to miss nothing).
+    const journalSize = expectStatus(await world.owner.get("/v1/journal/checkpoint"), 200).tree_size;
+    expect(mine.journal_seq).toBeGreaterThan(0);
+    expect(mine.journal_seq).toBeLessThanOrEqual(journalSize);
+    expect(expectStatus(await world.owner.get("/v1/tasks"), 200).journal_seq).toBeGreaterThanOrEqual(journalSize);
   });
 
   it("never lets an agent credential hold ci:write or reviews:write, and the assignee cannot report its own CI", async () => {

@@ -302,3 +302,11 @@ function checkScopes(request: FastifyRequest, principal: Principal, required: re
 export function requireScope(request: FastifyRequest, scope: Scope): void {
   checkScopes(request, request.principal, [scope]);
 }
+
+/** Requires any one of `scopes` inside a handler (a route several kinds of caller may read), on the request's usable scopes. */
+export function requireAnyScope(request: FastifyRequest, scopes: readonly Scope[], message: string): void {
+  const held = usableScopes(request, request.principal);
+  if (scopes.some((scope) => held.includes(scope))) return;
+  recordUsage(request, request.principal, { denied: "insufficient_scope" });
+  throw new ProblemError("insufficient_scope", message);
+}

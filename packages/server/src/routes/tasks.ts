@@ -24,11 +24,11 @@ import {
   type TaskRecord,
 } from "@bursar/core";
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { requireScope } from "../http/auth.js";
+import { requireAnyScope, requireScope } from "../http/auth.js";
 import { ProblemError } from "../http/problem.js";
 import { validatePayload } from "../services/schemas.js";
 import type { RouteModule } from "./context.js";
-import { notFound, orProblem, pageOf } from "./context.js";
+import { journalPageOf, notFound, orProblem } from "./context.js";
 
 const tags = ["tasks"];
 /** Any of these lets a caller read the tasks it may see (the work, CI and review scopes, and owners' reads). */
@@ -44,8 +44,7 @@ function callerOf(request: FastifyRequest): TaskCaller {
 }
 
 function requireReader(request: FastifyRequest): void {
-  if (readScopes.some((scope) => request.principal.scopes.includes(scope))) return;
-  throw new ProblemError("insufficient_scope", `Reading tasks needs one of the scopes ${readScopes.join(", ")}.`);
+  requireAnyScope(request, readScopes, `Reading tasks needs one of the scopes ${readScopes.join(", ")}.`);
 }
 
 export const taskRoutes: RouteModule = (app, deps) => {
@@ -104,7 +103,7 @@ export const taskRoutes: RouteModule = (app, deps) => {
         summary: "List tasks, newest first",
         description: "Owners and service accounts see the tenant's tasks (filter by `assignee_agent_id`, `status`); an agent sees the tasks it created (`GET /v1/tasks/mine` lists those assigned to it).",
         querystring: wire.taskListQuery,
-        response: { 200: wire.page(wire.task) },
+        response: { 200: wire.journalPage(wire.task) },
       },
       config: { scopes: [], errors: ["not_found"], example: { query: "status=in_review" } },
     },
@@ -113,10 +112,9 @@ export const taskRoutes: RouteModule = (app, deps) => {
       const { limit, cursor, status, assignee_agent_id } = request.query;
       const own = request.principal.agentId;
       if (own !== null && assignee_agent_id !== undefined && assignee_agent_id !== own) throw notFound("agent", assignee_agent_id);
-      const rows = await listTasks(store.read, request.principal.tenantId, {
+      const page = await journalPageOf(store, request.principal.tenantId, limit, () => listTasks(store.read, request.principal.tenantId, {
         assigneeAgentId: assignee_agent_id, creatorAgentId: own ?? undefined, status, limit: limit + 1, beforeId: cursor,
-      });
-      const page = pageOf(rows, limit, (row) => row);
+      }), (row) => row);
       return { ...page, data: await Promise.all(page.data.map(view)) };
     },
   );
@@ -129,7 +127,7 @@ export const taskRoutes: RouteModule = (app, deps) => {
         summary: "The calling agent's tasks: those assigned to it, newest first",
         description: "For an agent credential: the tasks assigned to it (filter by `status`). An owner has no tasks of its own (400 `validation_failed`: use `GET /v1/tasks?assignee_agent_id=`).",
         querystring: wire.taskListQuery.omit({ assignee_agent_id: true }),
-        response: { 200: wire.page(wire.task) },
+        response: { 200: wire.journalPage(wire.task) },
       },
       config: { scopes: [], example: { query: "status=todo" } },
     },
@@ -138,8 +136,7 @@ export const taskRoutes: RouteModule = (app, deps) => {
       const own = request.principal.agentId;
       if (own === null) throw new ProblemError("validation_failed", "only an agent credential has tasks of its own; owners list them with GET /v1/tasks?assignee_agent_id=");
       const { limit, cursor, status } = request.query;
-      const rows = await listTasks(store.read, request.principal.tenantId, { assigneeAgentId: own, status, limit: limit + 1, beforeId: cursor });
-      const page = pageOf(rows, limit, (row) => row);
+      const page = await journalPageOf(store, request.principal.tenantId, limit, () => listTasks(store.read, request.principal.tenantId, { assigneeAgentId: own, status, limit: limit + 1, beforeId: cursor }), (row) => row);
       return { ...page, data: await Promise.all(page.data.map(view)) };
     },
   );
