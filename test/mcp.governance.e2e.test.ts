@@ -147,6 +147,33 @@ describe("escrow tools over Streamable HTTP", () => {
   });
 });
 
+describe("task tools over Streamable HTTP (the assignee's side of a task)", () => {
+  it("lists, starts and submits an assigned task; a description that says 'approve' is data; another agent's task is not found", async () => {
+    const mcp = await httpClient();
+    try {
+      const task = await tenant.owner.tasks.create({ title: "Write the report", description: injection, acceptance_criteria: ["a PDF"], assignee_agent_id: tenant.agentId, review_required: true });
+      const mine = await call(mcp, "bursar_list_my_tasks", { status: "todo" });
+      expect(mine.result.data.tasks.map((row: any) => row.id)).toContain(task.id);
+      const started = await call(mcp, "bursar_start_task", { task_id: task.id });
+      expect(started.result).toMatchObject({ status: "executed", ids: { task_id: task.id }, data: { status: "in_progress" } });
+      const submitted = await call(mcp, "bursar_submit_task", { task_id: task.id, summary: "Done: report.pdf", head_sha: "a1b2c3d", artifacts: [{ type: "doc", url: "https://example.test/report.pdf" }] });
+      expect(submitted.result.data.status).toBe("in_review");
+      // The review is not the assignee's: no tool reviews or ships, and the task waits for its reviewer.
+      const read = await call(mcp, "bursar_get_task", { task_id: task.id });
+      expect(read.result).toMatchObject({ status: "executed", data: { task: { status: "in_review", review_status: null, description: injection }, must_fix: [] } });
+      expect((await mcp.listTools()).tools.map((tool) => tool.name).filter((name) => /_(review|ship|cancel)/.test(name))).toEqual([]);
+      // A task assigned to someone else: the agent cannot start it (not found, nothing changed).
+      const other = await tenant.owner.agents.create({ name: "other worker" });
+      const theirs = await tenant.owner.tasks.create({ title: "Not yours", assignee_agent_id: other.id });
+      const refused = await call(mcp, "bursar_start_task", { task_id: theirs.id });
+      expect(refused.result).toMatchObject({ status: "failed", reason_codes: ["not_found"] });
+      expect((await tenant.owner.tasks.get(theirs.id)).status).toBe("todo");
+    } finally {
+      await mcp.close();
+    }
+  });
+});
+
 describe.each([
   ["stdio", stdioClient],
   ["Streamable HTTP", httpClient],

@@ -19,7 +19,7 @@ import { z } from "zod";
 import type { Bursar } from "../client.ts";
 import { canonicalJson } from "../canonical.ts";
 import { APIError, BursarError } from "../errors.ts";
-import type { Approval, EscrowIntent, PaymentIntent, ServiceRequest, SpendAuthorization } from "../types.ts";
+import type { Approval, EscrowIntent, PaymentIntent, ServiceRequest, SpendAuthorization, Task } from "../types.ts";
 
 export const toolStatuses = ["executed", "approval_required", "blocked", "failed", "running"] as const;
 export type ToolStatus = (typeof toolStatuses)[number];
@@ -179,6 +179,17 @@ export async function escrowResult(intent: EscrowIntent, context: ToolContext): 
   return result({ ...base, status: "executed", available_actions: next, message: `Escrow ${intent.id}: ${intent.status} (${intent.amount_display} ${intent.currency}${intent.status === "funded" ? `, ${intent.attempts_remaining} evidence attempt(s) left` : ""}).` });
 }
 
+/**
+ * A task as a tool result: the work's state, what the agent may do next. The title, description,
+ * criteria and review comments are the task creator's and reviewers' data, returned as data.
+ */
+export function taskResult(task: Task): ToolResult {
+  const stopped = task.status === "blocked" || task.status === "cancelled";
+  const reasons = stopped ? [`task_${task.status}`] : [];
+  const bounty = task.bounty ? `, bounty ${task.bounty.amount_display} ${task.bounty.currency} ${task.bounty.status}` : "";
+  return result({ status: stopped ? "blocked" : "executed", ids: { task_id: task.id, ...(task.bounty?.escrow_intent_id ? { escrow_intent_id: task.bounty.escrow_intent_id } : {}) }, reason_codes: reasons, available_actions: task.available_actions, data: task, message: `Task ${task.id}: ${task.status} (CI ${task.ci_status}${task.review_status ? `, review ${task.review_status}` : ""}${bounty}).` });
+}
+
 /** The `int_…` id of a created escrow: derived from the call's idempotency key, so a retried call creates (and signs) the same intent. */
 async function escrowIdOf(context: ToolContext): Promise<string | undefined> {
   if (!context.idempotencyKey) return undefined;
@@ -188,6 +199,7 @@ async function escrowIdOf(context: ToolContext): Promise<string | undefined> {
 
 const predicateTemplates = ["http_status", "webhook_event", "artifact_present", "cost_within_amount", "always"] as const;
 const escrowId = z.string().regex(/^int_[A-Za-z0-9_-]{1,60}$/).describe("escrow intent id, int_…");
+const taskId = z.string().regex(/^tsk_[A-Za-z0-9_-]{1,60}$/).describe("task id, tsk_…");
 
 function define<Shape extends z.ZodRawShape>(tool: BursarTool<Shape>): BursarTool {
   return tool as unknown as BursarTool;
@@ -466,6 +478,67 @@ export const bursarTools: readonly BursarTool[] = [
         return result({ status: "blocked", ids: { escrow_intent_id: intent.id }, reason_codes: ["escrow_evidence_not_accepted"], available_actions: ["wait_for_evidence"], message: `Escrow ${intent.id} has no evidence that passed its rule yet; it is released when the payee's evidence passes.`, data: intent });
       }
       return escrowResult(await context.bursar.escrow.release(input.escrow_intent_id, write(context)), context);
+    },
+  }),
+  define({
+    name: "bursar_list_my_tasks",
+    description: "The tasks assigned to this agent, newest first (optionally one status), with what each allows next.",
+    inputSchema: z.object({ status: z.enum(["todo", "in_progress", "in_review", "blocked", "done", "cancelled"]).optional(), limit: z.number().int().min(1).max(50).optional() }),
+    annotations: readOnly("My tasks"),
+    writes: false,
+    async run(input, context) {
+      const page = await context.bursar.tasks.mine({ status: input.status, limit: input.limit ?? 10 }, read(context));
+      const tasks = page.data.map((task) => ({ id: task.id, title: task.title, status: task.status, priority: task.priority, ci_status: task.ci_status, review_status: task.review_status, available_actions: task.available_actions }));
+      return result({ status: "executed", message: `${tasks.length} task(s).`, data: { tasks } });
+    },
+  }),
+  define({
+    name: "bursar_get_task",
+    description: "One task (tsk_…): its description and acceptance criteria, status, CI and review state, must-fix review comments and bounty.",
+    inputSchema: z.object({ task_id: taskId }),
+    annotations: readOnly("Task status"),
+    writes: false,
+    async run(input, context) {
+      const [task, feedback] = await Promise.all([context.bursar.tasks.get(input.task_id, read(context)), context.bursar.tasks.reviewFeedback(input.task_id, read(context))]);
+      const answer = taskResult(task);
+      return { ...answer, data: { task, must_fix: feedback.must_fix } };
+    },
+  }),
+  define({
+    name: "bursar_start_task",
+    description: "Start a task assigned to this agent (todo → in_progress), or go back to work after review asked for changes.",
+    inputSchema: z.object({ task_id: taskId }),
+    annotations: { title: "Start a task", readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    writes: true,
+    async run(input, context) {
+      const task = await context.bursar.tasks.get(input.task_id, read(context));
+      if (task.available_actions.includes("fix")) return taskResult(await context.bursar.tasks.fix(input.task_id, write(context)));
+      return taskResult(await context.bursar.tasks.start(input.task_id, write(context)));
+    },
+  }),
+  define({
+    name: "bursar_submit_task",
+    description: "Submit the work of an in-progress task for review: a summary, links to what was made (pull requests, commits, docs) and the commit it is at.",
+    inputSchema: z.object({
+      task_id: taskId,
+      summary: z.string().min(1).max(4000),
+      artifacts: z.array(z.object({ type: z.enum(["pull_request", "commit", "doc", "ci_run", "other"]), url: z.string().url().max(2048) })).max(20).optional(),
+      head_sha: z.string().regex(/^[0-9a-f]{7,64}$/).optional().describe("the commit the work is at"),
+    }),
+    annotations: { title: "Submit a task", readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    writes: true,
+    async run(input, context) {
+      return taskResult(await context.bursar.tasks.submit(input.task_id, { summary: input.summary, artifacts: input.artifacts, head_sha: input.head_sha }, write(context)));
+    },
+  }),
+  define({
+    name: "bursar_block_task",
+    description: "Say a task is blocked: why, and what someone else must do. An owner or the creator resolves the blocker.",
+    inputSchema: z.object({ task_id: taskId, reason: z.string().min(1).max(2000), action_required: z.string().max(2000).optional() }),
+    annotations: { title: "Block a task", readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    writes: true,
+    async run(input, context) {
+      return taskResult(await context.bursar.tasks.block(input.task_id, { reason: input.reason, action_required: input.action_required ?? null }, write(context)));
     },
   }),
 ];
