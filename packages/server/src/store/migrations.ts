@@ -970,38 +970,23 @@ DROP INDEX events_by_id;
  *
  * Versioned 23, the number this part of issue 19 was given.
  */
-const credentialVersionSqlite = `
-CREATE TRIGGER credential_bindings_version_update AFTER UPDATE ON credential_bindings BEGIN
+/** SQLite: bump the tenant's config version when a row of `table` changes (`update`: the columns that matter, and when) or goes. */
+function versionTriggersSqlite(table: string, update: { columns: string; when?: string } | null = null): string {
+  const on = update ? `UPDATE OF ${update.columns} ON ${table}${update.when ? ` WHEN ${update.when}` : ""}` : `UPDATE ON ${table}`;
+  return `CREATE TRIGGER ${table}_version_update AFTER ${on} BEGIN
   UPDATE tenants SET config_version = config_version + 1 WHERE id IN (OLD.tenant_id, NEW.tenant_id);
 END;
-CREATE TRIGGER credential_bindings_version_delete AFTER DELETE ON credential_bindings BEGIN
-  UPDATE tenants SET config_version = config_version + 1 WHERE id = OLD.tenant_id;
-END;
-CREATE TRIGGER personal_access_tokens_version_update AFTER UPDATE ON personal_access_tokens BEGIN
-  UPDATE tenants SET config_version = config_version + 1 WHERE id IN (OLD.tenant_id, NEW.tenant_id);
-END;
-CREATE TRIGGER personal_access_tokens_version_delete AFTER DELETE ON personal_access_tokens BEGIN
-  UPDATE tenants SET config_version = config_version + 1 WHERE id = OLD.tenant_id;
-END;
-CREATE TRIGGER users_version_update AFTER UPDATE ON users BEGIN
-  UPDATE tenants SET config_version = config_version + 1 WHERE id IN (OLD.tenant_id, NEW.tenant_id);
-END;
-CREATE TRIGGER users_version_delete AFTER DELETE ON users BEGIN
-  UPDATE tenants SET config_version = config_version + 1 WHERE id = OLD.tenant_id;
-END;
-CREATE TRIGGER agents_version_update AFTER UPDATE OF tenant_id, id, status ON agents WHEN OLD.status IS NOT NEW.status OR OLD.tenant_id IS NOT NEW.tenant_id OR OLD.id IS NOT NEW.id BEGIN
-  UPDATE tenants SET config_version = config_version + 1 WHERE id IN (OLD.tenant_id, NEW.tenant_id);
-END;
-CREATE TRIGGER agents_version_delete AFTER DELETE ON agents BEGIN
-  UPDATE tenants SET config_version = config_version + 1 WHERE id = OLD.tenant_id;
-END;
-CREATE TRIGGER api_keys_version_update AFTER UPDATE OF tenant_id, id, agent_id, token_hash, scopes, rate_limit_per_minute, expires_at_ms, revoked_at_ms ON api_keys BEGIN
-  UPDATE tenants SET config_version = config_version + 1 WHERE id IN (OLD.tenant_id, NEW.tenant_id);
-END;
-CREATE TRIGGER api_keys_version_delete AFTER DELETE ON api_keys BEGIN
+CREATE TRIGGER ${table}_version_delete AFTER DELETE ON ${table} BEGIN
   UPDATE tenants SET config_version = config_version + 1 WHERE id = OLD.tenant_id;
 END;
 `;
+}
+
+const credentialVersionSqlite = `
+${versionTriggersSqlite("credential_bindings")}${versionTriggersSqlite("personal_access_tokens")}${versionTriggersSqlite("users")}${versionTriggersSqlite("agents", {
+  columns: "tenant_id, id, status",
+  when: "OLD.status IS NOT NEW.status OR OLD.tenant_id IS NOT NEW.tenant_id OR OLD.id IS NOT NEW.id",
+})}${versionTriggersSqlite("api_keys", { columns: "tenant_id, id, agent_id, token_hash, scopes, rate_limit_per_minute, expires_at_ms, revoked_at_ms" })}`;
 
 const credentialVersionPostgres = `
 CREATE TRIGGER credential_bindings_version AFTER UPDATE OR DELETE ON credential_bindings FOR EACH ROW EXECUTE FUNCTION tenant_config_changed();
