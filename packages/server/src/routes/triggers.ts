@@ -1,5 +1,5 @@
 /**
- * `/v1/triggers` (issue 15 item 5; docs/usage-and-triggers.md): owners (`agents:config`) bind an
+ * `/v1/triggers` (issue 15 item 5; docs/teams.md): owners (`agents:config`) bind an
  * external event to a governed action of one agent, and `POST /v1/triggers/{id}/fire` is how the
  * event arrives.
  *
