@@ -225,7 +225,7 @@ export const triggerRoutes: RouteModule = (app, deps) => {
           "Answers 202 with the governed outcome: `executed`, `running`, `approval_required`, `blocked` (the policy refused it, see `reason_codes`) or `failed` (refused before a decision, see `error`). " +
           "A repeat with the same `webhook-id` answers the first fire again (`Idempotent-Replayed: true`) and acts no more. " +
           `Errors: invalid_signature and signature_timestamp_stale (401; the timestamp must be within ${triggerFireAgeSecondsMax} s), body_too_large (413, over ${triggerFireBodyBytesMax} bytes), ` +
-          `trigger_disabled (409), template_field_missing and template_injection (422: an event value holding "{{" or "}}" is refused), validation_failed (400: the rendered body is not the operation's body), rate_limited (429, over ${triggerFiresPerMinuteMax} fires a minute).`,
+          `trigger_disabled (409), template_field_missing and template_injection (422: an event value holding "{{" or "}}" is refused), validation_failed (400: the rendered body is not the operation's body), rate_limited (429, over ${triggerFiresPerMinuteMax} fires a minute; only fires that pass the checks above count, refused ones count against the sender address's limit).`,
         params: wire.idParam,
         body: wire.triggerFireBody,
         response: { 202: wire.triggerFire },
