@@ -136,11 +136,17 @@ describe.each(storeKinds)("owner inline approvals through chat (%s, LLM planner)
     const last = messages.at(-1)!;
     if (last.role === "tool") {
       const result = JSON.parse(last.content ?? "{}");
+      if (result.object === "service_request") return textAnswer(`The service request ${result.id} is ${result.status} (approval: ${result.approval_status}).`);
       return textAnswer(`The payment ${result.id} is ${result.execution_status} (approval: ${result.approval_status}).`);
     }
     if (last.content?.startsWith("An owner resolved approval")) {
+      const request = /service request (sr_\w+)/.exec(last.content)?.[1];
+      if (request) return toolCallAnswer([{ name: "get_service_request", arguments: JSON.stringify({ service_request_id: request }) }]);
       const id = /payment intent (pi_\w+)/.exec(last.content)![1]!;
       return toolCallAnswer([{ name: "get_payment_intent", arguments: JSON.stringify({ payment_intent_id: id }) }]);
+    }
+    if (last.content?.startsWith("quote")) {
+      return toolCallAnswer([{ name: "create_service_request", arguments: JSON.stringify({ service: "sandbox", operation: "quote", payload: { amount: 500, from: "EUR", to: "GBP" } }) }]);
     }
     return toolCallAnswer([{ name: "create_payment_intent", arguments: JSON.stringify({ payee: bobId, amount: "500", currency: "GBP" }) }]);
   }
@@ -168,5 +174,26 @@ describe.each(storeKinds)("owner inline approvals through chat (%s, LLM planner)
     expect(sent.role).toBe("user");
     expect(sent.content).toContain(approvalId);
     expect(await balanceOf(owner, agentId)).toMatchObject({ balance: 50_000 });
+  });
+  it("resumes a turn that stopped on a service request's approval too: the model reads it with get_service_request", async () => {
+    const { owner, onboarded } = await setUp(server);
+    const agentId = onboarded.agentId;
+    await putPolicy(owner, agentId, { approval_threshold_minor: 200, approval_expiry_seconds: 600 });
+    const asked = expectStatus(await owner.post("/v1/chat", { agent_id: agentId, message: "quote 500 EUR in GBP" }), 200);
+    const waiting = JSON.parse(asked.new_messages.find((message: any) => message.role === "tool").content);
+    expect(waiting).toMatchObject({ object: "service_request", status: "approval_required", approval_status: "pending" });
+    const resolved = expectStatus(await owner.post(`/v1/chat/approvals/${waiting.approval_id}/resolve`, { decision: "approve" }), 200);
+    expect(resolved.approval).toMatchObject({ status: "approved", subject_type: "service_request", service_request_id: waiting.id });
+    // The service runs after the approval commits; wait until it settles.
+    let settled = waiting;
+    for (let attempt = 0; attempt < 100 && ["approval_required", "running"].includes(settled.status); attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      settled = expectStatus(await owner.get(`/v1/service-requests/${waiting.id}`), 200);
+    }
+    expect(settled.status).toBe("executed");
+    const resumed = expectStatus(await owner.post("/v1/chat", { agent_id: agentId, conversation_id: asked.conversation_id, continue_from: resolved.continue_from }), 200);
+    expect(resumed.reply).toBe(`The service request ${waiting.id} is executed (approval: approved).`);
+    const told = model.requests.at(-2)!.body.messages.at(-1)!;
+    expect(told.content).toContain(`of service request ${waiting.id}`);
   });
 });

@@ -75,6 +75,12 @@ describe("bursar CLI", () => {
     expect(again.stdout()).toContain(`${again.url}/v1/approvals/$APPROVAL/approve`);
     expect(again.stdout()).toContain(`${again.url}/docs`);
     expect((await client(again.url, token).get("/v1/accounts")).status).toBe(200);
+    // Nor a second demo team: the seeding is the first start's only.
+    const teams = (await client(again.url, token).get("/v1/teams")).body.data;
+    expect(teams).toHaveLength(1);
+    const team = (await client(again.url, token).get(`/v1/teams/${teams[0].id}`)).body;
+    expect(team.pools[0]).toMatchObject({ amount: 1_000_000, allocated: 250_000, spent: 50_120, remaining: 1_000_000 - 50_120 });
+    expect((await client(again.url, token).get(`/v1/teams/${teams[0].id}/members`)).body.data.map((member: { id: string }) => member.id)).toEqual([agentId]);
   });
 
   it("the try-it lines serve prints run as printed in a shell: pay, list, approve, see it paid", async () => {
@@ -97,5 +103,7 @@ describe("bursar CLI", () => {
     expect(answers[4].data).toMatchObject([{ amount: 50_000, currency: "GBP", creditor: { name: "Bob Smith" }, payment_intent_id: answers[1].id }]);
     expect(answers[5]).toMatchObject({ object: "spend_authorization", status: "authorized", operation: "openai.chat", amount: 300 });
     expect(answers[6]).toMatchObject({ tree_size: expect.any(Number) });
+    // The demo team: the agent's £2,500 a month carved out of a £10,000 pool.
+    expect(answers[7].data).toMatchObject([{ object: "team", name: "Demo team", pools: [{ period: "monthly", currency: "GBP", amount: 1_000_000, allocated: 250_000 }], allocations: [{ agent_id: answers[1].agent_id, amount: 250_000 }] }]);
   });
 });

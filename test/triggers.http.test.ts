@@ -251,16 +251,20 @@ describe.each(storeKinds)("triggers over HTTP (%s)", (kind) => {
   });
 
   it("bounds a trigger's rate: past the limit a minute, 429 rate_limited", async () => {
-    const trigger = await createTrigger({ operation: "service_requests.create", payload_template: { service: "sandbox", operation: "echo" } });
+    const trigger = await createTrigger({ operation: "service_requests.create", payload_template: { service: "sandbox", operation: "{{op}}" } });
+    // Fires refused before they act (a missing field: 422; a bad signature: 401) do not count
+    // against the trigger's limit: only the sender address's (docs/teams.md, "Triggers").
+    for (let index = 0; index < 5; index++) expect((await fire(trigger.id, trigger.secret, {}, { id: `refused_${index}` })).body.code).toBe("template_field_missing");
+    for (let index = 0; index < 5; index++) expect((await fire(trigger.id, "whsec_" + Buffer.from("not the secret, not at all").toString("base64"), { op: "echo" }, { id: `unsigned_${index}` })).status).toBe(401);
     const statuses: number[] = [];
-    for (let index = 0; index < 61; index++) statuses.push((await fire(trigger.id, trigger.secret, {}, { id: `rate_${index}` })).status);
+    for (let index = 0; index < 61; index++) statuses.push((await fire(trigger.id, trigger.secret, { op: "echo" }, { id: `rate_${index}` })).status);
     // The fixed clock keeps every fire in one window: 60 act, the 61st is refused.
     expect(statuses.slice(0, 60).every((status) => status === 202)).toBe(true);
-    const limited = await fire(trigger.id, trigger.secret, {}, { id: "rate_61" });
+    const limited = await fire(trigger.id, trigger.secret, { op: "echo" }, { id: "rate_61" });
     expect(limited.status).toBe(429);
     expect(limited.body.code).toBe("rate_limited");
     expect(limited.headers.get("retry-after")).not.toBeNull();
     // A repeat of an accepted delivery still answers its outcome (replays act on nothing).
-    expect((await fire(trigger.id, trigger.secret, {}, { id: "rate_3" })).status).toBe(202);
+    expect((await fire(trigger.id, trigger.secret, { op: "echo" }, { id: "rate_3" })).status).toBe(202);
   });
 });

@@ -2,10 +2,14 @@
  * The demo tenant `bursar serve` creates on first start, so that a newcomer has something to try.
  * Its owner token is printed once and kept in `<data dir>/demo-owner-token` (mode 0600) — a
  * convenience of the embedded default only, never done with PostgreSQL.
+ *
+ * Everything is made in the first start's writes and never again: a restart finds the tenant
+ * (`demo.json`) and seeds nothing, so nothing is duplicated. A data directory made before the
+ * demo team existed keeps what it has.
  */
 import fs from "node:fs";
 import path from "node:path";
-import { createAgent, createLoginCode, createPayee, createTenant, defaultPolicy, deposit, invariant, setPolicy, sha256Hex, type Clock, type Store } from "@bursar/core";
+import { addTeamMember, createAgent, createLoginCode, createPayee, createTeam, createTenant, defaultPolicy, deposit, invariant, setAllocation, setPolicy, sha256Hex, type Clock, type Store } from "@bursar/core";
 
 export interface DemoTenant {
   tenantId: string;
@@ -45,7 +49,8 @@ export async function ensureDemoTenant(store: Store, dataDir: string, clock: Clo
   );
   const tenantId = created.tenant.id;
   // An agent with £1,000, a payee it may call "Bob", and a policy: payments of £200 or more wait
-  // for the owner's approval; spend authorizations of `openai.*` are capped at £5 each, £50 a day.
+  // for the owner's approval; spend authorizations of `openai.*` are capped at £5 each, £50 a day;
+  // and a team whose pool the agent draws on.
   const agent = await store.write(tenantId, async (tx) => {
     const context = { tx, tenantId, nowMs: clock.nowMs(), actor: { type: "user", id: created.owner.id } as const };
     const agent = await createAgent(context, { name: "Demo agent", currency: "GBP" });
@@ -64,7 +69,14 @@ export async function ensureDemoTenant(store: Store, dataDir: string, clock: Clo
       operation_limits: { "openai.*": { per_call_max_minor: 500, daily_max_minor: 5_000 } },
     };
     invariant((await setPolicy(context, agent.value.id, demoPolicy)).ok, "demo policy set");
-    return agent.value;
+    // A team with a £10,000 monthly pool, managed by the owner, the agent a member with £2,500 of
+    // it a month (docs/teams.md): the console and `GET /v1/teams/{id}` show pool, allocated,
+    // spent, held and remaining.
+    const team = await createTeam(context, { name: "Demo team", description: "The demo agent's team", manager_ids: [created.owner.id], pools: [{ period: "monthly", currency: "GBP", amount: 1_000_000 }] });
+    invariant(team.ok, "demo team created");
+    invariant((await addTeamMember(context, team.value.id, agent.value.id)).ok, "demo agent joined the team");
+    invariant((await setAllocation(context, team.value.id, { agent_id: agent.value.id, period: "monthly", currency: "GBP", amount: 250_000 })).ok, "demo allocation set");
+    return (await tx.getAgent(tenantId, agent.value.id)) ?? agent.value;
   });
   const walletAccountId = agent.walletAccountId;
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });

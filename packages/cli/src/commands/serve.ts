@@ -43,7 +43,8 @@ export function startupBanner(input: BannerInput): string {
       lines.push(
         `Created the demo tenant ${demo.tenantId}: agent ${demo.agentId} with £1,000, a payee "Bob",`,
         "and a policy that holds payments of £200 or more for your approval and caps openai.* calls",
-        "at £5 each and £50 a day (spend authorizations: docs/spend.md).",
+        "at £5 each and £50 a day (spend authorizations: docs/spend.md), in a team with a £10,000",
+        "monthly pool of which it has £2,500 (teams and pools: docs/teams.md).",
         `Owner token (shown once; saved in ${tokenFile}):`,
         `  ${demo.ownerToken}`,
       );
@@ -62,6 +63,7 @@ export function startupBanner(input: BannerInput): string {
       `  curl -s ${auth} -H 'content-type: application/json' ${input.url}/v1/spend/authorizations \\`,
       `    -d '{"agent_id":"${demo.agentId}","operation":"openai.chat","amount":300,"currency":"GBP"}'`,
       `  curl -s ${auth} ${input.url}/v1/journal/checkpoint`,
+      `  curl -s ${auth} ${input.url}/v1/teams`,
       "",
       `Or with the CLI: ${selfCommand()} approvals list --status pending; ${selfCommand()} approvals approve apr_…; ${selfCommand()} --help`,
     );

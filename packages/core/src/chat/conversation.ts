@@ -77,14 +77,16 @@ export interface PlannerContext {
 }
 
 /**
- * What a resumed turn continues from (issue 15 item 6): an approval of a payment intent this
- * conversation made, and where it stands now. The route checks it belongs to the conversation;
- * the planner reports the intent's outcome.
+ * What a resumed turn continues from (issue 15 item 6): an approval of a payment intent or a
+ * service request this conversation made (the two approvals a chat tool can raise), and where it
+ * stands now. The route checks it belongs to the conversation; the planner reports the subject's
+ * outcome (`get_payment_intent` / `get_service_request`).
  */
 export interface TurnContinuation {
   approvalId: string;
   approvalStatus: string;
-  paymentIntentId: string;
+  subjectType: "payment_intent" | "service_request";
+  subjectId: string;
 }
 
 /**

@@ -335,3 +335,28 @@ describe("deterministic planner, turn shape", () => {
     for (const call of tools.calls) expect(chatToolNames).toContain(call.name);
   });
 });
+
+describe("deterministic planner: a resumed turn (continue_from)", () => {
+  it("reports a payment intent's outcome after its approval", async () => {
+    const tools = fakeTools();
+    await runTurn({ planner: deterministicPlanner, tools, history: [], message: "pay Bob £600" });
+    tools.calls.length = 0;
+    const continueFrom = { approvalId: "apr_1", approvalStatus: "pending", subjectType: "payment_intent" as const, subjectId: "pi_1" };
+    const { reply } = await runTurn({ planner: deterministicPlanner, tools, history: [], message: "resumed", continueFrom });
+    expect(tools.calls.map((call) => [call.name, call.args])).toEqual([["get_payment_intent", { payment_intent_id: "pi_1" }]]);
+    expect(reply).toContain("apr_1 is still waiting for an owner.");
+  });
+
+  it("reports a service request's outcome after its approval, read with get_service_request", async () => {
+    const tools = fakeTools();
+    tools.serviceRequests.set("sr_7", { id: "sr_7", service: "sandbox", operation: "quote", amount: 250, currency: "GBP", amount_display: "2.50", status: "executed", approval_status: "approved", approval_id: "apr_7", reason_codes: ["approval_threshold_reached"] });
+    tools.serviceRequests.set("sr_8", { id: "sr_8", service: "sandbox", operation: "quote", amount: 250, currency: "GBP", amount_display: "2.50", status: "blocked", approval_status: "rejected", approval_id: "apr_8", reason_codes: ["approval_threshold_reached", "approval_rejected"] });
+    const approved = await runTurn({ planner: deterministicPlanner, tools, history: [], message: "resumed", continueFrom: { approvalId: "apr_7", approvalStatus: "approved", subjectType: "service_request", subjectId: "sr_7" } });
+    expect(tools.calls.map((call) => [call.name, call.args])).toEqual([["get_service_request", { service_request_id: "sr_7" }]]);
+    expect(approved.reply).toBe("An owner approved apr_7. The service request sandbox.quote for 2.50 GBP (sr_7) executed; its price was paid.");
+    const rejected = await runTurn({ planner: deterministicPlanner, tools, history: [], message: "resumed", continueFrom: { approvalId: "apr_8", approvalStatus: "rejected", subjectType: "service_request", subjectId: "sr_8" } });
+    expect(rejected.reply).toBe("An owner rejected apr_8. The service request sandbox.quote for 2.50 GBP (sr_8) was rejected by an owner; nothing was paid.");
+    const missing = await runTurn({ planner: deterministicPlanner, tools, history: [], message: "resumed", continueFrom: { approvalId: "apr_9", approvalStatus: "approved", subjectType: "service_request", subjectId: "sr_404" } });
+    expect(missing.reply).toContain("I couldn't get sr_404");
+  });
+});

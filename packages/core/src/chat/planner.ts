@@ -7,7 +7,7 @@
 import { pageLimitMax } from "../limits.js";
 import { currencyExponent, formatMinor, isCurrency } from "../money.js";
 import type { Planner, PlannerOutcome, PlannerStep, ToolOutcome, TurnContinuation } from "./conversation.js";
-import { amountProblem, describeIntent, helpText, intentStatus, money, nextActions, plainMessage, reasons, record } from "./replies.js";
+import { amountProblem, describeIntent, describeServiceRequest, helpText, intentStatus, money, nextActions, plainMessage, reasons, record } from "./replies.js";
 import type { ChatToolArguments, ChatToolName } from "./tools.js";
 import { toMinor, understand, type PaymentRequest } from "./understand.js";
 
@@ -145,16 +145,19 @@ export const deterministicPlanner: Planner = {
   },
 };
 
-/** A resumed turn: where the approval stands, then what became of the payment (`continue_from`). */
+/** A resumed turn: where the approval stands, then what became of the payment or service request (`continue_from`). */
 async function* continuation(from: TurnContinuation): Plan<PlannerOutcome> {
-  const outcome = yield* call("get_payment_intent", { payment_intent_id: from.paymentIntentId });
-  if (!outcome.ok) return failed(`get ${from.paymentIntentId}`, outcome);
+  const outcome =
+    from.subjectType === "service_request"
+      ? yield* call("get_service_request", { service_request_id: from.subjectId })
+      : yield* call("get_payment_intent", { payment_intent_id: from.subjectId });
+  if (!outcome.ok) return failed(`get ${from.subjectId}`, outcome);
   const lead =
     from.approvalStatus === "approved" ? `An owner approved ${from.approvalId}.`
     : from.approvalStatus === "rejected" ? `An owner rejected ${from.approvalId}.`
     : from.approvalStatus === "pending" ? `${from.approvalId} is still waiting for an owner.`
     : `${from.approvalId} is ${from.approvalStatus}.`;
-  return reply(`${lead} ${describeIntent(outcome.result)}`);
+  return reply(`${lead} ${from.subjectType === "service_request" ? describeServiceRequest(outcome.result) : describeIntent(outcome.result)}`);
 }
 
 /** Pays (or, with `checkOnly`, dry-runs) a payment: currency, amount, payee, then the action. */

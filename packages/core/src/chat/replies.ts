@@ -89,6 +89,31 @@ export function nextActions(actions: unknown): string {
   return list.length === 0 ? "" : ` You can ${list.join(", or ")}.`;
 }
 
+/** Describes a service request's state in one or two sentences. */
+export function describeServiceRequest(value: unknown): string {
+  const request = record(value);
+  const id = text(request.id) ?? "the service request";
+  const what = `${text(request.service) ?? "the service"}.${text(request.operation) ?? "operation"} for ${money(request.amount, request.currency, request.amount_display)} (${id})`;
+  switch (request.status) {
+    case "executed":
+      return `The service request ${what} executed; its price was paid.`;
+    case "running":
+      return `The service request ${what} is approved and running.`;
+    case "approval_required":
+      return `The service request ${what} is waiting for approval ${text(request.approval_id) ?? "(no approval id)"}: ${reasons(request.reason_codes)}. An owner must approve it; I cannot.`;
+    case "blocked":
+      return request.approval_status === "rejected"
+        ? `The service request ${what} was rejected by an owner; nothing was paid.`
+        : request.approval_status === "expired"
+          ? `The service request ${what} was not approved in time; nothing was paid.`
+          : `The service request ${what} was refused: ${reasons(request.reason_codes)}. Nothing was paid.${nextActions(request.available_actions)}`;
+    case "failed":
+      return `The service request ${what} failed${text(request.failure_reason) ? ` (${text(request.failure_reason)})` : ""}; its price was released.`;
+    default:
+      return `The service request ${what} has status ${String(request.status)}.`;
+  }
+}
+
 /** Describes a payment intent's state in one or two sentences. */
 export function describeIntent(value: unknown, payeeName?: string): string {
   const intent = record(value);

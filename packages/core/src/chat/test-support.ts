@@ -64,12 +64,15 @@ const nowMs = Date.UTC(2026, 3, 30);
 export interface FakeTools extends ChatTools {
   calls: { name: ChatToolName; args: unknown }[];
   intents: Map<string, Record<string, unknown>>;
+  /** Service requests by id (`create_service_request` adds one; a test may put others, e.g. one an owner approved). */
+  serviceRequests: Map<string, Record<string, unknown>>;
 }
 
 /** Builds tools over `world`. Payees resolve by id or exact name/alias, as the server's do. */
 export function fakeTools(world: FakeWorld = fakeWorld()): FakeTools {
   const calls: FakeTools["calls"] = [];
   const intents = new Map<string, Record<string, unknown>>();
+  const serviceRequests = new Map<string, Record<string, unknown>>();
   const spends: { amountMinor: number; currency: string; atMs: number; payeeId: string }[] = [];
   let sequence = 0;
 
@@ -158,7 +161,16 @@ export function fakeTools(world: FakeWorld = fakeWorld()): FakeTools {
       return { data, has_more: false };
     }),
     list_services: record("list_services", async () => ({ data: world.services, has_more: false })),
-    create_service_request: record("create_service_request", async ({ service, operation }) => ({ id: "sr_1", service, operation, status: "executed" })),
+    create_service_request: record("create_service_request", async ({ service, operation }) => {
+      const request = { id: `sr_${serviceRequests.size + 1}`, service, operation, status: "executed" };
+      serviceRequests.set(request.id, request);
+      return request;
+    }),
+    get_service_request: record("get_service_request", async ({ service_request_id }) => {
+      const request = serviceRequests.get(service_request_id);
+      if (!request) throw new ChatToolError("not_found", `No service request ${service_request_id}.`);
+      return request;
+    }),
   };
-  return Object.assign(tools, { calls, intents });
+  return Object.assign(tools, { calls, intents, serviceRequests });
 }

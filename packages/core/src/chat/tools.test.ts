@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { chatToolDefinitions, chatToolNames, validateToolCall } from "./tools.js";
 
 describe("chat tools", () => {
-  it("are exactly the ten governed operations: adding one is a reviewed change", () => {
+  it("are exactly the eleven governed operations: adding one is a reviewed change", () => {
     expect(chatToolNames).toEqual([
       "get_balance",
       "list_transactions",
@@ -14,6 +14,7 @@ describe("chat tools", () => {
       "list_pending_approvals",
       "list_services",
       "create_service_request",
+      "get_service_request",
     ]);
     // No tool approves, rejects, edits policy or limits, or touches credentials.
     for (const name of chatToolNames) expect(name).not.toMatch(/approve|reject|policy_|update|set_|limit|budget|secret|key|token|delete/);

@@ -69,6 +69,7 @@ export const chatToolArguments = {
     operation: identifier.describe("Operation of that service"),
     payload: z.record(z.string(), z.unknown()).describe("Input matching the operation's JSON Schema"),
   }),
+  get_service_request: z.strictObject({ service_request_id: z.string().regex(/^sr_[A-Za-z0-9_-]{1,61}$/, "a service request id (sr_...)") }),
 } as const;
 
 /** The name of one of the agent's tools. */
@@ -90,6 +91,7 @@ const descriptions: Record<ChatToolName, string> = {
   list_pending_approvals: "Approvals waiting for an owner's decision. Only owners can approve or reject them.",
   list_services: "The service catalog: services, operations, prices and input schemas.",
   create_service_request: "Call a priced service operation under the same policy, budget and approval rules as payments.",
+  get_service_request: "One service request: status (executed, running, approval_required, blocked, failed), approval status, amount, reason codes and result.",
 };
 
 /** A tool as described to an LLM: name, description and JSON Schema of its arguments. */

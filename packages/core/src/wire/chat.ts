@@ -11,10 +11,10 @@ import { approval } from "./governance.js";
 export const chatBody = z.object({
   message: z.string().optional().describe("What the user asks, in plain English; required unless `continue_from` is given"),
   continue_from: z
-    .object({ approval_id: z.string().min(1).max(64).describe("An approval this conversation's payment waits (or waited) on") })
+    .object({ approval_id: z.string().min(1).max(64).describe("An approval this conversation's payment or service request waits (or waited) on") })
     .strict()
     .optional()
-    .describe("Resume the turn that stopped on this approval (resolved with `POST /v1/chat/approvals/{id}/resolve`): the reply reports the payment's outcome. Needs `conversation_id`"),
+    .describe("Resume the turn that stopped on this approval (resolved with `POST /v1/chat/approvals/{id}/resolve`): the reply reports the payment's or service request's outcome. Needs `conversation_id`"),
   conversation_id: z.string().min(1).max(64).optional().describe("Continue this conversation; without it a new one starts"),
   agent_id: z.string().max(64).optional().describe("Owners: the agent to act for (agent credentials act for themselves)"),
 });

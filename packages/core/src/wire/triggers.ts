@@ -1,4 +1,4 @@
-/** Wire schemas of triggers and their fires (governance/triggers.ts, docs/usage-and-triggers.md). */
+/** Wire schemas of triggers and their fires (governance/triggers.ts, docs/teams.md). */
 import { z } from "zod";
 import { clientIdLengthMax, stringLengthMax } from "../limits.js";
 import { triggerOperations, triggerOutcomes } from "../governance/triggers.js";

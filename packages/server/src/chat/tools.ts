@@ -40,6 +40,7 @@ import {
   type PaymentIntentBody,
   type Result,
   type Scope,
+  type ServiceRequestBody,
   type Store,
   type StoreReader,
   type TransactionBody,
@@ -220,6 +221,16 @@ export function createChatTools(context: ChatToolsContext): ChatTools {
       if (!result.ok) throw refused(result);
       services.dispatch(tenantId, result.value.dispatch);
       return result.value.view;
+    },
+
+    async get_service_request({ service_request_id }) {
+      // The scope of `GET /v1/service-requests/{id}`; works without a service runner too (a
+      // request made earlier is still read).
+      need("agents:execute");
+      const found = await loadRecord<ServiceRequestBody>(store.read, tenantId, "service_request", service_request_id);
+      // Another agent's request is "not found", exactly as over HTTP.
+      if (!found || found.agentId !== agentId) throw new ChatToolError("not_found", `service request ${service_request_id} not found`);
+      return serviceRequestView(found);
     },
   };
 }

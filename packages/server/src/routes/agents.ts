@@ -61,12 +61,12 @@ export const agentRoutes: RouteModule = (app, { mutate, store, clock }) => {
         tags: ["agents"],
         summary: "Clone an agent: same policy, budgets and team, no credentials",
         description:
-          "Creates a new agent with the source's wallet currency, metadata, policy and budgets (and team). No credential is copied — mint a registration ticket for the clone — and its wallet starts empty.",
+          "Creates a new agent with the source's wallet currency, metadata, policy and budgets (and team, not its allocations). No credential is copied — mint a registration ticket for the clone — and its wallet starts empty. A clone into a full team is 400 `limit_exceeded`.",
         params: wire.idParam,
         body: wire.cloneAgentBody,
         response: { 201: wire.agent },
       },
-      config: { scopes: ["agents:config"], errors: ["not_found"], example: { body: { name: "Invoice bot 2" } } },
+      config: { scopes: ["agents:config"], errors: ["not_found", "limit_exceeded"], example: { body: { name: "Invoice bot 2" } } },
     },
     async (request, reply) =>
       mutate(request, reply, (context) => cloneAgent(context, request.params.id, request.body ?? {}), (agent) => ({ status: 201, body: agentView(agent) })),

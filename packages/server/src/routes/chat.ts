@@ -95,7 +95,10 @@ async function prepare(deps: RouteDeps, request: FastifyRequest, body: ChatBody)
   let continueFrom: TurnContinuation | undefined;
   if (continue_from !== undefined) {
     continueFrom = await continuationOf(deps, tenantId, agentId, continue_from.approval_id, history);
-    message = `An owner resolved approval ${continueFrom.approvalId} (${continueFrom.approvalStatus}) of payment intent ${continueFrom.paymentIntentId}. Report what happened to that payment.`;
+    message =
+      continueFrom.subjectType === "service_request"
+        ? `An owner resolved approval ${continueFrom.approvalId} (${continueFrom.approvalStatus}) of service request ${continueFrom.subjectId}. Report what happened to that service request.`
+        : `An owner resolved approval ${continueFrom.approvalId} (${continueFrom.approvalStatus}) of payment intent ${continueFrom.subjectId}. Report what happened to that payment.`;
   }
   const tools = createChatTools({
     store: deps.store, clock: deps.clock, rails: deps.rails, tenantId, agentId,
@@ -110,15 +113,20 @@ async function prepare(deps: RouteDeps, request: FastifyRequest, body: ChatBody)
 
 /**
  * The approval a resumed turn continues from: an approval of one of this agent's payment intents
- * that this conversation's own tool results name (a turn cannot be "resumed" from someone else's
- * approval). Anything else is "not found".
+ * or service requests that this conversation's own tool results name (a turn cannot be "resumed"
+ * from someone else's approval). Anything else is "not found". Those are the only approvals a
+ * chat turn can raise: no chat tool creates spend authorizations or escrow intents, so their
+ * approvals are never named by a conversation's tool results (and would be refused below).
  */
 async function continuationOf(deps: RouteDeps, tenantId: string, agentId: string, approvalId: string, history: ConversationBody["messages"]): Promise<TurnContinuation> {
   const approval = await loadRecord<ApprovalBody>(deps.store.read, tenantId, "approval", approvalId);
   const named = history.some((entry) => entry.role === "tool" && entry.content.includes(JSON.stringify(approvalId)));
   if (!approval || approval.body.agent_id !== agentId || !named) throw notFound("approval in this conversation", approvalId);
-  if (approval.body.subject_type !== "payment_intent") throw new ProblemError("validation_failed", `continue_from resumes turns that stopped on a payment; ${approvalId} is for a ${approval.body.subject_type}`);
-  return { approvalId, approvalStatus: approval.body.status, paymentIntentId: approval.body.subject_id };
+  const subjectType = approval.body.subject_type;
+  if (subjectType !== "payment_intent" && subjectType !== "service_request") {
+    throw new ProblemError("validation_failed", `continue_from resumes turns that stopped on a payment or a service request; ${approvalId} is for a ${subjectType}`);
+  }
+  return { approvalId, approvalStatus: approval.body.status, subjectType, subjectId: approval.body.subject_id };
 }
 
 /** The body of `POST /v1/chat`. */

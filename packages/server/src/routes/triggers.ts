@@ -1,12 +1,12 @@
 /**
- * `/v1/triggers` (issue 15 item 5; docs/usage-and-triggers.md): owners (`agents:config`) bind an
+ * `/v1/triggers` (issue 15 item 5; docs/teams.md): owners (`agents:config`) bind an
  * external event to a governed action of one agent, and `POST /v1/triggers/{id}/fire` is how the
  * event arrives.
  *
  * A fire is authenticated by its Standard Webhooks signature alone (webhooks/signature.ts, the
  * code that verifies rail callbacks), keyed with the trigger's secret; the body is bounded
  * (`triggerFireBodyBytesMax`, 413 before it is parsed), the sender's address by the public-write
- * limit and the trigger by `triggerFiresPerMinuteMax`. The rendered payload is validated by the
+ * limit and the trigger by `triggerFiresPerMinuteMax` (counting only fires that pass every check). The rendered payload is validated by the
  * same wire schema as the API call and given to the same core operation (`createPaymentIntent`,
  * `createServiceRequest`) with the agent as it is now, so the decision — executed, approval
  * required, blocked — is the one that call would get. The fire, keyed by its `webhook-id`, is
@@ -225,7 +225,7 @@ export const triggerRoutes: RouteModule = (app, deps) => {
           "Answers 202 with the governed outcome: `executed`, `running`, `approval_required`, `blocked` (the policy refused it, see `reason_codes`) or `failed` (refused before a decision, see `error`). " +
           "A repeat with the same `webhook-id` answers the first fire again (`Idempotent-Replayed: true`) and acts no more. " +
           `Errors: invalid_signature and signature_timestamp_stale (401; the timestamp must be within ${triggerFireAgeSecondsMax} s), body_too_large (413, over ${triggerFireBodyBytesMax} bytes), ` +
-          `trigger_disabled (409), template_field_missing and template_injection (422: an event value holding "{{" or "}}" is refused), validation_failed (400: the rendered body is not the operation's body), rate_limited (429, over ${triggerFiresPerMinuteMax} fires a minute).`,
+          `trigger_disabled (409), template_field_missing and template_injection (422: an event value holding "{{" or "}}" is refused), validation_failed (400: the rendered body is not the operation's body), rate_limited (429, over ${triggerFiresPerMinuteMax} fires a minute; only fires that pass the checks above count, refused ones count against the sender address's limit).`,
         params: wire.idParam,
         body: wire.triggerFireBody,
         response: { 202: wire.triggerFire },
@@ -260,17 +260,22 @@ export const triggerRoutes: RouteModule = (app, deps) => {
       const earlier = await findTriggerFire(store.read, tenantId, triggerId, webhookId);
       if (earlier) return answer(earlier, true);
 
-      const decision = await request.server.identity.rateLimiter.hit(`trg:${triggerId}`, triggerFiresPerMinuteMax, nowMs);
-      reply.headers(rateLimitHeaders(decision, "credential"));
-      if (!decision.allowed) {
-        throw new ProblemError("rate_limited", `A trigger fires at most ${triggerFiresPerMinuteMax} times a minute.`, { headers: { "retry-after": String(decision.resetSeconds) } });
-      }
-
       const rendered = renderTemplate(found.body.payload_template, request.body as TemplateValue);
       if (!rendered.ok) throw failureToProblem(rendered);
       const checked = renderedBodies[found.body.operation].safeParse(rendered.value);
       if (!checked.success) {
         throw new ProblemError("validation_failed", `The rendered payload is not a valid ${found.body.operation} body: ${checked.error.issues.map((issue) => `${issue.path.join(".") || "(body)"}: ${issue.message}`).join("; ")}`);
+      }
+
+      // The trigger's own limit counts the fires that reach the governed action, after the
+      // signature, the template and the body checks: a refused fire (401, 409, 413, 422, 400)
+      // acts on nothing and writes nothing, so it spends only the sender address's limit
+      // (source-limit.ts) — an unsigned flood cannot starve the trigger, and a sender fixing
+      // its payloads is not locked out by its own mistakes.
+      const decision = await request.server.identity.rateLimiter.hit(`trg:${triggerId}`, triggerFiresPerMinuteMax, nowMs);
+      reply.headers(rateLimitHeaders(decision, "credential"));
+      if (!decision.allowed) {
+        throw new ProblemError("rate_limited", `A trigger fires at most ${triggerFiresPerMinuteMax} times a minute.`, { headers: { "retry-after": String(decision.resetSeconds) } });
       }
 
       let dispatch = { rails: [] as string[], services: [] as string[] };

@@ -1,5 +1,5 @@
 /**
- * `GET /v1/usage` (issue 15 item 4; docs/usage-and-triggers.md): spent, held and counts per day,
+ * `GET /v1/usage` (issue 15 item 4; docs/teams.md): spent, held and counts per day,
  * agent, team, payee or operation, read from the daily spend rollup (migration 22), so a year of
  * history answers in the time of a few hundred rows. Owners see the tenant (and may filter by
  * agent or team); an agent credential sees only its own spends.
