@@ -7,6 +7,7 @@ import {
   journalOrigin,
   proveConsistency,
   proveInclusion,
+  TreeNodeCache,
   wire,
   type TenantRow,
 } from "@bursar/core";
@@ -24,6 +25,8 @@ const read = { config: { scopes: ["events:read"] } } as const;
 const publicKey = { config: { scopes: [] } } as const;
 
 export const journalRoutes: RouteModule = (app, { store, clock }) => {
+  /** Committed tree nodes and roots, immutable once written (core journal/node-cache.ts). */
+  const nodes = new TreeNodeCache();
   async function tenantOf(request: FastifyRequest): Promise<TenantRow> {
     const tenant = await store.read.getTenant(request.principal.tenantId);
     if (!tenant) throw new Error("authenticated principal without a tenant");
@@ -52,7 +55,7 @@ export const journalRoutes: RouteModule = (app, { store, clock }) => {
   app.get(
     "/v1/journal/checkpoint",
     { ...read, schema: { tags: ["journal"], summary: "The latest signed checkpoint (C2SP tlog-checkpoint)", description: "The latest checkpoint: tree size, root hash and time, signed with the tenant's journal key as a C2SP `tlog-checkpoint` signed note.", response: { 200: wire.checkpoint } } },
-    async (request) => currentCheckpoint(store.read, await tenantOf(request), clock.nowMs()),
+    async (request) => currentCheckpoint(store.read, await tenantOf(request), clock.nowMs(), nodes),
   );
 
   app.get(
@@ -88,7 +91,7 @@ export const journalRoutes: RouteModule = (app, { store, clock }) => {
   app.get(
     "/v1/journal/proofs/inclusion",
     { config: { ...read.config, errors: ["seq_out_of_range", "tree_size_out_of_range"], example: { query: "seq=1&tree_size=8" } }, schema: { tags: ["journal"], summary: "RFC 9162 inclusion proof", description: "An RFC 9162 inclusion proof that the entry `seq` is in the tree of size `tree_size` (from a checkpoint). O(log n) hashes.", querystring: wire.inclusionQuery, response: { 200: wire.inclusionProof } } },
-    async (request) => orProblem(await proveInclusion(store.read, await tenantOf(request), request.query.seq, request.query.tree_size)),
+    async (request) => orProblem(await proveInclusion(store.read, await tenantOf(request), request.query.seq, request.query.tree_size, nodes)),
   );
 
   app.get(
@@ -97,6 +100,6 @@ export const journalRoutes: RouteModule = (app, { store, clock }) => {
       config: { ...read.config, errors: ["tree_size_out_of_range"], example: { query: "from_size=4&to_size=8" } },
       schema: { tags: ["journal"], summary: "RFC 9162 consistency proof", description: "An RFC 9162 consistency proof that the tree of size `to_size` extends the tree of size `from_size`: the journal only grew.", querystring: wire.consistencyQuery, response: { 200: wire.consistencyProof } },
     },
-    async (request) => orProblem(await proveConsistency(store.read, await tenantOf(request), request.query.from_size, request.query.to_size)),
+    async (request) => orProblem(await proveConsistency(store.read, await tenantOf(request), request.query.from_size, request.query.to_size, nodes)),
   );
 };
