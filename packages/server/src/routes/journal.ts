@@ -7,6 +7,7 @@ import {
   journalOrigin,
   proveConsistency,
   proveInclusion,
+  tenantConfigCacheEntriesMax,
   TreeNodeCache,
   wire,
   type TenantRow,
@@ -27,10 +28,23 @@ const publicKey = { config: { scopes: [] } } as const;
 export const journalRoutes: RouteModule = (app, { store, clock }) => {
   /** Committed tree nodes and roots, immutable once written (core journal/node-cache.ts). */
   const nodes = new TreeNodeCache();
+  /** Each tenant's row as last read here (proofs use its id and journal size only). */
+  const tenants = new Map<string, TenantRow>();
   async function tenantOf(request: FastifyRequest): Promise<TenantRow> {
     const tenant = await store.read.getTenant(request.principal.tenantId);
     if (!tenant) throw new Error("authenticated principal without a tenant");
+    tenants.delete(tenant.id);
+    if (tenants.size >= tenantConfigCacheEntriesMax) tenants.delete(tenants.keys().next().value!);
+    tenants.set(tenant.id, tenant);
     return tenant;
+  }
+  /**
+   * The tenant's row for a proof up to `size` leaves: the journal only grows, so a size within
+   * the committed size read before is within today's, and the row need not be read again.
+   */
+  async function tenantCovering(request: FastifyRequest, size: number): Promise<TenantRow> {
+    const known = tenants.get(request.principal.tenantId);
+    return known !== undefined && size <= known.journalSize ? known : tenantOf(request);
   }
 
   app.get(
@@ -91,7 +105,7 @@ export const journalRoutes: RouteModule = (app, { store, clock }) => {
   app.get(
     "/v1/journal/proofs/inclusion",
     { config: { ...read.config, errors: ["seq_out_of_range", "tree_size_out_of_range"], example: { query: "seq=1&tree_size=8" } }, schema: { tags: ["journal"], summary: "RFC 9162 inclusion proof", description: "An RFC 9162 inclusion proof that the entry `seq` is in the tree of size `tree_size` (from a checkpoint). O(log n) hashes.", querystring: wire.inclusionQuery, response: { 200: wire.inclusionProof } } },
-    async (request) => orProblem(await proveInclusion(store.read, await tenantOf(request), request.query.seq, request.query.tree_size, nodes)),
+    async (request) => orProblem(await proveInclusion(store.read, await tenantCovering(request, request.query.tree_size), request.query.seq, request.query.tree_size, nodes)),
   );
 
   app.get(
@@ -100,6 +114,6 @@ export const journalRoutes: RouteModule = (app, { store, clock }) => {
       config: { ...read.config, errors: ["tree_size_out_of_range"], example: { query: "from_size=4&to_size=8" } },
       schema: { tags: ["journal"], summary: "RFC 9162 consistency proof", description: "An RFC 9162 consistency proof that the tree of size `to_size` extends the tree of size `from_size`: the journal only grew.", querystring: wire.consistencyQuery, response: { 200: wire.consistencyProof } },
     },
-    async (request) => orProblem(await proveConsistency(store.read, await tenantOf(request), request.query.from_size, request.query.to_size, nodes)),
+    async (request) => orProblem(await proveConsistency(store.read, await tenantCovering(request, request.query.to_size), request.query.from_size, request.query.to_size, nodes)),
   );
 };
