@@ -33,7 +33,9 @@ function treeOf(read: StoreReader, tenant: TenantRow, cache: TreeNodeCache | und
   const direct: TreeNodeReader = (keys) => read.getTreeNodes(tenant.id, keys);
   const reader = cache ? cache.reader(tenant.id, direct) : direct;
   const root = (size: number) => (cache ? cache.root(tenant.id, size, () => rootHash(reader, size)) : rootHash(reader, size));
-  return { reader, root };
+  const path = (leafIndex: number, size: number) =>
+    cache ? cache.inclusionProof(tenant.id, leafIndex, size, () => inclusionProof(reader, leafIndex, size)) : inclusionProof(reader, leafIndex, size);
+  return { reader, root, path };
 }
 
 /** Signs a checkpoint of the tenant's journal as it is now. */
@@ -49,9 +51,9 @@ export async function currentCheckpoint(read: StoreReader, tenant: TenantRow, no
 export async function proveInclusion(read: StoreReader, tenant: TenantRow, seq: number, treeSize: number, cache?: TreeNodeCache) {
   if (treeSize > tenant.journalSize) return fail("tree_size_out_of_range", `tree_size ${treeSize} exceeds the journal size ${tenant.journalSize}`);
   if (seq > treeSize) return fail("seq_out_of_range", `seq ${seq} is not in a tree of ${treeSize} entries`);
-  const { reader, root: rootOf } = treeOf(read, tenant, cache);
+  const { reader, root: rootOf, path } = treeOf(read, tenant, cache);
   const [leaf] = await reader([{ level: 0, index: seq - 1 }]);
-  const [root, proof] = await Promise.all([rootOf(treeSize), inclusionProof(reader, seq - 1, treeSize)]);
+  const [root, proof] = await Promise.all([rootOf(treeSize), path(seq - 1, treeSize)]);
   return ok({
     seq,
     leaf_index: seq - 1,

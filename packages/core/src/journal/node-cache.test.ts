@@ -15,6 +15,9 @@ describe("TreeNodeCache", async () => {
         const reader = cache.reader("ten_a", tree.readerAt(size));
         expect(await cache.root("ten_a", size, () => rootHash(reader, size))).toEqual(referenceRoot(leaves.slice(0, size)));
         for (let leaf = 0; leaf < size; leaf += 7) expect(await inclusionProof(reader, leaf, size)).toEqual(referencePath(leaf, leaves.slice(0, size)));
+        for (let leaf = 3; leaf < size; leaf += 11) {
+          expect(await cache.inclusionProof("ten_a", leaf, size, () => inclusionProof(reader, leaf, size))).toEqual(referencePath(leaf, leaves.slice(0, size)));
+        }
       }
       // The second pass reads nothing: every node it needs was read in the first.
       if (pass === 0) {
@@ -24,6 +27,24 @@ describe("TreeNodeCache", async () => {
         expect(tree.calls).toBe(0);
       }
     }
+  });
+
+  it("computes an inclusion proof once per leaf and size", async () => {
+    const cache = new TreeNodeCache();
+    let computed = 0;
+    const compute = async () => {
+      computed++;
+      return inclusionProof(tree.readerAt(45), 9, 45);
+    };
+    const first = await cache.inclusionProof("ten_a", 9, 45, compute);
+    expect(await cache.inclusionProof("ten_a", 9, 45, compute)).toBe(first);
+    expect(computed).toBe(1);
+    await cache.inclusionProof("ten_b", 9, 45, compute);
+    await cache.inclusionProof("ten_a", 9, 44, async () => {
+      computed++;
+      return inclusionProof(tree.readerAt(44), 9, 44);
+    });
+    expect(computed).toBe(3);
   });
 
   it("keeps tenants apart and reads only the keys it does not know", async () => {

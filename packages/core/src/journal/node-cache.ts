@@ -17,6 +17,8 @@ import type { TreeNodeKey, TreeNodeReader } from "./types.js";
 export class TreeNodeCache {
   private readonly nodes = new Map<string, Uint8Array>();
   private readonly roots = new Map<string, Uint8Array>();
+  /** Inclusion proofs by leaf and size: up to ~48 hashes each, so a tenth of the bound. */
+  private readonly proofs = new Map<string, readonly Uint8Array[]>();
 
   constructor(private readonly entriesMax = journalNodeCacheEntriesMax) {}
 
@@ -60,8 +62,22 @@ export class TreeNodeCache {
     return root;
   }
 
-  private remember(map: Map<string, Uint8Array>, key: string, hash: Uint8Array): void {
-    if (map.size >= this.entriesMax) map.delete(map.keys().next().value!);
-    map.set(key, hash);
+  /**
+   * The inclusion proof of leaf `leafIndex` in `tenantId`'s first `size` leaves, computed by
+   * `compute` once: a pure function of those leaves, like the root. Verifiers ask for proofs
+   * against the latest checkpoint, so the same (leaf, size) pairs come back.
+   */
+  async inclusionProof(tenantId: string, leafIndex: number, size: number, compute: () => Promise<Uint8Array[]>): Promise<readonly Uint8Array[]> {
+    const key = `${tenantId}/${leafIndex}/${size}`;
+    const known = this.proofs.get(key);
+    if (known !== undefined) return known;
+    const proof = await compute();
+    this.remember(this.proofs, key, proof, Math.max(1, Math.floor(this.entriesMax / 10)));
+    return proof;
+  }
+
+  private remember<V>(map: Map<string, V>, key: string, value: V, max = this.entriesMax): void {
+    if (map.size >= max) map.delete(map.keys().next().value!);
+    map.set(key, value);
   }
 }
