@@ -33,8 +33,8 @@ function treeOf(read: StoreReader, tenant: TenantRow, cache: TreeNodeCache | und
   const direct: TreeNodeReader = (keys) => read.getTreeNodes(tenant.id, keys);
   const reader = cache ? cache.reader(tenant.id, direct) : direct;
   const root = (size: number) => (cache ? cache.root(tenant.id, size, () => rootHash(reader, size)) : rootHash(reader, size));
-  const path = (leafIndex: number, size: number) =>
-    cache ? cache.inclusionProof(tenant.id, leafIndex, size, () => inclusionProof(reader, leafIndex, size)) : inclusionProof(reader, leafIndex, size);
+  const encodedPath = async (leafIndex: number, size: number) => (await inclusionProof(reader, leafIndex, size)).map(encodeBase64);
+  const path = (leafIndex: number, size: number) => (cache ? cache.inclusionProof(tenant.id, leafIndex, size, () => encodedPath(leafIndex, size)) : encodedPath(leafIndex, size));
   return { reader, root, path };
 }
 
@@ -60,7 +60,7 @@ export async function proveInclusion(read: StoreReader, tenant: TenantRow, seq: 
     tree_size: treeSize,
     leaf_hash: encodeBase64(leaf!),
     root_hash: encodeBase64(root),
-    proof: proof.map(encodeBase64),
+    proof: [...proof],
   });
 }
 

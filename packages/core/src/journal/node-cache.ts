@@ -17,8 +17,8 @@ import type { TreeNodeKey, TreeNodeReader } from "./types.js";
 export class TreeNodeCache {
   private readonly nodes = new Map<string, Uint8Array>();
   private readonly roots = new Map<string, Uint8Array>();
-  /** Inclusion proofs by leaf and size: up to ~48 hashes each, so a tenth of the bound. */
-  private readonly proofs = new Map<string, readonly Uint8Array[]>();
+  /** Inclusion proofs by leaf and size, base64 as the wire writes them: up to ~48 hashes each, so a tenth of the bound. */
+  private readonly proofs = new Map<string, readonly string[]>();
 
   constructor(private readonly entriesMax = journalNodeCacheEntriesMax) {}
 
@@ -64,10 +64,10 @@ export class TreeNodeCache {
 
   /**
    * The inclusion proof of leaf `leafIndex` in `tenantId`'s first `size` leaves, computed by
-   * `compute` once: a pure function of those leaves, like the root. Verifiers ask for proofs
-   * against the latest checkpoint, so the same (leaf, size) pairs come back.
+   * `compute` once (base64 hashes): a pure function of those leaves, like the root. Verifiers ask
+   * for proofs against the latest checkpoint, so the same (leaf, size) pairs come back.
    */
-  async inclusionProof(tenantId: string, leafIndex: number, size: number, compute: () => Promise<Uint8Array[]>): Promise<readonly Uint8Array[]> {
+  async inclusionProof(tenantId: string, leafIndex: number, size: number, compute: () => Promise<string[]>): Promise<readonly string[]> {
     const key = `${tenantId}/${leafIndex}/${size}`;
     const known = this.proofs.get(key);
     if (known !== undefined) return known;
