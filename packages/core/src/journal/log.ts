@@ -25,11 +25,14 @@ export interface CheckpointView {
   note: string;
 }
 
+/** What a proof needs of a tenant: its id and the committed journal size it was read with. */
+export type JournalOf = Pick<TenantRow, "id" | "journalSize">;
+
 /**
  * The stored-node reader of `tenant` and its root of `size` leaves, through `cache` when the
  * caller keeps one (a reading process: routes/journal.ts), else straight from the store.
  */
-function treeOf(read: StoreReader, tenant: TenantRow, cache: TreeNodeCache | undefined) {
+function treeOf(read: StoreReader, tenant: JournalOf, cache: TreeNodeCache | undefined) {
   const direct: TreeNodeReader = (keys) => read.getTreeNodes(tenant.id, keys);
   const reader = cache ? cache.reader(tenant.id, direct) : direct;
   const root = (size: number) => (cache ? cache.root(tenant.id, size, () => rootHash(reader, size)) : rootHash(reader, size));
@@ -48,7 +51,7 @@ export async function currentCheckpoint(read: StoreReader, tenant: TenantRow, no
 }
 
 /** RFC 9162 inclusion proof of the event with `seq` in the tree of `treeSize` leaves. */
-export async function proveInclusion(read: StoreReader, tenant: TenantRow, seq: number, treeSize: number, cache?: TreeNodeCache) {
+export async function proveInclusion(read: StoreReader, tenant: JournalOf, seq: number, treeSize: number, cache?: TreeNodeCache) {
   if (treeSize > tenant.journalSize) return fail("tree_size_out_of_range", `tree_size ${treeSize} exceeds the journal size ${tenant.journalSize}`);
   if (seq > treeSize) return fail("seq_out_of_range", `seq ${seq} is not in a tree of ${treeSize} entries`);
   const { reader, root: rootOf, path } = treeOf(read, tenant, cache);
@@ -65,7 +68,7 @@ export async function proveInclusion(read: StoreReader, tenant: TenantRow, seq: 
 }
 
 /** RFC 9162 consistency proof between two sizes of the journal. */
-export async function proveConsistency(read: StoreReader, tenant: TenantRow, fromSize: number, toSize: number, cache?: TreeNodeCache) {
+export async function proveConsistency(read: StoreReader, tenant: JournalOf, fromSize: number, toSize: number, cache?: TreeNodeCache) {
   if (toSize > tenant.journalSize) return fail("tree_size_out_of_range", `to_size ${toSize} exceeds the journal size ${tenant.journalSize}`);
   if (fromSize > toSize) return fail("tree_size_out_of_range", `from_size ${fromSize} exceeds to_size ${toSize}`);
   const { reader, root } = treeOf(read, tenant, cache);
