@@ -21,6 +21,7 @@ export * as wire from "./wire/index.js";
 export * from "./journal/log.js";
 export * from "./journal/merkle.js";
 export * from "./journal/tree.js";
+export * from "./journal/node-cache.js";
 export * from "./journal/encoding.js";
 export * from "./journal/checkpoint.js";
 export * from "./journal/verify.js";

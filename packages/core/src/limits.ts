@@ -477,6 +477,13 @@ export const tenantConfigCacheEntriesMax = 10_000;
 export const journalEdgeCacheTenantsMax = 10_000;
 
 /**
+ * Committed journal tree nodes (and tree roots, counted apart) a reading process keeps in memory
+ * for proofs and checkpoints (journal/node-cache.ts), oldest dropped first: about 150 bytes each,
+ * so about 15 MB at the bound. Nodes never change, so the bound is about memory only.
+ */
+export const journalNodeCacheEntriesMax = 100_000;
+
+/**
  * Credential rows (DPoP bindings, personal access tokens with their member, API keys) a process
  * keeps in memory for authentication, oldest dropped first. Each is checked against its tenant's
  * config version on every request, so the bound is about memory only: a dropped entry costs one

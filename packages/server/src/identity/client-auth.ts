@@ -35,13 +35,30 @@ function bindingKey(binding: CredentialBindingRow): KeyObject | null {
   return imported.value.key;
 }
 
+/**
+ * The normalised audiences accepted for an issuer and endpoint, by both: the same few pairs come
+ * back on every token request, and parsing three URLs each time was a visible part of its cost.
+ * Bounded, since the issuer follows the Host header when no public base URL is configured.
+ */
+const acceptedAudiences = new Map<string, ReadonlySet<string>>();
+const acceptedAudiencesMax = 64;
+
 /** True when `aud` names us: the issuer, the token endpoint, or the endpoint being called. */
 function audienceMatches(aud: unknown, request: FastifyRequest): boolean {
   const issuer = baseUrlOf(request);
-  const accepted = new Set([issuer, `${issuer}/oauth/token`, requestTargetOf(request)].map((url) => new URL(url).href));
+  const target = requestTargetOf(request);
+  const cacheKey = `${issuer} ${target}`;
+  let accepted = acceptedAudiences.get(cacheKey);
+  if (accepted === undefined) {
+    accepted = new Set([issuer, `${issuer}/oauth/token`, target].map((url) => new URL(url).href));
+    if (acceptedAudiences.size >= acceptedAudiencesMax) acceptedAudiences.delete(acceptedAudiences.keys().next().value!);
+    acceptedAudiences.set(cacheKey, accepted);
+  }
   const audiences = Array.isArray(aud) ? aud : [aud];
   return audiences.some((value) => {
     if (typeof value !== "string") return false;
+    // The common case: the client wrote one of our URLs exactly as we normalise it.
+    if (accepted.has(value)) return true;
     try {
       return accepted.has(new URL(value).href);
     } catch {

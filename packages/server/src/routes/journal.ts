@@ -7,7 +7,10 @@ import {
   journalOrigin,
   proveConsistency,
   proveInclusion,
+  tenantConfigCacheEntriesMax,
+  TreeNodeCache,
   wire,
+  type JournalOf,
   type TenantRow,
 } from "@bursar/core";
 import type { FastifyRequest } from "fastify";
@@ -24,10 +27,25 @@ const read = { config: { scopes: ["events:read"] } } as const;
 const publicKey = { config: { scopes: [] } } as const;
 
 export const journalRoutes: RouteModule = (app, { store, clock }) => {
+  /** Committed tree nodes and roots, immutable once written (core journal/node-cache.ts). */
+  const nodes = new TreeNodeCache();
+  /** Each tenant's journal size as last read here (its id and size only; no keys kept). */
+  const journals = new Map<string, JournalOf>();
   async function tenantOf(request: FastifyRequest): Promise<TenantRow> {
     const tenant = await store.read.getTenant(request.principal.tenantId);
     if (!tenant) throw new Error("authenticated principal without a tenant");
+    journals.delete(tenant.id);
+    if (journals.size >= tenantConfigCacheEntriesMax) journals.delete(journals.keys().next().value!);
+    journals.set(tenant.id, { id: tenant.id, journalSize: tenant.journalSize });
     return tenant;
+  }
+  /**
+   * The tenant's journal for a proof up to `size` leaves: the journal only grows, so a size
+   * within the committed size read before is within today's, and the row need not be read again.
+   */
+  async function journalCovering(request: FastifyRequest, size: number): Promise<JournalOf> {
+    const known = journals.get(request.principal.tenantId);
+    return known !== undefined && size <= known.journalSize ? known : tenantOf(request);
   }
 
   app.get(
@@ -52,7 +70,7 @@ export const journalRoutes: RouteModule = (app, { store, clock }) => {
   app.get(
     "/v1/journal/checkpoint",
     { ...read, schema: { tags: ["journal"], summary: "The latest signed checkpoint (C2SP tlog-checkpoint)", description: "The latest checkpoint: tree size, root hash and time, signed with the tenant's journal key as a C2SP `tlog-checkpoint` signed note.", response: { 200: wire.checkpoint } } },
-    async (request) => currentCheckpoint(store.read, await tenantOf(request), clock.nowMs()),
+    async (request) => currentCheckpoint(store.read, await tenantOf(request), clock.nowMs(), nodes),
   );
 
   app.get(
@@ -88,7 +106,7 @@ export const journalRoutes: RouteModule = (app, { store, clock }) => {
   app.get(
     "/v1/journal/proofs/inclusion",
     { config: { ...read.config, errors: ["seq_out_of_range", "tree_size_out_of_range"], example: { query: "seq=1&tree_size=8" } }, schema: { tags: ["journal"], summary: "RFC 9162 inclusion proof", description: "An RFC 9162 inclusion proof that the entry `seq` is in the tree of size `tree_size` (from a checkpoint). O(log n) hashes.", querystring: wire.inclusionQuery, response: { 200: wire.inclusionProof } } },
-    async (request) => orProblem(await proveInclusion(store.read, await tenantOf(request), request.query.seq, request.query.tree_size)),
+    async (request) => orProblem(await proveInclusion(store.read, await journalCovering(request, request.query.tree_size), request.query.seq, request.query.tree_size, nodes)),
   );
 
   app.get(
@@ -97,6 +115,6 @@ export const journalRoutes: RouteModule = (app, { store, clock }) => {
       config: { ...read.config, errors: ["tree_size_out_of_range"], example: { query: "from_size=4&to_size=8" } },
       schema: { tags: ["journal"], summary: "RFC 9162 consistency proof", description: "An RFC 9162 consistency proof that the tree of size `to_size` extends the tree of size `from_size`: the journal only grew.", querystring: wire.consistencyQuery, response: { 200: wire.consistencyProof } },
     },
-    async (request) => orProblem(await proveConsistency(store.read, await tenantOf(request), request.query.from_size, request.query.to_size)),
+    async (request) => orProblem(await proveConsistency(store.read, await journalCovering(request, request.query.to_size), request.query.from_size, request.query.to_size, nodes)),
   );
 };
