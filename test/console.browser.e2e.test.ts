@@ -21,11 +21,12 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import axe from "axe-core";
-import { Bursar, generateAgentKey, register, signEvidence, submitEscrowEvidence } from "@bursar/sdk";
+import { Bursar, generateAgentKey, register, signEvidence, signWebhook, submitEscrowEvidence } from "@bursar/sdk";
 import { demoLoginLink, ensureDemoTenant, type DemoTenant, type RunningServer } from "@bursar/server";
 import { systemClock } from "@bursar/core";
 import { client, repoRoot, startTestServer, tempDir } from "./support.js";
 import { putPolicy } from "./payments-support.js";
+import { newHead, taskWorld } from "./tasks-support.js";
 
 const chromiumPath = process.env.BURSAR_CHROMIUM ?? "/usr/bin/chromium";
 const shots = path.join(repoRoot, "test-results/console");
@@ -359,6 +360,8 @@ describe.skipIf(!fs.existsSync(chromiumPath))("the owner console in Chromium", (
       ["/console/events", "Events", "events", '[data-testid="events"] tbody tr'],
       ["/console/webhooks", "Webhooks", "webhooks", "text=Show deliveries"],
       ["/console/settings", "Settings", "settings", '[data-testid="members"] tbody tr'],
+      ["/console/tasks", "Tasks", "tasks", '[data-testid="tasks-empty"], [data-testid="task"]'],
+      ["/console/triggers", "Triggers", "triggers-empty", '[data-testid="triggers-empty"], [data-testid="trigger"]'],
     ];
     for (const [pathname, heading, name, loaded] of screens) {
       await goto(page, pathname, heading);
@@ -512,6 +515,158 @@ describe.skipIf(!fs.existsSync(chromiumPath))("the owner console in Chromium", (
     await page.getByTestId("team-allocation").getByRole("link", { name: "Team agent" }).waitFor();
     await screen(page, "team");
     await accessible(page, "team");
+  });
+
+  it("budget requests (issue 15): one asked appears live beside approvals and is approved for less; on its team's page another is rejected with a note; the agent's reason renders as text", async () => {
+    const ownerId = (await owner.get("/v1/auth/principal")).body.principal_id;
+    const member = (await owner.post("/v1/agents", { name: "Budget agent" })).body;
+    const team = (await owner.post("/v1/teams", { name: "Operations", manager_ids: [ownerId], pools: [{ period: "monthly", currency: "GBP", amount: 50_000 }] })).body;
+    expect((await owner.post(`/v1/teams/${team.id}/members`, { agent_id: member.id })).status).toBe(200);
+    expect((await owner.post(`/v1/teams/${team.id}/allocations`, { agent_id: member.id, period: "monthly", amount: 10_000 })).status).toBe(200);
+    await goto(page, "/console/approvals", "Approvals");
+    const panel = page.getByTestId("budget-requests-panel");
+    await panel.getByText("Live.").waitFor();
+    // Asked after the page is open: only the live stream can bring it.
+    const reason = `<img src=x onerror="window.__xss=3">The April run is larger`;
+    const asked = await owner.post("/v1/budget-requests", { agent_id: member.id, amount: 5_000, currency: "GBP", period: "monthly", reason });
+    expect(asked.status).toBe(201);
+    const card = page.locator(`[data-testid="budget-request"][data-request-id="${asked.body.id}"]`);
+    await card.waitFor();
+    expect(await card.getByTestId("budget-request-reason").textContent()).toBe(reason);
+    expect(await card.getByTestId("budget-request-amount").textContent()).toBe("50.00 GBP");
+    expect(await page.locator('[data-testid="budget-requests"] img').count()).toBe(0);
+    await card.getByRole("button", { name: "Approve…" }).click();
+    await card.getByTestId("budget-approve-amount").fill("25.00");
+    await card.getByTestId("budget-decide-note").fill("Half now");
+    await card.getByRole("button", { name: "Confirm approve" }).click();
+    await page.getByTestId("budget-request-message").filter({ hasText: "Approved 25.00 GBP" }).waitFor();
+    expect((await owner.get(`/v1/budget-requests/${asked.body.id}`)).body).toMatchObject({ status: "approved", approved_amount: 2_500, raised: "allocation", note: "Half now" });
+    const allocation = (await owner.get(`/v1/teams/${team.id}`)).body.allocations.find((row: any) => row.agent_id === member.id && row.period === "monthly");
+    expect(allocation.amount).toBe(12_500);
+    await card.waitFor({ state: "detached" });
+
+    const second = (await owner.post("/v1/budget-requests", { agent_id: member.id, amount: 1_000, currency: "GBP", period: "monthly", reason: "Conference tickets" })).body;
+    await goto(page, `/console/teams/${team.id}`, "Operations");
+    const teamCard = page.locator(`[data-testid="budget-request"][data-request-id="${second.id}"]`);
+    await teamCard.waitFor();
+    expect(await page.getByTestId("budget-request").count()).toBe(1);
+    await teamCard.getByRole("button", { name: "Reject…" }).click();
+    await teamCard.getByTestId("budget-decide-note").fill("Not this month");
+    await teamCard.getByRole("button", { name: "Confirm reject" }).click();
+    await page.getByTestId("budget-request-message").filter({ hasText: "Rejected" }).waitFor();
+    expect((await owner.get(`/v1/budget-requests/${second.id}`)).body).toMatchObject({ status: "rejected", approved_amount: null, note: "Not this month" });
+    expect(await page.evaluate(() => (globalThis as any).__xss)).toBeUndefined();
+    await screen(page, "team-budget-requests");
+    await accessible(page, "team-budget-requests");
+  });
+
+  it("tasks (issue 13): the list is live and filters by status; a task's page shows criteria, CI checks, must-fix comments, the bounty's escrow and history; the owner reviews and ships from available_actions, each confirmed", async () => {
+    const world = await taskWorld(server.url, demo.ownerToken);
+    await goto(page, "/console/tasks", "Tasks");
+    await page.getByText("Live.").waitFor();
+    const title = `<b>Fix</b> the rounding <script>window.__xss=4</script>`;
+    const created = await world.creator.post("/v1/tasks", {
+      title, description: "Invoices round per line, then sum.", acceptance_criteria: ["Totals match the ledger", "A regression test"],
+      assignee_agent_id: world.assigneeAgent.agentId, bounty: { amount: 3_000, currency: "GBP" },
+    });
+    expect(created.status).toBe(201);
+    const task = created.body;
+    const row = page.locator(`[data-testid="task"][data-task-id="${task.id}"]`);
+    await row.waitFor();
+    expect(await row.getByTestId("task-title").textContent()).toBe(title);
+    expect(await page.locator('[data-testid="tasks"] b, [data-testid="tasks"] script').count()).toBe(0);
+    await page.getByLabel("Status").selectOption("done");
+    await page.getByTestId("tasks-empty").waitFor();
+    await page.getByLabel("Status").selectOption("in_review");
+    await page.getByTestId("tasks-empty").waitFor();
+    // Moved to review by the assignee and CI: the filtered list shows it live.
+    const head = newHead();
+    expect((await world.assignee.post(`/v1/tasks/${task.id}/start`)).status).toBe(200);
+    expect((await world.assignee.post(`/v1/tasks/${task.id}/submit`, { summary: "Round per line", head_sha: head, checks: ["unit"] })).status).toBe(200);
+    expect((await world.ci.post(`/v1/tasks/${task.id}/ci-reports`, { head_sha: head, checks: [{ name: "unit", status: "passed", duration_ms: 4_000 }] })).status).toBe(201);
+    await page.locator(`[data-testid="task"][data-task-id="${task.id}"][data-status="in_review"]`).waitFor();
+
+    await row.getByRole("link").click();
+    await page.getByTestId("task-detail").waitFor();
+    expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe(title);
+    expect(await page.getByTestId("task-criteria").textContent()).toContain("A regression test");
+    expect(await page.getByTestId("task-ci-status").textContent()).toBe("passed");
+    await page.locator('[data-testid="task-check"][data-status="passed"]').filter({ hasText: "unit" }).waitFor();
+    expect(await page.getByTestId("task-bounty").textContent()).toContain("30.00 GBP · held");
+    expect(await page.getByTestId("task-escrow-link").getAttribute("href")).toBe(`/console/escrow/int_${task.id}`);
+    await page.getByTestId("task-event").filter({ hasText: "task.created" }).waitFor();
+    expect(await page.getByRole("button", { name: "Ship…" }).count()).toBe(0);
+    // Changes requested, with a must-fix comment, from the browser.
+    await page.getByRole("button", { name: "Review…" }).click();
+    await page.getByTestId("task-review-outcome").selectOption("changes_requested");
+    await page.getByTestId("task-review-summary").fill("Close");
+    await page.getByTestId("task-review-must-fix").fill("Add a zero-amount case");
+    await page.getByRole("button", { name: "Confirm review" }).click();
+    await page.getByTestId("task-must-fix").filter({ hasText: "Add a zero-amount case" }).waitFor();
+    const feedback = (await owner.get(`/v1/tasks/${task.id}/review-feedback`)).body;
+    expect(feedback.must_fix).toEqual([expect.objectContaining({ body: "Add a zero-amount case", severity: "must_fix" })]);
+    // The assignee fixes and submits a new head, CI passes: the page follows live, then the owner approves and ships.
+    const fixed = newHead();
+    expect((await world.assignee.post(`/v1/tasks/${task.id}/fix`)).status).toBe(200);
+    expect((await world.assignee.post(`/v1/tasks/${task.id}/submit`, { summary: "With the zero case", head_sha: fixed, checks: ["unit"] })).status).toBe(200);
+    expect((await world.ci.post(`/v1/tasks/${task.id}/ci-reports`, { head_sha: fixed, checks: [{ name: "unit", status: "passed" }] })).status).toBe(201);
+    await page.getByTestId("task-head").filter({ hasText: fixed }).waitFor();
+    await page.getByTestId("task-ci-status").filter({ hasText: "passed" }).waitFor();
+    await page.getByRole("button", { name: "Review…" }).click();
+    await page.getByTestId("task-review-summary").fill("Good");
+    await page.getByRole("button", { name: "Confirm review" }).click();
+    await page.locator('[data-testid="task-review"][data-outcome="approved"]').waitFor();
+    expect((await owner.get(`/v1/tasks/${task.id}`)).body.review_status).toBe("approved");
+    await page.getByRole("button", { name: "Ship…" }).click();
+    expect(await page.getByTestId("task-ship-head").textContent()).toBe(fixed);
+    await page.getByRole("button", { name: "Confirm ship" }).click();
+    await page.getByTestId("task-message").filter({ hasText: "now done" }).waitFor();
+    const shipped = (await owner.get(`/v1/tasks/${task.id}`)).body;
+    expect(shipped).toMatchObject({ status: "done", shipped: { head_sha: fixed, mode: "merge", target_environment: "production" }, bounty: { status: "released", paid_amount: 3_000 } });
+    await page.getByTestId("task-event").filter({ hasText: "task.shipped" }).waitFor();
+    expect(await page.evaluate(() => (globalThis as any).__xss)).toBeUndefined();
+    await screen(page, "task");
+    await accessible(page, "task");
+  });
+
+  it("triggers (issue 15): created in the console with its secret shown once; a fire's governed outcome is listed; disabled, then deleted after a confirmation", async () => {
+    const target = (await owner.post("/v1/agents", { name: "Trigger agent" })).body;
+    await owner.post(`/v1/accounts/${target.wallet_account_id}/deposits`, { amount: 100_000 });
+    await putPolicy(owner, target.id, { approval_threshold_minor: 1_000 });
+    await goto(page, "/console/triggers", "Triggers");
+    await page.getByLabel("Agent").selectOption(target.id);
+    await page.getByLabel("Trigger name").fill("Supplier invoices");
+    await page.getByRole("button", { name: "Create trigger" }).click();
+    const secret = (await page.getByTestId("trigger-secret").textContent())!;
+    expect(secret).toMatch(/^whsec_/);
+    const trigger = (await owner.get(`/v1/triggers?agent_id=${target.id}`)).body.data[0];
+    expect(trigger).toMatchObject({ name: "Supplier invoices", operation: "payment_intents.create", status: "active", payload_template: { payee: "{{supplier}}" } });
+    expect(trigger.secret).toBeUndefined();
+    // The sending system fires it, signed with the secret: £50 is above the agent's £10 threshold.
+    const event = { supplier: "Bob", amount_minor: 5_000, invoice: "INV-7" };
+    const body = JSON.stringify(event);
+    const fired = await fetch(`${server.url}/v1/triggers/${trigger.id}/fire`, { method: "POST", headers: { "content-type": "application/json", ...(await signWebhook(body, secret, { id: "msg_console_1" })) }, body });
+    expect(fired.status).toBe(202);
+    const row = page.locator(`[data-testid="trigger"][data-trigger-id="${trigger.id}"]`);
+    await row.getByRole("button", { name: "Show fires" }).click();
+    await page.locator('[data-testid="trigger-fire"][data-outcome="approval_required"]').waitFor();
+    expect(await page.getByTestId("trigger-fire-outcome").first().textContent()).toBe("approval required");
+    await screen(page, "triggers");
+    await accessible(page, "triggers");
+    // The secret is never shown again.
+    await page.reload();
+    await page.getByRole("heading", { level: 1, name: "Triggers" }).waitFor();
+    await row.waitFor();
+    expect(await page.getByTestId("trigger-secret").count()).toBe(0);
+    await row.getByRole("button", { name: "Disable" }).click();
+    await page.locator(`[data-testid="trigger"][data-trigger-id="${trigger.id}"][data-status="disabled"]`).waitFor();
+    expect((await owner.get(`/v1/triggers/${trigger.id}`)).body.status).toBe("disabled");
+    await row.getByRole("button", { name: "Delete…" }).click();
+    await row.getByRole("button", { name: "Confirm delete" }).click();
+    await page.getByTestId("trigger-message").filter({ hasText: "deleted" }).waitFor();
+    await row.waitFor({ state: "detached" });
+    const gone = await owner.get(`/v1/triggers/${trigger.id}`);
+    expect(gone.status === 404 || gone.body.status === "deleted", JSON.stringify(gone.body)).toBe(true);
   });
 
   it("refuses a cross-site form post: SameSite keeps the cookie home, and CSRF would stop it anyway", async () => {

@@ -103,6 +103,16 @@ function TaskActions({ task, session, onDone }: { task: Task; session: ConsoleSe
   const [error, setError] = useState<string | null>(null);
   // The head the owner saw when they opened the dialog: ship says it, and the server refuses a moved head.
   const [expectedHead, setExpectedHead] = useState<string | null>(null);
+  /** Each dialog starts blank (a second review is not the first one's leftovers), with the head the owner sees now. */
+  const open = (action: OwnerAction) => {
+    setReason("");
+    setOutcome("approved");
+    setSummary("");
+    setMustFix("");
+    setError(null);
+    setExpectedHead(task.head_sha);
+    setPending(action);
+  };
   if (offered.length === 0) return <p class="hint" data-testid="task-no-actions">No owner action is open in status {task.status}.</p>;
   const confirm = async () => {
     if (!pending) return;
@@ -126,7 +136,7 @@ function TaskActions({ task, session, onDone }: { task: Task; session: ConsoleSe
     <div data-testid="task-actions">
       {pending === null ? (
         offered.map((action) => (
-          <button key={action} type="button" class={action === "ship" ? "approve" : action === "cancel" ? "reject" : undefined} onClick={() => { setPending(action); setExpectedHead(task.head_sha); setError(null); }}>
+          <button key={action} type="button" class={action === "ship" ? "approve" : action === "cancel" ? "reject" : undefined} onClick={() => open(action)}>
             {actionLabel[action]}…
           </button>
         ))
