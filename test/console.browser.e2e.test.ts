@@ -10,6 +10,9 @@
  * named like markup renders as text, the CSP holds (no violation on any screen), sign-out
  * revokes. Escrow: an intent's state, evidence attempts and settlement, owner actions from the API's
  * available_actions with a confirmation, and a payee's reputation receipt verified in the browser.
+ * Budget requests appear live beside approvals and on their team's page and are decided there (a
+ * viewer sees no decide button and the API refuses it); tasks are listed live, reviewed and shipped
+ * from a task's page; triggers are created (secret once), fired, disabled and deleted.
  * Every screen passes axe-core (no serious or critical violation) and is saved as a
  * screenshot in test-results/console/.
  */
@@ -705,6 +708,8 @@ describe.skipIf(!fs.existsSync(chromiumPath))("the owner console in Chromium", (
     await putPolicy(owner, other.id, { approval_threshold_minor: 1_000 });
     const waiting = (await owner.post("/v1/payment-intents", { agent_id: other.id, payee: "Bob", amount: 5_000, currency: "GBP", reference: "viewer test" })).body;
     expect(waiting.approval_id).toBeTruthy();
+    const asking = (await owner.post("/v1/budget-requests", { agent_id: other.id, amount: 2_000, currency: "GBP", period: "daily", reason: "A larger day" })).body;
+    expect(asking.status).toBe("pending");
 
     const viewerContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const viewer = await viewerContext.newPage();
@@ -731,6 +736,18 @@ describe.skipIf(!fs.existsSync(chromiumPath))("the owner console in Chromium", (
     }, waiting.approval_id as string);
     expect(refused).toEqual({ status: 403, code: "insufficient_scope" });
     expect((await owner.get(`/v1/approvals/${waiting.approval_id}`)).body.status).toBe("pending");
+    // A pending budget request: the viewer reads it, is offered no decision, and the API refuses one.
+    const asked = viewer.locator(`[data-testid="budget-request"][data-request-id="${asking.id}"]`);
+    await asked.waitFor();
+    expect(await asked.getByRole("button").count()).toBe(0);
+    await viewer.getByText("Your role can see budget requests but not decide them.").waitFor();
+    const decided = await viewer.evaluate(async (requestId) => {
+      const session: any = await (await fetch("/v1/console/session")).json();
+      const answer = await fetch(`/v1/budget-requests/${requestId}/approve`, { method: "POST", headers: { "content-type": "application/json", "x-csrf-token": session.csrf_token }, body: "{}" });
+      return { status: answer.status, code: ((await answer.json()) as any).code };
+    }, asking.id as string);
+    expect(decided).toEqual({ status: 403, code: "insufficient_scope" });
+    expect((await owner.get(`/v1/budget-requests/${asking.id}`)).body.status).toBe("pending");
     // An open escrow: the viewer reads it, is offered no action, and the API refuses its release.
     await viewer.goto(`${server.url}/console/escrow/${openEscrowId}`);
     await viewer.getByRole("heading", { level: 1, name: "Translation" }).waitFor();
