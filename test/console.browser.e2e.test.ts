@@ -620,6 +620,7 @@ describe.skipIf(!fs.existsSync(chromiumPath))("the owner console in Chromium", (
     await page.getByRole("button", { name: "Confirm review" }).click();
     await page.locator('[data-testid="task-review"][data-outcome="approved"]').waitFor();
     expect((await owner.get(`/v1/tasks/${task.id}`)).body.review_status).toBe("approved");
+    expect(await page.locator('[data-testid="task-review"][data-outcome="approved"]').textContent()).toContain("by Demo owner");
     await page.getByRole("button", { name: "Ship…" }).click();
     expect(await page.getByTestId("task-ship-head").textContent()).toBe(fixed);
     await page.getByRole("button", { name: "Confirm ship" }).click();

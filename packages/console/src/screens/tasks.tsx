@@ -227,6 +227,10 @@ export function TaskScreen({ taskId, session }: { taskId: string; session: Conso
   const history = useTaskHistory(taskId, loaded.reload);
   const [message, setMessage] = useState<string | null>(null);
   const agentName = useAgentNames();
+  const members = useLoad(() => bursar.request<{ data: Array<{ id: string; name: string }> }>("GET", "/v1/members").then((page) => page.data).catch(() => []), []);
+  const memberName = new Map((members.data ?? []).map((member) => [member.id, member.name]));
+  /** A reviewer or creator: an agent's or a member's name where known. */
+  const who = (party: { type: string; id: string }) => party.type === "agent" ? agentName.get(party.id) ?? party.id : memberName.get(party.id) ?? `${party.type} ${party.id}`;
   if (loaded.error) return <section><h1>Task</h1><p class="error" role="alert">{loaded.error}</p></section>;
   if (!loaded.data) return <section><h1>Task</h1><p>Loading…</p></section>;
   const [task, ci, feedback] = loaded.data as [Task, TaskCiStatus, TaskReviewFeedback];
@@ -242,7 +246,7 @@ export function TaskScreen({ taskId, session }: { taskId: string; session: Conso
         <dt>Priority</dt><dd>{task.priority}</dd>
         <dt>Assignee</dt><dd data-testid="task-assignee">{agent(task.assignee_agent_id)}</dd>
         <dt>Reviewer</dt><dd>{task.reviewer_agent_id ? agent(task.reviewer_agent_id) : task.review_required ? "an owner" : "no review required"}</dd>
-        <dt>Created by</dt><dd>{task.creator.agent_id ? agent(task.creator.agent_id) : `${task.creator.type} ${task.creator.id}`}</dd>
+        <dt>Created by</dt><dd>{task.creator.agent_id ? agent(task.creator.agent_id) : who(task.creator)}</dd>
         {task.due_at && <><dt>Due</dt><dd>{task.due_at}</dd></>}
         <dt>Head</dt><dd><code data-testid="task-head">{task.head_sha ?? "none yet"}</code></dd>
         <dt>Bounty</dt>
@@ -295,7 +299,7 @@ export function TaskScreen({ taskId, session }: { taskId: string; session: Conso
         <ul class="cards" data-testid="task-reviews">
           {feedback.reviews.map((review) => (
             <li key={review.id} class="card" data-testid="task-review" data-outcome={review.outcome}>
-              <p><strong>{review.outcome.replace("_", " ")}</strong> by {review.reviewer.type} {review.reviewer.id} of head <code>{review.head_sha ?? "—"}</code> at {review.created_at}</p>
+              <p><strong>{review.outcome.replace("_", " ")}</strong> by {who(review.reviewer)} of head <code>{review.head_sha ?? "—"}</code> at {review.created_at}</p>
               <p>{review.summary}</p>
               {review.comments.length > 0 && <ul>{review.comments.map((comment, index) => <li key={index}>{comment.severity.replace("_", " ")}: {comment.body}</li>)}</ul>}
             </li>
