@@ -776,6 +776,39 @@ describe.skipIf(!fs.existsSync(chromiumPath))("the owner console in Chromium", (
     await viewerContext.close();
   });
 
+  it("budget requests follow the member's role: an approver who manages a team decides its agents' requests and is offered nothing on others", async () => {
+    await goto(page, "/console/settings", "Settings");
+    await page.getByLabel("Invite as").selectOption("approver");
+    await page.getByRole("button", { name: "Create invite link" }).click();
+    const inviteUrl = (await page.getByTestId("invite-url").textContent())!;
+    const approverContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const approver = await approverContext.newPage();
+    watch(approver);
+    await approver.goto(inviteUrl);
+    await approver.getByLabel("Your name").fill("Mia Manager");
+    await approver.getByRole("button", { name: "Accept the invite" }).click();
+    await approver.getByRole("heading", { level: 1, name: "Approvals" }).waitFor();
+    const mia = (await owner.get("/v1/members")).body.data.find((row: any) => row.name === "Mia Manager" && row.status === "active");
+    const member = (await owner.post("/v1/agents", { name: "Managed agent" })).body;
+    const team = (await owner.post("/v1/teams", { name: "Field", manager_ids: [mia.id], pools: [{ period: "weekly", currency: "GBP", amount: 20_000 }] })).body;
+    expect((await owner.post(`/v1/teams/${team.id}/members`, { agent_id: member.id })).status).toBe(200);
+    const theirs = (await owner.post("/v1/budget-requests", { agent_id: member.id, amount: 4_000, currency: "GBP", period: "weekly", reason: "Site visits" })).body;
+    const other = (await owner.post("/v1/budget-requests", { agent_id: demo.agentId, amount: 1_000, currency: "GBP", period: "daily", reason: "Not Mia's team" })).body;
+    const mine = approver.locator(`[data-testid="budget-request"][data-request-id="${theirs.id}"]`);
+    const notMine = approver.locator(`[data-testid="budget-request"][data-request-id="${other.id}"]`);
+    await mine.waitFor();
+    await notMine.waitFor();
+    expect(await notMine.getByRole("button").count()).toBe(0);
+    await mine.getByRole("button", { name: "Approve…" }).click();
+    await mine.getByRole("button", { name: "Confirm approve" }).click();
+    await approver.getByTestId("budget-request-message").filter({ hasText: "Approved 40.00 GBP" }).waitFor();
+    expect((await owner.get(`/v1/budget-requests/${theirs.id}`)).body).toMatchObject({ status: "approved", approved_amount: 4_000, decided_by: { type: "user", id: mia.id } });
+    expect((await owner.get(`/v1/budget-requests/${other.id}`)).body.status).toBe("pending");
+    await screen(approver, "budget-requests-approver");
+    await accessible(approver, "budget-requests-approver");
+    await approverContext.close();
+  });
+
   it("sign-out revokes the session", async () => {
     await goto(page, "/console/approvals", "Approvals");
     const cookie = (await context.cookies()).find((row) => row.name === "bursar_session")!;
