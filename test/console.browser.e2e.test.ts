@@ -10,6 +10,9 @@
  * named like markup renders as text, the CSP holds (no violation on any screen), sign-out
  * revokes. Escrow: an intent's state, evidence attempts and settlement, owner actions from the API's
  * available_actions with a confirmation, and a payee's reputation receipt verified in the browser.
+ * Budget requests appear live beside approvals and on their team's page and are decided there (a
+ * viewer sees no decide button and the API refuses it); tasks are listed live, reviewed and shipped
+ * from a task's page; triggers are created (secret once), fired, disabled and deleted.
  * Every screen passes axe-core (no serious or critical violation) and is saved as a
  * screenshot in test-results/console/.
  */
@@ -21,11 +24,12 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import axe from "axe-core";
-import { Bursar, generateAgentKey, register, signEvidence, submitEscrowEvidence } from "@bursar/sdk";
+import { Bursar, generateAgentKey, register, signEvidence, signWebhook, submitEscrowEvidence } from "@bursar/sdk";
 import { demoLoginLink, ensureDemoTenant, type DemoTenant, type RunningServer } from "@bursar/server";
 import { systemClock } from "@bursar/core";
 import { client, repoRoot, startTestServer, tempDir } from "./support.js";
 import { putPolicy } from "./payments-support.js";
+import { newHead, taskWorld } from "./tasks-support.js";
 
 const chromiumPath = process.env.BURSAR_CHROMIUM ?? "/usr/bin/chromium";
 const shots = path.join(repoRoot, "test-results/console");
@@ -359,6 +363,8 @@ describe.skipIf(!fs.existsSync(chromiumPath))("the owner console in Chromium", (
       ["/console/events", "Events", "events", '[data-testid="events"] tbody tr'],
       ["/console/webhooks", "Webhooks", "webhooks", "text=Show deliveries"],
       ["/console/settings", "Settings", "settings", '[data-testid="members"] tbody tr'],
+      ["/console/tasks", "Tasks", "tasks", '[data-testid="tasks-empty"], [data-testid="task"]'],
+      ["/console/triggers", "Triggers", "triggers-empty", '[data-testid="triggers-empty"], [data-testid="trigger"]'],
     ];
     for (const [pathname, heading, name, loaded] of screens) {
       await goto(page, pathname, heading);
@@ -514,6 +520,159 @@ describe.skipIf(!fs.existsSync(chromiumPath))("the owner console in Chromium", (
     await accessible(page, "team");
   });
 
+  it("budget requests (issue 15): one asked appears live beside approvals and is approved for less; on its team's page another is rejected with a note; the agent's reason renders as text", async () => {
+    const ownerId = (await owner.get("/v1/auth/principal")).body.principal_id;
+    const member = (await owner.post("/v1/agents", { name: "Budget agent" })).body;
+    const team = (await owner.post("/v1/teams", { name: "Operations", manager_ids: [ownerId], pools: [{ period: "monthly", currency: "GBP", amount: 50_000 }] })).body;
+    expect((await owner.post(`/v1/teams/${team.id}/members`, { agent_id: member.id })).status).toBe(200);
+    expect((await owner.post(`/v1/teams/${team.id}/allocations`, { agent_id: member.id, period: "monthly", amount: 10_000 })).status).toBe(200);
+    await goto(page, "/console/approvals", "Approvals");
+    const panel = page.getByTestId("budget-requests-panel");
+    await panel.getByText("Live.").waitFor();
+    // Asked after the page is open: only the live stream can bring it.
+    const reason = `<img src=x onerror="window.__xss=3">The April run is larger`;
+    const asked = await owner.post("/v1/budget-requests", { agent_id: member.id, amount: 5_000, currency: "GBP", period: "monthly", reason });
+    expect(asked.status).toBe(201);
+    const card = page.locator(`[data-testid="budget-request"][data-request-id="${asked.body.id}"]`);
+    await card.waitFor();
+    expect(await card.getByTestId("budget-request-reason").textContent()).toBe(reason);
+    expect(await card.getByTestId("budget-request-amount").textContent()).toBe("50.00 GBP");
+    expect(await page.locator('[data-testid="budget-requests"] img').count()).toBe(0);
+    await card.getByRole("button", { name: "Approve…" }).click();
+    await card.getByTestId("budget-approve-amount").fill("25.00");
+    await card.getByTestId("budget-decide-note").fill("Half now");
+    await card.getByRole("button", { name: "Confirm approve" }).click();
+    await page.getByTestId("budget-request-message").filter({ hasText: "Approved 25.00 GBP" }).waitFor();
+    expect((await owner.get(`/v1/budget-requests/${asked.body.id}`)).body).toMatchObject({ status: "approved", approved_amount: 2_500, raised: "allocation", note: "Half now" });
+    const allocation = (await owner.get(`/v1/teams/${team.id}`)).body.allocations.find((row: any) => row.agent_id === member.id && row.period === "monthly");
+    expect(allocation.amount).toBe(12_500);
+    await card.waitFor({ state: "detached" });
+
+    const second = (await owner.post("/v1/budget-requests", { agent_id: member.id, amount: 1_000, currency: "GBP", period: "monthly", reason: "Conference tickets" })).body;
+    await goto(page, `/console/teams/${team.id}`, "Operations");
+    const teamCard = page.locator(`[data-testid="budget-request"][data-request-id="${second.id}"]`);
+    await teamCard.waitFor();
+    expect(await page.getByTestId("budget-request").count()).toBe(1);
+    await teamCard.getByRole("button", { name: "Reject…" }).click();
+    await teamCard.getByTestId("budget-decide-note").fill("Not this month");
+    await teamCard.getByRole("button", { name: "Confirm reject" }).click();
+    await page.getByTestId("budget-request-message").filter({ hasText: "Rejected" }).waitFor();
+    expect((await owner.get(`/v1/budget-requests/${second.id}`)).body).toMatchObject({ status: "rejected", approved_amount: null, note: "Not this month" });
+    expect(await page.evaluate(() => (globalThis as any).__xss)).toBeUndefined();
+    await screen(page, "team-budget-requests");
+    await accessible(page, "team-budget-requests");
+  });
+
+  it("tasks (issue 13): the list is live and filters by status; a task's page shows criteria, CI checks, must-fix comments, the bounty's escrow and history; the owner reviews and ships from available_actions, each confirmed", async () => {
+    const world = await taskWorld(server.url, demo.ownerToken);
+    await goto(page, "/console/tasks", "Tasks");
+    await page.getByText("Live.").waitFor();
+    const title = `<b>Fix</b> the rounding <script>window.__xss=4</script>`;
+    const created = await world.creator.post("/v1/tasks", {
+      title, description: "Invoices round per line, then sum.", acceptance_criteria: ["Totals match the ledger", "A regression test"],
+      assignee_agent_id: world.assigneeAgent.agentId, bounty: { amount: 3_000, currency: "GBP" },
+    });
+    expect(created.status).toBe(201);
+    const task = created.body;
+    const row = page.locator(`[data-testid="task"][data-task-id="${task.id}"]`);
+    await row.waitFor();
+    expect(await row.getByTestId("task-title").textContent()).toBe(title);
+    expect(await page.locator('[data-testid="tasks"] b, [data-testid="tasks"] script').count()).toBe(0);
+    await page.getByLabel("Status").selectOption("done");
+    await page.getByTestId("tasks-empty").waitFor();
+    await page.getByLabel("Status").selectOption("in_review");
+    await page.getByTestId("tasks-empty").waitFor();
+    // Moved to review by the assignee and CI: the filtered list shows it live.
+    const head = newHead();
+    expect((await world.assignee.post(`/v1/tasks/${task.id}/start`)).status).toBe(200);
+    expect((await world.assignee.post(`/v1/tasks/${task.id}/submit`, { summary: "Round per line", head_sha: head, checks: ["unit"] })).status).toBe(200);
+    expect((await world.ci.post(`/v1/tasks/${task.id}/ci-reports`, { head_sha: head, checks: [{ name: "unit", status: "passed", duration_ms: 4_000 }] })).status).toBe(201);
+    await page.locator(`[data-testid="task"][data-task-id="${task.id}"][data-status="in_review"]`).waitFor();
+
+    await row.getByRole("link").click();
+    await page.getByTestId("task-detail").waitFor();
+    expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe(title);
+    expect(await page.getByTestId("task-criteria").textContent()).toContain("A regression test");
+    expect(await page.getByTestId("task-ci-status").textContent()).toBe("passed");
+    await page.locator('[data-testid="task-check"][data-status="passed"]').filter({ hasText: "unit" }).waitFor();
+    expect(await page.getByTestId("task-bounty").textContent()).toContain("30.00 GBP · held");
+    expect(await page.getByTestId("task-escrow-link").getAttribute("href")).toBe(`/console/escrow/int_${task.id}`);
+    await page.getByTestId("task-event").filter({ hasText: "task.created" }).waitFor();
+    expect(await page.getByRole("button", { name: "Ship…" }).count()).toBe(0);
+    // Changes requested, with a must-fix comment, from the browser.
+    await page.getByRole("button", { name: "Review…" }).click();
+    await page.getByTestId("task-review-outcome").selectOption("changes_requested");
+    await page.getByTestId("task-review-summary").fill("Close");
+    await page.getByTestId("task-review-must-fix").fill("Add a zero-amount case");
+    await page.getByRole("button", { name: "Confirm review" }).click();
+    await page.getByTestId("task-must-fix").filter({ hasText: "Add a zero-amount case" }).waitFor();
+    const feedback = (await owner.get(`/v1/tasks/${task.id}/review-feedback`)).body;
+    expect(feedback.must_fix).toEqual([expect.objectContaining({ body: "Add a zero-amount case", severity: "must_fix" })]);
+    // The assignee fixes and submits a new head, CI passes: the page follows live, then the owner approves and ships.
+    const fixed = newHead();
+    expect((await world.assignee.post(`/v1/tasks/${task.id}/fix`)).status).toBe(200);
+    expect((await world.assignee.post(`/v1/tasks/${task.id}/submit`, { summary: "With the zero case", head_sha: fixed, checks: ["unit"] })).status).toBe(200);
+    expect((await world.ci.post(`/v1/tasks/${task.id}/ci-reports`, { head_sha: fixed, checks: [{ name: "unit", status: "passed" }] })).status).toBe(201);
+    await page.getByTestId("task-head").filter({ hasText: fixed }).waitFor();
+    await page.getByTestId("task-ci-status").filter({ hasText: "passed" }).waitFor();
+    await page.getByRole("button", { name: "Review…" }).click();
+    await page.getByTestId("task-review-summary").fill("Good");
+    await page.getByRole("button", { name: "Confirm review" }).click();
+    await page.locator('[data-testid="task-review"][data-outcome="approved"]').waitFor();
+    expect((await owner.get(`/v1/tasks/${task.id}`)).body.review_status).toBe("approved");
+    expect(await page.locator('[data-testid="task-review"][data-outcome="approved"]').textContent()).toContain("by Demo owner");
+    await page.getByRole("button", { name: "Ship…" }).click();
+    expect(await page.getByTestId("task-ship-head").textContent()).toBe(fixed);
+    await page.getByRole("button", { name: "Confirm ship" }).click();
+    await page.getByTestId("task-message").filter({ hasText: "now done" }).waitFor();
+    const shipped = (await owner.get(`/v1/tasks/${task.id}`)).body;
+    expect(shipped).toMatchObject({ status: "done", shipped: { head_sha: fixed, mode: "merge", target_environment: "production" }, bounty: { status: "released", paid_amount: 3_000 } });
+    await page.getByTestId("task-event").filter({ hasText: "task.shipped" }).waitFor();
+    expect(await page.evaluate(() => (globalThis as any).__xss)).toBeUndefined();
+    await screen(page, "task");
+    await accessible(page, "task");
+  });
+
+  it("triggers (issue 15): created in the console with its secret shown once; a fire's governed outcome is listed; disabled, then deleted after a confirmation", async () => {
+    const target = (await owner.post("/v1/agents", { name: "Trigger agent" })).body;
+    await owner.post(`/v1/accounts/${target.wallet_account_id}/deposits`, { amount: 100_000 });
+    await putPolicy(owner, target.id, { approval_threshold_minor: 1_000 });
+    await goto(page, "/console/triggers", "Triggers");
+    await page.getByLabel("Agent").selectOption(target.id);
+    await page.getByLabel("Trigger name").fill("Supplier invoices");
+    await page.getByRole("button", { name: "Create trigger" }).click();
+    const secret = (await page.getByTestId("trigger-secret").textContent())!;
+    expect(secret).toMatch(/^whsec_/);
+    const trigger = (await owner.get(`/v1/triggers?agent_id=${target.id}`)).body.data[0];
+    expect(trigger).toMatchObject({ name: "Supplier invoices", operation: "payment_intents.create", status: "active", payload_template: { payee: "{{supplier}}" } });
+    expect(trigger.secret).toBeUndefined();
+    // The sending system fires it, signed with the secret: £50 is above the agent's £10 threshold.
+    const event = { supplier: "Bob", amount_minor: 5_000, invoice: "INV-7" };
+    const body = JSON.stringify(event);
+    const fired = await fetch(`${server.url}/v1/triggers/${trigger.id}/fire`, { method: "POST", headers: { "content-type": "application/json", ...(await signWebhook(body, secret, { id: "msg_console_1" })) }, body });
+    expect(fired.status).toBe(202);
+    const row = page.locator(`[data-testid="trigger"][data-trigger-id="${trigger.id}"]`);
+    await row.getByRole("button", { name: "Show fires" }).click();
+    await page.locator('[data-testid="trigger-fire"][data-outcome="approval_required"]').waitFor();
+    expect(await page.getByTestId("trigger-fire-outcome").first().textContent()).toBe("approval required");
+    await screen(page, "triggers");
+    await accessible(page, "triggers");
+    // The secret is never shown again.
+    await page.reload();
+    await page.getByRole("heading", { level: 1, name: "Triggers" }).waitFor();
+    await row.waitFor();
+    expect(await page.getByTestId("trigger-secret").count()).toBe(0);
+    await row.getByRole("button", { name: "Disable" }).click();
+    await page.locator(`[data-testid="trigger"][data-trigger-id="${trigger.id}"][data-status="disabled"]`).waitFor();
+    expect((await owner.get(`/v1/triggers/${trigger.id}`)).body.status).toBe("disabled");
+    await row.getByRole("button", { name: "Delete…" }).click();
+    await row.getByRole("button", { name: "Confirm delete" }).click();
+    await page.getByTestId("trigger-message").filter({ hasText: "deleted" }).waitFor();
+    await row.waitFor({ state: "detached" });
+    const gone = await owner.get(`/v1/triggers/${trigger.id}`);
+    expect(gone.status === 404 || gone.body.status === "deleted", JSON.stringify(gone.body)).toBe(true);
+  });
+
   it("refuses a cross-site form post: SameSite keeps the cookie home, and CSRF would stop it anyway", async () => {
     // The attacker's site: `localhost` is another site than `127.0.0.1` for the browser.
     const target = `${server.url}/v1/agents`;
@@ -550,6 +709,8 @@ describe.skipIf(!fs.existsSync(chromiumPath))("the owner console in Chromium", (
     await putPolicy(owner, other.id, { approval_threshold_minor: 1_000 });
     const waiting = (await owner.post("/v1/payment-intents", { agent_id: other.id, payee: "Bob", amount: 5_000, currency: "GBP", reference: "viewer test" })).body;
     expect(waiting.approval_id).toBeTruthy();
+    const asking = (await owner.post("/v1/budget-requests", { agent_id: other.id, amount: 2_000, currency: "GBP", period: "daily", reason: "A larger day" })).body;
+    expect(asking.status).toBe("pending");
 
     const viewerContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const viewer = await viewerContext.newPage();
@@ -576,6 +737,18 @@ describe.skipIf(!fs.existsSync(chromiumPath))("the owner console in Chromium", (
     }, waiting.approval_id as string);
     expect(refused).toEqual({ status: 403, code: "insufficient_scope" });
     expect((await owner.get(`/v1/approvals/${waiting.approval_id}`)).body.status).toBe("pending");
+    // A pending budget request: the viewer reads it, is offered no decision, and the API refuses one.
+    const asked = viewer.locator(`[data-testid="budget-request"][data-request-id="${asking.id}"]`);
+    await asked.waitFor();
+    expect(await asked.getByRole("button").count()).toBe(0);
+    await viewer.getByText("Your role can see budget requests but not decide them.").waitFor();
+    const decided = await viewer.evaluate(async (requestId) => {
+      const session: any = await (await fetch("/v1/console/session")).json();
+      const answer = await fetch(`/v1/budget-requests/${requestId}/approve`, { method: "POST", headers: { "content-type": "application/json", "x-csrf-token": session.csrf_token }, body: "{}" });
+      return { status: answer.status, code: ((await answer.json()) as any).code };
+    }, asking.id as string);
+    expect(decided).toEqual({ status: 403, code: "insufficient_scope" });
+    expect((await owner.get(`/v1/budget-requests/${asking.id}`)).body.status).toBe("pending");
     // An open escrow: the viewer reads it, is offered no action, and the API refuses its release.
     await viewer.goto(`${server.url}/console/escrow/${openEscrowId}`);
     await viewer.getByRole("heading", { level: 1, name: "Translation" }).waitFor();
@@ -601,6 +774,39 @@ describe.skipIf(!fs.existsSync(chromiumPath))("the owner console in Chromium", (
     const members = (await owner.get("/v1/members")).body.data;
     expect(members.find((member: any) => member.name === "Vic Viewer")).toMatchObject({ role: "approver", status: "removed" });
     await viewerContext.close();
+  });
+
+  it("budget requests follow the member's role: an approver who manages a team decides its agents' requests and is offered nothing on others", async () => {
+    await goto(page, "/console/settings", "Settings");
+    await page.getByLabel("Invite as").selectOption("approver");
+    await page.getByRole("button", { name: "Create invite link" }).click();
+    const inviteUrl = (await page.getByTestId("invite-url").textContent())!;
+    const approverContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const approver = await approverContext.newPage();
+    watch(approver);
+    await approver.goto(inviteUrl);
+    await approver.getByLabel("Your name").fill("Mia Manager");
+    await approver.getByRole("button", { name: "Accept the invite" }).click();
+    await approver.getByRole("heading", { level: 1, name: "Approvals" }).waitFor();
+    const mia = (await owner.get("/v1/members")).body.data.find((row: any) => row.name === "Mia Manager" && row.status === "active");
+    const member = (await owner.post("/v1/agents", { name: "Managed agent" })).body;
+    const team = (await owner.post("/v1/teams", { name: "Field", manager_ids: [mia.id], pools: [{ period: "weekly", currency: "GBP", amount: 20_000 }] })).body;
+    expect((await owner.post(`/v1/teams/${team.id}/members`, { agent_id: member.id })).status).toBe(200);
+    const theirs = (await owner.post("/v1/budget-requests", { agent_id: member.id, amount: 4_000, currency: "GBP", period: "weekly", reason: "Site visits" })).body;
+    const other = (await owner.post("/v1/budget-requests", { agent_id: demo.agentId, amount: 1_000, currency: "GBP", period: "daily", reason: "Not Mia's team" })).body;
+    const mine = approver.locator(`[data-testid="budget-request"][data-request-id="${theirs.id}"]`);
+    const notMine = approver.locator(`[data-testid="budget-request"][data-request-id="${other.id}"]`);
+    await mine.waitFor();
+    await notMine.waitFor();
+    expect(await notMine.getByRole("button").count()).toBe(0);
+    await mine.getByRole("button", { name: "Approve…" }).click();
+    await mine.getByRole("button", { name: "Confirm approve" }).click();
+    await approver.getByTestId("budget-request-message").filter({ hasText: "Approved 40.00 GBP" }).waitFor();
+    expect((await owner.get(`/v1/budget-requests/${theirs.id}`)).body).toMatchObject({ status: "approved", approved_amount: 4_000, decided_by: { type: "user", id: mia.id } });
+    expect((await owner.get(`/v1/budget-requests/${other.id}`)).body.status).toBe("pending");
+    await screen(approver, "budget-requests-approver");
+    await accessible(approver, "budget-requests-approver");
+    await approverContext.close();
   });
 
   it("sign-out revokes the session", async () => {

@@ -16,12 +16,16 @@ import { EventsScreen } from "./screens/events.tsx";
 import { JournalScreen } from "./screens/journal.tsx";
 import { WebhooksScreen } from "./screens/webhooks.tsx";
 import { SettingsScreen } from "./screens/settings.tsx";
+import { TasksScreen, TaskScreen } from "./screens/tasks.tsx";
+import { TriggersScreen } from "./screens/triggers.tsx";
 import "./styles.css";
 
 const screens = [
   { path: "/console/approvals", label: "Approvals" },
   { path: "/console/agents", label: "Agents" },
   { path: "/console/teams", label: "Teams" },
+  { path: "/console/tasks", label: "Tasks" },
+  { path: "/console/triggers", label: "Triggers" },
   { path: "/console/payments", label: "Payments" },
   { path: "/console/escrow", label: "Escrow" },
   { path: "/console/ledger", label: "Ledger" },
@@ -38,7 +42,9 @@ function Screen({ path, session }: { path: string; session: ConsoleSession }) {
   const escrow = /^\/console\/escrow\/([^/]+)$/.exec(path);
   if (escrow) return <EscrowScreen intentId={decodeURIComponent(escrow[1]!)} session={session} />;
   const team = /^\/console\/teams\/([^/]+)$/.exec(path);
-  if (team) return <TeamScreen teamId={decodeURIComponent(team[1]!)} />;
+  if (team) return <TeamScreen teamId={decodeURIComponent(team[1]!)} session={session} />;
+  const task = /^\/console\/tasks\/([^/]+)$/.exec(path);
+  if (task) return <TaskScreen taskId={decodeURIComponent(task[1]!)} session={session} />;
   const payee = /^\/console\/payees\/([^/]+)$/.exec(path);
   if (payee) return <PayeeScreen payeeId={decodeURIComponent(payee[1]!)} />;
   switch (path) {
@@ -54,6 +60,10 @@ function Screen({ path, session }: { path: string; session: ConsoleSession }) {
       return <EscrowListScreen />;
     case "/console/teams":
       return <TeamsScreen />;
+    case "/console/tasks":
+      return <TasksScreen />;
+    case "/console/triggers":
+      return <TriggersScreen session={session} />;
     case "/console/ledger":
       return <LedgerScreen session={session} />;
     case "/console/payees":

@@ -3,11 +3,13 @@
  * agent, payee, amount, legs, the policy's reasons, what remains of the limits, and an expiry
  * countdown; approve or reject with a note. Keys: j/k move, a approves, r rejects. The stream
  * opens from the journal position the list was read at, so an approval raised in between appears.
+ * Below it, the budget requests waiting on an owner or a team's manager (budget-requests.tsx).
  */
 import { useEffect, useMemo, useState } from "preact/hooks";
 import type { Approval, PaymentIntent } from "@bursar/sdk";
 import { bursar, errorText, type ConsoleSession } from "../api.ts";
 import { useLiveList, useLoad, useNow } from "../hooks.ts";
+import { BudgetRequestsPanel } from "./budget-requests.tsx";
 
 interface Item {
   approval: Approval;
@@ -145,6 +147,7 @@ export function ApprovalsScreen({ session }: { session: ConsoleSession }) {
           </li>
         ))}
       </ul>
+      <BudgetRequestsPanel session={session} />
     </section>
   );
 }

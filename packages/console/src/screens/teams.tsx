@@ -1,12 +1,14 @@
 /**
  * Teams (issue 15, read only): the tenant's teams, and one team's page with its managers, its
  * budget pools (amount, allocated, what the members spent and hold over the window, what
- * remains), the allocations carved from them, and its agents. Changing a team is done through the
+ * remains), the allocations carved from them, its agents, and their budget requests (decided
+ * there by the team's managers and owners). Changing a team is done through the
  * API (`/v1/teams`) for now. The SDK has no teams resource yet, so these read through its generic
  * request (same session, same CSRF handling).
  */
-import { bursar } from "../api.ts";
+import { bursar, type ConsoleSession } from "../api.ts";
 import { useLoad } from "../hooks.ts";
+import { BudgetRequestsPanel } from "./budget-requests.tsx";
 
 interface Pool {
   period: string;
@@ -82,7 +84,7 @@ export function TeamsScreen() {
   );
 }
 
-export function TeamScreen({ teamId }: { teamId: string }) {
+export function TeamScreen({ teamId, session }: { teamId: string; session: ConsoleSession }) {
   const team = useLoad(() => bursar.request<Team>("GET", `/v1/teams/${encodeURIComponent(teamId)}`), [teamId]);
   const agents = useLoad(() => bursar.request<{ data: TeamAgent[] }>("GET", `/v1/teams/${encodeURIComponent(teamId)}/members`).then((page) => page.data), [teamId]);
   const names = useNames();
@@ -132,6 +134,7 @@ export function TeamScreen({ teamId }: { teamId: string }) {
         </tbody>
       </table>
       {agents.error && <p class="error" role="alert">{agents.error}</p>}
+      <BudgetRequestsPanel session={session} teamId={row.id} />
     </section>
   );
 }
