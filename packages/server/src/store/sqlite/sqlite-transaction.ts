@@ -66,6 +66,18 @@ import { scopeParams, SqliteReader, type RowStatement, type SqliteReadStatements
 const placeholders = (columns: string) => columns.split(",").map(() => "?").join(", ");
 const scopeCondition = "tenant_id = ? AND principal_id = ? AND method = ? AND route = ? AND idempotency_key = ?";
 
+/** Rows per multi-row journal INSERT: 6 × 64 bound values, far below SQLite's 32,766. */
+const journalInsertRowsMax = 64;
+
+function cachedInsert(cache: Map<number, RowStatement>, rows: number, prepare: () => RowStatement): RowStatement {
+  let statement = cache.get(rows);
+  if (!statement) {
+    statement = prepare();
+    cache.set(rows, statement);
+  }
+  return statement;
+}
+
 /** The INSERT/UPDATE/DELETE statements of the writer connection, prepared once. */
 export class SqliteWriteStatements {
   readonly insertTenant: RowStatement;
@@ -106,8 +118,11 @@ export class SqliteWriteStatements {
   readonly updateApiKeyLifecycle: RowStatement;
   readonly addApiKeyUsage: RowStatement;
   readonly insertServerSigningKey: RowStatement;
+  /** Multi-row journal inserts by row count, prepared on first use (a write appends a handful). */
+  private readonly eventInserts = new Map<number, RowStatement>();
+  private readonly treeNodeInserts = new Map<number, RowStatement>();
 
-  constructor(db: Database.Database) {
+  constructor(private readonly db: Database.Database) {
     const prepare = (sql: string): RowStatement => db.prepare<unknown[], Row>(sql);
     const insert = (table: string, columns: string) =>
       prepare(`INSERT INTO ${table} (${columns}) VALUES (${placeholders(columns)})`);
@@ -213,6 +228,18 @@ export class SqliteWriteStatements {
       `INSERT INTO server_signing_keys (singleton, ${serverSigningKeyColumns}) VALUES (1, ${placeholders(serverSigningKeyColumns)}) ` +
         "ON CONFLICT (singleton) DO NOTHING",
     );
+  }
+
+  /** INSERT of `rows` journal entries. */
+  insertEvents(rows: number): RowStatement {
+    return cachedInsert(this.eventInserts, rows, () =>
+      this.db.prepare<unknown[], Row>(`INSERT INTO events (tenant_id, seq, id, type, agent_id, body) VALUES ${Array(rows).fill("(?, ?, ?, ?, ?, ?)").join(", ")}`));
+  }
+
+  /** INSERT of `rows` journal tree nodes. */
+  insertTreeNodes(rows: number): RowStatement {
+    return cachedInsert(this.treeNodeInserts, rows, () =>
+      this.db.prepare<unknown[], Row>(`INSERT INTO journal_nodes (tenant_id, level, idx, hash) VALUES ${Array(rows).fill("(?, ?, ?, ?)").join(", ")}`));
   }
 }
 
@@ -371,14 +398,28 @@ export class SqliteTransaction extends SqliteReader implements StoreTx {
     for (const node of nodes) this.writes.insertTreeNode.run(tenantId, node.level, node.index, blob(node.hash));
   }
 
-  /** Prepared single-row inserts: SQLite runs in-process, so a statement costs no round trip. */
+  /**
+   * One multi-row INSERT for the entries and one for the nodes (chunks of
+   * `journalInsertRowsMax`): a statement costs no round trip here, but each still pays binding
+   * and VDBE setup, and a payment appends five entries and about ten nodes.
+   */
   async appendJournal(tenantId: string, entries: readonly JournalEntryWrite[], nodes: readonly TreeNode[], size: number): Promise<void> {
     this.checkActive();
-    for (const { event, canonicalBody } of entries) {
-      invariant(event.tenant_id === tenantId, "journal entries belong to the tenant");
-      this.writes.insertEvent.run(tenantId, event.seq, event.id, event.type, event.agent_id, canonicalBody);
+    for (let start = 0; start < entries.length; start += journalInsertRowsMax) {
+      const chunk = entries.slice(start, start + journalInsertRowsMax);
+      const params: unknown[] = [];
+      for (const { event, canonicalBody } of chunk) {
+        invariant(event.tenant_id === tenantId, "journal entries belong to the tenant");
+        params.push(tenantId, event.seq, event.id, event.type, event.agent_id, canonicalBody);
+      }
+      this.writes.insertEvents(chunk.length).run(...params);
     }
-    for (const node of nodes) this.writes.insertTreeNode.run(tenantId, node.level, node.index, blob(node.hash));
+    for (let start = 0; start < nodes.length; start += journalInsertRowsMax) {
+      const chunk = nodes.slice(start, start + journalInsertRowsMax);
+      const params: unknown[] = [];
+      for (const node of chunk) params.push(tenantId, node.level, node.index, blob(node.hash));
+      this.writes.insertTreeNodes(chunk.length).run(...params);
+    }
     const { changes } = this.writes.setJournalSize.run(size, tenantId);
     invariant(changes === 1, `tenant ${tenantId} not found when setting its journal size`);
     this.journalEdges.appended(tenantId, nodes, size);
