@@ -69,6 +69,9 @@ const scopeCondition = "tenant_id = ? AND principal_id = ? AND method = ? AND ro
 /** Rows per multi-row journal INSERT: 6 × 64 bound values, far below SQLite's 32,766. */
 const journalInsertRowsMax = 64;
 
+const accountCopy = (account: Account): Account => ({ ...account, metadata: account.metadata && { ...account.metadata } });
+const transferCopy = (transfer: Transfer): Transfer => ({ ...transfer, metadata: transfer.metadata && { ...transfer.metadata } });
+
 function cachedInsert(cache: Map<number, RowStatement>, rows: number, prepare: () => RowStatement): RowStatement {
   let statement = cache.get(rows);
   if (!statement) {
@@ -287,6 +290,40 @@ export class SqliteTransaction extends SqliteReader implements StoreTx {
 
   private readonly commitHooks: Array<() => Promise<void>> = [];
 
+  /**
+   * Accounts and transfers this operation has read or inserted, as they now stand in its
+   * transaction: a payment reads its wallet, holds, then posts the hold, and the post need not
+   * read back the rows the hold just wrote. Every write of these rows goes through this object
+   * (one operation, one writer), and updates apply to the copy too; copies go out, so callers
+   * cannot change it.
+   */
+  private readonly accounts = new Map<string, Account>();
+  private readonly transfers = new Map<string, Transfer>();
+
+  override async getAccount(tenantId: string, accountId: string): Promise<Account | null> {
+    const key = `${tenantId}/${accountId}`;
+    const known = this.accounts.get(key);
+    if (known) {
+      this.checkActive();
+      return accountCopy(known);
+    }
+    const account = await super.getAccount(tenantId, accountId);
+    if (account) this.accounts.set(key, accountCopy(account));
+    return account;
+  }
+
+  override async getTransfer(tenantId: string, transferId: string): Promise<Transfer | null> {
+    const key = `${tenantId}/${transferId}`;
+    const known = this.transfers.get(key);
+    if (known) {
+      this.checkActive();
+      return transferCopy(known);
+    }
+    const transfer = await super.getTransfer(tenantId, transferId);
+    if (transfer) this.transfers.set(key, transferCopy(transfer));
+    return transfer;
+  }
+
   /** Called by the group commit when the operation's function has settled. */
   end(): void {
     this.active = false;
@@ -357,6 +394,7 @@ export class SqliteTransaction extends SqliteReader implements StoreTx {
       row.debitsPendingMinor, row.debitsPostedMinor, row.creditsPendingMinor, row.creditsPostedMinor,
       metadataTo(row.metadata), row.createdAtMs,
     );
+    this.accounts.set(`${row.tenantId}/${row.id}`, accountCopy(row));
   }
 
   async updateAccountBalances(tenantId: string, accounts: Account[]): Promise<void> {
@@ -370,6 +408,13 @@ export class SqliteTransaction extends SqliteReader implements StoreTx {
         tenantId, account.id,
       );
       invariant(changes === 1, `account ${account.id} not found in tenant ${tenantId}`);
+      const known = this.accounts.get(`${tenantId}/${account.id}`);
+      if (known) {
+        known.debitsPendingMinor = account.debitsPendingMinor;
+        known.debitsPostedMinor = account.debitsPostedMinor;
+        known.creditsPendingMinor = account.creditsPendingMinor;
+        known.creditsPostedMinor = account.creditsPostedMinor;
+      }
     }
   }
 
@@ -380,12 +425,19 @@ export class SqliteTransaction extends SqliteReader implements StoreTx {
       row.postedAmountMinor, row.expiresAtMs, row.reference, metadataTo(row.metadata), row.batchId, row.fingerprint,
       row.createdAtMs, row.updatedAtMs,
     );
+    this.transfers.set(`${row.tenantId}/${row.id}`, transferCopy(row));
   }
 
   async updateTransfer(row: Transfer): Promise<void> {
     this.checkActive();
     const { changes } = this.writes.updateTransfer.run(row.status, row.postedAmountMinor, row.updatedAtMs, row.tenantId, row.id);
     invariant(changes === 1, `transfer ${row.id} not found in tenant ${row.tenantId}`);
+    const known = this.transfers.get(`${row.tenantId}/${row.id}`);
+    if (known) {
+      known.status = row.status;
+      known.postedAmountMinor = row.postedAmountMinor;
+      known.updatedAtMs = row.updatedAtMs;
+    }
   }
 
   async insertEvent(event: JournalEvent, canonicalBody?: string): Promise<void> {
