@@ -179,6 +179,7 @@ export async function createPaymentIntent(context: WriteContext, agent: AgentRow
     },
   };
   let expirySeconds = 0;
+  const holds = new Map<string, Transfer>();
   for (const [index, instruction] of input.instructions.entries()) {
     const payee = payees[index]!;
     const { decision, policy } = await checkSpend(tx, agent, wallet.currency, { kind: "payment", amountMinor: instruction.amountMinor, currency: instruction.currency, payeeId: payee.id }, nowMs);
@@ -206,6 +207,7 @@ export async function createPaymentIntent(context: WriteContext, agent: AgentRow
       continue;
     }
     leg.hold_transfer_id = hold.value.id;
+    holds.set(hold.value.id, hold.value);
     leg.status = waits ? "pending_approval" : "executing";
   }
 
@@ -226,20 +228,27 @@ export async function createPaymentIntent(context: WriteContext, agent: AgentRow
   if (approval) await appendEvent(context, "payment_intent.approval_required", { payment_intent: paymentIntentView(intent), approval_id: approval.id }, agent.id);
   // The intent is stored once, by startLegs, in its state after this write (one insert, not an
   // insert then an update: nothing in between reads it from the store).
-  return startLegs(context, intent, "executing", true);
+  return startLegs(context, intent, "executing", true, { payees, holds });
+}
+
+/** Payees and holds this write already has in hand, by id: startLegs need not read them again. */
+interface KnownRows {
+  payees: readonly PayeeRecord[];
+  holds: ReadonlyMap<string, Transfer>;
 }
 
 /**
  * Starts every leg in `from` status on its rail: creates its transaction, settles sandbox legs
  * at once, and returns the others for dispatch. Saves the intent and emits its terminal event.
  */
-async function startLegs(context: WriteContext, intent: PaymentIntentRecord, from: LegStatus, saveFirst: boolean): Promise<Result<PaymentChange>> {
+async function startLegs(context: WriteContext, intent: PaymentIntentRecord, from: LegStatus, saveFirst: boolean, known?: KnownRows): Promise<Result<PaymentChange>> {
   const dispatch: string[] = [];
   const before = intent.body.execution_status;
   for (const leg of intent.body.legs) {
     if (leg.status !== from) continue;
-    const payee = await loadRecord<PayeeBody>(context.tx, context.tenantId, "payee", leg.payee_id);
-    const hold = leg.hold_transfer_id === null ? null : await context.tx.getTransfer(context.tenantId, leg.hold_transfer_id);
+    const payee = known?.payees.find((row) => row.id === leg.payee_id) ?? (await loadRecord<PayeeBody>(context.tx, context.tenantId, "payee", leg.payee_id));
+    const holdId = leg.hold_transfer_id;
+    const hold = holdId === null ? null : (known?.holds.get(holdId) ?? (await context.tx.getTransfer(context.tenantId, holdId)));
     invariant(payee && hold, `leg ${leg.index} of ${intent.id} has its payee and hold`);
     leg.status = "executing";
     const { transaction, inlineOutcome } = newTransaction(context, {

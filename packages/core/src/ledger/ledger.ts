@@ -88,8 +88,9 @@ export async function createTransfers(context: WriteContext, inputs: TransferInp
   // 1. Idempotency by transfer id, and duplicate ids inside the batch.
   const results: Array<Transfer | null> = [];
   const seenIds = new Set<string>();
+  const fingerprints = inputs.map(transferFingerprint);
   for (const [index, input] of inputs.entries()) {
-    const fingerprint = transferFingerprint(input);
+    const fingerprint = fingerprints[index]!;
     if (input.id === undefined) {
       results.push(null);
       continue;
@@ -117,7 +118,7 @@ export async function createTransfers(context: WriteContext, inputs: TransferInp
       id: input.id ?? newId("tr", nowMs),
       tenantId,
       batchId,
-      fingerprint: transferFingerprint(input),
+      fingerprint: fingerprints[index]!,
     };
     applyCreate(transfer, accounts);
     touched.add(transfer.debitAccountId).add(transfer.creditAccountId);
@@ -131,7 +132,8 @@ export async function createTransfers(context: WriteContext, inputs: TransferInp
     await tx.insertTransfer(transfer);
     await appendEvent(context, "transfer.created", { transfer: transferView(transfer) });
   }
-  const created = inputs.map((_, index) => newTransfers.includes(results[index]!));
+  const fresh = new Set(newTransfers);
+  const created = inputs.map((_, index) => fresh.has(results[index]!));
   return ok({ transfers: results.map((t) => t!), created });
 }
 

@@ -5,8 +5,8 @@
  * runs up to `commitBatchOperationsMax` queued operations inside one `BEGIN IMMEDIATE … COMMIT`
  * and pays for one fsync.
  *
- * Each operation runs inside its own SAVEPOINT, so one that throws is rolled back alone and only
- * its promise rejects. Every promise settles only after COMMIT returned: a resolved write is on
+ * Each operation of a batch of several runs inside its own SAVEPOINT, so one that throws is rolled
+ * back alone and only its promise rejects (a batch of one rolls back its transaction instead). Every promise settles only after COMMIT returned: a resolved write is on
  * disk. Operations run strictly one after another; their functions only call the transaction's
  * methods, which are synchronous underneath, so awaiting one costs microtasks, not I/O.
  * (A function that awaits a store.write of its own would wait for itself: that never resolves.)
@@ -135,8 +135,12 @@ export class GroupCommit {
     let completed: Completed[] = [];
     try {
       this.statements.begin.run();
+      // A batch of one needs no savepoint: its failure rolls back the whole transaction, which
+      // holds nothing else (two statements fewer per commit when requests come one at a time).
+      const alone = batch.length === 1;
       for (const write of batch) {
-        const result = await this.runOperation(write);
+        const result = await this.runOperation(write, !alone);
+        if (alone && !result) return;
         if (result) {
           completed.push(result);
         } else if (!this.db.inTransaction) {
@@ -169,21 +173,28 @@ export class GroupCommit {
     }
   }
 
-  /** Runs one operation in its savepoint; on failure rolls it back, rejects it and returns null. */
-  private async runOperation(write: PendingWrite): Promise<Completed | null> {
-    this.statements.savepoint.run();
+  /**
+   * Runs one operation, in its savepoint when `savepoint`; on failure rolls it back (to the
+   * savepoint, or the whole transaction without one), rejects it and returns null.
+   */
+  private async runOperation(write: PendingWrite, savepoint: boolean): Promise<Completed | null> {
+    if (savepoint) this.statements.savepoint.run();
     const operation = this.beginOperation();
     try {
       const value = await write.fn(operation.tx);
       await operation.finish();
       operation.end();
-      this.statements.release.run();
+      if (savepoint) this.statements.release.run();
       return { write, value };
     } catch (error) {
       operation.end();
       if (this.db.inTransaction) {
-        this.statements.rollbackToSavepoint.run();
-        this.statements.release.run();
+        if (savepoint) {
+          this.statements.rollbackToSavepoint.run();
+          this.statements.release.run();
+        } else {
+          this.statements.rollback.run();
+        }
       }
       this.onOperationRolledBack();
       this.fail([write], error);

@@ -66,6 +66,21 @@ import { scopeParams, SqliteReader, type RowStatement, type SqliteReadStatements
 const placeholders = (columns: string) => columns.split(",").map(() => "?").join(", ");
 const scopeCondition = "tenant_id = ? AND principal_id = ? AND method = ? AND route = ? AND idempotency_key = ?";
 
+/** Rows per multi-row journal INSERT: 6 × 64 bound values, far below SQLite's 32,766. */
+const journalInsertRowsMax = 64;
+
+const accountCopy = (account: Account): Account => ({ ...account, metadata: account.metadata && { ...account.metadata } });
+const transferCopy = (transfer: Transfer): Transfer => ({ ...transfer, metadata: transfer.metadata && { ...transfer.metadata } });
+
+function cachedInsert(cache: Map<number, RowStatement>, rows: number, prepare: () => RowStatement): RowStatement {
+  let statement = cache.get(rows);
+  if (!statement) {
+    statement = prepare();
+    cache.set(rows, statement);
+  }
+  return statement;
+}
+
 /** The INSERT/UPDATE/DELETE statements of the writer connection, prepared once. */
 export class SqliteWriteStatements {
   readonly insertTenant: RowStatement;
@@ -106,8 +121,11 @@ export class SqliteWriteStatements {
   readonly updateApiKeyLifecycle: RowStatement;
   readonly addApiKeyUsage: RowStatement;
   readonly insertServerSigningKey: RowStatement;
+  /** Multi-row journal inserts by row count, prepared on first use (a write appends a handful). */
+  private readonly eventInserts = new Map<number, RowStatement>();
+  private readonly treeNodeInserts = new Map<number, RowStatement>();
 
-  constructor(db: Database.Database) {
+  constructor(private readonly db: Database.Database) {
     const prepare = (sql: string): RowStatement => db.prepare<unknown[], Row>(sql);
     const insert = (table: string, columns: string) =>
       prepare(`INSERT INTO ${table} (${columns}) VALUES (${placeholders(columns)})`);
@@ -214,6 +232,18 @@ export class SqliteWriteStatements {
         "ON CONFLICT (singleton) DO NOTHING",
     );
   }
+
+  /** INSERT of `rows` journal entries. */
+  insertEvents(rows: number): RowStatement {
+    return cachedInsert(this.eventInserts, rows, () =>
+      this.db.prepare<unknown[], Row>(`INSERT INTO events (tenant_id, seq, id, type, agent_id, body) VALUES ${Array(rows).fill("(?, ?, ?, ?, ?, ?)").join(", ")}`));
+  }
+
+  /** INSERT of `rows` journal tree nodes. */
+  insertTreeNodes(rows: number): RowStatement {
+    return cachedInsert(this.treeNodeInserts, rows, () =>
+      this.db.prepare<unknown[], Row>(`INSERT INTO journal_nodes (tenant_id, level, idx, hash) VALUES ${Array(rows).fill("(?, ?, ?, ?)").join(", ")}`));
+  }
 }
 
 /** better-sqlite3 binds Buffers; this views a Uint8Array as one without copying. */
@@ -259,6 +289,40 @@ export class SqliteTransaction extends SqliteReader implements StoreTx {
   }
 
   private readonly commitHooks: Array<() => Promise<void>> = [];
+
+  /**
+   * Accounts and transfers this operation has read or inserted, as they now stand in its
+   * transaction: a payment reads its wallet, holds, then posts the hold, and the post need not
+   * read back the rows the hold just wrote. Every write of these rows goes through this object
+   * (one operation, one writer), and updates apply to the copy too; copies go out, so callers
+   * cannot change it.
+   */
+  private readonly accounts = new Map<string, Account>();
+  private readonly transfers = new Map<string, Transfer>();
+
+  override async getAccount(tenantId: string, accountId: string): Promise<Account | null> {
+    const key = `${tenantId}/${accountId}`;
+    const known = this.accounts.get(key);
+    if (known) {
+      this.checkActive();
+      return accountCopy(known);
+    }
+    const account = await super.getAccount(tenantId, accountId);
+    if (account) this.accounts.set(key, accountCopy(account));
+    return account;
+  }
+
+  override async getTransfer(tenantId: string, transferId: string): Promise<Transfer | null> {
+    const key = `${tenantId}/${transferId}`;
+    const known = this.transfers.get(key);
+    if (known) {
+      this.checkActive();
+      return transferCopy(known);
+    }
+    const transfer = await super.getTransfer(tenantId, transferId);
+    if (transfer) this.transfers.set(key, transferCopy(transfer));
+    return transfer;
+  }
 
   /** Called by the group commit when the operation's function has settled. */
   end(): void {
@@ -330,6 +394,7 @@ export class SqliteTransaction extends SqliteReader implements StoreTx {
       row.debitsPendingMinor, row.debitsPostedMinor, row.creditsPendingMinor, row.creditsPostedMinor,
       metadataTo(row.metadata), row.createdAtMs,
     );
+    this.accounts.set(`${row.tenantId}/${row.id}`, accountCopy(row));
   }
 
   async updateAccountBalances(tenantId: string, accounts: Account[]): Promise<void> {
@@ -343,6 +408,13 @@ export class SqliteTransaction extends SqliteReader implements StoreTx {
         tenantId, account.id,
       );
       invariant(changes === 1, `account ${account.id} not found in tenant ${tenantId}`);
+      const known = this.accounts.get(`${tenantId}/${account.id}`);
+      if (known) {
+        known.debitsPendingMinor = account.debitsPendingMinor;
+        known.debitsPostedMinor = account.debitsPostedMinor;
+        known.creditsPendingMinor = account.creditsPendingMinor;
+        known.creditsPostedMinor = account.creditsPostedMinor;
+      }
     }
   }
 
@@ -353,12 +425,19 @@ export class SqliteTransaction extends SqliteReader implements StoreTx {
       row.postedAmountMinor, row.expiresAtMs, row.reference, metadataTo(row.metadata), row.batchId, row.fingerprint,
       row.createdAtMs, row.updatedAtMs,
     );
+    this.transfers.set(`${row.tenantId}/${row.id}`, transferCopy(row));
   }
 
   async updateTransfer(row: Transfer): Promise<void> {
     this.checkActive();
     const { changes } = this.writes.updateTransfer.run(row.status, row.postedAmountMinor, row.updatedAtMs, row.tenantId, row.id);
     invariant(changes === 1, `transfer ${row.id} not found in tenant ${row.tenantId}`);
+    const known = this.transfers.get(`${row.tenantId}/${row.id}`);
+    if (known) {
+      known.status = row.status;
+      known.postedAmountMinor = row.postedAmountMinor;
+      known.updatedAtMs = row.updatedAtMs;
+    }
   }
 
   async insertEvent(event: JournalEvent, canonicalBody?: string): Promise<void> {
@@ -371,14 +450,28 @@ export class SqliteTransaction extends SqliteReader implements StoreTx {
     for (const node of nodes) this.writes.insertTreeNode.run(tenantId, node.level, node.index, blob(node.hash));
   }
 
-  /** Prepared single-row inserts: SQLite runs in-process, so a statement costs no round trip. */
+  /**
+   * One multi-row INSERT for the entries and one for the nodes (chunks of
+   * `journalInsertRowsMax`): a statement costs no round trip here, but each still pays binding
+   * and VDBE setup, and a payment appends five entries and about ten nodes.
+   */
   async appendJournal(tenantId: string, entries: readonly JournalEntryWrite[], nodes: readonly TreeNode[], size: number): Promise<void> {
     this.checkActive();
-    for (const { event, canonicalBody } of entries) {
-      invariant(event.tenant_id === tenantId, "journal entries belong to the tenant");
-      this.writes.insertEvent.run(tenantId, event.seq, event.id, event.type, event.agent_id, canonicalBody);
+    for (let start = 0; start < entries.length; start += journalInsertRowsMax) {
+      const chunk = entries.slice(start, start + journalInsertRowsMax);
+      const params: unknown[] = [];
+      for (const { event, canonicalBody } of chunk) {
+        invariant(event.tenant_id === tenantId, "journal entries belong to the tenant");
+        params.push(tenantId, event.seq, event.id, event.type, event.agent_id, canonicalBody);
+      }
+      this.writes.insertEvents(chunk.length).run(...params);
     }
-    for (const node of nodes) this.writes.insertTreeNode.run(tenantId, node.level, node.index, blob(node.hash));
+    for (let start = 0; start < nodes.length; start += journalInsertRowsMax) {
+      const chunk = nodes.slice(start, start + journalInsertRowsMax);
+      const params: unknown[] = [];
+      for (const node of chunk) params.push(tenantId, node.level, node.index, blob(node.hash));
+      this.writes.insertTreeNodes(chunk.length).run(...params);
+    }
     const { changes } = this.writes.setJournalSize.run(size, tenantId);
     invariant(changes === 1, `tenant ${tenantId} not found when setting its journal size`);
     this.journalEdges.appended(tenantId, nodes, size);

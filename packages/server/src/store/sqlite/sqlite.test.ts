@@ -104,6 +104,37 @@ describe("SQLite store", () => {
     expect(await store.read.getAccount(tenant.id, kept2.id)).toBeNull();
   });
 
+  it("rolls back a lone operation that throws (a batch of one runs without a savepoint); the next write commits", async () => {
+    const { tenant } = await seedTenant(store);
+    const [lost, kept] = [accountRow(tenant.id), accountRow(tenant.id)];
+    const before = { ...store.stats };
+    await expect(store.write(tenant.id, async (tx) => {
+      await tx.insertAccount(lost);
+      throw new Error("boom");
+    })).rejects.toThrow("boom");
+    await store.write(tenant.id, (tx) => tx.insertAccount(kept));
+    expect(store.stats.failedOperations - before.failedOperations).toBe(1);
+    expect(store.stats.commits - before.commits).toBe(1);
+    expect(await store.read.getAccount(tenant.id, lost.id)).toBeNull();
+    expect(await store.read.getAccount(tenant.id, kept.id)).toEqual(kept);
+  });
+
+  it("reads back, inside one operation, the balances it wrote; the rows it hands out are copies", async () => {
+    const { tenant } = await seedTenant(store);
+    const account = accountRow(tenant.id);
+    await store.write(tenant.id, (tx) => tx.insertAccount(account));
+    const seen = await store.write(tenant.id, async (tx) => {
+      const loaded = (await tx.getAccount(tenant.id, account.id))!;
+      loaded.creditsPostedMinor += 500;
+      const unsaved = (await tx.getAccount(tenant.id, account.id))!.creditsPostedMinor;
+      await tx.updateAccountBalances(tenant.id, [loaded]);
+      const [updated] = await tx.getAccountsForUpdate(tenant.id, [account.id]);
+      return { unsaved, updated: updated!.creditsPostedMinor };
+    });
+    expect(seen).toEqual({ unsaved: account.creditsPostedMinor, updated: account.creditsPostedMinor + 500 });
+    expect((await store.read.getAccount(tenant.id, account.id))!.creditsPostedMinor).toBe(account.creditsPostedMinor + 500);
+  });
+
   it("refuses writes beyond the queue bound instead of growing without limit", async () => {
     const { tenant } = await seedTenant(store);
     const writes = Array.from({ length: writeQueueOperationsMax + 1 }, () => store.write(tenant.id, async () => 1));
