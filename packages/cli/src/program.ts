@@ -18,6 +18,8 @@ import { adminCommands } from "./commands/admin.js";
 import { spendCommands } from "./commands/spend.js";
 import { escrowCommands } from "./commands/escrow.js";
 import { taskCommands } from "./commands/tasks.js";
+import { teamCommands } from "./commands/teams.js";
+import { triggerCommands } from "./commands/triggers.js";
 import packageJson from "../package.json" with { type: "json" };
 
 export const program = new Command()
@@ -70,6 +72,8 @@ adminCommands(program);
 spendCommands(program);
 escrowCommands(program);
 taskCommands(program);
+teamCommands(program);
+triggerCommands(program);
 
 program.addHelpText(
   "after",
@@ -95,5 +99,6 @@ Examples (from the repository, after \`npm start\`):
 
 Every command takes --json. Exit codes: 0 done; 1 the API refused or failed; 2 the command was
 called wrong or lacks credentials; 3 the server cannot be reached; 4 the server cannot start;
-5 the answer was not a pass (\`spend authorize\` not authorized, \`predicates test\` failed).`,
+5 the answer was not a pass (\`spend authorize\` not authorized, \`predicates test\` failed,
+\`agents spawn-estimate\` refused, \`triggers fire\` not executed).`,
 );
