@@ -20,13 +20,17 @@ import { escrowCommands } from "./commands/escrow.js";
 import { taskCommands } from "./commands/tasks.js";
 import { teamCommands } from "./commands/teams.js";
 import { triggerCommands } from "./commands/triggers.js";
+import { exitCodes } from "./commands/context.js";
 import packageJson from "../package.json" with { type: "json" };
 
 export const program = new Command()
   .name("bursar")
   .description("Bursar: let AI agents spend money safely")
   .version(packageJson.version, "-V, --version", "print the version")
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // A command called wrong (unknown option, a value outside the choices, a missing argument) exits
+  // 2 as documented, not commander's 1, which means the API refused. Inherited by every subcommand.
+  .exitOverride((error) => process.exit(error.exitCode === 1 ? exitCodes.usage : error.exitCode));
 
 serveCommand(program);
 
