@@ -86,7 +86,7 @@ describe("bursar spend and capabilities", () => {
       bursar(["spend", "authorize", "--operation", "openai.chat", "--amount", "5.5", "--currency", "GBP"], asAgent),
       bursar(["capabilities", "create", "--agent", setup.agentId, "--operations", "a.*", "--max-amount", "1", "--currency", "GBP", "--json"], asOwner),
     ]);
-    expect(fraction.code).toBe(1);
+    expect(fraction.code).toBe(2); // called wrong (README exit codes), not an API refusal
     expect(fraction.stderr).toContain("Expected a whole number");
     expect(noExpiry.code).toBe(2);
     expect(JSON.parse(noExpiry.stderr).error.code).toBe("usage");
