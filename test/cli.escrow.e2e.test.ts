@@ -4,41 +4,20 @@
  * stored key), the payee signs and submits failing then passing evidence from its PEM key with
  * no Bursar credential, and the receipt verifies.
  */
-import { execFile } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningServer } from "@bursar/server";
 import { onboardWithSdk, type SdkAgent } from "./sdk-support.js";
-import { repoRoot, startTestServer, tempDir } from "./support.js";
-
-const exec = promisify(execFile);
-const bin = path.join(repoRoot, "packages/cli/bin/bursar.js");
+import { cliRunner } from "./cli-support.js";
+import { startTestServer, tempDir } from "./support.js";
 
 let server: RunningServer;
+const { bursar, json } = cliRunner(() => server.url, "cli-escrow-no-demo");
 let setup: SdkAgent;
 let asAgent: Record<string, string>;
 let asPayee: Record<string, string>;
-
-async function bursar(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  const base: Record<string, string | undefined> = { ...process.env, BURSAR_API_URL: server.url, BURSAR_DATA_DIR: tempDir("cli-escrow-no-demo") };
-  delete base.BURSAR_TOKEN;
-  delete base.BURSAR_CONFIG_DIR;
-  try {
-    const { stdout, stderr } = await exec(process.execPath, [bin, ...args], { cwd: repoRoot, env: { ...base, ...env } });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
-async function json(args: string[], env: Record<string, string>, code = 0): Promise<any> {
-  const ran = await bursar([...args, "--json"], env);
-  expect(ran.code, ran.stderr).toBe(code);
-  return JSON.parse(ran.stdout);
-}
 
 beforeAll(async () => {
   server = await startTestServer("sqlite");

@@ -4,19 +4,15 @@
  * authorization consumed in part, one covered by a capability, one that waits and is released,
  * the lists, and a revoked capability refused with its code.
  */
-import { execFile } from "node:child_process";
-import path from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Bursar } from "@bursar/sdk";
 import type { RunningServer } from "@bursar/server";
 import { onboardWithSdk, type SdkAgent } from "./sdk-support.js";
-import { repoRoot, startTestServer, tempDir } from "./support.js";
-
-const exec = promisify(execFile);
-const bin = path.join(repoRoot, "packages/cli/bin/bursar.js");
+import { cliRunner } from "./cli-support.js";
+import { startTestServer } from "./support.js";
 
 let server: RunningServer;
+const { bursar, json } = cliRunner(() => server.url, "cli-spend-no-demo");
 let setup: SdkAgent;
 let asAgent: Record<string, string>;
 let asOwner: Record<string, string>;
@@ -34,31 +30,6 @@ afterAll(async () => {
   await setup?.owner.close();
   await server?.close();
 });
-
-interface Ran {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function bursar(args: string[], env: Record<string, string>): Promise<Ran> {
-  const base: Record<string, string | undefined> = { ...process.env, BURSAR_API_URL: server.url, BURSAR_DATA_DIR: tempDir("cli-spend-no-demo") };
-  delete base.BURSAR_TOKEN;
-  delete base.BURSAR_CONFIG_DIR;
-  try {
-    const { stdout, stderr } = await exec(process.execPath, [bin, ...args], { cwd: repoRoot, env: { ...base, ...env } });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
-
-async function json(args: string[], env: Record<string, string>, code = 0): Promise<any> {
-  const ran = await bursar([...args, "--json"], env);
-  expect(ran.code, ran.stderr).toBe(code);
-  return JSON.parse(ran.stdout);
-}
 
 describe("bursar spend and capabilities", () => {
   it("authorizes, completes, waits, lists; a capability covers a spend until revoked", async () => {
@@ -115,7 +86,7 @@ describe("bursar spend and capabilities", () => {
       bursar(["spend", "authorize", "--operation", "openai.chat", "--amount", "5.5", "--currency", "GBP"], asAgent),
       bursar(["capabilities", "create", "--agent", setup.agentId, "--operations", "a.*", "--max-amount", "1", "--currency", "GBP", "--json"], asOwner),
     ]);
-    expect(fraction.code).toBe(1);
+    expect(fraction.code).toBe(2); // called wrong (README exit codes), not an API refusal
     expect(fraction.stderr).toContain("Expected a whole number");
     expect(noExpiry.code).toBe(2);
     expect(JSON.parse(noExpiry.stderr).error.code).toBe("usage");

@@ -5,39 +5,17 @@
  * carries `currentStatus` and `availableActions`, an owner reviews from the CLI and the assignee
  * ships: the bounty lands in its wallet.
  */
-import { execFile } from "node:child_process";
-import path from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Bursar, ConflictError } from "@bursar/sdk";
 import type { RunningServer } from "@bursar/server";
 import { onboardWithSdk, type SdkAgent } from "./sdk-support.js";
-import { repoRoot, startTestServer, tempDir } from "./support.js";
+import { cliRunner } from "./cli-support.js";
+import { startTestServer } from "./support.js";
 import { newHead } from "./tasks-support.js";
 
-const exec = promisify(execFile);
-const bin = path.join(repoRoot, "packages/cli/bin/bursar.js");
-
 let server: RunningServer;
+const { bursar, json } = cliRunner(() => server.url, "cli-tasks-no-demo");
 let setup: SdkAgent;
-
-async function bursar(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  const base: Record<string, string | undefined> = { ...process.env, BURSAR_API_URL: server.url, BURSAR_DATA_DIR: tempDir("cli-tasks-no-demo") };
-  delete base.BURSAR_TOKEN;
-  delete base.BURSAR_CONFIG_DIR;
-  try {
-    const { stdout, stderr } = await exec(process.execPath, [bin, ...args], { cwd: repoRoot, env: { ...base, ...env } });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
-async function json(args: string[], env: Record<string, string>, code = 0): Promise<any> {
-  const ran = await bursar([...args, "--json"], env);
-  expect(ran.code, ran.stderr).toBe(code);
-  return JSON.parse(ran.stdout);
-}
 
 beforeAll(async () => {
   server = await startTestServer("sqlite");

@@ -4,7 +4,7 @@
  * not a mock: the server is always real).
  */
 import fs from "node:fs";
-import { Bursar, register, type FetchLike } from "@bursar/sdk";
+import { Bursar, register, type AgentScope, type FetchLike } from "@bursar/sdk";
 import type { RunningServer } from "@bursar/server";
 import { createTestTenant, tempDir } from "./support.js";
 
@@ -53,7 +53,7 @@ export interface SdkAgent {
 }
 
 /** A tenant, an owner client, and an agent registered with `register()` into a fresh config dir. */
-export async function onboardWithSdk(server: RunningServer, options: { scopes?: Array<"agents:execute" | "events:read" | "transactions:read" | "payees:read" | "budgets:read">; fundMinor?: number; algorithm?: "ES256" | "EdDSA" } = {}): Promise<SdkAgent> {
+export async function onboardWithSdk(server: RunningServer, options: { scopes?: AgentScope[]; fundMinor?: number; algorithm?: "ES256" | "EdDSA" } = {}): Promise<SdkAgent> {
   const tenant = await createTestTenant(server.store);
   const owner = new Bursar({ token: tenant.token, baseUrl: server.url });
   const agent = await owner.agents.create({ name: "SDK agent" });

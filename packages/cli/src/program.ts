@@ -18,13 +18,19 @@ import { adminCommands } from "./commands/admin.js";
 import { spendCommands } from "./commands/spend.js";
 import { escrowCommands } from "./commands/escrow.js";
 import { taskCommands } from "./commands/tasks.js";
+import { teamCommands } from "./commands/teams.js";
+import { triggerCommands } from "./commands/triggers.js";
+import { exitCodes } from "./commands/context.js";
 import packageJson from "../package.json" with { type: "json" };
 
 export const program = new Command()
   .name("bursar")
   .description("Bursar: let AI agents spend money safely")
   .version(packageJson.version, "-V, --version", "print the version")
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // A command called wrong (unknown option, a value outside the choices, a missing argument) exits
+  // 2 as documented, not commander's 1, which means the API refused. Inherited by every subcommand.
+  .exitOverride((error) => process.exit(error.exitCode === 1 ? exitCodes.usage : error.exitCode));
 
 serveCommand(program);
 
@@ -70,6 +76,8 @@ adminCommands(program);
 spendCommands(program);
 escrowCommands(program);
 taskCommands(program);
+teamCommands(program);
+triggerCommands(program);
 
 program.addHelpText(
   "after",
@@ -95,5 +103,6 @@ Examples (from the repository, after \`npm start\`):
 
 Every command takes --json. Exit codes: 0 done; 1 the API refused or failed; 2 the command was
 called wrong or lacks credentials; 3 the server cannot be reached; 4 the server cannot start;
-5 the answer was not a pass (\`spend authorize\` not authorized, \`predicates test\` failed).`,
+5 the answer was not a pass (\`spend authorize\` not authorized, \`predicates test\` failed,
+\`agents spawn-estimate\` refused, \`triggers fire\` not executed).`,
 );

@@ -35,6 +35,7 @@ import { Tasks } from "./resources/tasks.ts";
 import { Capabilities } from "./resources/capabilities.ts";
 import { Triggers } from "./resources/triggers.ts";
 import { UsageResource } from "./resources/usage.ts";
+import { BudgetRequests, Teams } from "./resources/teams.ts";
 import { Transport, type FetchLike, type RequestOptions } from "./transport.ts";
 
 export interface BursarOptions {
@@ -127,6 +128,10 @@ export class Bursar implements Requester {
   readonly signingKeys: SigningKeys;
   readonly triggers: Triggers;
   readonly usage: UsageResource;
+  /** Teams, their members, pools and allocations (docs/teams.md). */
+  readonly teams: Teams;
+  /** An agent's requests for more budget; managers and owners approve or reject. */
+  readonly budgetRequests: BudgetRequests;
   readonly tasks: Tasks;
 
   private readonly options: BursarOptions;
@@ -169,6 +174,8 @@ export class Bursar implements Requester {
     this.signingKeys = new SigningKeys(this);
     this.triggers = new Triggers(this);
     this.usage = new UsageResource(this);
+    this.teams = new Teams(this);
+    this.budgetRequests = new BudgetRequests(this);
     this.tasks = new Tasks(this);
     this.balance = new BalanceResource(this);
     this.events = new Events(this);

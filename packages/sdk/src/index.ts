@@ -31,6 +31,7 @@ export type { EscrowCreateParams, EscrowListParams } from "./resources/escrow.ts
 export type { CallOptions } from "./resources/resource.ts";
 export type { EventStreamParams } from "./resources/events.ts";
 export type { SpendGuardCompletion, SpendGuardOptions, SpendGuardResult, SpendWaitOptions, SpendWaitResult } from "./resources/spend.ts";
+export type { BudgetRequestFromDenialParams, Denial } from "./resources/teams.ts";
 export type { JournalOptions, VerifiedCheckpoint, InclusionResult } from "./resources/journal.ts";
 export type * from "./types.ts";
 export * as limits from "./limits.ts";

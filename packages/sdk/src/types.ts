@@ -556,6 +556,124 @@ export interface BudgetRequest {
   note: string | null;
 }
 
+export interface TeamPoolParams {
+  period: Period;
+  currency: string;
+  /** What the members may spend together over the period's trailing window, in minor units. */
+  amount: number;
+}
+export interface TeamCreateParams {
+  name: string;
+  description?: string | null;
+  /** Members of the tenant (`usr_…`) who manage the team with the `teams:manage` scope. */
+  manager_ids?: string[];
+  /** One pool per period and currency. */
+  pools?: TeamPoolParams[];
+}
+export interface TeamUpdateParams {
+  name?: string;
+  description?: string | null;
+  manager_ids?: string[];
+  /** Replaces every pool; a pool may not fall below what is allocated from it. */
+  pools?: TeamPoolParams[];
+}
+export interface TeamMemberParams {
+  agent_id: string;
+}
+/** `GET /v1/teams/{id}/members`: the team's agents, oldest first. */
+export interface TeamMembers {
+  object: "list";
+  team_id: string;
+  data: Agent[];
+}
+export interface TeamAllocationParams {
+  agent_id: string;
+  period: Period;
+  /** The agent's share of the pool over the period, in minor units; 0 removes the allocation. */
+  amount: number;
+  /** The pool's currency; may be left out when the team has one pool for the period. */
+  currency?: string;
+}
+export type BudgetRequestStatus = BudgetRequest["status"];
+export type BudgetRequestAction = NonNullable<BudgetRequest["action"]>;
+export interface BudgetRequestCreateParams {
+  /** Owners name the agent; an agent credential asks for itself. */
+  agent_id?: string;
+  /** How much more, in minor units. */
+  amount: number;
+  /** Defaults to the agent's policy currency. */
+  currency?: string;
+  period: Period;
+  reason: string;
+  /** The blocked action to retry once the budget is raised. */
+  action?: BudgetRequestAction;
+}
+export interface BudgetRequestListParams extends PageParams {
+  status?: BudgetRequestStatus;
+  agent_id?: string;
+}
+export interface BudgetRequestApproveParams {
+  /** Approve less than asked (at most the requested amount); the whole request by default. */
+  amount?: number;
+  note?: string;
+}
+export interface BudgetRequestRejectParams {
+  note?: string;
+}
+
+// --- spawn (docs/teams.md) ---
+
+export interface SpawnParams {
+  name: string;
+  description?: string | null;
+  /** No looser than the parent's in any field (a copy of the parent's by default). */
+  policy?: PolicyRules;
+  /** In the parent's currency, each carved from what the parent has left in that period. */
+  budgets: Array<{ period: Period; amount: number }>;
+  /** A subset of the caller's scopes (default: them). */
+  scopes?: AgentScope[];
+  /** Minor units moved from the parent's wallet to the child's at once (default 0). */
+  funding?: number;
+  /** Seconds the child's registration ticket lives (default 900). */
+  ticket_expires_in?: number;
+}
+/** Each refused field, named (`policy.amount_max_minor.daily`). */
+export interface SpawnRefusal {
+  path: string;
+  code: string;
+  detail: string;
+}
+/** A policy's rules as the server answers them (every field present). */
+export type PolicyBody = Omit<PolicyRules, keyof PolicyOperationRules> & PolicyOperationRules;
+interface SpawnPlan {
+  parent_agent_id: string;
+  spawn_depth: number;
+  scopes: string[];
+  policy: PolicyBody;
+  budgets: Array<{ period: Period; amount: number; currency: string }>;
+  /** What the parent has left per period before this child (null: unlimited). */
+  parent_remaining: Record<string, number | null>;
+}
+/** `POST /v1/agents/{id}/spawn/estimate`: the dry run. */
+export interface SpawnEstimate extends SpawnPlan {
+  object: "spawn_estimate";
+  allowed: boolean;
+  /** Why a spawn would be refused, null when it would pass. */
+  code: string | null;
+  errors: SpawnRefusal[];
+}
+export interface SpawnedAgent extends SpawnPlan {
+  object: "spawned_agent";
+  agent: Agent;
+  registration_ticket: {
+    id: string;
+    /** Shown once (null on an idempotent replay): hand it to the child, which registers its own key. */
+    ticket: string | null;
+    scopes: string[];
+    expires_at: Timestamp;
+  };
+}
+
 /** The webhook rail's executor configuration (`GET /v1/rails/webhook`; never its secret). */
 export interface RailConfig {
   object: "rail_config";

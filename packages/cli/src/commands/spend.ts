@@ -13,7 +13,7 @@ import { action, agentClient, anyClient, apiCommand, exitCodes, ownerClient, Usa
 export const notAuthorizedExitCode = exitCodes.notPassed;
 
 /** A non-negative whole number (minor units, seconds, counts): `5.5`, `1e3` or `12abc` are refused, never rounded. */
-function wholeNumber(value: string): number {
+export function wholeNumber(value: string): number {
   if (!/^\d{1,15}$/.test(value)) throw new InvalidArgumentError("Expected a whole number.");
   return Number(value);
 }

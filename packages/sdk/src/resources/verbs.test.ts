@@ -55,6 +55,9 @@ describe("SDK verbs", () => {
     ["conversations", (id) => bursar.conversations.get(id), "/v1/conversations/"],
     ["services", (id) => bursar.services.get(id), "/v1/services/"],
     ["webhookEndpoints", (id) => bursar.webhookEndpoints.get(id), "/v1/webhook-endpoints/"],
+    ["teams", (id) => bursar.teams.get(id), "/v1/teams/"],
+    ["budgetRequests", (id) => bursar.budgetRequests.get(id), "/v1/budget-requests/"],
+    ["triggers", (id) => bursar.triggers.get(id), "/v1/triggers/"],
   ];
   it.each(gets)("%s.get(id) sends GET on the item", async (_name, call, path) => {
     seen.length = 0;
@@ -69,6 +72,8 @@ describe("SDK verbs", () => {
     ["payees", (id) => bursar.payees.delete(id), "/v1/payees/"],
     ["conversations", (id) => bursar.conversations.delete(id), "/v1/conversations/"],
     ["webhookEndpoints", (id) => bursar.webhookEndpoints.delete(id), "/v1/webhook-endpoints/"],
+    ["teams.members", (id) => bursar.teams.members.delete("team_1", id), "/v1/teams/team_1/members/"],
+    ["triggers", (id) => bursar.triggers.delete(id), "/v1/triggers/"],
   ];
   it.each(deletes)("%s.delete(id) sends DELETE on the item", async (_name, call, path) => {
     seen.length = 0;
