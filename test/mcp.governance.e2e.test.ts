@@ -254,6 +254,39 @@ describe("a stdio host that resends a request", () => {
   });
 });
 
+describe("budget request tools (issue 15): denied on its budget, the agent asks; a person decides", () => {
+  it("a payment over the daily budget offers request_budget; the tool asks naming it; after an owner approves, the retry pays", async () => {
+    const own = await toolTenant(server);
+    const key = await own.owner.apiKeys.create({ name: "mcp", agent_id: own.agentId, scopes: ["agents:execute", "transactions:read", "payees:read", "budgets:read"] });
+    await own.owner.budgets.set(own.agentId, { budgets: [{ period: "daily", amount: 10_000, currency: "GBP" }] });
+    const mcp = new Client({ name: "test-host", version: "1.0.0" });
+    await mcp.connect(new StreamableHTTPClientTransport(new URL(`${server.url}/v1/mcp`), { requestInit: { headers: { authorization: `Bearer ${key.key!}` } } }));
+    try {
+      const denied = await call(mcp, "bursar_pay", { payee: "Bob", amount: 12_000, currency: "GBP" });
+      expect(denied.result).toMatchObject({ status: "blocked", reason_codes: ["budget_exceeded"] });
+      expect(denied.result.available_actions).toContain("request_budget");
+      // Asking for a payment that was not denied on a budget is refused by the tool, nothing written.
+      const paid = await call(mcp, "bursar_pay", { payee: "Bob", amount: 100, currency: "GBP" });
+      const pointless = await call(mcp, "bursar_request_budget", { amount: 1, period: "daily", reason: "x", payment_intent_id: paid.result.ids.payment_intent_id });
+      expect(pointless.result).toMatchObject({ status: "failed", reason_codes: ["request_budget_not_offered"] });
+      const asked = await call(mcp, "bursar_request_budget", { amount: 5_000, period: "daily", reason: `${injection} (the April invoice)`, payment_intent_id: denied.result.ids.payment_intent_id });
+      expect(asked.result).toMatchObject({ status: "executed", available_actions: ["wait_for_budget_decision"], data: { status: "pending", action: { kind: "payment", amount: 12_000 } } });
+      const requestId = asked.result.ids.budget_request_id;
+      expect((await own.owner.budgetRequests.list({ status: "pending" })).data.map((row) => row.id)).toEqual([requestId]);
+      // No tool decides it (the API refuses an agent that approves: test/sdk.teams.e2e.test.ts).
+      expect((await mcp.listTools()).tools.map((tool) => tool.name).filter((name) => name.includes("budget"))).toEqual(["bursar_request_budget", "bursar_get_budget_request"]);
+      await own.owner.budgetRequests.approve(requestId, {});
+      expect((await call(mcp, "bursar_get_budget_request", { budget_request_id: requestId })).result).toMatchObject({ status: "executed", available_actions: ["retry"], data: { status: "approved", approved_amount: 5_000 } });
+      const retried = await call(mcp, "bursar_pay", { payee: "Bob", amount: 12_000, currency: "GBP" });
+      expect(retried.result.status).toBe("executed");
+    } finally {
+      await mcp.close();
+      await own.agent.close();
+      await own.owner.close();
+    }
+  });
+});
+
 it("the books balance", async () => {
   await checkLedger(client(server.url, tenant.ownerToken));
 });

@@ -19,7 +19,7 @@ import { z } from "zod";
 import type { Bursar } from "../client.ts";
 import { canonicalJson } from "../canonical.ts";
 import { APIError, BursarError } from "../errors.ts";
-import type { Approval, EscrowIntent, PaymentIntent, ServiceRequest, SpendAuthorization, Task } from "../types.ts";
+import type { Approval, BudgetRequest, EscrowIntent, PaymentIntent, ServiceRequest, SpendAuthorization, Task } from "../types.ts";
 
 export const toolStatuses = ["executed", "approval_required", "blocked", "failed", "running"] as const;
 export type ToolStatus = (typeof toolStatuses)[number];
@@ -190,6 +190,14 @@ export function taskResult(task: Task): ToolResult {
   return result({ status: stopped ? "blocked" : "executed", ids: { task_id: task.id, ...(task.bounty?.escrow_intent_id ? { escrow_intent_id: task.bounty.escrow_intent_id } : {}) }, reason_codes: reasons, available_actions: task.available_actions, data: task, message: `Task ${task.id}: ${task.status} (CI ${task.ci_status}${task.review_status ? `, review ${task.review_status}` : ""}${bounty}).` });
 }
 
+/** A budget request as a tool result: asking is done; an owner or a team manager decides. */
+function budgetRequestResult(request: BudgetRequest): ToolResult {
+  const base = { ids: { budget_request_id: request.id }, data: request };
+  if (request.status === "pending") return result({ ...base, status: "executed", available_actions: ["wait_for_budget_decision"], message: `Budget request ${request.id} for ${request.amount_display} ${request.currency} more per ${request.period} waits for an owner or team manager; check it with bursar_get_budget_request.` });
+  if (request.status === "rejected") return result({ ...base, status: "blocked", reason_codes: ["budget_request_rejected"], message: `Budget request ${request.id} was rejected${request.note ? `: ${request.note}` : ""}.` });
+  return result({ ...base, status: "executed", available_actions: ["retry"], message: `Budget request ${request.id} was approved for ${request.approved_amount ?? request.amount} (minor units) more per ${request.period}; retry the blocked action.` });
+}
+
 /** The `int_…` id of a created escrow: derived from the call's idempotency key, so a retried call creates (and signs) the same intent. */
 async function escrowIdOf(context: ToolContext): Promise<string | undefined> {
   if (!context.idempotencyKey) return undefined;
@@ -199,6 +207,7 @@ async function escrowIdOf(context: ToolContext): Promise<string | undefined> {
 
 const predicateTemplates = ["http_status", "webhook_event", "artifact_present", "cost_within_amount", "always"] as const;
 const escrowId = z.string().regex(/^int_[A-Za-z0-9_-]{1,60}$/).describe("escrow intent id, int_…");
+const budgetRequestId = z.string().regex(/^breq_[A-Za-z0-9_-]{1,60}$/).describe("budget request id, breq_…");
 const taskId = z.string().regex(/^tsk_[A-Za-z0-9_-]{1,60}$/).describe("task id, tsk_…");
 
 function define<Shape extends z.ZodRawShape>(tool: BursarTool<Shape>): BursarTool {
@@ -478,6 +487,35 @@ export const bursarTools: readonly BursarTool[] = [
         return result({ status: "blocked", ids: { escrow_intent_id: intent.id }, reason_codes: ["escrow_evidence_not_accepted"], available_actions: ["wait_for_evidence"], message: `Escrow ${intent.id} has no evidence that passed its rule yet; it is released when the payee's evidence passes.`, data: intent });
       }
       return escrowResult(await context.bursar.escrow.release(input.escrow_intent_id, write(context)), context);
+    },
+  }),
+  define({
+    name: "bursar_request_budget",
+    description: "Ask an owner (or the team's manager) for more budget when a payment was denied on a budget (available_actions has request_budget). Name the denied payment to retry it once approved. Asking changes no limit: a person decides.",
+    inputSchema: z.object({
+      amount: amount.describe("how much more, in minor units"),
+      period: z.enum(["daily", "weekly", "monthly", "all_time"]),
+      reason: z.string().min(1).max(1000).describe("why, for the person who decides"),
+      payment_intent_id: z.string().regex(/^pi_[A-Za-z0-9_-]{1,60}$/).optional().describe("the denied payment (pi_…) to retry once the budget is raised"),
+    }),
+    annotations: { title: "Request more budget", readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    writes: true,
+    async run(input, context) {
+      const params = { amount: input.amount, period: input.period, reason: input.reason };
+      if (input.payment_intent_id === undefined) return budgetRequestResult(await context.bursar.budgetRequests.create(params, write(context)));
+      const denied = await context.bursar.paymentIntents.get(input.payment_intent_id, read(context));
+      if (!denied.available_actions.includes("request_budget")) return result({ status: "failed", ids: { payment_intent_id: denied.id }, reason_codes: ["request_budget_not_offered"], available_actions: denied.available_actions, message: `Payment ${denied.id} was not denied on a budget: asking for more budget does not help it.`, data: denied });
+      return budgetRequestResult(await context.bursar.budgetRequests.createFromDenial(denied, params, write(context)));
+    },
+  }),
+  define({
+    name: "bursar_get_budget_request",
+    description: "Where a budget request (breq_…) is: pending, approved (for how much) or rejected (with the note). Needs the budgets:read scope.",
+    inputSchema: z.object({ budget_request_id: budgetRequestId }),
+    annotations: readOnly("Budget request status"),
+    writes: false,
+    async run(input, context) {
+      return budgetRequestResult(await context.bursar.budgetRequests.get(input.budget_request_id, read(context)));
     },
   }),
   define({
