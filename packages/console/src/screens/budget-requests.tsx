@@ -92,7 +92,9 @@ function Decide({ request, onDone }: { request: BudgetRequest; onDone: (text: st
 export function BudgetRequestsPanel({ session, teamId }: { session: ConsoleSession; teamId?: string }) {
   const [status, setStatus] = useState("pending");
   const requests = useLiveList(() => loadRequests(status, teamId), ["budget_request.*"], [status, teamId]);
-  const teams = useLoad(() => bursar.request<{ data: Team[] }>("GET", "/v1/teams", { query: { limit: 100 } }).then((page) => page.data).catch(() => [] as Team[]), []);
+  // The teams (who manages what) are read again when a request names a team not read yet: a team made after the page opened.
+  const teamIds = [...new Set((requests.data ?? []).map((request) => request.team_id).filter((id) => id !== null))].sort().join(",");
+  const teams = useLoad(() => bursar.request<{ data: Team[] }>("GET", "/v1/teams", { query: { limit: 100 } }).then((page) => page.data).catch(() => [] as Team[]), [teamIds]);
   const agents = useLoad(() => bursar.agents.list({ limit: 100 }).then((page) => page.data).catch(() => []), []);
   const teamById = useMemo(() => new Map((teams.data ?? []).map((team) => [team.id, team])), [teams.data]);
   const agentName = useMemo(() => new Map((agents.data ?? []).map((agent) => [agent.id, agent.name])), [agents.data]);
