@@ -11,7 +11,7 @@
 import pg from "pg";
 import type { Store, StoreTx } from "@bursar/core";
 import { migratePostgres } from "./postgres-migrate.js";
-import { PostgresReader, runPrepared, type Queryable } from "./postgres-reader.js";
+import { PostgresReader, type Queryable } from "./postgres-reader.js";
 import { PostgresSql, quoteSchema } from "./postgres-sql.js";
 import { PostgresTransaction, type LockedTenant } from "./postgres-transaction.js";
 import { integerFrom, tenantFrom } from "../rows.js";
