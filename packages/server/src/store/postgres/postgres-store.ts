@@ -156,19 +156,10 @@ class PostgresStore implements Store {
     this.tenantQueues.delete(tenantId);
   }
 
-  /**
-   * Tenants whose last group commit had a write that threw: their next batch takes a savepoint
-   * per write at once instead of first trying without (see `writeBatchOnce`).
-   */
-  private readonly tenantsFailing = new Set<string>();
-
   private async writeBatchWithRetries(tenantId: string, batch: PendingWrite[]): Promise<void> {
-    let savepoints = this.tenantsFailing.has(tenantId);
     for (let attempt = 1; ; attempt++) {
       try {
-        const outcomes = await this.writeBatchOnce(tenantId, batch, savepoints);
-        if (outcomes.every((outcome) => outcome.ok)) this.tenantsFailing.delete(tenantId);
-        else this.tenantsFailing.add(tenantId);
+        const outcomes = await this.writeBatchOnce(tenantId, batch);
         batch.forEach((write, i) => {
           const outcome = outcomes[i]!;
           if (outcome.ok) write.resolve(outcome.value);
@@ -176,13 +167,6 @@ class PostgresStore implements Store {
         });
         return;
       } catch (error) {
-        if (error instanceof SavepointsNeeded) {
-          // Not a failed attempt: the batch runs again, each write in its savepoint.
-          this.tenantsFailing.add(tenantId);
-          savepoints = true;
-          attempt--;
-          continue;
-        }
         if (attempt >= postgresWriteAttemptsMax || !isRetryable(error)) {
           for (const write of batch) write.reject(error);
           return;
@@ -194,17 +178,14 @@ class PostgresStore implements Store {
 
   /**
    * One transaction for `batch`. Throws (and rolls back everything) on a retryable error of any
-   * write, or when BEGIN, the lock, a savepoint or the COMMIT fails. Without `savepoints` the
-   * writes run bare (a round trip less each) and the first that throws rolls the whole batch back
-   * with `SavepointsNeeded`, so the batch runs again with a savepoint per write: one that fails is
-   * still rolled back alone, and the writes that succeed commit once.
+   * write, or when BEGIN, the lock, a savepoint or the COMMIT fails.
    */
-  private async writeBatchOnce(tenantId: string, batch: PendingWrite[], savepoints: boolean): Promise<Array<{ ok: true; value: unknown } | { ok: false; error: unknown }>> {
+  private async writeBatchOnce(tenantId: string, batch: PendingWrite[]): Promise<Array<{ ok: true; value: unknown } | { ok: false; error: unknown }>> {
     const client = await this.pool.connect();
     const db = client as unknown as Queryable;
     let broken: Error | undefined;
     try {
-      const locked = await beginAndLock(client, this.sql, tenantId, savepoints);
+      const locked = await beginAndLock(client, this.sql, tenantId, true);
       // Config changed by any write of the batch (even one rolled back): later writes read it uncached.
       const configChanged = new Set<string>();
       const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
@@ -212,7 +193,7 @@ class PostgresStore implements Store {
         // The first savepoint came with BEGIN. A savepoint is not released after its write: the
         // next one nests inside it, and ROLLBACK TO rolls back to the newest of the name, the
         // current write's (a round trip saved per write; COMMIT ends them all).
-        if (savepoints && i > 0) await client.query("SAVEPOINT operation");
+        if (i > 0) await client.query("SAVEPOINT operation");
         const journalSize = locked?.row.journalSize;
         const tx = new PostgresTransaction(db, this.sql, this.configCache, locked, this.journalEdges, configChanged);
         tx.claimOwnerKey = this.claimOwner.key;
@@ -225,7 +206,6 @@ class PostgresStore implements Store {
           tx.end();
           this.journalEdges.clear();
           if (isRetryable(error)) throw error;
-          if (!savepoints) throw new SavepointsNeeded();
           await client.query("ROLLBACK TO SAVEPOINT operation");
           await client.query("RELEASE SAVEPOINT operation");
           if (locked && journalSize !== undefined) locked.row.journalSize = journalSize;
@@ -348,9 +328,6 @@ async function beginAndLock(client: pg.PoolClient, sql: PostgresSql, tenantId: s
   const row = results[1]?.rows[0];
   return row ? { tenantId, configVersion: integerFrom(row.config_version, "tenants.config_version"), row: tenantFrom(row) } : null;
 }
-
-/** A write of a batch run without savepoints threw: the batch must run again with them. */
-class SavepointsNeeded extends Error {}
 
 function isRetryable(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
