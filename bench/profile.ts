@@ -1,7 +1,8 @@
 /**
  * A CPU profile of a `bursar serve` child under one workload of the targets bench:
  * `npx tsx bench/profile.ts <balance|pat_proof|transfer|payment|oauth_token> [count] [concurrency] [dir]`.
- * Writes the child's .cpuprofile into `dir` (default a temp dir) and prints its path.
+ * Writes the child's .cpuprofile into `dir` (default a temp dir) and prints its path. With
+ * `BENCH_DATABASE_URL` set the child runs on PostgreSQL (a fresh schema) instead of SQLite.
  */
 import fs from "node:fs";
 import { agentSession, httpClient, measureLoad, paymentSender, seedTenant, serveChild, stopChild, tempDir, warmupRequests, withStore } from "./cpu-targets.js";
@@ -11,9 +12,11 @@ const count = Number(countText);
 const concurrency = Number(concurrencyText);
 const profileDir = dirArg ?? tempDir("profile");
 const dataDir = tempDir("profile-data");
-const seeded = await withStore({ dataDir, databaseUrl: null, databaseSchema: null }, (store) => seedTenant(store, 8));
+const databaseUrl = process.env.BENCH_DATABASE_URL ?? null;
+const databaseSchema = databaseUrl ? `bench_profile_${Date.now().toString(36)}` : null;
+const seeded = await withStore({ dataDir, databaseUrl, databaseSchema }, (store) => seedTenant(store, 8));
 process.env.BENCH_CPU_PROF = profileDir;
-const { child, url } = await serveChild({ BURSAR_DATA_DIR: dataDir });
+const { child, url } = await serveChild(databaseUrl && databaseSchema ? { BURSAR_DATABASE_URL: databaseUrl, BURSAR_DATABASE_SCHEMA: databaseSchema } : { BURSAR_DATA_DIR: dataDir });
 const client = httpClient(url, 64);
 const session = await agentSession(url, seeded.ownerToken);
 const ids = seeded.accountIds;

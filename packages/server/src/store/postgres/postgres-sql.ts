@@ -47,7 +47,8 @@ export class PostgresSql {
   readonly events: string;
   /** Governance records and spends (shared with SQLite, see records-sql.ts). */
   readonly records: RecordsSql;
-  readonly lockTenant: string;
+  /** The tenant row lock (`… = 'id' FOR UPDATE`) up to the id, for a literal id (postgres-store.ts `beginAndLock`). */
+  readonly lockTenantWhereId: string;
   readonly countTenants: string;
   readonly getTenant: string;
   readonly configVersion: string;
@@ -139,7 +140,7 @@ export class PostgresSql {
     this.records = new RecordsSql("postgres", (table) => `${s}.${table}`);
     this.events = `${s}.events`;
     // The locked row is the write's view of the tenant (getTenant inside the write answers from it).
-    this.lockTenant = `SELECT ${tenantColumns}, config_version FROM ${s}.tenants WHERE id = $1 FOR UPDATE`;
+    this.lockTenantWhereId = `SELECT ${tenantColumns}, config_version FROM ${s}.tenants WHERE id = `;
     this.countTenants = `SELECT count(*) AS count FROM ${s}.tenants`;
     this.getTenant = `SELECT ${tenantColumns} FROM ${s}.tenants WHERE id = $1`;
     this.configVersion = `SELECT config_version FROM ${s}.tenants WHERE id = $1`;

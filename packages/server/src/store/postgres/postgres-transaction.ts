@@ -107,6 +107,46 @@ export class PostgresTransaction extends PostgresReader implements StoreTx {
     return hashes;
   }
 
+  /**
+   * Rows this write already read or wrote, served again without a round trip (a payment reads its
+   * payee, transfer and accounts twice). Sound because the write holds its tenant's lock: no other
+   * write of the tenant changes these rows meanwhile, and every change this write makes goes
+   * through the methods below, which update or drop the entry. Per write (a savepoint rolled back
+   * discards its transaction object with it). Copies are handed out, so callers cannot alter it.
+   */
+  private readonly known = new Map<string, Account | Transfer | StoredRecord>();
+  /** Accounts locked by `getAccountsForUpdate`: the read that locked them, and their rank in it. */
+  private readonly lockedAccounts = new Map<string, { read: number; rank: number }>();
+  private accountLockReads = 0;
+
+  override async getAccount(tenantId: string, accountId: string): Promise<Account | null> {
+    this.checkActive();
+    const known = this.known.get(`account:${tenantId}:${accountId}`) as Account | undefined;
+    if (known) return structuredClone(known);
+    const account = await super.getAccount(tenantId, accountId);
+    if (account) this.known.set(`account:${tenantId}:${accountId}`, structuredClone(account));
+    return account;
+  }
+
+  override async getTransfer(tenantId: string, transferId: string): Promise<Transfer | null> {
+    this.checkActive();
+    const known = this.known.get(`transfer:${tenantId}:${transferId}`) as Transfer | undefined;
+    if (known) return structuredClone(known);
+    const transfer = await super.getTransfer(tenantId, transferId);
+    if (transfer) this.known.set(`transfer:${tenantId}:${transferId}`, structuredClone(transfer));
+    return transfer;
+  }
+
+  override async getRecord(tenantId: string, kind: RecordKind, id: string): Promise<StoredRecord | null> {
+    this.checkActive();
+    const key = `record:${tenantId}:${kind}:${id}`;
+    const known = this.known.get(key) as StoredRecord | undefined;
+    if (known) return structuredClone(known);
+    const record = await super.getRecord(tenantId, kind, id);
+    if (record) this.known.set(key, structuredClone(record));
+    return record;
+  }
+
   private readonly commitHooks: Array<() => Promise<void>> = [];
 
   /** The owner key recorded with idempotency claims (claim-owner.ts); null: claims only time out. */
@@ -166,7 +206,24 @@ export class PostgresTransaction extends PostgresReader implements StoreTx {
 
   async getAccountsForUpdate(tenantId: string, accountIds: string[]): Promise<Account[]> {
     invariant(accountIds.length <= rowsPerQueryMax, `${accountIds.length} accounts asked at once`);
-    return (await this.rows(this.sql.getAccountsForUpdate, [tenantId, accountIds])).map(accountFrom);
+    // Accounts one earlier read of this write locked: still locked (until COMMIT), and in the
+    // order (by id, the database's collation) that read returned them.
+    const locks = accountIds.map((id) => this.lockedAccounts.get(`${tenantId}:${id}`));
+    if (accountIds.length > 0 && locks.every((lock) => lock !== undefined && lock.read === locks[0]!.read)) {
+      const known = accountIds.map((id) => this.known.get(`account:${tenantId}:${id}`) as Account | undefined);
+      if (known.every((account) => account !== undefined)) {
+        const ranked = [...new Set(accountIds)].map((id) => ({ id, rank: this.lockedAccounts.get(`${tenantId}:${id}`)!.rank }));
+        ranked.sort((a, b) => a.rank - b.rank);
+        return ranked.map(({ id }) => structuredClone(this.known.get(`account:${tenantId}:${id}`) as Account));
+      }
+    }
+    const accounts = (await this.rows(this.sql.getAccountsForUpdate, [tenantId, accountIds])).map(accountFrom);
+    const read = ++this.accountLockReads;
+    accounts.forEach((account, rank) => {
+      this.known.set(`account:${tenantId}:${account.id}`, structuredClone(account));
+      this.lockedAccounts.set(`${tenantId}:${account.id}`, { read, rank });
+    });
+    return accounts;
   }
 
   async insertAccount(row: Account): Promise<void> {
@@ -193,6 +250,15 @@ export class PostgresTransaction extends PostgresReader implements StoreTx {
       accounts.map((account) => account.creditsPostedMinor),
     ]);
     invariant(changed === accounts.length, `only ${changed} of ${accounts.length} accounts found in tenant ${tenantId}`);
+    // Only the balances changed: the other columns stay as this write last read them.
+    for (const account of accounts) {
+      const known = this.known.get(`account:${tenantId}:${account.id}`) as Account | undefined;
+      if (!known) continue;
+      known.debitsPendingMinor = account.debitsPendingMinor;
+      known.debitsPostedMinor = account.debitsPostedMinor;
+      known.creditsPendingMinor = account.creditsPendingMinor;
+      known.creditsPostedMinor = account.creditsPostedMinor;
+    }
   }
 
   async insertTransfer(row: Transfer): Promise<void> {
@@ -201,9 +267,12 @@ export class PostgresTransaction extends PostgresReader implements StoreTx {
       row.postedAmountMinor, row.expiresAtMs, row.reference, metadataTo(row.metadata), row.batchId, row.fingerprint,
       row.createdAtMs, row.updatedAtMs,
     ]);
+    this.known.set(`transfer:${row.tenantId}:${row.id}`, structuredClone(row));
   }
 
   async updateTransfer(row: Transfer): Promise<void> {
+    const key = `transfer:${row.tenantId}:${row.id}`;
+    this.known.delete(key);
     const changed = await this.execute(this.sql.updateTransfer, [
       row.tenantId, row.id, row.status, row.postedAmountMinor, row.updatedAtMs,
     ]);
@@ -413,11 +482,13 @@ export class PostgresTransaction extends PostgresReader implements StoreTx {
   }
 
   async insertRecord(row: StoredRecord): Promise<void> {
+    this.known.delete(`record:${row.tenantId}:${row.kind}:${row.id}`);
     if (configRecordKinds.has(row.kind)) this.config.changedBy(row.tenantId);
     await this.execute(this.sql.records.insertRecord, recordParams(row));
   }
 
   async updateRecord(row: StoredRecord): Promise<void> {
+    this.known.delete(`record:${row.tenantId}:${row.kind}:${row.id}`);
     if (configRecordKinds.has(row.kind)) this.config.changedBy(row.tenantId);
     const changed = await this.execute(this.sql.records.updateRecord, recordUpdateParams(row));
     invariant(changed === 1, `${row.kind} ${row.id} not found in tenant ${row.tenantId}`);

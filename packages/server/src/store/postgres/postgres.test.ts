@@ -6,7 +6,7 @@ import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { newId } from "@bursar/core";
 import { storeContract } from "../contract.js";
-import { baseMs, idempotencyRecord, seedTenant } from "../contract-fixtures.js";
+import { baseMs, idempotencyRecord, seedTenant, transferRow } from "../contract-fixtures.js";
 import { claimOwnerLockClass } from "./claim-owner.js";
 import { openPostgresStore } from "./postgres-store.js";
 
@@ -63,6 +63,65 @@ describe.runIf(connectionString)("PostgreSQL store", () => {
       } finally {
         await first.close();
         await second.close();
+      }
+    });
+  });
+  describe("round trips saved (postgres-store.ts, postgres-transaction.ts)", () => {
+    const open = () => openPostgresStore({ connectionString: connectionString!, schema });
+
+    it("a write reads back the rows it locked, updated and inserted as the database holds them, and copies cannot alter them", async () => {
+      const store = await open();
+      try {
+        await store.migrate();
+        const { tenant, funding, wallet } = await seedTenant(store);
+        const transfer = transferRow(tenant.id, funding.id, wallet.id, { status: "pending", postedAmountMinor: 0 });
+        await store.write(tenant.id, async (tx) => {
+          const [first, second] = await tx.getAccountsForUpdate(tenant.id, [wallet.id, funding.id]);
+          const changed = [first!, second!].map((account) => ({ ...account, creditsPendingMinor: account.creditsPendingMinor + 7, name: "not stored" }));
+          await tx.updateAccountBalances(tenant.id, changed);
+          const again = await tx.getAccountsForUpdate(tenant.id, [funding.id, wallet.id]);
+          expect(again.map((account) => account.id)).toEqual([first!.id, second!.id]);
+          expect(again.map((account) => account.creditsPendingMinor)).toEqual([first!.creditsPendingMinor + 7, second!.creditsPendingMinor + 7]);
+          expect(again.map((account) => account.name)).toEqual([first!.name, second!.name]);
+          again[0]!.debitsPostedMinor = 999_999;
+          expect((await tx.getAccount(tenant.id, first!.id))!.debitsPostedMinor).toBe(first!.debitsPostedMinor);
+          await tx.insertTransfer(transfer);
+          expect(await tx.getTransfer(tenant.id, transfer.id)).toEqual(transfer);
+          await tx.updateTransfer({ ...transfer, status: "posted", postedAmountMinor: transfer.amountMinor, updatedAtMs: transfer.updatedAtMs + 1 });
+          expect(await tx.getTransfer(tenant.id, transfer.id)).toMatchObject({ status: "posted", postedAmountMinor: transfer.amountMinor });
+        });
+        expect((await store.read.getAccount(tenant.id, wallet.id))!.creditsPendingMinor).toBe(wallet.creditsPendingMinor + 7);
+        expect((await store.read.getAccount(tenant.id, wallet.id))!.name).toBe(wallet.name);
+        expect(await store.read.getTransfer(tenant.id, transfer.id)).toMatchObject({ status: "posted" });
+      } finally {
+        await store.close();
+      }
+    });
+
+    it("in a group commit a write that throws is rolled back alone, and the others commit, batch after batch", async () => {
+      const store = await open();
+      try {
+        await store.migrate();
+        const { tenant, funding, wallet } = await seedTenant(store);
+        for (let round = 0; round < 3; round++) {
+          const transfers = [0, 1, 2, 3].map(() => transferRow(tenant.id, funding.id, wallet.id));
+          // Issued in one tick: one batch. The second write inserts, then throws.
+          const outcomes = await Promise.allSettled(
+            transfers.map((transfer, i) =>
+              store.write(tenant.id, async (tx) => {
+                await tx.insertTransfer(transfer);
+                if (i === 1 && round < 2) throw new Error(`refused ${round}`);
+                return transfer.id;
+              }),
+            ),
+          );
+          expect(outcomes.map((outcome) => outcome.status)).toEqual(round < 2 ? ["fulfilled", "rejected", "fulfilled", "fulfilled"] : ["fulfilled", "fulfilled", "fulfilled", "fulfilled"]);
+          if (round < 2) expect((outcomes[1] as PromiseRejectedResult).reason).toMatchObject({ message: `refused ${round}` });
+          const stored = await Promise.all(transfers.map((transfer) => store.read.getTransfer(tenant.id, transfer.id)));
+          expect(stored.map((transfer) => transfer !== null)).toEqual(round < 2 ? [true, false, true, true] : [true, true, true, true]);
+        }
+      } finally {
+        await store.close();
       }
     });
   });
