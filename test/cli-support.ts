@@ -20,7 +20,7 @@ export interface Ran {
 
 /** `bursar(args, env)` answers how the command ended; `json(args, env, code)` expects `code` and parses stdout of `--json`. */
 export function cliRunner(baseUrl: () => string, label: string) {
-  async function bursar(args: string[], env: Record<string, string>): Promise<Ran> {
+  async function bursar(args: string[], env: Record<string, string> = {}): Promise<Ran> {
     const base: Record<string, string | undefined> = { ...process.env, BURSAR_API_URL: baseUrl(), BURSAR_DATA_DIR: tempDir(label) };
     delete base.BURSAR_TOKEN;
     delete base.BURSAR_CONFIG_DIR;
@@ -33,7 +33,7 @@ export function cliRunner(baseUrl: () => string, label: string) {
       return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
     }
   }
-  async function json(args: string[], env: Record<string, string>, code = 0): Promise<any> {
+  async function json(args: string[], env: Record<string, string> = {}, code = 0): Promise<any> {
     const ran = await bursar([...args, "--json"], env);
     expect(ran.code, ran.stderr).toBe(code);
     return JSON.parse(ran.stdout);

@@ -3,16 +3,12 @@
  * tickets create → auth agent --ticket → auth status → journal verify (twice: the second run
  * proves the journal extends the first) → events tail; and a tampered trust record is refused.
  */
-import { execFile } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningServer } from "@bursar/server";
-import { client, repoRoot, startTestServer, tempDir } from "./support.js";
-
-const exec = promisify(execFile);
-const bin = path.join(repoRoot, "packages/cli/bin/bursar.js");
+import { cliRunner } from "./cli-support.js";
+import { client, startTestServer, tempDir } from "./support.js";
 
 let server: RunningServer;
 let dataDir: string;
@@ -24,30 +20,7 @@ afterAll(async () => {
   await server.close();
 });
 
-interface Ran {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function bursar(args: string[], env: Record<string, string> = {}): Promise<Ran> {
-  const base: Record<string, string | undefined> = { ...process.env, BURSAR_API_URL: server.url, BURSAR_DATA_DIR: tempDir("cli-no-demo") };
-  delete base.BURSAR_TOKEN;
-  delete base.BURSAR_CONFIG_DIR;
-  try {
-    const { stdout, stderr } = await exec(process.execPath, [bin, ...args], { cwd: repoRoot, env: { ...base, ...env } });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
-
-async function json(args: string[], env: Record<string, string> = {}): Promise<any> {
-  const ran = await bursar([...args, "--json"], env);
-  expect(ran.code, ran.stderr).toBe(0);
-  return JSON.parse(ran.stdout);
-}
+const { bursar, json } = cliRunner(() => server.url, "cli-no-demo");
 
 describe("bursar CLI over the SDK", () => {
   it("onboards an agent from a ticket and verifies the journal", async () => {
