@@ -7,12 +7,12 @@
  * - 40 capability draws at once on one escrow: what they hold never passes the escrowed amount.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openStore, type RunningServer } from "@bursar/server";
+import type { RunningServer } from "@bursar/server";
 import { checkLedger } from "./books.js";
 import { onboard, type Onboarded } from "./agents-support.js";
 import { createIntent, intentRequest, newEvidenceKey, payeeWithKey, signEvidence, type EvidenceKey } from "./escrow-support.js";
 import { agentClient, balanceOf, expectStatus, putPolicy, type AgentApi } from "./payments-support.js";
-import { client, createTestTenant, dropSchema, freshStoreConfig, killHard, listAll, postgresUrl, spawnServer, startTestServer, storeKinds, type ChildServer } from "./support.js";
+import { client, createTestTenant, dropSchema, freshStoreConfig, killHard, listAll, postgresUrl, startTestServer, storeKinds, type ChildServer, twoServersOnPostgres } from "./support.js";
 
 type Api = ReturnType<typeof client>;
 
@@ -114,11 +114,7 @@ describe.runIf(postgresUrl)("concurrent escrow settlement across two server proc
   let world: World;
 
   beforeAll(async () => {
-    const store = await openStore(config);
-    const tenant = await createTestTenant(store);
-    await store.close();
-    const env = { BURSAR_DATA_DIR: config.dataDir, BURSAR_DATABASE_URL: config.databaseUrl!, BURSAR_DATABASE_SCHEMA: config.databaseSchema! };
-    children.push(...(await Promise.all([spawnServer(env), spawnServer(env)])));
+    const tenant = await twoServersOnPostgres(config, children);
     world = await setUp(children.map((child) => child.url), tenant.token, tenant.tenantId, 1_000_000);
   }, 60_000);
   afterAll(async () => {

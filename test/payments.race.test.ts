@@ -5,11 +5,10 @@
  * same runs against two server processes sharing one database.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openStore } from "@bursar/server";
 import { checkLedger } from "./books.js";
 import { onboard } from "./agents-support.js";
 import { agentClient, balanceOf, createPayee, expectStatus, putPolicy, type AgentApi } from "./payments-support.js";
-import { client, createTestTenant, dropSchema, freshStoreConfig, killHard, postgresUrl, spawnServer, startTestServer, storeKinds, type ChildServer } from "./support.js";
+import { client, createTestTenant, dropSchema, freshStoreConfig, killHard, postgresUrl, startTestServer, storeKinds, type ChildServer, twoServersOnPostgres } from "./support.js";
 import type { RunningServer } from "@bursar/server";
 
 const attempts = 200;
@@ -88,11 +87,7 @@ describe.runIf(postgresUrl)("concurrent payment intents across two server proces
   let owner: Api;
 
   beforeAll(async () => {
-    const store = await openStore(config);
-    const tenant = await createTestTenant(store);
-    await store.close();
-    const env = { BURSAR_DATA_DIR: config.dataDir, BURSAR_DATABASE_URL: config.databaseUrl!, BURSAR_DATABASE_SCHEMA: config.databaseSchema! };
-    children.push(...(await Promise.all([spawnServer(env), spawnServer(env)])));
+    const tenant = await twoServersOnPostgres(config, children);
     owner = client(children[0]!.url, tenant.token);
   }, 60_000);
   afterAll(async () => {

@@ -186,6 +186,19 @@ export async function spawnServer(env: Record<string, string>, options: { demo?:
 }
 
 /** Kills a child with SIGKILL and waits for it to be gone. */
+/**
+ * The two-process race set-up: one tenant in a fresh PostgreSQL schema (`config`), then two
+ * `bursar serve` processes sharing it, pushed onto `children` (the caller kills them).
+ */
+export async function twoServersOnPostgres(config: ReturnType<typeof freshStoreConfig>, children: ChildServer[]): Promise<TestTenant> {
+  const store = await openStore(config);
+  const tenant = await createTestTenant(store);
+  await store.close();
+  const env = { BURSAR_DATA_DIR: config.dataDir, BURSAR_DATABASE_URL: config.databaseUrl!, BURSAR_DATABASE_SCHEMA: config.databaseSchema! };
+  children.push(...(await Promise.all([spawnServer(env), spawnServer(env)])));
+  return tenant;
+}
+
 export async function killHard(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolve) => child.once("exit", resolve));

@@ -9,10 +9,10 @@
  *   refunded), never both, and the wallets and books agree.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openStore, type RunningServer } from "@bursar/server";
+import type { RunningServer } from "@bursar/server";
 import { checkLedger } from "./books.js";
 import { agentClient, expectStatus } from "./payments-support.js";
-import { client, createTestTenant, dropSchema, freshStoreConfig, killHard, listAll, postgresUrl, spawnServer, startTestServer, storeKinds, type ChildServer } from "./support.js";
+import { client, createTestTenant, dropSchema, freshStoreConfig, killHard, listAll, postgresUrl, startTestServer, storeKinds, type ChildServer, twoServersOnPostgres } from "./support.js";
 import { newHead, readyToShip, taskWorld, walletBalance, type TaskWorld } from "./tasks-support.js";
 
 interface Race {
@@ -147,11 +147,7 @@ describe.runIf(postgresUrl)("concurrent ship and cancel across two server proces
   let race: Race;
 
   beforeAll(async () => {
-    const store = await openStore(config);
-    const tenant = await createTestTenant(store);
-    await store.close();
-    const env = { BURSAR_DATA_DIR: config.dataDir, BURSAR_DATABASE_URL: config.databaseUrl!, BURSAR_DATABASE_SCHEMA: config.databaseSchema! };
-    children.push(...(await Promise.all([spawnServer(env), spawnServer(env)])));
+    const tenant = await twoServersOnPostgres(config, children);
     race = await setUp(children.map((child) => child.url), tenant.token);
     race.world.owner = client(children[0]!.url, tenant.token);
   }, 60_000);

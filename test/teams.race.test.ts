@@ -6,10 +6,10 @@
  * On PostgreSQL the pool race also runs across two server processes sharing the database.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openStore, type RunningServer } from "@bursar/server";
+import type { RunningServer } from "@bursar/server";
 import { checkLedger } from "./books.js";
 import { createPayee, expectStatus, type AgentApi } from "./payments-support.js";
-import { client, createTestTenant, dropSchema, freshStoreConfig, killHard, postgresUrl, spawnServer, startTestServer, storeKinds, type ChildServer } from "./support.js";
+import { client, createTestTenant, dropSchema, freshStoreConfig, killHard, postgresUrl, startTestServer, storeKinds, type ChildServer, twoServersOnPostgres } from "./support.js";
 import { agentClient } from "./payments-support.js";
 import { createTeam, join, member, spawnChild, spawnerScopes, type Member } from "./teams-support.js";
 
@@ -106,11 +106,7 @@ describe.runIf(postgresUrl)("a team pool raced across two server processes shari
   let payeeId: string;
 
   beforeAll(async () => {
-    const store = await openStore(config);
-    const tenant = await createTestTenant(store);
-    await store.close();
-    const env = { BURSAR_DATA_DIR: config.dataDir, BURSAR_DATABASE_URL: config.databaseUrl!, BURSAR_DATABASE_SCHEMA: config.databaseSchema! };
-    children.push(...(await Promise.all([spawnServer(env), spawnServer(env)])));
+    const tenant = await twoServersOnPostgres(config, children);
     owner = client(children[0]!.url, tenant.token);
     payeeId = (await createPayee(owner, "Race supplier")).id;
   }, 60_000);
