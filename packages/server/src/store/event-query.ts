@@ -4,7 +4,7 @@
  * per text and PostgreSQL sees a small, stable set of query texts.
  */
 import { type EventQuery, invariant } from "@bursar/core";
-import { checkLimit } from "./rows.js";
+import { checkLimit, limitClause } from "./rows.js";
 
 export interface EventQuerySql {
   text: string;
@@ -56,7 +56,7 @@ export function eventQuerySql(dialect: "sqlite" | "postgres", table: string, ten
   const order = query.ascending ? "ASC" : "DESC";
   const limit = placeholder(checkLimit(query.limit));
   return {
-    text: `SELECT tenant_id, seq, body FROM ${table} WHERE ${conditions.join(" AND ")} ORDER BY seq ${order} LIMIT ${limit}`,
+    text: `SELECT tenant_id, seq, body FROM ${table} WHERE ${conditions.join(" AND ")} ORDER BY seq ${order} ${limitClause(dialect, limit)}`,
     params,
   };
 }

@@ -4,7 +4,7 @@
  * present (8 shapes), so SQLite caches one prepared statement per text.
  */
 import { invariant, recordKinds, spendWindowsPerReadMax, type RecordQuery, type SpendRow, type StoredRecord, type UsageQuery, type UsageRow } from "@bursar/core";
-import { checkLimit, integerFrom, nullableIntegerFrom, nullableTextFrom, textFrom, type Row } from "./rows.js";
+import { checkLimit, integerFrom, limitClause, nullableIntegerFrom, nullableTextFrom, textFrom, type Row } from "./rows.js";
 
 export type Dialect = "sqlite" | "postgres";
 
@@ -51,10 +51,10 @@ export class RecordsSql {
     const names = table("record_names");
     const spends = table("spends");
     this.getRecord = sql(`SELECT ${recordColumns} FROM ${this.records} WHERE tenant_id = ? AND kind = ? AND id = ?`);
-    this.findRecordIdsByName = sql(`SELECT id FROM ${names} WHERE tenant_id = ? AND kind = ? AND name_key = ? ORDER BY id LIMIT ?`);
+    this.findRecordIdsByName = sql(`SELECT id FROM ${names} WHERE tenant_id = ? AND kind = ? AND name_key = ? ORDER BY id ${limitClause(dialect, "?")}`);
     // Same literal condition as the partial index records_due.
     this.listDueRecords = sql(
-      `SELECT tenant_id, id FROM ${this.records} WHERE due_at_ms IS NOT NULL AND kind = ? AND due_at_ms <= ? ORDER BY due_at_ms, tenant_id, id LIMIT ?`,
+      `SELECT tenant_id, id FROM ${this.records} WHERE due_at_ms IS NOT NULL AND kind = ? AND due_at_ms <= ? ORDER BY due_at_ms, tenant_id, id ${limitClause(dialect, "?")}`,
     );
     const rollups = table("spend_rollups");
     // A trailing window (at_ms > since): the spends of the partial hour it starts in, read
@@ -131,7 +131,7 @@ export class RecordsSql {
     const join = byTeam ? ` JOIN ${this.agentsTable} a ON a.tenant_id = u.tenant_id AND a.id = u.agent_id` : "";
     const text =
       `SELECT ${keyText} AS bucket_key, u.currency AS currency, sum(u.settled_minor) AS settled_minor, sum(u.settled_count) AS settled_count, sum(u.held_minor) AS held_minor, sum(u.held_count) AS held_count ` +
-      `FROM ${this.usageTable} u${join} WHERE ${conditions.join(" AND ")} GROUP BY ${key}, u.currency ORDER BY ${key}, u.currency LIMIT ${p(checkLimit(query.limit))}`;
+      `FROM ${this.usageTable} u${join} WHERE ${conditions.join(" AND ")} GROUP BY ${key}, u.currency ORDER BY ${key}, u.currency ${limitClause(this.dialect, p(checkLimit(query.limit)))}`;
     return { text, params };
   }
 
@@ -185,7 +185,7 @@ export class RecordsSql {
     // every record of the tenant; name the index that matches the filters instead.
     const index =
       this.dialect === "postgres" ? "" : ` INDEXED BY ${query.agentId !== undefined ? "records_by_agent" : query.refId !== undefined ? "records_by_ref" : query.status !== undefined ? "records_by_status" : "records_by_kind"}`;
-    return { text: `SELECT ${recordColumns} FROM ${this.records}${index} WHERE ${conditions.join(" AND ")} ORDER BY id DESC LIMIT ${limit}`, params };
+    return { text: `SELECT ${recordColumns} FROM ${this.records}${index} WHERE ${conditions.join(" AND ")} ORDER BY id DESC ${limitClause(this.dialect, limit)}`, params };
   }
 }
 

@@ -38,6 +38,18 @@ export type Row = Record<string, unknown>;
  */
 export const rowsPerQueryMax = 10_000;
 
+/**
+ * `LIMIT` with a bound value. On SQLite a bare `LIMIT ?` lets the planner use the bound value, so
+ * every bind expires the statement and the next step prepares it again (measured: ~13 µs instead of
+ * ~2 µs for an indexed lookup that finds nothing); hidden in a cast, the statement stays prepared.
+ */
+export function limitClause(dialect: "sqlite" | "postgres", placeholder: string): string {
+  return dialect === "sqlite" ? `LIMIT CAST(${placeholder} AS INTEGER)` : `LIMIT ${placeholder}`;
+}
+
+/** `LIMIT ?` for a SQLite statement text (see `limitClause`). */
+export const sqliteLimit = limitClause("sqlite", "?");
+
 /** Asserts a query limit is a whole number within `rowsPerQueryMax`. */
 export function checkLimit(limit: number): number {
   invariant(Number.isSafeInteger(limit) && limit >= 0 && limit <= rowsPerQueryMax, `query limit ${limit} out of range`);

@@ -73,6 +73,7 @@ import {
   webhookDeliveryFrom,
   webhookEndpointColumns,
   webhookEndpointFrom,
+  sqliteLimit,
   type Row,
 } from "../rows.js";
 
@@ -141,14 +142,14 @@ export class SqliteReadStatements {
     this.configVersion = prepare("SELECT config_version FROM tenants WHERE id = ?");
     this.dataVersion = db.prepare<unknown[], number>("PRAGMA data_version").pluck();
     this.getUser = prepare(`SELECT ${userColumns} FROM users WHERE tenant_id = ? AND id = ?`);
-    this.listUsers = prepare(`SELECT ${userColumns} FROM users WHERE tenant_id = ? ORDER BY id LIMIT ?`);
+    this.listUsers = prepare(`SELECT ${userColumns} FROM users WHERE tenant_id = ? ORDER BY id ${sqliteLimit}`);
     this.findPersonalAccessTokenByHash = prepare(
       `SELECT ${personalAccessTokenColumns} FROM personal_access_tokens WHERE token_hash = ?`,
     );
     this.getAccount = prepare(`SELECT ${accountColumns} FROM accounts WHERE tenant_id = ? AND id = ?`);
-    this.listAccounts = prepare(`SELECT ${accountColumns} FROM accounts WHERE tenant_id = ? ORDER BY id DESC LIMIT ?`);
+    this.listAccounts = prepare(`SELECT ${accountColumns} FROM accounts WHERE tenant_id = ? ORDER BY id DESC ${sqliteLimit}`);
     this.listAccountsBefore = prepare(
-      `SELECT ${accountColumns} FROM accounts WHERE tenant_id = ? AND id < ? ORDER BY id DESC LIMIT ?`,
+      `SELECT ${accountColumns} FROM accounts WHERE tenant_id = ? AND id < ? ORDER BY id DESC ${sqliteLimit}`,
     );
     this.findFundingAccount = prepare(
       `SELECT ${accountColumns} FROM accounts WHERE tenant_id = ? AND kind = 'funding' AND currency = ? ORDER BY id LIMIT 1`,
@@ -159,16 +160,16 @@ export class SqliteReadStatements {
         "FROM accounts WHERE tenant_id = ? GROUP BY currency ORDER BY currency",
     );
     this.getTransfer = prepare(`SELECT ${transferColumns} FROM transfers WHERE tenant_id = ? AND id = ?`);
-    this.listTransfers = prepare(`SELECT ${transferColumns} FROM transfers WHERE tenant_id = ? ORDER BY id DESC LIMIT ?`);
+    this.listTransfers = prepare(`SELECT ${transferColumns} FROM transfers WHERE tenant_id = ? ORDER BY id DESC ${sqliteLimit}`);
     this.listTransfersBefore = prepare(
-      `SELECT ${transferColumns} FROM transfers WHERE tenant_id = ? AND id < ? ORDER BY id DESC LIMIT ?`,
+      `SELECT ${transferColumns} FROM transfers WHERE tenant_id = ? AND id < ? ORDER BY id DESC ${sqliteLimit}`,
     );
     this.listAccountTransfers = prepare(accountTransfersSql(""));
     this.listAccountTransfersBefore = prepare(accountTransfersSql("AND id < @beforeId"));
     // Matches the partial index transfers_pending_by_expiry (same literal status condition).
     this.listExpiredHolds = prepare(
       "SELECT tenant_id, id FROM transfers WHERE status = 'pending' AND expires_at_ms <= ? " +
-        "ORDER BY expires_at_ms, tenant_id, id LIMIT ?",
+        `ORDER BY expires_at_ms, tenant_id, id ${sqliteLimit}`,
     );
     this.getEventBySeq = prepare("SELECT tenant_id, seq, body FROM events WHERE tenant_id = ? AND seq = ?");
     // All keys in one statement (a JSON array of [level, idx] pairs): one call into SQLite per
@@ -184,23 +185,23 @@ export class SqliteReadStatements {
     this.nextWebhookDeliveryDueAtMs = prepare("SELECT min(next_attempt_at_ms) AS due FROM webhook_deliveries WHERE status = 'pending'");
     const endpoints = `SELECT ${webhookEndpointColumns} FROM webhook_endpoints WHERE tenant_id = ?`;
     this.getWebhookEndpoint = prepare(`${endpoints} AND id = ?`);
-    this.listWebhookEndpoints = prepare(`${endpoints} ORDER BY id DESC LIMIT ?`);
-    this.listWebhookEndpointsBefore = prepare(`${endpoints} AND id < ? ORDER BY id DESC LIMIT ?`);
-    this.listEnabledWebhookEndpoints = prepare(`${endpoints} AND enabled = 1 ORDER BY id LIMIT ?`);
+    this.listWebhookEndpoints = prepare(`${endpoints} ORDER BY id DESC ${sqliteLimit}`);
+    this.listWebhookEndpointsBefore = prepare(`${endpoints} AND id < ? ORDER BY id DESC ${sqliteLimit}`);
+    this.listEnabledWebhookEndpoints = prepare(`${endpoints} AND enabled = 1 ORDER BY id ${sqliteLimit}`);
     this.countWebhookEndpoints = prepare("SELECT count(*) AS count FROM webhook_endpoints WHERE tenant_id = ?");
     const deliveries = `SELECT ${webhookDeliveryColumns} FROM webhook_deliveries WHERE tenant_id = ?`;
     this.getWebhookDelivery = prepare(`${deliveries} AND id = ?`);
-    this.listWebhookDeliveries = prepare(`${deliveries} AND endpoint_id = ? ORDER BY id DESC LIMIT ?`);
-    this.listWebhookDeliveriesBefore = prepare(`${deliveries} AND endpoint_id = ? AND id < ? ORDER BY id DESC LIMIT ?`);
+    this.listWebhookDeliveries = prepare(`${deliveries} AND endpoint_id = ? ORDER BY id DESC ${sqliteLimit}`);
+    this.listWebhookDeliveriesBefore = prepare(`${deliveries} AND endpoint_id = ? AND id < ? ORDER BY id DESC ${sqliteLimit}`);
     // Keyset pages, newest first: `condition` binds the leading parameters, then the cursor, then the limit.
     const paged = (columns: string, table: string, condition: string): PagedStatements => ({
-      first: prepare(`SELECT ${columns} FROM ${table} WHERE ${condition} ORDER BY id DESC LIMIT ?`),
-      before: prepare(`SELECT ${columns} FROM ${table} WHERE ${condition} AND id < ? ORDER BY id DESC LIMIT ?`),
+      first: prepare(`SELECT ${columns} FROM ${table} WHERE ${condition} ORDER BY id DESC ${sqliteLimit}`),
+      before: prepare(`SELECT ${columns} FROM ${table} WHERE ${condition} AND id < ? ORDER BY id DESC ${sqliteLimit}`),
     });
     this.getAgent = prepare(`SELECT ${agentColumns} FROM agents WHERE tenant_id = ? AND id = ?`);
     this.listAgents = paged(agentColumns, "agents", "tenant_id = ?");
-    this.listTeamAgents = prepare(`SELECT ${agentColumns} FROM agents INDEXED BY agents_by_team WHERE tenant_id = ? AND team_id = ? ORDER BY id LIMIT ?`);
-    this.listChildAgents = prepare(`SELECT ${agentColumns} FROM agents INDEXED BY agents_by_parent WHERE tenant_id = ? AND parent_agent_id = ? ORDER BY id LIMIT ?`);
+    this.listTeamAgents = prepare(`SELECT ${agentColumns} FROM agents INDEXED BY agents_by_team WHERE tenant_id = ? AND team_id = ? ORDER BY id ${sqliteLimit}`);
+    this.listChildAgents = prepare(`SELECT ${agentColumns} FROM agents INDEXED BY agents_by_parent WHERE tenant_id = ? AND parent_agent_id = ? ORDER BY id ${sqliteLimit}`);
     this.findRegistrationTicketByHash = prepare(
       `SELECT ${registrationTicketColumns} FROM registration_tickets WHERE token_hash = ?`,
     );

@@ -56,6 +56,7 @@ import {
   webhookDeliveryParams,
   webhookEndpointColumns,
   webhookEndpointParams,
+  sqliteLimit,
   type Row,
 } from "../rows.js";
 import { recordParams, recordUpdateParams, spendParams } from "../records-sql.js";
@@ -170,7 +171,7 @@ export class SqliteWriteStatements {
     this.deleteExpiredIdempotencyRecords = prepare(
       "DELETE FROM idempotency_keys WHERE (tenant_id, principal_id, method, route, idempotency_key) IN " +
         "(SELECT tenant_id, principal_id, method, route, idempotency_key FROM idempotency_keys " +
-        "WHERE expires_at_ms <= ? ORDER BY expires_at_ms LIMIT ?)",
+        `WHERE expires_at_ms <= ? ORDER BY expires_at_ms ${sqliteLimit})`,
     );
     this.insertWebhookEndpoint = insert("webhook_endpoints", webhookEndpointColumns);
     this.updateWebhookEndpoint = prepare(
@@ -189,7 +190,7 @@ export class SqliteWriteStatements {
     this.claimDueWebhookDeliveries = prepare(
       `UPDATE webhook_deliveries SET next_attempt_at_ms = ? WHERE (tenant_id, id) IN ` +
         "(SELECT tenant_id, id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at_ms <= ? " +
-        `ORDER BY next_attempt_at_ms, event_seq LIMIT ?) RETURNING ${webhookDeliveryColumns}`,
+        `ORDER BY next_attempt_at_ms, event_seq ${sqliteLimit}) RETURNING ${webhookDeliveryColumns}`,
     );
     this.insertAgent = insert("agents", agentColumns);
     this.updateAgent = prepare(

@@ -48,6 +48,30 @@ describe("SQLite store", () => {
     await owner.close();
   });
 
+  it("prepares no statement with a bare bound LIMIT (SQLite would prepare it again at every bind)", async () => {
+    const prepare = Database.prototype.prepare;
+    const texts: string[] = [];
+    Database.prototype.prepare = function (this: Database.Database, source: string) {
+      texts.push(source);
+      return prepare.call(this, source);
+    } as typeof prepare;
+    try {
+      const limitsPath = join(directory, "limits", "bursar.sqlite");
+      const limits = await openSqliteStore({ path: limitsPath });
+      await limits.migrate();
+      const { tenant } = await seedTenant(limits);
+      await limits.write(tenant.id, (tx) => tx.insertEvent(eventRow(tenant.id, 1)));
+      expect(await limits.read.listEvents(tenant.id, { limit: 10, ascending: true, types: ["a.*"] })).toEqual([]);
+      expect(await limits.read.listRecords(tenant.id, { kind: "payee", limit: 10, status: "active" })).toEqual([]);
+      expect(await limits.read.listChildAgents(tenant.id, "agt_none", 10)).toEqual([]);
+      await limits.close();
+    } finally {
+      Database.prototype.prepare = prepare;
+    }
+    expect(texts.filter((text) => /LIMIT\s+CAST\(\?/.test(text)).length).toBeGreaterThan(10);
+    expect(texts.filter((text) => /LIMIT\s+\?/.test(text))).toEqual([]);
+  });
+
   it("creates its directory 0700 and its file 0600", () => {
     expect(statSync(join(directory, "private", "nested")).mode & 0o777).toBe(0o700);
     expect(statSync(path).mode & 0o777).toBe(0o600);
