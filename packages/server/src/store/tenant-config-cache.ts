@@ -25,15 +25,29 @@ interface Entry {
   values: Map<string, unknown>;
 }
 
-/** Per-tenant values keyed by query, all of one config version. */
+/** Freezes `value` and everything it holds (byte arrays cannot be frozen: they are left as they are). */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null && !ArrayBuffer.isView(value) && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const item of Object.values(value)) deepFreeze(item);
+  }
+  return value;
+}
+
+/**
+ * Per-tenant values keyed by query, all of one config version. A value is copied once when
+ * remembered and handed out frozen (deeply), not copied on every lookup: a spend decision reads
+ * its policy and budgets from here, and a structured clone per read cost more than the decision.
+ * A caller that changes a value it read throws (modules are strict), which the tests would show.
+ */
 export class TenantConfigCache {
   private readonly tenants = new Map<string, Entry>();
 
-  /** A copy of the value cached for `key` at `version`, or undefined. */
+  /** The (frozen) value cached for `key` at `version`, or undefined. */
   lookup<T>(tenantId: string, version: number, key: string): T | undefined {
     const entry = this.tenants.get(tenantId);
-    if (!entry || entry.version !== version || !entry.values.has(key)) return undefined;
-    return structuredClone(entry.values.get(key)) as T;
+    if (!entry || entry.version !== version) return undefined;
+    return entry.values.get(key) as T | undefined;
   }
 
   remember(tenantId: string, version: number, key: string, value: unknown): void {
@@ -45,7 +59,7 @@ export class TenantConfigCache {
       this.tenants.set(tenantId, entry);
     }
     // Keys are bounded by query shapes per tenant (kinds × agents × limits), and agents by tenants' own bounds.
-    entry.values.set(key, structuredClone(value));
+    entry.values.set(key, deepFreeze(structuredClone(value)));
   }
 
   /** Forgets everything (a batch that rolled back after its operations had read). */
