@@ -29,7 +29,7 @@ export default tseslint.config(
   },
   {
     // Plain Node scripts: the CLI's launcher and build, test programs run by node.
-    files: ["packages/cli/bin/**", "packages/cli/build.mjs"],
-    languageOptions: { globals: { console: "readonly", process: "readonly", URL: "readonly" } },
+    files: ["packages/cli/bin/**", "packages/cli/build.mjs", "bench/**/*.mjs"],
+    languageOptions: { globals: { console: "readonly", process: "readonly", URL: "readonly", Buffer: "readonly", setImmediate: "readonly" } },
   },
 );

@@ -132,12 +132,20 @@ export function httpClient(baseUrl: string, concurrency: number) {
 /** Starts `bursar serve` as a child process; resolves with it and its URL. Rate limit lifted. */
 export async function serveChild(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
   const profile = process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  const child = spawn(process.execPath, [...profile, path.join(repoRoot, "packages/cli/bin/bursar.js"), "serve", "--port", "0", "--no-demo", "--quiet"], {
-    cwd: repoRoot,
-    // The bench is one credential and one address sending thousands of requests a second.
-    env: { ...process.env, BURSAR_RATE_LIMIT_PER_MINUTE: "1000000000", BURSAR_SOURCE_RATE_LIMIT_PER_MINUTE: "1000000000", ...env },
-    stdio: ["ignore", "pipe", "inherit"],
+  // The bench is one credential and one address sending thousands of requests a second.
+  return listeningChild([...profile, path.join(repoRoot, "packages/cli/bin/bursar.js"), "serve", "--port", "0", "--no-demo", "--quiet"], {
+    BURSAR_RATE_LIMIT_PER_MINUTE: "1000000000", BURSAR_SOURCE_RATE_LIMIT_PER_MINUTE: "1000000000", ...env,
   });
+}
+
+/** bench/floor-server.mjs (a bare Fastify server: the floor under Bursar's own cost) as a child. */
+export function floorChild(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
+  return listeningChild([path.join(repoRoot, "bench/floor-server.mjs"), path.join(dataDir, "floor.dat")], {});
+}
+
+/** A Node child running `args`, once it printed `listening on <url>`. */
+async function listeningChild(args: string[], env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, args, { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "inherit"] });
   const url = await new Promise<string>((resolve, reject) => {
     let out = "";
     child.stdout!.on("data", (chunk: Buffer) => {

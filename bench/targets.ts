@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import {
   agentSession,
   es256VerifyMicros,
+  floorChild,
   httpClient,
   measureLoad,
   paymentSender,
@@ -88,6 +89,24 @@ export async function runTargets(options: TargetOptions): Promise<TargetRow[]> {
     results.set(key, measured);
     log(`  ${key}: ${measured.map((m) => `${m.cpuMicros.toFixed(0)} µs cpu, ${m.rate.toFixed(0)}/s, p99 ${m.p99Ms.toFixed(1)} ms`).join(" | ")}`);
   };
+
+  // The floor: a bare Fastify server (bench/floor-server.mjs) under the same load generator. What
+  // it costs here is what any request costs before Bursar's code runs (the PAT proof's target is
+  // about one such request), and its fsync'd POST shows what one request in flight costs more
+  // than 32 on this machine (waking and sleeping per request) for a write that does nothing else.
+  if (wants("floor")) {
+    const floor = await floorChild(tempDir("floor"));
+    const client = httpClient(floor.url, 64);
+    try {
+      put("floor_get", await repeated(repeat, () => measureLoad([floor.child.pid], n(10_000, 3000), 32, async () => void (await client.ok("GET", "/floor", {})))));
+      const commit = async () => void (await client.ok("POST", "/floor/commit", { "content-type": "application/json" }, "{}"));
+      put("floor_commit", await repeated(repeat, () => measureLoad([floor.child.pid], n(8000, 2000), 32, commit)));
+      put("floor_commit_1", await repeated(repeat, () => measureLoad([floor.child.pid], n(3000, 800), 1, commit)));
+    } finally {
+      client.close();
+      await stopChild(floor.child);
+    }
+  }
 
   // One SQLite server for the single-tenant rows.
   if (wants("balance", "transfer", "transfer_1", "batch_100", "pat_proof", "payment", "payment_8", "oauth_token", "spend_pair")) {
@@ -277,13 +296,21 @@ export async function runTargets(options: TargetOptions): Promise<TargetRow[]> {
     const micros = (results.get(key) ?? []).map((m) => m.cpuMicros);
     rows.push({
       key, label, value: Math.max(...values), unit: "x verify",
-      target: targetMax === null ? (key === "oauth_token" ? "keep ahead" : "none yet") : `<= ${targetMax.toFixed(1)}x`,
+      target: targetMax === null ? (key === "oauth_token" ? "keep ahead" : key.startsWith("floor") ? "" : "none yet") : `<= ${targetMax.toFixed(1)}x`,
       met: targetMax === null ? null : Math.max(...values) <= targetMax,
       note: `${range(values)}x; ${range(micros, 0)} µs server CPU`,
     });
   };
   rows.push({ key: "verify", label: "one ES256 verify (node:crypto, this run)", value: verifyMicros, unit: "ms", target: "", met: null, note: `${range(verifies, 1)} µs` });
   rows[rows.length - 1]!.value = verifyMicros / 1000;
+  cpuRow("floor_get", "floor: bare Fastify GET, no auth or store (32 clients)", null);
+  const floorOne = results.get("floor_commit_1");
+  const floorMany = results.get("floor_commit");
+  if (floorOne && floorMany) {
+    const quotient = Math.max(...floorOne.map((m) => m.cpuMicros)) / Math.min(...floorMany.map((m) => m.cpuMicros));
+    const extra = Math.min(...floorOne.map((m) => m.cpuMicros)) - Math.max(...floorMany.map((m) => m.cpuMicros));
+    rows.push({ key: "floor_commit_1_vs_32", label: "floor: bare Fastify fsync'd POST, 1 in flight ÷ 32", value: quotient, unit: "x", target: "", met: null, note: `${range(floorOne.map((m) => m.cpuMicros), 0)} µs vs ${range(floorMany.map((m) => m.cpuMicros), 0)} µs: ≥ ${extra.toFixed(0)} µs more per request alone` });
+  }
   cpuRow("balance", "DPoP GET /v1/balance (32 clients)", 2.0);
   cpuRow("pat_proof", "PAT journal inclusion proof (32 clients)", 1.0);
   cpuRow("transfer", "owner POST /v1/transfers (32 clients)", 2.0);
