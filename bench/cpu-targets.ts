@@ -129,11 +129,16 @@ export function httpClient(baseUrl: string, concurrency: number) {
   return { request, ok, close: () => agent.destroy() };
 }
 
-/** Starts `bursar serve` as a child process; resolves with it and its URL. Rate limit lifted. */
+/**
+ * Starts `bursar serve` as a child process; resolves with it and its URL. Rate limit lifted.
+ * `BENCH_BURSAR_BIN` serves another build instead (a copy of packages/cli made from an earlier
+ * commit, kept inside the repository so its imports resolve), for side-by-side comparisons.
+ */
 export async function serveChild(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
   const profile = process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const bin = process.env.BENCH_BURSAR_BIN ? path.resolve(process.env.BENCH_BURSAR_BIN) : path.join(repoRoot, "packages/cli/bin/bursar.js");
   // The bench is one credential and one address sending thousands of requests a second.
-  return listeningChild([...profile, path.join(repoRoot, "packages/cli/bin/bursar.js"), "serve", "--port", "0", "--no-demo", "--quiet"], {
+  return listeningChild([...profile, bin, "serve", "--port", "0", "--no-demo", "--quiet"], {
     BURSAR_RATE_LIMIT_PER_MINUTE: "1000000000", BURSAR_SOURCE_RATE_LIMIT_PER_MINUTE: "1000000000", ...env,
   });
 }

@@ -39,6 +39,7 @@ import {
   webhookDeliveryParams,
   webhookEndpointParams,
 } from "../rows.js";
+import pg from "pg";
 import { PostgresReader, runPrepared, scopeParams, type Queryable } from "./postgres-reader.js";
 import type { PostgresSql } from "./postgres-sql.js";
 import { ConfigReads, configRecordKinds, recordQueryKey, type TenantConfigCache } from "../tenant-config-cache.js";
@@ -52,9 +53,70 @@ export interface LockedTenant {
   row: TenantRow;
 }
 
+/** A write whose answer nothing waits for, sent with the next batch (see `flush`). */
+interface DeferredWrite {
+  text: string;
+  values: unknown[];
+  /** The row count it must report, or null for any. */
+  rows: number | null;
+  what: string;
+}
+
+/**
+ * `text` with its `$n` placeholders replaced by `values` as SQL literals, for a multi-statement
+ * simple query. A value is written as the text pg would send for it as a parameter (numbers and
+ * booleans as text, bytes as bytea hex, arrays as array literals, objects as JSON), quoted by pg's
+ * `escapeLiteral`: an untyped literal, which PostgreSQL types from its context exactly as it
+ * types an untyped parameter. The texts are the store's own (postgres-sql.ts, records-sql.ts),
+ * in which `$n` is only ever a placeholder.
+ */
+export function inlineParameters(text: string, values: readonly unknown[]): string {
+  return text.replace(/\$(\d+)/g, (_, index: string) => {
+    const position = Number(index);
+    invariant(position >= 1 && position <= values.length, `placeholder $${index} without a value`);
+    const value = values[position - 1];
+    if (value === null || value === undefined) return "NULL";
+    return pg.escapeLiteral(Array.isArray(value) ? `{${value.map(arrayElementText).join(",")}}` : parameterText(value));
+  });
+}
+
+/** A parameter's text, as pg would send it. */
+function parameterText(value: unknown): string {
+  switch (typeof value) {
+    case "string":
+      return value;
+    case "number":
+      invariant(Number.isFinite(value), `${value} as an SQL parameter`);
+      return String(value);
+    case "bigint":
+    case "boolean":
+      return String(value);
+    default:
+      if (value instanceof Uint8Array) return `\\x${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("hex")}`;
+      return JSON.stringify(value);
+  }
+}
+
+/** An element of an array literal: NULL, or its text double-quoted with `\` and `"` escaped. */
+function arrayElementText(value: unknown): string {
+  if (value === null || value === undefined) return "NULL";
+  return `"${parameterText(value).replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+}
+
 export class PostgresTransaction extends PostgresReader implements StoreTx {
   private active = true;
   private readonly config: ConfigReads;
+  /** The connection itself; `this.db` sends the deferred writes before anything else it runs. */
+  private readonly client: Queryable;
+  /**
+   * Writes not sent yet, in order. A write of rows that no statement of this transaction reads
+   * back before it is sent (balances, transfers, spends, records, journal entries) waits here and
+   * goes with the others in one round trip: when the transaction next needs the database for
+   * anything else, and at the end of the write (`runBeforeCommit`). Statements still run in their
+   * order, each seeing the ones before; a failing one fails the write as it did when it was sent
+   * alone (its savepoint or transaction rolls back), only later in the callback.
+   */
+  private deferred: DeferredWrite[] = [];
 
   /**
    * `locked`: the tenant this write locked and its config version as the lock read it (null for
@@ -69,7 +131,10 @@ export class PostgresTransaction extends PostgresReader implements StoreTx {
     /** Shared by the writes of one group commit: a tenant whose config one of them changed. */
     configChanged?: Set<string>,
   ) {
-    super(db, sql);
+    const gate: { tx?: PostgresTransaction } = {};
+    super({ query: async (config, values) => (await gate.tx!.flush(), db.query(config, values)) }, sql);
+    gate.tx = this;
+    this.client = db;
     this.config = new ConfigReads(configCache, async (tenantId) => (locked?.tenantId === tenantId ? locked.configVersion : null), configChanged);
   }
 
@@ -162,9 +227,31 @@ export class PostgresTransaction extends PostgresReader implements StoreTx {
     this.commitHooks.push(hook);
   }
 
-  /** Runs the `beforeCommit` hooks (the store calls it once the write's callback resolved). */
+  /** Runs the `beforeCommit` hooks (the store calls it once the write's callback resolved), then sends what is deferred. */
   async runBeforeCommit(): Promise<void> {
     for (let i = 0; i < this.commitHooks.length; i++) await this.commitHooks[i]!();
+    await this.flush();
+  }
+
+  /** Sends the deferred writes: one alone as its prepared statement, several in one simple query. */
+  async flush(): Promise<void> {
+    const writes = this.deferred;
+    if (writes.length === 0) return;
+    this.deferred = [];
+    let counts: number[];
+    if (writes.length === 1) {
+      counts = [(await runPrepared(this.client, writes[0]!.text, writes[0]!.values)).rowCount ?? 0];
+    } else {
+      const results = (await this.client.query(writes.map((write) => inlineParameters(write.text, write.values)).join(";\n"))) as unknown as Array<{ rowCount: number | null }>;
+      counts = results.map((result) => result.rowCount ?? 0);
+    }
+    writes.forEach((write, i) => invariant(write.rows === null || counts[i] === write.rows, `${write.what} (${counts[i]} rows)`));
+  }
+
+  /** Queues a write (see `deferred`). */
+  private defer(text: string, values: unknown[], rows: number | null, what: string): void {
+    this.checkActive();
+    this.deferred.push({ text, values, rows, what });
   }
 
   protected override checkActive(): void {
@@ -241,15 +328,14 @@ export class PostgresTransaction extends PostgresReader implements StoreTx {
     const ids = accounts.map((account) => account.id);
     invariant(new Set(ids).size === ids.length, "an account appears twice in one balance update");
     if (accounts.length === 0) return;
-    const changed = await this.execute(this.sql.updateAccountBalances, [
+    this.defer(this.sql.updateAccountBalances, [
       tenantId,
       ids,
       accounts.map((account) => account.debitsPendingMinor),
       accounts.map((account) => account.debitsPostedMinor),
       accounts.map((account) => account.creditsPendingMinor),
       accounts.map((account) => account.creditsPostedMinor),
-    ]);
-    invariant(changed === accounts.length, `only ${changed} of ${accounts.length} accounts found in tenant ${tenantId}`);
+    ], accounts.length, `not all of ${accounts.length} accounts found in tenant ${tenantId}`);
     // Only the balances changed: the other columns stay as this write last read them.
     for (const account of accounts) {
       const known = this.known.get(`account:${tenantId}:${account.id}`) as Account | undefined;
@@ -262,27 +348,22 @@ export class PostgresTransaction extends PostgresReader implements StoreTx {
   }
 
   async insertTransfer(row: Transfer): Promise<void> {
-    await this.execute(this.sql.insertTransfer, [
+    this.defer(this.sql.insertTransfer, [
       row.tenantId, row.id, row.debitAccountId, row.creditAccountId, row.currency, row.amountMinor, row.status,
       row.postedAmountMinor, row.expiresAtMs, row.reference, metadataTo(row.metadata), row.batchId, row.fingerprint,
       row.createdAtMs, row.updatedAtMs,
-    ]);
+    ], 1, `transfer ${row.id} not inserted`);
     this.known.set(`transfer:${row.tenantId}:${row.id}`, structuredClone(row));
   }
 
   async updateTransfer(row: Transfer): Promise<void> {
     const key = `transfer:${row.tenantId}:${row.id}`;
     this.known.delete(key);
-    const changed = await this.execute(this.sql.updateTransfer, [
-      row.tenantId, row.id, row.status, row.postedAmountMinor, row.updatedAtMs,
-    ]);
-    invariant(changed === 1, `transfer ${row.id} not found in tenant ${row.tenantId}`);
+    this.defer(this.sql.updateTransfer, [row.tenantId, row.id, row.status, row.postedAmountMinor, row.updatedAtMs], 1, `transfer ${row.id} not found in tenant ${row.tenantId}`);
   }
 
   async insertEvent(event: JournalEvent, canonicalBody?: string): Promise<void> {
-    await this.execute(this.sql.insertEvent, [
-      event.tenant_id, event.seq, event.id, event.type, event.agent_id, canonicalBody ?? canonicalJson(event),
-    ]);
+    this.defer(this.sql.insertEvent, [event.tenant_id, event.seq, event.id, event.type, event.agent_id, canonicalBody ?? canonicalJson(event)], 1, `event ${event.id} not inserted`);
   }
 
   /**
@@ -292,7 +373,7 @@ export class PostgresTransaction extends PostgresReader implements StoreTx {
   async appendJournal(tenantId: string, entries: readonly JournalEntryWrite[], nodes: readonly TreeNode[], size: number): Promise<void> {
     invariant(entries.length <= rowsPerQueryMax && nodes.length <= rowsPerQueryMax, `${entries.length} journal entries in one write`);
     for (const { event } of entries) invariant(event.tenant_id === tenantId, "journal entries belong to the tenant");
-    const changed = await this.execute(this.sql.appendJournal, [
+    this.defer(this.sql.appendJournal, [
       tenantId,
       entries.map(({ event }) => event.seq),
       entries.map(({ event }) => event.id),
@@ -303,8 +384,7 @@ export class PostgresTransaction extends PostgresReader implements StoreTx {
       nodes.map((node) => node.index),
       nodes.map((node) => node.hash),
       size,
-    ]);
-    invariant(changed === 1, `tenant ${tenantId} not found when setting its journal size`);
+    ], 1, `tenant ${tenantId} not found when setting its journal size`);
     if (this.locked?.tenantId === tenantId) this.locked.row.journalSize = size;
     this.journalEdges.appended(tenantId, nodes, size);
   }
@@ -371,7 +451,7 @@ export class PostgresTransaction extends PostgresReader implements StoreTx {
   }
 
   async insertWebhookDelivery(row: WebhookDeliveryRow): Promise<void> {
-    await this.execute(this.sql.insertWebhookDelivery, webhookDeliveryParams(row));
+    this.defer(this.sql.insertWebhookDelivery, webhookDeliveryParams(row), 1, `webhook delivery ${row.id} not inserted`);
   }
 
   async updateWebhookDelivery(row: WebhookDeliveryRow): Promise<void> {
@@ -484,29 +564,27 @@ export class PostgresTransaction extends PostgresReader implements StoreTx {
   async insertRecord(row: StoredRecord): Promise<void> {
     this.known.delete(`record:${row.tenantId}:${row.kind}:${row.id}`);
     if (configRecordKinds.has(row.kind)) this.config.changedBy(row.tenantId);
-    await this.execute(this.sql.records.insertRecord, recordParams(row));
+    this.defer(this.sql.records.insertRecord, recordParams(row), 1, `${row.kind} ${row.id} not inserted`);
   }
 
   async updateRecord(row: StoredRecord): Promise<void> {
     this.known.delete(`record:${row.tenantId}:${row.kind}:${row.id}`);
     if (configRecordKinds.has(row.kind)) this.config.changedBy(row.tenantId);
-    const changed = await this.execute(this.sql.records.updateRecord, recordUpdateParams(row));
-    invariant(changed === 1, `${row.kind} ${row.id} not found in tenant ${row.tenantId}`);
+    this.defer(this.sql.records.updateRecord, recordUpdateParams(row), 1, `${row.kind} ${row.id} not found in tenant ${row.tenantId}`);
   }
 
   async setRecordNames(tenantId: string, kind: RecordKind, id: string, nameKeys: string[]): Promise<void> {
-    await this.execute(this.sql.records.deleteRecordNames, [tenantId, kind, id]);
-    for (const key of new Set(nameKeys)) await this.execute(this.sql.records.insertRecordName, [tenantId, kind, key, id]);
+    this.defer(this.sql.records.deleteRecordNames, [tenantId, kind, id], null, `names of ${kind} ${id}`);
+    for (const key of new Set(nameKeys)) this.defer(this.sql.records.insertRecordName, [tenantId, kind, key, id], null, `name of ${kind} ${id}`);
   }
 
   async insertSpend(row: SpendRow): Promise<void> {
     // The rollups' hour buckets (migration 19) assume times since the epoch.
     invariant(row.atMs >= 0, `spend ${row.id} at ${row.atMs} ms, before the epoch`);
-    await this.execute(this.sql.records.insertSpend, spendParams(row));
+    this.defer(this.sql.records.insertSpend, spendParams(row), 1, `spend ${row.id} not inserted`);
   }
 
   async setSpendState(tenantId: string, spendId: string, state: SpendRow["state"], amountMinor?: number): Promise<void> {
-    const changed = await this.execute(this.sql.records.setSpendState, [state, amountMinor ?? null, tenantId, spendId]);
-    invariant(changed === 1, `spend ${spendId} not found in tenant ${tenantId}`);
+    this.defer(this.sql.records.setSpendState, [state, amountMinor ?? null, tenantId, spendId], 1, `spend ${spendId} not found in tenant ${tenantId}`);
   }
 }

@@ -9,6 +9,7 @@ import { storeContract } from "../contract.js";
 import { baseMs, idempotencyRecord, seedTenant, transferRow } from "../contract-fixtures.js";
 import { claimOwnerLockClass } from "./claim-owner.js";
 import { openPostgresStore } from "./postgres-store.js";
+import { inlineParameters } from "./postgres-transaction.js";
 
 const connectionString = process.env.BURSAR_TEST_DATABASE_URL;
 
@@ -120,6 +121,54 @@ describe.runIf(connectionString)("PostgreSQL store", () => {
           const stored = await Promise.all(transfers.map((transfer) => store.read.getTransfer(tenant.id, transfer.id)));
           expect(stored.map((transfer) => transfer !== null)).toEqual(round < 2 ? [true, false, true, true] : [true, true, true, true]);
         }
+      } finally {
+        await store.close();
+      }
+    });
+  });
+  describe("deferred writes (postgres-transaction.ts)", () => {
+    it("an inlined literal is what the same value as a parameter is, whatever it holds", async () => {
+      const client = new pg.Client({ connectionString });
+      await client.connect();
+      try {
+        const text =
+          "SELECT $1::text AS t, $2::bigint AS n, $3::text[] AS a, $4::bytea AS b, $5::bytea[] AS bs, $6::bigint[] AS ns, $7::boolean AS f, $8::int AS z, coalesce($9, 'none') AS c, $10::jsonb AS j";
+        const hostile = ["'); DROP TABLE x; --", "back\\slash \\' quote", 'a "quoted" {brace}, comma', "\u00e9t\u00e9 \ud83d\ude00", "", "NULL", "$1", "E'\\x00'"];
+        for (const value of hostile) {
+          const values = [value, -(2 ** 53 - 1), [value, null, "", "x,y"], Buffer.from(value), [Buffer.from([0, 1, 255]), null], [], true, 0, null, JSON.stringify({ value })];
+          const asParameters = (await client.query(text, values)).rows;
+          const inlined = (await client.query(inlineParameters(text, values))).rows;
+          expect(inlined).toEqual(asParameters);
+          expect(asParameters[0].t).toBe(value);
+        }
+        // A literal is one value: a placeholder past the values is a bug, not an empty string.
+        expect(() => inlineParameters("SELECT $2", ["only one"])).toThrow("placeholder $2 without a value");
+      } finally {
+        await client.end();
+      }
+    });
+
+    it("a deferred write that fails fails its own write, also when it goes with others in one batch", async () => {
+      const store = await openPostgresStore({ connectionString: connectionString!, schema });
+      try {
+        await store.migrate();
+        const { tenant, funding, wallet } = await seedTenant(store);
+        const taken = transferRow(tenant.id, funding.id, wallet.id);
+        await store.write(tenant.id, (tx) => tx.insertTransfer(taken));
+        const fresh = [0, 1, 2].map(() => transferRow(tenant.id, funding.id, wallet.id));
+        const outcomes = await Promise.allSettled(
+          fresh.map((transfer, i) =>
+            store.write(tenant.id, async (tx) => {
+              await tx.insertTransfer(transfer);
+              // The second write also inserts a transfer whose id is taken: its batch of two fails at commit.
+              if (i === 1) await tx.insertTransfer(taken);
+              return transfer.id;
+            }),
+          ),
+        );
+        expect(outcomes.map((outcome) => outcome.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+        const stored = await Promise.all(fresh.map((transfer) => store.read.getTransfer(tenant.id, transfer.id)));
+        expect(stored.map((transfer) => transfer !== null)).toEqual([true, false, true]);
       } finally {
         await store.close();
       }
