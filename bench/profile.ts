@@ -1,6 +1,6 @@
 /**
  * A CPU profile of a `bursar serve` child under one workload of the targets bench:
- * `npx tsx bench/profile.ts <balance|pat_proof|transfer|payment|oauth_token> [count] [concurrency] [dir]`.
+ * `npx tsx bench/profile.ts <balance|pat_proof|transfer|batch_100|payment|oauth_token> [count] [concurrency] [dir]`.
  * Writes the child's .cpuprofile into `dir` (default a temp dir) and prints its path. With
  * `BENCH_DATABASE_URL` set the child runs on PostgreSQL (a fresh schema) instead of SQLite.
  */
@@ -29,6 +29,7 @@ const sends: Record<string, () => (i: number) => Promise<void>> = {
   },
   pat_proof: () => async (i) => void (await client.ok("GET", `/v1/journal/proofs/inclusion?seq=${1 + (i % 5)}&tree_size=6`, { authorization: `Bearer ${seeded.ownerToken}` })),
   transfer: () => async (i) => void (await client.ok("POST", "/v1/transfers", owner, JSON.stringify({ debit_account_id: ids[i % 8], credit_account_id: ids[(i + 3) % 8], amount: 1, currency: "GBP" }))),
+  batch_100: () => async (i) => void (await client.ok("POST", "/v1/transfers", owner, JSON.stringify({ transfers: Array.from({ length: 100 }, (_, k) => ({ debit_account_id: ids[(i + k) % 8], credit_account_id: ids[(i + k + 1) % 8], amount: 1 + k, currency: "GBP" })) }))),
   payment: () => paymentSender(client, url, session, count + warmupRequests),
   oauth_token: () => {
     const assertions = session.assertions(count + warmupRequests);
