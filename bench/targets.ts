@@ -219,7 +219,7 @@ export async function runTargets(options: TargetOptions): Promise<TargetRow[]> {
 
   // Usage over a year (issue 15): GET /v1/usage by day for an agent with 1,000 spends, then one
   // with 100,000, over the same year. The daily rollup (migration 22) makes both read ~365 rows.
-  {
+  if (wants("usage")) {
     const dataDir = tempDir("usage");
     const config = { dataDir, databaseUrl: null, databaseSchema: null };
     const seeded = await withStore(config, (store) => seedTenant(store, 1));
