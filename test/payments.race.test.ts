@@ -2,13 +2,14 @@
  * Concurrent overspend, attacked: 200 payment intents sent at once against a wallet and limits
  * that allow exactly N of them. Exactly N execute; the rest are denied (or wait for approval,
  * holding their money); balances, holds and spending afterwards are exact. On PostgreSQL the
- * same runs against two server processes sharing one database.
+ * same runs against two server processes sharing one database. And a disable racing payments:
+ * no payment commits after the agent's disable, whenever its request was authenticated.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkLedger } from "./books.js";
 import { onboard } from "./agents-support.js";
 import { agentClient, balanceOf, createPayee, expectStatus, putPolicy, type AgentApi } from "./payments-support.js";
-import { client, createTestTenant, dropSchema, freshStoreConfig, killHard, postgresUrl, startTestServer, storeKinds, type ChildServer, twoServersOnPostgres } from "./support.js";
+import { client, createTestTenant, listAll, dropSchema, freshStoreConfig, killHard, postgresUrl, startTestServer, storeKinds, type ChildServer, twoServersOnPostgres } from "./support.js";
 import type { RunningServer } from "@bursar/server";
 
 const attempts = 200;
@@ -79,6 +80,37 @@ describe.each(storeKinds)("concurrent payment intents (%s)", (kind) => {
       await race(owner, agents, agentId, payeeId, scenario);
     });
   }
+
+  it(`a disable racing ${attempts} payments: none commits after it`, async () => {
+    const fundMinor = 1_000 * amount;
+    const { agentId, payeeId } = await setUp(owner, [server.url], { ...scenarios[0]!, fundMinor });
+    // The owner acts for the agent (agent_id): authentication passes whatever the agent's status,
+    // so only the write itself can refuse. Payments go 16 at a time, without a pause; the disable
+    // is sent once 40 have answered, so it commits while others are between arrival and write.
+    const responses: Awaited<ReturnType<Api["post"]>>[] = [];
+    let sent = 0;
+    let disable: ReturnType<Api["call"]> | null = null;
+    const worker = async () => {
+      while (sent < attempts) {
+        const i = sent++;
+        responses.push(await owner.post("/v1/payment-intents", { agent_id: agentId, payee_id: payeeId, amount, currency: "GBP", reference: `disable race ${i}` }));
+        if (responses.length === 40) disable = owner.call("DELETE", `/v1/agents/${agentId}`);
+      }
+    };
+    await Promise.all(Array.from({ length: 16 }, worker));
+    expectStatus(await disable!, 200);
+
+    const paid = responses.filter((response) => response.status === 201);
+    for (const response of responses) if (response.status !== 201) expect(response.body.code).toBe("agent_disabled");
+    const events = await listAll(owner, `/v1/events?agent_id=${agentId}&type=payment_intent.created,agent.disabled`);
+    const disabledSeq = events.find((event) => event.type === "agent.disabled")!.seq as number;
+    const created = events.filter((event) => event.type === "payment_intent.created");
+    expect(created.length).toBe(paid.length);
+    for (const event of created) expect(event.seq).toBeLessThan(disabledSeq);
+    const balance = await balanceOf(owner, agentId);
+    expect(balance.balance).toBe(fundMinor - paid.length * amount);
+    await checkLedger(owner);
+  });
 });
 
 describe.runIf(postgresUrl)("concurrent payment intents across two server processes sharing PostgreSQL", () => {

@@ -10,7 +10,7 @@ import { budgetRequestView, createBudgetRequest, decideBudgetRequest, loadRecord
 import type { FastifyRequest } from "fastify";
 import { ProblemError } from "../http/problem.js";
 import type { RouteModule } from "./context.js";
-import { actingAgent, notFound } from "./context.js";
+import { forActingAgent, notFound } from "./context.js";
 import { recordReadRoutes } from "./records.js";
 import { mayManageTeam } from "./teams.js";
 
@@ -44,9 +44,8 @@ export const budgetRequestRoutes: RouteModule = (app, deps) => {
       config: { scopes: ["agents:execute"], errors: ["agent_disabled", "limit_exceeded", "not_found"], example: { body: { amount: 5000, period: "daily", reason: "The April invoice is larger than usual", action: { kind: "payment", amount: 50000, currency: "GBP", payee: "Bob" } } } },
     },
     async (request, reply) => {
-      const agent = await actingAgent(store, request, request.body.agent_id);
       const { amount, currency, period, reason, action } = request.body;
-      return mutate(request, reply, (context) => createBudgetRequest(context, agent, { amount, currency, period, reason, action }), (created) => ({ status: 201, body: budgetRequestView(created) }));
+      return mutate(request, reply, forActingAgent(request, request.body.agent_id, (context, agent) => createBudgetRequest(context, agent, { amount, currency, period, reason, action })), (created) => ({ status: 201, body: budgetRequestView(created) }));
     },
   );
 

@@ -3,7 +3,7 @@
  * per resource: it declares zod schemas (validation and OpenAPI), the scopes it needs
  * (`config.scopes`), and calls the core through `mutate` for writes or `store.read` for reads.
  */
-import { deterministicPlanner, type AgentRow, type Clock, type Planner, type Result, type Store, type WriteContext } from "@bursar/core";
+import { deterministicPlanner, fail, type AgentRow, type Clock, type Planner, type Result, type Store, type WriteContext } from "@bursar/core";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { EventHub } from "../events/hub.js";
 import type { RailDispatcher } from "../rails/dispatcher.js";
@@ -167,6 +167,25 @@ export async function actingAgent(store: Store, request: FastifyRequest, named: 
   const agent = await store.read.getAgent(request.principal.tenantId, agentId);
   if (!agent) throw notFound("agent", agentId);
   return agent;
+}
+
+/**
+ * A write `operation` for the agent a request acts for (see `actingAgentId`), with the agent's
+ * row read inside the write. A spend must see the agent as it is when the money moves: read
+ * before the write, a disable committed in between would go unseen and the agent could still
+ * pay (writes of a tenant are serialised, so inside the write nothing changes it). "Not found"
+ * when it does not exist.
+ */
+export function forActingAgent<T>(
+  request: FastifyRequest,
+  named: string | undefined,
+  operation: (context: WriteContext, agent: AgentRow) => Promise<Result<T>>,
+): (context: WriteContext) => Promise<Result<T>> {
+  const agentId = actingAgentId(request, named);
+  return async (context) => {
+    const agent = await context.tx.getAgent(context.tenantId, agentId);
+    return agent ? operation(context, agent) : fail("not_found", `agent ${agentId} not found`);
+  };
 }
 
 /** The agent filter of a list: an agent credential sees only its own records; owners may filter. */

@@ -33,7 +33,7 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import { ProblemError } from "../http/problem.js";
 import { inputSchemaProblem, unsafeSchemaPattern, validatePayload } from "../services/schemas.js";
 import type { RouteModule } from "./context.js";
-import { actingAgent, orProblem } from "./context.js";
+import { actingAgentId, forActingAgent, orProblem } from "./context.js";
 import { recordReadRoutes } from "./records.js";
 
 const tags = ["escrow intents"];
@@ -129,15 +129,14 @@ export const escrowIntentRoutes: RouteModule = (app, deps) => {
     },
     async (request, reply) => {
       const body = request.body;
-      const agent = await actingAgent(store, request, body.agent_id);
-      const key = await signingKey(request, agent.id, body.signing_key_id);
+      const key = await signingKey(request, actingAgentId(request, body.agent_id), body.signing_key_id);
       refuseUnsafePatterns(body.evidence_schema);
       const schemaProblem = evidenceSchemaProblem(body.evidence_schema);
       if (schemaProblem) throw new ProblemError("evidence_schema_invalid", schemaProblem, { errors: [{ path: "evidence_schema", code: "evidence_schema_invalid", detail: schemaProblem }] });
       return mutate(
         request,
         reply,
-        async (context) => {
+        forActingAgent(request, body.agent_id, async (context, agent) => {
           const created = await createEscrowIntent(context, agent, {
             intentId: body.id, payeeId: body.payee_id, payeeKeyThumbprint: body.payee_key_thumbprint, amountMinor: body.amount,
             currency: body.currency, deadline: body.deadline, releaseMode: body.release_mode, costPath: body.cost_path,
@@ -146,7 +145,7 @@ export const escrowIntentRoutes: RouteModule = (app, deps) => {
           });
           if (!created.ok || !body.fund || created.value.body.status !== "open") return created;
           return fundEscrowIntent(context, created.value.id, null);
-        },
+        }),
         (intent) => ({ status: 201, body: escrowIntentView(intent) }),
       );
     },

@@ -6,7 +6,7 @@
 import { createPaymentIntent, fail, ok, paymentIntentView, wire, type CreatePaymentIntentInput, type PaymentIntentBody, type PaymentInstruction, type Result } from "@bursar/core";
 import { z } from "zod";
 import type { RouteModule } from "./context.js";
-import { actingAgent, orProblem } from "./context.js";
+import { forActingAgent, orProblem } from "./context.js";
 import { recordReadRoutes } from "./records.js";
 
 const createBody = wire.createPaymentIntentBody.extend({ agent_id: z.string().max(64).optional().describe("Owners: the agent to pay for") });
@@ -45,20 +45,19 @@ export function paymentIntentInput(body: z.infer<typeof wire.createPaymentIntent
 }
 
 export const paymentIntentRoutes: RouteModule = (app, deps) => {
-  const { mutate, store, rails } = deps;
+  const { mutate, rails } = deps;
   app.post(
     "/v1/payment-intents",
     { schema: { tags: ["payments"], summary: "Ask to pay: each leg is decided by policy, held, then executed or sent for approval", description: "Each leg is checked against the agent's policy and budgets and held in the ledger in the same transaction, then executed on the payee's rail, or held for an owner's approval (`approval_status: pending_approval`, `approval_id`), or denied with `reason_codes` and `available_actions`. Owners act for an agent with `agent_id`.", body: createBody, response: { 201: wire.paymentIntent } }, config: { errors: ["agent_disabled", "currency_mismatch", "not_found", "payee_ambiguous", "payee_not_found", "rail_not_configured", "unknown_currency"], example: {"body": {"agent_id": "agt_01JD5Y4Q7X8ZK3M2N1P0R9S8T7", "payee": "Bob", "amount": 50000, "currency": "GBP", "reference": "April invoice"}}, scopes: ["agents:execute"] } },
     async (request, reply) => {
       const { tenantId } = request.principal;
       const body = request.body;
-      const agent = await actingAgent(store, request, body.agent_id);
       const input = orProblem(paymentIntentInput(body));
       let dispatch: string[] = [];
       const sent = await mutate(
         request,
         reply,
-        (context) => createPaymentIntent(context, agent, input),
+        forActingAgent(request, body.agent_id, (context, agent) => createPaymentIntent(context, agent, input)),
         (change) => {
           dispatch = change.dispatch;
           return { status: 201, body: paymentIntentView(change.intent) };

@@ -18,7 +18,7 @@ import {
 } from "@bursar/core";
 import { validatePayload } from "../services/schemas.js";
 import type { Answer, RouteModule } from "./context.js";
-import { actingAgent, journalPageOf, listedAgentId, visible } from "./context.js";
+import { forActingAgent, journalPageOf, listedAgentId, visible } from "./context.js";
 
 const tags = ["service requests"];
 const config = { scopes: ["agents:execute"] } as const;
@@ -44,13 +44,12 @@ export const serviceRequestRoutes: RouteModule = (app, { mutate, store, services
     async (request, reply) => {
       const { tenantId } = request.principal;
       const body = request.body;
-      const agent = await actingAgent(store, request, body.agent_id);
       const prefer = request.headers.prefer;
       const respondAsync = /\brespond-async\b/i.test(Array.isArray(prefer) ? prefer.join(",") : (prefer ?? ""));
       return mutate(
         request,
         reply,
-        (context) => createServiceRequest(context, agent, { service: body.service, operation: body.operation, payload: body.payload === undefined ? {} : body.payload }, validatePayload),
+        forActingAgent(request, body.agent_id, (context, agent) => createServiceRequest(context, agent, { service: body.service, operation: body.operation, payload: body.payload === undefined ? {} : body.payload }, validatePayload)),
         (change) => answerOf(change.request),
         async (change) => {
           if (!services || change.dispatch.length === 0) return null;

@@ -7,7 +7,7 @@
  */
 import { authorizeSpend, completeSpend, spendAuthorizationView, wire, type SpendAuthorizationBody } from "@bursar/core";
 import type { RouteModule } from "./context.js";
-import { actingAgent } from "./context.js";
+import { forActingAgent } from "./context.js";
 import { recordReadRoutes } from "./records.js";
 
 const tags = ["spend authorizations"];
@@ -27,7 +27,7 @@ const reads = recordReadRoutes<SpendAuthorizationBody>({
 });
 
 export const spendAuthorizationRoutes: RouteModule = (app, deps) => {
-  const { mutate, store } = deps;
+  const { mutate } = deps;
   app.post(
     "/v1/spend/authorizations",
     {
@@ -41,15 +41,15 @@ export const spendAuthorizationRoutes: RouteModule = (app, deps) => {
     },
     async (request, reply) => {
       const body = request.body;
-      const agent = await actingAgent(store, request, body.agent_id);
       return mutate(
         request,
         reply,
-        (context) =>
+        forActingAgent(request, body.agent_id, (context, agent) =>
           authorizeSpend(context, agent, {
             operation: body.operation, amountMinor: body.amount, currency: body.currency, vendor: body.vendor, payee: body.payee,
             toolCallId: body.tool_call_id, capabilityToken: body.capability_token, metadata: body.metadata, expiresInSeconds: body.expires_in,
           }),
+        ),
         (authorization) => ({ status: 201, body: spendAuthorizationView(authorization) }),
       );
     },
