@@ -11,7 +11,7 @@ function generator(seed: number) {
     state ^= state << 5;
     return (state >>> 0) / 2 ** 32;
   };
-  const strings = ["", "a", "é", "\u20ac", "\ud83d\ude00", "\u0000\u001f", 'q"uo\\te', "\n\t", "B", "aa", "\u00e9t\u00e9", "10", "1"];
+  const strings = ["", "a", "é", "\u20ac", "\ud83d\ude00", "\u0000\u001f", 'q"uo\\te', "\n\t", "\u2028\u007f", "x\u001fy", "B", "aa", "\u00e9t\u00e9", "10", "1"];
   const value = (depth: number): unknown => {
     const pick = Math.floor(next() * (depth > 3 ? 5 : 8));
     switch (pick) {
