@@ -87,7 +87,7 @@ describe.each(storeKinds)("concurrent payment intents (%s)", (kind) => {
     // The owner acts for the agent (agent_id): authentication passes whatever the agent's status,
     // so only the write itself can refuse. Payments go 16 at a time, without a pause; the disable
     // is sent once 40 have answered, so it commits while others are between arrival and write.
-    const responses: Awaited<ReturnType<Api["post"]>>[] = [];
+    const responses: Array<{ status: number; body: any }> = [];
     let sent = 0;
     let disable: ReturnType<Api["call"]> | null = null;
     const worker = async () => {

@@ -17,6 +17,7 @@ type WellFormedString = string & { isWellFormed(): boolean };
 const depthMax = 1000;
 
 /** A string JSON.stringify would escape: a quote, a backslash or a control character. */
+// eslint-disable-next-line no-control-regex -- JSON escapes exactly these control characters
 const needsEscape = /["\\\u0000-\u001f]/;
 
 /**
