@@ -5,9 +5,9 @@
  * runs up to `commitBatchOperationsMax` queued operations inside one `BEGIN IMMEDIATE … COMMIT`
  * and pays for one fsync.
  *
- * Each operation of a batch of several runs inside its own SAVEPOINT, so one that throws is rolled
- * back alone and only its promise rejects (a batch of one rolls back its transaction instead). Every promise settles only after COMMIT returned: a resolved write is on
- * disk. Operations run strictly one after another; their functions only call the transaction's
+ * An operation that throws is rolled back alone and only its promise rejects; the others of its
+ * batch commit (see `commitBatch`). Every promise settles only after COMMIT returned: a resolved
+ * write is on disk. Operations run strictly one after another; their functions only call the transaction's
  * methods, which are synchronous underneath, so awaiting one costs microtasks, not I/O.
  * (A function that awaits a store.write of its own would wait for itself: that never resolves.)
  */
@@ -131,18 +131,33 @@ export class GroupCommit {
     }
   }
 
+  /**
+   * Commits `batch` in one transaction. First without savepoints: an operation that throws (a bug,
+   * a broken constraint: expected failures are results, not throws) rolls the transaction back and
+   * is rejected alone, and the others run again in a new transaction, each in its own savepoint.
+   * Writes may run more than once (the store contract: PostgreSQL retries whole batches too), and
+   * a savepoint costs a copy of every page an operation touches first, so the common case of no
+   * throw pays for none, and the rare one for at most one repeat of its batch.
+   */
   private async commitBatch(batch: PendingWrite[]): Promise<void> {
+    const again = await this.runBatch(batch, false);
+    if (again.length > 0) await this.runBatch(again, true);
+  }
+
+  /** One transaction for `batch`; answers the operations to run again (see `commitBatch`). */
+  private async runBatch(batch: PendingWrite[], savepoints: boolean): Promise<PendingWrite[]> {
     let completed: Completed[] = [];
     try {
       this.statements.begin.run();
-      // A batch of one needs no savepoint: its failure rolls back the whole transaction, which
-      // holds nothing else (two statements fewer per commit when requests come one at a time).
-      const alone = batch.length === 1;
       for (const write of batch) {
-        const result = await this.runOperation(write, !alone);
-        if (alone && !result) return;
+        const result = await this.runOperation(write, savepoints);
         if (result) {
           completed.push(result);
+        } else if (!savepoints) {
+          // The transaction is rolled back: the operations that ran before are gone, and none
+          // after has run. All of them run again with savepoints.
+          this.onBatchRolledBack();
+          return batch.filter((other) => !other.settled);
         } else if (!this.db.inTransaction) {
           // SQLite rolled the whole transaction back (disk full, I/O error): the operations
           // that had already succeeded in this batch are gone too.
@@ -162,7 +177,7 @@ export class GroupCommit {
       }
       // Everything not yet rejected: the completed operations and those that never ran.
       this.fail(batch, error);
-      return;
+      return [];
     }
     this.stats.commits += 1;
     this.stats.operations += completed.length;
@@ -171,6 +186,7 @@ export class GroupCommit {
       write.settled = true;
       write.resolve(value);
     }
+    return [];
   }
 
   /**

@@ -102,12 +102,16 @@ describe("SQLite store", () => {
     expect(store.stats.largestBatchOperations).toBe(commitBatchOperationsMax);
   });
 
-  it("rolls back only the operation that throws; the rest of its batch commits", async () => {
+  it("rolls back only the operation that throws; the rest of its batch runs again, in savepoints, and commits", async () => {
     const { tenant } = await seedTenant(store);
     const [kept1, lost, kept2] = [accountRow(tenant.id), accountRow(tenant.id), accountRow(tenant.id)];
     const before = { ...store.stats };
+    let firstRuns = 0;
     const results = await Promise.allSettled([
-      store.write(tenant.id, (tx) => tx.insertAccount(kept1)),
+      store.write(tenant.id, (tx) => {
+        firstRuns += 1;
+        return tx.insertAccount(kept1);
+      }),
       store.write(tenant.id, async (tx) => {
         await tx.insertAccount(lost);
         throw new Error("boom");
@@ -121,6 +125,9 @@ describe("SQLite store", () => {
     ]);
     expect(results.map((result) => result.status)).toEqual(["fulfilled", "rejected", "rejected", "fulfilled"]);
     expect(results[3]).toEqual({ status: "fulfilled", value: kept1.id });
+    // The batch ran first without savepoints: the throw rolled back the first write too, which
+    // then ran again. One commit in all.
+    expect(firstRuns).toBe(2);
     expect(store.stats.commits - before.commits).toBe(1);
     expect(store.stats.failedOperations - before.failedOperations).toBe(2);
     expect(await store.read.getAccount(tenant.id, kept1.id)).toEqual(kept1);
