@@ -1211,6 +1211,56 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         expect(due.filter((row) => row.tenantId === tenant.id).map((row) => row.id)).toEqual(["txn_due1", "txn_due2"]);
       });
 
+      it("keeps a row inserted and then changed in one write as two writes would (SQLite holds it back and writes it once)", async () => {
+        const { tenant, funding, wallet } = await seedTenant(store);
+        const spend = (id: string, agentId: string): SpendRow => ({
+          tenantId: tenant.id, id, agentId, amountMinor: 900, currency: "GBP", payeeId: "pay_1", operation: "openai.chat", atMs: baseMs + 5, state: "held",
+        });
+        const hold = (id: string) => transferRow(tenant.id, funding.id, wallet.id, { id, status: "pending", amountMinor: 900, postedAmountMinor: 0, expiresAtMs: baseMs + 60_000 });
+        const post = (row: ReturnType<typeof hold>) => ({ ...row, status: "posted" as const, postedAmountMinor: 700, updatedAtMs: row.updatedAtMs + 1 });
+        // One agent's hold and capture in two writes, the other's in one.
+        await store.write(tenant.id, async (tx) => {
+          await tx.insertTransfer(hold("tr_two"));
+          await tx.insertSpend(spend("sp_two", "agt_two"));
+        });
+        await store.write(tenant.id, async (tx) => {
+          await tx.updateTransfer(post((await tx.getTransfer(tenant.id, "tr_two"))!));
+          await tx.setSpendState(tenant.id, "sp_two", "settled", 700);
+        });
+        const seen = await store.write(tenant.id, async (tx) => {
+          // As a payment does: the accounts first, then the hold, then its capture.
+          const [account] = await tx.getAccountsForUpdate(tenant.id, [wallet.id]);
+          const row = hold("tr_one");
+          await tx.insertTransfer(row);
+          await tx.insertSpend(spend("sp_one", "agt_one"));
+          await tx.updateAccountBalances(tenant.id, [{ ...account!, creditsPendingMinor: account!.creditsPendingMinor + 900 }]);
+          const heldTransfer = (await tx.getTransfer(tenant.id, "tr_one"))!.status;
+          await tx.updateTransfer(post(row));
+          await tx.setSpendState(tenant.id, "sp_one", "settled", 700);
+          const [again] = await tx.getAccountsForUpdate(tenant.id, [wallet.id]);
+          await tx.updateAccountBalances(tenant.id, [{ ...again!, creditsPendingMinor: again!.creditsPendingMinor - 900, creditsPostedMinor: again!.creditsPostedMinor + 700 }]);
+          const listed = await tx.listTransfers(tenant.id, { limit: 10, accountId: wallet.id });
+          return { heldTransfer, listed: listed.find((transfer) => transfer.id === "tr_one")?.status, settled: await tx.sumSpends(tenant.id, "agt_one", "GBP", 0) };
+        });
+        expect(seen).toEqual({ heldTransfer: "pending", listed: "posted", settled: { amountMinor: 700, count: 1 } });
+        const one = (await store.read.getTransfer(tenant.id, "tr_one"))!;
+        const two = (await store.read.getTransfer(tenant.id, "tr_two"))!;
+        expect({ ...one, id: "tr", updatedAtMs: 0 }).toEqual({ ...two, id: "tr", updatedAtMs: 0 });
+        expect(one.status).toBe("posted");
+        expect(await store.read.sumSpends(tenant.id, "agt_one", "GBP", 0)).toEqual(await store.read.sumSpends(tenant.id, "agt_two", "GBP", 0));
+        const usage = await store.read.usage(tenant.id, { fromMs: baseMs - 86_400_000, toMs: baseMs + 86_400_000, groupBy: "agent", limit: 10 });
+        const byAgent = (agentId: string) => usage.filter((row) => JSON.stringify(row).includes(agentId)).map((row) => JSON.parse(JSON.stringify(row).replaceAll(agentId, "agt")));
+        expect(byAgent("agt_one")).toEqual(byAgent("agt_two"));
+        expect(byAgent("agt_one")).toHaveLength(1);
+        expect((await store.read.getAccount(tenant.id, wallet.id))!.creditsPostedMinor).toBe(wallet.creditsPostedMinor + 700);
+        // A held row that breaks a key fails its write when it goes out, and nothing of that write is kept.
+        await expect(store.write(tenant.id, async (tx) => {
+          await tx.insertSpend(spend("sp_lost", "agt_one"));
+          await tx.insertTransfer(hold("tr_one"));
+        })).rejects.toThrow();
+        expect(await store.read.sumSpends(tenant.id, "agt_one", "GBP", 0)).toEqual({ amountMinor: 700, count: 1 });
+      });
+
       it("sums an agent's spends after a moment, leaving out released ones", async () => {
         const { tenant } = await seedTenant(store);
         const spend = (id: string, amountMinor: number, atMs: number, more: Partial<SpendRow> = {}): SpendRow => ({

@@ -265,6 +265,14 @@ export class SqliteReader implements StoreReader {
   /** Hook for transactions, which refuse calls after they ended. */
   protected checkActive(): void {}
 
+  /**
+   * Before a read of the ledger's tables (accounts, transfers, spends and what their triggers
+   * maintain): a transaction sends the writes it holds back first (SqliteTransaction).
+   */
+  protected checkLedgerRead(): void {
+    this.checkActive();
+  }
+
   async countTenants(): Promise<number> {
     this.checkActive();
     return integerFrom(this.reads.countTenants.get()?.count, "count");
@@ -300,13 +308,13 @@ export class SqliteReader implements StoreReader {
   }
 
   async getAccount(tenantId: string, accountId: string): Promise<Account | null> {
-    this.checkActive();
+    this.checkLedgerRead();
     const row = this.reads.getAccount.get(tenantId, accountId);
     return row ? accountFrom(row) : null;
   }
 
   async listAccounts(tenantId: string, page: PageQuery): Promise<Account[]> {
-    this.checkActive();
+    this.checkLedgerRead();
     const limit = checkLimit(page.limit);
     const rows =
       page.beforeId === undefined
@@ -316,24 +324,24 @@ export class SqliteReader implements StoreReader {
   }
 
   async findFundingAccount(tenantId: string, currency: string): Promise<Account | null> {
-    this.checkActive();
+    this.checkLedgerRead();
     const row = this.reads.findFundingAccount.get(tenantId, currency);
     return row ? accountFrom(row) : null;
   }
 
   async sumBalances(tenantId: string): ReturnType<StoreReader["sumBalances"]> {
-    this.checkActive();
+    this.checkLedgerRead();
     return this.reads.sumBalances.all(tenantId).map(balanceSumFrom);
   }
 
   async getTransfer(tenantId: string, transferId: string): Promise<Transfer | null> {
-    this.checkActive();
+    this.checkLedgerRead();
     const row = this.reads.getTransfer.get(tenantId, transferId);
     return row ? transferFrom(row) : null;
   }
 
   async listTransfers(tenantId: string, page: PageQuery & { accountId?: string }): Promise<Transfer[]> {
-    this.checkActive();
+    this.checkLedgerRead();
     const limit = checkLimit(page.limit);
     let rows: Row[];
     if (page.accountId !== undefined) {
@@ -352,7 +360,7 @@ export class SqliteReader implements StoreReader {
   }
 
   async listExpiredHolds(nowMs: number, limit: number): Promise<Array<{ tenantId: string; transferId: string }>> {
-    this.checkActive();
+    this.checkLedgerRead();
     return this.reads.listExpiredHolds.all(nowMs, checkLimit(limit)).map((row) => ({
       tenantId: textFrom(row.tenant_id, "transfers.tenant_id"),
       transferId: textFrom(row.id, "transfers.id"),
@@ -552,7 +560,7 @@ export class SqliteReader implements StoreReader {
   }
 
   async sumSpends(tenantId: string, agentId: string, currency: string, sinceMs: number): Promise<SpendSum> {
-    this.checkActive();
+    this.checkLedgerRead();
     const { text, params } = sumSpendsStatement(this.reads.records, tenantId, agentId, currency, sinceMs);
     return spendSumFrom(this.reads.statement(text).get(...params));
   }
@@ -565,13 +573,13 @@ export class SqliteReader implements StoreReader {
   }
 
   async sumOperationSpends(tenantId: string, agentId: string, currency: string, sinceMs: number, pattern: string): Promise<SpendSum> {
-    this.checkActive();
+    this.checkLedgerRead();
     const { text, params } = this.reads.records.sumOperationSpends(currency, tenantId, agentId, sinceMs, pattern);
     return spendSumFrom(this.reads.statement(text).get(...params));
   }
 
   async usage(tenantId: string, query: UsageQuery): Promise<UsageRow[]> {
-    this.checkActive();
+    this.checkLedgerRead();
     const { text, params } = this.reads.records.usage(tenantId, query);
     return this.reads.statement(text).all(...params).map(usageRowFrom);
   }
@@ -583,19 +591,19 @@ export class SqliteReader implements StoreReader {
   }
 
   async sumSpendsOf(tenantId: string, agentIds: readonly string[], currency: string, sinceMs: number): Promise<SpendSum> {
-    this.checkActive();
+    this.checkLedgerRead();
     const { text, params } = sumSpendsOfStatement(this.reads.records, tenantId, agentIds, currency, sinceMs);
     return spendSumFrom(this.reads.statement(text).get(...params));
   }
 
   async sumHeldSpendsOf(tenantId: string, agentIds: readonly string[], currency: string, sinceMs: number): Promise<number> {
-    this.checkActive();
+    this.checkLedgerRead();
     const row = this.reads.statement(this.reads.records.sumHeldSpendsOf).get(tenantId, this.reads.records.agentSet(agentIds), sinceMs, currency);
     return spendSumFrom(row).amountMinor;
   }
 
   async hasSettledSpend(tenantId: string, agentId: string, payeeId: string): Promise<boolean> {
-    this.checkActive();
+    this.checkLedgerRead();
     return this.reads.statement(this.reads.records.hasSettledSpend).get(tenantId, agentId, payeeId) !== undefined;
   }
 }

@@ -301,6 +301,45 @@ export class SqliteTransaction extends SqliteReader implements StoreTx {
   private readonly accounts = new Map<string, Account>();
   private readonly transfers = new Map<string, Transfer>();
 
+  /**
+   * Writes held back, by row key (coalesced writes, issue 19): accounts whose balances changed,
+   * transfers and spends inserted. Each names the copy above (or the spend row) as it now
+   * stands, so a row inserted and then updated in one operation is written once, in its final
+   * state: a sandbox payment holds and at once captures, and its hold transfer goes in posted
+   * and its spend settled, with no UPDATE (nor the spend triggers' four rollup and usage
+   * upserts of one). They go out, in this order, before the operation next reads those tables
+   * (`checkLedgerRead`) or writes them otherwise, and when it ends (`runBeforeCommit`): nothing
+   * can observe the difference (no trigger or key links them to the other tables), and a
+   * constraint they break still fails the operation.
+   */
+  private readonly heldAccounts = new Set<string>();
+  private readonly heldTransfers = new Map<string, Transfer>();
+  private readonly heldSpends = new Map<string, SpendRow>();
+  private holding = false;
+
+  private flushHeld(): void {
+    this.holding = false;
+    for (const key of this.heldAccounts) {
+      const account = this.accounts.get(key)!;
+      const { changes } = this.writes.updateAccountBalances.run(
+        account.debitsPendingMinor, account.debitsPostedMinor, account.creditsPendingMinor, account.creditsPostedMinor,
+        account.tenantId, account.id,
+      );
+      invariant(changes === 1, `account ${account.id} not found in tenant ${account.tenantId}`);
+    }
+    this.heldAccounts.clear();
+    for (const row of this.heldTransfers.values()) {
+      this.writes.insertTransfer.run(
+        row.tenantId, row.id, row.debitAccountId, row.creditAccountId, row.currency, row.amountMinor, row.status,
+        row.postedAmountMinor, row.expiresAtMs, row.reference, metadataTo(row.metadata), row.batchId, row.fingerprint,
+        row.createdAtMs, row.updatedAtMs,
+      );
+    }
+    this.heldTransfers.clear();
+    for (const row of this.heldSpends.values()) this.reads.statement(this.reads.records.insertSpend).run(...spendParams(row));
+    this.heldSpends.clear();
+  }
+
   override async getAccount(tenantId: string, accountId: string): Promise<Account | null> {
     const key = `${tenantId}/${accountId}`;
     const known = this.accounts.get(key);
@@ -338,10 +377,16 @@ export class SqliteTransaction extends SqliteReader implements StoreTx {
   /** Runs the `beforeCommit` hooks (the group commit calls it once the operation's function resolved). */
   async runBeforeCommit(): Promise<void> {
     for (let i = 0; i < this.commitHooks.length; i++) await this.commitHooks[i]!();
+    if (this.holding) this.flushHeld();
   }
 
   protected override checkActive(): void {
     invariant(this.active, "store transaction used after its write() callback settled");
+  }
+
+  protected override checkLedgerRead(): void {
+    this.checkActive();
+    if (this.holding) this.flushHeld();
   }
 
   async insertTenant(row: TenantRow): Promise<void> {
@@ -398,42 +443,50 @@ export class SqliteTransaction extends SqliteReader implements StoreTx {
     this.accounts.set(`${row.tenantId}/${row.id}`, accountCopy(row));
   }
 
+  /** Held (see `heldAccounts`) for accounts this operation read; any other is updated at once. */
   async updateAccountBalances(tenantId: string, accounts: Account[]): Promise<void> {
     this.checkActive();
     invariant(accounts.length <= rowsPerQueryMax, `${accounts.length} accounts updated at once`);
     invariant(new Set(accounts.map((account) => account.id)).size === accounts.length, "an account appears twice in one balance update");
     for (const account of accounts) {
       invariant(account.tenantId === tenantId, `account ${account.id} belongs to another tenant`);
-      const { changes } = this.writes.updateAccountBalances.run(
-        account.debitsPendingMinor, account.debitsPostedMinor, account.creditsPendingMinor, account.creditsPostedMinor,
-        tenantId, account.id,
-      );
-      invariant(changes === 1, `account ${account.id} not found in tenant ${tenantId}`);
-      const known = this.accounts.get(`${tenantId}/${account.id}`);
+      const key = `${tenantId}/${account.id}`;
+      const known = this.accounts.get(key);
       if (known) {
         known.debitsPendingMinor = account.debitsPendingMinor;
         known.debitsPostedMinor = account.debitsPostedMinor;
         known.creditsPendingMinor = account.creditsPendingMinor;
         known.creditsPostedMinor = account.creditsPostedMinor;
+        this.heldAccounts.add(key);
+        this.holding = true;
+        continue;
       }
+      if (this.holding) this.flushHeld();
+      const { changes } = this.writes.updateAccountBalances.run(
+        account.debitsPendingMinor, account.debitsPostedMinor, account.creditsPendingMinor, account.creditsPostedMinor,
+        tenantId, account.id,
+      );
+      invariant(changes === 1, `account ${account.id} not found in tenant ${tenantId}`);
     }
   }
 
   async insertTransfer(row: Transfer): Promise<void> {
     this.checkActive();
-    this.writes.insertTransfer.run(
-      row.tenantId, row.id, row.debitAccountId, row.creditAccountId, row.currency, row.amountMinor, row.status,
-      row.postedAmountMinor, row.expiresAtMs, row.reference, metadataTo(row.metadata), row.batchId, row.fingerprint,
-      row.createdAtMs, row.updatedAtMs,
-    );
-    this.transfers.set(`${row.tenantId}/${row.id}`, transferCopy(row));
+    const key = `${row.tenantId}/${row.id}`;
+    const copy = transferCopy(row);
+    this.transfers.set(key, copy);
+    this.heldTransfers.set(key, copy);
+    this.holding = true;
   }
 
   async updateTransfer(row: Transfer): Promise<void> {
-    this.checkActive();
-    const { changes } = this.writes.updateTransfer.run(row.status, row.postedAmountMinor, row.updatedAtMs, row.tenantId, row.id);
-    invariant(changes === 1, `transfer ${row.id} not found in tenant ${row.tenantId}`);
-    const known = this.transfers.get(`${row.tenantId}/${row.id}`);
+    const key = `${row.tenantId}/${row.id}`;
+    if (!this.heldTransfers.has(key)) {
+      this.checkLedgerRead();
+      const { changes } = this.writes.updateTransfer.run(row.status, row.postedAmountMinor, row.updatedAtMs, row.tenantId, row.id);
+      invariant(changes === 1, `transfer ${row.id} not found in tenant ${row.tenantId}`);
+    }
+    const known = this.transfers.get(key);
     if (known) {
       known.status = row.status;
       known.postedAmountMinor = row.postedAmountMinor;
@@ -690,12 +743,22 @@ export class SqliteTransaction extends SqliteReader implements StoreTx {
   }
 
   async insertSpend(row: SpendRow): Promise<void> {
+    this.checkActive();
     // The rollups' hour buckets (migration 19) assume times since the epoch.
     invariant(row.atMs >= 0, `spend ${row.id} at ${row.atMs} ms, before the epoch`);
-    this.runRecords(this.reads.records.insertSpend, spendParams(row));
+    this.heldSpends.set(`${row.tenantId}/${row.id}`, { ...row });
+    this.holding = true;
   }
 
   async setSpendState(tenantId: string, spendId: string, state: SpendRow["state"], amountMinor?: number): Promise<void> {
+    const held = this.heldSpends.get(`${tenantId}/${spendId}`);
+    if (held) {
+      this.checkActive();
+      held.state = state;
+      if (amountMinor !== undefined) held.amountMinor = amountMinor;
+      return;
+    }
+    this.checkLedgerRead();
     const changed = this.runRecords(this.reads.records.setSpendState, [state, amountMinor ?? null, tenantId, spendId]);
     invariant(changed === 1, `spend ${spendId} not found in tenant ${tenantId}`);
   }
