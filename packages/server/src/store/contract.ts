@@ -1448,6 +1448,35 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         await expect(leaked!.insertAccount(accountRow(tenant.id))).rejects.toThrow();
       });
 
+      it("rolls back alone a write whose last statements fail (a row-count check at its end), among concurrent writes of one tenant", async () => {
+        // On PostgreSQL a write's deferred statements go out when it ends, with the next write's
+        // savepoint: a check that fails then must still roll back only its own write.
+        const { tenant } = await seedTenant(store);
+        const context = (tx: StoreTx) => ({ tx, tenantId: tenant.id, nowMs: baseMs, actor: { type: "system" as const, id: "test" } });
+        const accounts = Array.from({ length: 12 }, () => accountRow(tenant.id));
+        const outcomes = await Promise.allSettled(
+          accounts.map((account, i) =>
+            store.write(tenant.id, async (tx) => {
+              await tx.insertAccount(account);
+              await appendEvent(context(tx), "transfer.created", { i });
+              // A record that does not exist: its update finds no row, which fails the write.
+              if (i % 4 === 1 || i === 2) {
+                await tx.updateRecord({
+                  tenantId: tenant.id, kind: "payee", id: `pay_missing_${i}`, agentId: null, status: null, refId: null, dueAtMs: null,
+                  createdAtMs: baseMs, updatedAtMs: baseMs, body: { name: "missing" },
+                });
+              }
+            }),
+          ),
+        );
+        const failed = outcomes.flatMap((outcome, i) => (outcome.status === "rejected" ? [i] : []));
+        expect(failed).toEqual([1, 2, 5, 9]);
+        for (const [i, account] of accounts.entries()) expect(await store.read.getAccount(tenant.id, account.id) !== null, `account ${i}`).toBe(!failed.includes(i));
+        const events = await store.read.listEvents(tenant.id, { limit: 100, ascending: true });
+        expect(events.map((event) => (event.data as { i: number }).i)).toEqual(accounts.map((_, i) => i).filter((i) => !failed.includes(i)));
+        expect(events.map((event) => event.seq)).toEqual(Array.from({ length: events.length }, (_, i) => i + 1));
+      });
+
       it("rolls back alone a write that throws among concurrent writes of one tenant, and lets later ones see earlier config", async () => {
         // Both stores group concurrent writes into one commit, each in its own savepoint.
         const { tenant } = await seedTenant(store);

@@ -189,25 +189,30 @@ class PostgresStore implements Store {
       // Config changed by any write of the batch (even one rolled back): later writes read it uncached.
       const configChanged = new Set<string>();
       const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+      // Each write has a savepoint of its own name, nested in the one before (none is released:
+      // COMMIT ends them all). The first came with BEGIN; each next one goes out with the end of
+      // the write before it (`runBeforeCommit`), a round trip saved per write. Rolling a write
+      // back to its savepoint drops the next one too, which is then sent again.
+      let savepointReady = true;
       for (const [i, write] of batch.entries()) {
-        // The first savepoint came with BEGIN. A savepoint is not released after its write: the
-        // next one nests inside it, and ROLLBACK TO rolls back to the newest of the name, the
-        // current write's (a round trip saved per write; COMMIT ends them all).
-        if (i > 0) await client.query("SAVEPOINT operation");
+        if (!savepointReady) await client.query(`SAVEPOINT ${savepointName(i)}`);
+        savepointReady = false;
         const journalSize = locked?.row.journalSize;
         const tx = new PostgresTransaction(db, this.sql, this.configCache, locked, this.journalEdges, configChanged);
         tx.claimOwnerKey = this.claimOwner.key;
+        const last = i === batch.length - 1;
         try {
           const value = await write.fn(tx);
-          await tx.runBeforeCommit();
+          await tx.runBeforeCommit(last ? undefined : `SAVEPOINT ${savepointName(i + 1)}`);
+          savepointReady = !last;
           tx.end();
           outcomes.push({ ok: true, value });
         } catch (error) {
           tx.end();
           this.journalEdges.clear();
           if (isRetryable(error)) throw error;
-          await client.query("ROLLBACK TO SAVEPOINT operation");
-          await client.query("RELEASE SAVEPOINT operation");
+          savepointReady = false;
+          await client.query(`ROLLBACK TO SAVEPOINT ${savepointName(i)}`);
           if (locked && journalSize !== undefined) locked.row.journalSize = journalSize;
           outcomes.push({ ok: false, error });
         }
@@ -323,10 +328,15 @@ class PostgresStore implements Store {
  * parameter. The lock reads the tenant's columns and its config_version.
  */
 async function beginAndLock(client: pg.PoolClient, sql: PostgresSql, tenantId: string, savepoint: boolean): Promise<LockedTenant | null> {
-  const text = `BEGIN; ${sql.lockTenantWhereId}${client.escapeLiteral(tenantId)} FOR UPDATE${savepoint ? "; SAVEPOINT operation" : ""}`;
+  const text = `BEGIN; ${sql.lockTenantWhereId}${client.escapeLiteral(tenantId)} FOR UPDATE${savepoint ? `; SAVEPOINT ${savepointName(0)}` : ""}`;
   const results = (await client.query(text)) as unknown as pg.QueryResult[];
   const row = results[1]?.rows[0];
   return row ? { tenantId, configVersion: integerFrom(row.config_version, "tenants.config_version"), row: tenantFrom(row) } : null;
+}
+
+/** The savepoint of the `index`th write of a group commit. */
+function savepointName(index: number): string {
+  return `operation_${index}`;
 }
 
 function isRetryable(error: unknown): boolean {

@@ -237,23 +237,31 @@ export class PostgresTransaction extends PostgresReader implements StoreTx {
     this.commitHooks.push(hook);
   }
 
-  /** Runs the `beforeCommit` hooks (the store calls it once the write's callback resolved), then sends what is deferred. */
-  async runBeforeCommit(): Promise<void> {
+  /**
+   * Runs the `beforeCommit` hooks (the store calls it once the write's callback resolved), then
+   * sends what is deferred. `then`, a statement without parameters (the group commit's next
+   * SAVEPOINT), goes out after them in the same round trip: a row-count check that fails here
+   * fails this write after `then` ran, which its caller must allow for (a savepoint of its own
+   * name, behind this write's, is rolled back with it).
+   */
+  async runBeforeCommit(then?: string): Promise<void> {
     for (let i = 0; i < this.commitHooks.length; i++) await this.commitHooks[i]!();
-    await this.flush();
+    await this.flush(then);
   }
 
-  /** Sends the deferred writes: one alone as its prepared statement, several in one simple query. */
-  async flush(): Promise<void> {
+  /** Sends the deferred writes (and `then`): one alone as its prepared statement, more in one simple query. */
+  async flush(then?: string): Promise<void> {
     const writes = this.deferred;
-    if (writes.length === 0) return;
+    if (writes.length === 0 && then === undefined) return;
     this.deferred = [];
     let counts: number[];
-    if (writes.length === 1) {
+    if (writes.length === 1 && then === undefined) {
       counts = [(await runPrepared(this.client, writes[0]!.text, writes[0]!.values)).rowCount ?? 0];
     } else {
-      const results = (await this.client.query(writes.map((write) => inlineParameters(write.text, write.values)).join(";\n"))) as unknown as Array<{ rowCount: number | null }>;
-      counts = results.map((result) => result.rowCount ?? 0);
+      const texts = writes.map((write) => inlineParameters(write.text, write.values));
+      if (then !== undefined) texts.push(then);
+      const answer = (await this.client.query(texts.join(";\n"))) as unknown as { rowCount: number | null } | Array<{ rowCount: number | null }>;
+      counts = (Array.isArray(answer) ? answer : [answer]).map((result) => result.rowCount ?? 0);
     }
     writes.forEach((write, i) => invariant(write.rows === null || counts[i] === write.rows, `${write.what} (${counts[i]} rows)`));
   }
