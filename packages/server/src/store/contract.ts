@@ -1211,7 +1211,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         expect(due.filter((row) => row.tenantId === tenant.id).map((row) => row.id)).toEqual(["txn_due1", "txn_due2"]);
       });
 
-      it("keeps a row inserted and then changed in one write as two writes would (SQLite holds it back and writes it once)", async () => {
+      it("keeps a row inserted and then changed in one write as two writes would (both stores write it once, in its final state)", async () => {
         const { tenant, funding, wallet } = await seedTenant(store);
         const spend = (id: string, agentId: string): SpendRow => ({
           tenantId: tenant.id, id, agentId, amountMinor: 900, currency: "GBP", payeeId: "pay_1", operation: "openai.chat", atMs: baseMs + 5, state: "held",

@@ -129,6 +129,13 @@ export class PostgresTransaction extends PostgresReader implements StoreTx {
   private deferred: DeferredWrite[] = [];
 
   /**
+   * Transfer and spend inserts still in `deferred`, by row: an update of such a row changes the
+   * queued insert instead of queuing an UPDATE (a hold captured in the same write goes in once,
+   * posted and settled, with none of the spend triggers' work for the update), as on SQLite.
+   */
+  private readonly queuedInserts = new Map<string, DeferredWrite>();
+
+  /**
    * `locked`: the tenant this write locked and its config version as the lock read it (null for
    * writes without a tenant); `configCache` is the process's cache of config rows.
    */
@@ -254,6 +261,7 @@ export class PostgresTransaction extends PostgresReader implements StoreTx {
     const writes = this.deferred;
     if (writes.length === 0 && then === undefined) return;
     this.deferred = [];
+    this.queuedInserts.clear();
     let counts: number[];
     if (writes.length === 1 && then === undefined) {
       counts = [(await runPrepared(this.client, writes[0]!.text, writes[0]!.values)).rowCount ?? 0];
@@ -267,9 +275,11 @@ export class PostgresTransaction extends PostgresReader implements StoreTx {
   }
 
   /** Queues a write (see `deferred`). */
-  private defer(text: string, values: unknown[], rows: number | null, what: string): void {
+  private defer(text: string, values: unknown[], rows: number | null, what: string): DeferredWrite {
     this.checkActive();
-    this.deferred.push({ text, values, rows, what });
+    const write = { text, values, rows, what };
+    this.deferred.push(write);
+    return write;
   }
 
   protected override checkActive(): void {
@@ -366,17 +376,25 @@ export class PostgresTransaction extends PostgresReader implements StoreTx {
   }
 
   async insertTransfer(row: Transfer): Promise<void> {
-    this.defer(this.sql.insertTransfer, [
+    const key = `transfer:${row.tenantId}:${row.id}`;
+    this.queuedInserts.set(key, this.defer(this.sql.insertTransfer, [
       row.tenantId, row.id, row.debitAccountId, row.creditAccountId, row.currency, row.amountMinor, row.status,
       row.postedAmountMinor, row.expiresAtMs, row.reference, metadataTo(row.metadata), row.batchId, row.fingerprint,
       row.createdAtMs, row.updatedAtMs,
-    ], 1, `transfer ${row.id} not inserted`);
-    this.known.set(`transfer:${row.tenantId}:${row.id}`, structuredClone(row));
+    ], 1, `transfer ${row.id} not inserted`));
+    this.known.set(key, structuredClone(row));
   }
 
   async updateTransfer(row: Transfer): Promise<void> {
     const key = `transfer:${row.tenantId}:${row.id}`;
     this.known.delete(key);
+    const queued = this.queuedInserts.get(key);
+    if (queued) {
+      this.checkActive();
+      // status, posted_amount_minor and updated_at_ms of the insert above.
+      [queued.values[6], queued.values[7], queued.values[14]] = [row.status, row.postedAmountMinor, row.updatedAtMs];
+      return;
+    }
     this.defer(this.sql.updateTransfer, [row.tenantId, row.id, row.status, row.postedAmountMinor, row.updatedAtMs], 1, `transfer ${row.id} not found in tenant ${row.tenantId}`);
   }
 
@@ -599,10 +617,18 @@ export class PostgresTransaction extends PostgresReader implements StoreTx {
   async insertSpend(row: SpendRow): Promise<void> {
     // The rollups' hour buckets (migration 19) assume times since the epoch.
     invariant(row.atMs >= 0, `spend ${row.id} at ${row.atMs} ms, before the epoch`);
-    this.defer(this.sql.records.insertSpend, spendParams(row), 1, `spend ${row.id} not inserted`);
+    this.queuedInserts.set(`spend:${row.tenantId}:${row.id}`, this.defer(this.sql.records.insertSpend, spendParams(row), 1, `spend ${row.id} not inserted`));
   }
 
   async setSpendState(tenantId: string, spendId: string, state: SpendRow["state"], amountMinor?: number): Promise<void> {
+    const queued = this.queuedInserts.get(`spend:${tenantId}:${spendId}`);
+    if (queued) {
+      // amount_minor and state of the insert above (spendParams).
+      this.checkActive();
+      if (amountMinor !== undefined) queued.values[3] = amountMinor;
+      queued.values[8] = state;
+      return;
+    }
     this.defer(this.sql.records.setSpendState, [state, amountMinor ?? null, tenantId, spendId], 1, `spend ${spendId} not found in tenant ${tenantId}`);
   }
 }
