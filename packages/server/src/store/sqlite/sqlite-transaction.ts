@@ -319,14 +319,7 @@ export class SqliteTransaction extends SqliteReader implements StoreTx {
 
   private flushHeld(): void {
     this.holding = false;
-    for (const key of this.heldAccounts) {
-      const account = this.accounts.get(key)!;
-      const { changes } = this.writes.updateAccountBalances.run(
-        account.debitsPendingMinor, account.debitsPostedMinor, account.creditsPendingMinor, account.creditsPostedMinor,
-        account.tenantId, account.id,
-      );
-      invariant(changes === 1, `account ${account.id} not found in tenant ${account.tenantId}`);
-    }
+    for (const key of this.heldAccounts) this.writeBalances(this.accounts.get(key)!);
     this.heldAccounts.clear();
     for (const row of this.heldTransfers.values()) {
       this.writes.insertTransfer.run(
@@ -462,12 +455,16 @@ export class SqliteTransaction extends SqliteReader implements StoreTx {
         continue;
       }
       if (this.holding) this.flushHeld();
-      const { changes } = this.writes.updateAccountBalances.run(
-        account.debitsPendingMinor, account.debitsPostedMinor, account.creditsPendingMinor, account.creditsPostedMinor,
-        tenantId, account.id,
-      );
-      invariant(changes === 1, `account ${account.id} not found in tenant ${tenantId}`);
+      this.writeBalances(account);
     }
+  }
+
+  private writeBalances(account: Account): void {
+    const { changes } = this.writes.updateAccountBalances.run(
+      account.debitsPendingMinor, account.debitsPostedMinor, account.creditsPendingMinor, account.creditsPostedMinor,
+      account.tenantId, account.id,
+    );
+    invariant(changes === 1, `account ${account.id} not found in tenant ${account.tenantId}`);
   }
 
   async insertTransfer(row: Transfer): Promise<void> {
@@ -480,6 +477,7 @@ export class SqliteTransaction extends SqliteReader implements StoreTx {
   }
 
   async updateTransfer(row: Transfer): Promise<void> {
+    this.checkActive();
     const key = `${row.tenantId}/${row.id}`;
     if (!this.heldTransfers.has(key)) {
       this.checkLedgerRead();
