@@ -301,4 +301,48 @@ export async function seedSpends(store: Store, tenantId: string, agentId: string
   }
 }
 
+/** The workloads `servedWorkload` runs (bench/profile.ts, bench/side-by-side.ts). */
+export const workloads = ["balance", "pat_proof", "transfer", "batch_100", "payment", "oauth_token"] as const;
+export type Workload = (typeof workloads)[number];
+
+/**
+ * A fresh store seeded as the targets bench seeds it, a `bursar serve` child on it (SQLite in a
+ * temp dir, or a fresh schema when `databaseUrl` is set; `BENCH_BURSAR_BIN` picks the build),
+ * and the sender of `workload`'s requests. `stop` closes both.
+ */
+export async function servedWorkload(workload: Workload, count: number, databaseUrl: string | null): Promise<{ child: ChildProcess; send: Send; stop: () => Promise<void> }> {
+  const dataDir = tempDir("workload-data");
+  const databaseSchema = databaseUrl ? `bench_workload_${Date.now().toString(36)}` : null;
+  const seeded = await withStore({ dataDir, databaseUrl, databaseSchema }, (store) => seedTenant(store, 8));
+  const { child, url } = await serveChild(databaseUrl && databaseSchema ? { BURSAR_DATABASE_URL: databaseUrl, BURSAR_DATABASE_SCHEMA: databaseSchema } : { BURSAR_DATA_DIR: dataDir });
+  const client = httpClient(url, 64);
+  const session = await agentSession(url, seeded.ownerToken);
+  const ids = seeded.accountIds;
+  const owner = { authorization: `Bearer ${seeded.ownerToken}`, "content-type": "application/json" };
+  // Indices run past `count` by the warm-up requests.
+  const total = count + warmupRequests;
+  const senders: Record<Workload, () => Send> = {
+    balance: () => {
+      const proofs = session.proofs(total, "GET", `${url}/v1/balance`);
+      return async (i) => void (await client.ok("GET", "/v1/balance", { authorization: `DPoP ${session.accessToken}`, dpop: proofs[i]! }));
+    },
+    pat_proof: () => async (i) => void (await client.ok("GET", `/v1/journal/proofs/inclusion?seq=${1 + (i % 5)}&tree_size=6`, { authorization: `Bearer ${seeded.ownerToken}` })),
+    transfer: () => async (i) => void (await client.ok("POST", "/v1/transfers", owner, JSON.stringify({ debit_account_id: ids[i % 8], credit_account_id: ids[(i + 3) % 8], amount: 1, currency: "GBP" }))),
+    batch_100: () => async (i) => void (await client.ok("POST", "/v1/transfers", owner, JSON.stringify({ transfers: Array.from({ length: 100 }, (_, k) => ({ debit_account_id: ids[(i + k) % 8], credit_account_id: ids[(i + k + 1) % 8], amount: 1 + k, currency: "GBP" })) }))),
+    payment: () => paymentSender(client, url, session, total),
+    oauth_token: () => {
+      const assertions = session.assertions(total);
+      return async (i) => void (await client.ok("POST", "/oauth/token", { "content-type": "application/x-www-form-urlencoded" }, new URLSearchParams({ grant_type: "client_credentials", client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", client_assertion: assertions[i]! }).toString()));
+    },
+  };
+  return { child, send: senders[workload](), stop: async () => (client.close(), await stopChild(child)) };
+}
+
+/** The workload named on a command line, or a usage error. */
+export function workloadArg(name: string | undefined): Workload {
+  const found = workloads.find((workload) => workload === name);
+  if (!found) throw new Error(`name a workload: ${workloads.join(", ")}`);
+  return found;
+}
+
 export { tempDir };
