@@ -176,6 +176,15 @@ export function checkCounts(accepted: number, denied: Record<string, number>): v
 }
 
 /** JSON text for a metadata column (both dialects accept text; PostgreSQL casts it to JSONB). */
+/** A transfer's values in `transferColumns` order: the parameters of both stores' insert. */
+export function transferParams(row: Transfer): unknown[] {
+  return [
+    row.tenantId, row.id, row.debitAccountId, row.creditAccountId, row.currency, row.amountMinor, row.status,
+    row.postedAmountMinor, row.expiresAtMs, row.reference, metadataTo(row.metadata), row.batchId, row.fingerprint,
+    row.createdAtMs, row.updatedAtMs,
+  ];
+}
+
 export function metadataTo(metadata: Record<string, string> | null): string | null {
   return metadata === null ? null : JSON.stringify(metadata);
 }

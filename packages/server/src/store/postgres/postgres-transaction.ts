@@ -33,6 +33,7 @@ import {
   checkLimit,
   idempotencyRecordFrom,
   metadataTo,
+  transferParams,
   rowsPerQueryMax,
   serverSigningKeyFrom,
   webhookDeliveryFrom,
@@ -133,7 +134,8 @@ export class PostgresTransaction extends PostgresReader implements StoreTx {
    * queued insert instead of queuing an UPDATE (a hold captured in the same write goes in once,
    * posted and settled, with none of the spend triggers' work for the update), as on SQLite.
    */
-  private readonly queuedInserts = new Map<string, DeferredWrite>();
+  private readonly queuedTransfers = new Map<string, { write: DeferredWrite; row: Transfer }>();
+  private readonly queuedSpends = new Map<string, { write: DeferredWrite; row: SpendRow }>();
 
   /**
    * `locked`: the tenant this write locked and its config version as the lock read it (null for
@@ -261,7 +263,8 @@ export class PostgresTransaction extends PostgresReader implements StoreTx {
     const writes = this.deferred;
     if (writes.length === 0 && then === undefined) return;
     this.deferred = [];
-    this.queuedInserts.clear();
+    this.queuedTransfers.clear();
+    this.queuedSpends.clear();
     let counts: number[];
     if (writes.length === 1 && then === undefined) {
       counts = [(await runPrepared(this.client, writes[0]!.text, writes[0]!.values)).rowCount ?? 0];
@@ -377,22 +380,19 @@ export class PostgresTransaction extends PostgresReader implements StoreTx {
 
   async insertTransfer(row: Transfer): Promise<void> {
     const key = `transfer:${row.tenantId}:${row.id}`;
-    this.queuedInserts.set(key, this.defer(this.sql.insertTransfer, [
-      row.tenantId, row.id, row.debitAccountId, row.creditAccountId, row.currency, row.amountMinor, row.status,
-      row.postedAmountMinor, row.expiresAtMs, row.reference, metadataTo(row.metadata), row.batchId, row.fingerprint,
-      row.createdAtMs, row.updatedAtMs,
-    ], 1, `transfer ${row.id} not inserted`));
+    const queued = { ...row };
+    this.queuedTransfers.set(key, { write: this.defer(this.sql.insertTransfer, transferParams(queued), 1, `transfer ${row.id} not inserted`), row: queued });
     this.known.set(key, structuredClone(row));
   }
 
   async updateTransfer(row: Transfer): Promise<void> {
     const key = `transfer:${row.tenantId}:${row.id}`;
     this.known.delete(key);
-    const queued = this.queuedInserts.get(key);
+    const queued = this.queuedTransfers.get(key);
     if (queued) {
       this.checkActive();
-      // status, posted_amount_minor and updated_at_ms of the insert above.
-      [queued.values[6], queued.values[7], queued.values[14]] = [row.status, row.postedAmountMinor, row.updatedAtMs];
+      Object.assign(queued.row, { status: row.status, postedAmountMinor: row.postedAmountMinor, updatedAtMs: row.updatedAtMs });
+      queued.write.values = transferParams(queued.row);
       return;
     }
     this.defer(this.sql.updateTransfer, [row.tenantId, row.id, row.status, row.postedAmountMinor, row.updatedAtMs], 1, `transfer ${row.id} not found in tenant ${row.tenantId}`);
@@ -617,16 +617,17 @@ export class PostgresTransaction extends PostgresReader implements StoreTx {
   async insertSpend(row: SpendRow): Promise<void> {
     // The rollups' hour buckets (migration 19) assume times since the epoch.
     invariant(row.atMs >= 0, `spend ${row.id} at ${row.atMs} ms, before the epoch`);
-    this.queuedInserts.set(`spend:${row.tenantId}:${row.id}`, this.defer(this.sql.records.insertSpend, spendParams(row), 1, `spend ${row.id} not inserted`));
+    const queued = { ...row };
+    this.queuedSpends.set(`${row.tenantId}/${row.id}`, { write: this.defer(this.sql.records.insertSpend, spendParams(queued), 1, `spend ${row.id} not inserted`), row: queued });
   }
 
   async setSpendState(tenantId: string, spendId: string, state: SpendRow["state"], amountMinor?: number): Promise<void> {
-    const queued = this.queuedInserts.get(`spend:${tenantId}:${spendId}`);
+    const queued = this.queuedSpends.get(`${tenantId}/${spendId}`);
     if (queued) {
-      // amount_minor and state of the insert above (spendParams).
       this.checkActive();
-      if (amountMinor !== undefined) queued.values[3] = amountMinor;
-      queued.values[8] = state;
+      queued.row.state = state;
+      if (amountMinor !== undefined) queued.row.amountMinor = amountMinor;
+      queued.write.values = spendParams(queued.row);
       return;
     }
     this.defer(this.sql.records.setSpendState, [state, amountMinor ?? null, tenantId, spendId], 1, `spend ${spendId} not found in tenant ${tenantId}`);

@@ -42,6 +42,7 @@ import {
   idempotencyColumns,
   idempotencyRecordFrom,
   metadataTo,
+  transferParams,
   personalAccessTokenColumns,
   refreshTokenColumns,
   registrationTicketColumns,
@@ -322,11 +323,7 @@ export class SqliteTransaction extends SqliteReader implements StoreTx {
     for (const key of this.heldAccounts) this.writeBalances(this.accounts.get(key)!);
     this.heldAccounts.clear();
     for (const row of this.heldTransfers.values()) {
-      this.writes.insertTransfer.run(
-        row.tenantId, row.id, row.debitAccountId, row.creditAccountId, row.currency, row.amountMinor, row.status,
-        row.postedAmountMinor, row.expiresAtMs, row.reference, metadataTo(row.metadata), row.batchId, row.fingerprint,
-        row.createdAtMs, row.updatedAtMs,
-      );
+      this.writes.insertTransfer.run(...transferParams(row));
     }
     this.heldTransfers.clear();
     for (const row of this.heldSpends.values()) this.reads.statement(this.reads.records.insertSpend).run(...spendParams(row));
