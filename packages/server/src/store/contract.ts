@@ -621,6 +621,59 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         }
       });
 
+      it("reads agents, their children and team members, and payees inside a write as they are now, also after another store process changed them", async () => {
+        // Cached per process under the tenant's config version (migration 25): every change of
+        // an agent (an insert too) and of a payee record bumps it.
+        const { tenant, wallet } = await seedTenant(store);
+        const other = await open();
+        try {
+          const parent = agentRow(tenant.id, wallet.id);
+          const payee: StoredRecord = {
+            tenantId: tenant.id, kind: "payee", id: newId("pay"), agentId: null, status: "active", refId: null, dueAtMs: null,
+            createdAtMs: baseMs, updatedAtMs: baseMs, body: { name: "Bob" },
+          };
+          await store.write(tenant.id, async (tx) => {
+            await tx.insertAgent(parent);
+            await tx.insertRecord(payee);
+          });
+          const seen = (tx: StoreTx) => Promise.all([
+            tx.getAgent(tenant.id, parent.id),
+            tx.listChildAgents(tenant.id, parent.id, 10),
+            tx.listTeamAgents(tenant.id, "team_cached", 10),
+            tx.getRecord(tenant.id, "payee", payee.id),
+          ]);
+          const ids = (rows: AgentRow[]) => rows.map((row) => row.id);
+          for (let i = 0; i < 2; i++) {
+            const [agent, children, members, record] = await store.write(tenant.id, seen);
+            expect(agent).toEqual(parent);
+            expect(children).toEqual([]);
+            expect(members).toEqual([]);
+            expect(record).toEqual(payee);
+          }
+          // Another process spawns a child (an insert), moves the parent into a team and renames
+          // it (an update that leaves the status alone), and changes the payee.
+          const child = agentRow(tenant.id, wallet.id, { parentAgentId: parent.id, spawnDepth: 1 });
+          const moved = { ...parent, name: "Renamed", teamId: "team_cached", updatedAtMs: baseMs + 1 };
+          await other.write(tenant.id, (tx) => tx.insertAgent(child));
+          expect(ids((await store.write(tenant.id, seen))[1])).toEqual([child.id]);
+          await other.write(tenant.id, (tx) => tx.updateAgent(moved));
+          const [agent, , members] = await store.write(tenant.id, seen);
+          expect(agent).toEqual(moved);
+          expect(ids(members)).toEqual([parent.id]);
+          await other.write(tenant.id, (tx) => tx.updateRecord({ ...payee, status: "deleted", updatedAtMs: baseMs + 2, body: { name: "Bob", status: "deleted" } }));
+          expect((await store.write(tenant.id, seen))[3]).toMatchObject({ status: "deleted", body: { status: "deleted" } });
+          // Changed and read in one write: the write sees its own change.
+          const renamedAgain = await store.write(tenant.id, async (tx) => {
+            await tx.getAgent(tenant.id, parent.id);
+            await tx.updateAgent({ ...moved, name: "Again", updatedAtMs: baseMs + 3 });
+            return tx.getAgent(tenant.id, parent.id);
+          });
+          expect(renamedAgain!.name).toBe("Again");
+        } finally {
+          await other.close();
+        }
+      });
+
       it("claims due pending deliveries across tenants in due order, leased until the lease ends", async () => {
         const a = await seedTenant(store);
         const b = await seedTenant(store);

@@ -1005,6 +1005,55 @@ CREATE TRIGGER api_keys_version_delete AFTER DELETE ON api_keys FOR EACH ROW EXE
 `;
 
 /**
+ * Agents and payees under `tenants.config_version` too (issue 19): a payment read its agent, the
+ * agent's children (the subtree its windows count) and its payee on every decision, a statement
+ * (on PostgreSQL a round trip) each, though these rows change rarely. Every change of an agent now
+ * bumps the version: an insert (a spawned child joins its parent's subtree), any update (status,
+ * team, name: a write that reads an agent to change it must not see an old copy) and a delete;
+ * migration 23 bumped only for a changed status. Payee records join policies and budgets as
+ * config records.
+ *
+ * Versioned 25, after 24.
+ */
+const configKindsNow = "('policy', 'budget', 'payee')";
+
+const agentsPayeesVersionSqlite = `
+DROP TRIGGER agents_version_update;
+DROP TRIGGER agents_version_delete;
+CREATE TRIGGER agents_version_insert AFTER INSERT ON agents BEGIN
+  UPDATE tenants SET config_version = config_version + 1 WHERE id = NEW.tenant_id;
+END;
+${versionTriggersSqlite("agents")}
+DROP TRIGGER config_records_version_insert;
+DROP TRIGGER config_records_version_update;
+DROP TRIGGER config_records_version_delete;
+CREATE TRIGGER config_records_version_insert AFTER INSERT ON records WHEN NEW.kind IN ${configKindsNow} BEGIN
+  UPDATE tenants SET config_version = config_version + 1 WHERE id = NEW.tenant_id;
+END;
+CREATE TRIGGER config_records_version_update AFTER UPDATE ON records WHEN NEW.kind IN ${configKindsNow} OR OLD.kind IN ${configKindsNow} BEGIN
+  UPDATE tenants SET config_version = config_version + 1 WHERE id IN (OLD.tenant_id, NEW.tenant_id);
+END;
+CREATE TRIGGER config_records_version_delete AFTER DELETE ON records WHEN OLD.kind IN ${configKindsNow} BEGIN
+  UPDATE tenants SET config_version = config_version + 1 WHERE id = OLD.tenant_id;
+END;
+`;
+
+const agentsPayeesVersionPostgres = `
+DROP TRIGGER agents_version_update ON agents;
+DROP TRIGGER agents_version_delete ON agents;
+CREATE TRIGGER agents_version AFTER INSERT OR UPDATE OR DELETE ON agents FOR EACH ROW EXECUTE FUNCTION tenant_config_changed();
+DROP TRIGGER config_records_version_insert ON records;
+DROP TRIGGER config_records_version_update ON records;
+DROP TRIGGER config_records_version_delete ON records;
+CREATE TRIGGER config_records_version_insert AFTER INSERT ON records FOR EACH ROW WHEN (NEW.kind IN ${configKindsNow})
+  EXECUTE FUNCTION tenant_config_changed();
+CREATE TRIGGER config_records_version_update AFTER UPDATE ON records FOR EACH ROW WHEN (NEW.kind IN ${configKindsNow} OR OLD.kind IN ${configKindsNow})
+  EXECUTE FUNCTION tenant_config_changed();
+CREATE TRIGGER config_records_version_delete AFTER DELETE ON records FOR EACH ROW WHEN (OLD.kind IN ${configKindsNow})
+  EXECUTE FUNCTION tenant_config_changed();
+`;
+
+/**
  * Every migration, oldest first, versions strictly increasing. A gap is allowed, and
  * `pendingMigrations` runs whatever known version a database lacks (2 and 3 were developed on
  * separate branches, so a database may have got 3 before 2).
@@ -1026,6 +1075,7 @@ export const migrations: readonly Migration[] = [
   { version: 22, name: "spend usage and triggers by id", sqlite: usageSqlite, postgres: usagePostgres },
   { version: 23, name: "credentials under the tenant config version", sqlite: credentialVersionSqlite, postgres: credentialVersionPostgres },
   { version: 24, name: "journal rows inline", sqlite: journalRowsSqlite, postgres: journalRowsPostgres },
+  { version: 25, name: "agents and payees under the tenant config version", sqlite: agentsPayeesVersionSqlite, postgres: agentsPayeesVersionPostgres },
 ];
 
 /**

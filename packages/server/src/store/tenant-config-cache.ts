@@ -1,10 +1,11 @@
 /**
  * What writes read again and again, kept in memory per store process: a tenant's enabled webhook
- * endpoints (every journal append), and its agents' policies and budgets (every spend decision).
- * An event for a tenant with no matching endpoint then costs no query, nor does a policy lookup.
+ * endpoints (every journal append), its agents' policies and budgets, its payees and its agents'
+ * rows, children and team members (every spend decision). An event for a tenant with no matching
+ * endpoint then costs no query, nor does a policy, payee or agent lookup.
  *
- * Entries are keyed by the tenant's `config_version` (migration 19), which triggers bump in the
- * transaction that changes an endpoint, a policy or a budget. A write reads the version with the
+ * Entries are keyed by the tenant's `config_version` (migrations 19 and 25), which triggers bump
+ * in the transaction that changes an endpoint, a policy, a budget, a payee or an agent. A write reads the version with the
  * tenant's row (the lock on PostgreSQL, a point read on SQLite) and uses entries only of that
  * version: a change made by another process is seen by the next write, and a changed policy
  * decides the very next spend. A transaction that changed config itself reads it from the
@@ -12,8 +13,17 @@
  */
 import { tenantConfigCacheEntriesMax, type RecordKind, type RecordQuery } from "@bursar/core";
 
-/** Record kinds whose rows are tenant config (migration 19's trigger names the same kinds). */
-export const configRecordKinds: ReadonlySet<RecordKind> = new Set<RecordKind>(["policy", "budget"]);
+/** Record kinds whose rows are tenant config (migration 25's triggers name the same kinds). */
+export const configRecordKinds: ReadonlySet<RecordKind> = new Set<RecordKind>(["policy", "budget", "payee"]);
+
+/** Cache keys of the other reads a write serves from the config cache, one place for both stores. */
+export const configKeys = {
+  endpoints: (limit: number) => `endpoints:${limit}`,
+  record: (kind: RecordKind, id: string) => `record:${kind}:${id}`,
+  agent: (agentId: string) => `agent:${agentId}`,
+  childAgents: (parentAgentId: string, limit: number) => `children:${parentAgentId}:${limit}`,
+  teamAgents: (teamId: string, limit: number) => `team:${teamId}:${limit}`,
+};
 
 /** Cache key of a records query of a config kind. */
 export function recordQueryKey(query: RecordQuery): string {

@@ -42,7 +42,7 @@ import {
 } from "../rows.js";
 import { PostgresReader, runPrepared, scopeParams, type Queryable } from "./postgres-reader.js";
 import type { PostgresSql } from "./postgres-sql.js";
-import { ConfigReads, configRecordKinds, recordQueryKey, type TenantConfigCache } from "../tenant-config-cache.js";
+import { ConfigReads, configKeys, configRecordKinds, recordQueryKey, type TenantConfigCache } from "../tenant-config-cache.js";
 import { recordParams, recordUpdateParams, spendParams } from "../records-sql.js";
 import type { JournalEdgeCache } from "../journal-edge-cache.js";
 
@@ -169,13 +169,28 @@ export class PostgresTransaction extends PostgresReader implements StoreTx {
 
   override async listEnabledWebhookEndpoints(tenantId: string, limit: number): Promise<WebhookEndpointRow[]> {
     this.checkActive();
-    return this.config.read(tenantId, `endpoints:${limit}`, () => super.listEnabledWebhookEndpoints(tenantId, limit));
+    return this.config.read(tenantId, configKeys.endpoints(limit), () => super.listEnabledWebhookEndpoints(tenantId, limit));
   }
 
   override async listRecords(tenantId: string, query: RecordQuery): Promise<StoredRecord[]> {
     this.checkActive();
     if (!configRecordKinds.has(query.kind)) return super.listRecords(tenantId, query);
     return this.config.read(tenantId, recordQueryKey(query), () => super.listRecords(tenantId, query));
+  }
+
+  override async getAgent(tenantId: string, agentId: string): Promise<AgentRow | null> {
+    this.checkActive();
+    return this.config.read(tenantId, configKeys.agent(agentId), () => super.getAgent(tenantId, agentId));
+  }
+
+  override async listChildAgents(tenantId: string, parentAgentId: string, limit: number): Promise<AgentRow[]> {
+    this.checkActive();
+    return this.config.read(tenantId, configKeys.childAgents(parentAgentId, limit), () => super.listChildAgents(tenantId, parentAgentId, limit));
+  }
+
+  override async listTeamAgents(tenantId: string, teamId: string, limit: number): Promise<AgentRow[]> {
+    this.checkActive();
+    return this.config.read(tenantId, configKeys.teamAgents(teamId, limit), () => super.listTeamAgents(tenantId, teamId, limit));
   }
 
   /**
@@ -223,6 +238,7 @@ export class PostgresTransaction extends PostgresReader implements StoreTx {
 
   override async getRecord(tenantId: string, kind: RecordKind, id: string): Promise<StoredRecord | null> {
     this.checkActive();
+    if (configRecordKinds.has(kind)) return this.config.read(tenantId, configKeys.record(kind, id), () => super.getRecord(tenantId, kind, id));
     const key = `record:${tenantId}:${kind}:${id}`;
     const known = this.known.get(key) as StoredRecord | undefined;
     if (known) return structuredClone(known);
@@ -504,6 +520,7 @@ export class PostgresTransaction extends PostgresReader implements StoreTx {
   }
 
   async insertAgent(row: AgentRow): Promise<void> {
+    this.config.changedBy(row.tenantId);
     await this.execute(this.sql.insertAgent, [
       row.tenantId, row.id, row.name, row.description, row.walletAccountId, row.status, metadataTo(row.metadata),
       row.createdAtMs, row.updatedAtMs, row.teamId, row.parentAgentId, row.spawnDepth,
@@ -511,6 +528,7 @@ export class PostgresTransaction extends PostgresReader implements StoreTx {
   }
 
   async updateAgent(row: AgentRow): Promise<void> {
+    this.config.changedBy(row.tenantId);
     const changed = await this.execute(this.sql.updateAgent, [
       row.tenantId, row.id, row.name, row.description, row.status, metadataTo(row.metadata), row.updatedAtMs, row.teamId,
     ]);

@@ -61,7 +61,7 @@ import {
   type Row,
 } from "../rows.js";
 import { recordParams, recordUpdateParams, spendParams } from "../records-sql.js";
-import { ConfigReads, configRecordKinds, recordQueryKey, type TenantConfigCache } from "../tenant-config-cache.js";
+import { ConfigReads, configKeys, configRecordKinds, recordQueryKey, type TenantConfigCache } from "../tenant-config-cache.js";
 import type { JournalEdgeCache } from "../journal-edge-cache.js";
 import { scopeParams, SqliteReader, type RowStatement, type SqliteReadStatements } from "./sqlite-reader.js";
 
@@ -271,13 +271,34 @@ export class SqliteTransaction extends SqliteReader implements StoreTx {
 
   override async listEnabledWebhookEndpoints(tenantId: string, limit: number): Promise<WebhookEndpointRow[]> {
     this.checkActive();
-    return this.config.read(tenantId, `endpoints:${limit}`, () => super.listEnabledWebhookEndpoints(tenantId, limit));
+    return this.config.read(tenantId, configKeys.endpoints(limit), () => super.listEnabledWebhookEndpoints(tenantId, limit));
   }
 
   override async listRecords(tenantId: string, query: RecordQuery): Promise<StoredRecord[]> {
     this.checkActive();
     if (!configRecordKinds.has(query.kind)) return super.listRecords(tenantId, query);
     return this.config.read(tenantId, recordQueryKey(query), () => super.listRecords(tenantId, query));
+  }
+
+  override async getRecord(tenantId: string, kind: RecordKind, id: string): Promise<StoredRecord | null> {
+    this.checkActive();
+    if (!configRecordKinds.has(kind)) return super.getRecord(tenantId, kind, id);
+    return this.config.read(tenantId, configKeys.record(kind, id), () => super.getRecord(tenantId, kind, id));
+  }
+
+  override async getAgent(tenantId: string, agentId: string): Promise<AgentRow | null> {
+    this.checkActive();
+    return this.config.read(tenantId, configKeys.agent(agentId), () => super.getAgent(tenantId, agentId));
+  }
+
+  override async listChildAgents(tenantId: string, parentAgentId: string, limit: number): Promise<AgentRow[]> {
+    this.checkActive();
+    return this.config.read(tenantId, configKeys.childAgents(parentAgentId, limit), () => super.listChildAgents(tenantId, parentAgentId, limit));
+  }
+
+  override async listTeamAgents(tenantId: string, teamId: string, limit: number): Promise<AgentRow[]> {
+    this.checkActive();
+    return this.config.read(tenantId, configKeys.teamAgents(teamId, limit), () => super.listTeamAgents(tenantId, teamId, limit));
   }
 
   /** The journal's right edge from what this writer last appended, when known (journal-edge-cache.ts). */
@@ -609,6 +630,7 @@ export class SqliteTransaction extends SqliteReader implements StoreTx {
 
   async insertAgent(row: AgentRow): Promise<void> {
     this.checkActive();
+    this.config.changedBy(row.tenantId);
     this.writes.insertAgent.run(
       row.tenantId, row.id, row.name, row.description, row.walletAccountId, row.status, metadataTo(row.metadata),
       row.createdAtMs, row.updatedAtMs, row.teamId, row.parentAgentId, row.spawnDepth,
@@ -617,6 +639,7 @@ export class SqliteTransaction extends SqliteReader implements StoreTx {
 
   async updateAgent(row: AgentRow): Promise<void> {
     this.checkActive();
+    this.config.changedBy(row.tenantId);
     const { changes } = this.writes.updateAgent.run(
       row.name, row.description, row.status, metadataTo(row.metadata), row.teamId, row.updatedAtMs, row.tenantId, row.id,
     );
